@@ -1,0 +1,14 @@
+//! The rules of referral-hub as plain, synchronous Rust: what a valid message
+//! is, which codes exist, how a message moves through its life cycle, and when
+//! it is due. No async, no I/O, no clock (callers pass `now`), so every rule is
+//! tested exhaustively and fast. The store and the server call in here; this
+//! crate never calls out.
+
+pub mod deadlines;
+pub mod lifecycle;
+pub mod roles;
+pub mod sample;
+pub mod taxonomy;
+pub mod validation;
+
+pub use referral_hub_proto::v1 as wire;

@@ -1,0 +1,215 @@
+//! The message life cycle of domain.md: which follow-up may move a message
+//! from which state, and whether the sender or the receiver may post it.
+//! (The one move that is not a follow-up, SUBMITTED -> DELIVERED when the
+//! receiver's system acknowledges delivery, is made by the store's inbox ack.)
+
+use crate::wire::{FollowUpAction, MessageStatus};
+
+/// Which side of a message a caller's organisation is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    /// The organisation that sent the message.
+    Sender,
+    /// The organisation the message is addressed to.
+    Receiver,
+}
+
+/// Why a follow-up cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// The other party owns this move.
+    #[error("only the {allowed} may {action}")]
+    WrongParty {
+        /// The action attempted, e.g. `ACCEPT`.
+        action: &'static str,
+        /// `sender` or `receiver`.
+        allowed: &'static str,
+    },
+    /// The move is not allowed from the current state.
+    #[error("cannot {action} a message in state {current}")]
+    IllegalFromState {
+        /// The action attempted.
+        action: &'static str,
+        /// The message's current state, e.g. `CLOSED`.
+        current: &'static str,
+    },
+    /// The action is UNSPECIFIED or unknown.
+    #[error("no action given")]
+    NoAction,
+}
+
+/// The states from which a sender may still withdraw.
+const OPEN: &[MessageStatus] = &[
+    MessageStatus::Submitted,
+    MessageStatus::Delivered,
+    MessageStatus::Acknowledged,
+    MessageStatus::Accepted,
+    MessageStatus::InProgress,
+];
+
+/// The states in which the service is under way (appointments, non-attendance).
+const SERVING: &[MessageStatus] = &[MessageStatus::Accepted, MessageStatus::InProgress];
+
+/// Who may post `action`, from which states, and the state it leads to
+/// (`None`: the state does not change).
+fn rule(
+    action: FollowUpAction,
+) -> Option<(
+    Option<Party>,
+    &'static [MessageStatus],
+    Option<MessageStatus>,
+)> {
+    use MessageStatus as S;
+    let receiver = Some(Party::Receiver);
+    let sender = Some(Party::Sender);
+    Some(match action {
+        FollowUpAction::Acknowledge => (
+            receiver,
+            &[S::Submitted, S::Delivered],
+            Some(S::Acknowledged),
+        ),
+        FollowUpAction::Accept => (receiver, &[S::Acknowledged], Some(S::Accepted)),
+        FollowUpAction::Decline => (receiver, &[S::Acknowledged], Some(S::Declined)),
+        FollowUpAction::StartService => (receiver, &[S::Accepted], Some(S::InProgress)),
+        FollowUpAction::ScheduleAppointment => (receiver, SERVING, None),
+        FollowUpAction::DidNotAttend => (receiver, SERVING, None),
+        FollowUpAction::Complete => (receiver, SERVING, Some(S::Completed)),
+        FollowUpAction::Close => (sender, &[S::Completed, S::Declined], Some(S::Closed)),
+        FollowUpAction::Withdraw => (sender, OPEN, Some(S::Withdrawn)),
+        FollowUpAction::Note => (
+            None,
+            &[
+                S::Submitted,
+                S::Delivered,
+                S::Acknowledged,
+                S::Accepted,
+                S::Declined,
+                S::InProgress,
+                S::Completed,
+            ],
+            None,
+        ),
+        FollowUpAction::Unspecified => return None,
+    })
+}
+
+/// The state after `party` posts `action` on a message in state `current`.
+pub fn apply(
+    current: MessageStatus,
+    action: FollowUpAction,
+    party: Party,
+) -> Result<MessageStatus, TransitionError> {
+    let (owner, from, to) = rule(action).ok_or(TransitionError::NoAction)?;
+    let name = short_name(action.as_str_name(), "FOLLOW_UP_ACTION_");
+    if let Some(owner) = owner.filter(|o| *o != party) {
+        let allowed = match owner {
+            Party::Sender => "sender",
+            Party::Receiver => "receiver",
+        };
+        return Err(TransitionError::WrongParty {
+            action: name,
+            allowed,
+        });
+    }
+    if !from.contains(&current) {
+        let current = short_name(current.as_str_name(), "MESSAGE_STATUS_");
+        return Err(TransitionError::IllegalFromState {
+            action: name,
+            current,
+        });
+    }
+    Ok(to.unwrap_or(current))
+}
+
+/// `FOLLOW_UP_ACTION_ACCEPT` -> `ACCEPT`.
+pub fn short_name(name: &'static str, prefix: &str) -> &'static str {
+    name.strip_prefix(prefix).unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MessageStatus as S;
+
+    const ALL_STATES: [S; 9] = [
+        S::Submitted,
+        S::Delivered,
+        S::Acknowledged,
+        S::Accepted,
+        S::Declined,
+        S::InProgress,
+        S::Completed,
+        S::Closed,
+        S::Withdrawn,
+    ];
+    const ALL_ACTIONS: [FollowUpAction; 10] = [
+        FollowUpAction::Acknowledge,
+        FollowUpAction::Accept,
+        FollowUpAction::Decline,
+        FollowUpAction::StartService,
+        FollowUpAction::ScheduleAppointment,
+        FollowUpAction::DidNotAttend,
+        FollowUpAction::Complete,
+        FollowUpAction::Close,
+        FollowUpAction::Withdraw,
+        FollowUpAction::Note,
+    ];
+
+    /// The complete table of legal moves; every other (state, action, party) is refused.
+    fn expected(current: S, action: FollowUpAction, party: Party) -> Option<S> {
+        use FollowUpAction as A;
+        use Party::*;
+        match (action, party, current) {
+            (A::Acknowledge, Receiver, S::Submitted | S::Delivered) => Some(S::Acknowledged),
+            (A::Accept, Receiver, S::Acknowledged) => Some(S::Accepted),
+            (A::Decline, Receiver, S::Acknowledged) => Some(S::Declined),
+            (A::StartService, Receiver, S::Accepted) => Some(S::InProgress),
+            (A::ScheduleAppointment | A::DidNotAttend, Receiver, S::Accepted | S::InProgress) => {
+                Some(current)
+            }
+            (A::Complete, Receiver, S::Accepted | S::InProgress) => Some(S::Completed),
+            (A::Close, Sender, S::Completed | S::Declined) => Some(S::Closed),
+            (
+                A::Withdraw,
+                Sender,
+                S::Submitted | S::Delivered | S::Acknowledged | S::Accepted | S::InProgress,
+            ) => Some(S::Withdrawn),
+            (A::Note, _, S::Closed | S::Withdrawn) => None,
+            (A::Note, _, _) => Some(current),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn every_state_action_and_party_matches_the_table() {
+        let mut legal = 0;
+        for current in ALL_STATES {
+            for action in ALL_ACTIONS {
+                for party in [Party::Sender, Party::Receiver] {
+                    let got = apply(current, action, party).ok();
+                    assert_eq!(
+                        got,
+                        expected(current, action, party),
+                        "{current:?} {action:?} {party:?}"
+                    );
+                    legal += usize::from(got.is_some());
+                }
+            }
+        }
+        assert_eq!(legal, 32);
+    }
+
+    #[test]
+    fn refusals_name_the_current_state_or_the_owner() {
+        let err = apply(S::Closed, FollowUpAction::Accept, Party::Receiver).unwrap_err();
+        assert_eq!(err.to_string(), "cannot ACCEPT a message in state CLOSED");
+        let err = apply(S::Acknowledged, FollowUpAction::Accept, Party::Sender).unwrap_err();
+        assert_eq!(err.to_string(), "only the receiver may ACCEPT");
+        let err = apply(S::Completed, FollowUpAction::Close, Party::Receiver).unwrap_err();
+        assert_eq!(err.to_string(), "only the sender may CLOSE");
+        assert_eq!(
+            apply(S::Submitted, FollowUpAction::Unspecified, Party::Sender),
+            Err(TransitionError::NoAction)
+        );
+    }
+}

@@ -1,0 +1,436 @@
+//! Bad-input rules of security.md: every field has bounds, and a message is
+//! refused whole with *every* bad field named, not just the first.
+
+use time::{Date, macros::format_description};
+
+use crate::taxonomy::{self, Code, Taxonomies};
+use crate::wire::{
+    Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, FollowUpAction, Location,
+    PostFollowUpRequest, Priority, RiskLevel, ServiceReferral, SubmitMessageRequest,
+    submit_message_request::Payload,
+};
+
+/// One bad field: its path in the request and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Dotted path, e.g. `referral.child.date_of_birth` or `referral.protection_concerns[1]`.
+    pub field: String,
+    /// What is wrong, in words a developer of the calling system can act on.
+    pub description: String,
+}
+
+/// What validation needs besides the request: code lists and limits from configuration.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// The code lists messages must use.
+    pub taxonomies: Taxonomies,
+    /// Largest attachment a referral may reference, in bytes.
+    pub max_attachment_bytes: u64,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            taxonomies: Taxonomies::default(),
+            max_attachment_bytes: 25 * 1024 * 1024,
+        }
+    }
+}
+
+const ID_MAX: usize = 128;
+const NAME_MAX: usize = 200;
+const SHORT_TEXT_MAX: usize = 500;
+const REASON_MAX: usize = 2000;
+const TEXT_MAX: usize = 4000;
+const LIST_MAX: usize = 10;
+
+/// Checks a SubmitMessage request against every rule; empty when it is valid.
+/// `today` bounds dates of birth (not in the future, under 18).
+pub fn validate_submit(
+    request: &SubmitMessageRequest,
+    rules: &Rules,
+    today: Date,
+) -> Vec<FieldViolation> {
+    let mut check = Check::default();
+    check.token("request_id", &request.request_id);
+    check.token("recipient_org_id", &request.recipient_org_id);
+    match &request.child {
+        Some(child) => check.child_ref(child),
+        None => check.fail("child", "required"),
+    }
+    match &request.payload {
+        Some(Payload::Referral(referral)) => check.referral(referral, rules, today),
+        None => check.fail("payload", "required: one of `referral`"),
+    }
+    check.violations
+}
+
+/// Checks a PostFollowUp request; empty when it is valid. The life-cycle rules
+/// (who may move what from which state) are in [`crate::lifecycle`].
+pub fn validate_follow_up(request: &PostFollowUpRequest) -> Vec<FieldViolation> {
+    let mut check = Check::default();
+    check.token("request_id", &request.request_id);
+    check.token("message_id", &request.message_id);
+    let action = FollowUpAction::try_from(request.action).unwrap_or(FollowUpAction::Unspecified);
+    let needs = |a: FollowUpAction| action == a;
+    check.text(
+        "reason",
+        &request.reason,
+        needs(FollowUpAction::Decline) || needs(FollowUpAction::Withdraw),
+        REASON_MAX,
+    );
+    check.text("note", &request.note, needs(FollowUpAction::Note), TEXT_MAX);
+    check.text(
+        "outcome",
+        &request.outcome,
+        needs(FollowUpAction::Complete),
+        TEXT_MAX,
+    );
+    match (
+        &request.appointment_at,
+        needs(FollowUpAction::ScheduleAppointment),
+    ) {
+        (None, true) => check.fail("appointment_at", "required for SCHEDULE_APPOINTMENT"),
+        (Some(t), _) if !(0..1_000_000_000).contains(&t.nanos) => {
+            check.fail("appointment_at", "nanos out of range")
+        }
+        _ => {}
+    }
+    if !request.next_review_date.is_empty() && parse_date(&request.next_review_date).is_none() {
+        check.fail("next_review_date", "must be a date YYYY-MM-DD");
+    }
+    if action == FollowUpAction::Unspecified {
+        check.fail("action", "required: one of the FollowUpAction values");
+    }
+    check.violations
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(text: &str) -> Option<Date> {
+    Date::parse(text, format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// Collects violations as the request is walked.
+#[derive(Default)]
+struct Check {
+    violations: Vec<FieldViolation>,
+}
+
+impl Check {
+    fn fail(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.violations.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        });
+    }
+
+    /// An identifier: 1-128 characters of letters, digits, `.`, `_`, `:`, `-`.
+    fn token(&mut self, field: &str, value: &str) {
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
+        if value.is_empty() {
+            self.fail(field, "required");
+        } else if value.len() > ID_MAX || !value.chars().all(ok_char) {
+            self.fail(
+                field,
+                format!("must be 1-{ID_MAX} letters, digits, '.', '_', ':' or '-'"),
+            );
+        }
+    }
+
+    /// Free text: optional or required, bounded, no control characters but line breaks and tabs.
+    fn text(&mut self, field: &str, value: &str, required: bool, max: usize) {
+        if value.trim().is_empty() {
+            if required {
+                self.fail(field, "required");
+            }
+        } else if value.chars().count() > max {
+            self.fail(field, format!("at most {max} characters"));
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            self.fail(field, "must not contain control characters");
+        }
+    }
+
+    fn code(&mut self, field: &str, value: &str, list: &[Code], required: bool) {
+        if value.is_empty() {
+            if required {
+                self.fail(
+                    field,
+                    format!("required: one of {}", taxonomy::allowed(list)),
+                );
+            }
+        } else if !taxonomy::contains(list, value) {
+            self.fail(
+                field,
+                format!(
+                    "unknown code `{}`; allowed: {}",
+                    shown(value),
+                    taxonomy::allowed(list)
+                ),
+            );
+        }
+    }
+
+    fn codes(&mut self, field: &str, values: &[String], list: &[Code]) {
+        if values.is_empty() {
+            self.fail(
+                field,
+                format!("at least one of {}", taxonomy::allowed(list)),
+            );
+        } else if values.len() > LIST_MAX {
+            self.fail(field, format!("at most {LIST_MAX} codes"));
+        }
+        for (i, value) in values.iter().enumerate() {
+            let path = format!("{field}[{i}]");
+            if values[..i].contains(value) {
+                self.fail(path, "repeats an earlier code");
+            } else {
+                self.code(&path, value, list, true);
+            }
+        }
+    }
+
+    fn child_ref(&mut self, child: &ChildRef) {
+        self.text("child.local_id", &child.local_id, true, ID_MAX);
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-');
+        if child.link_key.len() > ID_MAX || !child.link_key.chars().all(ok_char) {
+            self.fail(
+                "child.link_key",
+                format!("at most {ID_MAX} letters, digits, '_' or '-'"),
+            );
+        }
+    }
+
+    fn referral(&mut self, r: &ServiceReferral, rules: &Rules, today: Date) {
+        let t = &rules.taxonomies;
+        self.codes(
+            "referral.protection_concerns",
+            &r.protection_concerns,
+            &t.protection_concerns,
+        );
+        if !matches!(
+            RiskLevel::try_from(r.risk_level),
+            Ok(RiskLevel::High | RiskLevel::Medium | RiskLevel::Low)
+        ) {
+            self.fail("referral.risk_level", "required: HIGH, MEDIUM or LOW");
+        }
+        self.codes(
+            "referral.requested_services",
+            &r.requested_services,
+            &t.services,
+        );
+        self.text("referral.reason", &r.reason, true, TEXT_MAX);
+        if !matches!(
+            Priority::try_from(r.priority),
+            Ok(Priority::Routine | Priority::Urgent | Priority::Emergency)
+        ) {
+            self.fail(
+                "referral.priority",
+                "required: ROUTINE, URGENT or EMERGENCY",
+            );
+        }
+        match &r.child {
+            Some(child) => self.child_details("referral.child", child, t, today),
+            None => self.fail("referral.child", "required"),
+        }
+        if let Some(caregiver) = &r.caregiver {
+            self.caregiver("referral.caregiver", caregiver);
+        }
+        if let Some(location) = &r.current_location {
+            self.location("referral.current_location", location);
+        }
+        self.text(
+            "referral.safety_concerns",
+            &r.safety_concerns,
+            false,
+            TEXT_MAX,
+        );
+        self.text("referral.child_views", &r.child_views, false, TEXT_MAX);
+        self.text("referral.notes", &r.notes, false, TEXT_MAX);
+        if r.attachments.len() > LIST_MAX {
+            self.fail(
+                "referral.attachments",
+                format!("at most {LIST_MAX} attachments"),
+            );
+        }
+        for (i, attachment) in r.attachments.iter().enumerate() {
+            self.attachment(
+                &format!("referral.attachments[{i}]"),
+                attachment,
+                rules.max_attachment_bytes,
+            );
+        }
+    }
+
+    fn child_details(&mut self, at: &str, child: &ChildDetails, t: &Taxonomies, today: Date) {
+        self.text(
+            &format!("{at}.given_name"),
+            &child.given_name,
+            false,
+            NAME_MAX,
+        );
+        self.text(
+            &format!("{at}.family_name"),
+            &child.family_name,
+            false,
+            NAME_MAX,
+        );
+        self.code(&format!("{at}.sex"), &child.sex, &t.sex, true);
+        let dob_field = format!("{at}.date_of_birth");
+        match (child.date_of_birth.as_str(), child.estimated_age_years) {
+            ("", None) => self.fail(
+                dob_field,
+                "date_of_birth or estimated_age_years is required",
+            ),
+            ("", Some(_)) => {}
+            (text, _) => match parse_date(text) {
+                None => self.fail(dob_field, "must be a date YYYY-MM-DD"),
+                Some(dob) if dob > today => self.fail(dob_field, "must not be in the future"),
+                Some(dob) if years_between(dob, today) >= 18 => {
+                    self.fail(dob_field, "the child must be under 18 (ages 0-17)")
+                }
+                Some(_) => {}
+            },
+        }
+        if child.estimated_age_years.is_some_and(|age| age > 17) {
+            self.fail(format!("{at}.estimated_age_years"), "must be 0-17");
+        }
+        if child.languages.len() > LIST_MAX {
+            self.fail(
+                format!("{at}.languages"),
+                format!("at most {LIST_MAX} languages"),
+            );
+        }
+        for (i, language) in child.languages.iter().enumerate() {
+            if !(2..=3).contains(&language.len())
+                || !language.chars().all(|c| c.is_ascii_lowercase())
+            {
+                self.fail(
+                    format!("{at}.languages[{i}]"),
+                    "must be an ISO 639 code: 2-3 lowercase letters",
+                );
+            }
+        }
+        self.text(
+            &format!("{at}.disability"),
+            &child.disability,
+            false,
+            REASON_MAX,
+        );
+        self.code(
+            &format!("{at}.displacement_status"),
+            &child.displacement_status,
+            &t.displacement,
+            false,
+        );
+        let nationality = &child.nationality;
+        if !nationality.is_empty()
+            && (nationality.len() != 2 || !nationality.chars().all(|c| c.is_ascii_uppercase()))
+        {
+            self.fail(
+                format!("{at}.nationality"),
+                "must be an ISO 3166-1 alpha-2 code: two uppercase letters",
+            );
+        }
+    }
+
+    fn caregiver(&mut self, at: &str, c: &Caregiver) {
+        self.text(&format!("{at}.relationship"), &c.relationship, true, 100);
+        self.text(&format!("{at}.name"), &c.name, false, NAME_MAX);
+        self.text(&format!("{at}.address"), &c.address, false, SHORT_TEXT_MAX);
+        let phone_char =
+            |ch: char| ch.is_ascii_digit() || matches!(ch, '+' | ' ' | '-' | '(' | ')');
+        if c.phone.len() > 50 || !c.phone.chars().all(phone_char) {
+            self.fail(
+                format!("{at}.phone"),
+                "at most 50 digits, spaces, '+', '-', '(' or ')'",
+            );
+        }
+        let exclusion =
+            CaregiverExclusion::try_from(c.exclusion).unwrap_or(CaregiverExclusion::Unspecified);
+        if exclusion == CaregiverExclusion::Unspecified {
+            self.fail(
+                format!("{at}.exclusion"),
+                "required: NOT_EXCLUDED or the reason for excluding the caregiver",
+            );
+        }
+    }
+
+    fn location(&mut self, at: &str, l: &Location) {
+        if !l.area_code.is_empty() && !is_area_path(&l.area_code) {
+            self.fail(format!("{at}.area_code"), AREA_RULE);
+        }
+        self.text(
+            &format!("{at}.description"),
+            &l.description,
+            false,
+            SHORT_TEXT_MAX,
+        );
+    }
+
+    fn attachment(&mut self, at: &str, a: &Attachment, max_bytes: u64) {
+        if !a.uri.starts_with("https://")
+            || a.uri.len() > 2000
+            || a.uri.chars().any(char::is_whitespace)
+        {
+            self.fail(
+                format!("{at}.uri"),
+                "required: an https:// URI of at most 2000 characters",
+            );
+        }
+        let (kind, sub) = a.media_type.split_once('/').unwrap_or_default();
+        if kind.is_empty() || sub.is_empty() || a.media_type.len() > 100 {
+            self.fail(
+                format!("{at}.media_type"),
+                "required: a media type such as application/pdf",
+            );
+        }
+        if a.size_bytes > max_bytes {
+            self.fail(
+                format!("{at}.size_bytes"),
+                format!("at most {max_bytes} bytes"),
+            );
+        }
+        self.text(
+            &format!("{at}.description"),
+            &a.description,
+            false,
+            SHORT_TEXT_MAX,
+        );
+    }
+}
+
+/// How an area path must look, for error messages.
+pub const AREA_RULE: &str =
+    "must be an area code path such as MM/YGN/Hlaing: 1-10 segments of letters, digits, '_' or '-'";
+
+/// Whether `path` is an area code path such as `MM/YGN/Hlaing`.
+pub fn is_area_path(path: &str) -> bool {
+    let segments: Vec<_> = path.split('/').collect();
+    segments.len() <= 10
+        && segments.iter().all(|s| {
+            (1..=64).contains(&s.len())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        })
+}
+
+/// Whole years from `from` to `to`.
+fn years_between(from: Date, to: Date) -> i32 {
+    let years = to.year() - from.year();
+    if (to.month() as u8, to.day()) < (from.month() as u8, from.day()) {
+        years - 1
+    } else {
+        years
+    }
+}
+
+/// A rejected code echoed back, cut short so an error never carries a long value.
+fn shown(value: &str) -> String {
+    value.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,217 @@
+use time::macros::date;
+
+use super::*;
+use crate::sample;
+use crate::wire::FollowUpAction;
+
+const TODAY: Date = date!(2026 - 11 - 23);
+
+fn fields(violations: &[FieldViolation]) -> Vec<&str> {
+    violations.iter().map(|v| v.field.as_str()).collect()
+}
+
+fn submit_violations(edit: impl FnOnce(&mut SubmitMessageRequest)) -> Vec<FieldViolation> {
+    let mut request = sample::submit("req-1", "org-b");
+    edit(&mut request);
+    validate_submit(&request, &Rules::default(), TODAY)
+}
+
+fn referral_of(request: &mut SubmitMessageRequest) -> &mut ServiceReferral {
+    match request.payload.as_mut() {
+        Some(Payload::Referral(r)) => r,
+        None => unreachable!("the sample carries a referral"),
+    }
+}
+
+#[test]
+fn the_sample_is_valid() {
+    assert_eq!(submit_violations(|_| {}), vec![]);
+}
+
+#[test]
+fn every_bad_field_is_reported_at_once() {
+    let violations = submit_violations(|r| {
+        r.request_id = String::new();
+        r.recipient_org_id = "no spaces allowed".into();
+        r.child.as_mut().unwrap().local_id = String::new();
+        let referral = referral_of(r);
+        referral.protection_concerns = vec!["neglect".into(), "aliens".into(), "neglect".into()];
+        referral.risk_level = 0;
+        referral.requested_services = vec![];
+        referral.reason = " ".into();
+        referral.priority = 42;
+        let child = referral.child.as_mut().unwrap();
+        child.sex = "x".into();
+        child.date_of_birth = "2030-01-01".into();
+        child.estimated_age_years = Some(18);
+        child.languages = vec!["English".into()];
+        child.nationality = "mm".into();
+        child.displacement_status = "tourist".into();
+        let caregiver = referral.caregiver.as_mut().unwrap();
+        caregiver.phone = "call me".into();
+        caregiver.exclusion = 0;
+        caregiver.relationship = String::new();
+        referral.current_location.as_mut().unwrap().area_code = "MM//YGN".into();
+        referral.notes = "x".repeat(4001);
+        referral.child_views = "bell\u{7}".into();
+        referral.attachments[0].uri = "ftp://x".into();
+        referral.attachments[0].media_type = "pdf".into();
+        referral.attachments[0].size_bytes = u64::MAX;
+    });
+    assert_eq!(
+        fields(&violations),
+        vec![
+            "request_id",
+            "recipient_org_id",
+            "child.local_id",
+            "referral.protection_concerns[1]",
+            "referral.protection_concerns[2]",
+            "referral.risk_level",
+            "referral.requested_services",
+            "referral.reason",
+            "referral.priority",
+            "referral.child.sex",
+            "referral.child.date_of_birth",
+            "referral.child.estimated_age_years",
+            "referral.child.languages[0]",
+            "referral.child.displacement_status",
+            "referral.child.nationality",
+            "referral.caregiver.relationship",
+            "referral.caregiver.phone",
+            "referral.caregiver.exclusion",
+            "referral.current_location.area_code",
+            "referral.child_views",
+            "referral.notes",
+            "referral.attachments[0].uri",
+            "referral.attachments[0].media_type",
+            "referral.attachments[0].size_bytes",
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_code_names_the_allowed_ones() {
+    let violations = submit_violations(|r| referral_of(r).child.as_mut().unwrap().sex = "x".into());
+    assert_eq!(violations.len(), 1);
+    assert_eq!(
+        violations[0].description,
+        "unknown code `x`; allowed: female, male, other, unknown"
+    );
+}
+
+#[test]
+fn missing_parts_are_required() {
+    let violations = submit_violations(|r| {
+        r.child = None;
+        r.payload = None;
+    });
+    assert_eq!(fields(&violations), vec!["child", "payload"]);
+    let violations = submit_violations(|r| referral_of(r).child = None);
+    assert_eq!(fields(&violations), vec!["referral.child"]);
+}
+
+#[test]
+fn age_bounds_are_0_to_17() {
+    let dob = |d: &str| {
+        let d = d.to_owned();
+        submit_violations(move |r| referral_of(r).child.as_mut().unwrap().date_of_birth = d)
+    };
+    assert_eq!(dob("2008-11-24"), vec![], "17 years and 364 days");
+    assert_eq!(
+        fields(&dob("2008-11-23")),
+        vec!["referral.child.date_of_birth"],
+        "18 today"
+    );
+    assert_eq!(dob("2026-11-23"), vec![], "born today");
+    assert_eq!(
+        fields(&dob("2026-11-24")),
+        vec!["referral.child.date_of_birth"],
+        "tomorrow"
+    );
+    assert_eq!(
+        fields(&dob("23/11/2020")),
+        vec!["referral.child.date_of_birth"]
+    );
+    let estimated = |age| {
+        submit_violations(move |r| {
+            let child = referral_of(r).child.as_mut().unwrap();
+            child.date_of_birth = String::new();
+            child.estimated_age_years = age;
+        })
+    };
+    assert_eq!(estimated(Some(0)), vec![]);
+    assert_eq!(estimated(Some(17)), vec![]);
+    assert_eq!(
+        fields(&estimated(Some(18))),
+        vec!["referral.child.estimated_age_years"]
+    );
+    assert_eq!(
+        fields(&estimated(None)),
+        vec!["referral.child.date_of_birth"]
+    );
+}
+
+#[test]
+fn list_sizes_are_bounded() {
+    let violations = submit_violations(|r| {
+        let referral = referral_of(r);
+        let all = Rules::default().taxonomies.protection_concerns;
+        referral.protection_concerns = all.iter().take(11).map(|c| c.code.clone()).collect();
+        referral.attachments = vec![referral.attachments[0].clone(); 11];
+    });
+    assert_eq!(
+        fields(&violations),
+        vec!["referral.protection_concerns", "referral.attachments"]
+    );
+}
+
+#[test]
+fn follow_up_fields_required_by_action() {
+    let request = |action: FollowUpAction| PostFollowUpRequest {
+        request_id: "f-1".into(),
+        message_id: "m-1".into(),
+        action: action as i32,
+        ..Default::default()
+    };
+    let cases = [
+        (FollowUpAction::Acknowledge, vec![]),
+        (FollowUpAction::Decline, vec!["reason"]),
+        (FollowUpAction::Withdraw, vec!["reason"]),
+        (FollowUpAction::Complete, vec!["outcome"]),
+        (FollowUpAction::Note, vec!["note"]),
+        (FollowUpAction::ScheduleAppointment, vec!["appointment_at"]),
+        (FollowUpAction::Unspecified, vec!["action"]),
+    ];
+    for (action, expected) in cases {
+        assert_eq!(
+            fields(&validate_follow_up(&request(action))),
+            expected,
+            "{action:?}"
+        );
+    }
+    let mut bad = request(FollowUpAction::Note);
+    bad.note = "ok".into();
+    bad.request_id = String::new();
+    bad.message_id = "x".repeat(129);
+    bad.next_review_date = "soon".into();
+    assert_eq!(
+        fields(&validate_follow_up(&bad)),
+        vec!["request_id", "message_id", "next_review_date"]
+    );
+}
+
+#[test]
+fn area_paths() {
+    assert!(is_area_path("MM"));
+    assert!(is_area_path("MM/YGN/Hlaing"));
+    for bad in [
+        "",
+        "MM/",
+        "/MM",
+        "MM//YGN",
+        "MM/Y GN",
+        &"a/".repeat(10).to_string(),
+    ] {
+        assert!(!is_area_path(bad), "{bad:?}");
+    }
+}
