@@ -1,1 +1,17 @@
+//! The gRPC face of referral-hub: the services of `referralhub.v1`, bearer-token
+//! authentication, role checks, and the mapping of every failure to a gRPC
+//! status with `google.rpc` details. Rules come from the domain crate and
+//! durability from the store crate; this crate only wires them to the network.
 
+pub mod auth;
+pub mod clock;
+mod convert;
+pub mod demo;
+mod directory_service;
+pub mod error;
+mod hub;
+pub mod keys;
+mod message_service;
+mod server;
+
+pub use server::{MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};

@@ -1,1 +1,43 @@
+//! Durable storage for referral-hub: one [`Store`] over SQLite (the embedded
+//! default) or PostgreSQL (for scale), chosen by URL.
+//!
+//! The store knows rows, transactions and order, not rules: the server decides
+//! (with the domain crate) what may happen, and the store makes it durable in
+//! one transaction, with optimistic checks where a decision depended on a read.
+//! Both backends run the same SQL through sqlx's `Any` driver; the few
+//! differences (connection pragmas, LISTEN/NOTIFY) live in [`connect`].
 
+mod connect;
+mod directory;
+mod error;
+mod inbox;
+mod messages;
+mod notify;
+mod records;
+mod rows;
+
+pub use connect::Backend;
+pub use error::StoreError;
+pub use notify::InboxNotifier;
+pub use records::{
+    FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, OrganisationSearch,
+};
+
+use std::sync::Arc;
+
+use sqlx::AnyPool;
+
+/// Handle to the database; cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    /// Reads. On SQLite a pool of readers beside the single writer.
+    read: AnyPool,
+    /// Writes. On SQLite exactly one connection, the single writer path that
+    /// avoids lock upgrades failing under WAL; on PostgreSQL the same pool as `read`.
+    write: AnyPool,
+    backend: Backend,
+    notifier: Arc<InboxNotifier>,
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

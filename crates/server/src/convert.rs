@@ -1,0 +1,70 @@
+//! Stored records to wire messages. Bodies are the encoded requests the hub
+//! accepted, so decoding them gives back exactly what was sent.
+
+use prost::Message as _;
+use prost_types::Timestamp;
+
+use referral_hub_domain::wire::{
+    FollowUp, Message, PostFollowUpRequest, SubmitMessageRequest, message, submit_message_request,
+};
+use referral_hub_store::{FollowUpRecord, MessageRecord, StoreError};
+
+use crate::error::ApiError;
+
+/// A stored message as the wire shows it.
+pub fn message(record: &MessageRecord) -> Result<Message, ApiError> {
+    let request = SubmitMessageRequest::decode(record.body.as_slice())
+        .map_err(|_| corrupt("messages.body"))?;
+    Ok(Message {
+        id: record.id.clone(),
+        request_id: record.request_id.clone(),
+        kind: record.kind as i32,
+        sender_org_id: record.sender_org.clone(),
+        sender_subject: record.sender_subject.clone(),
+        recipient_org_id: record.recipient_org.clone(),
+        status: record.status as i32,
+        created_at: Some(timestamp(record.created_at)),
+        updated_at: Some(timestamp(record.updated_at)),
+        acknowledge_by: Some(timestamp(record.acknowledge_by)),
+        respond_by: Some(timestamp(record.respond_by)),
+        child: request.child,
+        payload: request.payload.map(|payload| match payload {
+            submit_message_request::Payload::Referral(referral) => {
+                message::Payload::Referral(referral)
+            }
+        }),
+    })
+}
+
+/// A stored follow-up as the wire shows it.
+pub fn follow_up(record: &FollowUpRecord) -> Result<FollowUp, ApiError> {
+    let request = PostFollowUpRequest::decode(record.body.as_slice())
+        .map_err(|_| corrupt("follow_ups.body"))?;
+    Ok(FollowUp {
+        id: record.id.clone(),
+        message_id: record.message_id.clone(),
+        request_id: record.request_id.clone(),
+        author_org_id: record.author_org.clone(),
+        author_subject: record.author_subject.clone(),
+        action: record.action as i32,
+        status_after: record.status_after as i32,
+        created_at: Some(timestamp(record.created_at)),
+        reason: request.reason,
+        note: request.note,
+        outcome: request.outcome,
+        appointment_at: request.appointment_at,
+        next_review_date: request.next_review_date,
+    })
+}
+
+/// µs since the epoch as a protobuf timestamp.
+pub fn timestamp(micros: i64) -> Timestamp {
+    Timestamp {
+        seconds: micros.div_euclid(1_000_000),
+        nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
+    }
+}
+
+fn corrupt(column: &'static str) -> ApiError {
+    ApiError::Store(StoreError::Corrupt { column })
+}

@@ -1,0 +1,90 @@
+//! The demo directory dev mode seeds: one organisation per sector, all in
+//! Yangon's Hlaing township, so a newcomer can send a referral at once.
+
+use referral_hub_domain::wire::{DeliveryChannel, Organisation, OrganisationStatus, Sector};
+use referral_hub_store::{Store, StoreError};
+
+/// Id of the demo health centre (the usual first sender).
+pub const HEALTH_ORG: &str = "demo-health-hlaing";
+/// Id of the demo social welfare office (the usual first receiver, lead agency for Yangon).
+pub const SOCIAL_WELFARE_ORG: &str = "demo-social-welfare-yangon";
+
+/// The demo organisations.
+pub fn organisations() -> Vec<Organisation> {
+    let org =
+        |id: &str, name: &str, sector: Sector, area: &str, services: &[&str], lead: &[&str]| {
+            Organisation {
+                id: id.into(),
+                name: name.into(),
+                sector: sector as i32,
+                areas: vec![area.into()],
+                services: services.iter().map(|s| s.to_string()).collect(),
+                lead_agency_areas: lead.iter().map(|s| s.to_string()).collect(),
+                channel: DeliveryChannel::Pull as i32,
+                status: OrganisationStatus::Active as i32,
+            }
+        };
+    vec![
+        org(
+            HEALTH_ORG,
+            "Hlaing Township Health Centre",
+            Sector::Health,
+            "MM/YGN/Hlaing",
+            &["health_care", "mhpss"],
+            &[],
+        ),
+        org(
+            SOCIAL_WELFARE_ORG,
+            "Department of Social Welfare, Yangon Region",
+            Sector::SocialWelfare,
+            "MM/YGN",
+            &[
+                "case_management",
+                "family_tracing",
+                "alternative_care",
+                "mhpss",
+            ],
+            &["MM/YGN"],
+        ),
+        org(
+            "demo-school-hlaing",
+            "Hlaing Basic Education High School No. 1",
+            Sector::Education,
+            "MM/YGN/Hlaing",
+            &["education"],
+            &[],
+        ),
+        org(
+            "demo-police-hlaing",
+            "Hlaing Township Police Station",
+            Sector::Police,
+            "MM/YGN/Hlaing",
+            &["police_protection"],
+            &[],
+        ),
+        org(
+            "demo-court-yangon",
+            "Yangon Region Juvenile Court",
+            Sector::Justice,
+            "MM/YGN",
+            &["justice", "legal_aid"],
+            &[],
+        ),
+        org(
+            "demo-community-hlaing",
+            "Hlaing Community Child Protection Group",
+            Sector::Other,
+            "MM/YGN/Hlaing",
+            &["case_management"],
+            &[],
+        ),
+    ]
+}
+
+/// Registers (or refreshes) every demo organisation.
+pub async fn seed(store: &Store) -> Result<(), StoreError> {
+    for org in organisations() {
+        store.upsert_organisation(&org).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! The errors of the gRPC layer and their mapping to gRPC status codes with
+//! the standard `google.rpc` details. Nothing here carries child data: field
+//! violations name paths and rules, never values.
+
+use referral_hub_domain::{lifecycle::TransitionError, roles::Role, validation::FieldViolation};
+use referral_hub_store::StoreError;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// Why an RPC failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Bad input: every bad field, each with what is wrong.
+    #[error("the request has {} invalid field(s)", .0.len())]
+    InvalidArgument(Vec<FieldViolation>),
+    /// The request is well formed but the state of things refuses it.
+    #[error("{description}")]
+    FailedPrecondition {
+        /// Machine-readable type, e.g. `ILLEGAL_TRANSITION`.
+        kind: &'static str,
+        /// What it applies to, e.g. a message id.
+        subject: String,
+        /// Human-readable reason.
+        description: String,
+    },
+    /// No such thing, or not the caller's to see (indistinguishable on purpose).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The caller lacks every role that allows this.
+    #[error("requires role {}", roles_text(.0))]
+    PermissionDenied(Vec<Role>),
+    /// No valid token; the detail is for the server log only.
+    #[error("unauthenticated")]
+    Unauthenticated(&'static str),
+    /// A concurrent change won; the caller may retry.
+    #[error("the message changed concurrently; retry")]
+    Aborted,
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn roles_text(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+impl From<TransitionError> for ApiError {
+    fn from(error: TransitionError) -> Self {
+        ApiError::FailedPrecondition {
+            kind: "ILLEGAL_TRANSITION",
+            subject: "message".into(),
+            description: error.to_string(),
+        }
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Status {
+        let message = error.to_string();
+        match error {
+            ApiError::InvalidArgument(violations) => {
+                let details = ErrorDetails::with_bad_request(
+                    violations
+                        .into_iter()
+                        .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
+                        .collect::<Vec<_>>(),
+                );
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            ApiError::FailedPrecondition {
+                kind,
+                subject,
+                description,
+            } => {
+                let details = ErrorDetails::with_precondition_failure(vec![
+                    tonic_types::PreconditionViolation::new(kind, subject, description),
+                ]);
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
+            ApiError::NotFound(_) => Status::not_found(message),
+            ApiError::PermissionDenied(_) => Status::permission_denied(message),
+            ApiError::Unauthenticated(reason) => {
+                tracing::info!(reason, "request refused: unauthenticated");
+                Status::unauthenticated(message)
+            }
+            ApiError::Aborted => Status::aborted(message),
+            ApiError::Store(StoreError::Conflict) => {
+                Status::aborted("the record changed concurrently; retry")
+            }
+            ApiError::Store(error) => {
+                tracing::error!(%error, "store failure");
+                Status::unavailable("the hub's database is unavailable; retry later")
+            }
+        }
+    }
+}
+
+/// A single-field `INVALID_ARGUMENT`.
+pub fn invalid(field: &str, description: impl Into<String>) -> ApiError {
+    ApiError::InvalidArgument(vec![FieldViolation {
+        field: field.into(),
+        description: description.into(),
+    }])
+}

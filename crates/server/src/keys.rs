@@ -1,0 +1,151 @@
+//! The hub's own Ed25519 signing key, kept in the data directory, for small
+//! deployments that let the hub issue tokens (`referral-hub token issue`) and
+//! for dev mode. Created on first use; a restart reuses it.
+
+use std::{fs, io, path::Path};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+/// File name of the PKCS#8 key inside `<data-dir>/keys/`.
+const KEY_FILE: &str = "hub-signing-ed25519.pk8";
+
+/// Why the hub's key could not be loaded or a token not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// Reading or writing the key file failed.
+    #[error("key file {path}: {source}")]
+    Io {
+        /// Which file.
+        path: String,
+        /// What failed.
+        source: io::Error,
+    },
+    /// The key file does not hold an Ed25519 PKCS#8 key.
+    #[error("key file {path} is not an Ed25519 PKCS#8 key")]
+    Malformed {
+        /// Which file.
+        path: String,
+    },
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+}
+
+/// The hub's signing key pair.
+pub struct HubKey {
+    pkcs8: Vec<u8>,
+    public: Vec<u8>,
+    kid: String,
+}
+
+impl HubKey {
+    /// Loads `<data_dir>/keys/hub-signing-ed25519.pk8`, creating it (mode 0600) if absent.
+    pub fn load_or_create(data_dir: &Path) -> Result<HubKey, KeyError> {
+        let dir = data_dir.join("keys");
+        let path = dir.join(KEY_FILE);
+        let shown = path.display().to_string();
+        let io_error = |source| KeyError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let pkcs8 = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(&dir).map_err(io_error)?;
+                let rng = ring::rand::SystemRandom::new();
+                let document =
+                    Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Malformed {
+                        path: shown.clone(),
+                    })?;
+                write_private(&path, document.as_ref()).map_err(io_error)?;
+                document.as_ref().to_vec()
+            }
+            Err(e) => return Err(io_error(e)),
+        };
+        Self::from_pkcs8(pkcs8).ok_or(KeyError::Malformed { path: shown })
+    }
+
+    fn from_pkcs8(pkcs8: Vec<u8>) -> Option<HubKey> {
+        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).ok()?;
+        let public = pair.public_key().as_ref().to_vec();
+        let digest = Sha256::digest(&public);
+        let kid = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        Some(HubKey { pkcs8, public, kid })
+    }
+
+    /// The key id tokens carry in their header.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The verifying half, for the authenticator.
+    pub fn decoding_key(&self) -> DecodingKey {
+        DecodingKey::from_ed_der(&self.public)
+    }
+
+    /// Signs a token for `org` / `subject` with `roles`, valid for `ttl` from `now`.
+    pub fn issue(
+        &self,
+        claims: &TokenRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<String, KeyError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        let body = Claims {
+            iss: claims.issuer,
+            aud: claims.audience,
+            sub: claims.subject,
+            org: claims.org,
+            roles: claims.roles,
+            iat: now.unix_timestamp(),
+            nbf: now.unix_timestamp(),
+            exp: (now + claims.ttl).unix_timestamp(),
+        };
+        Ok(jsonwebtoken::encode(
+            &header,
+            &body,
+            &EncodingKey::from_ed_der(&self.pkcs8),
+        )?)
+    }
+}
+
+/// What a token says about its bearer.
+pub struct TokenRequest<'a> {
+    /// `iss`: this hub.
+    pub issuer: &'a str,
+    /// `aud`: this hub.
+    pub audience: &'a str,
+    /// `sub`: the worker or system.
+    pub subject: &'a str,
+    /// `org`: the organisation.
+    pub org: &'a str,
+    /// `roles`.
+    pub roles: &'a [String],
+    /// How long it is valid.
+    pub ttl: Duration,
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    aud: &'a str,
+    sub: &'a str,
+    org: &'a str,
+    roles: &'a [String],
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}

@@ -1,0 +1,120 @@
+//! Assembling the gRPC server: services, health, reflection, TLS, limits.
+
+use std::{collections::HashMap, future::Future, sync::Arc};
+
+use jsonwebtoken::DecodingKey;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+
+use referral_hub_domain::{
+    deadlines::DeadlinePolicy,
+    validation::Rules,
+    wire::{
+        directory_service_server::DirectoryServiceServer,
+        message_service_server::MessageServiceServer,
+    },
+};
+use referral_hub_store::Store;
+
+use crate::{
+    auth::Authenticator, clock::Clock, directory_service::DirectoryApi, hub::Hub,
+    message_service::MessageApi,
+};
+
+/// Largest request the hub decodes. Referrals carry attachments by reference,
+/// so real ones are a few kilobytes.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// Everything the server needs besides the store and the socket.
+pub struct ServerConfig {
+    /// `iss` tokens must carry.
+    pub issuer: String,
+    /// `aud` tokens must carry.
+    pub audience: String,
+    /// Token verification keys by `kid`.
+    pub verification_keys: HashMap<String, DecodingKey>,
+    /// TLS; `None` only in dev mode and tests on loopback.
+    pub tls: Option<TlsConfig>,
+    /// Validation rules.
+    pub rules: Rules,
+    /// Response deadlines.
+    pub deadlines: DeadlinePolicy,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// PEM material for TLS.
+pub struct TlsConfig {
+    /// Server certificate chain.
+    pub cert_pem: Vec<u8>,
+    /// Server private key.
+    pub key_pem: Vec<u8>,
+    /// CA that signs client certificates; when set, clients may present one.
+    pub client_ca_pem: Option<Vec<u8>>,
+}
+
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The transport failed (bad TLS material, socket error).
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// The reflection service could not be built.
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// Serves the hub on `listener` until `shutdown` completes.
+pub async fn serve(
+    store: Store,
+    config: ServerConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let hub = Arc::new(Hub {
+        store,
+        rules: config.rules,
+        deadlines: config.deadlines,
+        clock: config.clock,
+        auth: Authenticator::new(config.verification_keys, &config.issuer, &config.audience),
+    });
+    let messages = MessageServiceServer::new(MessageApi::new(hub.clone()))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let directory = DirectoryServiceServer::new(DirectoryApi::new(hub))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<MessageServiceServer<MessageApi>>()
+        .await;
+    health
+        .set_serving::<DirectoryServiceServer<DirectoryApi>>()
+        .await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(referral_hub_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+
+    let mut builder = Server::builder();
+    if let Some(tls) = config.tls {
+        let mut tls_config =
+            ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
+        if let Some(ca) = tls.client_ca_pem {
+            tls_config = tls_config
+                .client_ca_root(Certificate::from_pem(ca))
+                .client_auth_optional(true);
+        }
+        builder = builder.tls_config(tls_config)?;
+    }
+    builder
+        .add_service(health_service)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
+        .add_service(messages)
+        .add_service(directory)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}

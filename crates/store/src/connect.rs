@@ -1,0 +1,141 @@
+//! Opening the database, per backend, and running the embedded migrations.
+
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use sqlx::{
+    Executor,
+    any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers},
+    migrate::Migrator,
+    postgres::PgListener,
+};
+
+use crate::{InboxNotifier, Result, Store, StoreError};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// PostgreSQL channel on which a replica tells the others that an inbox grew.
+pub(crate) const INBOX_CHANNEL: &str = "referralhub_inbox";
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded, one file, one writer.
+    Sqlite,
+    /// A server, shared by replicas.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names.
+    pub fn of_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+}
+
+/// Per-connection settings for SQLite: WAL for concurrent readers, foreign keys
+/// on, FULL sync so a commit is on disk before the RPC answers, and a busy
+/// timeout instead of immediate lock errors.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                              PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;";
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`); creates a SQLite
+    /// file if it does not exist. Does not migrate: call [`Store::migrate`].
+    pub async fn connect(url: &str) -> Result<Store> {
+        install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let (read, write) = match backend {
+            Backend::Sqlite => {
+                let url = if url.contains("mode=") {
+                    url.to_owned()
+                } else {
+                    format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+                };
+                let options = AnyConnectOptions::from_str(&url)?;
+                let pool = || {
+                    AnyPoolOptions::new()
+                        .acquire_timeout(Duration::from_secs(10))
+                        .after_connect(|conn, _| {
+                            Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(drop) })
+                        })
+                };
+                let write = pool()
+                    .max_connections(1)
+                    .connect_with(options.clone())
+                    .await?;
+                let read = pool().max_connections(4).connect_with(options).await?;
+                (read, write)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+        };
+        let notifier = Arc::new(InboxNotifier::default());
+        if backend == Backend::Postgres {
+            spawn_inbox_listener(url, notifier.clone()).await?;
+        }
+        Ok(Store {
+            read,
+            write,
+            backend,
+            notifier,
+        })
+    }
+
+    /// Applies the embedded migrations of this backend that are not yet applied.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.write).await?;
+        Ok(())
+    }
+
+    /// Which backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Wakes inbox streams when their organisation's inbox grows.
+    pub fn notifier(&self) -> &Arc<InboxNotifier> {
+        &self.notifier
+    }
+
+    /// Closes every connection; used at shutdown so SQLite checkpoints cleanly.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// Listens for other replicas' inbox notifications and wakes local streams.
+/// sqlx's listener reconnects by itself; if it gives up, streams still poll.
+async fn spawn_inbox_listener(url: &str, notifier: Arc<InboxNotifier>) -> Result<()> {
+    let mut listener = PgListener::connect(url).await?;
+    listener.listen(INBOX_CHANNEL).await?;
+    tokio::spawn(async move {
+        loop {
+            match listener.recv().await {
+                Ok(notification) => notifier.notify(notification.payload()),
+                Err(error) => {
+                    tracing::warn!(%error, "inbox listener stopped; streams fall back to polling");
+                    return;
+                }
+            }
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! The service directory: organisations with their sector, areas and services.
+
+use sqlx::{Row, any::AnyRow};
+
+use referral_hub_domain::wire::{DeliveryChannel, Organisation, OrganisationStatus, Sector};
+
+use crate::{OrganisationSearch, Result, Store, rows};
+
+const ORGANISATION_COLUMNS: &str =
+    "o.id, o.name, o.sector, o.channel, o.status, o.areas, o.services, o.lead_agency_areas";
+
+impl Store {
+    /// Registers `org`, or replaces it if its id is already registered.
+    pub async fn upsert_organisation(&self, org: &Organisation) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO organisations (id, name, sector, channel, status, areas, services, lead_agency_areas) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET name = $2, sector = $3, \
+             channel = $4, status = $5, areas = $6, services = $7, lead_agency_areas = $8",
+        )
+        .bind(&org.id)
+        .bind(&org.name)
+        .bind(org.sector().as_str_name())
+        .bind(org.channel().as_str_name())
+        .bind(org.status().as_str_name())
+        .bind(json(&org.areas))
+        .bind(json(&org.services))
+        .bind(json(&org.lead_agency_areas))
+        .execute(&mut *tx)
+        .await?;
+        for (table, column, values) in [
+            ("organisation_areas", "area", &org.areas),
+            ("organisation_services", "service", &org.services),
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1"))
+                .bind(&org.id)
+                .execute(&mut *tx)
+                .await?;
+            for value in values {
+                sqlx::query(&format!(
+                    "INSERT INTO {table} (org_id, {column}) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+                ))
+                .bind(&org.id)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One organisation by id, active or not.
+    pub async fn organisation(&self, id: &str) -> Result<Option<Organisation>> {
+        let sql = format!("SELECT {ORGANISATION_COLUMNS} FROM organisations o WHERE o.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(organisation).transpose()
+    }
+
+    /// One page of active organisations matching every given filter, by id.
+    /// An organisation covering `MM/YGN` covers `MM/YGN/Hlaing`.
+    pub async fn search_organisations(
+        &self,
+        search: &OrganisationSearch,
+    ) -> Result<Vec<Organisation>> {
+        let sql = format!(
+            "SELECT {ORGANISATION_COLUMNS} FROM organisations o WHERE o.status = $1 \
+             AND ($2 = '' OR EXISTS (SELECT 1 FROM organisation_services s WHERE s.org_id = o.id AND s.service = $2)) \
+             AND ($3 = '' OR EXISTS (SELECT 1 FROM organisation_areas a WHERE a.org_id = o.id \
+                  AND (a.area = $3 OR substr($3, 1, length(a.area) + 1) = a.area || '/'))) \
+             AND ($4 = '' OR o.sector = $4) AND o.id > $5 ORDER BY o.id LIMIT $6"
+        );
+        let found = sqlx::query(&sql)
+            .bind(OrganisationStatus::Active.as_str_name())
+            .bind(search.service.clone().unwrap_or_default())
+            .bind(search.area.clone().unwrap_or_default())
+            .bind(search.sector.map(|s| s.as_str_name()).unwrap_or_default())
+            .bind(search.after_id.clone().unwrap_or_default())
+            .bind(i64::from(search.limit))
+            .fetch_all(&self.read)
+            .await?;
+        found.iter().map(organisation).collect()
+    }
+}
+
+fn organisation(row: &AnyRow) -> Result<Organisation> {
+    let list = |column: &'static str| -> Result<Vec<String>> {
+        let text: String = row.try_get(column)?;
+        serde_json::from_str(&text).map_err(|_| crate::StoreError::Corrupt { column })
+    };
+    Ok(Organisation {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        sector: rows::decode(row, "sector", Sector::from_str_name)? as i32,
+        areas: list("areas")?,
+        services: list("services")?,
+        lead_agency_areas: list("lead_agency_areas")?,
+        channel: rows::decode(row, "channel", DeliveryChannel::from_str_name)? as i32,
+        status: rows::decode(row, "status", OrganisationStatus::from_str_name)? as i32,
+    })
+}
+
+fn json(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
+}

@@ -1,0 +1,32 @@
+//! The errors of the storage layer.
+
+/// Why a store operation failed. Messages never carry row contents.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or refused the statement.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The URL names no supported backend.
+    #[error("unsupported database URL: expected sqlite:// or postgres://")]
+    UnsupportedUrl,
+    /// A row changed between the caller's read and its write; re-read and retry.
+    #[error("the record changed concurrently")]
+    Conflict,
+    /// An acknowledgement beyond the last position handed out.
+    #[error("position {position} is beyond the last inbox position {last}")]
+    AckBeyondEnd {
+        /// The position acknowledged.
+        position: u64,
+        /// The last position that exists.
+        last: u64,
+    },
+    /// A stored value does not decode (an enum name unknown to this build).
+    #[error("stored {column} value is not recognised")]
+    Corrupt {
+        /// Which column.
+        column: &'static str,
+    },
+}

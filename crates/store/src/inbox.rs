@@ -1,0 +1,104 @@
+//! Reading an organisation's inbox in order and acknowledging it, Kafka-style:
+//! one cursor per organisation, so a reconnect resumes with no gap.
+
+use referral_hub_domain::wire::MessageStatus;
+
+use crate::{
+    InboxItem, Result, Store, StoreError,
+    rows::{self, FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
+};
+
+impl Store {
+    /// Up to `limit` entries of `org`'s inbox after `after`, in order.
+    pub async fn inbox_after(&self, org: &str, after: u64, limit: u32) -> Result<Vec<InboxItem>> {
+        let sql = format!(
+            "SELECT e.position AS e_position, e.follow_up_id AS e_follow_up_id, {MESSAGE_COLUMNS}, {FOLLOW_UP_COLUMNS} \
+             FROM inbox_entries e JOIN messages m ON m.id = e.message_id \
+             LEFT JOIN follow_ups f ON f.id = e.follow_up_id \
+             WHERE e.org_id = $1 AND e.position > $2 ORDER BY e.position LIMIT $3"
+        );
+        let found = sqlx::query(&sql)
+            .bind(org)
+            .bind(to_db(after))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
+        found
+            .iter()
+            .map(|row| {
+                use sqlx::Row;
+                let position: i64 = row.try_get("e_position")?;
+                let follow_up_id: Option<String> = row.try_get("e_follow_up_id")?;
+                Ok(InboxItem {
+                    position: from_db(position),
+                    message: rows::message(row)?,
+                    follow_up: follow_up_id.map(|_| rows::follow_up(row)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// The last position `org`'s system acknowledged (0 before the first ack).
+    pub async fn acked_position(&self, org: &str) -> Result<u64> {
+        let acked: Option<i64> =
+            sqlx::query_scalar("SELECT acked_position FROM inboxes WHERE org_id = $1")
+                .bind(org)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(acked.map(from_db).unwrap_or(0))
+    }
+
+    /// Records that `org` received everything up to `position`, and moves the
+    /// messages among those entries from SUBMITTED to DELIVERED. The cursor
+    /// never moves back; acknowledging a position not yet handed out is
+    /// [`StoreError::AckBeyondEnd`]. Returns the cursor after the call.
+    pub async fn ack_inbox(&self, org: &str, position: u64, at: i64) -> Result<u64> {
+        let mut tx = self.write.begin().await?;
+        let cursor: Option<(i64, i64)> =
+            sqlx::query_as("SELECT last_position, acked_position FROM inboxes WHERE org_id = $1")
+                .bind(org)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (last, acked) = cursor
+            .map(|(l, a)| (from_db(l), from_db(a)))
+            .unwrap_or((0, 0));
+        if position > last {
+            return Err(StoreError::AckBeyondEnd { position, last });
+        }
+        if position <= acked {
+            return Ok(acked);
+        }
+        sqlx::query(
+            "UPDATE inboxes SET acked_position = $1 WHERE org_id = $2 AND acked_position < $1",
+        )
+        .bind(to_db(position))
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE messages SET status = $1, updated_at = $2 WHERE status = $3 AND id IN \
+             (SELECT message_id FROM inbox_entries WHERE org_id = $4 AND position > $5 AND position <= $6 \
+              AND follow_up_id IS NULL)",
+        )
+        .bind(MessageStatus::Delivered.as_str_name())
+        .bind(at)
+        .bind(MessageStatus::Submitted.as_str_name())
+        .bind(org)
+        .bind(to_db(acked))
+        .bind(to_db(position))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(position)
+    }
+}
+
+/// Positions are u64 on the wire and BIGINT in the database; they start at 1
+/// and grow by one, so they never reach i64::MAX.
+fn to_db(position: u64) -> i64 {
+    i64::try_from(position).unwrap_or(i64::MAX)
+}
+
+fn from_db(position: i64) -> u64 {
+    u64::try_from(position).unwrap_or(0)
+}

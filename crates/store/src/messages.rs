@@ -1,0 +1,254 @@
+//! Messages and follow-ups: idempotent inserts that commit the record, its
+//! state change and its inbox entry together, and the reads around them.
+
+use sqlx::{Any, Transaction};
+
+use referral_hub_domain::wire::MessageStatus;
+
+use crate::{
+    FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
+    rows::{self, FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
+};
+
+impl Store {
+    /// Stores a new message and its delivery record (an entry in the
+    /// recipient's inbox) in one transaction. If the sender already used the
+    /// request id, stores nothing and returns the earlier message.
+    pub async fn insert_message(&self, message: &MessageRecord) -> Result<Inserted<MessageRecord>> {
+        let mut tx = self.write.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
+             kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             ON CONFLICT (sender_org, request_id) DO NOTHING",
+        )
+        .bind(&message.id)
+        .bind(&message.sender_org)
+        .bind(&message.sender_subject)
+        .bind(&message.recipient_org)
+        .bind(&message.request_id)
+        .bind(&message.request_hash)
+        .bind(message.kind.as_str_name())
+        .bind(message.status.as_str_name())
+        .bind(message.risk_level.as_str_name())
+        .bind(&message.child_link_key)
+        .bind(message.created_at)
+        .bind(message.updated_at)
+        .bind(message.acknowledge_by)
+        .bind(message.respond_by)
+        .bind(&message.body)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2"
+            );
+            let row = sqlx::query(&sql)
+                .bind(&message.sender_org)
+                .bind(&message.request_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            return Ok(Inserted::Existing(rows::message(&row)?));
+        }
+        self.append_inbox(
+            &mut tx,
+            &message.recipient_org,
+            &message.id,
+            None,
+            message.created_at,
+        )
+        .await?;
+        tx.commit().await?;
+        self.notifier.notify(&message.recipient_org);
+        Ok(Inserted::Created(message.clone()))
+    }
+
+    /// Stores a follow-up, moves its message from `expected` to the follow-up's
+    /// `status_after`, and puts it in `deliver_to`'s inbox, in one transaction.
+    /// [`StoreError::Conflict`] if the message is no longer in `expected`
+    /// (someone else moved it since the caller read it). If the author already
+    /// used the request id, stores nothing and returns the earlier follow-up.
+    pub async fn insert_follow_up(
+        &self,
+        follow_up: &FollowUpRecord,
+        expected: MessageStatus,
+        deliver_to: &str,
+    ) -> Result<Inserted<FollowUpRecord>> {
+        let mut tx = self.write.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO follow_ups (id, message_id, author_org, author_subject, request_id, request_hash, \
+             action, status_after, created_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (author_org, request_id) DO NOTHING",
+        )
+        .bind(&follow_up.id)
+        .bind(&follow_up.message_id)
+        .bind(&follow_up.author_org)
+        .bind(&follow_up.author_subject)
+        .bind(&follow_up.request_id)
+        .bind(&follow_up.request_hash)
+        .bind(follow_up.action.as_str_name())
+        .bind(follow_up.status_after.as_str_name())
+        .bind(follow_up.created_at)
+        .bind(&follow_up.body)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            let sql = format!(
+                "SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2"
+            );
+            let row = sqlx::query(&sql)
+                .bind(&follow_up.author_org)
+                .bind(&follow_up.request_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            return Ok(Inserted::Existing(rows::follow_up(&row)?));
+        }
+        let moved = sqlx::query(
+            "UPDATE messages SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+        )
+        .bind(follow_up.status_after.as_str_name())
+        .bind(follow_up.created_at)
+        .bind(&follow_up.message_id)
+        .bind(expected.as_str_name())
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        self.append_inbox(
+            &mut tx,
+            deliver_to,
+            &follow_up.message_id,
+            Some(&follow_up.id),
+            follow_up.created_at,
+        )
+        .await?;
+        tx.commit().await?;
+        self.notifier.notify(deliver_to);
+        Ok(Inserted::Created(follow_up.clone()))
+    }
+
+    /// The follow-up `org` posted under `request_id`, if any: a retry is
+    /// answered from here before the life-cycle rules see it again.
+    pub async fn follow_up_by_request(
+        &self,
+        org: &str,
+        request_id: &str,
+    ) -> Result<Option<FollowUpRecord>> {
+        let sql = format!(
+            "SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(org)
+            .bind(request_id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(rows::follow_up).transpose()
+    }
+
+    /// One message by id, whoever it belongs to (the caller checks access).
+    pub async fn message(&self, id: &str) -> Result<Option<MessageRecord>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(rows::message).transpose()
+    }
+
+    /// A message's follow-ups, oldest first.
+    pub async fn follow_ups(&self, message_id: &str) -> Result<Vec<FollowUpRecord>> {
+        let sql = format!(
+            "SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.message_id = $1 ORDER BY f.id"
+        );
+        let found = sqlx::query(&sql)
+            .bind(message_id)
+            .fetch_all(&self.read)
+            .await?;
+        found.iter().map(rows::follow_up).collect()
+    }
+
+    /// One page of an organisation's sent or received messages, newest first.
+    pub async fn list_messages(&self, filter: &MessageFilter) -> Result<Vec<MessageRecord>> {
+        let side = match filter.mailbox {
+            Mailbox::Sent => "m.sender_org",
+            Mailbox::Received => "m.recipient_org",
+        };
+        let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {side} = $1");
+        let mut next = 2;
+        if !filter.statuses.is_empty() {
+            sql += &format!(
+                " AND m.status IN ({})",
+                rows::placeholders(next, filter.statuses.len())
+            );
+            next += filter.statuses.len();
+        }
+        if !filter.kinds.is_empty() {
+            sql += &format!(
+                " AND m.kind IN ({})",
+                rows::placeholders(next, filter.kinds.len())
+            );
+            next += filter.kinds.len();
+        }
+        if filter.before_id.is_some() {
+            sql += &format!(" AND m.id < ${next}");
+            next += 1;
+        }
+        sql += &format!(" ORDER BY m.id DESC LIMIT ${next}");
+        let mut query = sqlx::query(&sql).bind(&filter.org);
+        for status in &filter.statuses {
+            query = query.bind(status.as_str_name());
+        }
+        for kind in &filter.kinds {
+            query = query.bind(kind.as_str_name());
+        }
+        if let Some(before) = &filter.before_id {
+            query = query.bind(before);
+        }
+        let found = query
+            .bind(i64::from(filter.limit))
+            .fetch_all(&self.read)
+            .await?;
+        found.iter().map(rows::message).collect()
+    }
+
+    /// Gives `org`'s inbox its next position and records the entry there. The
+    /// counter row is locked until commit, so positions commit in order.
+    async fn append_inbox(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        org: &str,
+        message_id: &str,
+        follow_up_id: Option<&str>,
+        at: i64,
+    ) -> Result<()> {
+        let position: i64 = sqlx::query_scalar(
+            "INSERT INTO inboxes (org_id, last_position, acked_position) VALUES ($1, 1, 0) \
+             ON CONFLICT (org_id) DO UPDATE SET last_position = inboxes.last_position + 1 \
+             RETURNING last_position",
+        )
+        .bind(org)
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO inbox_entries (org_id, position, message_id, follow_up_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(org)
+        .bind(position)
+        .bind(message_id)
+        .bind(follow_up_id)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+        if self.backend == crate::Backend::Postgres {
+            // Wrapped so the result is a plain integer the Any driver can decode.
+            sqlx::query("SELECT count(*) FROM (SELECT pg_notify($1, $2)) AS sent")
+                .bind(crate::connect::INBOX_CHANNEL)
+                .bind(org)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,124 @@
+//! The rows the store reads and writes, in typed form.
+
+use referral_hub_domain::wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel, Sector};
+
+/// A message's routing envelope and its encoded body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// Hub-assigned UUIDv7.
+    pub id: String,
+    /// Sending organisation.
+    pub sender_org: String,
+    /// Sending worker or system.
+    pub sender_subject: String,
+    /// Receiving organisation.
+    pub recipient_org: String,
+    /// The sender's idempotency key.
+    pub request_id: String,
+    /// SHA-256 of the encoded request, to tell a retry from a reuse of the key.
+    pub request_hash: Vec<u8>,
+    /// Which payload.
+    pub kind: MessageKind,
+    /// Life-cycle state.
+    pub status: MessageStatus,
+    /// Risk level, for deadlines and statistics.
+    pub risk_level: RiskLevel,
+    /// Cross-agency link key of the child, when known (never a name).
+    pub child_link_key: Option<String>,
+    /// Accepted at, µs since the epoch.
+    pub created_at: i64,
+    /// Last changed at, µs since the epoch.
+    pub updated_at: i64,
+    /// Acknowledge deadline, µs since the epoch.
+    pub acknowledge_by: i64,
+    /// Accept/decline deadline, µs since the epoch.
+    pub respond_by: i64,
+    /// The encoded request (child reference and payload).
+    pub body: Vec<u8>,
+}
+
+/// A follow-up and its encoded body (reason, note, outcome, dates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUpRecord {
+    /// Hub-assigned UUIDv7.
+    pub id: String,
+    /// The message it is about.
+    pub message_id: String,
+    /// Posting organisation.
+    pub author_org: String,
+    /// Posting worker or system.
+    pub author_subject: String,
+    /// The author's idempotency key.
+    pub request_id: String,
+    /// SHA-256 of the encoded request.
+    pub request_hash: Vec<u8>,
+    /// What it does.
+    pub action: FollowUpAction,
+    /// The message's state after it.
+    pub status_after: MessageStatus,
+    /// Accepted at, µs since the epoch.
+    pub created_at: i64,
+    /// The encoded request.
+    pub body: Vec<u8>,
+}
+
+/// Outcome of an idempotent insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted<T> {
+    /// Stored now.
+    Created(T),
+    /// Stored earlier under the same request id; the caller compares hashes.
+    Existing(T),
+}
+
+/// One entry of an organisation's inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxItem {
+    /// Gap-free position in the organisation's inbox.
+    pub position: u64,
+    /// The message (for a follow-up: the message it is about).
+    pub message: MessageRecord,
+    /// The follow-up, when the entry is one.
+    pub follow_up: Option<FollowUpRecord>,
+}
+
+/// Which side of the exchange to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mailbox {
+    /// Messages the organisation sent.
+    Sent,
+    /// Messages the organisation received.
+    Received,
+}
+
+/// A page request over one organisation's messages, newest first.
+#[derive(Debug, Clone)]
+pub struct MessageFilter {
+    /// Whose messages.
+    pub org: String,
+    /// Sent or received.
+    pub mailbox: Mailbox,
+    /// Only these states (empty: all).
+    pub statuses: Vec<MessageStatus>,
+    /// Only these kinds (empty: all).
+    pub kinds: Vec<MessageKind>,
+    /// Only ids below this one (the previous page's last id).
+    pub before_id: Option<String>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// A page request over active organisations, by id.
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationSearch {
+    /// Offers this service code.
+    pub service: Option<String>,
+    /// Covers this area (or an area above it).
+    pub area: Option<String>,
+    /// In this sector.
+    pub sector: Option<Sector>,
+    /// Only ids above this one (the previous page's last id).
+    pub after_id: Option<String>,
+    /// Page size.
+    pub limit: u32,
+}

@@ -1,0 +1,75 @@
+//! Column lists and row decoding shared by every query that reads messages and
+//! follow-ups (aliased `m` and `f`), so each shape is written once.
+
+use sqlx::{Row, any::AnyRow};
+
+use referral_hub_domain::wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel};
+
+use crate::{FollowUpRecord, MessageRecord, Result, StoreError};
+
+/// Columns of `messages m`, aliased `m_*`.
+pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.sender_org AS m_sender_org, \
+    m.sender_subject AS m_sender_subject, m.recipient_org AS m_recipient_org, \
+    m.request_id AS m_request_id, m.request_hash AS m_request_hash, m.kind AS m_kind, \
+    m.status AS m_status, m.risk_level AS m_risk_level, m.child_link_key AS m_child_link_key, \
+    m.created_at AS m_created_at, m.updated_at AS m_updated_at, \
+    m.acknowledge_by AS m_acknowledge_by, m.respond_by AS m_respond_by, m.body AS m_body";
+
+/// Columns of `follow_ups f`, aliased `f_*`.
+pub(crate) const FOLLOW_UP_COLUMNS: &str = "f.id AS f_id, f.message_id AS f_message_id, \
+    f.author_org AS f_author_org, f.author_subject AS f_author_subject, \
+    f.request_id AS f_request_id, f.request_hash AS f_request_hash, f.action AS f_action, \
+    f.status_after AS f_status_after, f.created_at AS f_created_at, f.body AS f_body";
+
+pub(crate) fn message(row: &AnyRow) -> Result<MessageRecord> {
+    Ok(MessageRecord {
+        id: row.try_get("m_id")?,
+        sender_org: row.try_get("m_sender_org")?,
+        sender_subject: row.try_get("m_sender_subject")?,
+        recipient_org: row.try_get("m_recipient_org")?,
+        request_id: row.try_get("m_request_id")?,
+        request_hash: row.try_get("m_request_hash")?,
+        kind: decode(row, "m_kind", MessageKind::from_str_name)?,
+        status: decode(row, "m_status", MessageStatus::from_str_name)?,
+        risk_level: decode(row, "m_risk_level", RiskLevel::from_str_name)?,
+        child_link_key: row.try_get("m_child_link_key")?,
+        created_at: row.try_get("m_created_at")?,
+        updated_at: row.try_get("m_updated_at")?,
+        acknowledge_by: row.try_get("m_acknowledge_by")?,
+        respond_by: row.try_get("m_respond_by")?,
+        body: row.try_get("m_body")?,
+    })
+}
+
+pub(crate) fn follow_up(row: &AnyRow) -> Result<FollowUpRecord> {
+    Ok(FollowUpRecord {
+        id: row.try_get("f_id")?,
+        message_id: row.try_get("f_message_id")?,
+        author_org: row.try_get("f_author_org")?,
+        author_subject: row.try_get("f_author_subject")?,
+        request_id: row.try_get("f_request_id")?,
+        request_hash: row.try_get("f_request_hash")?,
+        action: decode(row, "f_action", FollowUpAction::from_str_name)?,
+        status_after: decode(row, "f_status_after", MessageStatus::from_str_name)?,
+        created_at: row.try_get("f_created_at")?,
+        body: row.try_get("f_body")?,
+    })
+}
+
+/// Decodes an enum stored by its proto value name.
+pub(crate) fn decode<T>(
+    row: &AnyRow,
+    column: &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or(StoreError::Corrupt { column })
+}
+
+/// `$first, $first+1, …` placeholders for `count` values.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
