@@ -1,1 +1,243 @@
+//! The shared harness of the end-to-end suite: a fresh database on either
+//! backend, the real hub serving on a random loopback port, and clients that
+//! carry a token for any organisation and roles.
+//!
+//! Every test is written once as `async fn name(backend: Backend)` and
+//! instantiated for SQLite and PostgreSQL by [`on_both_backends!`].
 
+use std::{collections::HashMap, net::SocketAddr, sync::Arc};
+
+use tempfile::TempDir;
+use tokio::{net::TcpListener, sync::oneshot};
+use tonic::{
+    Request, Status,
+    metadata::{AsciiMetadataValue, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::{Channel, Endpoint},
+};
+
+use referral_hub_domain::{deadlines::DeadlinePolicy, validation::Rules};
+use referral_hub_proto::v1::{
+    directory_service_client::DirectoryServiceClient, message_service_client::MessageServiceClient,
+};
+use referral_hub_server::{
+    ServerConfig,
+    clock::{Clock, ManualClock},
+    keys::{HubKey, TokenRequest},
+};
+use referral_hub_store::Store;
+
+pub use referral_hub_server::demo::{HEALTH_ORG, SOCIAL_WELFARE_ORG};
+
+/// Another demo organisation: neither sender nor receiver in most tests.
+pub const POLICE_ORG: &str = "demo-police-hlaing";
+
+/// `iss` and `aud` of test tokens.
+pub const ISSUER: &str = "referral-hub-test";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `REFERRAL_HUB_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// Instantiates each named `async fn(Backend)` as a test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// A fresh, migrated database that lives as long as this value.
+pub struct TestDb {
+    /// The store on it.
+    pub store: Store,
+    /// Its URL.
+    pub url: String,
+    _dir: TempDir,
+}
+
+impl TestDb {
+    /// Creates an empty database on `backend` and migrates it.
+    pub async fn new(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("hub.db").display()),
+            Backend::Postgres => create_postgres_database().await,
+        };
+        let store = Store::connect(&url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        TestDb {
+            store,
+            url,
+            _dir: dir,
+        }
+    }
+}
+
+async fn create_postgres_database() -> String {
+    use sqlx::Connection;
+    let server = std::env::var("REFERRAL_HUB_TEST_POSTGRES_URL").expect(
+        "PostgreSQL tests need REFERRAL_HUB_TEST_POSTGRES_URL; run ./scripts/test, which starts a throwaway server",
+    );
+    let name = format!("hub_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&server)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create database");
+    let (base, _) = server.rsplit_once('/').expect("URL with a database name");
+    format!("{base}/{name}")
+}
+
+/// The real hub on a random port, with the demo directory and a manual clock.
+pub struct TestHub {
+    /// Where it listens.
+    pub address: SocketAddr,
+    /// Its database (also usable directly).
+    pub db: TestDb,
+    /// Its clock; tests move it instead of sleeping.
+    pub clock: ManualClock,
+    /// The key its tokens are signed with.
+    pub key: Arc<HubKey>,
+    _stop: oneshot::Sender<()>,
+    _key_dir: TempDir,
+}
+
+impl TestHub {
+    /// Starts a hub on `backend`.
+    pub async fn start(backend: Backend) -> TestHub {
+        let db = TestDb::new(backend).await;
+        referral_hub_server::demo::seed(&db.store)
+            .await
+            .expect("seed demo directory");
+        let key_dir = tempfile::tempdir().expect("temp dir");
+        let key = Arc::new(HubKey::load_or_create(key_dir.path()).expect("hub key"));
+        let clock = ManualClock::new(time::OffsetDateTime::now_utc());
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let config = ServerConfig {
+            issuer: ISSUER.into(),
+            audience: ISSUER.into(),
+            verification_keys: HashMap::from([(key.kid().to_owned(), key.decoding_key())]),
+            tls: None,
+            rules: Rules::default(),
+            deadlines: DeadlinePolicy::default(),
+            clock: Arc::new(clock.clone()),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let store = db.store.clone();
+        tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            if let Err(e) = referral_hub_server::serve(store, config, listener, shutdown).await {
+                panic!("hub stopped: {e}");
+            }
+        });
+        TestHub {
+            address,
+            db,
+            clock,
+            key,
+            _stop: stop,
+            _key_dir: key_dir,
+        }
+    }
+
+    /// A token for `org` with `roles`, signed by this hub's key.
+    pub fn token(&self, org: &str, roles: &[&str]) -> String {
+        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        let request = TokenRequest {
+            issuer: ISSUER,
+            audience: ISSUER,
+            subject: "worker-1",
+            org,
+            roles: &roles,
+            ttl: time::Duration::hours(1),
+        };
+        self.key
+            .issue(&request, self.clock.now())
+            .expect("issue token")
+    }
+
+    /// A plaintext channel to the hub.
+    pub async fn channel(&self) -> Channel {
+        Endpoint::from_shared(format!("http://{}", self.address))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect to hub")
+    }
+
+    /// A MessageService client acting for `org` with `roles`.
+    pub async fn messages(&self, org: &str, roles: &[&str]) -> MessageClient {
+        MessageServiceClient::with_interceptor(
+            self.channel().await,
+            Bearer::new(&self.token(org, roles)),
+        )
+    }
+
+    /// A MessageService client sending `token` as is.
+    pub async fn messages_with_token(&self, token: &str) -> MessageClient {
+        MessageServiceClient::with_interceptor(self.channel().await, Bearer::new(token))
+    }
+
+    /// A DirectoryService client acting for `org` with `roles`.
+    pub async fn directory(
+        &self,
+        org: &str,
+        roles: &[&str],
+    ) -> DirectoryServiceClient<InterceptedService<Channel, Bearer>> {
+        DirectoryServiceClient::with_interceptor(
+            self.channel().await,
+            Bearer::new(&self.token(org, roles)),
+        )
+    }
+}
+
+/// A MessageService client with a bearer token.
+pub type MessageClient = MessageServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// Adds `authorization: Bearer …` to every call.
+#[derive(Clone)]
+pub struct Bearer(AsciiMetadataValue);
+
+impl Bearer {
+    /// Wraps `token`; a token that is not valid header text is sent empty.
+    pub fn new(token: &str) -> Bearer {
+        Bearer(
+            MetadataValue::try_from(format!("Bearer {token}"))
+                .unwrap_or_else(|_| MetadataValue::from_static("")),
+        )
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}

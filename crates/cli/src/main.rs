@@ -1,1 +1,360 @@
-fn main() {}
+//! `referral-hub`: the one binary operators run. `serve` runs the hub,
+//! `migrate` prepares a database, `token issue` prints a token signed by the
+//! hub's own key. Configuration is typed (clap), with environment overrides.
+
+mod dev;
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+};
+
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use referral_hub_domain::{
+    deadlines::DeadlinePolicy, roles::Role, taxonomy::Taxonomies, validation::Rules,
+};
+use referral_hub_server::{
+    ServerConfig, TlsConfig,
+    clock::{Clock, SystemClock},
+    keys::{HubKey, TokenRequest},
+};
+use referral_hub_store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "referral-hub",
+    version,
+    about = "The child-protection referral hub"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Tokens signed by the hub's own key.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a token for an organisation's system or worker.
+    Issue(IssueArgs),
+}
+
+/// Where the data lives.
+#[derive(Args)]
+struct DatabaseArgs {
+    /// Data directory: the SQLite file and the hub's signing key live here.
+    #[arg(
+        long,
+        env = "REFERRAL_HUB_DATA_DIR",
+        default_value = "referral-hub-data"
+    )]
+    data_dir: PathBuf,
+    /// Database URL (`sqlite://…` or `postgres://…`); default: a SQLite file in the data directory.
+    #[arg(long, env = "REFERRAL_HUB_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("referral-hub.db").display()
+            )
+        })
+    }
+}
+
+/// Token claims shared by serving and issuing.
+#[derive(Args)]
+struct TokenArgs {
+    /// `iss` the hub issues and expects.
+    #[arg(long, env = "REFERRAL_HUB_ISSUER", default_value = "referral-hub")]
+    issuer: String,
+    /// `aud` the hub issues and expects.
+    #[arg(long, env = "REFERRAL_HUB_AUDIENCE", default_value = "referral-hub")]
+    audience: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Dev mode: loopback only, no TLS, demo organisations, printed tokens.
+    #[arg(long)]
+    dev: bool,
+    /// Address to listen on.
+    #[arg(long, env = "REFERRAL_HUB_LISTEN", default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(flatten)]
+    token: TokenArgs,
+    /// Extra Ed25519 public keys (PEM) of an external identity provider; the
+    /// file name without extension is the `kid`.
+    #[arg(
+        long = "jwt-public-key",
+        env = "REFERRAL_HUB_JWT_PUBLIC_KEYS",
+        value_delimiter = ','
+    )]
+    jwt_public_keys: Vec<PathBuf>,
+    /// TLS certificate chain (PEM). Required outside dev mode.
+    #[arg(long, env = "REFERRAL_HUB_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "REFERRAL_HUB_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// CA (PEM) for optional client certificates.
+    #[arg(long, env = "REFERRAL_HUB_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// Taxonomy file (TOML) replacing the built-in code lists.
+    #[arg(long, env = "REFERRAL_HUB_TAXONOMIES")]
+    taxonomies: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct IssueArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(flatten)]
+    token: TokenArgs,
+    /// Organisation id (`org` claim).
+    #[arg(long)]
+    org: String,
+    /// Comma-separated roles: referrer, receiver, supervisor, auditor, admin.
+    #[arg(long, value_delimiter = ',', required = true)]
+    roles: Vec<String>,
+    /// Worker or system id (`sub` claim).
+    #[arg(long, default_value = "system")]
+    subject: String,
+    /// Validity in hours.
+    #[arg(long, default_value_t = 24)]
+    ttl_hours: i64,
+}
+
+/// Why the command failed; printed as one line.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Store(#[from] referral_hub_store::StoreError),
+    #[error(transparent)]
+    Key(#[from] referral_hub_server::keys::KeyError),
+    #[error(transparent)]
+    Serve(#[from] referral_hub_server::ServeError),
+    #[error("{path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Config(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("referral-hub: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("referral-hub: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => {
+            create_dir(&args.data_dir)?;
+            let store = Store::connect(&args.url()).await?;
+            store.migrate().await?;
+            store.close().await;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Token(TokenCommand::Issue(args)) => {
+            let unknown: Vec<_> = args
+                .roles
+                .iter()
+                .filter(|r| Role::parse(r).is_none())
+                .collect();
+            if !unknown.is_empty() {
+                return Err(CliError::Config(format!(
+                    "unknown role(s) {unknown:?}; known: referrer, receiver, supervisor, auditor, admin"
+                )));
+            }
+            let key = HubKey::load_or_create(&args.database.data_dir)?;
+            let token = key.issue(
+                &TokenRequest {
+                    issuer: &args.token.issuer,
+                    audience: &args.token.audience,
+                    subject: &args.subject,
+                    org: &args.org,
+                    roles: &args.roles,
+                    ttl: time::Duration::hours(args.ttl_hours),
+                },
+                SystemClock.now(),
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    init_tracing(args.dev);
+    if args.dev && !args.listen.ip().is_loopback() {
+        return Err(CliError::Config(format!(
+            "--dev listens on loopback only; {} is not loopback",
+            args.listen
+        )));
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsConfig {
+            cert_pem: read(cert)?,
+            key_pem: read(key)?,
+            client_ca_pem: args.tls_client_ca.as_deref().map(read).transpose()?,
+        }),
+        _ if args.dev => None,
+        _ => {
+            return Err(CliError::Config(
+                "--tls-cert and --tls-key are required outside --dev".into(),
+            ));
+        }
+    };
+    let taxonomies = match &args.taxonomies {
+        Some(path) => {
+            let text = String::from_utf8_lossy(&read(path)?).into_owned();
+            Taxonomies::from_toml(&text)
+                .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
+        }
+        None => Taxonomies::default(),
+    };
+
+    create_dir(&args.database.data_dir)?;
+    let key = HubKey::load_or_create(&args.database.data_dir)?;
+    let mut verification_keys = HashMap::from([(key.kid().to_owned(), key.decoding_key())]);
+    for path in &args.jwt_public_keys {
+        let pem = read(path)?;
+        let decoding = jsonwebtoken::DecodingKey::from_ed_pem(&pem).map_err(|e| {
+            CliError::Config(format!(
+                "{}: not an Ed25519 public key: {e}",
+                path.display()
+            ))
+        })?;
+        let kid = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        verification_keys.insert(kid, decoding);
+    }
+
+    let store = Store::connect(&args.database.url()).await?;
+    store.migrate().await?;
+    if args.dev {
+        referral_hub_server::demo::seed(&store).await?;
+    }
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| CliError::File {
+            path: args.listen.to_string(),
+            source,
+        })?;
+    let address = listener.local_addr().map_err(|source| CliError::File {
+        path: args.listen.to_string(),
+        source,
+    })?;
+    if args.dev {
+        dev::print_banner(
+            &key,
+            &args.token.issuer,
+            &args.token.audience,
+            address,
+            &args.database.data_dir,
+        )?;
+    }
+    tracing::info!(%address, backend = ?store.backend(), "serving");
+    let config = ServerConfig {
+        issuer: args.token.issuer,
+        audience: args.token.audience,
+        verification_keys,
+        tls,
+        rules: Rules {
+            taxonomies,
+            ..Rules::default()
+        },
+        deadlines: DeadlinePolicy::default(),
+        clock: Arc::new(SystemClock),
+    };
+    referral_hub_server::serve(store.clone(), config, listener, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM, so in-flight RPCs finish before exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+/// Pretty logs for people in dev mode, JSON lines for log collectors otherwise.
+fn init_tracing(dev: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if dev {
+        builder.init();
+    } else {
+        builder.json().init();
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|source| CliError::File {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn create_dir(path: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(path).map_err(|source| CliError::File {
+        path: path.display().to_string(),
+        source,
+    })
+}

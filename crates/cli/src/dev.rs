@@ -1,0 +1,65 @@
+//! What `serve --dev` prints: a loud warning, tokens for two demo
+//! organisations, and grpcurl commands that work when pasted.
+
+use std::{net::SocketAddr, path::Path};
+
+use referral_hub_server::{
+    clock::{Clock, SystemClock},
+    demo::{HEALTH_ORG, SOCIAL_WELFARE_ORG},
+    keys::{HubKey, TokenRequest},
+};
+
+use crate::CliError;
+
+/// A referral grpcurl can send as is (proto JSON).
+const DEMO_REFERRAL: &str = r#"{"request_id":"demo-1","recipient_org_id":"demo-social-welfare-yangon","child":{"local_id":"HF-0001"},"referral":{"protection_concerns":["neglect"],"risk_level":"RISK_LEVEL_MEDIUM","requested_services":["case_management"],"reason":"Child often left alone for days.","priority":"PRIORITY_URGENT","child":{"sex":"female","estimated_age_years":9}}}"#;
+
+/// Prints the dev banner with ready-to-paste tokens and commands.
+pub fn print_banner(
+    key: &HubKey,
+    issuer: &str,
+    audience: &str,
+    address: SocketAddr,
+    data_dir: &Path,
+) -> Result<(), CliError> {
+    let token = |org: &str, roles: &[&str]| {
+        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        let request = TokenRequest {
+            issuer,
+            audience,
+            subject: "dev-worker",
+            org,
+            roles: &roles,
+            ttl: time::Duration::days(30),
+        };
+        key.issue(&request, SystemClock.now())
+    };
+    let health = token(HEALTH_ORG, &["referrer", "receiver"])?;
+    let welfare = token(SOCIAL_WELFARE_ORG, &["referrer", "receiver", "supervisor"])?;
+    eprintln!(
+        r#"
+################################################################################
+#  referral-hub DEV MODE: no TLS, generated keys, demo organisations.          #
+#  Loopback only. NEVER use dev mode with real children's data.                #
+################################################################################
+data directory: {data}   listening on: {address}
+
+# Tokens (valid 30 days):
+export HEALTH_TOKEN={health}
+export WELFARE_TOKEN={welfare}
+
+# What the hub offers (reflection, no proto files needed):
+grpcurl -plaintext {address} list
+
+# Submit a referral from the health centre to social welfare:
+grpcurl -plaintext -H "authorization: Bearer $HEALTH_TOKEN" -d '{DEMO_REFERRAL}' {address} referralhub.v1.MessageService/SubmitMessage
+
+# Open social welfare's inbox (streams; Ctrl-C to stop):
+grpcurl -plaintext -H "authorization: Bearer $WELFARE_TOKEN" -d '{{}}' {address} referralhub.v1.MessageService/StreamInbox
+
+# More tokens: referral-hub token issue --data-dir {data} --org ORG_ID --roles referrer,receiver
+"#,
+        data = data_dir.display(),
+    );
+    Ok(())
+}
