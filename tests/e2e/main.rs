@@ -1,1 +1,5 @@
-mod smoke;
+//! End-to-end suite: the real hub over real gRPC sockets, on SQLite and PostgreSQL.
+
+mod flow;
+mod idempotency;
+mod validation;

@@ -18,6 +18,7 @@ use tonic::{
 
 use referral_hub_domain::{deadlines::DeadlinePolicy, validation::Rules};
 use referral_hub_proto::v1::{
+    FollowUpAction, InboxEntry, PostFollowUpRequest, StreamInboxResponse,
     directory_service_client::DirectoryServiceClient, message_service_client::MessageServiceClient,
 };
 use referral_hub_server::{
@@ -240,4 +241,46 @@ impl Interceptor for Bearer {
             .insert("authorization", self.0.clone());
         Ok(request)
     }
+}
+
+/// A follow-up request for `action` with whatever that action requires filled in.
+pub fn follow_up(message_id: &str, action: FollowUpAction, request_id: &str) -> PostFollowUpRequest {
+    PostFollowUpRequest {
+        request_id: request_id.into(),
+        message_id: message_id.into(),
+        action: action as i32,
+        reason: if matches!(action, FollowUpAction::Decline | FollowUpAction::Withdraw) {
+            "No capacity this month.".into()
+        } else {
+            String::new()
+        },
+        note: if action == FollowUpAction::Note { "Called the aunt.".into() } else { String::new() },
+        outcome: if action == FollowUpAction::Complete { "Child enrolled in weekly counselling.".into() } else { String::new() },
+        appointment_at: (action == FollowUpAction::ScheduleAppointment)
+            .then_some(prost_types::Timestamp { seconds: 1_800_000_000, nanos: 0 }),
+        next_review_date: String::new(),
+    }
+}
+
+/// The next entry of an inbox stream, failing the test if none comes within
+/// ten seconds (a guard against hanging, not a wait for state).
+pub async fn next_entry(stream: &mut tonic::Streaming<StreamInboxResponse>) -> InboxEntry {
+    let next = tokio::time::timeout(std::time::Duration::from_secs(10), stream.message()).await;
+    next.expect("an inbox entry within 10 s").expect("stream ok").expect("stream open").entry.expect("entry")
+}
+
+/// The field paths of an `INVALID_ARGUMENT`'s `BadRequest` details.
+pub fn bad_fields(status: &Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    let details = status.get_details_bad_request().expect("BadRequest details");
+    details.field_violations.into_iter().map(|v| v.field).collect()
+}
+
+/// The violation types of a `FAILED_PRECONDITION`'s `PreconditionFailure` details.
+pub fn precondition(status: &Status) -> Vec<(String, String)> {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
+    let details = status.get_details_precondition_failure().expect("PreconditionFailure details");
+    details.violations.into_iter().map(|v| (v.r#type, v.description)).collect()
 }
