@@ -2,4 +2,5 @@
 
 mod flow;
 mod idempotency;
+mod lifecycle;
 mod validation;
