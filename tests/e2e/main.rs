@@ -1,5 +1,6 @@
 //! End-to-end suite: the real hub over real gRPC sockets, on SQLite and PostgreSQL.
 
+mod access;
 mod flow;
 mod idempotency;
 mod lifecycle;
