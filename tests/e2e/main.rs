@@ -5,4 +5,5 @@ mod directory;
 mod flow;
 mod idempotency;
 mod lifecycle;
+mod store;
 mod validation;
