@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use referral_hub_domain::wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel};
 use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb};
-use referral_hub_store::{FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Store, StoreError};
+use referral_hub_store::{
+    FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Store, StoreError,
+};
 
 async fn seeded(backend: Backend) -> TestDb {
     let db = TestDb::new(backend).await;
@@ -33,7 +35,12 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
     }
 }
 
-fn follow_up(message_id: &str, request_id: &str, action: FollowUpAction, after: MessageStatus) -> FollowUpRecord {
+fn follow_up(
+    message_id: &str,
+    request_id: &str,
+    action: FollowUpAction,
+    after: MessageStatus,
+) -> FollowUpRecord {
     FollowUpRecord {
         id: uuid::Uuid::now_v7().to_string(),
         message_id: message_id.into(),
@@ -54,7 +61,11 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
         .map(|i| {
             let store: Store = db.store.clone();
             let sender = if i % 2 == 0 { HEALTH_ORG } else { POLICE_ORG };
-            tokio::spawn(async move { store.insert_message(&message(sender, &format!("r{i}"))).await })
+            tokio::spawn(async move {
+                store
+                    .insert_message(&message(sender, &format!("r{i}")))
+                    .await
+            })
         })
         .collect();
     let mut ids = BTreeSet::new();
@@ -64,60 +75,149 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
             Inserted::Existing(_) => panic!("distinct request ids"),
         }
     }
-    let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
+    let inbox = db
+        .store
+        .inbox_after(SOCIAL_WELFARE_ORG, 0, 1000)
+        .await
+        .unwrap();
     let positions: Vec<u64> = inbox.iter().map(|e| e.position).collect();
     assert_eq!(positions, (1..=40).collect::<Vec<_>>());
-    assert_eq!(inbox.iter().map(|e| e.message.id.clone()).collect::<BTreeSet<_>>(), ids);
-    let page = db.store.inbox_after(SOCIAL_WELFARE_ORG, 38, 1000).await.unwrap();
-    assert_eq!(page.iter().map(|e| e.position).collect::<Vec<_>>(), vec![39, 40]);
+    assert_eq!(
+        inbox
+            .iter()
+            .map(|e| e.message.id.clone())
+            .collect::<BTreeSet<_>>(),
+        ids
+    );
+    let page = db
+        .store
+        .inbox_after(SOCIAL_WELFARE_ORG, 38, 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.position).collect::<Vec<_>>(),
+        vec![39, 40]
+    );
 }
 
 async fn a_reused_request_id_returns_the_stored_record(backend: Backend) {
     let db = seeded(backend).await;
     let first = message(HEALTH_ORG, "same");
-    assert_eq!(db.store.insert_message(&first).await.unwrap(), Inserted::Created(first.clone()));
-    let second = MessageRecord { request_hash: vec![7; 32], ..message(HEALTH_ORG, "same") };
-    assert_eq!(db.store.insert_message(&second).await.unwrap(), Inserted::Existing(first.clone()));
+    assert_eq!(
+        db.store.insert_message(&first).await.unwrap(),
+        Inserted::Created(first.clone())
+    );
+    let second = MessageRecord {
+        request_hash: vec![7; 32],
+        ..message(HEALTH_ORG, "same")
+    };
+    assert_eq!(
+        db.store.insert_message(&second).await.unwrap(),
+        Inserted::Existing(first.clone())
+    );
     assert_eq!(db.store.message(&second.id).await.unwrap(), None);
-    assert_eq!(db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        db.store
+            .inbox_after(SOCIAL_WELFARE_ORG, 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing(backend: Backend) {
     let db = seeded(backend).await;
     let m = message(HEALTH_ORG, "m");
     db.store.insert_message(&m).await.unwrap();
-    let ack = follow_up(&m.id, "f1", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
-    db.store.insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG).await.unwrap();
-    let stale = follow_up(&m.id, "f2", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
-    let result = db.store.insert_follow_up(&stale, MessageStatus::Submitted, HEALTH_ORG).await;
+    let ack = follow_up(
+        &m.id,
+        "f1",
+        FollowUpAction::Acknowledge,
+        MessageStatus::Acknowledged,
+    );
+    db.store
+        .insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG)
+        .await
+        .unwrap();
+    let stale = follow_up(
+        &m.id,
+        "f2",
+        FollowUpAction::Acknowledge,
+        MessageStatus::Acknowledged,
+    );
+    let result = db
+        .store
+        .insert_follow_up(&stale, MessageStatus::Submitted, HEALTH_ORG)
+        .await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     assert_eq!(db.store.follow_ups(&m.id).await.unwrap(), vec![ack.clone()]);
-    assert_eq!(db.store.inbox_after(HEALTH_ORG, 0, 10).await.unwrap().len(), 1);
-    assert_eq!(db.store.follow_up_by_request(SOCIAL_WELFARE_ORG, "f2").await.unwrap(), None);
-    assert_eq!(db.store.follow_up_by_request(SOCIAL_WELFARE_ORG, "f1").await.unwrap(), Some(ack));
-    assert_eq!(db.store.message(&m.id).await.unwrap().unwrap().status, MessageStatus::Acknowledged);
+    assert_eq!(
+        db.store.inbox_after(HEALTH_ORG, 0, 10).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        db.store
+            .follow_up_by_request(SOCIAL_WELFARE_ORG, "f2")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.store
+            .follow_up_by_request(SOCIAL_WELFARE_ORG, "f1")
+            .await
+            .unwrap(),
+        Some(ack)
+    );
+    assert_eq!(
+        db.store.message(&m.id).await.unwrap().unwrap().status,
+        MessageStatus::Acknowledged
+    );
 }
 
 async fn acks_are_cumulative_monotonic_and_bounded(backend: Backend) {
     let db = seeded(backend).await;
-    let (a, b, c) = (message(HEALTH_ORG, "a"), message(HEALTH_ORG, "b"), message(HEALTH_ORG, "c"));
+    let (a, b, c) = (
+        message(HEALTH_ORG, "a"),
+        message(HEALTH_ORG, "b"),
+        message(HEALTH_ORG, "c"),
+    );
     for m in [&a, &b, &c] {
         db.store.insert_message(m).await.unwrap();
     }
-    assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 0);
-    assert_eq!(db.store.ack_inbox(SOCIAL_WELFARE_ORG, 2, 10).await.unwrap(), 2);
+    assert_eq!(
+        db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 2, 10).await.unwrap(),
+        2
+    );
     let db = &db;
     let status = |id: String| async move { db.store.message(&id).await.unwrap().unwrap().status };
     assert_eq!(status(a.id.clone()).await, MessageStatus::Delivered);
     assert_eq!(status(b.id.clone()).await, MessageStatus::Delivered);
     assert_eq!(status(c.id.clone()).await, MessageStatus::Submitted);
-    assert_eq!(db.store.ack_inbox(SOCIAL_WELFARE_ORG, 1, 11).await.unwrap(), 2);
+    assert_eq!(
+        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 1, 11).await.unwrap(),
+        2
+    );
     assert!(matches!(
         db.store.ack_inbox(SOCIAL_WELFARE_ORG, 4, 12).await,
-        Err(StoreError::AckBeyondEnd { position: 4, last: 3 })
+        Err(StoreError::AckBeyondEnd {
+            position: 4,
+            last: 3
+        })
     ));
-    assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 2);
-    assert!(matches!(db.store.ack_inbox(POLICE_ORG, 1, 13).await, Err(StoreError::AckBeyondEnd { last: 0, .. })));
+    assert_eq!(
+        db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(),
+        2
+    );
+    assert!(matches!(
+        db.store.ack_inbox(POLICE_ORG, 1, 13).await,
+        Err(StoreError::AckBeyondEnd { last: 0, .. })
+    ));
 }
 
 async fn lists_page_newest_first_with_filters(backend: Backend) {
@@ -128,8 +228,16 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
         db.store.insert_message(&m).await.unwrap();
         ids.push(m.id);
     }
-    let withdrawn = follow_up(&ids[1], "w", FollowUpAction::Withdraw, MessageStatus::Withdrawn);
-    db.store.insert_follow_up(&withdrawn, MessageStatus::Submitted, SOCIAL_WELFARE_ORG).await.unwrap();
+    let withdrawn = follow_up(
+        &ids[1],
+        "w",
+        FollowUpAction::Withdraw,
+        MessageStatus::Withdrawn,
+    );
+    db.store
+        .insert_follow_up(&withdrawn, MessageStatus::Submitted, SOCIAL_WELFARE_ORG)
+        .await
+        .unwrap();
     let filter = |before: Option<String>| MessageFilter {
         org: HEALTH_ORG.into(),
         mailbox: Mailbox::Sent,
@@ -139,12 +247,30 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
         limit: 2,
     };
     let page = |found: Vec<MessageRecord>| found.into_iter().map(|m| m.id).collect::<Vec<_>>();
-    assert_eq!(page(db.store.list_messages(&filter(None)).await.unwrap()), vec![ids[4].clone(), ids[3].clone()]);
-    let next = db.store.list_messages(&filter(Some(ids[3].clone()))).await.unwrap();
+    assert_eq!(
+        page(db.store.list_messages(&filter(None)).await.unwrap()),
+        vec![ids[4].clone(), ids[3].clone()]
+    );
+    let next = db
+        .store
+        .list_messages(&filter(Some(ids[3].clone())))
+        .await
+        .unwrap();
     assert_eq!(page(next), vec![ids[2].clone(), ids[1].clone()]);
-    let only_withdrawn = MessageFilter { statuses: vec![MessageStatus::Withdrawn], limit: 10, ..filter(None) };
-    assert_eq!(page(db.store.list_messages(&only_withdrawn).await.unwrap()), vec![ids[1].clone()]);
-    let received = MessageFilter { mailbox: Mailbox::Received, limit: 10, ..filter(None) };
+    let only_withdrawn = MessageFilter {
+        statuses: vec![MessageStatus::Withdrawn],
+        limit: 10,
+        ..filter(None)
+    };
+    assert_eq!(
+        page(db.store.list_messages(&only_withdrawn).await.unwrap()),
+        vec![ids[1].clone()]
+    );
+    let received = MessageFilter {
+        mailbox: Mailbox::Received,
+        limit: 10,
+        ..filter(None)
+    };
     assert!(db.store.list_messages(&received).await.unwrap().is_empty());
 }
 

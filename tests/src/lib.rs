@@ -244,7 +244,11 @@ impl Interceptor for Bearer {
 }
 
 /// A follow-up request for `action` with whatever that action requires filled in.
-pub fn follow_up(message_id: &str, action: FollowUpAction, request_id: &str) -> PostFollowUpRequest {
+pub fn follow_up(
+    message_id: &str,
+    action: FollowUpAction,
+    request_id: &str,
+) -> PostFollowUpRequest {
     PostFollowUpRequest {
         request_id: request_id.into(),
         message_id: message_id.into(),
@@ -254,10 +258,22 @@ pub fn follow_up(message_id: &str, action: FollowUpAction, request_id: &str) -> 
         } else {
             String::new()
         },
-        note: if action == FollowUpAction::Note { "Called the aunt.".into() } else { String::new() },
-        outcome: if action == FollowUpAction::Complete { "Child enrolled in weekly counselling.".into() } else { String::new() },
-        appointment_at: (action == FollowUpAction::ScheduleAppointment)
-            .then_some(prost_types::Timestamp { seconds: 1_800_000_000, nanos: 0 }),
+        note: if action == FollowUpAction::Note {
+            "Called the aunt.".into()
+        } else {
+            String::new()
+        },
+        outcome: if action == FollowUpAction::Complete {
+            "Child enrolled in weekly counselling.".into()
+        } else {
+            String::new()
+        },
+        appointment_at: (action == FollowUpAction::ScheduleAppointment).then_some(
+            prost_types::Timestamp {
+                seconds: 1_800_000_000,
+                nanos: 0,
+            },
+        ),
         next_review_date: String::new(),
     }
 }
@@ -266,21 +282,37 @@ pub fn follow_up(message_id: &str, action: FollowUpAction, request_id: &str) -> 
 /// ten seconds (a guard against hanging, not a wait for state).
 pub async fn next_entry(stream: &mut tonic::Streaming<StreamInboxResponse>) -> InboxEntry {
     let next = tokio::time::timeout(std::time::Duration::from_secs(10), stream.message()).await;
-    next.expect("an inbox entry within 10 s").expect("stream ok").expect("stream open").entry.expect("entry")
+    next.expect("an inbox entry within 10 s")
+        .expect("stream ok")
+        .expect("stream open")
+        .entry
+        .expect("entry")
 }
 
 /// The field paths of an `INVALID_ARGUMENT`'s `BadRequest` details.
 pub fn bad_fields(status: &Status) -> Vec<String> {
     use tonic_types::StatusExt;
     assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
-    let details = status.get_details_bad_request().expect("BadRequest details");
-    details.field_violations.into_iter().map(|v| v.field).collect()
+    let details = status
+        .get_details_bad_request()
+        .expect("BadRequest details");
+    details
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
 }
 
 /// The violation types of a `FAILED_PRECONDITION`'s `PreconditionFailure` details.
 pub fn precondition(status: &Status) -> Vec<(String, String)> {
     use tonic_types::StatusExt;
     assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
-    let details = status.get_details_precondition_failure().expect("PreconditionFailure details");
-    details.violations.into_iter().map(|v| (v.r#type, v.description)).collect()
+    let details = status
+        .get_details_precondition_failure()
+        .expect("PreconditionFailure details");
+    details
+        .violations
+        .into_iter()
+        .map(|v| (v.r#type, v.description))
+        .collect()
 }

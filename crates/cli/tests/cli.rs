@@ -1,0 +1,205 @@
+//! The real binary: `serve --dev` comes up with tokens that work, keeps its
+//! data and keys across a restart (even after `kill -9`), `token issue` signs
+//! with the same key, and bad flags are refused with a clear reason.
+
+use std::{path::Path, process::Stdio, time::Duration};
+
+use referral_hub_domain::sample;
+use referral_hub_proto::v1::{
+    GetMessageRequest, StreamInboxRequest, message_service_client::MessageServiceClient,
+};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+use tonic::{Request, transport::Channel};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_referral-hub");
+
+/// A dev hub started by the binary, with what its banner said.
+struct DevHub {
+    child: Child,
+    address: String,
+    health_token: String,
+}
+
+async fn start_dev(data_dir: &Path) -> DevHub {
+    let mut child = Command::new(BINARY)
+        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start referral-hub");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let (mut address, mut health_token) = (None, None);
+    let read_banner = async {
+        while let Some(line) = lines.next_line().await.expect("read stderr") {
+            if let Some(rest) = line.split("listening on: ").nth(1) {
+                address = Some(rest.trim().to_owned());
+            }
+            if let Some(token) = line.strip_prefix("export HEALTH_TOKEN=") {
+                health_token = Some(token.to_owned());
+            }
+            if line.contains("grpcurl -plaintext") && line.contains("SubmitMessage") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read_banner)
+        .await
+        .expect("banner within 30 s");
+    // Keep draining stderr so the hub never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    DevHub {
+        child,
+        address: address.expect("address in banner"),
+        health_token: health_token.expect("token in banner"),
+    }
+}
+
+async fn channel(address: &str) -> Channel {
+    Channel::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect")
+}
+
+fn with_token<T>(token: &str, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+#[tokio::test]
+async fn dev_mode_serves_and_keeps_data_and_keys_across_a_kill() {
+    let data = tempfile::tempdir().unwrap();
+    let mut hub = start_dev(data.path()).await;
+    let mut health = HealthClient::new(channel(&hub.address).await);
+    let status = health
+        .check(HealthCheckRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .status();
+    assert_eq!(status, ServingStatus::Serving);
+
+    let mut messages = MessageServiceClient::new(channel(&hub.address).await);
+    let request = sample::submit("cli-1", "demo-social-welfare-yangon");
+    let sent = messages
+        .submit_message(with_token(&hub.health_token, request))
+        .await
+        .unwrap()
+        .into_inner();
+    let id = sent.message.unwrap().id;
+    let old_token = hub.health_token.clone();
+    hub.child.kill().await.unwrap();
+
+    let restarted = start_dev(data.path()).await;
+    let mut messages = MessageServiceClient::new(channel(&restarted.address).await);
+    let got = messages
+        .get_message(with_token(
+            &old_token,
+            GetMessageRequest {
+                message_id: id.clone(),
+            },
+        ))
+        .await;
+    assert_eq!(
+        got.expect("old token still valid, message kept")
+            .into_inner()
+            .message
+            .unwrap()
+            .id,
+        id
+    );
+
+    let issued = std::process::Command::new(BINARY)
+        .args([
+            "token",
+            "issue",
+            "--org",
+            "demo-social-welfare-yangon",
+            "--roles",
+            "receiver",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    let token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    let mut inbox = messages
+        .stream_inbox(with_token(&token, StreamInboxRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let entry = tokio::time::timeout(Duration::from_secs(10), inbox.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(entry.entry.unwrap().position, 1);
+}
+
+fn run(args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(BINARY)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["token", "issue", "--help"],
+    ] {
+        let (ok, text) = run(args);
+        assert!(ok && text.contains("Usage"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn unsafe_or_wrong_settings_are_refused_with_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let (ok, text) = run(&["serve", "--dev", "--listen", "0.0.0.0:0", "--data-dir", dir]);
+    assert!(!ok && text.contains("loopback only"), "{text}");
+    let (ok, text) = run(&["serve", "--listen", "127.0.0.1:0", "--data-dir", dir]);
+    assert!(
+        !ok && text.contains("--tls-cert and --tls-key are required"),
+        "{text}"
+    );
+    let (ok, text) = run(&[
+        "token",
+        "issue",
+        "--org",
+        "x",
+        "--roles",
+        "root",
+        "--data-dir",
+        dir,
+    ]);
+    assert!(!ok && text.contains("unknown role"), "{text}");
+    let (ok, text) = run(&["migrate", "--database-url", "mysql://x"]);
+    assert!(!ok && text.contains("unsupported database URL"), "{text}");
+    let (ok, text) = run(&["migrate", "--data-dir", dir]);
+    assert!(ok && text.contains("migrations applied"), "{text}");
+}
