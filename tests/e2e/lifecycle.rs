@@ -11,19 +11,6 @@ use referral_hub_e2e::{
 };
 use referral_hub_proto::v1::{AckDeliveryRequest, FollowUpAction as A, MessageStatus as S};
 
-const ACTIONS: [A; 10] = [
-    A::Acknowledge,
-    A::Accept,
-    A::Decline,
-    A::StartService,
-    A::ScheduleAppointment,
-    A::DidNotAttend,
-    A::Complete,
-    A::Close,
-    A::Withdraw,
-    A::Note,
-];
-
 /// How to reach each state from SUBMITTED (None: a delivery ack, not a follow-up).
 fn path_to(state: S) -> Vec<(Party, Option<A>)> {
     use Party::{Receiver as R, Sender as Se};
@@ -111,22 +98,11 @@ async fn every_transition_matches_the_domain_table(backend: Backend) {
         receiver: hub.messages(SOCIAL_WELFARE_ORG, &["receiver"]).await,
         counter: 0,
     };
-    let states = [
-        S::Submitted,
-        S::Delivered,
-        S::Acknowledged,
-        S::Accepted,
-        S::Declined,
-        S::InProgress,
-        S::Completed,
-        S::Closed,
-        S::Withdrawn,
-    ];
     let (mut legal, mut illegal) = (0, 0);
-    for state in states {
+    for state in lifecycle::STATES {
         // Illegal moves change nothing, so one message per state serves them all.
         let shared = parties.message_in(&hub, state).await;
-        for action in ACTIONS {
+        for action in lifecycle::ACTIONS {
             for party in [Party::Sender, Party::Receiver] {
                 let expected = lifecycle::apply(state, action, party);
                 let id = if expected.is_ok() {

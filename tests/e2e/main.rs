@@ -6,4 +6,5 @@ mod flow;
 mod idempotency;
 mod lifecycle;
 mod store;
+mod tls;
 mod validation;

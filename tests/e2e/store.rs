@@ -292,3 +292,26 @@ referral_hub_e2e::on_both_backends!(
     lists_page_newest_first_with_filters,
     migrations_are_idempotent_and_data_survives_a_reconnect,
 );
+
+/// SQLite runs with foreign keys enforced and in WAL mode (its `-wal` file
+/// appears beside the database once something is written).
+#[tokio::test]
+async fn sqlite_enforces_foreign_keys_in_wal_mode() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let orphan = message("not-registered", "r");
+    assert!(matches!(
+        db.store.insert_message(&orphan).await,
+        Err(StoreError::Database(_))
+    ));
+    assert_eq!(db.store.message(&orphan.id).await.unwrap(), None);
+    referral_hub_server::demo::seed(&db.store).await.unwrap();
+    db.store
+        .insert_message(&message(HEALTH_ORG, "ok"))
+        .await
+        .unwrap();
+    let path = db.url.trim_start_matches("sqlite://");
+    assert!(
+        std::path::Path::new(&format!("{path}-wal")).exists(),
+        "WAL file beside {path}"
+    );
+}

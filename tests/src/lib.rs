@@ -22,7 +22,7 @@ use referral_hub_proto::v1::{
     directory_service_client::DirectoryServiceClient, message_service_client::MessageServiceClient,
 };
 use referral_hub_server::{
-    ServerConfig,
+    ServerConfig, TlsConfig,
     clock::{Clock, ManualClock},
     keys::{HubKey, TokenRequest},
 };
@@ -126,8 +126,13 @@ pub struct TestHub {
 }
 
 impl TestHub {
-    /// Starts a hub on `backend`.
+    /// Starts a plaintext hub on `backend`.
     pub async fn start(backend: Backend) -> TestHub {
+        Self::start_with_tls(backend, None).await
+    }
+
+    /// Starts a hub on `backend`, serving TLS when `tls` is given.
+    pub async fn start_with_tls(backend: Backend, tls: Option<TlsConfig>) -> TestHub {
         let db = TestDb::new(backend).await;
         referral_hub_server::demo::seed(&db.store)
             .await
@@ -141,7 +146,7 @@ impl TestHub {
             issuer: ISSUER.into(),
             audience: ISSUER.into(),
             verification_keys: HashMap::from([(key.kid().to_owned(), key.decoding_key())]),
-            tls: None,
+            tls,
             rules: Rules::default(),
             deadlines: DeadlinePolicy::default(),
             clock: Arc::new(clock.clone()),

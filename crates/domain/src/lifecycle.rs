@@ -38,6 +38,33 @@ pub enum TransitionError {
     NoAction,
 }
 
+/// Every state a stored message can be in.
+pub const STATES: [MessageStatus; 9] = [
+    MessageStatus::Submitted,
+    MessageStatus::Delivered,
+    MessageStatus::Acknowledged,
+    MessageStatus::Accepted,
+    MessageStatus::Declined,
+    MessageStatus::InProgress,
+    MessageStatus::Completed,
+    MessageStatus::Closed,
+    MessageStatus::Withdrawn,
+];
+
+/// Every follow-up action a party can post.
+pub const ACTIONS: [FollowUpAction; 10] = [
+    FollowUpAction::Acknowledge,
+    FollowUpAction::Accept,
+    FollowUpAction::Decline,
+    FollowUpAction::StartService,
+    FollowUpAction::ScheduleAppointment,
+    FollowUpAction::DidNotAttend,
+    FollowUpAction::Complete,
+    FollowUpAction::Close,
+    FollowUpAction::Withdraw,
+    FollowUpAction::Note,
+];
+
 /// The states from which a sender may still withdraw.
 const OPEN: &[MessageStatus] = &[
     MessageStatus::Submitted,
@@ -131,30 +158,6 @@ mod tests {
     use super::*;
     use MessageStatus as S;
 
-    const ALL_STATES: [S; 9] = [
-        S::Submitted,
-        S::Delivered,
-        S::Acknowledged,
-        S::Accepted,
-        S::Declined,
-        S::InProgress,
-        S::Completed,
-        S::Closed,
-        S::Withdrawn,
-    ];
-    const ALL_ACTIONS: [FollowUpAction; 10] = [
-        FollowUpAction::Acknowledge,
-        FollowUpAction::Accept,
-        FollowUpAction::Decline,
-        FollowUpAction::StartService,
-        FollowUpAction::ScheduleAppointment,
-        FollowUpAction::DidNotAttend,
-        FollowUpAction::Complete,
-        FollowUpAction::Close,
-        FollowUpAction::Withdraw,
-        FollowUpAction::Note,
-    ];
-
     /// The complete table of legal moves; every other (state, action, party) is refused.
     fn expected(current: S, action: FollowUpAction, party: Party) -> Option<S> {
         use FollowUpAction as A;
@@ -183,8 +186,8 @@ mod tests {
     #[test]
     fn every_state_action_and_party_matches_the_table() {
         let mut legal = 0;
-        for current in ALL_STATES {
-            for action in ALL_ACTIONS {
+        for current in STATES {
+            for action in ACTIONS {
                 for party in [Party::Sender, Party::Receiver] {
                     let got = apply(current, action, party).ok();
                     assert_eq!(

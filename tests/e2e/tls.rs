@@ -1,0 +1,94 @@
+//! TLS through rustls when a certificate is configured, with optional client
+//! certificates: a client with or without one is served over TLS, and a
+//! plaintext client is not.
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedKey, IsCa, KeyPair};
+use referral_hub_e2e::{Backend, TestHub};
+use referral_hub_server::TlsConfig;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+struct Pki {
+    ca: rcgen::Certificate,
+    ca_key: KeyPair,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_key = KeyPair::generate().unwrap();
+        let ca = params.self_signed(&ca_key).unwrap();
+        Pki { ca, ca_key }
+    }
+
+    /// A certificate for `name` signed by the CA.
+    fn issue(&self, name: &str) -> CertifiedKey {
+        let key_pair = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec![name.to_owned()])
+            .unwrap()
+            .signed_by(&key_pair, &self.ca, &self.ca_key)
+            .unwrap();
+        CertifiedKey { cert, key_pair }
+    }
+}
+
+async fn health(channel: Channel) -> ServingStatus {
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest::default())
+        .await
+        .unwrap();
+    response.into_inner().status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_optional_client_certificates() {
+    let pki = Pki::new();
+    let server = pki.issue("localhost");
+    let tls = TlsConfig {
+        cert_pem: server.cert.pem().into_bytes(),
+        key_pem: server.key_pair.serialize_pem().into_bytes(),
+        client_ca_pem: Some(pki.ca.pem().into_bytes()),
+    };
+    let hub = TestHub::start_with_tls(Backend::Sqlite, Some(tls)).await;
+    let url = format!("https://localhost:{}", hub.address.port());
+    let trust = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(pki.ca.pem()))
+        .domain_name("localhost");
+
+    let anonymous = Endpoint::from_shared(url.clone())
+        .unwrap()
+        .tls_config(trust.clone())
+        .unwrap();
+    assert_eq!(
+        health(anonymous.connect().await.unwrap()).await,
+        ServingStatus::Serving
+    );
+
+    let client = pki.issue("demo-health-hlaing");
+    let identity = Identity::from_pem(client.cert.pem(), client.key_pair.serialize_pem());
+    let with_cert = Endpoint::from_shared(url)
+        .unwrap()
+        .tls_config(trust.identity(identity))
+        .unwrap();
+    assert_eq!(
+        health(with_cert.connect().await.unwrap()).await,
+        ServingStatus::Serving
+    );
+
+    let plaintext =
+        Endpoint::from_shared(format!("http://127.0.0.1:{}", hub.address.port())).unwrap();
+    let refused = match plaintext.connect().await {
+        Ok(channel) => HealthClient::new(channel)
+            .check(HealthCheckRequest::default())
+            .await
+            .is_err(),
+        Err(_) => true,
+    };
+    assert!(
+        refused,
+        "a plaintext client must not be served by a TLS listener"
+    );
+}
