@@ -4,6 +4,7 @@
 //! tested exhaustively and fast. The store and the server call in here; this
 //! crate never calls out.
 
+pub mod audit;
 pub mod deadlines;
 pub mod lifecycle;
 pub mod roles;
