@@ -15,6 +15,8 @@ const FILES: &[&str] = &[
     "referralhub/v1/message_service.proto",
     "referralhub/v1/directory.proto",
     "referralhub/v1/directory_service.proto",
+    "referralhub/v1/audit.proto",
+    "referralhub/v1/audit_service.proto",
 ];
 /// Messages whose fields carry child data and so need a category on every leaf.
 const PAYLOADS: &[&str] = &["referralhub.v1.ServiceReferral"];
@@ -26,10 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut compiler = protox::Compiler::new([PROTO_ROOT])?;
     compiler.include_imports(true).include_source_info(true);
     compiler.open_files(FILES)?;
-    fs::write(
-        out.join("descriptor.bin"),
-        compiler.encode_file_descriptor_set(),
-    )?;
+    fs::write(out.join("descriptor.bin"), compiler.encode_file_descriptor_set())?;
     fs::write(
         out.join("payload_fields.rs"),
         payload_field_table(&compiler.descriptor_pool())?,
@@ -98,12 +97,8 @@ impl Tags {
             };
             let routing = options.get_extension(&self.routing).as_bool() == Some(true);
             match (field.kind(), category, routing) {
-                (Kind::Message(inner), None, false) => {
-                    self.walk(payload, &inner, &format!("{path}."), rows, errors)
-                }
-                (Kind::Message(_), ..) => errors.push(format!(
-                    "{payload}.{path}: tag the leaves of a nested message"
-                )),
+                (Kind::Message(inner), None, false) => self.walk(payload, &inner, &format!("{path}."), rows, errors),
+                (Kind::Message(_), ..) => errors.push(format!("{payload}.{path}: tag the leaves of a nested message")),
                 (_, Some(variant), false) => {
                     let _ = writeln!(
                         rows,
@@ -128,10 +123,6 @@ impl Tags {
         };
         let name = categories.get_value(number)?.name().to_owned();
         let words = name.strip_prefix("DATA_CATEGORY_")?.split('_');
-        Some(
-            words
-                .map(|w| w[..1].to_owned() + &w[1..].to_lowercase())
-                .collect(),
-        )
+        Some(words.map(|w| w[..1].to_owned() + &w[1..].to_lowercase()).collect())
     }
 }

@@ -1,13 +1,9 @@
 //! The directory, and what load balancers and grpcurl need: health and reflection.
 
 use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, bad_fields};
-use referral_hub_proto::v1::{
-    GetOrganisationRequest, OrganisationStatus, SearchOrganisationsRequest, Sector,
-};
+use referral_hub_proto::v1::{GetOrganisationRequest, OrganisationStatus, SearchOrganisationsRequest, Sector};
 use tonic::Code;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 use tonic_reflection::pb::v1::{
     ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
     server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
@@ -32,10 +28,7 @@ async fn search_by_service_area_and_sector(backend: Backend) {
         .search_organisations(search("mhpss", "MM/YGN/Hlaing", Sector::Unspecified))
         .await
         .unwrap();
-    assert_eq!(
-        ids(found.into_inner()),
-        vec![HEALTH_ORG, SOCIAL_WELFARE_ORG]
-    );
+    assert_eq!(ids(found.into_inner()), vec![HEALTH_ORG, SOCIAL_WELFARE_ORG]);
     let found = directory
         .search_organisations(search("mhpss", "MM/YGN", Sector::Unspecified))
         .await
@@ -45,10 +38,7 @@ async fn search_by_service_area_and_sector(backend: Backend) {
         .search_organisations(search("", "MM/YGN/Hlaingthaya", Sector::Unspecified))
         .await
         .unwrap();
-    assert_eq!(
-        ids(found.into_inner()),
-        vec!["demo-court-yangon", SOCIAL_WELFARE_ORG]
-    );
+    assert_eq!(ids(found.into_inner()), vec!["demo-court-yangon", SOCIAL_WELFARE_ORG]);
     let found = directory
         .search_organisations(search("", "", Sector::Police))
         .await
@@ -60,32 +50,15 @@ async fn search_by_service_area_and_sector(backend: Backend) {
         page_size: 4,
         ..Default::default()
     };
-    let first = directory
-        .search_organisations(page.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let first = directory.search_organisations(page.clone()).await.unwrap().into_inner();
     assert_eq!(first.organisations.len(), 4);
     let rest = SearchOrganisationsRequest {
         page_token: first.next_page_token.clone(),
         ..page
     };
-    let second = directory
-        .search_organisations(rest)
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        (second.organisations.len(), second.next_page_token.as_str()),
-        (2, "")
-    );
-    let mut police = hub
-        .db
-        .store
-        .organisation(POLICE_ORG)
-        .await
-        .unwrap()
-        .unwrap();
+    let second = directory.search_organisations(rest).await.unwrap().into_inner();
+    assert_eq!((second.organisations.len(), second.next_page_token.as_str()), (2, ""));
+    let mut police = hub.db.store.organisation(POLICE_ORG).await.unwrap().unwrap();
     police.status = OrganisationStatus::Suspended as i32;
     hub.db.store.upsert_organisation(&police).await.unwrap();
     let found = directory
@@ -124,6 +97,7 @@ async fn health_and_reflection_answer_without_a_token(backend: Backend) {
         "",
         "referralhub.v1.MessageService",
         "referralhub.v1.DirectoryService",
+        "referralhub.v1.AuditService",
     ] {
         let request = HealthCheckRequest {
             service: service.into(),
@@ -153,6 +127,7 @@ async fn health_and_reflection_answer_without_a_token(backend: Backend) {
         vec![
             "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection",
+            "referralhub.v1.AuditService",
             "referralhub.v1.DirectoryService",
             "referralhub.v1.MessageService",
         ]

@@ -4,8 +4,8 @@
 use referral_hub_domain::{sample, wire::submit_message_request::Payload};
 use referral_hub_e2e::{Backend, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, next_entry};
 use referral_hub_proto::v1::{
-    AckDeliveryRequest, FollowUpAction as A, GetMessageRequest, MessageStatus as S,
-    StreamInboxRequest, inbox_entry::Item, message::Payload as MessagePayload,
+    AckDeliveryRequest, FollowUpAction as A, GetMessageRequest, MessageStatus as S, StreamInboxRequest,
+    inbox_entry::Item, message::Payload as MessagePayload,
 };
 
 async fn full_loop(backend: Backend) {
@@ -103,16 +103,9 @@ async fn full_loop(backend: Backend) {
     assert_eq!(entry.position, 2);
     assert!(matches!(entry.item, Some(Item::FollowUp(f)) if f.action() == A::Close));
 
-    let full = health
-        .get_message(get(sent.id.clone()))
-        .await
-        .unwrap()
-        .into_inner();
+    let full = health.get_message(get(sent.id.clone())).await.unwrap().into_inner();
     let actions: Vec<_> = full.follow_ups.iter().map(|f| f.action()).collect();
-    assert_eq!(
-        actions,
-        vec![A::Acknowledge, A::Accept, A::Complete, A::Close]
-    );
+    assert_eq!(actions, vec![A::Acknowledge, A::Accept, A::Complete, A::Close]);
     assert_eq!(full.message.unwrap().status(), S::Closed);
 }
 
@@ -137,10 +130,7 @@ async fn inbox_resumes_after_reconnect(backend: Backend) {
     let one = next_entry(&mut first).await;
     let two = next_entry(&mut first).await;
     assert_eq!((one.position, two.position), (1, 2));
-    welfare
-        .ack_delivery(AckDeliveryRequest { position: 1 })
-        .await
-        .unwrap();
+    welfare.ack_delivery(AckDeliveryRequest { position: 1 }).await.unwrap();
     drop(first);
 
     // A new stream without a position resumes after the last ack: 2 is seen again
@@ -157,20 +147,14 @@ async fn inbox_resumes_after_reconnect(backend: Backend) {
         Some(Item::Message(m)) => m.id.clone(),
         _ => panic!("expected a message"),
     };
-    assert_eq!(
-        vec![message_id(&one), message_id(&again), message_id(&three)],
-        ids
-    );
+    assert_eq!(vec![message_id(&one), message_id(&again), message_id(&three)], ids);
     let live = health
         .submit_message(sample::submit("r-live", SOCIAL_WELFARE_ORG))
         .await
         .unwrap()
         .into_inner();
     let four = next_entry(&mut second).await;
-    assert_eq!(
-        (four.position, message_id(&four)),
-        (4, live.message.unwrap().id)
-    );
+    assert_eq!((four.position, message_id(&four)), (4, live.message.unwrap().id));
 
     // An explicit position replays from there; acks never move back.
     let mut replay = welfare
@@ -181,10 +165,7 @@ async fn inbox_resumes_after_reconnect(backend: Backend) {
         .unwrap()
         .into_inner();
     assert_eq!(next_entry(&mut replay).await.position, 1);
-    welfare
-        .ack_delivery(AckDeliveryRequest { position: 3 })
-        .await
-        .unwrap();
+    welfare.ack_delivery(AckDeliveryRequest { position: 3 }).await.unwrap();
     let back = welfare
         .ack_delivery(AckDeliveryRequest { position: 2 })
         .await

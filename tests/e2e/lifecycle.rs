@@ -6,9 +6,7 @@ use referral_hub_domain::{
     lifecycle::{self, Party},
     sample,
 };
-use referral_hub_e2e::{
-    Backend, HEALTH_ORG, MessageClient, SOCIAL_WELFARE_ORG, TestHub, follow_up, precondition,
-};
+use referral_hub_e2e::{Backend, HEALTH_ORG, MessageClient, SOCIAL_WELFARE_ORG, TestHub, follow_up, precondition};
 use referral_hub_proto::v1::{AckDeliveryRequest, FollowUpAction as A, MessageStatus as S};
 
 /// How to reach each state from SUBMITTED (None: a delivery ack, not a follow-up).
@@ -25,16 +23,8 @@ fn path_to(state: S) -> Vec<(Party, Option<A>)> {
             (R, Some(A::Accept)),
             (R, Some(A::StartService)),
         ],
-        S::Completed => vec![
-            (R, Some(A::Acknowledge)),
-            (R, Some(A::Accept)),
-            (R, Some(A::Complete)),
-        ],
-        S::Closed => vec![
-            (R, Some(A::Acknowledge)),
-            (R, Some(A::Decline)),
-            (Se, Some(A::Close)),
-        ],
+        S::Completed => vec![(R, Some(A::Acknowledge)), (R, Some(A::Accept)), (R, Some(A::Complete))],
+        S::Closed => vec![(R, Some(A::Acknowledge)), (R, Some(A::Decline)), (Se, Some(A::Close))],
         S::Withdrawn => vec![(Se, Some(A::Withdraw))],
         S::Unspecified => unreachable!(),
     }
@@ -64,12 +54,7 @@ impl Parties {
         for (party, action) in path_to(state) {
             match action {
                 None => {
-                    let inbox = hub
-                        .db
-                        .store
-                        .inbox_after(SOCIAL_WELFARE_ORG, 0, 10_000)
-                        .await
-                        .unwrap();
+                    let inbox = hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10_000).await.unwrap();
                     let position = inbox.iter().find(|e| e.message.id == id).unwrap().position;
                     self.receiver
                         .ack_delivery(AckDeliveryRequest { position })
@@ -119,28 +104,21 @@ async fn every_transition_matches_the_domain_table(backend: Backend) {
                 let result = client.post_follow_up(request).await;
                 match expected {
                     Ok(after) => {
-                        let response = result
-                            .unwrap_or_else(|e| panic!("{state:?} {action:?} {party:?}: {e:?}"));
+                        let response = result.unwrap_or_else(|e| panic!("{state:?} {action:?} {party:?}: {e:?}"));
                         assert_eq!(response.into_inner().message.unwrap().status(), after);
                         legal += 1;
                     }
                     Err(error) => {
                         let status = result.expect_err("an illegal move must be refused");
                         let violations = precondition(&status);
-                        assert_eq!(
-                            violations,
-                            vec![("ILLEGAL_TRANSITION".to_owned(), error.to_string())]
-                        );
+                        assert_eq!(violations, vec![("ILLEGAL_TRANSITION".to_owned(), error.to_string())]);
                         illegal += 1;
                     }
                 }
             }
         }
         let stored = hub.db.store.message(&shared).await.unwrap().unwrap();
-        assert_eq!(
-            stored.status, state,
-            "illegal moves left {state:?} unchanged"
-        );
+        assert_eq!(stored.status, state, "illegal moves left {state:?} unchanged");
     }
     assert_eq!((legal, illegal), (32, 148));
 }

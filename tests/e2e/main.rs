@@ -1,6 +1,7 @@
 //! End-to-end suite: the real hub over real gRPC sockets, on SQLite and PostgreSQL.
 
 mod access;
+mod audit;
 mod directory;
 mod flow;
 mod idempotency;

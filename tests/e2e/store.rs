@@ -3,11 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use referral_hub_domain::wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel};
-use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb};
-use referral_hub_store::{
-    FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Store, StoreError,
+use referral_hub_domain::{
+    audit::Entry,
+    wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel},
 };
+use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb};
+use referral_hub_store::{FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Store, StoreError};
 
 async fn seeded(backend: Backend) -> TestDb {
     let db = TestDb::new(backend).await;
@@ -35,12 +36,15 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
     }
 }
 
-fn follow_up(
-    message_id: &str,
-    request_id: &str,
-    action: FollowUpAction,
-    after: MessageStatus,
-) -> FollowUpRecord {
+/// An audit entry for store-level writes.
+fn audit() -> Entry {
+    Entry {
+        action: "TEST".into(),
+        ..Entry::default()
+    }
+}
+
+fn follow_up(message_id: &str, request_id: &str, action: FollowUpAction, after: MessageStatus) -> FollowUpRecord {
     FollowUpRecord {
         id: uuid::Uuid::now_v7().to_string(),
         message_id: message_id.into(),
@@ -61,11 +65,7 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
         .map(|i| {
             let store: Store = db.store.clone();
             let sender = if i % 2 == 0 { HEALTH_ORG } else { POLICE_ORG };
-            tokio::spawn(async move {
-                store
-                    .insert_message(&message(sender, &format!("r{i}")))
-                    .await
-            })
+            tokio::spawn(async move { store.insert_message(&message(sender, &format!("r{i}")), audit()).await })
         })
         .collect();
     let mut ids = BTreeSet::new();
@@ -75,36 +75,22 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
             Inserted::Existing(_) => panic!("distinct request ids"),
         }
     }
-    let inbox = db
-        .store
-        .inbox_after(SOCIAL_WELFARE_ORG, 0, 1000)
-        .await
-        .unwrap();
+    let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
     let positions: Vec<u64> = inbox.iter().map(|e| e.position).collect();
     assert_eq!(positions, (1..=40).collect::<Vec<_>>());
-    assert_eq!(
-        inbox
-            .iter()
-            .map(|e| e.message.id.clone())
-            .collect::<BTreeSet<_>>(),
-        ids
-    );
-    let page = db
-        .store
-        .inbox_after(SOCIAL_WELFARE_ORG, 38, 1000)
-        .await
-        .unwrap();
-    assert_eq!(
-        page.iter().map(|e| e.position).collect::<Vec<_>>(),
-        vec![39, 40]
-    );
+    assert_eq!(inbox.iter().map(|e| e.message.id.clone()).collect::<BTreeSet<_>>(), ids);
+    let page = db.store.inbox_after(SOCIAL_WELFARE_ORG, 38, 1000).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.position).collect::<Vec<_>>(), vec![39, 40]);
+    // Concurrent appends never fork the audit chain.
+    let verified = db.store.verify_audit(1, None).await.unwrap().expect("intact chain");
+    assert_eq!((verified.checked, verified.last_seq), (40, 40));
 }
 
 async fn a_reused_request_id_returns_the_stored_record(backend: Backend) {
     let db = seeded(backend).await;
     let first = message(HEALTH_ORG, "same");
     assert_eq!(
-        db.store.insert_message(&first).await.unwrap(),
+        db.store.insert_message(&first, audit()).await.unwrap(),
         Inserted::Created(first.clone())
     );
     let second = MessageRecord {
@@ -112,62 +98,36 @@ async fn a_reused_request_id_returns_the_stored_record(backend: Backend) {
         ..message(HEALTH_ORG, "same")
     };
     assert_eq!(
-        db.store.insert_message(&second).await.unwrap(),
+        db.store.insert_message(&second, audit()).await.unwrap(),
         Inserted::Existing(first.clone())
     );
     assert_eq!(db.store.message(&second.id).await.unwrap(), None);
-    assert_eq!(
-        db.store
-            .inbox_after(SOCIAL_WELFARE_ORG, 0, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10).await.unwrap().len(), 1);
 }
 
 async fn a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing(backend: Backend) {
     let db = seeded(backend).await;
     let m = message(HEALTH_ORG, "m");
-    db.store.insert_message(&m).await.unwrap();
-    let ack = follow_up(
-        &m.id,
-        "f1",
-        FollowUpAction::Acknowledge,
-        MessageStatus::Acknowledged,
-    );
+    db.store.insert_message(&m, audit()).await.unwrap();
+    let ack = follow_up(&m.id, "f1", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
     db.store
-        .insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG)
+        .insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG, audit())
         .await
         .unwrap();
-    let stale = follow_up(
-        &m.id,
-        "f2",
-        FollowUpAction::Acknowledge,
-        MessageStatus::Acknowledged,
-    );
+    let stale = follow_up(&m.id, "f2", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
     let result = db
         .store
-        .insert_follow_up(&stale, MessageStatus::Submitted, HEALTH_ORG)
+        .insert_follow_up(&stale, MessageStatus::Submitted, HEALTH_ORG, audit())
         .await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     assert_eq!(db.store.follow_ups(&m.id).await.unwrap(), vec![ack.clone()]);
+    assert_eq!(db.store.inbox_after(HEALTH_ORG, 0, 10).await.unwrap().len(), 1);
     assert_eq!(
-        db.store.inbox_after(HEALTH_ORG, 0, 10).await.unwrap().len(),
-        1
-    );
-    assert_eq!(
-        db.store
-            .follow_up_by_request(SOCIAL_WELFARE_ORG, "f2")
-            .await
-            .unwrap(),
+        db.store.follow_up_by_request(SOCIAL_WELFARE_ORG, "f2").await.unwrap(),
         None
     );
     assert_eq!(
-        db.store
-            .follow_up_by_request(SOCIAL_WELFARE_ORG, "f1")
-            .await
-            .unwrap(),
+        db.store.follow_up_by_request(SOCIAL_WELFARE_ORG, "f1").await.unwrap(),
         Some(ack)
     );
     assert_eq!(
@@ -184,14 +144,11 @@ async fn acks_are_cumulative_monotonic_and_bounded(backend: Backend) {
         message(HEALTH_ORG, "c"),
     );
     for m in [&a, &b, &c] {
-        db.store.insert_message(m).await.unwrap();
+        db.store.insert_message(m, audit()).await.unwrap();
     }
+    assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 0);
     assert_eq!(
-        db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(),
-        0
-    );
-    assert_eq!(
-        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 2, 10).await.unwrap(),
+        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 2, 10, &audit()).await.unwrap(),
         2
     );
     let db = &db;
@@ -200,22 +157,16 @@ async fn acks_are_cumulative_monotonic_and_bounded(backend: Backend) {
     assert_eq!(status(b.id.clone()).await, MessageStatus::Delivered);
     assert_eq!(status(c.id.clone()).await, MessageStatus::Submitted);
     assert_eq!(
-        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 1, 11).await.unwrap(),
+        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 1, 11, &audit()).await.unwrap(),
         2
     );
     assert!(matches!(
-        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 4, 12).await,
-        Err(StoreError::AckBeyondEnd {
-            position: 4,
-            last: 3
-        })
+        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 4, 12, &audit()).await,
+        Err(StoreError::AckBeyondEnd { position: 4, last: 3 })
     ));
-    assert_eq!(
-        db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(),
-        2
-    );
+    assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 2);
     assert!(matches!(
-        db.store.ack_inbox(POLICE_ORG, 1, 13).await,
+        db.store.ack_inbox(POLICE_ORG, 1, 13, &audit()).await,
         Err(StoreError::AckBeyondEnd { last: 0, .. })
     ));
 }
@@ -225,17 +176,12 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
     let mut ids = Vec::new();
     for i in 0..5 {
         let m = message(HEALTH_ORG, &format!("r{i}"));
-        db.store.insert_message(&m).await.unwrap();
+        db.store.insert_message(&m, audit()).await.unwrap();
         ids.push(m.id);
     }
-    let withdrawn = follow_up(
-        &ids[1],
-        "w",
-        FollowUpAction::Withdraw,
-        MessageStatus::Withdrawn,
-    );
+    let withdrawn = follow_up(&ids[1], "w", FollowUpAction::Withdraw, MessageStatus::Withdrawn);
     db.store
-        .insert_follow_up(&withdrawn, MessageStatus::Submitted, SOCIAL_WELFARE_ORG)
+        .insert_follow_up(&withdrawn, MessageStatus::Submitted, SOCIAL_WELFARE_ORG, audit())
         .await
         .unwrap();
     let filter = |before: Option<String>| MessageFilter {
@@ -251,11 +197,7 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
         page(db.store.list_messages(&filter(None)).await.unwrap()),
         vec![ids[4].clone(), ids[3].clone()]
     );
-    let next = db
-        .store
-        .list_messages(&filter(Some(ids[3].clone())))
-        .await
-        .unwrap();
+    let next = db.store.list_messages(&filter(Some(ids[3].clone()))).await.unwrap();
     assert_eq!(page(next), vec![ids[2].clone(), ids[1].clone()]);
     let only_withdrawn = MessageFilter {
         statuses: vec![MessageStatus::Withdrawn],
@@ -277,7 +219,7 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
 async fn migrations_are_idempotent_and_data_survives_a_reconnect(backend: Backend) {
     let db = seeded(backend).await;
     let m = message(HEALTH_ORG, "kept");
-    db.store.insert_message(&m).await.unwrap();
+    db.store.insert_message(&m, audit()).await.unwrap();
     db.store.close().await;
     let again = Store::connect(&db.url).await.unwrap();
     again.migrate().await.unwrap();
@@ -300,13 +242,13 @@ async fn sqlite_enforces_foreign_keys_in_wal_mode() {
     let db = TestDb::new(Backend::Sqlite).await;
     let orphan = message("not-registered", "r");
     assert!(matches!(
-        db.store.insert_message(&orphan).await,
+        db.store.insert_message(&orphan, audit()).await,
         Err(StoreError::Database(_))
     ));
     assert_eq!(db.store.message(&orphan.id).await.unwrap(), None);
     referral_hub_server::demo::seed(&db.store).await.unwrap();
     db.store
-        .insert_message(&message(HEALTH_ORG, "ok"))
+        .insert_message(&message(HEALTH_ORG, "ok"), audit())
         .await
         .unwrap();
     let path = db.url.trim_start_matches("sqlite://");

@@ -6,9 +6,7 @@ use rcgen::{BasicConstraints, CertificateParams, CertifiedKey, IsCa, KeyPair};
 use referral_hub_e2e::{Backend, TestHub};
 use referral_hub_server::TlsConfig;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
 struct Pki {
     ca: rcgen::Certificate,
@@ -62,10 +60,7 @@ async fn tls_with_optional_client_certificates() {
         .unwrap()
         .tls_config(trust.clone())
         .unwrap();
-    assert_eq!(
-        health(anonymous.connect().await.unwrap()).await,
-        ServingStatus::Serving
-    );
+    assert_eq!(health(anonymous.connect().await.unwrap()).await, ServingStatus::Serving);
 
     let client = pki.issue("demo-health-hlaing");
     let identity = Identity::from_pem(client.cert.pem(), client.key_pair.serialize_pem());
@@ -73,13 +68,9 @@ async fn tls_with_optional_client_certificates() {
         .unwrap()
         .tls_config(trust.identity(identity))
         .unwrap();
-    assert_eq!(
-        health(with_cert.connect().await.unwrap()).await,
-        ServingStatus::Serving
-    );
+    assert_eq!(health(with_cert.connect().await.unwrap()).await, ServingStatus::Serving);
 
-    let plaintext =
-        Endpoint::from_shared(format!("http://127.0.0.1:{}", hub.address.port())).unwrap();
+    let plaintext = Endpoint::from_shared(format!("http://127.0.0.1:{}", hub.address.port())).unwrap();
     let refused = match plaintext.connect().await {
         Ok(channel) => HealthClient::new(channel)
             .check(HealthCheckRequest::default())
@@ -87,8 +78,5 @@ async fn tls_with_optional_client_certificates() {
             .is_err(),
         Err(_) => true,
     };
-    assert!(
-        refused,
-        "a plaintext client must not be served by a TLS listener"
-    );
+    assert!(refused, "a plaintext client must not be served by a TLS listener");
 }

@@ -46,18 +46,8 @@ async fn every_bad_field_is_named_and_nothing_is_stored(backend: Backend) {
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        sent.messages.is_empty(),
-        "a refused message must leave nothing behind"
-    );
-    assert_eq!(
-        hub.db
-            .store
-            .inbox_after("no-such-org", 0, 10)
-            .await
-            .unwrap(),
-        vec![]
-    );
+    assert!(sent.messages.is_empty(), "a refused message must leave nothing behind");
+    assert_eq!(hub.db.store.inbox_after("no-such-org", 0, 10).await.unwrap(), vec![]);
 }
 
 async fn recipient_must_be_another_active_organisation(backend: Backend) {
@@ -69,19 +59,9 @@ async fn recipient_must_be_another_active_organisation(backend: Backend) {
         .unwrap_err();
     assert_eq!(bad_fields(&own), vec!["recipient_org_id"]);
 
-    let mut welfare_org = hub
-        .db
-        .store
-        .organisation(SOCIAL_WELFARE_ORG)
-        .await
-        .unwrap()
-        .unwrap();
+    let mut welfare_org = hub.db.store.organisation(SOCIAL_WELFARE_ORG).await.unwrap().unwrap();
     welfare_org.status = OrganisationStatus::Suspended as i32;
-    hub.db
-        .store
-        .upsert_organisation(&welfare_org)
-        .await
-        .unwrap();
+    hub.db.store.upsert_organisation(&welfare_org).await.unwrap();
     let suspended = health
         .submit_message(sample::submit("s", SOCIAL_WELFARE_ORG))
         .await
@@ -91,21 +71,13 @@ async fn recipient_must_be_another_active_organisation(backend: Backend) {
 
 async fn follow_up_and_list_inputs_are_checked(backend: Backend) {
     let hub = TestHub::start(backend).await;
-    let mut welfare = hub
-        .messages(SOCIAL_WELFARE_ORG, &["receiver", "referrer"])
-        .await;
+    let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["receiver", "referrer"]).await;
     let status = welfare
         .post_follow_up(PostFollowUpRequest::default())
         .await
         .unwrap_err();
-    assert_eq!(
-        bad_fields(&status),
-        vec!["request_id", "message_id", "action"]
-    );
-    let status = welfare
-        .list_messages(ListMessagesRequest::default())
-        .await
-        .unwrap_err();
+    assert_eq!(bad_fields(&status), vec!["request_id", "message_id", "action"]);
+    let status = welfare.list_messages(ListMessagesRequest::default()).await.unwrap_err();
     assert_eq!(bad_fields(&status), vec!["mailbox"]);
     let status = welfare
         .list_messages(ListMessagesRequest {
@@ -118,10 +90,7 @@ async fn follow_up_and_list_inputs_are_checked(backend: Backend) {
         .unwrap_err();
     assert_eq!(bad_fields(&status), vec!["statuses[0]", "page_token"]);
     // A stream request has nothing to get wrong but is still served.
-    welfare
-        .stream_inbox(StreamInboxRequest::default())
-        .await
-        .unwrap();
+    welfare.stream_inbox(StreamInboxRequest::default()).await.unwrap();
 }
 
 referral_hub_e2e::on_both_backends!(

@@ -18,7 +18,7 @@ use tonic::{
 
 use referral_hub_domain::{deadlines::DeadlinePolicy, validation::Rules};
 use referral_hub_proto::v1::{
-    FollowUpAction, InboxEntry, PostFollowUpRequest, StreamInboxResponse,
+    FollowUpAction, InboxEntry, PostFollowUpRequest, StreamInboxResponse, audit_service_client::AuditServiceClient,
     directory_service_client::DirectoryServiceClient, message_service_client::MessageServiceClient,
 };
 use referral_hub_server::{
@@ -87,11 +87,7 @@ impl TestDb {
         };
         let store = Store::connect(&url).await.expect("connect");
         store.migrate().await.expect("migrate");
-        TestDb {
-            store,
-            url,
-            _dir: dir,
-        }
+        TestDb { store, url, _dir: dir }
     }
 }
 
@@ -182,9 +178,7 @@ impl TestHub {
             roles: &roles,
             ttl: time::Duration::hours(1),
         };
-        self.key
-            .issue(&request, self.clock.now())
-            .expect("issue token")
+        self.key.issue(&request, self.clock.now()).expect("issue token")
     }
 
     /// A plaintext channel to the hub.
@@ -198,10 +192,7 @@ impl TestHub {
 
     /// A MessageService client acting for `org` with `roles`.
     pub async fn messages(&self, org: &str, roles: &[&str]) -> MessageClient {
-        MessageServiceClient::with_interceptor(
-            self.channel().await,
-            Bearer::new(&self.token(org, roles)),
-        )
+        MessageServiceClient::with_interceptor(self.channel().await, Bearer::new(&self.token(org, roles)))
     }
 
     /// A MessageService client sending `token` as is.
@@ -215,10 +206,7 @@ impl TestHub {
         org: &str,
         roles: &[&str],
     ) -> DirectoryServiceClient<InterceptedService<Channel, Bearer>> {
-        DirectoryServiceClient::with_interceptor(
-            self.channel().await,
-            Bearer::new(&self.token(org, roles)),
-        )
+        DirectoryServiceClient::with_interceptor(self.channel().await, Bearer::new(&self.token(org, roles)))
     }
 }
 
@@ -232,28 +220,19 @@ pub struct Bearer(AsciiMetadataValue);
 impl Bearer {
     /// Wraps `token`; a token that is not valid header text is sent empty.
     pub fn new(token: &str) -> Bearer {
-        Bearer(
-            MetadataValue::try_from(format!("Bearer {token}"))
-                .unwrap_or_else(|_| MetadataValue::from_static("")),
-        )
+        Bearer(MetadataValue::try_from(format!("Bearer {token}")).unwrap_or_else(|_| MetadataValue::from_static("")))
     }
 }
 
 impl Interceptor for Bearer {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.0.clone());
+        request.metadata_mut().insert("authorization", self.0.clone());
         Ok(request)
     }
 }
 
 /// A follow-up request for `action` with whatever that action requires filled in.
-pub fn follow_up(
-    message_id: &str,
-    action: FollowUpAction,
-    request_id: &str,
-) -> PostFollowUpRequest {
+pub fn follow_up(message_id: &str, action: FollowUpAction, request_id: &str) -> PostFollowUpRequest {
     PostFollowUpRequest {
         request_id: request_id.into(),
         message_id: message_id.into(),
@@ -273,12 +252,10 @@ pub fn follow_up(
         } else {
             String::new()
         },
-        appointment_at: (action == FollowUpAction::ScheduleAppointment).then_some(
-            prost_types::Timestamp {
-                seconds: 1_800_000_000,
-                nanos: 0,
-            },
-        ),
+        appointment_at: (action == FollowUpAction::ScheduleAppointment).then_some(prost_types::Timestamp {
+            seconds: 1_800_000_000,
+            nanos: 0,
+        }),
         next_review_date: String::new(),
     }
 }
@@ -298,14 +275,8 @@ pub async fn next_entry(stream: &mut tonic::Streaming<StreamInboxResponse>) -> I
 pub fn bad_fields(status: &Status) -> Vec<String> {
     use tonic_types::StatusExt;
     assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
-    let details = status
-        .get_details_bad_request()
-        .expect("BadRequest details");
-    details
-        .field_violations
-        .into_iter()
-        .map(|v| v.field)
-        .collect()
+    let details = status.get_details_bad_request().expect("BadRequest details");
+    details.field_violations.into_iter().map(|v| v.field).collect()
 }
 
 /// The violation types of a `FAILED_PRECONDITION`'s `PreconditionFailure` details.
@@ -320,4 +291,11 @@ pub fn precondition(status: &Status) -> Vec<(String, String)> {
         .into_iter()
         .map(|v| (v.r#type, v.description))
         .collect()
+}
+
+impl TestHub {
+    /// An AuditService client acting for `org` with `roles`.
+    pub async fn audit(&self, org: &str, roles: &[&str]) -> AuditServiceClient<InterceptedService<Channel, Bearer>> {
+        AuditServiceClient::with_interceptor(self.channel().await, Bearer::new(&self.token(org, roles)))
+    }
 }

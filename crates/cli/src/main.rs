@@ -2,6 +2,7 @@
 //! `migrate` prepares a database, `token issue` prints a token signed by the
 //! hub's own key. Configuration is typed (clap), with environment overrides.
 
+mod audit;
 mod dev;
 
 use std::{
@@ -15,9 +16,7 @@ use std::{
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use referral_hub_domain::{
-    deadlines::DeadlinePolicy, roles::Role, taxonomy::Taxonomies, validation::Rules,
-};
+use referral_hub_domain::{deadlines::DeadlinePolicy, roles::Role, taxonomy::Taxonomies, validation::Rules};
 use referral_hub_server::{
     ServerConfig, TlsConfig,
     clock::{Clock, SystemClock},
@@ -26,11 +25,7 @@ use referral_hub_server::{
 use referral_hub_store::Store;
 
 #[derive(Parser)]
-#[command(
-    name = "referral-hub",
-    version,
-    about = "The child-protection referral hub"
-)]
+#[command(name = "referral-hub", version, about = "The child-protection referral hub")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,6 +40,9 @@ enum Command {
     /// Tokens signed by the hub's own key.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The tamper-evident audit log: verify it, export signed checkpoints.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Subcommand)]
@@ -55,13 +53,9 @@ enum TokenCommand {
 
 /// Where the data lives.
 #[derive(Args)]
-struct DatabaseArgs {
+pub struct DatabaseArgs {
     /// Data directory: the SQLite file and the hub's signing key live here.
-    #[arg(
-        long,
-        env = "REFERRAL_HUB_DATA_DIR",
-        default_value = "referral-hub-data"
-    )]
+    #[arg(long, env = "REFERRAL_HUB_DATA_DIR", default_value = "referral-hub-data")]
     data_dir: PathBuf,
     /// Database URL (`sqlite://…` or `postgres://…`); default: a SQLite file in the data directory.
     #[arg(long, env = "REFERRAL_HUB_DATABASE_URL")]
@@ -69,13 +63,10 @@ struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    fn url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}",
-                self.data_dir.join("referral-hub.db").display()
-            )
-        })
+    pub fn url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("referral-hub.db").display()))
     }
 }
 
@@ -104,11 +95,7 @@ struct ServeArgs {
     token: TokenArgs,
     /// Extra Ed25519 public keys (PEM) of an external identity provider; the
     /// file name without extension is the `kid`.
-    #[arg(
-        long = "jwt-public-key",
-        env = "REFERRAL_HUB_JWT_PUBLIC_KEYS",
-        value_delimiter = ','
-    )]
+    #[arg(long = "jwt-public-key", env = "REFERRAL_HUB_JWT_PUBLIC_KEYS", value_delimiter = ',')]
     jwt_public_keys: Vec<PathBuf>,
     /// TLS certificate chain (PEM). Required outside dev mode.
     #[arg(long, env = "REFERRAL_HUB_TLS_CERT", requires = "tls_key")]
@@ -146,7 +133,7 @@ struct IssueArgs {
 
 /// Why the command failed; printed as one line.
 #[derive(Debug, thiserror::Error)]
-enum CliError {
+pub enum CliError {
     #[error(transparent)]
     Store(#[from] referral_hub_store::StoreError),
     #[error(transparent)]
@@ -154,12 +141,11 @@ enum CliError {
     #[error(transparent)]
     Serve(#[from] referral_hub_server::ServeError),
     #[error("{path}: {source}")]
-    File {
-        path: String,
-        source: std::io::Error,
-    },
+    File { path: String, source: std::io::Error },
     #[error("{0}")]
     Config(String),
+    #[error("{0}")]
+    Audit(String),
 }
 
 fn main() -> ExitCode {
@@ -191,12 +177,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("migrations applied");
             Ok(())
         }
+        Command::Audit(command) => audit::run(command).await,
         Command::Token(TokenCommand::Issue(args)) => {
-            let unknown: Vec<_> = args
-                .roles
-                .iter()
-                .filter(|r| Role::parse(r).is_none())
-                .collect();
+            let unknown: Vec<_> = args.roles.iter().filter(|r| Role::parse(r).is_none()).collect();
             if !unknown.is_empty() {
                 return Err(CliError::Config(format!(
                     "unknown role(s) {unknown:?}; known: referrer, receiver, supervisor, auditor, admin"
@@ -244,8 +227,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let taxonomies = match &args.taxonomies {
         Some(path) => {
             let text = String::from_utf8_lossy(&read(path)?).into_owned();
-            Taxonomies::from_toml(&text)
-                .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
+            Taxonomies::from_toml(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
         }
         None => Taxonomies::default(),
     };
@@ -255,12 +237,8 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let mut verification_keys = HashMap::from([(key.kid().to_owned(), key.decoding_key())]);
     for path in &args.jwt_public_keys {
         let pem = read(path)?;
-        let decoding = jsonwebtoken::DecodingKey::from_ed_pem(&pem).map_err(|e| {
-            CliError::Config(format!(
-                "{}: not an Ed25519 public key: {e}",
-                path.display()
-            ))
-        })?;
+        let decoding = jsonwebtoken::DecodingKey::from_ed_pem(&pem)
+            .map_err(|e| CliError::Config(format!("{}: not an Ed25519 public key: {e}", path.display())))?;
         let kid = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -273,12 +251,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     if args.dev {
         referral_hub_server::demo::seed(&store).await?;
     }
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|source| CliError::File {
-            path: args.listen.to_string(),
-            source,
-        })?;
+    let listener = TcpListener::bind(args.listen).await.map_err(|source| CliError::File {
+        path: args.listen.to_string(),
+        source,
+    })?;
     let address = listener.local_addr().map_err(|source| CliError::File {
         path: args.listen.to_string(),
         source,
@@ -345,14 +321,14 @@ fn init_tracing(dev: bool) {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|source| CliError::File {
         path: path.display().to_string(),
         source,
     })
 }
 
-fn create_dir(path: &Path) -> Result<(), CliError> {
+pub fn create_dir(path: &Path) -> Result<(), CliError> {
     std::fs::create_dir_all(path).map_err(|source| CliError::File {
         path: path.display().to_string(),
         source,

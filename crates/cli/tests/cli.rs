@@ -5,17 +5,13 @@
 use std::{path::Path, process::Stdio, time::Duration};
 
 use referral_hub_domain::sample;
-use referral_hub_proto::v1::{
-    GetMessageRequest, StreamInboxRequest, message_service_client::MessageServiceClient,
-};
+use referral_hub_proto::v1::{GetMessageRequest, StreamInboxRequest, message_service_client::MessageServiceClient};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
 };
 use tonic::{Request, transport::Channel};
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_referral-hub");
 
@@ -105,12 +101,7 @@ async fn dev_mode_serves_and_keeps_data_and_keys_across_a_kill() {
     let restarted = start_dev(data.path()).await;
     let mut messages = MessageServiceClient::new(channel(&restarted.address).await);
     let got = messages
-        .get_message(with_token(
-            &old_token,
-            GetMessageRequest {
-                message_id: id.clone(),
-            },
-        ))
+        .get_message(with_token(&old_token, GetMessageRequest { message_id: id.clone() }))
         .await;
     assert_eq!(
         got.expect("old token still valid, message kept")
@@ -134,11 +125,7 @@ async fn dev_mode_serves_and_keeps_data_and_keys_across_a_kill() {
         .arg(data.path())
         .output()
         .unwrap();
-    assert!(
-        issued.status.success(),
-        "{}",
-        String::from_utf8_lossy(&issued.stderr)
-    );
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
     let token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
     let mut inbox = messages
         .stream_inbox(with_token(&token, StreamInboxRequest::default()))
@@ -154,12 +141,8 @@ async fn dev_mode_serves_and_keeps_data_and_keys_across_a_kill() {
 }
 
 fn run(args: &[&str]) -> (bool, String) {
-    let output = std::process::Command::new(BINARY)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
+    let output = std::process::Command::new(BINARY).args(args).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
     (output.status.success(), text)
 }
 
@@ -183,20 +166,8 @@ fn unsafe_or_wrong_settings_are_refused_with_the_reason() {
     let (ok, text) = run(&["serve", "--dev", "--listen", "0.0.0.0:0", "--data-dir", dir]);
     assert!(!ok && text.contains("loopback only"), "{text}");
     let (ok, text) = run(&["serve", "--listen", "127.0.0.1:0", "--data-dir", dir]);
-    assert!(
-        !ok && text.contains("--tls-cert and --tls-key are required"),
-        "{text}"
-    );
-    let (ok, text) = run(&[
-        "token",
-        "issue",
-        "--org",
-        "x",
-        "--roles",
-        "root",
-        "--data-dir",
-        dir,
-    ]);
+    assert!(!ok && text.contains("--tls-cert and --tls-key are required"), "{text}");
+    let (ok, text) = run(&["token", "issue", "--org", "x", "--roles", "root", "--data-dir", dir]);
     assert!(!ok && text.contains("unknown role"), "{text}");
     let (ok, text) = run(&["migrate", "--database-url", "mysql://x"]);
     assert!(!ok && text.contains("unsupported database URL"), "{text}");

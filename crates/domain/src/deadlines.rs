@@ -60,12 +60,7 @@ pub struct Deadlines {
 
 impl DeadlinePolicy {
     /// The deadlines of a message of `kind` and `risk` created at `created_at`.
-    pub fn deadlines(
-        &self,
-        kind: MessageKind,
-        risk: RiskLevel,
-        created_at: OffsetDateTime,
-    ) -> Deadlines {
+    pub fn deadlines(&self, kind: MessageKind, risk: RiskLevel, created_at: OffsetDateTime) -> Deadlines {
         let window = match (kind, risk) {
             (MessageKind::SeparatedChildAlert, _) | (_, RiskLevel::High) => self.high,
             (_, RiskLevel::Medium) => self.medium,
@@ -96,11 +91,7 @@ mod tests {
         ];
         for (risk, ack, respond) in cases {
             let d = policy.deadlines(referral, risk, t0);
-            assert_eq!(
-                (d.acknowledge_by - t0, d.respond_by - t0),
-                (ack, respond),
-                "{risk:?}"
-            );
+            assert_eq!((d.acknowledge_by - t0, d.respond_by - t0), (ack, respond), "{risk:?}");
         }
         let alert = policy.deadlines(MessageKind::SeparatedChildAlert, RiskLevel::Low, t0);
         assert_eq!(alert.acknowledge_by - t0, Duration::hours(1));

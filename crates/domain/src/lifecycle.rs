@@ -79,22 +79,12 @@ const SERVING: &[MessageStatus] = &[MessageStatus::Accepted, MessageStatus::InPr
 
 /// Who may post `action`, from which states, and the state it leads to
 /// (`None`: the state does not change).
-fn rule(
-    action: FollowUpAction,
-) -> Option<(
-    Option<Party>,
-    &'static [MessageStatus],
-    Option<MessageStatus>,
-)> {
+fn rule(action: FollowUpAction) -> Option<(Option<Party>, &'static [MessageStatus], Option<MessageStatus>)> {
     use MessageStatus as S;
     let receiver = Some(Party::Receiver);
     let sender = Some(Party::Sender);
     Some(match action {
-        FollowUpAction::Acknowledge => (
-            receiver,
-            &[S::Submitted, S::Delivered],
-            Some(S::Acknowledged),
-        ),
+        FollowUpAction::Acknowledge => (receiver, &[S::Submitted, S::Delivered], Some(S::Acknowledged)),
         FollowUpAction::Accept => (receiver, &[S::Acknowledged], Some(S::Accepted)),
         FollowUpAction::Decline => (receiver, &[S::Acknowledged], Some(S::Declined)),
         FollowUpAction::StartService => (receiver, &[S::Accepted], Some(S::InProgress)),
@@ -121,11 +111,7 @@ fn rule(
 }
 
 /// The state after `party` posts `action` on a message in state `current`.
-pub fn apply(
-    current: MessageStatus,
-    action: FollowUpAction,
-    party: Party,
-) -> Result<MessageStatus, TransitionError> {
+pub fn apply(current: MessageStatus, action: FollowUpAction, party: Party) -> Result<MessageStatus, TransitionError> {
     let (owner, from, to) = rule(action).ok_or(TransitionError::NoAction)?;
     let name = short_name(action.as_str_name(), "FOLLOW_UP_ACTION_");
     if let Some(owner) = owner.filter(|o| *o != party) {
@@ -133,17 +119,11 @@ pub fn apply(
             Party::Sender => "sender",
             Party::Receiver => "receiver",
         };
-        return Err(TransitionError::WrongParty {
-            action: name,
-            allowed,
-        });
+        return Err(TransitionError::WrongParty { action: name, allowed });
     }
     if !from.contains(&current) {
         let current = short_name(current.as_str_name(), "MESSAGE_STATUS_");
-        return Err(TransitionError::IllegalFromState {
-            action: name,
-            current,
-        });
+        return Err(TransitionError::IllegalFromState { action: name, current });
     }
     Ok(to.unwrap_or(current))
 }
@@ -167,16 +147,12 @@ mod tests {
             (A::Accept, Receiver, S::Acknowledged) => Some(S::Accepted),
             (A::Decline, Receiver, S::Acknowledged) => Some(S::Declined),
             (A::StartService, Receiver, S::Accepted) => Some(S::InProgress),
-            (A::ScheduleAppointment | A::DidNotAttend, Receiver, S::Accepted | S::InProgress) => {
-                Some(current)
-            }
+            (A::ScheduleAppointment | A::DidNotAttend, Receiver, S::Accepted | S::InProgress) => Some(current),
             (A::Complete, Receiver, S::Accepted | S::InProgress) => Some(S::Completed),
             (A::Close, Sender, S::Completed | S::Declined) => Some(S::Closed),
-            (
-                A::Withdraw,
-                Sender,
-                S::Submitted | S::Delivered | S::Acknowledged | S::Accepted | S::InProgress,
-            ) => Some(S::Withdrawn),
+            (A::Withdraw, Sender, S::Submitted | S::Delivered | S::Acknowledged | S::Accepted | S::InProgress) => {
+                Some(S::Withdrawn)
+            }
             (A::Note, _, S::Closed | S::Withdrawn) => None,
             (A::Note, _, _) => Some(current),
             _ => None,

@@ -2,8 +2,8 @@
 //! definition that every test starts from and breaks on purpose.
 
 use crate::wire::{
-    Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, Location, Priority,
-    RiskLevel, ServiceReferral, SubmitMessageRequest, submit_message_request::Payload,
+    Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, Location, Priority, RiskLevel, ServiceReferral,
+    SubmitMessageRequest, submit_message_request::Payload,
 };
 
 /// A referral from a health facility about a 9-year-old, every field filled.

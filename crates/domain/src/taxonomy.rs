@@ -94,11 +94,7 @@ pub fn contains(codes: &[Code], code: &str) -> bool {
 
 /// The allowed codes, comma-separated, for error messages.
 pub fn allowed(codes: &[Code]) -> String {
-    codes
-        .iter()
-        .map(|c| c.code.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    codes.iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -125,8 +121,7 @@ mod tests {
 
     #[test]
     fn a_repeated_code_is_refused() {
-        let text =
-            DEFAULT_TAXONOMIES.to_owned() + "\n[[sex]]\ncode = \"male\"\nnames = { en = \"x\" }\n";
+        let text = DEFAULT_TAXONOMIES.to_owned() + "\n[[sex]]\ncode = \"male\"\nnames = { en = \"x\" }\n";
         let err = Taxonomies::from_toml(&text).unwrap_err();
         assert!(err.to_string().contains("`male` appears twice"), "{err}");
     }

@@ -5,9 +5,8 @@ use time::{Date, macros::format_description};
 
 use crate::taxonomy::{self, Code, Taxonomies};
 use crate::wire::{
-    Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, FollowUpAction, Location,
-    PostFollowUpRequest, Priority, RiskLevel, ServiceReferral, SubmitMessageRequest,
-    submit_message_request::Payload,
+    Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, FollowUpAction, Location, PostFollowUpRequest,
+    Priority, RiskLevel, ServiceReferral, SubmitMessageRequest, submit_message_request::Payload,
 };
 
 /// One bad field: its path in the request and what is wrong with it.
@@ -46,11 +45,7 @@ const LIST_MAX: usize = 10;
 
 /// Checks a SubmitMessage request against every rule; empty when it is valid.
 /// `today` bounds dates of birth (not in the future, under 18).
-pub fn validate_submit(
-    request: &SubmitMessageRequest,
-    rules: &Rules,
-    today: Date,
-) -> Vec<FieldViolation> {
+pub fn validate_submit(request: &SubmitMessageRequest, rules: &Rules, today: Date) -> Vec<FieldViolation> {
     let mut check = Check::default();
     check.token("request_id", &request.request_id);
     check.token("recipient_org_id", &request.recipient_org_id);
@@ -80,20 +75,10 @@ pub fn validate_follow_up(request: &PostFollowUpRequest) -> Vec<FieldViolation> 
         REASON_MAX,
     );
     check.text("note", &request.note, needs(FollowUpAction::Note), TEXT_MAX);
-    check.text(
-        "outcome",
-        &request.outcome,
-        needs(FollowUpAction::Complete),
-        TEXT_MAX,
-    );
-    match (
-        &request.appointment_at,
-        needs(FollowUpAction::ScheduleAppointment),
-    ) {
+    check.text("outcome", &request.outcome, needs(FollowUpAction::Complete), TEXT_MAX);
+    match (&request.appointment_at, needs(FollowUpAction::ScheduleAppointment)) {
         (None, true) => check.fail("appointment_at", "required for SCHEDULE_APPOINTMENT"),
-        (Some(t), _) if !(0..1_000_000_000).contains(&t.nanos) => {
-            check.fail("appointment_at", "nanos out of range")
-        }
+        (Some(t), _) if !(0..1_000_000_000).contains(&t.nanos) => check.fail("appointment_at", "nanos out of range"),
         _ => {}
     }
     if !request.next_review_date.is_empty() && parse_date(&request.next_review_date).is_none() {
@@ -156,29 +141,19 @@ impl Check {
     fn code(&mut self, field: &str, value: &str, list: &[Code], required: bool) {
         if value.is_empty() {
             if required {
-                self.fail(
-                    field,
-                    format!("required: one of {}", taxonomy::allowed(list)),
-                );
+                self.fail(field, format!("required: one of {}", taxonomy::allowed(list)));
             }
         } else if !taxonomy::contains(list, value) {
             self.fail(
                 field,
-                format!(
-                    "unknown code `{}`; allowed: {}",
-                    shown(value),
-                    taxonomy::allowed(list)
-                ),
+                format!("unknown code `{}`; allowed: {}", shown(value), taxonomy::allowed(list)),
             );
         }
     }
 
     fn codes(&mut self, field: &str, values: &[String], list: &[Code]) {
         if values.is_empty() {
-            self.fail(
-                field,
-                format!("at least one of {}", taxonomy::allowed(list)),
-            );
+            self.fail(field, format!("at least one of {}", taxonomy::allowed(list)));
         } else if values.len() > LIST_MAX {
             self.fail(field, format!("at most {LIST_MAX} codes"));
         }
@@ -216,20 +191,13 @@ impl Check {
         ) {
             self.fail("referral.risk_level", "required: HIGH, MEDIUM or LOW");
         }
-        self.codes(
-            "referral.requested_services",
-            &r.requested_services,
-            &t.services,
-        );
+        self.codes("referral.requested_services", &r.requested_services, &t.services);
         self.text("referral.reason", &r.reason, true, TEXT_MAX);
         if !matches!(
             Priority::try_from(r.priority),
             Ok(Priority::Routine | Priority::Urgent | Priority::Emergency)
         ) {
-            self.fail(
-                "referral.priority",
-                "required: ROUTINE, URGENT or EMERGENCY",
-            );
+            self.fail("referral.priority", "required: ROUTINE, URGENT or EMERGENCY");
         }
         match &r.child {
             Some(child) => self.child_details("referral.child", child, t, today),
@@ -241,19 +209,11 @@ impl Check {
         if let Some(location) = &r.current_location {
             self.location("referral.current_location", location);
         }
-        self.text(
-            "referral.safety_concerns",
-            &r.safety_concerns,
-            false,
-            TEXT_MAX,
-        );
+        self.text("referral.safety_concerns", &r.safety_concerns, false, TEXT_MAX);
         self.text("referral.child_views", &r.child_views, false, TEXT_MAX);
         self.text("referral.notes", &r.notes, false, TEXT_MAX);
         if r.attachments.len() > LIST_MAX {
-            self.fail(
-                "referral.attachments",
-                format!("at most {LIST_MAX} attachments"),
-            );
+            self.fail("referral.attachments", format!("at most {LIST_MAX} attachments"));
         }
         for (i, attachment) in r.attachments.iter().enumerate() {
             self.attachment(
@@ -265,25 +225,12 @@ impl Check {
     }
 
     fn child_details(&mut self, at: &str, child: &ChildDetails, t: &Taxonomies, today: Date) {
-        self.text(
-            &format!("{at}.given_name"),
-            &child.given_name,
-            false,
-            NAME_MAX,
-        );
-        self.text(
-            &format!("{at}.family_name"),
-            &child.family_name,
-            false,
-            NAME_MAX,
-        );
+        self.text(&format!("{at}.given_name"), &child.given_name, false, NAME_MAX);
+        self.text(&format!("{at}.family_name"), &child.family_name, false, NAME_MAX);
         self.code(&format!("{at}.sex"), &child.sex, &t.sex, true);
         let dob_field = format!("{at}.date_of_birth");
         match (child.date_of_birth.as_str(), child.estimated_age_years) {
-            ("", None) => self.fail(
-                dob_field,
-                "date_of_birth or estimated_age_years is required",
-            ),
+            ("", None) => self.fail(dob_field, "date_of_birth or estimated_age_years is required"),
             ("", Some(_)) => {}
             (text, _) => match parse_date(text) {
                 None => self.fail(dob_field, "must be a date YYYY-MM-DD"),
@@ -298,27 +245,17 @@ impl Check {
             self.fail(format!("{at}.estimated_age_years"), "must be 0-17");
         }
         if child.languages.len() > LIST_MAX {
-            self.fail(
-                format!("{at}.languages"),
-                format!("at most {LIST_MAX} languages"),
-            );
+            self.fail(format!("{at}.languages"), format!("at most {LIST_MAX} languages"));
         }
         for (i, language) in child.languages.iter().enumerate() {
-            if !(2..=3).contains(&language.len())
-                || !language.chars().all(|c| c.is_ascii_lowercase())
-            {
+            if !(2..=3).contains(&language.len()) || !language.chars().all(|c| c.is_ascii_lowercase()) {
                 self.fail(
                     format!("{at}.languages[{i}]"),
                     "must be an ISO 639 code: 2-3 lowercase letters",
                 );
             }
         }
-        self.text(
-            &format!("{at}.disability"),
-            &child.disability,
-            false,
-            REASON_MAX,
-        );
+        self.text(&format!("{at}.disability"), &child.disability, false, REASON_MAX);
         self.code(
             &format!("{at}.displacement_status"),
             &child.displacement_status,
@@ -326,9 +263,7 @@ impl Check {
             false,
         );
         let nationality = &child.nationality;
-        if !nationality.is_empty()
-            && (nationality.len() != 2 || !nationality.chars().all(|c| c.is_ascii_uppercase()))
-        {
+        if !nationality.is_empty() && (nationality.len() != 2 || !nationality.chars().all(|c| c.is_ascii_uppercase())) {
             self.fail(
                 format!("{at}.nationality"),
                 "must be an ISO 3166-1 alpha-2 code: two uppercase letters",
@@ -340,16 +275,11 @@ impl Check {
         self.text(&format!("{at}.relationship"), &c.relationship, true, 100);
         self.text(&format!("{at}.name"), &c.name, false, NAME_MAX);
         self.text(&format!("{at}.address"), &c.address, false, SHORT_TEXT_MAX);
-        let phone_char =
-            |ch: char| ch.is_ascii_digit() || matches!(ch, '+' | ' ' | '-' | '(' | ')');
+        let phone_char = |ch: char| ch.is_ascii_digit() || matches!(ch, '+' | ' ' | '-' | '(' | ')');
         if c.phone.len() > 50 || !c.phone.chars().all(phone_char) {
-            self.fail(
-                format!("{at}.phone"),
-                "at most 50 digits, spaces, '+', '-', '(' or ')'",
-            );
+            self.fail(format!("{at}.phone"), "at most 50 digits, spaces, '+', '-', '(' or ')'");
         }
-        let exclusion =
-            CaregiverExclusion::try_from(c.exclusion).unwrap_or(CaregiverExclusion::Unspecified);
+        let exclusion = CaregiverExclusion::try_from(c.exclusion).unwrap_or(CaregiverExclusion::Unspecified);
         if exclusion == CaregiverExclusion::Unspecified {
             self.fail(
                 format!("{at}.exclusion"),
@@ -362,19 +292,11 @@ impl Check {
         if !l.area_code.is_empty() && !is_area_path(&l.area_code) {
             self.fail(format!("{at}.area_code"), AREA_RULE);
         }
-        self.text(
-            &format!("{at}.description"),
-            &l.description,
-            false,
-            SHORT_TEXT_MAX,
-        );
+        self.text(&format!("{at}.description"), &l.description, false, SHORT_TEXT_MAX);
     }
 
     fn attachment(&mut self, at: &str, a: &Attachment, max_bytes: u64) {
-        if !a.uri.starts_with("https://")
-            || a.uri.len() > 2000
-            || a.uri.chars().any(char::is_whitespace)
-        {
+        if !a.uri.starts_with("https://") || a.uri.len() > 2000 || a.uri.chars().any(char::is_whitespace) {
             self.fail(
                 format!("{at}.uri"),
                 "required: an https:// URI of at most 2000 characters",
@@ -388,17 +310,9 @@ impl Check {
             );
         }
         if a.size_bytes > max_bytes {
-            self.fail(
-                format!("{at}.size_bytes"),
-                format!("at most {max_bytes} bytes"),
-            );
+            self.fail(format!("{at}.size_bytes"), format!("at most {max_bytes} bytes"));
         }
-        self.text(
-            &format!("{at}.description"),
-            &a.description,
-            false,
-            SHORT_TEXT_MAX,
-        );
+        self.text(&format!("{at}.description"), &a.description, false, SHORT_TEXT_MAX);
     }
 }
 
@@ -411,9 +325,7 @@ pub fn is_area_path(path: &str) -> bool {
     let segments: Vec<_> = path.split('/').collect();
     segments.len() <= 10
         && segments.iter().all(|s| {
-            (1..=64).contains(&s.len())
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+            (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
         })
 }
 

@@ -5,7 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
-use tonic::metadata::MetadataMap;
+use sha2::{Digest, Sha256};
+use tonic::{Request, metadata::MetadataMap};
 
 use referral_hub_domain::roles::Role;
 
@@ -26,6 +27,8 @@ pub struct Caller {
     pub subject: String,
     /// Known roles from `roles`; unknown role names are ignored.
     pub roles: BTreeSet<Role>,
+    /// What the transport says about the call, for the audit log.
+    pub facts: CallFacts,
 }
 
 impl Caller {
@@ -34,12 +37,54 @@ impl Caller {
         self.roles.contains(&role)
     }
 
-    /// `PERMISSION_DENIED` unless the caller holds one of `roles`.
-    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.iter().any(|r| self.has(*r)) {
-            Ok(())
-        } else {
-            Err(ApiError::PermissionDenied(roles.to_vec()))
+    /// The roles, comma-separated, as the audit log records them.
+    pub fn roles_text(&self) -> String {
+        self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// What is known of a call before (and whether or not) its token verifies.
+#[derive(Debug, Clone, Default)]
+pub struct CallFacts {
+    /// Peer address.
+    pub source_address: String,
+    /// SHA-256 (hex) of the client certificate, when one was presented.
+    pub certificate: String,
+    /// Trace id from a W3C `traceparent` header, when sent.
+    pub trace_id: String,
+    /// The RPC, e.g. `referralhub.v1.MessageService/SubmitMessage`.
+    pub rpc: String,
+}
+
+impl CallFacts {
+    /// Reads the facts off a request.
+    pub fn of<T>(request: &Request<T>) -> CallFacts {
+        let certificate = request
+            .peer_certs()
+            .and_then(|certs| {
+                certs
+                    .first()
+                    .map(|c| referral_hub_domain::audit::hex(&Sha256::digest(c.as_ref())))
+            })
+            .unwrap_or_default();
+        let trace_id = request
+            .metadata()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split('-').nth(1))
+            .filter(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()))
+            .unwrap_or_default()
+            .to_owned();
+        let rpc = request
+            .extensions()
+            .get::<tonic::GrpcMethod>()
+            .map(|m| format!("{}/{}", m.service(), m.method()))
+            .unwrap_or_default();
+        CallFacts {
+            source_address: request.remote_addr().map(|a| a.to_string()).unwrap_or_default(),
+            certificate,
+            trace_id,
+            rpc,
         }
     }
 }
@@ -67,14 +112,13 @@ impl Authenticator {
 
     /// The verified identity in `authorization: Bearer …`, or `UNAUTHENTICATED`.
     /// The reason stays in the server's log; the caller learns only that it failed.
-    pub fn verify(&self, metadata: &MetadataMap) -> Result<Caller, ApiError> {
+    pub fn verify(&self, metadata: &MetadataMap, facts: CallFacts) -> Result<Caller, ApiError> {
         let token = metadata
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthenticated("missing bearer token"))?;
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| ApiError::Unauthenticated("malformed token"))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::Unauthenticated("malformed token"))?;
         let key = header
             .kid
             .as_deref()
@@ -92,6 +136,7 @@ impl Authenticator {
             org: claims.org,
             subject: claims.sub,
             roles: claims.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            facts,
         })
     }
 }

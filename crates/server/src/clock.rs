@@ -47,3 +47,10 @@ impl Clock for ManualClock {
 pub fn micros(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
 }
+
+/// Microseconds since the Unix epoch of a protobuf timestamp.
+pub fn micros_of(at: &prost_types::Timestamp) -> i64 {
+    at.seconds
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(at.nanos / 1000))
+}

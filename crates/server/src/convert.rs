@@ -13,8 +13,7 @@ use crate::error::ApiError;
 
 /// A stored message as the wire shows it.
 pub fn message(record: &MessageRecord) -> Result<Message, ApiError> {
-    let request = SubmitMessageRequest::decode(record.body.as_slice())
-        .map_err(|_| corrupt("messages.body"))?;
+    let request = SubmitMessageRequest::decode(record.body.as_slice()).map_err(|_| corrupt("messages.body"))?;
     Ok(Message {
         id: record.id.clone(),
         request_id: record.request_id.clone(),
@@ -29,17 +28,14 @@ pub fn message(record: &MessageRecord) -> Result<Message, ApiError> {
         respond_by: Some(timestamp(record.respond_by)),
         child: request.child,
         payload: request.payload.map(|payload| match payload {
-            submit_message_request::Payload::Referral(referral) => {
-                message::Payload::Referral(referral)
-            }
+            submit_message_request::Payload::Referral(referral) => message::Payload::Referral(referral),
         }),
     })
 }
 
 /// A stored follow-up as the wire shows it.
 pub fn follow_up(record: &FollowUpRecord) -> Result<FollowUp, ApiError> {
-    let request = PostFollowUpRequest::decode(record.body.as_slice())
-        .map_err(|_| corrupt("follow_ups.body"))?;
+    let request = PostFollowUpRequest::decode(record.body.as_slice()).map_err(|_| corrupt("follow_ups.body"))?;
     Ok(FollowUp {
         id: record.id.clone(),
         message_id: record.message_id.clone(),

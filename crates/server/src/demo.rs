@@ -11,19 +11,16 @@ pub const SOCIAL_WELFARE_ORG: &str = "demo-social-welfare-yangon";
 
 /// The demo organisations.
 pub fn organisations() -> Vec<Organisation> {
-    let org =
-        |id: &str, name: &str, sector: Sector, area: &str, services: &[&str], lead: &[&str]| {
-            Organisation {
-                id: id.into(),
-                name: name.into(),
-                sector: sector as i32,
-                areas: vec![area.into()],
-                services: services.iter().map(|s| s.to_string()).collect(),
-                lead_agency_areas: lead.iter().map(|s| s.to_string()).collect(),
-                channel: DeliveryChannel::Pull as i32,
-                status: OrganisationStatus::Active as i32,
-            }
-        };
+    let org = |id: &str, name: &str, sector: Sector, area: &str, services: &[&str], lead: &[&str]| Organisation {
+        id: id.into(),
+        name: name.into(),
+        sector: sector as i32,
+        areas: vec![area.into()],
+        services: services.iter().map(|s| s.to_string()).collect(),
+        lead_agency_areas: lead.iter().map(|s| s.to_string()).collect(),
+        channel: DeliveryChannel::Pull as i32,
+        status: OrganisationStatus::Active as i32,
+    };
     vec![
         org(
             HEALTH_ORG,
@@ -38,12 +35,7 @@ pub fn organisations() -> Vec<Organisation> {
             "Department of Social Welfare, Yangon Region",
             Sector::SocialWelfare,
             "MM/YGN",
-            &[
-                "case_management",
-                "family_tracing",
-                "alternative_care",
-                "mhpss",
-            ],
+            &["case_management", "family_tracing", "alternative_care", "mhpss"],
             &["MM/YGN"],
         ),
         org(

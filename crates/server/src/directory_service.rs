@@ -8,8 +8,8 @@ use referral_hub_domain::{
     roles::Role,
     validation::{AREA_RULE, FieldViolation, is_area_path},
     wire::{
-        GetOrganisationRequest, GetOrganisationResponse, SearchOrganisationsRequest,
-        SearchOrganisationsResponse, Sector, directory_service_server::DirectoryService,
+        GetOrganisationRequest, GetOrganisationResponse, SearchOrganisationsRequest, SearchOrganisationsResponse,
+        Sector, directory_service_server::DirectoryService,
     },
 };
 use referral_hub_store::OrganisationSearch;

@@ -41,11 +41,7 @@ pub enum ApiError {
 }
 
 fn roles_text(roles: &[Role]) -> String {
-    roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(" or ")
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
 }
 
 impl From<TransitionError> for ApiError {
@@ -76,9 +72,11 @@ impl From<ApiError> for Status {
                 subject,
                 description,
             } => {
-                let details = ErrorDetails::with_precondition_failure(vec![
-                    tonic_types::PreconditionViolation::new(kind, subject, description),
-                ]);
+                let details = ErrorDetails::with_precondition_failure(vec![tonic_types::PreconditionViolation::new(
+                    kind,
+                    subject,
+                    description,
+                )]);
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             ApiError::NotFound(_) => Status::not_found(message),
@@ -88,9 +86,7 @@ impl From<ApiError> for Status {
                 Status::unauthenticated(message)
             }
             ApiError::Aborted => Status::aborted(message),
-            ApiError::Store(StoreError::Conflict) => {
-                Status::aborted("the record changed concurrently; retry")
-            }
+            ApiError::Store(StoreError::Conflict) => Status::aborted("the record changed concurrently; retry"),
             ApiError::Store(error) => {
                 tracing::error!(%error, "store failure");
                 Status::unavailable("the hub's database is unavailable; retry later")

@@ -1,18 +1,23 @@
 //! State shared by every service: the store, the rules, the clock, and the
-//! authenticator, plus the one check every RPC starts with.
+//! authenticator, plus the checks every RPC starts with and the audit entries
+//! they write.
 
 use std::sync::Arc;
 
 use tonic::Request;
 
 use referral_hub_domain::{
-    deadlines::DeadlinePolicy, roles::Role, validation::Rules, wire::OrganisationStatus,
+    audit::{Action, Entry, Outcome, Severity},
+    deadlines::DeadlinePolicy,
+    roles::Role,
+    validation::Rules,
+    wire::OrganisationStatus,
 };
 use referral_hub_store::Store;
 
 use crate::{
-    auth::{Authenticator, Caller},
-    clock::Clock,
+    auth::{Authenticator, CallFacts, Caller},
+    clock::{Clock, micros},
     error::ApiError,
 };
 
@@ -33,20 +38,72 @@ pub struct Hub {
 impl Hub {
     /// Verifies the token, that the caller's organisation is registered and
     /// active (a suspended organisation's tokens are refused), and that the
-    /// caller holds one of `roles`.
-    pub async fn caller<T>(
-        &self,
-        request: &Request<T>,
-        roles: &[Role],
-    ) -> Result<Caller, ApiError> {
-        let caller = self.auth.verify(request.metadata())?;
-        let org = self.store.organisation(&caller.org).await?;
-        if org.is_none_or(|o| o.status() != OrganisationStatus::Active) {
-            return Err(ApiError::Unauthenticated(
-                "organisation unknown or suspended",
-            ));
-        }
-        caller.require_any(roles)?;
+    /// caller holds one of `roles`. Every refusal is audited.
+    pub async fn caller<T>(&self, request: &Request<T>, roles: &[Role]) -> Result<Caller, ApiError> {
+        let facts = CallFacts::of(request);
+        let caller = match self.auth.verify(request.metadata(), facts.clone()) {
+            Ok(caller) => match self.store.organisation(&caller.org).await? {
+                Some(org) if org.status() == OrganisationStatus::Active => caller,
+                _ => {
+                    return Err(self
+                        .refuse_unauthenticated(&facts, "organisation unknown or suspended")
+                        .await);
+                }
+            },
+            Err(ApiError::Unauthenticated(reason)) => return Err(self.refuse_unauthenticated(&facts, reason).await),
+            Err(other) => return Err(other),
+        };
+        self.require(&caller, roles).await?;
         Ok(caller)
     }
+
+    /// `PERMISSION_DENIED` (audited) unless `caller` holds one of `roles`.
+    pub async fn require(&self, caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.iter().any(|r| caller.has(*r)) {
+            return Ok(());
+        }
+        let mut entry = self.entry(caller, Action::PermissionDenied, Outcome::Refused, Severity::Warning);
+        entry.detail = detail(&[("rpc", caller.facts.rpc.clone().into())]);
+        self.store.audit(vec![entry]).await?;
+        Err(ApiError::PermissionDenied(roles.to_vec()))
+    }
+
+    async fn refuse_unauthenticated(&self, facts: &CallFacts, reason: &'static str) -> ApiError {
+        let mut entry = self.facts_entry(facts, Action::AuthenticationFailed, Outcome::Refused, Severity::Warning);
+        entry.detail = detail(&[("reason", reason.into()), ("rpc", facts.rpc.clone().into())]);
+        match self.store.audit(vec![entry]).await {
+            Ok(_) => ApiError::Unauthenticated(reason),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// An audit entry by `caller`, now.
+    pub fn entry(&self, caller: &Caller, action: Action, outcome: Outcome, severity: Severity) -> Entry {
+        Entry {
+            actor_org: caller.org.clone(),
+            actor_subject: caller.subject.clone(),
+            actor_roles: caller.roles_text(),
+            ..self.facts_entry(&caller.facts, action, outcome, severity)
+        }
+    }
+
+    fn facts_entry(&self, facts: &CallFacts, action: Action, outcome: Outcome, severity: Severity) -> Entry {
+        Entry {
+            at: micros(self.clock.now()),
+            action: action.as_str().into(),
+            outcome: outcome.as_str().into(),
+            severity: severity.as_str().into(),
+            actor_certificate: facts.certificate.clone(),
+            source_address: facts.source_address.clone(),
+            trace_id: facts.trace_id.clone(),
+            ..Entry::default()
+        }
+    }
+}
+
+/// An audit detail object from key/value pairs: codes, ids and category names only.
+pub fn detail(pairs: &[(&str, serde_json::Value)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> =
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    serde_json::Value::Object(map).to_string()
 }

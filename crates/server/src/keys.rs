@@ -58,9 +58,7 @@ impl HubKey {
                 fs::create_dir_all(&dir).map_err(io_error)?;
                 let rng = ring::rand::SystemRandom::new();
                 let document =
-                    Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Malformed {
-                        path: shown.clone(),
-                    })?;
+                    Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Malformed { path: shown.clone() })?;
                 write_private(&path, document.as_ref()).map_err(io_error)?;
                 document.as_ref().to_vec()
             }
@@ -77,6 +75,21 @@ impl HubKey {
         Some(HubKey { pkcs8, public, kid })
     }
 
+    /// Signs `message` (Ed25519), e.g. an audit checkpoint.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        // The key was parsed when this HubKey was made, so parsing again cannot fail.
+        Ed25519KeyPair::from_pkcs8(&self.pkcs8)
+            .map(|pair| pair.sign(message).as_ref().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Whether `signature` is this key's signature of `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &self.public)
+            .verify(message, signature)
+            .is_ok()
+    }
+
     /// The key id tokens carry in their header.
     pub fn kid(&self) -> &str {
         &self.kid
@@ -88,11 +101,7 @@ impl HubKey {
     }
 
     /// Signs a token for `org` / `subject` with `roles`, valid for `ttl` from `now`.
-    pub fn issue(
-        &self,
-        claims: &TokenRequest<'_>,
-        now: OffsetDateTime,
-    ) -> Result<String, KeyError> {
+    pub fn issue(&self, claims: &TokenRequest<'_>, now: OffsetDateTime) -> Result<String, KeyError> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
         let body = Claims {

@@ -3,7 +3,9 @@
 //! status with `google.rpc` details. Rules come from the domain crate and
 //! durability from the store crate; this crate only wires them to the network.
 
+mod audit_service;
 pub mod auth;
+pub mod checkpoint;
 pub mod clock;
 mod convert;
 pub mod demo;
@@ -12,6 +14,7 @@ pub mod error;
 mod hub;
 pub mod keys;
 mod message_service;
+mod release;
 mod server;
 
 pub use server::{MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};

@@ -9,21 +9,19 @@ use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tonic::{Request, Response, Status};
 
 use referral_hub_domain::{
+    audit::{Action, Outcome, Severity},
     lifecycle::{self, Party},
     roles::Role,
     validation::{self, FieldViolation},
     wire::{
-        AckDeliveryRequest, AckDeliveryResponse, FollowUpAction, GetMessageRequest,
-        GetMessageResponse, InboxEntry, ListMessagesRequest, ListMessagesResponse,
-        Mailbox as WireMailbox, MessageKind, MessageStatus, OrganisationStatus,
-        PostFollowUpRequest, PostFollowUpResponse, RiskLevel, StreamInboxRequest,
+        AckDeliveryRequest, AckDeliveryResponse, FollowUpAction, GetMessageRequest, GetMessageResponse, InboxEntry,
+        ListMessagesRequest, ListMessagesResponse, Mailbox as WireMailbox, MessageKind, MessageStatus,
+        OrganisationStatus, PostFollowUpRequest, PostFollowUpResponse, RiskLevel, StreamInboxRequest,
         StreamInboxResponse, SubmitMessageRequest, SubmitMessageResponse, inbox_entry,
         message_service_server::MessageService, submit_message_request::Payload,
     },
 };
-use referral_hub_store::{
-    FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, StoreError,
-};
+use referral_hub_store::{FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, StoreError};
 
 use crate::{
     auth::Caller,
@@ -31,6 +29,7 @@ use crate::{
     convert,
     error::{ApiError, invalid},
     hub::Hub,
+    hub::detail,
 };
 
 /// How many inbox entries a stream reads from the store at a time.
@@ -52,20 +51,19 @@ impl MessageApi {
         Self { hub }
     }
 
-    async fn submit(
-        &self,
-        caller: &Caller,
-        request: SubmitMessageRequest,
-    ) -> Result<SubmitMessageResponse, ApiError> {
+    async fn submit(&self, caller: &Caller, request: SubmitMessageRequest) -> Result<SubmitMessageResponse, ApiError> {
         let now = self.hub.clock.now();
         let mut violations = validation::validate_submit(&request, &self.hub.rules, now.date());
         if violations.iter().all(|v| v.field != "recipient_org_id") {
-            violations.extend(
-                self.recipient_violation(caller, &request.recipient_org_id)
-                    .await?,
-            );
+            violations.extend(self.recipient_violation(caller, &request.recipient_org_id).await?);
         }
         if !violations.is_empty() {
+            let mut entry = self
+                .hub
+                .entry(caller, Action::MessageRefused, Outcome::Refused, Severity::Warning);
+            let fields: Vec<_> = violations.iter().map(|v| v.field.clone()).collect();
+            entry.detail = detail(&[("reason", "INVALID_ARGUMENT".into()), ("fields", fields.into())]);
+            self.hub.store.audit(vec![entry]).await?;
             return Err(ApiError::InvalidArgument(violations));
         }
         let (kind, risk) = match &request.payload {
@@ -96,11 +94,16 @@ impl MessageApi {
             respond_by: micros(deadlines.respond_by),
             body,
         };
-        let (stored, replayed) = match self.hub.store.insert_message(&record).await? {
+        let audit = self.hub.message_entry(
+            caller,
+            Action::MessageSubmitted,
+            Outcome::Success,
+            Severity::Info,
+            &record,
+        );
+        let (stored, replayed) = match self.hub.store.insert_message(&record, audit).await? {
             Inserted::Created(stored) => (stored, false),
-            Inserted::Existing(earlier) if earlier.request_hash == record.request_hash => {
-                (earlier, true)
-            }
+            Inserted::Existing(earlier) if earlier.request_hash == record.request_hash => (earlier, true),
             Inserted::Existing(_) => return Err(request_id_reused()),
         };
         tracing::info!(message_id = %stored.id, replayed, "message submitted");
@@ -111,11 +114,7 @@ impl MessageApi {
     }
 
     /// The recipient must be another active organisation in the directory.
-    async fn recipient_violation(
-        &self,
-        caller: &Caller,
-        recipient: &str,
-    ) -> Result<Option<FieldViolation>, ApiError> {
+    async fn recipient_violation(&self, caller: &Caller, recipient: &str) -> Result<Option<FieldViolation>, ApiError> {
         let description = if recipient == caller.org {
             "must be another organisation than the sender"
         } else {
@@ -140,11 +139,7 @@ impl MessageApi {
         }
     }
 
-    async fn follow_up(
-        &self,
-        caller: &Caller,
-        request: PostFollowUpRequest,
-    ) -> Result<PostFollowUpResponse, ApiError> {
+    async fn follow_up(&self, caller: &Caller, request: PostFollowUpRequest) -> Result<PostFollowUpResponse, ApiError> {
         let violations = validation::validate_follow_up(&request);
         if !violations.is_empty() {
             return Err(ApiError::InvalidArgument(violations));
@@ -152,14 +147,10 @@ impl MessageApi {
         let body = request.encode_to_vec();
         let hash = Sha256::digest(&body).to_vec();
         let store = &self.hub.store;
-        if let Some(earlier) = store
-            .follow_up_by_request(&caller.org, &request.request_id)
-            .await?
-        {
+        if let Some(earlier) = store.follow_up_by_request(&caller.org, &request.request_id).await? {
             return self.replay(earlier, &hash).await;
         }
-        let action =
-            FollowUpAction::try_from(request.action).unwrap_or(FollowUpAction::Unspecified);
+        let action = FollowUpAction::try_from(request.action).unwrap_or(FollowUpAction::Unspecified);
         for _ in 0..FOLLOW_UP_ATTEMPTS {
             let message = self.visible_message(caller, &request.message_id).await?;
             let (party, other) = if message.sender_org == caller.org {
@@ -167,10 +158,11 @@ impl MessageApi {
             } else {
                 (Party::Receiver, message.sender_org.clone())
             };
-            caller.require_any(&[match party {
+            let role = match party {
                 Party::Sender => Role::Referrer,
                 Party::Receiver => Role::Receiver,
-            }])?;
+            };
+            self.hub.require(caller, &[role]).await?;
             let status_after = lifecycle::apply(message.status, action, party)?;
             let now = micros(self.hub.clock.now());
             let record = FollowUpRecord {
@@ -185,10 +177,19 @@ impl MessageApi {
                 created_at: now,
                 body: body.clone(),
             };
-            match store
-                .insert_follow_up(&record, message.status, &other)
-                .await
-            {
+            let mut audit = self.hub.message_entry(
+                caller,
+                Action::FollowUpPosted,
+                Outcome::Success,
+                Severity::Info,
+                &message,
+            );
+            audit.detail = detail(&[
+                ("action", action.as_str_name().into()),
+                ("from", message.status.as_str_name().into()),
+                ("to", status_after.as_str_name().into()),
+            ]);
+            match store.insert_follow_up(&record, message.status, &other, audit).await {
                 Ok(Inserted::Created(stored)) => {
                     tracing::info!(message_id = %message.id, action = action.as_str_name(), "follow-up posted");
                     let message = MessageRecord {
@@ -211,11 +212,7 @@ impl MessageApi {
     }
 
     /// Answers a retried follow-up with the stored one, if the body is the same.
-    async fn replay(
-        &self,
-        earlier: FollowUpRecord,
-        hash: &[u8],
-    ) -> Result<PostFollowUpResponse, ApiError> {
+    async fn replay(&self, earlier: FollowUpRecord, hash: &[u8]) -> Result<PostFollowUpResponse, ApiError> {
         if earlier.request_hash != hash {
             return Err(request_id_reused());
         }
@@ -232,34 +229,21 @@ impl MessageApi {
         })
     }
 
-    async fn list(
-        &self,
-        caller: &Caller,
-        request: ListMessagesRequest,
-    ) -> Result<ListMessagesResponse, ApiError> {
+    async fn list(&self, caller: &Caller, request: ListMessagesRequest) -> Result<ListMessagesResponse, ApiError> {
         let mailbox = match WireMailbox::try_from(request.mailbox) {
             Ok(WireMailbox::Sent) => Mailbox::Sent,
             Ok(WireMailbox::Received) => Mailbox::Received,
             _ => return Err(invalid("mailbox", "required: SENT or RECEIVED")),
         };
-        caller.require_any(&[if mailbox == Mailbox::Sent {
+        let role = if mailbox == Mailbox::Sent {
             Role::Referrer
         } else {
             Role::Receiver
-        }])?;
+        };
+        self.hub.require(caller, &[role]).await?;
         let mut violations = Vec::new();
-        let statuses = enums(
-            &request.statuses,
-            "statuses",
-            &mut violations,
-            MessageStatus::try_from,
-        );
-        let kinds = enums(
-            &request.kinds,
-            "kinds",
-            &mut violations,
-            MessageKind::try_from,
-        );
+        let statuses = enums(&request.statuses, "statuses", &mut violations, MessageStatus::try_from);
+        let kinds = enums(&request.kinds, "kinds", &mut violations, MessageKind::try_from);
         if !request.page_token.is_empty() && uuid::Uuid::parse_str(&request.page_token).is_err() {
             violations.push(FieldViolation {
                 field: "page_token".into(),
@@ -283,10 +267,7 @@ impl MessageApi {
             Some(last) if found.len() == limit as usize => last.id.clone(),
             _ => String::new(),
         };
-        let messages = found
-            .iter()
-            .map(convert::message)
-            .collect::<Result<_, _>>()?;
+        let messages = self.hub.release(caller, &found, Action::MessageRead).await?;
         Ok(ListMessagesResponse {
             messages,
             next_page_token,
@@ -299,8 +280,7 @@ fn request_id_reused() -> ApiError {
     ApiError::FailedPrecondition {
         kind: "REQUEST_ID_REUSED",
         subject: "request_id".into(),
-        description:
-            "this request_id was already used for a different request; use a new request_id".into(),
+        description: "this request_id was already used for a different request; use a new request_id".into(),
     }
 }
 
@@ -344,34 +324,20 @@ impl MessageService for MessageApi {
         request: Request<SubmitMessageRequest>,
     ) -> Result<Response<SubmitMessageResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Referrer]).await?;
-        Ok(Response::new(
-            self.submit(&caller, request.into_inner()).await?,
-        ))
+        Ok(Response::new(self.submit(&caller, request.into_inner()).await?))
     }
 
-    async fn get_message(
-        &self,
-        request: Request<GetMessageRequest>,
-    ) -> Result<Response<GetMessageResponse>, Status> {
-        let caller = self
+    async fn get_message(&self, request: Request<GetMessageRequest>) -> Result<Response<GetMessageResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Referrer, Role::Receiver]).await?;
+        let message = self.visible_message(&caller, &request.get_ref().message_id).await?;
+        let follow_ups = self.hub.store.follow_ups(&message.id).await.map_err(ApiError::from)?;
+        let released = self
             .hub
-            .caller(&request, &[Role::Referrer, Role::Receiver])
+            .release(&caller, std::slice::from_ref(&message), Action::MessageRead)
             .await?;
-        let message = self
-            .visible_message(&caller, &request.get_ref().message_id)
-            .await?;
-        let follow_ups = self
-            .hub
-            .store
-            .follow_ups(&message.id)
-            .await
-            .map_err(ApiError::from)?;
         Ok(Response::new(GetMessageResponse {
-            message: Some(convert::message(&message)?),
-            follow_ups: follow_ups
-                .iter()
-                .map(convert::follow_up)
-                .collect::<Result<_, _>>()?,
+            message: released.into_iter().next(),
+            follow_ups: follow_ups.iter().map(convert::follow_up).collect::<Result<_, _>>()?,
         }))
     }
 
@@ -379,26 +345,16 @@ impl MessageService for MessageApi {
         &self,
         request: Request<ListMessagesRequest>,
     ) -> Result<Response<ListMessagesResponse>, Status> {
-        let caller = self
-            .hub
-            .caller(&request, &[Role::Referrer, Role::Receiver])
-            .await?;
-        Ok(Response::new(
-            self.list(&caller, request.into_inner()).await?,
-        ))
+        let caller = self.hub.caller(&request, &[Role::Referrer, Role::Receiver]).await?;
+        Ok(Response::new(self.list(&caller, request.into_inner()).await?))
     }
 
     async fn post_follow_up(
         &self,
         request: Request<PostFollowUpRequest>,
     ) -> Result<Response<PostFollowUpResponse>, Status> {
-        let caller = self
-            .hub
-            .caller(&request, &[Role::Referrer, Role::Receiver])
-            .await?;
-        Ok(Response::new(
-            self.follow_up(&caller, request.into_inner()).await?,
-        ))
+        let caller = self.hub.caller(&request, &[Role::Referrer, Role::Receiver]).await?;
+        Ok(Response::new(self.follow_up(&caller, request.into_inner()).await?))
     }
 
     type StreamInboxStream = InboxStream;
@@ -407,10 +363,7 @@ impl MessageService for MessageApi {
         &self,
         request: Request<StreamInboxRequest>,
     ) -> Result<Response<Self::StreamInboxStream>, Status> {
-        let caller = self
-            .hub
-            .caller(&request, &[Role::Receiver, Role::Referrer])
-            .await?;
+        let caller = self.hub.caller(&request, &[Role::Receiver, Role::Referrer]).await?;
         let after = match request.get_ref().after_position {
             Some(position) => position,
             None => self
@@ -421,7 +374,7 @@ impl MessageService for MessageApi {
                 .map_err(ApiError::from)?,
         };
         let (sender, receiver) = mpsc::channel(INBOX_BATCH as usize);
-        tokio::spawn(pump_inbox(self.hub.clone(), caller.org, after, sender));
+        tokio::spawn(pump_inbox(self.hub.clone(), caller, after, sender));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 
@@ -429,30 +382,28 @@ impl MessageService for MessageApi {
         &self,
         request: Request<AckDeliveryRequest>,
     ) -> Result<Response<AckDeliveryResponse>, Status> {
-        let caller = self
-            .hub
-            .caller(&request, &[Role::Receiver, Role::Referrer])
-            .await?;
+        let caller = self.hub.caller(&request, &[Role::Receiver, Role::Referrer]).await?;
         let now = micros(self.hub.clock.now());
         let acked = match self
             .hub
             .store
-            .ack_inbox(&caller.org, request.get_ref().position, now)
+            .ack_inbox(
+                &caller.org,
+                request.get_ref().position,
+                now,
+                &self
+                    .hub
+                    .entry(&caller, Action::DeliverySucceeded, Outcome::Success, Severity::Info),
+            )
             .await
         {
             Ok(acked) => acked,
             Err(StoreError::AckBeyondEnd { last, .. }) => {
-                return Err(invalid(
-                    "position",
-                    format!("beyond the last inbox position ({last})"),
-                )
-                .into());
+                return Err(invalid("position", format!("beyond the last inbox position ({last})")).into());
             }
             Err(e) => return Err(ApiError::from(e).into()),
         };
-        Ok(Response::new(AckDeliveryResponse {
-            acked_position: acked,
-        }))
+        Ok(Response::new(AckDeliveryResponse { acked_position: acked }))
     }
 }
 
@@ -460,10 +411,11 @@ impl MessageService for MessageApi {
 /// as its notification arrives, until the client goes away.
 async fn pump_inbox(
     hub: Arc<Hub>,
-    org: String,
+    reader: Caller,
     mut after: u64,
     out: mpsc::Sender<Result<StreamInboxResponse, Status>>,
 ) {
+    let org = reader.org.clone();
     let notify = hub.store.notifier().subscribe(&org);
     loop {
         // Armed before reading, so an entry committed during the read still wakes us.
@@ -485,26 +437,44 @@ async fn pump_inbox(
             }
             continue;
         }
-        for item in items {
-            after = item.position;
-            let entry = match inbox_entry(&item) {
-                Ok(entry) => Ok(StreamInboxResponse { entry: Some(entry) }),
-                Err(error) => Err(Status::from(error)),
-            };
-            if out.send(entry).await.is_err() {
+        let entries = match inbox_entries(&hub, &reader, &items).await {
+            Ok(entries) => entries,
+            Err(error) => {
+                let _ = out.send(Err(error.into())).await;
+                return;
+            }
+        };
+        for entry in entries {
+            after = entry.position;
+            if out.send(Ok(StreamInboxResponse { entry: Some(entry) })).await.is_err() {
                 return;
             }
         }
     }
 }
 
-fn inbox_entry(item: &InboxItem) -> Result<InboxEntry, ApiError> {
-    let entry = match &item.follow_up {
-        Some(follow_up) => inbox_entry::Item::FollowUp(convert::follow_up(follow_up)?),
-        None => inbox_entry::Item::Message(convert::message(&item.message)?),
-    };
-    Ok(InboxEntry {
-        position: item.position,
-        item: Some(entry),
-    })
+/// Inbox items as `reader` may see them; new messages are released (and audited) as delivery attempts.
+async fn inbox_entries(hub: &Hub, reader: &Caller, items: &[InboxItem]) -> Result<Vec<InboxEntry>, ApiError> {
+    let new_messages: Vec<MessageRecord> = items
+        .iter()
+        .filter(|i| i.follow_up.is_none())
+        .map(|i| i.message.clone())
+        .collect();
+    let mut released = hub
+        .release(reader, &new_messages, Action::DeliveryAttempted)
+        .await?
+        .into_iter();
+    items
+        .iter()
+        .map(|item| {
+            let entry = match &item.follow_up {
+                Some(follow_up) => inbox_entry::Item::FollowUp(convert::follow_up(follow_up)?),
+                None => inbox_entry::Item::Message(released.next().ok_or(ApiError::Aborted)?),
+            };
+            Ok(InboxEntry {
+                position: item.position,
+                item: Some(entry),
+            })
+        })
+        .collect()
 }

@@ -11,14 +11,14 @@ use referral_hub_domain::{
     deadlines::DeadlinePolicy,
     validation::Rules,
     wire::{
-        directory_service_server::DirectoryServiceServer,
+        audit_service_server::AuditServiceServer, directory_service_server::DirectoryServiceServer,
         message_service_server::MessageServiceServer,
     },
 };
 use referral_hub_store::Store;
 
 use crate::{
-    auth::Authenticator, clock::Clock, directory_service::DirectoryApi, hub::Hub,
+    audit_service::AuditApi, auth::Authenticator, clock::Clock, directory_service::DirectoryApi, hub::Hub,
     message_service::MessageApi,
 };
 
@@ -79,18 +79,14 @@ pub async fn serve(
         clock: config.clock,
         auth: Authenticator::new(config.verification_keys, &config.issuer, &config.audience),
     });
-    let messages = MessageServiceServer::new(MessageApi::new(hub.clone()))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let directory = DirectoryServiceServer::new(DirectoryApi::new(hub))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let directory = DirectoryServiceServer::new(DirectoryApi::new(hub)).max_decoding_message_size(MAX_MESSAGE_BYTES);
 
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<MessageServiceServer<MessageApi>>()
-        .await;
-    health
-        .set_serving::<DirectoryServiceServer<DirectoryApi>>()
-        .await;
+    health.set_serving::<MessageServiceServer<MessageApi>>().await;
+    health.set_serving::<DirectoryServiceServer<DirectoryApi>>().await;
+    health.set_serving::<AuditServiceServer<AuditApi>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(referral_hub_proto::FILE_DESCRIPTOR_SET)
@@ -99,8 +95,7 @@ pub async fn serve(
 
     let mut builder = Server::builder();
     if let Some(tls) = config.tls {
-        let mut tls_config =
-            ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
+        let mut tls_config = ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
         if let Some(ca) = tls.client_ca_pem {
             tls_config = tls_config
                 .client_ca_root(Certificate::from_pem(ca))
@@ -114,6 +109,7 @@ pub async fn serve(
         .add_service(reflection().build_v1alpha()?)
         .add_service(messages)
         .add_service(directory)
+        .add_service(audit)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

@@ -62,14 +62,9 @@ impl Store {
                 let pool = || {
                     AnyPoolOptions::new()
                         .acquire_timeout(Duration::from_secs(10))
-                        .after_connect(|conn, _| {
-                            Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(drop) })
-                        })
+                        .after_connect(|conn, _| Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(drop) }))
                 };
-                let write = pool()
-                    .max_connections(1)
-                    .connect_with(options.clone())
-                    .await?;
+                let write = pool().max_connections(1).connect_with(options.clone()).await?;
                 let read = pool().max_connections(4).connect_with(options).await?;
                 (read, write)
             }

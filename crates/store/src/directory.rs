@@ -53,19 +53,13 @@ impl Store {
     /// One organisation by id, active or not.
     pub async fn organisation(&self, id: &str) -> Result<Option<Organisation>> {
         let sql = format!("SELECT {ORGANISATION_COLUMNS} FROM organisations o WHERE o.id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
         row.as_ref().map(organisation).transpose()
     }
 
     /// One page of active organisations matching every given filter, by id.
     /// An organisation covering `MM/YGN` covers `MM/YGN/Hlaing`.
-    pub async fn search_organisations(
-        &self,
-        search: &OrganisationSearch,
-    ) -> Result<Vec<Organisation>> {
+    pub async fn search_organisations(&self, search: &OrganisationSearch) -> Result<Vec<Organisation>> {
         let sql = format!(
             "SELECT {ORGANISATION_COLUMNS} FROM organisations o WHERE o.status = $1 \
              AND ($2 = '' OR EXISTS (SELECT 1 FROM organisation_services s WHERE s.org_id = o.id AND s.service = $2)) \

@@ -1,7 +1,7 @@
 //! Reading an organisation's inbox in order and acknowledging it, Kafka-style:
 //! one cursor per organisation, so a reconnect resumes with no gap.
 
-use referral_hub_domain::wire::MessageStatus;
+use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
 use crate::{
     InboxItem, Result, Store, StoreError,
@@ -40,45 +40,41 @@ impl Store {
 
     /// The last position `org`'s system acknowledged (0 before the first ack).
     pub async fn acked_position(&self, org: &str) -> Result<u64> {
-        let acked: Option<i64> =
-            sqlx::query_scalar("SELECT acked_position FROM inboxes WHERE org_id = $1")
-                .bind(org)
-                .fetch_optional(&self.read)
-                .await?;
+        let acked: Option<i64> = sqlx::query_scalar("SELECT acked_position FROM inboxes WHERE org_id = $1")
+            .bind(org)
+            .fetch_optional(&self.read)
+            .await?;
         Ok(acked.map(from_db).unwrap_or(0))
     }
 
-    /// Records that `org` received everything up to `position`, and moves the
-    /// messages among those entries from SUBMITTED to DELIVERED. The cursor
-    /// never moves back; acknowledging a position not yet handed out is
+    /// Records that `org` received everything up to `position`, moves the
+    /// messages among those entries from SUBMITTED to DELIVERED, and audits
+    /// each of them as `template` with its message id. The cursor never moves
+    /// back; acknowledging a position not yet handed out is
     /// [`StoreError::AckBeyondEnd`]. Returns the cursor after the call.
-    pub async fn ack_inbox(&self, org: &str, position: u64, at: i64) -> Result<u64> {
+    pub async fn ack_inbox(&self, org: &str, position: u64, at: i64, template: &Entry) -> Result<u64> {
         let mut tx = self.write.begin().await?;
         let cursor: Option<(i64, i64)> =
             sqlx::query_as("SELECT last_position, acked_position FROM inboxes WHERE org_id = $1")
                 .bind(org)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let (last, acked) = cursor
-            .map(|(l, a)| (from_db(l), from_db(a)))
-            .unwrap_or((0, 0));
+        let (last, acked) = cursor.map(|(l, a)| (from_db(l), from_db(a))).unwrap_or((0, 0));
         if position > last {
             return Err(StoreError::AckBeyondEnd { position, last });
         }
         if position <= acked {
             return Ok(acked);
         }
-        sqlx::query(
-            "UPDATE inboxes SET acked_position = $1 WHERE org_id = $2 AND acked_position < $1",
-        )
-        .bind(to_db(position))
-        .bind(org)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
+        sqlx::query("UPDATE inboxes SET acked_position = $1 WHERE org_id = $2 AND acked_position < $1")
+            .bind(to_db(position))
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        let delivered: Vec<(String, String)> = sqlx::query_as(
             "UPDATE messages SET status = $1, updated_at = $2 WHERE status = $3 AND id IN \
              (SELECT message_id FROM inbox_entries WHERE org_id = $4 AND position > $5 AND position <= $6 \
-              AND follow_up_id IS NULL)",
+              AND follow_up_id IS NULL) RETURNING id, kind",
         )
         .bind(MessageStatus::Delivered.as_str_name())
         .bind(at)
@@ -86,8 +82,17 @@ impl Store {
         .bind(org)
         .bind(to_db(acked))
         .bind(to_db(position))
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
+        let mut entries: Vec<Entry> = delivered
+            .into_iter()
+            .map(|(message_id, message_kind)| Entry {
+                message_id,
+                message_kind,
+                ..template.clone()
+            })
+            .collect();
+        self.append_audit(&mut tx, &mut entries).await?;
         tx.commit().await?;
         Ok(position)
     }

@@ -7,6 +7,7 @@
 //! Both backends run the same SQL through sqlx's `Any` driver; the few
 //! differences (connection pragmas, LISTEN/NOTIFY) live in [`connect`].
 
+mod audit;
 mod connect;
 mod directory;
 mod error;
@@ -16,12 +17,11 @@ mod notify;
 mod records;
 mod rows;
 
+pub use audit::{AuditFilter, Verified};
 pub use connect::Backend;
 pub use error::StoreError;
 pub use notify::InboxNotifier;
-pub use records::{
-    FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, OrganisationSearch,
-};
+pub use records::{FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, OrganisationSearch};
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 
 use sqlx::{Any, Transaction};
 
-use referral_hub_domain::wire::MessageStatus;
+use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
 use crate::{
     FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
@@ -11,10 +11,10 @@ use crate::{
 };
 
 impl Store {
-    /// Stores a new message and its delivery record (an entry in the
-    /// recipient's inbox) in one transaction. If the sender already used the
-    /// request id, stores nothing and returns the earlier message.
-    pub async fn insert_message(&self, message: &MessageRecord) -> Result<Inserted<MessageRecord>> {
+    /// Stores a new message, its delivery record (an entry in the recipient's
+    /// inbox) and its audit entry in one transaction. If the sender already
+    /// used the request id, stores nothing and returns the earlier message.
+    pub async fn insert_message(&self, message: &MessageRecord, mut audit: Entry) -> Result<Inserted<MessageRecord>> {
         let mut tx = self.write.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
@@ -40,9 +40,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
-            let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2"
-            );
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
             let row = sqlx::query(&sql)
                 .bind(&message.sender_org)
                 .bind(&message.request_id)
@@ -50,21 +48,17 @@ impl Store {
                 .await?;
             return Ok(Inserted::Existing(rows::message(&row)?));
         }
-        self.append_inbox(
-            &mut tx,
-            &message.recipient_org,
-            &message.id,
-            None,
-            message.created_at,
-        )
-        .await?;
+        self.append_inbox(&mut tx, &message.recipient_org, &message.id, None, message.created_at)
+            .await?;
+        self.append_audit(&mut tx, std::slice::from_mut(&mut audit)).await?;
         tx.commit().await?;
         self.notifier.notify(&message.recipient_org);
         Ok(Inserted::Created(message.clone()))
     }
 
     /// Stores a follow-up, moves its message from `expected` to the follow-up's
-    /// `status_after`, and puts it in `deliver_to`'s inbox, in one transaction.
+    /// `status_after`, puts it in `deliver_to`'s inbox and appends its audit
+    /// entry, in one transaction.
     /// [`StoreError::Conflict`] if the message is no longer in `expected`
     /// (someone else moved it since the caller read it). If the author already
     /// used the request id, stores nothing and returns the earlier follow-up.
@@ -73,6 +67,7 @@ impl Store {
         follow_up: &FollowUpRecord,
         expected: MessageStatus,
         deliver_to: &str,
+        mut audit: Entry,
     ) -> Result<Inserted<FollowUpRecord>> {
         let mut tx = self.write.begin().await?;
         let inserted = sqlx::query(
@@ -93,9 +88,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
-            let sql = format!(
-                "SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2"
-            );
+            let sql =
+                format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
             let row = sqlx::query(&sql)
                 .bind(&follow_up.author_org)
                 .bind(&follow_up.request_id)
@@ -103,15 +97,13 @@ impl Store {
                 .await?;
             return Ok(Inserted::Existing(rows::follow_up(&row)?));
         }
-        let moved = sqlx::query(
-            "UPDATE messages SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
-        )
-        .bind(follow_up.status_after.as_str_name())
-        .bind(follow_up.created_at)
-        .bind(&follow_up.message_id)
-        .bind(expected.as_str_name())
-        .execute(&mut *tx)
-        .await?;
+        let moved = sqlx::query("UPDATE messages SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+            .bind(follow_up.status_after.as_str_name())
+            .bind(follow_up.created_at)
+            .bind(&follow_up.message_id)
+            .bind(expected.as_str_name())
+            .execute(&mut *tx)
+            .await?;
         if moved.rows_affected() == 0 {
             return Err(StoreError::Conflict);
         }
@@ -123,6 +115,7 @@ impl Store {
             follow_up.created_at,
         )
         .await?;
+        self.append_audit(&mut tx, std::slice::from_mut(&mut audit)).await?;
         tx.commit().await?;
         self.notifier.notify(deliver_to);
         Ok(Inserted::Created(follow_up.clone()))
@@ -130,14 +123,8 @@ impl Store {
 
     /// The follow-up `org` posted under `request_id`, if any: a retry is
     /// answered from here before the life-cycle rules see it again.
-    pub async fn follow_up_by_request(
-        &self,
-        org: &str,
-        request_id: &str,
-    ) -> Result<Option<FollowUpRecord>> {
-        let sql = format!(
-            "SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2"
-        );
+    pub async fn follow_up_by_request(&self, org: &str, request_id: &str) -> Result<Option<FollowUpRecord>> {
+        let sql = format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(request_id)
@@ -149,22 +136,14 @@ impl Store {
     /// One message by id, whoever it belongs to (the caller checks access).
     pub async fn message(&self, id: &str) -> Result<Option<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
         row.as_ref().map(rows::message).transpose()
     }
 
     /// A message's follow-ups, oldest first.
     pub async fn follow_ups(&self, message_id: &str) -> Result<Vec<FollowUpRecord>> {
-        let sql = format!(
-            "SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.message_id = $1 ORDER BY f.id"
-        );
-        let found = sqlx::query(&sql)
-            .bind(message_id)
-            .fetch_all(&self.read)
-            .await?;
+        let sql = format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.message_id = $1 ORDER BY f.id");
+        let found = sqlx::query(&sql).bind(message_id).fetch_all(&self.read).await?;
         found.iter().map(rows::follow_up).collect()
     }
 
@@ -177,17 +156,11 @@ impl Store {
         let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {side} = $1");
         let mut next = 2;
         if !filter.statuses.is_empty() {
-            sql += &format!(
-                " AND m.status IN ({})",
-                rows::placeholders(next, filter.statuses.len())
-            );
+            sql += &format!(" AND m.status IN ({})", rows::placeholders(next, filter.statuses.len()));
             next += filter.statuses.len();
         }
         if !filter.kinds.is_empty() {
-            sql += &format!(
-                " AND m.kind IN ({})",
-                rows::placeholders(next, filter.kinds.len())
-            );
+            sql += &format!(" AND m.kind IN ({})", rows::placeholders(next, filter.kinds.len()));
             next += filter.kinds.len();
         }
         if filter.before_id.is_some() {
@@ -205,10 +178,7 @@ impl Store {
         if let Some(before) = &filter.before_id {
             query = query.bind(before);
         }
-        let found = query
-            .bind(i64::from(filter.limit))
-            .fetch_all(&self.read)
-            .await?;
+        let found = query.bind(i64::from(filter.limit)).fetch_all(&self.read).await?;
         found.iter().map(rows::message).collect()
     }
 

@@ -57,11 +57,7 @@ pub(crate) fn follow_up(row: &AnyRow) -> Result<FollowUpRecord> {
 }
 
 /// Decodes an enum stored by its proto value name.
-pub(crate) fn decode<T>(
-    row: &AnyRow,
-    column: &'static str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<T> {
+pub(crate) fn decode<T>(row: &AnyRow, column: &'static str, parse: fn(&str) -> Option<T>) -> Result<T> {
     let text: String = row.try_get(column)?;
     parse(&text).ok_or(StoreError::Corrupt { column })
 }

@@ -128,10 +128,7 @@ fn age_bounds_are_0_to_17() {
         vec!["referral.child.date_of_birth"],
         "tomorrow"
     );
-    assert_eq!(
-        fields(&dob("23/11/2020")),
-        vec!["referral.child.date_of_birth"]
-    );
+    assert_eq!(fields(&dob("23/11/2020")), vec!["referral.child.date_of_birth"]);
     let estimated = |age| {
         submit_violations(move |r| {
             let child = referral_of(r).child.as_mut().unwrap();
@@ -141,14 +138,8 @@ fn age_bounds_are_0_to_17() {
     };
     assert_eq!(estimated(Some(0)), vec![]);
     assert_eq!(estimated(Some(17)), vec![]);
-    assert_eq!(
-        fields(&estimated(Some(18))),
-        vec!["referral.child.estimated_age_years"]
-    );
-    assert_eq!(
-        fields(&estimated(None)),
-        vec!["referral.child.date_of_birth"]
-    );
+    assert_eq!(fields(&estimated(Some(18))), vec!["referral.child.estimated_age_years"]);
+    assert_eq!(fields(&estimated(None)), vec!["referral.child.date_of_birth"]);
 }
 
 #[test]
@@ -183,11 +174,7 @@ fn follow_up_fields_required_by_action() {
         (FollowUpAction::Unspecified, vec!["action"]),
     ];
     for (action, expected) in cases {
-        assert_eq!(
-            fields(&validate_follow_up(&request(action))),
-            expected,
-            "{action:?}"
-        );
+        assert_eq!(fields(&validate_follow_up(&request(action))), expected, "{action:?}");
     }
     let mut bad = request(FollowUpAction::Note);
     bad.note = "ok".into();
@@ -204,14 +191,7 @@ fn follow_up_fields_required_by_action() {
 fn area_paths() {
     assert!(is_area_path("MM"));
     assert!(is_area_path("MM/YGN/Hlaing"));
-    for bad in [
-        "",
-        "MM/",
-        "/MM",
-        "MM//YGN",
-        "MM/Y GN",
-        &"a/".repeat(10).to_string(),
-    ] {
+    for bad in ["", "MM/", "/MM", "MM//YGN", "MM/Y GN", &"a/".repeat(10).to_string()] {
         assert!(!is_area_path(bad), "{bad:?}");
     }
 }

@@ -1,0 +1,166 @@
+//! `referralhub.v1.AuditService`: auditors read and verify the audit log.
+//! Reading it is itself audited; no payload is ever returned.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use referral_hub_domain::{
+    audit::{Action, Outcome, Severity, Stored, child_key_hash, hex},
+    roles::Role,
+    validation::FieldViolation,
+    wire::{
+        AuditEntry, ListAuditEntriesRequest, ListAuditEntriesResponse, VerifyAuditChainRequest,
+        VerifyAuditChainResponse, audit_service_server::AuditService,
+    },
+};
+use referral_hub_store::AuditFilter;
+
+use crate::{
+    clock::micros_of,
+    convert::timestamp,
+    error::ApiError,
+    hub::{Hub, detail},
+};
+
+/// The AuditService implementation.
+pub struct AuditApi {
+    hub: Arc<Hub>,
+}
+
+impl AuditApi {
+    /// A service over the shared hub state.
+    pub fn new(hub: Arc<Hub>) -> Self {
+        Self { hub }
+    }
+}
+
+fn some(text: String) -> Option<String> {
+    Some(text).filter(|t| !t.is_empty())
+}
+
+#[tonic::async_trait]
+impl AuditService for AuditApi {
+    async fn list_audit_entries(
+        &self,
+        request: Request<ListAuditEntriesRequest>,
+    ) -> Result<Response<ListAuditEntriesResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Auditor]).await?;
+        let request = request.into_inner();
+        let after_seq = match request.page_token.as_str() {
+            "" => 0,
+            token => token.parse().map_err(|_| {
+                ApiError::InvalidArgument(vec![FieldViolation {
+                    field: "page_token".into(),
+                    description: "not a page token".into(),
+                }])
+            })?,
+        };
+        let limit = match request.page_size {
+            0 => 100,
+            n => n.min(1000),
+        };
+        let filter = AuditFilter {
+            from: request.from.as_ref().map(micros_of),
+            to: request.to.as_ref().map(micros_of),
+            actor_org: some(request.organisation_id),
+            action: some(request.action),
+            child_key_hash: some(child_key_hash(&request.child_link_key)),
+            message_id: some(request.message_id),
+            after_seq,
+            limit,
+        };
+        let mut entry = self
+            .hub
+            .entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
+        entry.detail = detail(&[
+            ("rpc", "ListAuditEntries".into()),
+            ("organisation_id", filter.actor_org.clone().unwrap_or_default().into()),
+            ("action", filter.action.clone().unwrap_or_default().into()),
+            ("message_id", filter.message_id.clone().unwrap_or_default().into()),
+            (
+                "child_key_hash",
+                filter.child_key_hash.clone().unwrap_or_default().into(),
+            ),
+        ]);
+        self.hub.store.audit(vec![entry]).await.map_err(ApiError::from)?;
+        let found = self.hub.store.query_audit(&filter).await.map_err(ApiError::from)?;
+        let next_page_token = match found.last() {
+            Some(last) if found.len() == limit as usize => last.entry.seq.to_string(),
+            _ => String::new(),
+        };
+        Ok(Response::new(ListAuditEntriesResponse {
+            entries: found.iter().map(wire_entry).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn verify_audit_chain(
+        &self,
+        request: Request<VerifyAuditChainRequest>,
+    ) -> Result<Response<VerifyAuditChainResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Auditor, Role::Admin]).await?;
+        let request = request.into_inner();
+        let to = Some(request.to_seq).filter(|t| *t != 0);
+        let mut entry = self
+            .hub
+            .entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
+        entry.detail = detail(&[
+            ("rpc", "VerifyAuditChain".into()),
+            ("from_seq", request.from_seq.into()),
+            ("to_seq", request.to_seq.into()),
+        ]);
+        self.hub.store.audit(vec![entry]).await.map_err(ApiError::from)?;
+        let result = self
+            .hub
+            .store
+            .verify_audit(request.from_seq, to)
+            .await
+            .map_err(ApiError::from)?;
+        let response = match result {
+            Ok(verified) => VerifyAuditChainResponse {
+                intact: true,
+                checked: verified.checked,
+                last_seq: verified.last_seq,
+                last_hash: hex(&verified.last_hash),
+                ..Default::default()
+            },
+            Err(chain_break) => {
+                tracing::warn!(seq = chain_break.seq, "audit chain verification failed");
+                VerifyAuditChainResponse {
+                    intact: false,
+                    first_bad_seq: chain_break.seq,
+                    reason: chain_break.reason,
+                    ..Default::default()
+                }
+            }
+        };
+        Ok(Response::new(response))
+    }
+}
+
+fn wire_entry(stored: &Stored) -> AuditEntry {
+    let e = &stored.entry;
+    AuditEntry {
+        seq: e.seq,
+        at: Some(timestamp(e.at)),
+        action: e.action.clone(),
+        outcome: e.outcome.clone(),
+        severity: e.severity.clone(),
+        actor_org: e.actor_org.clone(),
+        actor_subject: e.actor_subject.clone(),
+        actor_roles: e.actor_roles.clone(),
+        actor_certificate: e.actor_certificate.clone(),
+        source_address: e.source_address.clone(),
+        purpose: e.purpose.clone(),
+        message_id: e.message_id.clone(),
+        message_kind: e.message_kind.clone(),
+        child_key_hash: e.child_key_hash.clone(),
+        consent_id: e.consent_id.clone(),
+        legal_basis: e.legal_basis.clone(),
+        detail: e.detail.clone(),
+        trace_id: e.trace_id.clone(),
+        previous_hash: hex(&stored.previous_hash),
+        hash: hex(&stored.hash),
+    }
+}

@@ -1,0 +1,241 @@
+//! Appending to and reading the audit chain. Appends run inside the caller's
+//! transaction, so a change and its audit entry commit together or not at all
+//! (the hub fails closed); the `audit_head` row lock serialises them.
+
+use sqlx::{Any, Row, Transaction, any::AnyRow};
+
+use referral_hub_domain::audit::{ChainBreak, Entry, GENESIS, Stored, Verifier};
+
+use crate::{Result, Store, StoreError};
+
+const COLUMNS: &str = "seq, at, action, outcome, severity, actor_org, actor_subject, actor_roles, \
+    actor_certificate, source_address, purpose, message_id, message_kind, child_key_hash, consent_id, \
+    legal_basis, detail, trace_id, previous_hash, hash";
+
+/// Entries read per round trip while verifying.
+const VERIFY_BATCH: u32 = 2000;
+
+/// Filters of an audit query; all given must match. Entries come in sequence order.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// At or after, µs since the epoch.
+    pub from: Option<i64>,
+    /// Before, µs since the epoch.
+    pub to: Option<i64>,
+    /// Acting organisation.
+    pub actor_org: Option<String>,
+    /// Action name.
+    pub action: Option<String>,
+    /// SHA-256 (hex) of a child link key.
+    pub child_key_hash: Option<String>,
+    /// Message id.
+    pub message_id: Option<String>,
+    /// Only entries after this sequence number (paging).
+    pub after_seq: u64,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// What a verification covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Entries checked.
+    pub checked: u64,
+    /// Sequence number of the last entry checked (0 for an empty log).
+    pub last_seq: u64,
+    /// Its hash.
+    pub last_hash: [u8; 32],
+}
+
+impl Store {
+    /// Appends `entries` to the chain inside `tx`, assigning their sequence numbers.
+    pub(crate) async fn append_audit(&self, tx: &mut Transaction<'_, Any>, entries: &mut [Entry]) -> Result<()> {
+        for entry in entries.iter_mut() {
+            let (seq, previous): (i64, Vec<u8>) =
+                sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                    .fetch_one(&mut **tx)
+                    .await?;
+            entry.seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt {
+                column: "audit_head.seq",
+            })?;
+            let previous: [u8; 32] = previous.try_into().map_err(|_| StoreError::Corrupt {
+                column: "audit_head.hash",
+            })?;
+            let hash = entry.chain_hash(&previous);
+            sqlx::query(&format!(
+                "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+                 $13, $14, $15, $16, $17, $18, $19, $20)"
+            ))
+            .bind(seq)
+            .bind(entry.at)
+            .bind(&entry.action)
+            .bind(&entry.outcome)
+            .bind(&entry.severity)
+            .bind(&entry.actor_org)
+            .bind(&entry.actor_subject)
+            .bind(&entry.actor_roles)
+            .bind(&entry.actor_certificate)
+            .bind(&entry.source_address)
+            .bind(&entry.purpose)
+            .bind(&entry.message_id)
+            .bind(&entry.message_kind)
+            .bind(&entry.child_key_hash)
+            .bind(&entry.consent_id)
+            .bind(&entry.legal_basis)
+            .bind(&entry.detail)
+            .bind(&entry.trace_id)
+            .bind(previous.to_vec())
+            .bind(hash.to_vec())
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                .bind(hash.to_vec())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Appends entries on their own (refusals, reads, deliveries, queries:
+    /// events that change nothing else). Returns the last sequence number.
+    pub async fn audit(&self, mut entries: Vec<Entry>) -> Result<u64> {
+        let mut tx = self.write.begin().await?;
+        self.append_audit(&mut tx, &mut entries).await?;
+        tx.commit().await?;
+        Ok(entries.last().map_or(0, |e| e.seq))
+    }
+
+    /// One page of entries matching `filter`, in sequence order.
+    pub async fn query_audit(&self, filter: &AuditFilter) -> Result<Vec<Stored>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 AND ($2 = -1 OR at >= $2) AND ($3 = -1 OR at < $3) \
+             AND ($4 = '' OR actor_org = $4) AND ($5 = '' OR action = $5) AND ($6 = '' OR child_key_hash = $6) \
+             AND ($7 = '' OR message_id = $7) ORDER BY seq LIMIT $8"
+        );
+        let found = sqlx::query(&sql)
+            .bind(i64::try_from(filter.after_seq).unwrap_or(i64::MAX))
+            .bind(filter.from.unwrap_or(-1))
+            .bind(filter.to.unwrap_or(-1))
+            .bind(filter.actor_org.clone().unwrap_or_default())
+            .bind(filter.action.clone().unwrap_or_default())
+            .bind(filter.child_key_hash.clone().unwrap_or_default())
+            .bind(filter.message_id.clone().unwrap_or_default())
+            .bind(i64::from(filter.limit))
+            .fetch_all(&self.read)
+            .await?;
+        found.iter().map(stored).collect()
+    }
+
+    /// Verifies entries `from..=to` (`to` = `None`: to the head). From entry 1
+    /// to the head it also checks the head row, so a deleted tail is caught.
+    /// `Ok(Err(break))` names the first bad entry.
+    pub async fn verify_audit(&self, from: u64, to: Option<u64>) -> Result<Result<Verified, ChainBreak>> {
+        let from = from.max(1);
+        let previous = if from == 1 {
+            GENESIS
+        } else {
+            let row: Option<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+                .bind(i64::try_from(from - 1).unwrap_or(i64::MAX))
+                .fetch_optional(&self.read)
+                .await?;
+            match row.and_then(|h| <[u8; 32]>::try_from(h).ok()) {
+                Some(hash) => hash,
+                None => {
+                    return Ok(Err(ChainBreak {
+                        seq: from - 1,
+                        reason: "entry missing".into(),
+                    }));
+                }
+            }
+        };
+        let (head_seq, head_hash) = self.audit_head().await?;
+        let last = to.unwrap_or(head_seq).min(head_seq);
+        let mut verifier = Verifier::new(from, previous);
+        let mut next = from;
+        while next <= last {
+            let batch = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+            ))
+            .bind(i64::try_from(next).unwrap_or(i64::MAX))
+            .bind(i64::try_from(last).unwrap_or(i64::MAX))
+            .bind(i64::from(VERIFY_BATCH))
+            .fetch_all(&self.read)
+            .await?;
+            if batch.is_empty() {
+                return Ok(Err(ChainBreak {
+                    seq: next,
+                    reason: "entry missing".into(),
+                }));
+            }
+            for row in &batch {
+                if let Err(chain_break) = verifier.push(&stored(row)?) {
+                    return Ok(Err(chain_break));
+                }
+            }
+            next = verifier.head().0 + 1;
+        }
+        let (last_seq, last_hash) = verifier.head();
+        if to.is_none() && last_seq == head_seq && last_hash != head_hash && head_seq > 0 {
+            let reason = "differs from the recorded chain head".to_owned();
+            return Ok(Err(ChainBreak { seq: head_seq, reason }));
+        }
+        Ok(Ok(Verified {
+            checked: verifier.checked(),
+            last_seq,
+            last_hash,
+        }))
+    }
+
+    /// The chain head: the last sequence number and its hash.
+    pub async fn audit_head(&self) -> Result<(u64, [u8; 32])> {
+        let (seq, hash): (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.read)
+            .await?;
+        let seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt {
+            column: "audit_head.seq",
+        })?;
+        let hash = hash.try_into().map_err(|_| StoreError::Corrupt {
+            column: "audit_head.hash",
+        })?;
+        Ok((seq, hash))
+    }
+
+    /// The stored entry with sequence number `seq`.
+    pub async fn audit_entry(&self, seq: u64) -> Result<Option<Stored>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq = $1"))
+            .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(stored).transpose()
+    }
+}
+
+fn stored(row: &AnyRow) -> Result<Stored> {
+    let seq: i64 = row.try_get("seq")?;
+    Ok(Stored {
+        entry: Entry {
+            seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt {
+                column: "audit_log.seq",
+            })?,
+            at: row.try_get("at")?,
+            action: row.try_get("action")?,
+            outcome: row.try_get("outcome")?,
+            severity: row.try_get("severity")?,
+            actor_org: row.try_get("actor_org")?,
+            actor_subject: row.try_get("actor_subject")?,
+            actor_roles: row.try_get("actor_roles")?,
+            actor_certificate: row.try_get("actor_certificate")?,
+            source_address: row.try_get("source_address")?,
+            purpose: row.try_get("purpose")?,
+            message_id: row.try_get("message_id")?,
+            message_kind: row.try_get("message_kind")?,
+            child_key_hash: row.try_get("child_key_hash")?,
+            consent_id: row.try_get("consent_id")?,
+            legal_basis: row.try_get("legal_basis")?,
+            detail: row.try_get("detail")?,
+            trace_id: row.try_get("trace_id")?,
+        },
+        previous_hash: row.try_get("previous_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
