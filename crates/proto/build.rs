@@ -15,6 +15,8 @@ const FILES: &[&str] = &[
     "referralhub/v1/message_service.proto",
     "referralhub/v1/directory.proto",
     "referralhub/v1/directory_service.proto",
+    "referralhub/v1/consent.proto",
+    "referralhub/v1/consent_service.proto",
     "referralhub/v1/audit.proto",
     "referralhub/v1/audit_service.proto",
 ];

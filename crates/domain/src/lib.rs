@@ -5,11 +5,14 @@
 //! crate never calls out.
 
 pub mod audit;
+pub mod consent;
 pub mod deadlines;
 pub mod lifecycle;
+pub mod link_key;
 pub mod roles;
 pub mod sample;
 pub mod taxonomy;
+pub mod timestamps;
 pub mod validation;
 
 pub use referral_hub_proto::v1 as wire;

@@ -39,7 +39,7 @@ pub enum TransitionError {
 }
 
 /// Every state a stored message can be in.
-pub const STATES: [MessageStatus; 9] = [
+pub const STATES: [MessageStatus; 10] = [
     MessageStatus::Submitted,
     MessageStatus::Delivered,
     MessageStatus::Acknowledged,
@@ -49,6 +49,7 @@ pub const STATES: [MessageStatus; 9] = [
     MessageStatus::Completed,
     MessageStatus::Closed,
     MessageStatus::Withdrawn,
+    MessageStatus::Held,
 ];
 
 /// Every follow-up action a party can post.
@@ -65,13 +66,15 @@ pub const ACTIONS: [FollowUpAction; 10] = [
     FollowUpAction::Note,
 ];
 
-/// The states from which a sender may still withdraw.
-const OPEN: &[MessageStatus] = &[
+/// The states from which a sender may still withdraw: every open state, and
+/// HELD (a message whose consent was withdrawn).
+const WITHDRAWABLE: &[MessageStatus] = &[
     MessageStatus::Submitted,
     MessageStatus::Delivered,
     MessageStatus::Acknowledged,
     MessageStatus::Accepted,
     MessageStatus::InProgress,
+    MessageStatus::Held,
 ];
 
 /// The states in which the service is under way (appointments, non-attendance).
@@ -92,7 +95,7 @@ fn rule(action: FollowUpAction) -> Option<(Option<Party>, &'static [MessageStatu
         FollowUpAction::DidNotAttend => (receiver, SERVING, None),
         FollowUpAction::Complete => (receiver, SERVING, Some(S::Completed)),
         FollowUpAction::Close => (sender, &[S::Completed, S::Declined], Some(S::Closed)),
-        FollowUpAction::Withdraw => (sender, OPEN, Some(S::Withdrawn)),
+        FollowUpAction::Withdraw => (sender, WITHDRAWABLE, Some(S::Withdrawn)),
         FollowUpAction::Note => (
             None,
             &[
@@ -106,7 +109,8 @@ fn rule(action: FollowUpAction) -> Option<(Option<Party>, &'static [MessageStatu
             ],
             None,
         ),
-        FollowUpAction::Unspecified => return None,
+        // Hub-generated only: no party may post it.
+        FollowUpAction::ConsentWithdrawn | FollowUpAction::Unspecified => return None,
     })
 }
 
@@ -150,10 +154,12 @@ mod tests {
             (A::ScheduleAppointment | A::DidNotAttend, Receiver, S::Accepted | S::InProgress) => Some(current),
             (A::Complete, Receiver, S::Accepted | S::InProgress) => Some(S::Completed),
             (A::Close, Sender, S::Completed | S::Declined) => Some(S::Closed),
-            (A::Withdraw, Sender, S::Submitted | S::Delivered | S::Acknowledged | S::Accepted | S::InProgress) => {
-                Some(S::Withdrawn)
-            }
-            (A::Note, _, S::Closed | S::Withdrawn) => None,
+            (
+                A::Withdraw,
+                Sender,
+                S::Submitted | S::Delivered | S::Acknowledged | S::Accepted | S::InProgress | S::Held,
+            ) => Some(S::Withdrawn),
+            (A::Note, _, S::Closed | S::Withdrawn | S::Held) => None,
             (A::Note, _, _) => Some(current),
             _ => None,
         }
@@ -175,7 +181,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(legal, 32);
+        assert_eq!(legal, 33);
     }
 
     #[test]

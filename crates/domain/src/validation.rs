@@ -3,10 +3,13 @@
 
 use time::{Date, macros::format_description};
 
+use crate::consent::ConsentPolicy;
 use crate::taxonomy::{self, Code, Taxonomies};
 use crate::wire::{
-    Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, FollowUpAction, Location, PostFollowUpRequest,
-    Priority, RiskLevel, ServiceReferral, SubmitMessageRequest, submit_message_request::Payload,
+    AgreementKind, Attachment, Caregiver, CaregiverExclusion, CaregiverNotAsked, ChildDetails, ChildRef,
+    ConsentDecision, ConsentMethod, ConsentTerms, ConsenterRole, DataCategory, FollowUpAction, Location,
+    PostFollowUpRequest, Priority, Purpose, RiskLevel, Sector, ServiceReferral, SubmitMessageRequest,
+    submit_message_request::Payload,
 };
 
 /// One bad field: its path in the request and what is wrong with it.
@@ -18,13 +21,16 @@ pub struct FieldViolation {
     pub description: String,
 }
 
-/// What validation needs besides the request: code lists and limits from configuration.
+/// What validation needs besides the request: code lists, limits and the
+/// consent policy from configuration.
 #[derive(Debug, Clone)]
 pub struct Rules {
     /// The code lists messages must use.
     pub taxonomies: Taxonomies,
     /// Largest attachment a referral may reference, in bytes.
     pub max_attachment_bytes: u64,
+    /// Age policy, need-to-know table and legal bases.
+    pub consent: ConsentPolicy,
 }
 
 impl Default for Rules {
@@ -32,6 +38,7 @@ impl Default for Rules {
         Self {
             taxonomies: Taxonomies::default(),
             max_attachment_bytes: 25 * 1024 * 1024,
+            consent: ConsentPolicy::default(),
         }
     }
 }
@@ -50,8 +57,32 @@ pub fn validate_submit(request: &SubmitMessageRequest, rules: &Rules, today: Dat
     check.token("request_id", &request.request_id);
     check.token("recipient_org_id", &request.recipient_org_id);
     match &request.child {
-        Some(child) => check.child_ref(child),
+        Some(child) => check.child_ref("child", child),
         None => check.fail("child", "required"),
+    }
+    if !request.consent_id.is_empty() {
+        check.token("consent_id", &request.consent_id);
+    }
+    if let Some(terms) = &request.consent {
+        check.consent_terms("consent", terms, today);
+    }
+    if let Some(claim) = &request.legal_basis {
+        if !rules.consent.legal_bases.contains(&claim.basis) {
+            check.fail(
+                "legal_basis.basis",
+                format!("one of {}", rules.consent.legal_bases.join(", ")),
+            );
+        }
+        let length = claim.justification.trim().chars().count();
+        if !(20..=REASON_MAX).contains(&length) {
+            check.fail(
+                "legal_basis.justification",
+                format!("required: 20-{REASON_MAX} characters"),
+            );
+        }
+        if request.consent.is_some() || !request.consent_id.is_empty() {
+            check.fail("legal_basis", "cannot be combined with consent or consent_id");
+        }
     }
     match &request.payload {
         Some(Payload::Referral(referral)) => check.referral(referral, rules, today),
@@ -84,8 +115,10 @@ pub fn validate_follow_up(request: &PostFollowUpRequest) -> Vec<FieldViolation> 
     if !request.next_review_date.is_empty() && parse_date(&request.next_review_date).is_none() {
         check.fail("next_review_date", "must be a date YYYY-MM-DD");
     }
-    if action == FollowUpAction::Unspecified {
-        check.fail("action", "required: one of the FollowUpAction values");
+    match action {
+        FollowUpAction::Unspecified => check.fail("action", "required: one of the FollowUpAction values"),
+        FollowUpAction::ConsentWithdrawn => check.fail("action", "CONSENT_WITHDRAWN is sent by the hub only"),
+        _ => {}
     }
     check.violations
 }
@@ -167,15 +200,99 @@ impl Check {
         }
     }
 
-    fn child_ref(&mut self, child: &ChildRef) {
-        self.text("child.local_id", &child.local_id, true, ID_MAX);
+    fn child_ref(&mut self, at: &str, child: &ChildRef) {
+        self.text(&format!("{at}.local_id"), &child.local_id, true, ID_MAX);
         let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-');
         if child.link_key.len() > ID_MAX || !child.link_key.chars().all(ok_char) {
             self.fail(
-                "child.link_key",
+                format!("{at}.link_key"),
                 format!("at most {ID_MAX} letters, digits, '_' or '-'"),
             );
         }
+        if !child.national_id.is_empty() {
+            let normalised = crate::link_key::normalise(&child.national_id);
+            if !(4..=64).contains(&normalised.chars().count()) || child.national_id.len() > 128 {
+                self.fail(
+                    format!("{at}.national_id"),
+                    "4-64 letters or digits (spaces, dashes and dots are ignored)",
+                );
+            }
+            if !child.link_key.is_empty() {
+                self.fail(format!("{at}.national_id"), "give national_id or link_key, not both");
+            }
+        }
+    }
+
+    fn consent_terms(&mut self, at: &str, t: &ConsentTerms, today: Date) {
+        match &t.child {
+            Some(child) => self.child_ref(&format!("{at}.child"), child),
+            None => self.fail(format!("{at}.child"), "required"),
+        }
+        if t.consenters.is_empty() || t.consenters.len() > LIST_MAX {
+            self.fail(format!("{at}.consenters"), format!("1-{LIST_MAX} people"));
+        }
+        for (i, c) in t.consenters.iter().enumerate() {
+            if !known(c.role, ConsenterRole::try_from) || !known(c.kind, AgreementKind::try_from) {
+                self.fail(format!("{at}.consenters[{i}]"), "role and kind are required");
+            }
+            if c.role() == ConsenterRole::BestInterestsDecision
+                && t.caregiver_not_asked() == CaregiverNotAsked::Unspecified
+            {
+                self.fail(
+                    format!("{at}.caregiver_not_asked"),
+                    "a best-interests decision needs the reason the caregiver was not asked",
+                );
+            }
+        }
+        if t.child_age_years > 17 {
+            self.fail(format!("{at}.child_age_years"), "must be 0-17");
+        }
+        if CaregiverNotAsked::try_from(t.caregiver_not_asked).is_err() {
+            self.fail(format!("{at}.caregiver_not_asked"), "unknown value");
+        }
+        if !known(t.decision, ConsentDecision::try_from) {
+            self.fail(format!("{at}.decision"), "required: PERMIT or DENY");
+        }
+        if t.recipient_sectors.is_empty() && t.recipient_org_ids.is_empty() {
+            self.fail(
+                format!("{at}.recipient_sectors"),
+                "name at least one recipient sector or organisation",
+            );
+        }
+        for (i, sector) in t.recipient_sectors.iter().enumerate() {
+            if !known(*sector, Sector::try_from) {
+                self.fail(format!("{at}.recipient_sectors[{i}]"), "unknown sector");
+            }
+        }
+        for (i, org) in t.recipient_org_ids.iter().enumerate() {
+            self.token(&format!("{at}.recipient_org_ids[{i}]"), org);
+        }
+        if t.purposes.is_empty() || t.purposes.iter().any(|p| !known(*p, Purpose::try_from)) {
+            self.fail(format!("{at}.purposes"), "at least one purpose, each a known value");
+        }
+        let permit = t.decision() == ConsentDecision::Permit;
+        if (permit && t.categories.is_empty()) || t.categories.iter().any(|c| !known(*c, DataCategory::try_from)) {
+            self.fail(
+                format!("{at}.categories"),
+                "at least one category for a permit, each a known value",
+            );
+        }
+        let today_start = today.midnight().assume_utc().unix_timestamp();
+        match &t.expires_at {
+            None => self.fail(format!("{at}.expires_at"), "required"),
+            Some(until) if until.seconds < today_start => {
+                self.fail(format!("{at}.expires_at"), "must not be in the past")
+            }
+            Some(until) if t.valid_from.as_ref().is_some_and(|from| from.seconds >= until.seconds) => {
+                self.fail(format!("{at}.expires_at"), "must be after valid_from")
+            }
+            Some(_) => {}
+        }
+        if !known(t.method, ConsentMethod::try_from) {
+            self.fail(format!("{at}.method"), "required: VERBAL or WRITTEN");
+        }
+        let written = t.method() == ConsentMethod::Written;
+        self.text(&format!("{at}.form_reference"), &t.form_reference, written, NAME_MAX);
     }
 
     fn referral(&mut self, r: &ServiceReferral, rules: &Rules, today: Date) {
@@ -327,6 +444,29 @@ pub fn is_area_path(path: &str) -> bool {
         && segments.iter().all(|s| {
             (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
         })
+}
+
+/// Whether an enum field holds a known, non-zero value.
+fn known<T>(value: i32, parse: impl Fn(i32) -> Result<T, prost::UnknownEnumValue>) -> bool {
+    value != 0 && parse(value).is_ok()
+}
+
+/// Checks a RecordConsent request's terms; empty when they are valid.
+pub fn validate_consent(request_id: &str, terms: Option<&ConsentTerms>, today: Date) -> Vec<FieldViolation> {
+    let mut check = Check::default();
+    check.token("request_id", request_id);
+    match terms {
+        Some(terms) => check.consent_terms("terms", terms, today),
+        None => check.fail("terms", "required"),
+    }
+    check.violations
+}
+
+/// Checks a free-text reason (withdrawals): required, bounded.
+pub fn validate_reason(field: &str, reason: &str) -> Vec<FieldViolation> {
+    let mut check = Check::default();
+    check.text(field, reason, true, REASON_MAX);
+    check.violations
 }
 
 /// Whole years from `from` to `to`.

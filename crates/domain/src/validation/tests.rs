@@ -2,7 +2,7 @@ use time::macros::date;
 
 use super::*;
 use crate::sample;
-use crate::wire::FollowUpAction;
+use crate::wire::{ConsentTerms, FollowUpAction};
 
 const TODAY: Date = date!(2026 - 11 - 23);
 
@@ -194,4 +194,64 @@ fn area_paths() {
     for bad in ["", "MM/", "/MM", "MM//YGN", "MM/Y GN", &"a/".repeat(10).to_string()] {
         assert!(!is_area_path(bad), "{bad:?}");
     }
+}
+
+#[test]
+fn consent_terms_and_legal_basis_are_checked() {
+    use crate::wire::{ConsentDecision, Consenter, ConsenterRole, LegalBasisClaim};
+    let violations = submit_violations(|r| {
+        let consent = r.consent.as_mut().unwrap();
+        consent.consenters.push(Consenter {
+            role: ConsenterRole::BestInterestsDecision as i32,
+            kind: 0,
+        });
+        consent.child_age_years = 18;
+        consent.decision = 0;
+        consent.recipient_sectors = vec![99];
+        consent.purposes.clear();
+        consent.expires_at = None;
+        consent.form_reference = String::new();
+        r.child.as_mut().unwrap().national_id = "12-3".into();
+    });
+    assert_eq!(
+        fields(&violations),
+        vec![
+            "child.national_id",
+            "consent.consenters[2]",
+            "consent.caregiver_not_asked",
+            "consent.child_age_years",
+            "consent.decision",
+            "consent.recipient_sectors[0]",
+            "consent.purposes",
+            "consent.expires_at",
+            "consent.form_reference",
+        ]
+    );
+    let violations = submit_violations(|r| {
+        r.legal_basis = Some(LegalBasisClaim {
+            basis: "BECAUSE".into(),
+            justification: "short".into(),
+        });
+    });
+    assert_eq!(
+        fields(&violations),
+        vec!["legal_basis.basis", "legal_basis.justification", "legal_basis"]
+    );
+    let both = submit_violations(|r| {
+        let child = r.child.as_mut().unwrap();
+        child.national_id = "MM-1234-5678".into();
+        child.link_key = "abc".into();
+    });
+    assert_eq!(fields(&both), vec!["child.national_id"]);
+    let deny_without_categories = validate_consent(
+        "c-1",
+        Some(&ConsentTerms {
+            decision: ConsentDecision::Deny as i32,
+            categories: vec![],
+            ..sample::consent()
+        }),
+        TODAY,
+    );
+    assert_eq!(deny_without_categories, vec![]);
+    assert_eq!(fields(&validate_consent("", None, TODAY)), vec!["request_id", "terms"]);
 }
