@@ -33,6 +33,9 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
         acknowledge_by: 2,
         respond_by: 3,
         body: vec![9, 9],
+        consent_id: None,
+        legal_basis: None,
+        hold_reason: None,
     }
 }
 
@@ -65,7 +68,11 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
         .map(|i| {
             let store: Store = db.store.clone();
             let sender = if i % 2 == 0 { HEALTH_ORG } else { POLICE_ORG };
-            tokio::spawn(async move { store.insert_message(&message(sender, &format!("r{i}")), audit()).await })
+            tokio::spawn(async move {
+                store
+                    .insert_message(&message(sender, &format!("r{i}")), None, vec![audit()])
+                    .await
+            })
         })
         .collect();
     let mut ids = BTreeSet::new();
@@ -90,7 +97,7 @@ async fn a_reused_request_id_returns_the_stored_record(backend: Backend) {
     let db = seeded(backend).await;
     let first = message(HEALTH_ORG, "same");
     assert_eq!(
-        db.store.insert_message(&first, audit()).await.unwrap(),
+        db.store.insert_message(&first, None, vec![audit()]).await.unwrap(),
         Inserted::Created(first.clone())
     );
     let second = MessageRecord {
@@ -98,7 +105,7 @@ async fn a_reused_request_id_returns_the_stored_record(backend: Backend) {
         ..message(HEALTH_ORG, "same")
     };
     assert_eq!(
-        db.store.insert_message(&second, audit()).await.unwrap(),
+        db.store.insert_message(&second, None, vec![audit()]).await.unwrap(),
         Inserted::Existing(first.clone())
     );
     assert_eq!(db.store.message(&second.id).await.unwrap(), None);
@@ -108,7 +115,7 @@ async fn a_reused_request_id_returns_the_stored_record(backend: Backend) {
 async fn a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing(backend: Backend) {
     let db = seeded(backend).await;
     let m = message(HEALTH_ORG, "m");
-    db.store.insert_message(&m, audit()).await.unwrap();
+    db.store.insert_message(&m, None, vec![audit()]).await.unwrap();
     let ack = follow_up(&m.id, "f1", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
     db.store
         .insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG, audit())
@@ -144,7 +151,7 @@ async fn acks_are_cumulative_monotonic_and_bounded(backend: Backend) {
         message(HEALTH_ORG, "c"),
     );
     for m in [&a, &b, &c] {
-        db.store.insert_message(m, audit()).await.unwrap();
+        db.store.insert_message(m, None, vec![audit()]).await.unwrap();
     }
     assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 0);
     assert_eq!(
@@ -176,7 +183,7 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
     let mut ids = Vec::new();
     for i in 0..5 {
         let m = message(HEALTH_ORG, &format!("r{i}"));
-        db.store.insert_message(&m, audit()).await.unwrap();
+        db.store.insert_message(&m, None, vec![audit()]).await.unwrap();
         ids.push(m.id);
     }
     let withdrawn = follow_up(&ids[1], "w", FollowUpAction::Withdraw, MessageStatus::Withdrawn);
@@ -219,7 +226,7 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
 async fn migrations_are_idempotent_and_data_survives_a_reconnect(backend: Backend) {
     let db = seeded(backend).await;
     let m = message(HEALTH_ORG, "kept");
-    db.store.insert_message(&m, audit()).await.unwrap();
+    db.store.insert_message(&m, None, vec![audit()]).await.unwrap();
     db.store.close().await;
     let again = Store::connect(&db.url).await.unwrap();
     again.migrate().await.unwrap();
@@ -242,13 +249,13 @@ async fn sqlite_enforces_foreign_keys_in_wal_mode() {
     let db = TestDb::new(Backend::Sqlite).await;
     let orphan = message("not-registered", "r");
     assert!(matches!(
-        db.store.insert_message(&orphan, audit()).await,
+        db.store.insert_message(&orphan, None, vec![audit()]).await,
         Err(StoreError::Database(_))
     ));
     assert_eq!(db.store.message(&orphan.id).await.unwrap(), None);
     referral_hub_server::demo::seed(&db.store).await.unwrap();
     db.store
-        .insert_message(&message(HEALTH_ORG, "ok"), audit())
+        .insert_message(&message(HEALTH_ORG, "ok"), None, vec![audit()])
         .await
         .unwrap();
     let path = db.url.trim_start_matches("sqlite://");

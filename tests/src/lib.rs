@@ -19,7 +19,8 @@ use tonic::{
 use referral_hub_domain::{deadlines::DeadlinePolicy, validation::Rules};
 use referral_hub_proto::v1::{
     FollowUpAction, InboxEntry, PostFollowUpRequest, StreamInboxResponse, audit_service_client::AuditServiceClient,
-    directory_service_client::DirectoryServiceClient, message_service_client::MessageServiceClient,
+    consent_service_client::ConsentServiceClient, directory_service_client::DirectoryServiceClient,
+    message_service_client::MessageServiceClient,
 };
 use referral_hub_server::{
     ServerConfig, TlsConfig,
@@ -146,6 +147,7 @@ impl TestHub {
             rules: Rules::default(),
             deadlines: DeadlinePolicy::default(),
             clock: Arc::new(clock.clone()),
+            link_key_secret: b"test link key secret, 32 bytes or more".to_vec(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let store = db.store.clone();
@@ -297,5 +299,16 @@ impl TestHub {
     /// An AuditService client acting for `org` with `roles`.
     pub async fn audit(&self, org: &str, roles: &[&str]) -> AuditServiceClient<InterceptedService<Channel, Bearer>> {
         AuditServiceClient::with_interceptor(self.channel().await, Bearer::new(&self.token(org, roles)))
+    }
+}
+
+impl TestHub {
+    /// A ConsentService client acting for `org` with `roles`.
+    pub async fn consents(
+        &self,
+        org: &str,
+        roles: &[&str],
+    ) -> ConsentServiceClient<InterceptedService<Channel, Bearer>> {
+        ConsentServiceClient::with_interceptor(self.channel().await, Bearer::new(&self.token(org, roles)))
     }
 }

@@ -20,7 +20,7 @@ use referral_hub_domain::{deadlines::DeadlinePolicy, roles::Role, taxonomy::Taxo
 use referral_hub_server::{
     ServerConfig, TlsConfig,
     clock::{Clock, SystemClock},
-    keys::{HubKey, TokenRequest},
+    keys::{self, HubKey, TokenRequest},
 };
 use referral_hub_store::Store;
 
@@ -280,6 +280,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         },
         deadlines: DeadlinePolicy::default(),
         clock: Arc::new(SystemClock),
+        link_key_secret: keys::load_or_create_link_secret(&args.database.data_dir)?,
     };
     referral_hub_server::serve(store.clone(), config, listener, shutdown_signal()).await?;
     store.close().await;

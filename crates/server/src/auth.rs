@@ -8,7 +8,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tonic::{Request, metadata::MetadataMap};
 
-use referral_hub_domain::roles::Role;
+use referral_hub_domain::{roles::Role, wire::Sector};
 
 use crate::error::ApiError;
 
@@ -29,6 +29,8 @@ pub struct Caller {
     pub roles: BTreeSet<Role>,
     /// What the transport says about the call, for the audit log.
     pub facts: CallFacts,
+    /// The sector of the caller's organisation (what it needs to know), from the directory.
+    pub sector: Sector,
 }
 
 impl Caller {
@@ -137,6 +139,7 @@ impl Authenticator {
             subject: claims.sub,
             roles: claims.roles.iter().filter_map(|r| Role::parse(r)).collect(),
             facts,
+            sector: Sector::Unspecified,
         })
     }
 }

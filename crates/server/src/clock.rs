@@ -5,6 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use time::{Duration, OffsetDateTime};
 
+pub use referral_hub_domain::timestamps::micros_of;
+
 /// Where the hub reads the current time.
 pub trait Clock: Send + Sync + 'static {
     /// Now, in UTC.
@@ -48,9 +50,7 @@ pub fn micros(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
 }
 
-/// Microseconds since the Unix epoch of a protobuf timestamp.
-pub fn micros_of(at: &prost_types::Timestamp) -> i64 {
-    at.seconds
-        .saturating_mul(1_000_000)
-        .saturating_add(i64::from(at.nanos / 1000))
+/// [`micros_of`] of an optional timestamp, 0 when absent.
+pub fn micros_of_opt(at: Option<&prost_types::Timestamp>) -> i64 {
+    at.map(micros_of).unwrap_or(0)
 }

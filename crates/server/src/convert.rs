@@ -2,7 +2,7 @@
 //! accepted, so decoding them gives back exactly what was sent.
 
 use prost::Message as _;
-use prost_types::Timestamp;
+pub use referral_hub_domain::timestamps::timestamp;
 
 use referral_hub_domain::wire::{
     FollowUp, Message, PostFollowUpRequest, SubmitMessageRequest, message, submit_message_request,
@@ -30,6 +30,10 @@ pub fn message(record: &MessageRecord) -> Result<Message, ApiError> {
         payload: request.payload.map(|payload| match payload {
             submit_message_request::Payload::Referral(referral) => message::Payload::Referral(referral),
         }),
+        consent_id: record.consent_id.clone().unwrap_or_default(),
+        legal_basis: record.legal_basis.clone().unwrap_or_default(),
+        hold_reason: record.hold_reason.clone().unwrap_or_default(),
+        withheld_categories: vec![],
     })
 }
 
@@ -51,14 +55,6 @@ pub fn follow_up(record: &FollowUpRecord) -> Result<FollowUp, ApiError> {
         appointment_at: request.appointment_at,
         next_review_date: request.next_review_date,
     })
-}
-
-/// µs since the epoch as a protobuf timestamp.
-pub fn timestamp(micros: i64) -> Timestamp {
-    Timestamp {
-        seconds: micros.div_euclid(1_000_000),
-        nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
-    }
 }
 
 fn corrupt(column: &'static str) -> ApiError {

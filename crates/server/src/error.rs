@@ -2,7 +2,12 @@
 //! the standard `google.rpc` details. Nothing here carries child data: field
 //! violations name paths and rules, never values.
 
-use referral_hub_domain::{lifecycle::TransitionError, roles::Role, validation::FieldViolation};
+use referral_hub_domain::{
+    lifecycle::{TransitionError, short_name},
+    roles::Role,
+    validation::FieldViolation,
+    wire::ConsentRefusal,
+};
 use referral_hub_store::StoreError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -23,6 +28,9 @@ pub enum ApiError {
         /// Human-readable reason.
         description: String,
     },
+    /// The consent decision refuses the message, for every listed reason.
+    #[error("consent does not allow this message: {}", refusal_names(.0))]
+    ConsentRefused(Vec<ConsentRefusal>),
     /// No such thing, or not the caller's to see (indistinguishable on purpose).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -38,6 +46,32 @@ pub enum ApiError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// `CONSENT_REFUSAL_EXPIRED` -> `EXPIRED`, comma-separated.
+pub fn refusal_names(reasons: &[ConsentRefusal]) -> String {
+    reasons
+        .iter()
+        .map(|r| short_name(r.as_str_name(), "CONSENT_REFUSAL_"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn refusal_text(reason: ConsentRefusal) -> &'static str {
+    match reason {
+        ConsentRefusal::NoConsent => "no active consent record for this child",
+        ConsentRefusal::Expired => "the consent has expired",
+        ConsentRefusal::NotYetValid => "the consent is not valid yet",
+        ConsentRefusal::WrongRecipient => "the consent does not cover this receiver",
+        ConsentRefusal::WrongPurpose => "the consent does not cover this purpose",
+        ConsentRefusal::CaregiverConsentRequired => {
+            "the age policy requires a caregiver's consent or a best-interests decision"
+        }
+        ConsentRefusal::AssentRequired => "the age policy requires the child's assent",
+        ConsentRefusal::ChildConsentRequired => "the age policy requires the child's own consent",
+        ConsentRefusal::Denied => "a consent record denies this sharing",
+        ConsentRefusal::Unspecified => "refused",
+    }
 }
 
 fn roles_text(roles: &[Role]) -> String {
@@ -77,6 +111,17 @@ impl From<ApiError> for Status {
                     subject,
                     description,
                 )]);
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
+            ApiError::ConsentRefused(reasons) => {
+                let violations = reasons
+                    .iter()
+                    .map(|r| {
+                        let kind = short_name(r.as_str_name(), "CONSENT_REFUSAL_");
+                        tonic_types::PreconditionViolation::new(kind, "consent", refusal_text(*r))
+                    })
+                    .collect::<Vec<_>>();
+                let details = ErrorDetails::with_precondition_failure(violations);
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             ApiError::NotFound(_) => Status::not_found(message),

@@ -33,6 +33,8 @@ pub struct Hub {
     pub clock: Arc<dyn Clock>,
     /// Token verification.
     pub auth: Authenticator,
+    /// Secret of the child link key HMAC.
+    pub link_key_secret: Vec<u8>,
 }
 
 impl Hub {
@@ -43,7 +45,10 @@ impl Hub {
         let facts = CallFacts::of(request);
         let caller = match self.auth.verify(request.metadata(), facts.clone()) {
             Ok(caller) => match self.store.organisation(&caller.org).await? {
-                Some(org) if org.status() == OrganisationStatus::Active => caller,
+                Some(org) if org.status() == OrganisationStatus::Active => Caller {
+                    sector: org.sector(),
+                    ..caller
+                },
                 _ => {
                     return Err(self
                         .refuse_unauthenticated(&facts, "organisation unknown or suspended")

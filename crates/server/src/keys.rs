@@ -12,6 +12,34 @@ use time::{Duration, OffsetDateTime};
 
 /// File name of the PKCS#8 key inside `<data-dir>/keys/`.
 const KEY_FILE: &str = "hub-signing-ed25519.pk8";
+/// File name of the link-key secret inside `<data-dir>/keys/`.
+const LINK_SECRET_FILE: &str = "link-key.secret";
+
+/// Loads `<data_dir>/keys/link-key.secret` (32 random bytes), creating it
+/// (mode 0600) if absent. Every replica of a hub must share this file: the
+/// same national identifier must give the same link key everywhere.
+pub fn load_or_create_link_secret(data_dir: &Path) -> Result<Vec<u8>, KeyError> {
+    let dir = data_dir.join("keys");
+    let path = dir.join(LINK_SECRET_FILE);
+    let shown = path.display().to_string();
+    let io_error = |source| KeyError::Io {
+        path: shown.clone(),
+        source,
+    };
+    match fs::read(&path) {
+        Ok(bytes) if bytes.len() >= 32 => Ok(bytes),
+        Ok(_) => Err(KeyError::Malformed { path: shown }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(&dir).map_err(io_error)?;
+            let mut secret = vec![0u8; 32];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
+                .map_err(|_| KeyError::Malformed { path: shown.clone() })?;
+            write_private(&path, &secret).map_err(io_error)?;
+            Ok(secret)
+        }
+        Err(e) => Err(io_error(e)),
+    }
+}
 
 /// Why the hub's key could not be loaded or a token not be issued.
 #[derive(Debug, thiserror::Error)]
@@ -24,8 +52,8 @@ pub enum KeyError {
         /// What failed.
         source: io::Error,
     },
-    /// The key file does not hold an Ed25519 PKCS#8 key.
-    #[error("key file {path} is not an Ed25519 PKCS#8 key")]
+    /// The key file does not hold a usable key.
+    #[error("key file {path} does not hold a usable key")]
     Malformed {
         /// Which file.
         path: String,

@@ -7,6 +7,8 @@ mod audit_service;
 pub mod auth;
 pub mod checkpoint;
 pub mod clock;
+mod consent_service;
+mod consents;
 mod convert;
 pub mod demo;
 mod directory_service;

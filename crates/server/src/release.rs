@@ -1,32 +1,145 @@
-//! The one door through which stored messages leave the hub: every read,
-//! list and stream goes through [`Hub::release`], which turns records into
-//! what this reader may see and audits the release before anything is sent
-//! (if the audit append fails, nothing leaves).
+//! The one door through which stored messages leave the hub. Every read, list
+//! and stream goes through [`Hub::release`], which runs the consent decision
+//! again for the receiver (consent may have expired or been withdrawn since
+//! submit), cuts the payload to what that receiver may see, and audits the
+//! release, categories and all, before anything is sent: if the audit append
+//! fails, nothing leaves.
+
+use std::collections::BTreeSet;
 
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity, child_key_hash},
-    wire::Message,
+    consent::{ALL_CATEGORIES, Decision, cut_referral, present_categories},
+    wire::{ConsentRefusal, DataCategory, Message, MessageWithheld, Organisation, message::Payload},
 };
 use referral_hub_store::MessageRecord;
 
-use crate::{auth::Caller, convert, error::ApiError, hub::Hub};
+use crate::{
+    auth::Caller,
+    consents::purpose_of,
+    convert,
+    error::{ApiError, refusal_names},
+    hub::{Hub, detail},
+};
+
+/// A message as one reader gets it.
+pub struct Released {
+    /// What a read shows: cut to what the reader may see (the sender sees it
+    /// whole); when withheld, the envelope only, without child or payload.
+    pub message: Message,
+    /// Set when consent does not allow this receiver the message now.
+    pub withheld: Option<MessageWithheld>,
+}
 
 impl Hub {
     /// The messages as `reader` may see them, audited as `action`
-    /// (`MESSAGE_READ` for reads, `DELIVERY_ATTEMPTED` for inbox streams).
+    /// (`MESSAGE_READ` for reads, `DELIVERY_ATTEMPTED` for inbox streams;
+    /// a stream refused by consent is audited as `DELIVERY_REFUSED`).
     pub async fn release(
         &self,
         reader: &Caller,
         records: &[MessageRecord],
         action: Action,
-    ) -> Result<Vec<Message>, ApiError> {
-        let messages = records.iter().map(convert::message).collect::<Result<Vec<_>, _>>()?;
-        let entries = records
-            .iter()
-            .map(|r| self.message_entry(reader, action, Outcome::Success, Severity::Info, r))
-            .collect();
+    ) -> Result<Vec<Released>, ApiError> {
+        let mut released = Vec::with_capacity(records.len());
+        let mut entries = Vec::with_capacity(records.len());
+        for record in records {
+            let mut message = convert::message(record)?;
+            if record.sender_org == reader.org {
+                entries.push(self.release_entry(reader, action, Outcome::Success, record));
+                released.push(Released {
+                    message,
+                    withheld: None,
+                });
+                continue;
+            }
+            match self.permitted_for(reader, record, &message).await? {
+                Ok(permitted) => {
+                    let allowed: BTreeSet<_> = permitted
+                        .intersection(&self.rules.consent.needs(reader.sector))
+                        .copied()
+                        .collect();
+                    let mut entry = self.release_entry(reader, action, Outcome::Success, record);
+                    if let Some(Payload::Referral(referral)) = &message.payload {
+                        let cut = cut_referral(referral, &allowed);
+                        entry.detail = detail(&[
+                            ("disclosed", names(&cut.disclosed).into()),
+                            ("withheld", names(&cut.withheld).into()),
+                        ]);
+                        message.withheld_categories = cut.withheld.iter().map(|c| *c as i32).collect();
+                        message.payload = Some(Payload::Referral(cut.referral));
+                    }
+                    entries.push(entry);
+                    released.push(Released {
+                        message,
+                        withheld: None,
+                    });
+                }
+                Err(reasons) => {
+                    let refused_action = if action == Action::DeliveryAttempted {
+                        Action::DeliveryRefused
+                    } else {
+                        action
+                    };
+                    let mut entry = self.release_entry(reader, refused_action, Outcome::Refused, record);
+                    entry.severity = Severity::Warning.as_str().into();
+                    entry.detail = detail(&[("refusals", refusal_names(&reasons).into())]);
+                    entries.push(entry);
+                    let withheld = MessageWithheld {
+                        message_id: record.id.clone(),
+                        reasons: reasons.iter().map(|r| *r as i32).collect(),
+                    };
+                    released.push(Released {
+                        message: strip(message),
+                        withheld: Some(withheld),
+                    });
+                }
+            }
+        }
         self.store.audit(entries).await?;
-        Ok(messages)
+        Ok(released)
+    }
+
+    /// The categories the consent decision (or the override) permits for this
+    /// receiver now, or why it may not have the message at all.
+    async fn permitted_for(
+        &self,
+        reader: &Caller,
+        record: &MessageRecord,
+        message: &Message,
+    ) -> Result<Result<BTreeSet<DataCategory>, Vec<ConsentRefusal>>, ApiError> {
+        if record.legal_basis.is_some() {
+            return Ok(Ok(ALL_CATEGORIES.into_iter().collect()));
+        }
+        let child = message.child.clone().unwrap_or_default();
+        let receiver = Organisation {
+            id: reader.org.clone(),
+            sector: reader.sector as i32,
+            ..Organisation::default()
+        };
+        let decision = self
+            .decide(
+                &record.sender_org,
+                &child,
+                None,
+                None,
+                &receiver,
+                purpose_of(record.kind),
+            )
+            .await?;
+        Ok(match decision {
+            Decision::Permitted { categories, .. } => Ok(categories),
+            Decision::Refused(reasons) => Err(reasons.into_iter().collect()),
+        })
+    }
+
+    fn release_entry(&self, reader: &Caller, action: Action, outcome: Outcome, record: &MessageRecord) -> Entry {
+        Entry {
+            purpose: purpose_of(record.kind).as_str_name().into(),
+            consent_id: record.consent_id.clone().unwrap_or_default(),
+            legal_basis: record.legal_basis.clone().unwrap_or_default(),
+            ..self.message_entry(reader, action, outcome, Severity::Info, record)
+        }
     }
 
     /// An audit entry by `caller` about the message `record`.
@@ -45,4 +158,21 @@ impl Hub {
             ..self.entry(caller, action, outcome, severity)
         }
     }
+}
+
+/// The envelope of a message without the child or the payload, listing what was withheld.
+fn strip(mut message: Message) -> Message {
+    if let Some(Payload::Referral(referral)) = &message.payload {
+        message.withheld_categories = present_categories(referral).iter().map(|c| *c as i32).collect();
+    }
+    message.payload = None;
+    message.child = None;
+    message
+}
+
+fn names(categories: &BTreeSet<DataCategory>) -> Vec<String> {
+    categories
+        .iter()
+        .map(|c| c.as_str_name().trim_start_matches("DATA_CATEGORY_").to_owned())
+        .collect()
 }

@@ -11,15 +11,15 @@ use referral_hub_domain::{
     deadlines::DeadlinePolicy,
     validation::Rules,
     wire::{
-        audit_service_server::AuditServiceServer, directory_service_server::DirectoryServiceServer,
-        message_service_server::MessageServiceServer,
+        audit_service_server::AuditServiceServer, consent_service_server::ConsentServiceServer,
+        directory_service_server::DirectoryServiceServer, message_service_server::MessageServiceServer,
     },
 };
 use referral_hub_store::Store;
 
 use crate::{
-    audit_service::AuditApi, auth::Authenticator, clock::Clock, directory_service::DirectoryApi, hub::Hub,
-    message_service::MessageApi,
+    audit_service::AuditApi, auth::Authenticator, clock::Clock, consent_service::ConsentApi,
+    directory_service::DirectoryApi, hub::Hub, message_service::MessageApi,
 };
 
 /// Largest request the hub decodes. Referrals carry attachments by reference,
@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub deadlines: DeadlinePolicy,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Secret of the child link key HMAC (at least 32 bytes).
+    pub link_key_secret: Vec<u8>,
 }
 
 /// PEM material for TLS.
@@ -78,15 +80,18 @@ pub async fn serve(
         deadlines: config.deadlines,
         clock: config.clock,
         auth: Authenticator::new(config.verification_keys, &config.issuer, &config.audience),
+        link_key_secret: config.link_key_secret,
     });
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let directory = DirectoryServiceServer::new(DirectoryApi::new(hub)).max_decoding_message_size(MAX_MESSAGE_BYTES);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<MessageServiceServer<MessageApi>>().await;
     health.set_serving::<DirectoryServiceServer<DirectoryApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
+    health.set_serving::<ConsentServiceServer<ConsentApi>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(referral_hub_proto::FILE_DESCRIPTOR_SET)
@@ -110,6 +115,7 @@ pub async fn serve(
         .add_service(messages)
         .add_service(directory)
         .add_service(audit)
+        .add_service(consent)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

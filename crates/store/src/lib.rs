@@ -9,6 +9,7 @@
 
 mod audit;
 mod connect;
+mod consent;
 mod directory;
 mod error;
 mod inbox;
@@ -19,9 +20,12 @@ mod rows;
 
 pub use audit::{AuditFilter, Verified};
 pub use connect::Backend;
+pub use consent::CONSENT_WITHDRAWN;
 pub use error::StoreError;
 pub use notify::InboxNotifier;
-pub use records::{FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, OrganisationSearch};
+pub use records::{
+    ConsentRow, FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, OrganisationSearch,
+};
 
 use std::sync::Arc;
 

@@ -6,20 +6,40 @@ use sqlx::{Any, Transaction};
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
 use crate::{
-    FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
+    ConsentRow, FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
     rows::{self, FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
 };
 
 impl Store {
     /// Stores a new message, its delivery record (an entry in the recipient's
-    /// inbox) and its audit entry in one transaction. If the sender already
-    /// used the request id, stores nothing and returns the earlier message.
-    pub async fn insert_message(&self, message: &MessageRecord, mut audit: Entry) -> Result<Inserted<MessageRecord>> {
+    /// inbox), the consent record it brought inline (if any) and its audit
+    /// entries in one transaction. If the sender already used the request id,
+    /// stores nothing and returns the earlier message.
+    pub async fn insert_message(
+        &self,
+        message: &MessageRecord,
+        consent: Option<&ConsentRow>,
+        mut audit: Vec<Entry>,
+    ) -> Result<Inserted<MessageRecord>> {
         let mut tx = self.write.begin().await?;
+        let existing =
+            format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
+        let earlier = sqlx::query(&existing)
+            .bind(&message.sender_org)
+            .bind(&message.request_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = earlier {
+            return Ok(Inserted::Existing(rows::message(&row)?));
+        }
+        if let Some(consent) = consent {
+            Self::insert_consent_tx(&mut tx, consent).await?;
+        }
         let inserted = sqlx::query(
             "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
-             kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body, \
+             consent_id, legal_basis, hold_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
              ON CONFLICT (sender_org, request_id) DO NOTHING",
         )
         .bind(&message.id)
@@ -37,20 +57,24 @@ impl Store {
         .bind(message.acknowledge_by)
         .bind(message.respond_by)
         .bind(&message.body)
+        .bind(&message.consent_id)
+        .bind(&message.legal_basis)
+        .bind(&message.hold_reason)
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
-            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
-            let row = sqlx::query(&sql)
+            // A concurrent retry won the race; answer with its message.
+            drop(tx);
+            let row = sqlx::query(&existing)
                 .bind(&message.sender_org)
                 .bind(&message.request_id)
-                .fetch_one(&mut *tx)
+                .fetch_one(&self.read)
                 .await?;
             return Ok(Inserted::Existing(rows::message(&row)?));
         }
         self.append_inbox(&mut tx, &message.recipient_org, &message.id, None, message.created_at)
             .await?;
-        self.append_audit(&mut tx, std::slice::from_mut(&mut audit)).await?;
+        self.append_audit(&mut tx, &mut audit).await?;
         tx.commit().await?;
         self.notifier.notify(&message.recipient_org);
         Ok(Inserted::Created(message.clone()))
@@ -58,10 +82,10 @@ impl Store {
 
     /// Stores a follow-up, moves its message from `expected` to the follow-up's
     /// `status_after`, puts it in `deliver_to`'s inbox and appends its audit
-    /// entry, in one transaction.
-    /// [`StoreError::Conflict`] if the message is no longer in `expected`
-    /// (someone else moved it since the caller read it). If the author already
-    /// used the request id, stores nothing and returns the earlier follow-up.
+    /// entry, in one transaction. [`StoreError::Conflict`] if the message is no
+    /// longer in `expected` (someone else moved it since the caller read it).
+    /// If the author already used the request id, stores nothing and returns
+    /// the earlier follow-up.
     pub async fn insert_follow_up(
         &self,
         follow_up: &FollowUpRecord,
@@ -70,6 +94,33 @@ impl Store {
         mut audit: Entry,
     ) -> Result<Inserted<FollowUpRecord>> {
         let mut tx = self.write.begin().await?;
+        if !self
+            .insert_follow_up_tx(&mut tx, follow_up, expected, deliver_to)
+            .await?
+        {
+            let sql =
+                format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
+            let row = sqlx::query(&sql)
+                .bind(&follow_up.author_org)
+                .bind(&follow_up.request_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            return Ok(Inserted::Existing(rows::follow_up(&row)?));
+        }
+        self.append_audit(&mut tx, std::slice::from_mut(&mut audit)).await?;
+        tx.commit().await?;
+        self.notifier.notify(deliver_to);
+        Ok(Inserted::Created(follow_up.clone()))
+    }
+
+    /// The follow-up part of a transaction; `false` if the request id was used before.
+    pub(crate) async fn insert_follow_up_tx(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        follow_up: &FollowUpRecord,
+        expected: MessageStatus,
+        deliver_to: &str,
+    ) -> Result<bool> {
         let inserted = sqlx::query(
             "INSERT INTO follow_ups (id, message_id, author_org, author_subject, request_id, request_hash, \
              action, status_after, created_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -85,40 +136,30 @@ impl Store {
         .bind(follow_up.status_after.as_str_name())
         .bind(follow_up.created_at)
         .bind(&follow_up.body)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {
-            let sql =
-                format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
-            let row = sqlx::query(&sql)
-                .bind(&follow_up.author_org)
-                .bind(&follow_up.request_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            return Ok(Inserted::Existing(rows::follow_up(&row)?));
+            return Ok(false);
         }
         let moved = sqlx::query("UPDATE messages SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
             .bind(follow_up.status_after.as_str_name())
             .bind(follow_up.created_at)
             .bind(&follow_up.message_id)
             .bind(expected.as_str_name())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         if moved.rows_affected() == 0 {
             return Err(StoreError::Conflict);
         }
         self.append_inbox(
-            &mut tx,
+            tx,
             deliver_to,
             &follow_up.message_id,
             Some(&follow_up.id),
             follow_up.created_at,
         )
         .await?;
-        self.append_audit(&mut tx, std::slice::from_mut(&mut audit)).await?;
-        tx.commit().await?;
-        self.notifier.notify(deliver_to);
-        Ok(Inserted::Created(follow_up.clone()))
+        Ok(true)
     }
 
     /// The follow-up `org` posted under `request_id`, if any: a retry is
@@ -131,6 +172,17 @@ impl Store {
             .fetch_optional(&self.read)
             .await?;
         row.as_ref().map(rows::follow_up).transpose()
+    }
+
+    /// The message `org` submitted under `request_id`, if any.
+    pub async fn message_by_request(&self, org: &str, request_id: &str) -> Result<Option<MessageRecord>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(org)
+            .bind(request_id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(rows::message).transpose()
     }
 
     /// One message by id, whoever it belongs to (the caller checks access).

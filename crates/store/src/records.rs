@@ -35,6 +35,37 @@ pub struct MessageRecord {
     pub respond_by: i64,
     /// The encoded request (child reference and payload).
     pub body: Vec<u8>,
+    /// The consent record it relies on.
+    pub consent_id: Option<String>,
+    /// The legal basis it relies on instead (an override).
+    pub legal_basis: Option<String>,
+    /// Why it is HELD.
+    pub hold_reason: Option<String>,
+}
+
+/// A consent record: routing columns plus the encoded record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    /// Hub-assigned UUIDv7.
+    pub id: String,
+    /// Organisation that recorded it.
+    pub recorded_by_org: String,
+    /// Its idempotency key.
+    pub request_id: String,
+    /// SHA-256 of the encoded request.
+    pub request_hash: Vec<u8>,
+    /// `GRANT` or `WITHDRAWAL`.
+    pub kind: String,
+    /// The child's local id at the recording organisation.
+    pub child_local_id: String,
+    /// The child's link key, or empty.
+    pub child_link_key: String,
+    /// The record it replaces or withdraws.
+    pub supersedes_id: Option<String>,
+    /// Recorded at, µs since the epoch.
+    pub recorded_at: i64,
+    /// The encoded record.
+    pub body: Vec<u8>,
 }
 
 /// A follow-up and its encoded body (reason, note, outcome, dates).

@@ -13,7 +13,8 @@ pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.sender_org AS m_sender
     m.request_id AS m_request_id, m.request_hash AS m_request_hash, m.kind AS m_kind, \
     m.status AS m_status, m.risk_level AS m_risk_level, m.child_link_key AS m_child_link_key, \
     m.created_at AS m_created_at, m.updated_at AS m_updated_at, \
-    m.acknowledge_by AS m_acknowledge_by, m.respond_by AS m_respond_by, m.body AS m_body";
+    m.acknowledge_by AS m_acknowledge_by, m.respond_by AS m_respond_by, m.body AS m_body, \
+    m.consent_id AS m_consent_id, m.legal_basis AS m_legal_basis, m.hold_reason AS m_hold_reason";
 
 /// Columns of `follow_ups f`, aliased `f_*`.
 pub(crate) const FOLLOW_UP_COLUMNS: &str = "f.id AS f_id, f.message_id AS f_message_id, \
@@ -38,6 +39,9 @@ pub(crate) fn message(row: &AnyRow) -> Result<MessageRecord> {
         acknowledge_by: row.try_get("m_acknowledge_by")?,
         respond_by: row.try_get("m_respond_by")?,
         body: row.try_get("m_body")?,
+        consent_id: row.try_get("m_consent_id")?,
+        legal_basis: row.try_get("m_legal_basis")?,
+        hold_reason: row.try_get("m_hold_reason")?,
     })
 }
 

@@ -1,0 +1,194 @@
+//! Consent records and what withdrawing one does to the messages relying on it.
+
+use sqlx::{Any, Row, Transaction, any::AnyRow};
+
+use referral_hub_domain::{audit::Entry, wire::MessageStatus};
+
+use crate::{
+    ConsentRow, FollowUpRecord, Inserted, MessageRecord, Result, Store, StoreError,
+    rows::{self, MESSAGE_COLUMNS},
+};
+
+const CONSENT_COLUMNS: &str = "id, recorded_by_org, request_id, request_hash, kind, child_local_id, child_link_key, \
+    supersedes_id, recorded_at, body";
+
+/// Why a message is held after its consent was withdrawn.
+pub const CONSENT_WITHDRAWN: &str = "CONSENT_WITHDRAWN";
+
+impl Store {
+    /// Stores a consent record with its audit entry. If the organisation used
+    /// the request id before, stores nothing and returns the earlier record.
+    /// [`StoreError::Conflict`] if the record it supersedes was superseded already.
+    pub async fn insert_consent(&self, consent: &ConsentRow, mut audit: Entry) -> Result<Inserted<ConsentRow>> {
+        let mut tx = self.write.begin().await?;
+        if let Some(earlier) = Self::consent_by_request(&mut tx, &consent.recorded_by_org, &consent.request_id).await? {
+            return Ok(Inserted::Existing(earlier));
+        }
+        Self::insert_consent_tx(&mut tx, consent).await?;
+        self.append_audit(&mut tx, std::slice::from_mut(&mut audit)).await?;
+        tx.commit().await?;
+        Ok(Inserted::Created(consent.clone()))
+    }
+
+    /// Records `withdrawal`, holds the undelivered messages `holds` (still
+    /// SUBMITTED) and posts the withdrawal notices `notices` to receivers that
+    /// already have data, with their audit entries, in one transaction.
+    /// [`StoreError::Conflict`] if any of those messages moved meanwhile or
+    /// the record was superseded already: re-read and retry.
+    pub async fn withdraw_consent(
+        &self,
+        withdrawal: &ConsentRow,
+        holds: &[String],
+        notices: &[(FollowUpRecord, MessageStatus, String)],
+        mut audit: Vec<Entry>,
+        at: i64,
+    ) -> Result<Inserted<ConsentRow>> {
+        let mut tx = self.write.begin().await?;
+        if let Some(earlier) =
+            Self::consent_by_request(&mut tx, &withdrawal.recorded_by_org, &withdrawal.request_id).await?
+        {
+            return Ok(Inserted::Existing(earlier));
+        }
+        Self::insert_consent_tx(&mut tx, withdrawal).await?;
+        for message_id in holds {
+            let held = sqlx::query(
+                "UPDATE messages SET status = $1, hold_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
+            )
+            .bind(MessageStatus::Held.as_str_name())
+            .bind(CONSENT_WITHDRAWN)
+            .bind(at)
+            .bind(message_id)
+            .bind(MessageStatus::Submitted.as_str_name())
+            .execute(&mut *tx)
+            .await?;
+            if held.rows_affected() == 0 {
+                return Err(StoreError::Conflict);
+            }
+        }
+        for (notice, status, receiver) in notices {
+            if !self.insert_follow_up_tx(&mut tx, notice, *status, receiver).await? {
+                return Err(StoreError::Conflict);
+            }
+        }
+        self.append_audit(&mut tx, &mut audit).await?;
+        tx.commit().await?;
+        for (_, _, receiver) in notices {
+            self.notifier.notify(receiver);
+        }
+        Ok(Inserted::Created(withdrawal.clone()))
+    }
+
+    /// Every record `org` holds for a child (by local id, or by link key when
+    /// given), withdrawals and superseded records included, oldest first.
+    pub async fn consents_for_child(&self, org: &str, local_id: &str, link_key: &str) -> Result<Vec<ConsentRow>> {
+        let sql = format!(
+            "SELECT {CONSENT_COLUMNS} FROM consent_records WHERE recorded_by_org = $1 \
+             AND (child_local_id = $2 OR ($3 <> '' AND child_link_key = $3)) ORDER BY recorded_at, id"
+        );
+        let found = sqlx::query(&sql)
+            .bind(org)
+            .bind(local_id)
+            .bind(link_key)
+            .fetch_all(&self.read)
+            .await?;
+        found.iter().map(consent_row).collect()
+    }
+
+    /// One record by id.
+    pub async fn consent(&self, id: &str) -> Result<Option<ConsentRow>> {
+        let sql = format!("SELECT {CONSENT_COLUMNS} FROM consent_records WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        row.as_ref().map(consent_row).transpose()
+    }
+
+    /// Whether a later record supersedes `id`.
+    pub async fn consent_superseded(&self, id: &str) -> Result<bool> {
+        let found: Option<String> = sqlx::query_scalar("SELECT id FROM consent_records WHERE supersedes_id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// The messages that rely on consent record `id`.
+    pub async fn messages_relying_on(&self, id: &str) -> Result<Vec<MessageRecord>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.consent_id = $1 ORDER BY m.id");
+        let found = sqlx::query(&sql).bind(id).fetch_all(&self.read).await?;
+        found.iter().map(rows::message).collect()
+    }
+
+    /// One page of messages sent under a legal-basis override, newest first:
+    /// `sender`'s only, or everyone's.
+    pub async fn overrides(
+        &self,
+        sender: Option<&str>,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.legal_basis IS NOT NULL \
+             AND ($1 = '' OR m.sender_org = $1) AND ($2 = '' OR m.id < $2) ORDER BY m.id DESC LIMIT $3"
+        );
+        let found = sqlx::query(&sql)
+            .bind(sender.unwrap_or_default())
+            .bind(before_id.unwrap_or_default())
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
+        found.iter().map(rows::message).collect()
+    }
+
+    pub(crate) async fn insert_consent_tx(tx: &mut Transaction<'_, Any>, consent: &ConsentRow) -> Result<()> {
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO consent_records ({CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(&consent.id)
+        .bind(&consent.recorded_by_org)
+        .bind(&consent.request_id)
+        .bind(&consent.request_hash)
+        .bind(&consent.kind)
+        .bind(&consent.child_local_id)
+        .bind(&consent.child_link_key)
+        .bind(&consent.supersedes_id)
+        .bind(consent.recorded_at)
+        .bind(&consent.body)
+        .execute(&mut **tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            // The only other unique key: the record it supersedes already was.
+            return Err(StoreError::Conflict);
+        }
+        Ok(())
+    }
+
+    async fn consent_by_request(
+        tx: &mut Transaction<'_, Any>,
+        org: &str,
+        request_id: &str,
+    ) -> Result<Option<ConsentRow>> {
+        let sql =
+            format!("SELECT {CONSENT_COLUMNS} FROM consent_records WHERE recorded_by_org = $1 AND request_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(org)
+            .bind(request_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        row.as_ref().map(consent_row).transpose()
+    }
+}
+
+fn consent_row(row: &AnyRow) -> Result<ConsentRow> {
+    Ok(ConsentRow {
+        id: row.try_get("id")?,
+        recorded_by_org: row.try_get("recorded_by_org")?,
+        request_id: row.try_get("request_id")?,
+        request_hash: row.try_get("request_hash")?,
+        kind: row.try_get("kind")?,
+        child_local_id: row.try_get("child_local_id")?,
+        child_link_key: row.try_get("child_link_key")?,
+        supersedes_id: row.try_get("supersedes_id")?,
+        recorded_at: row.try_get("recorded_at")?,
+        body: row.try_get("body")?,
+    })
+}
