@@ -2,6 +2,7 @@
 
 mod access;
 mod audit;
+mod consent;
 mod directory;
 mod flow;
 mod idempotency;

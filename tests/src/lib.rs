@@ -180,7 +180,10 @@ impl TestHub {
             roles: &roles,
             ttl: time::Duration::hours(1),
         };
-        self.key.issue(&request, self.clock.now()).expect("issue token")
+        // Token lifetimes are checked against the real clock, not the hub's manual one.
+        self.key
+            .issue(&request, time::OffsetDateTime::now_utc())
+            .expect("issue token")
     }
 
     /// A plaintext channel to the hub.
@@ -310,5 +313,12 @@ impl TestHub {
         roles: &[&str],
     ) -> ConsentServiceClient<InterceptedService<Channel, Bearer>> {
         ConsentServiceClient::with_interceptor(self.channel().await, Bearer::new(&self.token(org, roles)))
+    }
+}
+
+impl TestHub {
+    /// The hub clock's current time, in seconds since the Unix epoch.
+    pub fn clock_now_seconds(&self) -> i64 {
+        self.clock.now().unix_timestamp()
     }
 }

@@ -296,7 +296,9 @@ impl MessageApi {
                 Ok(basis) => {
                     let permitted = match &basis {
                         Basis::Consent { categories, consent_id } => {
-                            preview.consent_id = consent_id.clone();
+                            // A record arriving inline has no id until it is stored.
+                            let inline = submission.inline.as_ref().is_some_and(|r| &r.id == consent_id);
+                            preview.consent_id = if inline { String::new() } else { consent_id.clone() };
                             categories.clone()
                         }
                         Basis::Override(_) => ALL_CATEGORIES.into_iter().collect(),
