@@ -11,8 +11,8 @@ use referral_hub_server::{
 
 use crate::CliError;
 
-/// A referral grpcurl can send as is (proto JSON).
-const DEMO_REFERRAL: &str = r#"{"request_id":"demo-1","recipient_org_id":"demo-social-welfare-yangon","child":{"local_id":"HF-0001"},"referral":{"protection_concerns":["neglect"],"risk_level":"RISK_LEVEL_MEDIUM","requested_services":["case_management"],"reason":"Child often left alone for days.","priority":"PRIORITY_URGENT","child":{"sex":"female","estimated_age_years":9}}}"#;
+/// A referral with its consent that grpcurl can send as is (proto JSON).
+const DEMO_REFERRAL: &str = r#"{"request_id":"demo-1","recipient_org_id":"demo-social-welfare-yangon","child":{"local_id":"HF-0001"},"consent":{"child":{"local_id":"HF-0001"},"consenters":[{"role":"CONSENTER_ROLE_CAREGIVER","kind":"AGREEMENT_KIND_CONSENT"},{"role":"CONSENTER_ROLE_CHILD","kind":"AGREEMENT_KIND_ASSENT"}],"child_age_years":9,"decision":"CONSENT_DECISION_PERMIT","recipient_sectors":["SECTOR_SOCIAL_WELFARE"],"purposes":["PURPOSE_SERVICE_PROVISION"],"categories":["DATA_CATEGORY_IDENTITY","DATA_CATEGORY_PROTECTION_CONCERN","DATA_CATEGORY_DEMOGRAPHIC"],"expires_at":"2030-01-01T00:00:00Z","method":"CONSENT_METHOD_VERBAL"},"referral":{"protection_concerns":["neglect"],"risk_level":"RISK_LEVEL_MEDIUM","requested_services":["case_management"],"reason":"Child often left alone for days.","priority":"PRIORITY_URGENT","child":{"sex":"female","estimated_age_years":9}}}"#;
 
 /// Prints the dev banner with ready-to-paste tokens and commands.
 pub fn print_banner(

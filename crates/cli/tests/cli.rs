@@ -5,7 +5,9 @@
 use std::{path::Path, process::Stdio, time::Duration};
 
 use referral_hub_domain::sample;
-use referral_hub_proto::v1::{GetMessageRequest, StreamInboxRequest, message_service_client::MessageServiceClient};
+use referral_hub_proto::v1::{
+    GetMessageRequest, StreamInboxRequest, SubmitMessageRequest, message_service_client::MessageServiceClient,
+};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
@@ -20,6 +22,8 @@ struct DevHub {
     child: Child,
     address: String,
     health_token: String,
+    /// The JSON body of the banner's grpcurl SubmitMessage command.
+    demo_submit_json: String,
 }
 
 async fn start_dev(data_dir: &Path) -> DevHub {
@@ -32,7 +36,7 @@ async fn start_dev(data_dir: &Path) -> DevHub {
         .spawn()
         .expect("start referral-hub");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let (mut address, mut health_token) = (None, None);
+    let (mut address, mut health_token, mut demo_submit_json) = (None, None, None);
     let read_banner = async {
         while let Some(line) = lines.next_line().await.expect("read stderr") {
             if let Some(rest) = line.split("listening on: ").nth(1) {
@@ -42,6 +46,11 @@ async fn start_dev(data_dir: &Path) -> DevHub {
                 health_token = Some(token.to_owned());
             }
             if line.contains("grpcurl -plaintext") && line.contains("SubmitMessage") {
+                demo_submit_json = line
+                    .split(" -d '")
+                    .nth(1)
+                    .and_then(|rest| rest.split("' ").next())
+                    .map(str::to_owned);
                 break;
             }
         }
@@ -55,6 +64,7 @@ async fn start_dev(data_dir: &Path) -> DevHub {
         child,
         address: address.expect("address in banner"),
         health_token: health_token.expect("token in banner"),
+        demo_submit_json: demo_submit_json.expect("grpcurl submit command in banner"),
     }
 }
 
@@ -64,6 +74,16 @@ async fn channel(address: &str) -> Channel {
         .connect()
         .await
         .expect("connect")
+}
+
+/// Proto JSON to a request, as grpcurl converts it with the server's descriptors.
+fn from_json(json: &str) -> SubmitMessageRequest {
+    use prost::Message as _;
+    let pool = prost_reflect::DescriptorPool::decode(referral_hub_proto::FILE_DESCRIPTOR_SET).unwrap();
+    let descriptor = pool.get_message_by_name("referralhub.v1.SubmitMessageRequest").unwrap();
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let message = prost_reflect::DynamicMessage::deserialize(descriptor, &mut deserializer).expect("valid proto JSON");
+    SubmitMessageRequest::decode(message.encode_to_vec().as_slice()).unwrap()
 }
 
 fn with_token<T>(token: &str, message: T) -> Request<T> {
@@ -88,6 +108,19 @@ async fn dev_mode_serves_and_keeps_data_and_keys_across_a_kill() {
     assert_eq!(status, ServingStatus::Serving);
 
     let mut messages = MessageServiceClient::new(channel(&hub.address).await);
+    // The banner's grpcurl command works as printed (its JSON, as grpcurl would send it).
+    let demo = messages
+        .submit_message(with_token(&hub.health_token, from_json(&hub.demo_submit_json)))
+        .await;
+    assert_eq!(
+        demo.expect("the banner's demo referral is accepted")
+            .into_inner()
+            .message
+            .unwrap()
+            .consent_id
+            .len(),
+        36
+    );
     let request = sample::submit("cli-1", "demo-social-welfare-yangon");
     let sent = messages
         .submit_message(with_token(&hub.health_token, request))
