@@ -87,7 +87,7 @@ pub async fn check(store: &Store, key: &HubKey, checkpoint: &Checkpoint) -> Resu
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

@@ -178,13 +178,13 @@ impl MessageApi {
             }
         }
         let message_child = request.child.as_ref().map(|c| c.local_id.as_str());
-        if let Some(terms) = &request.consent {
-            if terms.child.as_ref().map(|c| c.local_id.as_str()) != message_child {
-                violations.push(FieldViolation {
-                    field: "consent.child.local_id".into(),
-                    description: "must be the message's child".into(),
-                });
-            }
+        if let Some(terms) = &request.consent
+            && terms.child.as_ref().map(|c| c.local_id.as_str()) != message_child
+        {
+            violations.push(FieldViolation {
+                field: "consent.child.local_id".into(),
+                description: "must be the message's child".into(),
+            });
         }
         if !violations.is_empty() {
             if mode == Mode::Submit {
