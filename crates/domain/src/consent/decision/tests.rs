@@ -155,7 +155,12 @@ fn each_scope_refusal() {
         t.recipient_org_ids = vec![RECEIVER.into()];
     });
     assert_eq!(
-        run_for(&[named.clone()], Sector::Police, Purpose::ServiceProvision, NOW),
+        run_for(
+            std::slice::from_ref(&named),
+            Sector::Police,
+            Purpose::ServiceProvision,
+            NOW
+        ),
         permitted("c")
     );
     let other = edit(named, |t| t.recipient_org_ids = vec!["org-c".into()]);
