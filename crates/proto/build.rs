@@ -31,10 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     compiler.include_imports(true).include_source_info(true);
     compiler.open_files(FILES)?;
     fs::write(out.join("descriptor.bin"), compiler.encode_file_descriptor_set())?;
-    fs::write(
-        out.join("payload_fields.rs"),
-        payload_field_table(&compiler.descriptor_pool())?,
-    )?;
+    fs::write(out.join("payload_fields.rs"), payload_field_table(&compiler.descriptor_pool())?)?;
 
     let services = env::var_os("CARGO_FEATURE_SERVICES").is_some();
     tonic_prost_build::configure()
@@ -52,16 +49,11 @@ fn payload_field_table(pool: &DescriptorPool) -> Result<String, String> {
     let mut rows = String::new();
     let mut errors = Vec::new();
     for payload in PAYLOADS {
-        let message = pool
-            .get_message_by_name(payload)
-            .ok_or(format!("payload {payload} not found"))?;
+        let message = pool.get_message_by_name(payload).ok_or(format!("payload {payload} not found"))?;
         tags.walk(payload, &message, "", &mut rows, &mut errors);
     }
     if !errors.is_empty() {
-        return Err(format!(
-            "payload fields need exactly one of `data_category` or `routing`:\n{}",
-            errors.join("\n")
-        ));
+        return Err(format!("payload fields need exactly one of `data_category` or `routing`:\n{}", errors.join("\n")));
     }
     Ok(format!(
         "/// Every leaf field of every payload, with its data category, or `None` for a\n\
@@ -71,8 +63,7 @@ fn payload_field_table(pool: &DescriptorPool) -> Result<String, String> {
 }
 
 fn extension(pool: &DescriptorPool, name: &str) -> Result<ExtensionDescriptor, String> {
-    pool.get_extension_by_name(name)
-        .ok_or(format!("extension {name} not found"))
+    pool.get_extension_by_name(name).ok_or(format!("extension {name} not found"))
 }
 
 /// The two field options that classify payload fields.
@@ -108,10 +99,8 @@ impl Tags {
                     );
                 }
                 (_, None, true) => {
-                    let _ = writeln!(
-                        rows,
-                        "    PayloadField {{ payload: {payload:?}, path: {path:?}, category: None }},"
-                    );
+                    let _ =
+                        writeln!(rows, "    PayloadField {{ payload: {payload:?}, path: {path:?}, category: None }},");
                 }
                 _ => errors.push(format!("{payload}.{path}")),
             }

@@ -2,7 +2,7 @@
 //! PERMISSION_DENIED, and every bad token is UNAUTHENTICATED.
 
 use referral_hub_domain::sample;
-use referral_hub_e2e::{Backend, HEALTH_ORG, ISSUER, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up};
+use referral_hub_e2e::{Backend, HEALTH_ORG, ISSUER, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, submitted};
 use referral_hub_proto::v1::{
     AckDeliveryRequest, FollowUpAction as A, GetMessageRequest, ListMessagesRequest, Mailbox, OrganisationStatus,
     StreamInboxRequest,
@@ -13,48 +13,24 @@ use tonic::Code;
 async fn another_organisation_sees_nothing(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
-    let sent = health
-        .submit_message(sample::submit("m", SOCIAL_WELFARE_ORG))
-        .await
-        .unwrap()
-        .into_inner();
+    let sent = health.submit_message(sample::submit("m", SOCIAL_WELFARE_ORG)).await.unwrap().into_inner();
     let id = sent.message.unwrap().id;
 
-    let mut police = hub
-        .messages(POLICE_ORG, &["referrer", "receiver", "supervisor", "auditor", "admin"])
-        .await;
-    let get = police
-        .get_message(GetMessageRequest { message_id: id.clone() })
-        .await
-        .unwrap_err();
+    let mut police = hub.messages(POLICE_ORG, &["referrer", "receiver", "supervisor", "auditor", "admin"]).await;
+    let get = police.get_message(GetMessageRequest { message_id: id.clone() }).await.unwrap_err();
     assert_eq!(get.code(), Code::NotFound);
-    let unknown = police
-        .get_message(GetMessageRequest {
-            message_id: uuid_like(),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (unknown.code(), unknown.message()),
-        (get.code(), get.message()),
-        "probing reveals nothing"
-    );
+    let unknown = police.get_message(GetMessageRequest { message_id: uuid_like() }).await.unwrap_err();
+    assert_eq!((unknown.code(), unknown.message()), (get.code(), get.message()), "probing reveals nothing");
     for action in [A::Acknowledge, A::Withdraw, A::Note] {
         let status = police.post_follow_up(follow_up(&id, action, "x")).await.unwrap_err();
         assert_eq!(status.code(), Code::NotFound, "{action:?}");
     }
     for mailbox in [Mailbox::Sent, Mailbox::Received] {
-        let list = police.list_messages(ListMessagesRequest {
-            mailbox: mailbox as i32,
-            ..Default::default()
-        });
+        let list = police.list_messages(ListMessagesRequest { mailbox: mailbox as i32, ..Default::default() });
         assert!(list.await.unwrap().into_inner().messages.is_empty());
     }
     assert!(hub.db.store.inbox_after(POLICE_ORG, 0, 10).await.unwrap().is_empty());
-    assert!(
-        hub.db.store.follow_ups(&id).await.unwrap().is_empty(),
-        "nothing was posted"
-    );
+    assert!(hub.db.store.follow_ups(&id).await.unwrap().is_empty(), "nothing was posted");
 }
 
 /// The code of a call that must fail.
@@ -69,77 +45,32 @@ fn uuid_like() -> String {
 async fn a_missing_role_is_permission_denied(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
-    let id = health
-        .submit_message(sample::submit("m", SOCIAL_WELFARE_ORG))
-        .await
-        .unwrap()
-        .into_inner()
-        .message
-        .unwrap()
-        .id;
+    let id = submitted(&mut health, sample::submit("m", SOCIAL_WELFARE_ORG)).await.id;
 
     let mut auditor = hub.messages(HEALTH_ORG, &["auditor"]).await;
-    assert_eq!(
-        denied(auditor.submit_message(sample::submit("a", SOCIAL_WELFARE_ORG)).await),
-        Code::PermissionDenied
-    );
-    assert_eq!(
-        denied(auditor.get_message(GetMessageRequest { message_id: id.clone() }).await),
-        Code::PermissionDenied
-    );
-    let sent = ListMessagesRequest {
-        mailbox: Mailbox::Sent as i32,
-        ..Default::default()
-    };
-    assert_eq!(
-        denied(auditor.list_messages(sent.clone()).await),
-        Code::PermissionDenied
-    );
-    assert_eq!(
-        denied(auditor.post_follow_up(follow_up(&id, A::Note, "n")).await),
-        Code::PermissionDenied
-    );
-    assert_eq!(
-        denied(auditor.stream_inbox(StreamInboxRequest::default()).await),
-        Code::PermissionDenied
-    );
-    assert_eq!(
-        denied(auditor.ack_delivery(AckDeliveryRequest { position: 0 }).await),
-        Code::PermissionDenied
-    );
+    assert_eq!(denied(auditor.submit_message(sample::submit("a", SOCIAL_WELFARE_ORG)).await), Code::PermissionDenied);
+    assert_eq!(denied(auditor.get_message(GetMessageRequest { message_id: id.clone() }).await), Code::PermissionDenied);
+    let sent = ListMessagesRequest { mailbox: Mailbox::Sent as i32, ..Default::default() };
+    assert_eq!(denied(auditor.list_messages(sent.clone()).await), Code::PermissionDenied);
+    assert_eq!(denied(auditor.post_follow_up(follow_up(&id, A::Note, "n")).await), Code::PermissionDenied);
+    assert_eq!(denied(auditor.stream_inbox(StreamInboxRequest::default()).await), Code::PermissionDenied);
+    assert_eq!(denied(auditor.ack_delivery(AckDeliveryRequest { position: 0 }).await), Code::PermissionDenied);
 
     // Each side's moves need that side's role.
     let mut receiver_only = hub.messages(HEALTH_ORG, &["receiver"]).await;
     assert_eq!(
-        denied(
-            receiver_only
-                .submit_message(sample::submit("b", SOCIAL_WELFARE_ORG))
-                .await
-        ),
+        denied(receiver_only.submit_message(sample::submit("b", SOCIAL_WELFARE_ORG)).await),
         Code::PermissionDenied
     );
     assert_eq!(denied(receiver_only.list_messages(sent).await), Code::PermissionDenied);
-    assert_eq!(
-        denied(receiver_only.post_follow_up(follow_up(&id, A::Withdraw, "w")).await),
-        Code::PermissionDenied
-    );
+    assert_eq!(denied(receiver_only.post_follow_up(follow_up(&id, A::Withdraw, "w")).await), Code::PermissionDenied);
     let mut welfare_referrer = hub.messages(SOCIAL_WELFARE_ORG, &["referrer"]).await;
     assert_eq!(
-        denied(
-            welfare_referrer
-                .post_follow_up(follow_up(&id, A::Acknowledge, "k"))
-                .await
-        ),
+        denied(welfare_referrer.post_follow_up(follow_up(&id, A::Acknowledge, "k")).await),
         Code::PermissionDenied
     );
-    let received = ListMessagesRequest {
-        mailbox: Mailbox::Received as i32,
-        ..Default::default()
-    };
-    assert_eq!(
-        denied(welfare_referrer.list_messages(received).await),
-        Code::PermissionDenied
-    );
+    let received = ListMessagesRequest { mailbox: Mailbox::Received as i32, ..Default::default() };
+    assert_eq!(denied(welfare_referrer.list_messages(received).await), Code::PermissionDenied);
     assert!(hub.db.store.follow_ups(&id).await.unwrap().is_empty());
 }
 
@@ -178,71 +109,35 @@ async fn bad_tokens_are_unauthenticated(backend: Backend) {
         ("alg none", alg_none),
         ("HS256 algorithm confusion", hs256),
         ("signed by another key", foreign),
-        (
-            "our header and claims, another key's signature",
-            format!("{}.{}.{}", v[0], v[1], f[2]),
-        ),
+        ("our header and claims, another key's signature", format!("{}.{}.{}", v[0], v[1], f[2])),
         ("claims swapped after signing", format!("{}.{}.{}", v[0], p[1], v[2])),
-        (
-            "expired",
-            sign(
-                &claims(HEALTH_ORG, ISSUER, ISSUER, hour),
-                now - time::Duration::hours(3),
-            ),
-        ),
-        (
-            "not yet valid",
-            sign(&claims(HEALTH_ORG, ISSUER, ISSUER, hour), now + hour),
-        ),
-        (
-            "wrong audience",
-            sign(&claims(HEALTH_ORG, ISSUER, "another-hub", hour), now),
-        ),
-        (
-            "wrong issuer",
-            sign(&claims(HEALTH_ORG, "someone-else", ISSUER, hour), now),
-        ),
-        (
-            "unknown organisation",
-            sign(&claims("ghost-org", ISSUER, ISSUER, hour), now),
-        ),
+        ("expired", sign(&claims(HEALTH_ORG, ISSUER, ISSUER, hour), now - time::Duration::hours(3))),
+        ("not yet valid", sign(&claims(HEALTH_ORG, ISSUER, ISSUER, hour), now + hour)),
+        ("wrong audience", sign(&claims(HEALTH_ORG, ISSUER, "another-hub", hour), now)),
+        ("wrong issuer", sign(&claims(HEALTH_ORG, "someone-else", ISSUER, hour), now)),
+        ("unknown organisation", sign(&claims("ghost-org", ISSUER, ISSUER, hour), now)),
     ];
     for (case, token) in &cases {
         let mut client = hub.messages_with_token(token).await;
-        let status = client
-            .submit_message(sample::submit("t", SOCIAL_WELFARE_ORG))
-            .await
-            .unwrap_err();
+        let status = client.submit_message(sample::submit("t", SOCIAL_WELFARE_ORG)).await.unwrap_err();
         assert_eq!(status.code(), Code::Unauthenticated, "{case}: {status:?}");
     }
 
     // The valid token works until its organisation is suspended.
     let mut client = hub.messages_with_token(&valid).await;
-    client
-        .submit_message(sample::submit("ok", SOCIAL_WELFARE_ORG))
-        .await
-        .expect("valid token");
+    client.submit_message(sample::submit("ok", SOCIAL_WELFARE_ORG)).await.expect("valid token");
     let mut org = hub.db.store.organisation(HEALTH_ORG).await.unwrap().unwrap();
     org.status = OrganisationStatus::Suspended as i32;
     hub.db.store.upsert_organisation(&org).await.unwrap();
-    let status = client
-        .submit_message(sample::submit("after", SOCIAL_WELFARE_ORG))
-        .await
-        .unwrap_err();
+    let status = client.submit_message(sample::submit("after", SOCIAL_WELFARE_ORG)).await.unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
 }
 
 fn serde_json_claims(now: time::OffsetDateTime) -> std::collections::BTreeMap<&'static str, String> {
     let exp = (now + time::Duration::hours(1)).unix_timestamp().to_string();
-    [
-        ("iss", ISSUER.into()),
-        ("aud", ISSUER.into()),
-        ("sub", "w".into()),
-        ("org", HEALTH_ORG.into()),
-        ("exp", exp),
-    ]
-    .into_iter()
-    .collect()
+    [("iss", ISSUER.into()), ("aud", ISSUER.into()), ("sub", "w".into()), ("org", HEALTH_ORG.into()), ("exp", exp)]
+        .into_iter()
+        .collect()
 }
 
 /// URL-safe base64 without padding, as JWT segments are encoded.
@@ -251,10 +146,7 @@ fn b64(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..=chunk.len() {
             out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
         }

@@ -22,61 +22,27 @@ async fn every_event_is_audited_and_the_chain_verifies(backend: Backend) {
     let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["receiver"]).await;
     let mut refused = sample::submit("bad", SOCIAL_WELFARE_ORG);
     refused.request_id = String::new();
-    assert_eq!(
-        health.submit_message(refused).await.unwrap_err().code(),
-        Code::InvalidArgument
-    );
-    let sent = health
-        .submit_message(sample::submit("ok", SOCIAL_WELFARE_ORG))
-        .await
-        .unwrap()
-        .into_inner();
+    assert_eq!(health.submit_message(refused).await.unwrap_err().code(), Code::InvalidArgument);
+    let sent = health.submit_message(sample::submit("ok", SOCIAL_WELFARE_ORG)).await.unwrap().into_inner();
     let id = sent.message.unwrap().id;
-    let mut inbox = welfare
-        .stream_inbox(StreamInboxRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let mut inbox = welfare.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
     let entry = next_entry(&mut inbox).await;
-    welfare
-        .ack_delivery(AckDeliveryRequest {
-            position: entry.position,
-        })
-        .await
-        .unwrap();
-    welfare
-        .post_follow_up(follow_up(&id, A::Acknowledge, "f1"))
-        .await
-        .unwrap();
-    health
-        .get_message(GetMessageRequest { message_id: id.clone() })
-        .await
-        .unwrap();
+    welfare.ack_delivery(AckDeliveryRequest { position: entry.position }).await.unwrap();
+    welfare.post_follow_up(follow_up(&id, A::Acknowledge, "f1")).await.unwrap();
+    health.get_message(GetMessageRequest { message_id: id.clone() }).await.unwrap();
     let mut no_role = hub.messages(HEALTH_ORG, &["auditor"]).await;
     assert_eq!(
-        no_role
-            .get_message(GetMessageRequest { message_id: id.clone() })
-            .await
-            .unwrap_err()
-            .code(),
+        no_role.get_message(GetMessageRequest { message_id: id.clone() }).await.unwrap_err().code(),
         Code::PermissionDenied
     );
     let mut bad_token = hub.messages_with_token("nonsense").await;
     assert_eq!(
-        bad_token
-            .get_message(GetMessageRequest { message_id: id.clone() })
-            .await
-            .unwrap_err()
-            .code(),
+        bad_token.get_message(GetMessageRequest { message_id: id.clone() }).await.unwrap_err().code(),
         Code::Unauthenticated
     );
 
     let mut auditor = hub.audit("demo-community-hlaing", &["auditor"]).await;
-    let listed = auditor
-        .list_audit_entries(ListAuditEntriesRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = auditor.list_audit_entries(ListAuditEntriesRequest::default()).await.unwrap().into_inner();
     let actions: Vec<_> = listed.entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
@@ -93,57 +59,28 @@ async fn every_event_is_audited_and_the_chain_verifies(backend: Backend) {
         ]
     );
     let submitted = &listed.entries[1];
-    assert_eq!(
-        (submitted.actor_org.as_str(), submitted.message_id.as_str()),
-        (HEALTH_ORG, id.as_str())
-    );
-    assert_eq!(
-        listed.entries[2].actor_org, SOCIAL_WELFARE_ORG,
-        "the receiver's stream is the actor of delivery"
-    );
+    assert_eq!((submitted.actor_org.as_str(), submitted.message_id.as_str()), (HEALTH_ORG, id.as_str()));
+    assert_eq!(listed.entries[2].actor_org, SOCIAL_WELFARE_ORG, "the receiver's stream is the actor of delivery");
     assert!(listed.entries[4].detail.contains("MESSAGE_STATUS_ACKNOWLEDGED"));
     assert!(listed.entries[7].detail.contains("malformed token"));
     let seqs: Vec<u64> = listed.entries.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=9).collect::<Vec<_>>());
 
     // Filters and paging; the filter by message finds what touched it.
-    let about = ListAuditEntriesRequest {
-        message_id: id.clone(),
-        page_size: 2,
-        ..Default::default()
-    };
+    let about = ListAuditEntriesRequest { message_id: id.clone(), page_size: 2, ..Default::default() };
     let page = auditor.list_audit_entries(about.clone()).await.unwrap().into_inner();
     assert_eq!(page.entries.len(), 2);
-    let rest = ListAuditEntriesRequest {
-        page_token: page.next_page_token,
-        page_size: 10,
-        ..about
-    };
+    let rest = ListAuditEntriesRequest { page_token: page.next_page_token, page_size: 10, ..about };
     let rest = auditor.list_audit_entries(rest).await.unwrap().into_inner();
-    assert_eq!(
-        page.entries.len() + rest.entries.len(),
-        5,
-        "submit, delivery, ack, follow-up, read"
-    );
+    assert_eq!(page.entries.len() + rest.entries.len(), 5, "submit, delivery, ack, follow-up, read");
 
-    let verified = auditor
-        .verify_audit_chain(VerifyAuditChainRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let verified = auditor.verify_audit_chain(VerifyAuditChainRequest::default()).await.unwrap().into_inner();
     assert!(verified.intact, "{verified:?}");
     assert_eq!(verified.last_seq, verified.checked);
-    assert!(
-        verified.checked >= 12,
-        "the queries were audited too: {}",
-        verified.checked
-    );
+    assert!(verified.checked >= 12, "the queries were audited too: {}", verified.checked);
 
     let mut not_auditor = hub.audit(HEALTH_ORG, &["referrer", "supervisor"]).await;
-    let denied = not_auditor
-        .list_audit_entries(ListAuditEntriesRequest::default())
-        .await
-        .unwrap_err();
+    let denied = not_auditor.list_audit_entries(ListAuditEntriesRequest::default()).await.unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
 }
 
@@ -164,28 +101,12 @@ async fn a_failed_audit_append_fails_the_change(backend: Backend) {
         pool.execute(statement).await.unwrap();
     }
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
-    let status = health
-        .submit_message(sample::submit("m", SOCIAL_WELFARE_ORG))
-        .await
-        .unwrap_err();
+    let status = health.submit_message(sample::submit("m", SOCIAL_WELFARE_ORG)).await.unwrap_err();
     assert_eq!(status.code(), Code::Unavailable);
-    assert!(
-        !status.message().contains("disk says no"),
-        "database detail stays in the log"
-    );
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM messages")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    assert!(!status.message().contains("disk says no"), "database detail stays in the log");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM messages").fetch_one(&pool).await.unwrap();
     assert_eq!(count, 0, "no message without its audit entry");
-    assert!(
-        hub.db
-            .store
-            .inbox_after(SOCIAL_WELFARE_ORG, 0, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10).await.unwrap().is_empty());
 }
 
 async fn the_log_is_append_only_and_rewrites_are_named(backend: Backend) {
@@ -194,10 +115,7 @@ async fn the_log_is_append_only_and_rewrites_are_named(backend: Backend) {
         db.store.audit(vec![entry(i)]).await.unwrap();
     }
     let pool = raw(&db).await;
-    for statement in [
-        "UPDATE audit_log SET detail = 'x' WHERE seq = 3",
-        "DELETE FROM audit_log WHERE seq = 3",
-    ] {
+    for statement in ["UPDATE audit_log SET detail = 'x' WHERE seq = 3", "DELETE FROM audit_log WHERE seq = 3"] {
         let error = pool.execute(statement).await.unwrap_err().to_string();
         assert!(error.contains("append-only"), "{statement}: {error}");
     }
@@ -215,27 +133,17 @@ async fn the_log_is_append_only_and_rewrites_are_named(backend: Backend) {
             .fetch_one(&pool)
             .await
             .unwrap();
-        pool.execute(format!("UPDATE audit_log SET detail = '{{}}' WHERE seq = {seq}").as_str())
-            .await
-            .unwrap();
+        pool.execute(format!("UPDATE audit_log SET detail = '{{}}' WHERE seq = {seq}").as_str()).await.unwrap();
         assert_eq!(first_bad(&db.store).await, seq, "edit of entry {seq}");
-        pool.execute(format!("UPDATE audit_log SET detail = '{original}' WHERE seq = {seq}").as_str())
-            .await
-            .unwrap();
+        pool.execute(format!("UPDATE audit_log SET detail = '{original}' WHERE seq = {seq}").as_str()).await.unwrap();
     }
     assert!(db.store.verify_audit(1, None).await.unwrap().is_ok());
 
     // Reordering: swap the contents of entries 4 and 7 (keeping their numbers).
     let mut log = read_all(&db.store).await;
     let (four, seven) = (log[3].clone(), log[6].clone());
-    log[3] = Stored {
-        entry: Entry { seq: 4, ..seven.entry },
-        ..seven
-    };
-    log[6] = Stored {
-        entry: Entry { seq: 7, ..four.entry },
-        ..four
-    };
+    log[3] = Stored { entry: Entry { seq: 4, ..seven.entry }, ..seven };
+    log[6] = Stored { entry: Entry { seq: 7, ..four.entry }, ..four };
     write_all(&pool, &log, None).await;
     assert_eq!(first_bad(&db.store).await, 4, "reordered");
 
@@ -270,9 +178,7 @@ async fn a_checkpoint_from_before_a_rewrite_fails(backend: Backend) {
     let taken = checkpoint::take(&db.store, &key, 42).await.unwrap();
     assert_eq!(taken.seq, 6);
     db.store.audit(vec![entry(6)]).await.unwrap();
-    checkpoint::check(&db.store, &key, &taken)
-        .await
-        .expect("the log still extends the checkpoint");
+    checkpoint::check(&db.store, &key, &taken).await.expect("the log still extends the checkpoint");
 
     // A forger rewrites entry 2 and recomputes every hash and the head: the chain
     // verifies on its own, but no longer extends the checkpoint.
@@ -282,22 +188,13 @@ async fn a_checkpoint_from_before_a_rewrite_fails(backend: Backend) {
     entries[1].actor_org = "someone-else".into();
     let forged = audit::chain(entries);
     write_all(&pool, &forged, Some(forged.last().unwrap())).await;
-    assert!(
-        db.store.verify_audit(1, None).await.unwrap().is_ok(),
-        "a full rehash fools the chain alone"
-    );
+    assert!(db.store.verify_audit(1, None).await.unwrap().is_ok(), "a full rehash fools the chain alone");
     let error = checkpoint::check(&db.store, &key, &taken).await.unwrap_err();
     assert!(error.to_string().contains("entry 6 has another hash"), "{error}");
 
     let mut tampered = taken.clone();
     tampered.seq = 5;
-    assert!(
-        checkpoint::check(&db.store, &key, &tampered)
-            .await
-            .unwrap_err()
-            .to_string()
-            .contains("signature")
-    );
+    assert!(checkpoint::check(&db.store, &key, &tampered).await.unwrap_err().to_string().contains("signature"));
 }
 
 fn entry(i: u64) -> Entry {
@@ -327,10 +224,7 @@ async fn drop_guards(pool: &AnyPool, backend: Backend) {
 }
 
 async fn read_all(store: &Store) -> Vec<Stored> {
-    let filter = referral_hub_store::AuditFilter {
-        limit: 1000,
-        ..Default::default()
-    };
+    let filter = referral_hub_store::AuditFilter { limit: 1000, ..Default::default() };
     store.query_audit(&filter).await.unwrap()
 }
 

@@ -2,7 +2,7 @@
 //! every follow-up reaches the other side, and inboxes resume without gaps.
 
 use referral_hub_domain::{sample, wire::submit_message_request::Payload};
-use referral_hub_e2e::{Backend, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, next_entry};
+use referral_hub_e2e::{Backend, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, next_entry, submitted};
 use referral_hub_proto::v1::{
     AckDeliveryRequest, FollowUpAction as A, GetMessageRequest, MessageStatus as S, StreamInboxRequest,
     inbox_entry::Item, message::Payload as MessagePayload,
@@ -12,92 +12,45 @@ async fn full_loop(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let mut health = hub.messages(HEALTH_ORG, &["referrer", "receiver"]).await;
     let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["receiver"]).await;
-    let mut welfare_inbox = welfare
-        .stream_inbox(StreamInboxRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
-    let mut health_inbox = health
-        .stream_inbox(StreamInboxRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let mut welfare_inbox = welfare.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
+    let mut health_inbox = health.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
 
     let request = sample::submit("loop-1", SOCIAL_WELFARE_ORG);
-    let sent = health
-        .submit_message(request.clone())
-        .await
-        .unwrap()
-        .into_inner()
-        .message
-        .unwrap();
+    let sent = submitted(&mut health, request.clone()).await;
     assert_eq!(sent.status(), S::Submitted);
     assert_eq!(sent.sender_org_id, HEALTH_ORG);
 
     // The receiver's open stream gets the message exactly as sent.
     let entry = next_entry(&mut welfare_inbox).await;
     assert_eq!(entry.position, 1);
-    let Some(Item::Message(received)) = entry.item else {
-        panic!("expected a message")
-    };
+    let Some(Item::Message(received)) = entry.item else { panic!("expected a message") };
     assert_eq!(received.id, sent.id);
-    let Some(Payload::Referral(referral)) = request.payload else {
-        unreachable!()
-    };
+    let Some(Payload::Referral(referral)) = request.payload else { unreachable!() };
     assert_eq!(received.payload, Some(MessagePayload::Referral(referral)));
     assert_eq!(received.child, request.child);
 
-    let acked = welfare
-        .ack_delivery(AckDeliveryRequest {
-            position: entry.position,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let acked = welfare.ack_delivery(AckDeliveryRequest { position: entry.position }).await.unwrap().into_inner();
     assert_eq!(acked.acked_position, 1);
     let get = |id: String| GetMessageRequest { message_id: id };
-    let after_ack = health
-        .get_message(get(sent.id.clone()))
-        .await
-        .unwrap()
-        .into_inner()
-        .message
-        .unwrap();
+    let after_ack = health.get_message(get(sent.id.clone())).await.unwrap().into_inner().message.unwrap();
     assert_eq!(after_ack.status(), S::Delivered);
 
     // Each receiver move reaches the sender's stream, in order.
-    let moves = [
-        (A::Acknowledge, S::Acknowledged),
-        (A::Accept, S::Accepted),
-        (A::Complete, S::Completed),
-    ];
+    let moves = [(A::Acknowledge, S::Acknowledged), (A::Accept, S::Accepted), (A::Complete, S::Completed)];
     for (i, (action, status)) in moves.into_iter().enumerate() {
-        let posted = welfare
-            .post_follow_up(follow_up(&sent.id, action, &format!("f-{i}")))
-            .await
-            .unwrap()
-            .into_inner();
+        let posted = welfare.post_follow_up(follow_up(&sent.id, action, &format!("f-{i}"))).await.unwrap().into_inner();
         assert_eq!(posted.message.unwrap().status(), status);
         let entry = next_entry(&mut health_inbox).await;
         assert_eq!(entry.position, i as u64 + 1);
-        let Some(Item::FollowUp(seen)) = entry.item else {
-            panic!("expected a follow-up")
-        };
-        assert_eq!(
-            (seen.action(), seen.status_after(), seen.message_id.as_str()),
-            (action, status, sent.id.as_str())
-        );
+        let Some(Item::FollowUp(seen)) = entry.item else { panic!("expected a follow-up") };
+        assert_eq!((seen.action(), seen.status_after(), seen.message_id.as_str()), (action, status, sent.id.as_str()));
         if action == A::Complete {
             assert_eq!(seen.outcome, "Child enrolled in weekly counselling.");
         }
     }
 
     // The sender closes the loop and the receiver hears of it.
-    let closed = health
-        .post_follow_up(follow_up(&sent.id, A::Close, "close-1"))
-        .await
-        .unwrap()
-        .into_inner();
+    let closed = health.post_follow_up(follow_up(&sent.id, A::Close, "close-1")).await.unwrap().into_inner();
     assert_eq!(closed.message.unwrap().status(), S::Closed);
     let entry = next_entry(&mut welfare_inbox).await;
     assert_eq!(entry.position, 2);
@@ -115,18 +68,11 @@ async fn inbox_resumes_after_reconnect(backend: Backend) {
     let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["receiver"]).await;
     let mut ids = Vec::new();
     for i in 0..3 {
-        let sent = health
-            .submit_message(sample::submit(&format!("r-{i}"), SOCIAL_WELFARE_ORG))
-            .await
-            .unwrap();
+        let sent = health.submit_message(sample::submit(&format!("r-{i}"), SOCIAL_WELFARE_ORG)).await.unwrap();
         ids.push(sent.into_inner().message.unwrap().id);
     }
 
-    let mut first = welfare
-        .stream_inbox(StreamInboxRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let mut first = welfare.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
     let one = next_entry(&mut first).await;
     let two = next_entry(&mut first).await;
     assert_eq!((one.position, two.position), (1, 2));
@@ -135,11 +81,7 @@ async fn inbox_resumes_after_reconnect(backend: Backend) {
 
     // A new stream without a position resumes after the last ack: 2 is seen again
     // (at least once), then 3, then a message sent while the stream is open.
-    let mut second = welfare
-        .stream_inbox(StreamInboxRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let mut second = welfare.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
     let again = next_entry(&mut second).await;
     let three = next_entry(&mut second).await;
     assert_eq!((again.position, three.position), (2, 3));
@@ -148,34 +90,17 @@ async fn inbox_resumes_after_reconnect(backend: Backend) {
         _ => panic!("expected a message"),
     };
     assert_eq!(vec![message_id(&one), message_id(&again), message_id(&three)], ids);
-    let live = health
-        .submit_message(sample::submit("r-live", SOCIAL_WELFARE_ORG))
-        .await
-        .unwrap()
-        .into_inner();
+    let live = health.submit_message(sample::submit("r-live", SOCIAL_WELFARE_ORG)).await.unwrap().into_inner();
     let four = next_entry(&mut second).await;
     assert_eq!((four.position, message_id(&four)), (4, live.message.unwrap().id));
 
     // An explicit position replays from there; acks never move back.
-    let mut replay = welfare
-        .stream_inbox(StreamInboxRequest {
-            after_position: Some(0),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut replay = welfare.stream_inbox(StreamInboxRequest { after_position: Some(0) }).await.unwrap().into_inner();
     assert_eq!(next_entry(&mut replay).await.position, 1);
     welfare.ack_delivery(AckDeliveryRequest { position: 3 }).await.unwrap();
-    let back = welfare
-        .ack_delivery(AckDeliveryRequest { position: 2 })
-        .await
-        .unwrap()
-        .into_inner();
+    let back = welfare.ack_delivery(AckDeliveryRequest { position: 2 }).await.unwrap().into_inner();
     assert_eq!(back.acked_position, 3);
-    let beyond = welfare
-        .ack_delivery(AckDeliveryRequest { position: 5 })
-        .await
-        .unwrap_err();
+    let beyond = welfare.ack_delivery(AckDeliveryRequest { position: 5 }).await.unwrap_err();
     assert_eq!(referral_hub_e2e::bad_fields(&beyond), vec!["position"]);
 }
 

@@ -15,9 +15,7 @@ async fn a_retried_submit_returns_the_first_message(backend: Backend) {
     assert_eq!(first.message, retry.message);
 
     let mut changed = request.clone();
-    let Some(Payload::Referral(referral)) = changed.payload.as_mut() else {
-        unreachable!()
-    };
+    let Some(Payload::Referral(referral)) = changed.payload.as_mut() else { unreachable!() };
     referral.reason = "A different reason".into();
     let reused = health.submit_message(changed).await.unwrap_err();
     assert_eq!(precondition(&reused)[0].0, "REQUEST_ID_REUSED");
@@ -29,10 +27,7 @@ async fn a_retried_submit_returns_the_first_message(backend: Backend) {
     assert_ne!(theirs.message.unwrap().id, first.message.clone().unwrap().id);
 
     let sent = health
-        .list_messages(ListMessagesRequest {
-            mailbox: Mailbox::Sent as i32,
-            ..Default::default()
-        })
+        .list_messages(ListMessagesRequest { mailbox: Mailbox::Sent as i32, ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -45,11 +40,7 @@ async fn a_retried_follow_up_is_applied_once(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
     let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["receiver"]).await;
-    let sent = health
-        .submit_message(sample::submit("m", SOCIAL_WELFARE_ORG))
-        .await
-        .unwrap()
-        .into_inner();
+    let sent = health.submit_message(sample::submit("m", SOCIAL_WELFARE_ORG)).await.unwrap().into_inner();
     let id = sent.message.unwrap().id;
     let ack = follow_up(&id, A::Acknowledge, "ack-1");
     let first = welfare.post_follow_up(ack.clone()).await.unwrap().into_inner();
@@ -58,16 +49,10 @@ async fn a_retried_follow_up_is_applied_once(backend: Backend) {
     assert_eq!(first.follow_up, retry.follow_up);
     assert_eq!(retry.message.unwrap().status(), S::Acknowledged);
 
-    let reused = welfare
-        .post_follow_up(follow_up(&id, A::Accept, "ack-1"))
-        .await
-        .unwrap_err();
+    let reused = welfare.post_follow_up(follow_up(&id, A::Accept, "ack-1")).await.unwrap_err();
     assert_eq!(precondition(&reused)[0].0, "REQUEST_ID_REUSED");
     assert_eq!(hub.db.store.follow_ups(&id).await.unwrap().len(), 1);
     assert_eq!(hub.db.store.inbox_after(HEALTH_ORG, 0, 10).await.unwrap().len(), 1);
 }
 
-referral_hub_e2e::on_both_backends!(
-    a_retried_submit_returns_the_first_message,
-    a_retried_follow_up_is_applied_once
-);
+referral_hub_e2e::on_both_backends!(a_retried_submit_returns_the_first_message, a_retried_follow_up_is_applied_once);

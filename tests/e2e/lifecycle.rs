@@ -61,11 +61,7 @@ impl Parties {
     /// A new message driven to `state`.
     async fn message_in(&mut self, hub: &TestHub, state: S) -> String {
         let request_id = self.next_id();
-        let sent = self
-            .sender
-            .submit_message(sample::submit(&request_id, SOCIAL_WELFARE_ORG))
-            .await
-            .unwrap();
+        let sent = self.sender.submit_message(sample::submit(&request_id, SOCIAL_WELFARE_ORG)).await.unwrap();
         let message = sent.into_inner().message.unwrap();
         let id = message.id;
         for step in path_to(state) {
@@ -73,18 +69,11 @@ impl Parties {
                 Step::DeliveryAck => {
                     let inbox = hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10_000).await.unwrap();
                     let position = inbox.iter().find(|e| e.message.id == id).unwrap().position;
-                    self.receiver
-                        .ack_delivery(AckDeliveryRequest { position })
-                        .await
-                        .unwrap();
+                    self.receiver.ack_delivery(AckDeliveryRequest { position }).await.unwrap();
                 }
                 Step::FollowUp(party, action) => {
                     let request = follow_up(&id, action, &self.next_id());
-                    let client = if party == Party::Sender {
-                        &mut self.sender
-                    } else {
-                        &mut self.receiver
-                    };
+                    let client = if party == Party::Sender { &mut self.sender } else { &mut self.receiver };
                     client.post_follow_up(request).await.unwrap();
                 }
                 Step::WithdrawConsent => {
@@ -117,17 +106,9 @@ async fn every_transition_matches_the_domain_table(backend: Backend) {
         for action in lifecycle::ACTIONS {
             for party in [Party::Sender, Party::Receiver] {
                 let expected = lifecycle::apply(state, action, party);
-                let id = if expected.is_ok() {
-                    parties.message_in(&hub, state).await
-                } else {
-                    shared.clone()
-                };
+                let id = if expected.is_ok() { parties.message_in(&hub, state).await } else { shared.clone() };
                 let request = follow_up(&id, action, &parties.next_id());
-                let client = if party == Party::Sender {
-                    &mut parties.sender
-                } else {
-                    &mut parties.receiver
-                };
+                let client = if party == Party::Sender { &mut parties.sender } else { &mut parties.receiver };
                 let result = client.post_follow_up(request).await;
                 match expected {
                     Ok(after) => {

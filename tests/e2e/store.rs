@@ -41,10 +41,7 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
 
 /// An audit entry for store-level writes.
 fn audit() -> Entry {
-    Entry {
-        action: "TEST".into(),
-        ..Entry::default()
-    }
+    Entry { action: "TEST".into(), ..Entry::default() }
 }
 
 fn follow_up(message_id: &str, request_id: &str, action: FollowUpAction, after: MessageStatus) -> FollowUpRecord {
@@ -68,11 +65,9 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
         .map(|i| {
             let store: Store = db.store.clone();
             let sender = if i % 2 == 0 { HEALTH_ORG } else { POLICE_ORG };
-            tokio::spawn(async move {
-                store
-                    .insert_message(&message(sender, &format!("r{i}")), None, vec![audit()])
-                    .await
-            })
+            tokio::spawn(
+                async move { store.insert_message(&message(sender, &format!("r{i}")), None, vec![audit()]).await },
+            )
         })
         .collect();
     let mut ids = BTreeSet::new();
@@ -96,18 +91,9 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
 async fn a_reused_request_id_returns_the_stored_record(backend: Backend) {
     let db = seeded(backend).await;
     let first = message(HEALTH_ORG, "same");
-    assert_eq!(
-        db.store.insert_message(&first, None, vec![audit()]).await.unwrap(),
-        Inserted::Created(first.clone())
-    );
-    let second = MessageRecord {
-        request_hash: vec![7; 32],
-        ..message(HEALTH_ORG, "same")
-    };
-    assert_eq!(
-        db.store.insert_message(&second, None, vec![audit()]).await.unwrap(),
-        Inserted::Existing(first.clone())
-    );
+    assert_eq!(db.store.insert_message(&first, None, vec![audit()]).await.unwrap(), Inserted::Created(first.clone()));
+    let second = MessageRecord { request_hash: vec![7; 32], ..message(HEALTH_ORG, "same") };
+    assert_eq!(db.store.insert_message(&second, None, vec![audit()]).await.unwrap(), Inserted::Existing(first.clone()));
     assert_eq!(db.store.message(&second.id).await.unwrap(), None);
     assert_eq!(db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10).await.unwrap().len(), 1);
 }
@@ -117,56 +103,31 @@ async fn a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing(backend
     let m = message(HEALTH_ORG, "m");
     db.store.insert_message(&m, None, vec![audit()]).await.unwrap();
     let ack = follow_up(&m.id, "f1", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
-    db.store
-        .insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG, audit())
-        .await
-        .unwrap();
+    db.store.insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG, audit()).await.unwrap();
     let stale = follow_up(&m.id, "f2", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
-    let result = db
-        .store
-        .insert_follow_up(&stale, MessageStatus::Submitted, HEALTH_ORG, audit())
-        .await;
+    let result = db.store.insert_follow_up(&stale, MessageStatus::Submitted, HEALTH_ORG, audit()).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     assert_eq!(db.store.follow_ups(&m.id).await.unwrap(), vec![ack.clone()]);
     assert_eq!(db.store.inbox_after(HEALTH_ORG, 0, 10).await.unwrap().len(), 1);
-    assert_eq!(
-        db.store.follow_up_by_request(SOCIAL_WELFARE_ORG, "f2").await.unwrap(),
-        None
-    );
-    assert_eq!(
-        db.store.follow_up_by_request(SOCIAL_WELFARE_ORG, "f1").await.unwrap(),
-        Some(ack)
-    );
-    assert_eq!(
-        db.store.message(&m.id).await.unwrap().unwrap().status,
-        MessageStatus::Acknowledged
-    );
+    assert_eq!(db.store.follow_up_by_request(SOCIAL_WELFARE_ORG, "f2").await.unwrap(), None);
+    assert_eq!(db.store.follow_up_by_request(SOCIAL_WELFARE_ORG, "f1").await.unwrap(), Some(ack));
+    assert_eq!(db.store.message(&m.id).await.unwrap().unwrap().status, MessageStatus::Acknowledged);
 }
 
 async fn acks_are_cumulative_monotonic_and_bounded(backend: Backend) {
     let db = seeded(backend).await;
-    let (a, b, c) = (
-        message(HEALTH_ORG, "a"),
-        message(HEALTH_ORG, "b"),
-        message(HEALTH_ORG, "c"),
-    );
+    let (a, b, c) = (message(HEALTH_ORG, "a"), message(HEALTH_ORG, "b"), message(HEALTH_ORG, "c"));
     for m in [&a, &b, &c] {
         db.store.insert_message(m, None, vec![audit()]).await.unwrap();
     }
     assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 0);
-    assert_eq!(
-        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 2, 10, &audit()).await.unwrap(),
-        2
-    );
+    assert_eq!(db.store.ack_inbox(SOCIAL_WELFARE_ORG, 2, 10, &audit()).await.unwrap(), 2);
     let db = &db;
     let status = |id: String| async move { db.store.message(&id).await.unwrap().unwrap().status };
     assert_eq!(status(a.id.clone()).await, MessageStatus::Delivered);
     assert_eq!(status(b.id.clone()).await, MessageStatus::Delivered);
     assert_eq!(status(c.id.clone()).await, MessageStatus::Submitted);
-    assert_eq!(
-        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 1, 11, &audit()).await.unwrap(),
-        2
-    );
+    assert_eq!(db.store.ack_inbox(SOCIAL_WELFARE_ORG, 1, 11, &audit()).await.unwrap(), 2);
     assert!(matches!(
         db.store.ack_inbox(SOCIAL_WELFARE_ORG, 4, 12, &audit()).await,
         Err(StoreError::AckBeyondEnd { position: 4, last: 3 })
@@ -187,10 +148,7 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
         ids.push(m.id);
     }
     let withdrawn = follow_up(&ids[1], "w", FollowUpAction::Withdraw, MessageStatus::Withdrawn);
-    db.store
-        .insert_follow_up(&withdrawn, MessageStatus::Submitted, SOCIAL_WELFARE_ORG, audit())
-        .await
-        .unwrap();
+    db.store.insert_follow_up(&withdrawn, MessageStatus::Submitted, SOCIAL_WELFARE_ORG, audit()).await.unwrap();
     let filter = |before: Option<String>| MessageFilter {
         org: HEALTH_ORG.into(),
         mailbox: Mailbox::Sent,
@@ -200,26 +158,12 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
         limit: 2,
     };
     let page = |found: Vec<MessageRecord>| found.into_iter().map(|m| m.id).collect::<Vec<_>>();
-    assert_eq!(
-        page(db.store.list_messages(&filter(None)).await.unwrap()),
-        vec![ids[4].clone(), ids[3].clone()]
-    );
+    assert_eq!(page(db.store.list_messages(&filter(None)).await.unwrap()), vec![ids[4].clone(), ids[3].clone()]);
     let next = db.store.list_messages(&filter(Some(ids[3].clone()))).await.unwrap();
     assert_eq!(page(next), vec![ids[2].clone(), ids[1].clone()]);
-    let only_withdrawn = MessageFilter {
-        statuses: vec![MessageStatus::Withdrawn],
-        limit: 10,
-        ..filter(None)
-    };
-    assert_eq!(
-        page(db.store.list_messages(&only_withdrawn).await.unwrap()),
-        vec![ids[1].clone()]
-    );
-    let received = MessageFilter {
-        mailbox: Mailbox::Received,
-        limit: 10,
-        ..filter(None)
-    };
+    let only_withdrawn = MessageFilter { statuses: vec![MessageStatus::Withdrawn], limit: 10, ..filter(None) };
+    assert_eq!(page(db.store.list_messages(&only_withdrawn).await.unwrap()), vec![ids[1].clone()]);
+    let received = MessageFilter { mailbox: Mailbox::Received, limit: 10, ..filter(None) };
     assert!(db.store.list_messages(&received).await.unwrap().is_empty());
 }
 
@@ -248,19 +192,10 @@ referral_hub_e2e::on_both_backends!(
 async fn sqlite_enforces_foreign_keys_in_wal_mode() {
     let db = TestDb::new(Backend::Sqlite).await;
     let orphan = message("not-registered", "r");
-    assert!(matches!(
-        db.store.insert_message(&orphan, None, vec![audit()]).await,
-        Err(StoreError::Database(_))
-    ));
+    assert!(matches!(db.store.insert_message(&orphan, None, vec![audit()]).await, Err(StoreError::Database(_))));
     assert_eq!(db.store.message(&orphan.id).await.unwrap(), None);
     referral_hub_server::demo::seed(&db.store).await.unwrap();
-    db.store
-        .insert_message(&message(HEALTH_ORG, "ok"), None, vec![audit()])
-        .await
-        .unwrap();
+    db.store.insert_message(&message(HEALTH_ORG, "ok"), None, vec![audit()]).await.unwrap();
     let path = db.url.trim_start_matches("sqlite://");
-    assert!(
-        std::path::Path::new(&format!("{path}-wal")).exists(),
-        "WAL file beside {path}"
-    );
+    assert!(std::path::Path::new(&format!("{path}-wal")).exists(), "WAL file beside {path}");
 }

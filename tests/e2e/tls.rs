@@ -34,10 +34,7 @@ impl Pki {
 }
 
 async fn health(channel: Channel) -> ServingStatus {
-    let response = HealthClient::new(channel)
-        .check(HealthCheckRequest::default())
-        .await
-        .unwrap();
+    let response = HealthClient::new(channel).check(HealthCheckRequest::default()).await.unwrap();
     response.into_inner().status()
 }
 
@@ -52,30 +49,19 @@ async fn tls_with_optional_client_certificates() {
     };
     let hub = TestHub::start_with_tls(Backend::Sqlite, Some(tls)).await;
     let url = format!("https://localhost:{}", hub.address.port());
-    let trust = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(pki.ca.pem()))
-        .domain_name("localhost");
+    let trust = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pki.ca.pem())).domain_name("localhost");
 
-    let anonymous = Endpoint::from_shared(url.clone())
-        .unwrap()
-        .tls_config(trust.clone())
-        .unwrap();
+    let anonymous = Endpoint::from_shared(url.clone()).unwrap().tls_config(trust.clone()).unwrap();
     assert_eq!(health(anonymous.connect().await.unwrap()).await, ServingStatus::Serving);
 
     let client = pki.issue("demo-health-hlaing");
     let identity = Identity::from_pem(client.cert.pem(), client.key_pair.serialize_pem());
-    let with_cert = Endpoint::from_shared(url)
-        .unwrap()
-        .tls_config(trust.identity(identity))
-        .unwrap();
+    let with_cert = Endpoint::from_shared(url).unwrap().tls_config(trust.identity(identity)).unwrap();
     assert_eq!(health(with_cert.connect().await.unwrap()).await, ServingStatus::Serving);
 
     let plaintext = Endpoint::from_shared(format!("http://127.0.0.1:{}", hub.address.port())).unwrap();
     let refused = match plaintext.connect().await {
-        Ok(channel) => HealthClient::new(channel)
-            .check(HealthCheckRequest::default())
-            .await
-            .is_err(),
+        Ok(channel) => HealthClient::new(channel).check(HealthCheckRequest::default()).await.is_err(),
         Err(_) => true,
     };
     assert!(refused, "a plaintext client must not be served by a TLS listener");

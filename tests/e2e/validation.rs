@@ -10,9 +10,7 @@ async fn every_bad_field_is_named_and_nothing_is_stored(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
     let mut request = sample::submit("bad-1", "no-such-org");
-    let Some(Payload::Referral(referral)) = request.payload.as_mut() else {
-        unreachable!()
-    };
+    let Some(Payload::Referral(referral)) = request.payload.as_mut() else { unreachable!() };
     referral.protection_concerns = vec!["aliens".into()];
     referral.child.as_mut().unwrap().date_of_birth = "2001-01-01".into();
     referral.caregiver.as_mut().unwrap().exclusion = 0;
@@ -28,21 +26,11 @@ async fn every_bad_field_is_named_and_nothing_is_stored(backend: Backend) {
     );
     use tonic_types::StatusExt;
     let details = status.get_details_bad_request().unwrap();
-    assert!(
-        details.field_violations[0]
-            .description
-            .contains("allowed: physical_violence, sexual_violence")
-    );
-    assert_eq!(
-        details.field_violations[3].description,
-        "no organisation with this id in the directory"
-    );
+    assert!(details.field_violations[0].description.contains("allowed: physical_violence, sexual_violence"));
+    assert_eq!(details.field_violations[3].description, "no organisation with this id in the directory");
 
     let sent = health
-        .list_messages(ListMessagesRequest {
-            mailbox: Mailbox::Sent as i32,
-            ..Default::default()
-        })
+        .list_messages(ListMessagesRequest { mailbox: Mailbox::Sent as i32, ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -53,29 +41,20 @@ async fn every_bad_field_is_named_and_nothing_is_stored(backend: Backend) {
 async fn recipient_must_be_another_active_organisation(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
-    let own = health
-        .submit_message(sample::submit("self", HEALTH_ORG))
-        .await
-        .unwrap_err();
+    let own = health.submit_message(sample::submit("self", HEALTH_ORG)).await.unwrap_err();
     assert_eq!(bad_fields(&own), vec!["recipient_org_id"]);
 
     let mut welfare_org = hub.db.store.organisation(SOCIAL_WELFARE_ORG).await.unwrap().unwrap();
     welfare_org.status = OrganisationStatus::Suspended as i32;
     hub.db.store.upsert_organisation(&welfare_org).await.unwrap();
-    let suspended = health
-        .submit_message(sample::submit("s", SOCIAL_WELFARE_ORG))
-        .await
-        .unwrap_err();
+    let suspended = health.submit_message(sample::submit("s", SOCIAL_WELFARE_ORG)).await.unwrap_err();
     assert_eq!(bad_fields(&suspended), vec!["recipient_org_id"]);
 }
 
 async fn follow_up_and_list_inputs_are_checked(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["receiver", "referrer"]).await;
-    let status = welfare
-        .post_follow_up(PostFollowUpRequest::default())
-        .await
-        .unwrap_err();
+    let status = welfare.post_follow_up(PostFollowUpRequest::default()).await.unwrap_err();
     assert_eq!(bad_fields(&status), vec!["request_id", "message_id", "action"]);
     let status = welfare.list_messages(ListMessagesRequest::default()).await.unwrap_err();
     assert_eq!(bad_fields(&status), vec!["mailbox"]);

@@ -18,9 +18,9 @@ use tonic::{
 
 use referral_hub_domain::{deadlines::DeadlinePolicy, validation::Rules};
 use referral_hub_proto::v1::{
-    FollowUpAction, InboxEntry, PostFollowUpRequest, StreamInboxResponse, audit_service_client::AuditServiceClient,
-    consent_service_client::ConsentServiceClient, directory_service_client::DirectoryServiceClient,
-    message_service_client::MessageServiceClient,
+    FollowUpAction, InboxEntry, Message, PostFollowUpRequest, StreamInboxResponse, SubmitMessageRequest,
+    audit_service_client::AuditServiceClient, consent_service_client::ConsentServiceClient,
+    directory_service_client::DirectoryServiceClient, message_service_client::MessageServiceClient,
 };
 use referral_hub_server::{
     ServerConfig, TlsConfig,
@@ -98,12 +98,8 @@ async fn create_postgres_database() -> String {
         "PostgreSQL tests need REFERRAL_HUB_TEST_POSTGRES_URL; run ./scripts/test, which starts a throwaway server",
     );
     let name = format!("hub_test_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(&server)
-        .await
-        .expect("connect to the test PostgreSQL server");
-    sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
-        .await
-        .expect("create database");
+    let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect to the test PostgreSQL server");
+    sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
     let (base, _) = server.rsplit_once('/').expect("URL with a database name");
     format!("{base}/{name}")
 }
@@ -131,9 +127,7 @@ impl TestHub {
     /// Starts a hub on `backend`, serving TLS when `tls` is given.
     pub async fn start_with_tls(backend: Backend, tls: Option<TlsConfig>) -> TestHub {
         let db = TestDb::new(backend).await;
-        referral_hub_server::demo::seed(&db.store)
-            .await
-            .expect("seed demo directory");
+        referral_hub_server::demo::seed(&db.store).await.expect("seed demo directory");
         let key_dir = tempfile::tempdir().expect("temp dir");
         let key = Arc::new(HubKey::load_or_create(key_dir.path()).expect("hub key"));
         let clock = ManualClock::new(time::OffsetDateTime::now_utc());
@@ -159,14 +153,7 @@ impl TestHub {
                 panic!("hub stopped: {e}");
             }
         });
-        TestHub {
-            address,
-            db,
-            clock,
-            key,
-            _stop: stop,
-            _key_dir: key_dir,
-        }
+        TestHub { address, db, clock, key, _stop: stop, _key_dir: key_dir }
     }
 
     /// A token for `org` with `roles`, signed by this hub's key.
@@ -181,9 +168,7 @@ impl TestHub {
             ttl: time::Duration::hours(1),
         };
         // Token lifetimes are checked against the real clock, not the hub's manual one.
-        self.key
-            .issue(&request, time::OffsetDateTime::now_utc())
-            .expect("issue token")
+        self.key.issue(&request, time::OffsetDateTime::now_utc()).expect("issue token")
     }
 
     /// A plaintext channel to the hub.
@@ -247,20 +232,14 @@ pub fn follow_up(message_id: &str, action: FollowUpAction, request_id: &str) -> 
         } else {
             String::new()
         },
-        note: if action == FollowUpAction::Note {
-            "Called the aunt.".into()
-        } else {
-            String::new()
-        },
+        note: if action == FollowUpAction::Note { "Called the aunt.".into() } else { String::new() },
         outcome: if action == FollowUpAction::Complete {
             "Child enrolled in weekly counselling.".into()
         } else {
             String::new()
         },
-        appointment_at: (action == FollowUpAction::ScheduleAppointment).then_some(prost_types::Timestamp {
-            seconds: 1_800_000_000,
-            nanos: 0,
-        }),
+        appointment_at: (action == FollowUpAction::ScheduleAppointment)
+            .then_some(prost_types::Timestamp { seconds: 1_800_000_000, nanos: 0 }),
         next_review_date: String::new(),
     }
 }
@@ -269,11 +248,7 @@ pub fn follow_up(message_id: &str, action: FollowUpAction, request_id: &str) -> 
 /// ten seconds (a guard against hanging, not a wait for state).
 pub async fn next_entry(stream: &mut tonic::Streaming<StreamInboxResponse>) -> InboxEntry {
     let next = tokio::time::timeout(std::time::Duration::from_secs(10), stream.message()).await;
-    next.expect("an inbox entry within 10 s")
-        .expect("stream ok")
-        .expect("stream open")
-        .entry
-        .expect("entry")
+    next.expect("an inbox entry within 10 s").expect("stream ok").expect("stream open").entry.expect("entry")
 }
 
 /// The field paths of an `INVALID_ARGUMENT`'s `BadRequest` details.
@@ -288,14 +263,8 @@ pub fn bad_fields(status: &Status) -> Vec<String> {
 pub fn precondition(status: &Status) -> Vec<(String, String)> {
     use tonic_types::StatusExt;
     assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
-    let details = status
-        .get_details_precondition_failure()
-        .expect("PreconditionFailure details");
-    details
-        .violations
-        .into_iter()
-        .map(|v| (v.r#type, v.description))
-        .collect()
+    let details = status.get_details_precondition_failure().expect("PreconditionFailure details");
+    details.violations.into_iter().map(|v| (v.r#type, v.description)).collect()
 }
 
 impl TestHub {
@@ -321,4 +290,9 @@ impl TestHub {
     pub fn clock_now_seconds(&self) -> i64 {
         self.clock.now().unix_timestamp()
     }
+}
+
+/// Submits `request` and returns the stored message, failing the test if it is refused.
+pub async fn submitted(client: &mut MessageClient, request: SubmitMessageRequest) -> Message {
+    client.submit_message(request).await.expect("submit accepted").into_inner().message.expect("a message")
 }

@@ -52,10 +52,7 @@ pub async fn run(command: AuditCommand) -> Result<(), CliError> {
         AuditCommand::Checkpoint(args) => {
             let (store, key) = open(&args.database).await?;
             let taken = checkpoint::take(&store, &key, micros(SystemClock.now())).await?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&taken).map_err(|e| CliError::Config(e.to_string()))?
-            );
+            println!("{}", serde_json::to_string_pretty(&taken).map_err(|e| CliError::Config(e.to_string()))?);
             Ok(())
         }
     }
@@ -66,9 +63,7 @@ async fn verify(args: VerifyArgs) -> Result<(), CliError> {
     if let Some(path) = &args.checkpoint {
         let checkpoint: Checkpoint = serde_json::from_slice(&read(path)?)
             .map_err(|e| CliError::Config(format!("{}: not a checkpoint: {e}", path.display())))?;
-        checkpoint::check(&store, &key, &checkpoint)
-            .await
-            .map_err(|e| CliError::Audit(e.to_string()))?;
+        checkpoint::check(&store, &key, &checkpoint).await.map_err(|e| CliError::Audit(e.to_string()))?;
         eprintln!("checkpoint at entry {} holds", checkpoint.seq);
     }
     match store.verify_audit(args.from, args.to).await? {

@@ -24,14 +24,8 @@ pub fn print_banner(
 ) -> Result<(), CliError> {
     let token = |org: &str, roles: &[&str]| {
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
-        let request = TokenRequest {
-            issuer,
-            audience,
-            subject: "dev-worker",
-            org,
-            roles: &roles,
-            ttl: time::Duration::days(30),
-        };
+        let request =
+            TokenRequest { issuer, audience, subject: "dev-worker", org, roles: &roles, ttl: time::Duration::days(30) };
         key.issue(&request, SystemClock.now())
     };
     let health = token(HEALTH_ORG, &["referrer", "receiver"])?;

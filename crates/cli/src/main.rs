@@ -206,10 +206,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 async fn serve(args: ServeArgs) -> Result<(), CliError> {
     init_tracing(args.dev);
     if args.dev && !args.listen.ip().is_loopback() {
-        return Err(CliError::Config(format!(
-            "--dev listens on loopback only; {} is not loopback",
-            args.listen
-        )));
+        return Err(CliError::Config(format!("--dev listens on loopback only; {} is not loopback", args.listen)));
     }
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsConfig {
@@ -219,9 +216,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         }),
         _ if args.dev => None,
         _ => {
-            return Err(CliError::Config(
-                "--tls-cert and --tls-key are required outside --dev".into(),
-            ));
+            return Err(CliError::Config("--tls-cert and --tls-key are required outside --dev".into()));
         }
     };
     let taxonomies = match &args.taxonomies {
@@ -239,10 +234,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         let pem = read(path)?;
         let decoding = jsonwebtoken::DecodingKey::from_ed_pem(&pem)
             .map_err(|e| CliError::Config(format!("{}: not an Ed25519 public key: {e}", path.display())))?;
-        let kid = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let kid = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         verification_keys.insert(kid, decoding);
     }
 
@@ -251,22 +243,12 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     if args.dev {
         referral_hub_server::demo::seed(&store).await?;
     }
-    let listener = TcpListener::bind(args.listen).await.map_err(|source| CliError::File {
-        path: args.listen.to_string(),
-        source,
-    })?;
-    let address = listener.local_addr().map_err(|source| CliError::File {
-        path: args.listen.to_string(),
-        source,
-    })?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| CliError::File { path: args.listen.to_string(), source })?;
+    let address = listener.local_addr().map_err(|source| CliError::File { path: args.listen.to_string(), source })?;
     if args.dev {
-        dev::print_banner(
-            &key,
-            &args.token.issuer,
-            &args.token.audience,
-            address,
-            &args.database.data_dir,
-        )?;
+        dev::print_banner(&key, &args.token.issuer, &args.token.audience, address, &args.database.data_dir)?;
     }
     tracing::info!(%address, backend = ?store.backend(), "serving");
     let config = ServerConfig {
@@ -274,10 +256,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         audience: args.token.audience,
         verification_keys,
         tls,
-        rules: Rules {
-            taxonomies,
-            ..Rules::default()
-        },
+        rules: Rules { taxonomies, ..Rules::default() },
         deadlines: DeadlinePolicy::default(),
         clock: Arc::new(SystemClock),
         link_key_secret: keys::load_or_create_link_secret(&args.database.data_dir)?,
@@ -323,15 +302,9 @@ fn init_tracing(dev: bool) {
 }
 
 pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|source| CliError::File {
-        path: path.display().to_string(),
-        source,
-    })
+    std::fs::read(path).map_err(|source| CliError::File { path: path.display().to_string(), source })
 }
 
 pub fn create_dir(path: &Path) -> Result<(), CliError> {
-    std::fs::create_dir_all(path).map_err(|source| CliError::File {
-        path: path.display().to_string(),
-        source,
-    })
+    std::fs::create_dir_all(path).map_err(|source| CliError::File { path: path.display().to_string(), source })
 }

@@ -46,18 +46,13 @@ async fn start_dev(data_dir: &Path) -> DevHub {
                 health_token = Some(token.to_owned());
             }
             if line.contains("grpcurl -plaintext") && line.contains("SubmitMessage") {
-                demo_submit_json = line
-                    .split(" -d '")
-                    .nth(1)
-                    .and_then(|rest| rest.split("' ").next())
-                    .map(str::to_owned);
+                demo_submit_json =
+                    line.split(" -d '").nth(1).and_then(|rest| rest.split("' ").next()).map(str::to_owned);
                 break;
             }
         }
     };
-    tokio::time::timeout(Duration::from_secs(30), read_banner)
-        .await
-        .expect("banner within 30 s");
+    tokio::time::timeout(Duration::from_secs(30), read_banner).await.expect("banner within 30 s");
     // Keep draining stderr so the hub never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     DevHub {
@@ -69,11 +64,7 @@ async fn start_dev(data_dir: &Path) -> DevHub {
 }
 
 async fn channel(address: &str) -> Channel {
-    Channel::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .expect("connect")
+    Channel::from_shared(format!("http://{address}")).unwrap().connect().await.expect("connect")
 }
 
 /// Proto JSON to a request, as grpcurl converts it with the server's descriptors.
@@ -88,9 +79,7 @@ fn from_json(json: &str) -> SubmitMessageRequest {
 
 fn with_token<T>(token: &str, message: T) -> Request<T> {
     let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     request
 }
 
@@ -99,77 +88,37 @@ async fn dev_mode_serves_and_keeps_data_and_keys_across_a_kill() {
     let data = tempfile::tempdir().unwrap();
     let mut hub = start_dev(data.path()).await;
     let mut health = HealthClient::new(channel(&hub.address).await);
-    let status = health
-        .check(HealthCheckRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .status();
+    let status = health.check(HealthCheckRequest::default()).await.unwrap().into_inner().status();
     assert_eq!(status, ServingStatus::Serving);
 
     let mut messages = MessageServiceClient::new(channel(&hub.address).await);
     // The banner's grpcurl command works as printed (its JSON, as grpcurl would send it).
-    let demo = messages
-        .submit_message(with_token(&hub.health_token, from_json(&hub.demo_submit_json)))
-        .await;
+    let demo = messages.submit_message(with_token(&hub.health_token, from_json(&hub.demo_submit_json))).await;
     assert_eq!(
-        demo.expect("the banner's demo referral is accepted")
-            .into_inner()
-            .message
-            .unwrap()
-            .consent_id
-            .len(),
+        demo.expect("the banner's demo referral is accepted").into_inner().message.unwrap().consent_id.len(),
         36
     );
     let request = sample::submit("cli-1", "demo-social-welfare-yangon");
-    let sent = messages
-        .submit_message(with_token(&hub.health_token, request))
-        .await
-        .unwrap()
-        .into_inner();
+    let sent = messages.submit_message(with_token(&hub.health_token, request)).await.unwrap().into_inner();
     let id = sent.message.unwrap().id;
     let old_token = hub.health_token.clone();
     hub.child.kill().await.unwrap();
 
     let restarted = start_dev(data.path()).await;
     let mut messages = MessageServiceClient::new(channel(&restarted.address).await);
-    let got = messages
-        .get_message(with_token(&old_token, GetMessageRequest { message_id: id.clone() }))
-        .await;
-    assert_eq!(
-        got.expect("old token still valid, message kept")
-            .into_inner()
-            .message
-            .unwrap()
-            .id,
-        id
-    );
+    let got = messages.get_message(with_token(&old_token, GetMessageRequest { message_id: id.clone() })).await;
+    assert_eq!(got.expect("old token still valid, message kept").into_inner().message.unwrap().id, id);
 
     let issued = std::process::Command::new(BINARY)
-        .args([
-            "token",
-            "issue",
-            "--org",
-            "demo-social-welfare-yangon",
-            "--roles",
-            "receiver",
-            "--data-dir",
-        ])
+        .args(["token", "issue", "--org", "demo-social-welfare-yangon", "--roles", "receiver", "--data-dir"])
         .arg(data.path())
         .output()
         .unwrap();
     assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
     let token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
-    let mut inbox = messages
-        .stream_inbox(with_token(&token, StreamInboxRequest::default()))
-        .await
-        .unwrap()
-        .into_inner();
-    let entry = tokio::time::timeout(Duration::from_secs(10), inbox.message())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let mut inbox =
+        messages.stream_inbox(with_token(&token, StreamInboxRequest::default())).await.unwrap().into_inner();
+    let entry = tokio::time::timeout(Duration::from_secs(10), inbox.message()).await.unwrap().unwrap().unwrap();
     assert_eq!(entry.entry.unwrap().position, 1);
 }
 
@@ -181,12 +130,7 @@ fn run(args: &[&str]) -> (bool, String) {
 
 #[test]
 fn every_command_has_help() {
-    for args in [
-        &["--help"][..],
-        &["serve", "--help"],
-        &["migrate", "--help"],
-        &["token", "issue", "--help"],
-    ] {
+    for args in [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["token", "issue", "--help"]] {
         let (ok, text) = run(args);
         assert!(ok && text.contains("Usage"), "{args:?}: {text}");
     }

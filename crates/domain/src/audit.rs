@@ -267,31 +267,17 @@ impl Verifier {
     /// Starts at entry `first_seq`, whose predecessor's hash is `previous`
     /// ([`GENESIS`] for a whole-chain check from entry 1).
     pub fn new(first_seq: u64, previous: [u8; 32]) -> Verifier {
-        Verifier {
-            next_seq: first_seq,
-            previous,
-            checked: 0,
-        }
+        Verifier { next_seq: first_seq, previous, checked: 0 }
     }
 
     /// Checks the next entry.
     pub fn push(&mut self, stored: &Stored) -> Result<(), ChainBreak> {
         let seq = stored.entry.seq;
-        let fail = |seq, reason: &str| {
-            Err(ChainBreak {
-                seq,
-                reason: reason.to_owned(),
-            })
-        };
+        let fail = |seq, reason: &str| Err(ChainBreak { seq, reason: reason.to_owned() });
         if seq != self.next_seq {
-            let reason = format!(
-                "expected entry {} here, found entry {seq}: entries missing or reordered",
-                self.next_seq
-            );
-            return Err(ChainBreak {
-                seq: self.next_seq,
-                reason,
-            });
+            let reason =
+                format!("expected entry {} here, found entry {seq}: entries missing or reordered", self.next_seq);
+            return Err(ChainBreak { seq: self.next_seq, reason });
         }
         if stored.previous_hash != self.previous {
             return fail(seq, "its previous hash does not match the entry before it");
@@ -319,11 +305,7 @@ impl Verifier {
 
 /// The bytes a checkpoint signature covers: the chain head at a moment.
 pub fn checkpoint_message(seq: u64, hash: &[u8], at: i64) -> Vec<u8> {
-    format!(
-        "referral-hub audit checkpoint v1\nseq={seq}\nhash={}\nat={at}\n",
-        hex(hash)
-    )
-    .into_bytes()
+    format!("referral-hub audit checkpoint v1\nseq={seq}\nhash={}\nat={at}\n", hex(hash)).into_bytes()
 }
 
 /// Lower-case hexadecimal.
@@ -333,11 +315,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The audit-safe form of a child link key: its SHA-256, hex.
 pub fn child_key_hash(link_key: &str) -> String {
-    if link_key.is_empty() {
-        String::new()
-    } else {
-        hex(&Sha256::digest(link_key.as_bytes()))
-    }
+    if link_key.is_empty() { String::new() } else { hex(&Sha256::digest(link_key.as_bytes())) }
 }
 
 /// Builds a chain of `entries` as the store would, for tests and benchmarks.
@@ -349,11 +327,7 @@ pub fn chain(entries: impl IntoIterator<Item = Entry>) -> Vec<Stored> {
         .map(|(i, mut entry)| {
             entry.seq = i as u64 + 1;
             let hash = entry.chain_hash(&previous);
-            let stored = Stored {
-                entry,
-                previous_hash: previous.to_vec(),
-                hash: hash.to_vec(),
-            };
+            let stored = Stored { entry, previous_hash: previous.to_vec(), hash: hash.to_vec() };
             previous = hash;
             stored
         })

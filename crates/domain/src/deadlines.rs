@@ -33,18 +33,9 @@ impl Default for DeadlinePolicy {
         const HOUR: i64 = 60;
         const DAY: i64 = 24 * HOUR;
         Self {
-            high: Window {
-                acknowledge_minutes: HOUR,
-                respond_minutes: DAY,
-            },
-            medium: Window {
-                acknowledge_minutes: DAY,
-                respond_minutes: 3 * DAY,
-            },
-            low: Window {
-                acknowledge_minutes: 3 * DAY,
-                respond_minutes: 7 * DAY,
-            },
+            high: Window { acknowledge_minutes: HOUR, respond_minutes: DAY },
+            medium: Window { acknowledge_minutes: DAY, respond_minutes: 3 * DAY },
+            low: Window { acknowledge_minutes: 3 * DAY, respond_minutes: 7 * DAY },
         }
     }
 }

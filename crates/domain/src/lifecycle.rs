@@ -98,15 +98,7 @@ fn rule(action: FollowUpAction) -> Option<(Option<Party>, &'static [MessageStatu
         FollowUpAction::Withdraw => (sender, WITHDRAWABLE, Some(S::Withdrawn)),
         FollowUpAction::Note => (
             None,
-            &[
-                S::Submitted,
-                S::Delivered,
-                S::Acknowledged,
-                S::Accepted,
-                S::Declined,
-                S::InProgress,
-                S::Completed,
-            ],
+            &[S::Submitted, S::Delivered, S::Acknowledged, S::Accepted, S::Declined, S::InProgress, S::Completed],
             None,
         ),
         // Hub-generated only: no party may post it.
@@ -172,11 +164,7 @@ mod tests {
             for action in ACTIONS {
                 for party in [Party::Sender, Party::Receiver] {
                     let got = apply(current, action, party).ok();
-                    assert_eq!(
-                        got,
-                        expected(current, action, party),
-                        "{current:?} {action:?} {party:?}"
-                    );
+                    assert_eq!(got, expected(current, action, party), "{current:?} {action:?} {party:?}");
                     legal += usize::from(got.is_some());
                 }
             }
@@ -192,9 +180,6 @@ mod tests {
         assert_eq!(err.to_string(), "only the receiver may ACCEPT");
         let err = apply(S::Completed, FollowUpAction::Close, Party::Receiver).unwrap_err();
         assert_eq!(err.to_string(), "only the sender may CLOSE");
-        assert_eq!(
-            apply(S::Submitted, FollowUpAction::Unspecified, Party::Sender),
-            Err(TransitionError::NoAction)
-        );
+        assert_eq!(apply(S::Submitted, FollowUpAction::Unspecified, Party::Sender), Err(TransitionError::NoAction));
     }
 }

@@ -20,11 +20,7 @@ pub fn link_key(secret: &[u8], national_id: &str) -> String {
 
 /// The identifier as compared: letters and digits only, upper-case.
 pub fn normalise(national_id: &str) -> String {
-    national_id
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_uppercase)
-        .collect()
+    national_id.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect()
 }
 
 #[cfg(test)]

@@ -19,13 +19,7 @@ pub enum Role {
 
 impl Role {
     /// Every role, for help texts and tests.
-    pub const ALL: [Role; 5] = [
-        Role::Referrer,
-        Role::Receiver,
-        Role::Supervisor,
-        Role::Auditor,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 5] = [Role::Referrer, Role::Receiver, Role::Supervisor, Role::Auditor, Role::Admin];
 
     /// The claim value, e.g. `referrer`.
     pub fn as_str(self) -> &'static str {

@@ -36,10 +36,7 @@ pub fn referral() -> ServiceReferral {
             address: "Ward 4, Hlaing".into(),
             exclusion: CaregiverExclusion::NotExcluded as i32,
         }),
-        current_location: Some(Location {
-            area_code: "MM/YGN/Hlaing".into(),
-            description: "At home with aunt".into(),
-        }),
+        current_location: Some(Location { area_code: "MM/YGN/Hlaing".into(), description: "At home with aunt".into() }),
         safety_concerns: "The father visits on weekends.".into(),
         child_informed: true,
         child_views: "Wants to stay with her aunt.".into(),
@@ -55,10 +52,7 @@ pub fn referral() -> ServiceReferral {
 
 /// The sample child's reference at the sending agency.
 pub fn child() -> ChildRef {
-    ChildRef {
-        local_id: "HF-2026-0042".into(),
-        ..ChildRef::default()
-    }
+    ChildRef { local_id: "HF-2026-0042".into(), ..ChildRef::default() }
 }
 
 /// Consent for the sample child (9 years old): the aunt's written consent and
@@ -68,14 +62,8 @@ pub fn consent() -> ConsentTerms {
     ConsentTerms {
         child: Some(child()),
         consenters: vec![
-            Consenter {
-                role: ConsenterRole::Caregiver as i32,
-                kind: AgreementKind::Consent as i32,
-            },
-            Consenter {
-                role: ConsenterRole::Child as i32,
-                kind: AgreementKind::Assent as i32,
-            },
+            Consenter { role: ConsenterRole::Caregiver as i32, kind: AgreementKind::Consent as i32 },
+            Consenter { role: ConsenterRole::Child as i32, kind: AgreementKind::Assent as i32 },
         ],
         child_age_years: 9,
         caregiver_not_asked: 0,
@@ -85,24 +73,15 @@ pub fn consent() -> ConsentTerms {
         purposes: vec![Purpose::ServiceProvision as i32],
         categories: ALL_CATEGORIES.iter().map(|c| *c as i32).collect(),
         valid_from: None,
-        expires_at: Some(prost_types::Timestamp {
-            seconds: 4_102_444_800,
-            nanos: 0,
-        }),
+        expires_at: Some(prost_types::Timestamp { seconds: 4_102_444_800, nanos: 0 }),
         method: ConsentMethod::Written as i32,
         form_reference: "FORM-2026-0042".into(),
     }
 }
 
 /// Every real sector.
-pub const SECTORS: [Sector; 6] = [
-    Sector::Health,
-    Sector::Education,
-    Sector::Police,
-    Sector::Justice,
-    Sector::SocialWelfare,
-    Sector::Other,
-];
+pub const SECTORS: [Sector; 6] =
+    [Sector::Health, Sector::Education, Sector::Police, Sector::Justice, Sector::SocialWelfare, Sector::Other];
 
 /// A SubmitMessage request carrying [`referral`] to `recipient`, with [`consent`] inline.
 pub fn submit(request_id: &str, recipient: &str) -> SubmitMessageRequest {

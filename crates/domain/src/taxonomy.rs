@@ -54,10 +54,7 @@ impl Taxonomies {
         let taxonomies: Self = toml::from_str(text)?;
         for (list, codes) in taxonomies.lists() {
             if codes.is_empty() {
-                return Err(TaxonomyError::Invalid {
-                    list,
-                    problem: "no codes".into(),
-                });
+                return Err(TaxonomyError::Invalid { list, problem: "no codes".into() });
             }
             let mut seen = std::collections::BTreeSet::new();
             for code in codes {
@@ -110,11 +107,7 @@ mod tests {
         assert_eq!(t.displacement.len(), 8);
         for (_, codes) in t.lists() {
             for code in codes {
-                assert!(
-                    code.names.contains_key("en") && code.names.contains_key("fr"),
-                    "{}",
-                    code.code
-                );
+                assert!(code.names.contains_key("en") && code.names.contains_key("fr"), "{}", code.code);
             }
         }
     }

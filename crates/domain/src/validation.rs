@@ -68,17 +68,11 @@ pub fn validate_submit(request: &SubmitMessageRequest, rules: &Rules, today: Dat
     }
     if let Some(claim) = &request.legal_basis {
         if !rules.consent.legal_bases.contains(&claim.basis) {
-            check.fail(
-                "legal_basis.basis",
-                format!("one of {}", rules.consent.legal_bases.join(", ")),
-            );
+            check.fail("legal_basis.basis", format!("one of {}", rules.consent.legal_bases.join(", ")));
         }
         let length = claim.justification.trim().chars().count();
         if !(20..=REASON_MAX).contains(&length) {
-            check.fail(
-                "legal_basis.justification",
-                format!("required: 20-{REASON_MAX} characters"),
-            );
+            check.fail("legal_basis.justification", format!("required: 20-{REASON_MAX} characters"));
         }
         if request.consent.is_some() || !request.consent_id.is_empty() {
             check.fail("legal_basis", "cannot be combined with consent or consent_id");
@@ -136,10 +130,7 @@ struct Check {
 
 impl Check {
     fn fail(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.violations.push(FieldViolation {
-            field: field.into(),
-            description: description.into(),
-        });
+        self.violations.push(FieldViolation { field: field.into(), description: description.into() });
     }
 
     /// An identifier: 1-128 characters of letters, digits, `.`, `_`, `:`, `-`.
@@ -148,10 +139,7 @@ impl Check {
         if value.is_empty() {
             self.fail(field, "required");
         } else if value.len() > ID_MAX || !value.chars().all(ok_char) {
-            self.fail(
-                field,
-                format!("must be 1-{ID_MAX} letters, digits, '.', '_', ':' or '-'"),
-            );
+            self.fail(field, format!("must be 1-{ID_MAX} letters, digits, '.', '_', ':' or '-'"));
         }
     }
 
@@ -163,10 +151,7 @@ impl Check {
             }
         } else if value.chars().count() > max {
             self.fail(field, format!("at most {max} characters"));
-        } else if value
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
+        } else if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
             self.fail(field, "must not contain control characters");
         }
     }
@@ -177,10 +162,7 @@ impl Check {
                 self.fail(field, format!("required: one of {}", taxonomy::allowed(list)));
             }
         } else if !taxonomy::contains(list, value) {
-            self.fail(
-                field,
-                format!("unknown code `{}`; allowed: {}", shown(value), taxonomy::allowed(list)),
-            );
+            self.fail(field, format!("unknown code `{}`; allowed: {}", shown(value), taxonomy::allowed(list)));
         }
     }
 
@@ -204,18 +186,12 @@ impl Check {
         self.text(&format!("{at}.local_id"), &child.local_id, true, ID_MAX);
         let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-');
         if child.link_key.len() > ID_MAX || !child.link_key.chars().all(ok_char) {
-            self.fail(
-                format!("{at}.link_key"),
-                format!("at most {ID_MAX} letters, digits, '_' or '-'"),
-            );
+            self.fail(format!("{at}.link_key"), format!("at most {ID_MAX} letters, digits, '_' or '-'"));
         }
         if !child.national_id.is_empty() {
             let normalised = crate::link_key::normalise(&child.national_id);
             if !(4..=64).contains(&normalised.chars().count()) || child.national_id.len() > 128 {
-                self.fail(
-                    format!("{at}.national_id"),
-                    "4-64 letters or digits (spaces, dashes and dots are ignored)",
-                );
+                self.fail(format!("{at}.national_id"), "4-64 letters or digits (spaces, dashes and dots are ignored)");
             }
             if !child.link_key.is_empty() {
                 self.fail(format!("{at}.national_id"), "give national_id or link_key, not both");
@@ -254,10 +230,7 @@ impl Check {
             self.fail(format!("{at}.decision"), "required: PERMIT or DENY");
         }
         if t.recipient_sectors.is_empty() && t.recipient_org_ids.is_empty() {
-            self.fail(
-                format!("{at}.recipient_sectors"),
-                "name at least one recipient sector or organisation",
-            );
+            self.fail(format!("{at}.recipient_sectors"), "name at least one recipient sector or organisation");
         }
         for (i, sector) in t.recipient_sectors.iter().enumerate() {
             if !known(*sector, Sector::try_from) {
@@ -272,10 +245,7 @@ impl Check {
         }
         let permit = t.decision() == ConsentDecision::Permit;
         if (permit && t.categories.is_empty()) || t.categories.iter().any(|c| !known(*c, DataCategory::try_from)) {
-            self.fail(
-                format!("{at}.categories"),
-                "at least one category for a permit, each a known value",
-            );
+            self.fail(format!("{at}.categories"), "at least one category for a permit, each a known value");
         }
         let today_start = today.midnight().assume_utc().unix_timestamp();
         match &t.expires_at {
@@ -297,23 +267,13 @@ impl Check {
 
     fn referral(&mut self, r: &ServiceReferral, rules: &Rules, today: Date) {
         let t = &rules.taxonomies;
-        self.codes(
-            "referral.protection_concerns",
-            &r.protection_concerns,
-            &t.protection_concerns,
-        );
-        if !matches!(
-            RiskLevel::try_from(r.risk_level),
-            Ok(RiskLevel::High | RiskLevel::Medium | RiskLevel::Low)
-        ) {
+        self.codes("referral.protection_concerns", &r.protection_concerns, &t.protection_concerns);
+        if !matches!(RiskLevel::try_from(r.risk_level), Ok(RiskLevel::High | RiskLevel::Medium | RiskLevel::Low)) {
             self.fail("referral.risk_level", "required: HIGH, MEDIUM or LOW");
         }
         self.codes("referral.requested_services", &r.requested_services, &t.services);
         self.text("referral.reason", &r.reason, true, TEXT_MAX);
-        if !matches!(
-            Priority::try_from(r.priority),
-            Ok(Priority::Routine | Priority::Urgent | Priority::Emergency)
-        ) {
+        if !matches!(Priority::try_from(r.priority), Ok(Priority::Routine | Priority::Urgent | Priority::Emergency)) {
             self.fail("referral.priority", "required: ROUTINE, URGENT or EMERGENCY");
         }
         match &r.child {
@@ -333,11 +293,7 @@ impl Check {
             self.fail("referral.attachments", format!("at most {LIST_MAX} attachments"));
         }
         for (i, attachment) in r.attachments.iter().enumerate() {
-            self.attachment(
-                &format!("referral.attachments[{i}]"),
-                attachment,
-                rules.max_attachment_bytes,
-            );
+            self.attachment(&format!("referral.attachments[{i}]"), attachment, rules.max_attachment_bytes);
         }
     }
 
@@ -366,25 +322,14 @@ impl Check {
         }
         for (i, language) in child.languages.iter().enumerate() {
             if !(2..=3).contains(&language.len()) || !language.chars().all(|c| c.is_ascii_lowercase()) {
-                self.fail(
-                    format!("{at}.languages[{i}]"),
-                    "must be an ISO 639 code: 2-3 lowercase letters",
-                );
+                self.fail(format!("{at}.languages[{i}]"), "must be an ISO 639 code: 2-3 lowercase letters");
             }
         }
         self.text(&format!("{at}.disability"), &child.disability, false, REASON_MAX);
-        self.code(
-            &format!("{at}.displacement_status"),
-            &child.displacement_status,
-            &t.displacement,
-            false,
-        );
+        self.code(&format!("{at}.displacement_status"), &child.displacement_status, &t.displacement, false);
         let nationality = &child.nationality;
         if !nationality.is_empty() && (nationality.len() != 2 || !nationality.chars().all(|c| c.is_ascii_uppercase())) {
-            self.fail(
-                format!("{at}.nationality"),
-                "must be an ISO 3166-1 alpha-2 code: two uppercase letters",
-            );
+            self.fail(format!("{at}.nationality"), "must be an ISO 3166-1 alpha-2 code: two uppercase letters");
         }
     }
 
@@ -398,10 +343,7 @@ impl Check {
         }
         let exclusion = CaregiverExclusion::try_from(c.exclusion).unwrap_or(CaregiverExclusion::Unspecified);
         if exclusion == CaregiverExclusion::Unspecified {
-            self.fail(
-                format!("{at}.exclusion"),
-                "required: NOT_EXCLUDED or the reason for excluding the caregiver",
-            );
+            self.fail(format!("{at}.exclusion"), "required: NOT_EXCLUDED or the reason for excluding the caregiver");
         }
     }
 
@@ -414,17 +356,11 @@ impl Check {
 
     fn attachment(&mut self, at: &str, a: &Attachment, max_bytes: u64) {
         if !a.uri.starts_with("https://") || a.uri.len() > 2000 || a.uri.chars().any(char::is_whitespace) {
-            self.fail(
-                format!("{at}.uri"),
-                "required: an https:// URI of at most 2000 characters",
-            );
+            self.fail(format!("{at}.uri"), "required: an https:// URI of at most 2000 characters");
         }
         let (kind, sub) = a.media_type.split_once('/').unwrap_or_default();
         if kind.is_empty() || sub.is_empty() || a.media_type.len() > 100 {
-            self.fail(
-                format!("{at}.media_type"),
-                "required: a media type such as application/pdf",
-            );
+            self.fail(format!("{at}.media_type"), "required: a media type such as application/pdf");
         }
         if a.size_bytes > max_bytes {
             self.fail(format!("{at}.size_bytes"), format!("at most {max_bytes} bytes"));
@@ -472,11 +408,7 @@ pub fn validate_reason(field: &str, reason: &str) -> Vec<FieldViolation> {
 /// Whole years from `from` to `to`.
 fn years_between(from: Date, to: Date) -> i32 {
     let years = to.year() - from.year();
-    if (to.month() as u8, to.day()) < (from.month() as u8, from.day()) {
-        years - 1
-    } else {
-        years
-    }
+    if (to.month() as u8, to.day()) < (from.month() as u8, from.day()) { years - 1 } else { years }
 }
 
 /// A rejected code echoed back, cut short so an error never carries a long value.

@@ -18,10 +18,7 @@ include!(concat!(env!("OUT_DIR"), "/payload_fields.rs"));
 
 /// The data category of a payload field, `None` for routing fields and unknown paths.
 pub fn category_of(payload: &str, path: &str) -> Option<DataCategory> {
-    PAYLOAD_FIELDS
-        .iter()
-        .find(|f| f.payload == payload && f.path == path)
-        .and_then(|f| f.category)
+    PAYLOAD_FIELDS.iter().find(|f| f.payload == payload && f.path == path).and_then(|f| f.category)
 }
 
 #[cfg(test)]
@@ -30,22 +27,11 @@ mod tests {
 
     #[test]
     fn every_referral_leaf_field_is_classified() {
-        let referral: Vec<_> = PAYLOAD_FIELDS
-            .iter()
-            .filter(|f| f.payload == "referralhub.v1.ServiceReferral")
-            .collect();
+        let referral: Vec<_> =
+            PAYLOAD_FIELDS.iter().filter(|f| f.payload == "referralhub.v1.ServiceReferral").collect();
         assert!(referral.len() >= 29, "only {} fields", referral.len());
-        assert_eq!(
-            category_of("referralhub.v1.ServiceReferral", "child.given_name"),
-            Some(DataCategory::Identity)
-        );
-        assert_eq!(
-            category_of("referralhub.v1.ServiceReferral", "caregiver.phone"),
-            Some(DataCategory::Contact)
-        );
-        assert_eq!(
-            category_of("referralhub.v1.ServiceReferral", "requested_services"),
-            None
-        );
+        assert_eq!(category_of("referralhub.v1.ServiceReferral", "child.given_name"), Some(DataCategory::Identity));
+        assert_eq!(category_of("referralhub.v1.ServiceReferral", "caregiver.phone"), Some(DataCategory::Contact));
+        assert_eq!(category_of("referralhub.v1.ServiceReferral", "requested_services"), None);
     }
 }

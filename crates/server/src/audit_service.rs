@@ -21,6 +21,7 @@ use crate::{
     convert::timestamp,
     error::ApiError,
     hub::{Hub, detail},
+    paging::{next_page_token, page_size},
 };
 
 /// The AuditService implementation.
@@ -56,10 +57,7 @@ impl AuditService for AuditApi {
                 }])
             })?,
         };
-        let limit = match request.page_size {
-            0 => 100,
-            n => n.min(1000),
-        };
+        let limit = page_size(request.page_size, 100, 1000);
         let filter = AuditFilter {
             from: request.from.as_ref().map(micros_of),
             to: request.to.as_ref().map(micros_of),
@@ -70,29 +68,18 @@ impl AuditService for AuditApi {
             after_seq,
             limit,
         };
-        let mut entry = self
-            .hub
-            .entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
+        let mut entry = self.hub.entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
         entry.detail = detail(&[
             ("rpc", "ListAuditEntries".into()),
             ("organisation_id", filter.actor_org.clone().unwrap_or_default().into()),
             ("action", filter.action.clone().unwrap_or_default().into()),
             ("message_id", filter.message_id.clone().unwrap_or_default().into()),
-            (
-                "child_key_hash",
-                filter.child_key_hash.clone().unwrap_or_default().into(),
-            ),
+            ("child_key_hash", filter.child_key_hash.clone().unwrap_or_default().into()),
         ]);
         self.hub.store.audit(vec![entry]).await.map_err(ApiError::from)?;
         let found = self.hub.store.query_audit(&filter).await.map_err(ApiError::from)?;
-        let next_page_token = match found.last() {
-            Some(last) if found.len() == limit as usize => last.entry.seq.to_string(),
-            _ => String::new(),
-        };
-        Ok(Response::new(ListAuditEntriesResponse {
-            entries: found.iter().map(wire_entry).collect(),
-            next_page_token,
-        }))
+        let next_page_token = next_page_token(&found, limit, |s| s.entry.seq.to_string());
+        Ok(Response::new(ListAuditEntriesResponse { entries: found.iter().map(wire_entry).collect(), next_page_token }))
     }
 
     async fn verify_audit_chain(
@@ -102,21 +89,14 @@ impl AuditService for AuditApi {
         let caller = self.hub.caller(&request, &[Role::Auditor, Role::Admin]).await?;
         let request = request.into_inner();
         let to = Some(request.to_seq).filter(|t| *t != 0);
-        let mut entry = self
-            .hub
-            .entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
+        let mut entry = self.hub.entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
         entry.detail = detail(&[
             ("rpc", "VerifyAuditChain".into()),
             ("from_seq", request.from_seq.into()),
             ("to_seq", request.to_seq.into()),
         ]);
         self.hub.store.audit(vec![entry]).await.map_err(ApiError::from)?;
-        let result = self
-            .hub
-            .store
-            .verify_audit(request.from_seq, to)
-            .await
-            .map_err(ApiError::from)?;
+        let result = self.hub.store.verify_audit(request.from_seq, to).await.map_err(ApiError::from)?;
         let response = match result {
             Ok(verified) => VerifyAuditChainResponse {
                 intact: true,

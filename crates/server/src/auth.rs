@@ -63,11 +63,7 @@ impl CallFacts {
     pub fn of<T>(request: &Request<T>) -> CallFacts {
         let certificate = request
             .peer_certs()
-            .and_then(|certs| {
-                certs
-                    .first()
-                    .map(|c| referral_hub_domain::audit::hex(&Sha256::digest(c.as_ref())))
-            })
+            .and_then(|certs| certs.first().map(|c| referral_hub_domain::audit::hex(&Sha256::digest(c.as_ref()))))
             .unwrap_or_default();
         let trace_id = request
             .metadata()

@@ -49,14 +49,7 @@ pub enum CheckpointError {
 pub async fn take(store: &Store, key: &HubKey, at: i64) -> Result<Checkpoint, StoreError> {
     let (seq, hash) = store.audit_head().await?;
     let signature = key.sign(&checkpoint_message(seq, &hash, at));
-    Ok(Checkpoint {
-        version: 1,
-        seq,
-        hash: hex(&hash),
-        at,
-        kid: key.kid().to_owned(),
-        signature: hex(&signature),
-    })
+    Ok(Checkpoint { version: 1, seq, hash: hex(&hash), at, kid: key.kid().to_owned(), signature: hex(&signature) })
 }
 
 /// Checks that `checkpoint` was signed by `key` and that the log's entry at its
@@ -74,14 +67,8 @@ pub async fn check(store: &Store, key: &HubKey, checkpoint: &Checkpoint) -> Resu
         return Ok(());
     }
     match store.audit_entry(seq).await? {
-        None => Err(CheckpointError::Rewritten {
-            seq,
-            problem: "is missing",
-        }),
-        Some(stored) if stored.hash != hash => Err(CheckpointError::Rewritten {
-            seq,
-            problem: "has another hash",
-        }),
+        None => Err(CheckpointError::Rewritten { seq, problem: "is missing" }),
+        Some(stored) if stored.hash != hash => Err(CheckpointError::Rewritten { seq, problem: "has another hash" }),
         Some(_) => Ok(()),
     }
 }
@@ -90,8 +77,5 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }

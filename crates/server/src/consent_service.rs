@@ -27,7 +27,7 @@ use crate::{
     convert::timestamp,
     error::{ApiError, invalid},
     hub::{Hub, detail},
-    message_service::page_size,
+    paging::{next_page_token, page_size},
 };
 
 /// Attempts at a withdrawal when a relying message moves meanwhile.
@@ -55,11 +55,7 @@ impl ConsentApi {
             return Err(ApiError::InvalidArgument(violations));
         }
         let mut terms = request.terms.take().unwrap_or_default();
-        if terms
-            .consenters
-            .iter()
-            .any(|c| c.role() == ConsenterRole::BestInterestsDecision)
-        {
+        if terms.consenters.iter().any(|c| c.role() == ConsenterRole::BestInterestsDecision) {
             self.hub.require(caller, &[Role::Supervisor]).await?;
         }
         if let Some(child) = terms.child.as_mut() {
@@ -68,13 +64,8 @@ impl ConsentApi {
         if !request.supersedes_id.is_empty() {
             self.active_own(caller, &request.supersedes_id).await?;
         }
-        let hash = request_hash(
-            &RecordConsentRequest {
-                terms: Some(terms.clone()),
-                ..request.clone()
-            }
-            .encode_to_vec(),
-        );
+        let hash =
+            request_hash(&RecordConsentRequest { terms: Some(terms.clone()), ..request.clone() }.encode_to_vec());
         let record = new_record(
             caller,
             ConsentRecordKind::Grant,
@@ -84,35 +75,21 @@ impl ConsentApi {
             micros(now),
         );
         let row = consent_row(&record, request.request_id.clone(), hash.clone());
-        let mut entry = self
-            .hub
-            .entry(caller, Action::ConsentRecorded, Outcome::Success, Severity::Info);
+        let mut entry = self.hub.entry(caller, Action::ConsentRecorded, Outcome::Success, Severity::Info);
         entry.consent_id = record.id.clone();
         entry.child_key_hash = child_key_hash(&row.child_link_key);
         entry.detail = detail(&[
-            (
-                "decision",
-                record
-                    .terms
-                    .as_ref()
-                    .map(|t| t.decision().as_str_name())
-                    .unwrap_or_default()
-                    .into(),
-            ),
+            ("decision", record.terms.as_ref().map(|t| t.decision().as_str_name()).unwrap_or_default().into()),
             ("supersedes", request.supersedes_id.clone().into()),
         ]);
         match self.hub.store.insert_consent(&row, entry).await {
-            Ok(Inserted::Created(_)) => Ok(RecordConsentResponse {
-                record: Some(ConsentRecord { active: true, ..record }),
-                replayed: false,
-            }),
+            Ok(Inserted::Created(_)) => {
+                Ok(RecordConsentResponse { record: Some(ConsentRecord { active: true, ..record }), replayed: false })
+            }
             Ok(Inserted::Existing(earlier)) if earlier.request_hash == hash => {
                 let active = !self.hub.store.consent_superseded(&earlier.id).await?;
                 Ok(RecordConsentResponse {
-                    record: Some(ConsentRecord {
-                        active,
-                        ..decode_record(&earlier)?
-                    }),
+                    record: Some(ConsentRecord { active, ..decode_record(&earlier)? }),
                     replayed: true,
                 })
             }
@@ -162,15 +139,8 @@ impl ConsentApi {
                 Err(e) => return Err(e),
             };
             let now = micros(self.hub.clock.now());
-            let child = withdrawn
-                .terms
-                .as_ref()
-                .and_then(|t| t.child.clone())
-                .unwrap_or_default();
-            let terms = referral_hub_domain::wire::ConsentTerms {
-                child: Some(child.clone()),
-                ..Default::default()
-            };
+            let child = withdrawn.terms.as_ref().and_then(|t| t.child.clone()).unwrap_or_default();
+            let terms = referral_hub_domain::wire::ConsentTerms { child: Some(child.clone()), ..Default::default() };
             let withdrawal = new_record(
                 caller,
                 ConsentRecordKind::Withdrawal,
@@ -181,19 +151,12 @@ impl ConsentApi {
             );
             let row = consent_row(&withdrawal, request.request_id.clone(), hash.clone());
             let (holds, notices, mut audit) = self.consequences(caller, &request, &withdrawn, now).await?;
-            let mut entry = self
-                .hub
-                .entry(caller, Action::ConsentWithdrawn, Outcome::Success, Severity::Warning);
+            let mut entry = self.hub.entry(caller, Action::ConsentWithdrawn, Outcome::Success, Severity::Warning);
             entry.consent_id = withdrawn.id.clone();
             entry.child_key_hash = child_key_hash(&child.link_key);
             entry.detail = detail(&[("held", holds.len().into()), ("notified", notices.len().into())]);
             audit.insert(0, entry);
-            match self
-                .hub
-                .store
-                .withdraw_consent(&row, &holds, &notices, audit, now)
-                .await
-            {
+            match self.hub.store.withdraw_consent(&row, &holds, &notices, audit, now).await {
                 Ok(Inserted::Created(_)) => {
                     let notified_message_ids = notices.iter().map(|(n, _, _)| n.message_id.clone()).collect();
                     return Ok(WithdrawConsentResponse {
@@ -219,24 +182,15 @@ impl ConsentApi {
         withdrawn: &ConsentRecord,
         now: i64,
     ) -> Result<
-        (
-            Vec<String>,
-            Vec<(FollowUpRecord, MessageStatus, String)>,
-            Vec<referral_hub_domain::audit::Entry>,
-        ),
+        (Vec<String>, Vec<(FollowUpRecord, MessageStatus, String)>, Vec<referral_hub_domain::audit::Entry>),
         ApiError,
     > {
         let mut holds = Vec::new();
         let mut notices = Vec::new();
         let mut audit = Vec::new();
         for message in self.hub.store.messages_relying_on(&withdrawn.id).await? {
-            let mut entry = self.hub.message_entry(
-                caller,
-                Action::MessageHeld,
-                Outcome::Success,
-                Severity::Warning,
-                &message,
-            );
+            let mut entry =
+                self.hub.message_entry(caller, Action::MessageHeld, Outcome::Success, Severity::Warning, &message);
             entry.consent_id = withdrawn.id.clone();
             match message.status {
                 MessageStatus::Submitted => {
@@ -287,11 +241,7 @@ impl ConsentApi {
             return Err(ApiError::NotFound("consent record"));
         };
         let child = decode_record(&row)?.terms.and_then(|t| t.child).unwrap_or_default();
-        let all = self
-            .hub
-            .store
-            .consents_for_child(&caller.org, &child.local_id, &child.link_key)
-            .await?;
+        let all = self.hub.store.consents_for_child(&caller.org, &child.local_id, &child.link_key).await?;
         match all.iter().find(|r: &&ConsentRow| r.request_id == request.request_id) {
             Some(earlier) if earlier.request_hash == hash => {
                 let held = self.hub.store.messages_relying_on(&request.consent_id).await?;
@@ -363,13 +313,8 @@ impl ConsentService for ConsentApi {
             .map_err(ApiError::from)?;
         let records: Vec<ConsentRecord> = rows.iter().map(decode_record).collect::<Result<_, _>>()?;
         let active_ids: Vec<String> = active(&records).iter().map(|r| r.id.clone()).collect();
-        let mut records: Vec<ConsentRecord> = records
-            .into_iter()
-            .map(|r| ConsentRecord {
-                active: active_ids.contains(&r.id),
-                ..r
-            })
-            .collect();
+        let mut records: Vec<ConsentRecord> =
+            records.into_iter().map(|r| ConsentRecord { active: active_ids.contains(&r.id), ..r }).collect();
         records.reverse();
         Ok(Response::new(ListConsentsResponse { records }))
     }
@@ -380,24 +325,14 @@ impl ConsentService for ConsentApi {
     ) -> Result<Response<ListOverridesResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Supervisor, Role::Auditor]).await?;
         let request = request.into_inner();
-        let limit = page_size(request.page_size);
+        let limit = page_size(request.page_size, 50, 100);
         let sender = (!caller.has(Role::Auditor)).then_some(caller.org.as_str());
         let before = Some(request.page_token.as_str()).filter(|t| !t.is_empty());
-        let mut entry = self
-            .hub
-            .entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
+        let mut entry = self.hub.entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
         entry.detail = detail(&[("rpc", "ListOverrides".into())]);
         self.hub.store.audit(vec![entry]).await.map_err(ApiError::from)?;
-        let found = self
-            .hub
-            .store
-            .overrides(sender, before, limit)
-            .await
-            .map_err(ApiError::from)?;
-        let next_page_token = match found.last() {
-            Some(last) if found.len() == limit as usize => last.id.clone(),
-            _ => String::new(),
-        };
+        let found = self.hub.store.overrides(sender, before, limit).await.map_err(ApiError::from)?;
+        let next_page_token = next_page_token(&found, limit, |m| m.id.clone());
         let overrides = found
             .iter()
             .map(|m| {
@@ -417,9 +352,6 @@ impl ConsentService for ConsentApi {
                 }
             })
             .collect();
-        Ok(Response::new(ListOverridesResponse {
-            overrides,
-            next_page_token,
-        }))
+        Ok(Response::new(ListOverridesResponse { overrides, next_page_token }))
     }
 }

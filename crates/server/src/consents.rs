@@ -26,10 +26,7 @@ impl Hub {
 
     /// Every record `org` holds for `child`, decoded.
     pub async fn child_records(&self, org: &str, child: &ChildRef) -> Result<Vec<ConsentRecord>, ApiError> {
-        let rows = self
-            .store
-            .consents_for_child(org, &child.local_id, &child.link_key)
-            .await?;
+        let rows = self.store.consents_for_child(org, &child.local_id, &child.link_key).await?;
         rows.iter().map(decode_record).collect()
     }
 
@@ -48,15 +45,7 @@ impl Hub {
         let mut records = self.child_records(sender_org, child).await?;
         records.extend(inline.cloned());
         let now = crate::clock::micros(self.clock.now());
-        Ok(consent::decide(
-            &records,
-            pinned,
-            &receiver.id,
-            receiver.sector(),
-            purpose,
-            now,
-            &self.rules.consent,
-        ))
+        Ok(consent::decide(&records, pinned, &receiver.id, receiver.sector(), purpose, now, &self.rules.consent))
     }
 }
 
@@ -113,11 +102,8 @@ pub fn consent_row(record: &ConsentRecord, request_id: String, request_hash: Vec
 
 /// A stored record, decoded.
 pub fn decode_record(row: &ConsentRow) -> Result<ConsentRecord, ApiError> {
-    ConsentRecord::decode(row.body.as_slice()).map_err(|_| {
-        ApiError::Store(StoreError::Corrupt {
-            column: "consent_records.body",
-        })
-    })
+    ConsentRecord::decode(row.body.as_slice())
+        .map_err(|_| ApiError::Store(StoreError::Corrupt { column: "consent_records.body" }))
 }
 
 /// SHA-256 of an encoded request, to tell a retry from a reused request id.

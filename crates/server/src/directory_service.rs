@@ -14,7 +14,11 @@ use referral_hub_domain::{
 };
 use referral_hub_store::OrganisationSearch;
 
-use crate::{error::ApiError, hub::Hub, message_service::page_size};
+use crate::{
+    error::ApiError,
+    hub::Hub,
+    paging::{next_page_token, page_size},
+};
 
 /// The DirectoryService implementation.
 pub struct DirectoryApi {
@@ -41,10 +45,7 @@ impl DirectoryService for DirectoryApi {
         let request = request.into_inner();
         let mut violations = Vec::new();
         let mut fail = |field: &str, description: &str| {
-            violations.push(FieldViolation {
-                field: field.into(),
-                description: description.into(),
-            })
+            violations.push(FieldViolation { field: field.into(), description: description.into() })
         };
         if !request.area.is_empty() && !is_area_path(&request.area) {
             fail("area", AREA_RULE);
@@ -60,7 +61,7 @@ impl DirectoryService for DirectoryApi {
         if !violations.is_empty() {
             return Err(ApiError::InvalidArgument(violations).into());
         }
-        let limit = page_size(request.page_size);
+        let limit = page_size(request.page_size, 50, 100);
         let search = OrganisationSearch {
             service: Some(request.service).filter(|s| !s.is_empty()),
             area: Some(request.area).filter(|a| !a.is_empty()),
@@ -68,20 +69,9 @@ impl DirectoryService for DirectoryApi {
             after_id: Some(request.page_token).filter(|t| !t.is_empty()),
             limit,
         };
-        let organisations = self
-            .hub
-            .store
-            .search_organisations(&search)
-            .await
-            .map_err(ApiError::from)?;
-        let next_page_token = match organisations.last() {
-            Some(last) if organisations.len() == limit as usize => last.id.clone(),
-            _ => String::new(),
-        };
-        Ok(Response::new(SearchOrganisationsResponse {
-            organisations,
-            next_page_token,
-        }))
+        let organisations = self.hub.store.search_organisations(&search).await.map_err(ApiError::from)?;
+        let next_page_token = next_page_token(&organisations, limit, |o| o.id.clone());
+        Ok(Response::new(SearchOrganisationsResponse { organisations, next_page_token }))
     }
 
     async fn get_organisation(
@@ -89,15 +79,8 @@ impl DirectoryService for DirectoryApi {
         request: Request<GetOrganisationRequest>,
     ) -> Result<Response<GetOrganisationResponse>, Status> {
         self.hub.caller(&request, ANY_ROLE).await?;
-        let found = self
-            .hub
-            .store
-            .organisation(&request.get_ref().organisation_id)
-            .await
-            .map_err(ApiError::from)?;
+        let found = self.hub.store.organisation(&request.get_ref().organisation_id).await.map_err(ApiError::from)?;
         let organisation = found.ok_or(ApiError::NotFound("organisation"))?;
-        Ok(Response::new(GetOrganisationResponse {
-            organisation: Some(organisation),
-        }))
+        Ok(Response::new(GetOrganisationResponse { organisation: Some(organisation) }))
     }
 }

@@ -50,11 +50,7 @@ pub enum ApiError {
 
 /// `CONSENT_REFUSAL_EXPIRED` -> `EXPIRED`, comma-separated.
 pub fn refusal_names(reasons: &[ConsentRefusal]) -> String {
-    reasons
-        .iter()
-        .map(|r| short_name(r.as_str_name(), "CONSENT_REFUSAL_"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    reasons.iter().map(|r| short_name(r.as_str_name(), "CONSENT_REFUSAL_")).collect::<Vec<_>>().join(", ")
 }
 
 fn refusal_text(reason: ConsentRefusal) -> &'static str {
@@ -101,11 +97,7 @@ impl From<ApiError> for Status {
                 );
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
-            ApiError::FailedPrecondition {
-                kind,
-                subject,
-                description,
-            } => {
+            ApiError::FailedPrecondition { kind, subject, description } => {
                 let details = ErrorDetails::with_precondition_failure(vec![tonic_types::PreconditionViolation::new(
                     kind,
                     subject,
@@ -142,8 +134,5 @@ impl From<ApiError> for Status {
 
 /// A single-field `INVALID_ARGUMENT`.
 pub fn invalid(field: &str, description: impl Into<String>) -> ApiError {
-    ApiError::InvalidArgument(vec![FieldViolation {
-        field: field.into(),
-        description: description.into(),
-    }])
+    ApiError::InvalidArgument(vec![FieldViolation { field: field.into(), description: description.into() }])
 }

@@ -45,14 +45,9 @@ impl Hub {
         let facts = CallFacts::of(request);
         let caller = match self.auth.verify(request.metadata(), facts.clone()) {
             Ok(caller) => match self.store.organisation(&caller.org).await? {
-                Some(org) if org.status() == OrganisationStatus::Active => Caller {
-                    sector: org.sector(),
-                    ..caller
-                },
+                Some(org) if org.status() == OrganisationStatus::Active => Caller { sector: org.sector(), ..caller },
                 _ => {
-                    return Err(self
-                        .refuse_unauthenticated(&facts, "organisation unknown or suspended")
-                        .await);
+                    return Err(self.refuse_unauthenticated(&facts, "organisation unknown or suspended").await);
                 }
             },
             Err(ApiError::Unauthenticated(reason)) => return Err(self.refuse_unauthenticated(&facts, reason).await),

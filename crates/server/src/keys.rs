@@ -22,10 +22,7 @@ pub fn load_or_create_link_secret(data_dir: &Path) -> Result<Vec<u8>, KeyError> 
     let dir = data_dir.join("keys");
     let path = dir.join(LINK_SECRET_FILE);
     let shown = path.display().to_string();
-    let io_error = |source| KeyError::Io {
-        path: shown.clone(),
-        source,
-    };
+    let io_error = |source| KeyError::Io { path: shown.clone(), source };
     match fs::read(&path) {
         Ok(bytes) if bytes.len() >= 32 => Ok(bytes),
         Ok(_) => Err(KeyError::Malformed { path: shown }),
@@ -76,10 +73,7 @@ impl HubKey {
         let dir = data_dir.join("keys");
         let path = dir.join(KEY_FILE);
         let shown = path.display().to_string();
-        let io_error = |source| KeyError::Io {
-            path: shown.clone(),
-            source,
-        };
+        let io_error = |source| KeyError::Io { path: shown.clone(), source };
         let pkcs8 = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -106,9 +100,7 @@ impl HubKey {
     /// Signs `message` (Ed25519), e.g. an audit checkpoint.
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         // The key was parsed when this HubKey was made, so parsing again cannot fail.
-        Ed25519KeyPair::from_pkcs8(&self.pkcs8)
-            .map(|pair| pair.sign(message).as_ref().to_vec())
-            .unwrap_or_default()
+        Ed25519KeyPair::from_pkcs8(&self.pkcs8).map(|pair| pair.sign(message).as_ref().to_vec()).unwrap_or_default()
     }
 
     /// Whether `signature` is this key's signature of `message`.
@@ -142,11 +134,7 @@ impl HubKey {
             nbf: now.unix_timestamp(),
             exp: (now + claims.ttl).unix_timestamp(),
         };
-        Ok(jsonwebtoken::encode(
-            &header,
-            &body,
-            &EncodingKey::from_ed_der(&self.pkcs8),
-        )?)
+        Ok(jsonwebtoken::encode(&header, &body, &EncodingKey::from_ed_der(&self.pkcs8))?)
     }
 }
 

@@ -16,6 +16,7 @@ pub mod error;
 mod hub;
 pub mod keys;
 mod message_service;
+mod paging;
 mod release;
 mod server;
 

@@ -31,6 +31,7 @@ use crate::{
     convert,
     error::{ApiError, invalid, refusal_names},
     hub::{Hub, detail},
+    paging::{next_page_token, page_size},
     release::Released,
 };
 
@@ -62,24 +63,14 @@ impl MessageApi {
         let submission = self.check_submission(caller, &mut request, Mode::Submit).await?;
         let body = request.encode_to_vec();
         let hash = request_hash(&body);
-        if let Some(earlier) = self
-            .hub
-            .store
-            .message_by_request(&caller.org, &request.request_id)
-            .await?
-        {
+        if let Some(earlier) = self.hub.store.message_by_request(&caller.org, &request.request_id).await? {
             return self.replay_submit(earlier, &hash);
         }
         let basis = match self.basis(caller, &request, &submission, &submission.receiver).await? {
             Ok(basis) => basis,
             Err(reasons) => {
-                let mut entry = self
-                    .hub
-                    .entry(caller, Action::MessageRefused, Outcome::Refused, Severity::Warning);
-                entry.detail = detail(&[
-                    ("reason", "CONSENT".into()),
-                    ("refusals", refusal_names(&reasons).into()),
-                ]);
+                let mut entry = self.hub.entry(caller, Action::MessageRefused, Outcome::Refused, Severity::Warning);
+                entry.detail = detail(&[("reason", "CONSENT".into()), ("refusals", refusal_names(&reasons).into())]);
                 self.hub.store.audit(vec![entry]).await?;
                 return Err(ApiError::ConsentRefused(reasons));
             }
@@ -99,11 +90,7 @@ impl MessageApi {
             kind: submission.kind,
             status: MessageStatus::Submitted,
             risk_level: submission.risk,
-            child_link_key: request
-                .child
-                .as_ref()
-                .map(|c| c.link_key.clone())
-                .filter(|k| !k.is_empty()),
+            child_link_key: request.child.as_ref().map(|c| c.link_key.clone()).filter(|k| !k.is_empty()),
             created_at: micros(now),
             updated_at: micros(now),
             acknowledge_by: micros(deadlines.acknowledge_by),
@@ -117,22 +104,16 @@ impl MessageApi {
         if record.legal_basis.is_some() {
             audit.push(self.submitted_entry(caller, Action::OverrideUsed, Severity::High, &record));
         }
-        let inline = submission.inline.as_ref().map(|r| {
-            consent_row(
-                r,
-                format!("message:{}", request.request_id),
-                request_hash(&r.encode_to_vec()),
-            )
-        });
+        let inline = submission
+            .inline
+            .as_ref()
+            .map(|r| consent_row(r, format!("message:{}", request.request_id), request_hash(&r.encode_to_vec())));
         let stored = match self.hub.store.insert_message(&record, inline.as_ref(), audit).await? {
             Inserted::Created(stored) => stored,
             Inserted::Existing(earlier) => return self.replay_submit(earlier, &record.request_hash),
         };
         tracing::info!(message_id = %stored.id, override_used = stored.legal_basis.is_some(), "message submitted");
-        Ok(SubmitMessageResponse {
-            message: Some(convert::message(&stored)?),
-            replayed: false,
-        })
+        Ok(SubmitMessageResponse { message: Some(convert::message(&stored)?), replayed: false })
     }
 
     /// Answers a retried submit with the stored message, if the body is the same.
@@ -140,10 +121,7 @@ impl MessageApi {
         if earlier.request_hash != hash {
             return Err(request_id_reused());
         }
-        Ok(SubmitMessageResponse {
-            message: Some(convert::message(&earlier)?),
-            replayed: true,
-        })
+        Ok(SubmitMessageResponse { message: Some(convert::message(&earlier)?), replayed: true })
     }
 
     fn submitted_entry(&self, caller: &Caller, action: Action, severity: Severity, record: &MessageRecord) -> Entry {
@@ -151,9 +129,7 @@ impl MessageApi {
             purpose: purpose_of(record.kind).as_str_name().into(),
             consent_id: record.consent_id.clone().unwrap_or_default(),
             legal_basis: record.legal_basis.clone().unwrap_or_default(),
-            ..self
-                .hub
-                .message_entry(caller, action, Outcome::Success, severity, record)
+            ..self.hub.message_entry(caller, action, Outcome::Success, severity, record)
         }
     }
 
@@ -188,9 +164,7 @@ impl MessageApi {
         }
         if !violations.is_empty() {
             if mode == Mode::Submit {
-                let mut entry = self
-                    .hub
-                    .entry(caller, Action::MessageRefused, Outcome::Refused, Severity::Warning);
+                let mut entry = self.hub.entry(caller, Action::MessageRefused, Outcome::Refused, Severity::Warning);
                 let fields: Vec<_> = violations.iter().map(|v| v.field.clone()).collect();
                 entry.detail = detail(&[("reason", "INVALID_ARGUMENT".into()), ("fields", fields.into())]);
                 self.hub.store.audit(vec![entry]).await?;
@@ -208,14 +182,7 @@ impl MessageApi {
             None => return Err(invalid("payload", "required")),
         };
         let inline = request.consent.clone().map(|terms| {
-            new_record(
-                caller,
-                ConsentRecordKind::Grant,
-                terms,
-                String::new(),
-                String::new(),
-                micros(now),
-            )
+            new_record(caller, ConsentRecordKind::Grant, terms, String::new(), String::new(), micros(now))
         });
         Ok(Submission {
             receiver: receiver.unwrap_or_default(),
@@ -241,17 +208,8 @@ impl MessageApi {
         let child = request.child.clone().unwrap_or_default();
         let pinned = Some(request.consent_id.as_str()).filter(|id| !id.is_empty());
         let purpose = purpose_of(submission.kind);
-        let decision = self
-            .hub
-            .decide(
-                &caller.org,
-                &child,
-                pinned,
-                submission.inline.as_ref(),
-                receiver,
-                purpose,
-            )
-            .await?;
+        let decision =
+            self.hub.decide(&caller.org, &child, pinned, submission.inline.as_ref(), receiver, purpose).await?;
         Ok(match decision {
             Decision::Permitted { consent_id, categories } => Ok(Basis::Consent { consent_id, categories }),
             Decision::Refused(reasons) => Err(reasons.into_iter().collect()),
@@ -287,11 +245,8 @@ impl MessageApi {
                     return Err(invalid(&field, violation.description));
                 }
             };
-            let mut preview = ReceiverPreview {
-                org_id: receiver.id.clone(),
-                sector: receiver.sector,
-                ..Default::default()
-            };
+            let mut preview =
+                ReceiverPreview { org_id: receiver.id.clone(), sector: receiver.sector, ..Default::default() };
             match self.basis(caller, &message, &submission, &receiver).await? {
                 Ok(basis) => {
                     let permitted = match &basis {
@@ -303,10 +258,8 @@ impl MessageApi {
                         }
                         Basis::Override(_) => ALL_CATEGORIES.into_iter().collect(),
                     };
-                    let allowed = permitted
-                        .intersection(&self.hub.rules.consent.needs(receiver.sector()))
-                        .copied()
-                        .collect();
+                    let allowed =
+                        permitted.intersection(&self.hub.rules.consent.needs(receiver.sector())).copied().collect();
                     let cut = cut_referral(&referral, &allowed);
                     preview.allowed = true;
                     preview.disclosed = cut.disclosed.iter().map(|c| *c as i32).collect();
@@ -337,10 +290,7 @@ impl MessageApi {
                 None => "no organisation with this id in the directory",
             }
         };
-        Ok(Err(FieldViolation {
-            field: "recipient_org_id".into(),
-            description: description.into(),
-        }))
+        Ok(Err(FieldViolation { field: "recipient_org_id".into(), description: description.into() }))
     }
 
     /// The message if `caller`'s organisation sent or received it; NOT_FOUND
@@ -390,13 +340,8 @@ impl MessageApi {
                 created_at: now,
                 body: body.clone(),
             };
-            let mut audit = self.hub.message_entry(
-                caller,
-                Action::FollowUpPosted,
-                Outcome::Success,
-                Severity::Info,
-                &message,
-            );
+            let mut audit =
+                self.hub.message_entry(caller, Action::FollowUpPosted, Outcome::Success, Severity::Info, &message);
             audit.detail = detail(&[
                 ("action", action.as_str_name().into()),
                 ("from", message.status.as_str_name().into()),
@@ -405,11 +350,7 @@ impl MessageApi {
             match store.insert_follow_up(&record, message.status, &other, audit).await {
                 Ok(Inserted::Created(stored)) => {
                     tracing::info!(message_id = %message.id, action = action.as_str_name(), "follow-up posted");
-                    let message = MessageRecord {
-                        status: status_after,
-                        updated_at: now,
-                        ..message
-                    };
+                    let message = MessageRecord { status: status_after, updated_at: now, ..message };
                     return Ok(PostFollowUpResponse {
                         follow_up: Some(convert::follow_up(&stored)?),
                         message: Some(convert::message(&message)?),
@@ -429,12 +370,7 @@ impl MessageApi {
         if earlier.request_hash != hash {
             return Err(request_id_reused());
         }
-        let message = self
-            .hub
-            .store
-            .message(&earlier.message_id)
-            .await?
-            .ok_or(ApiError::NotFound("message"))?;
+        let message = self.hub.store.message(&earlier.message_id).await?.ok_or(ApiError::NotFound("message"))?;
         Ok(PostFollowUpResponse {
             follow_up: Some(convert::follow_up(&earlier)?),
             message: Some(convert::message(&message)?),
@@ -448,25 +384,18 @@ impl MessageApi {
             Ok(WireMailbox::Received) => Mailbox::Received,
             _ => return Err(invalid("mailbox", "required: SENT or RECEIVED")),
         };
-        let role = if mailbox == Mailbox::Sent {
-            Role::Referrer
-        } else {
-            Role::Receiver
-        };
+        let role = if mailbox == Mailbox::Sent { Role::Referrer } else { Role::Receiver };
         self.hub.require(caller, &[role]).await?;
         let mut violations = Vec::new();
         let statuses = enums(&request.statuses, "statuses", &mut violations, MessageStatus::try_from);
         let kinds = enums(&request.kinds, "kinds", &mut violations, MessageKind::try_from);
         if !request.page_token.is_empty() && uuid::Uuid::parse_str(&request.page_token).is_err() {
-            violations.push(FieldViolation {
-                field: "page_token".into(),
-                description: "not a page token".into(),
-            });
+            violations.push(FieldViolation { field: "page_token".into(), description: "not a page token".into() });
         }
         if !violations.is_empty() {
             return Err(ApiError::InvalidArgument(violations));
         }
-        let limit = page_size(request.page_size);
+        let limit = page_size(request.page_size, 50, 100);
         let filter = MessageFilter {
             org: caller.org.clone(),
             mailbox,
@@ -476,21 +405,10 @@ impl MessageApi {
             limit,
         };
         let found = self.hub.store.list_messages(&filter).await?;
-        let next_page_token = match found.last() {
-            Some(last) if found.len() == limit as usize => last.id.clone(),
-            _ => String::new(),
-        };
-        let messages = self
-            .hub
-            .release(caller, &found, Action::MessageRead)
-            .await?
-            .into_iter()
-            .map(|r| r.message)
-            .collect();
-        Ok(ListMessagesResponse {
-            messages,
-            next_page_token,
-        })
+        let next_page_token = next_page_token(&found, limit, |m| m.id.clone());
+        let messages =
+            self.hub.release(caller, &found, Action::MessageRead).await?.into_iter().map(|r| r.message).collect();
+        Ok(ListMessagesResponse { messages, next_page_token })
     }
 }
 
@@ -513,10 +431,7 @@ struct Submission {
 /// What a message relies on to leave the hub.
 enum Basis {
     /// A consent record, and the categories the records permit.
-    Consent {
-        consent_id: String,
-        categories: BTreeSet<DataCategory>,
-    },
+    Consent { consent_id: String, categories: BTreeSet<DataCategory> },
     /// A legal-basis override (every category, still cut by need-to-know).
     Override(String),
 }
@@ -547,22 +462,11 @@ fn enums<T: Copy>(
         .filter_map(|(i, v)| match parse(*v) {
             Ok(value) if *v != 0 => Some(value),
             _ => {
-                violations.push(FieldViolation {
-                    field: format!("{field}[{i}]"),
-                    description: "unknown value".into(),
-                });
+                violations.push(FieldViolation { field: format!("{field}[{i}]"), description: "unknown value".into() });
                 None
             }
         })
         .collect()
-}
-
-/// Page size per AIP-158: 0 means the default, above the maximum is capped.
-pub fn page_size(requested: u32) -> u32 {
-    match requested {
-        0 => 50,
-        n => n.min(100),
-    }
 }
 
 type InboxStream = Pin<Box<dyn Stream<Item = Result<StreamInboxResponse, Status>> + Send>>;
@@ -581,10 +485,7 @@ impl MessageService for MessageApi {
         let caller = self.hub.caller(&request, &[Role::Referrer, Role::Receiver]).await?;
         let message = self.visible_message(&caller, &request.get_ref().message_id).await?;
         let follow_ups = self.hub.store.follow_ups(&message.id).await.map_err(ApiError::from)?;
-        let released = self
-            .hub
-            .release(&caller, std::slice::from_ref(&message), Action::MessageRead)
-            .await?;
+        let released = self.hub.release(&caller, std::slice::from_ref(&message), Action::MessageRead).await?;
         Ok(Response::new(GetMessageResponse {
             message: released.into_iter().next().map(|r| r.message),
             follow_ups: follow_ups.iter().map(convert::follow_up).collect::<Result<_, _>>()?,
@@ -624,12 +525,7 @@ impl MessageService for MessageApi {
         let caller = self.hub.caller(&request, &[Role::Receiver, Role::Referrer]).await?;
         let after = match request.get_ref().after_position {
             Some(position) => position,
-            None => self
-                .hub
-                .store
-                .acked_position(&caller.org)
-                .await
-                .map_err(ApiError::from)?,
+            None => self.hub.store.acked_position(&caller.org).await.map_err(ApiError::from)?,
         };
         let (sender, receiver) = mpsc::channel(INBOX_BATCH as usize);
         tokio::spawn(pump_inbox(self.hub.clone(), caller, after, sender));
@@ -649,9 +545,7 @@ impl MessageService for MessageApi {
                 &caller.org,
                 request.get_ref().position,
                 now,
-                &self
-                    .hub
-                    .entry(&caller, Action::DeliverySucceeded, Outcome::Success, Severity::Info),
+                &self.hub.entry(&caller, Action::DeliverySucceeded, Outcome::Success, Severity::Info),
             )
             .await
         {
@@ -713,35 +607,20 @@ async fn pump_inbox(
 
 /// Inbox items as `reader` may see them; new messages are released (and audited) as delivery attempts.
 async fn inbox_entries(hub: &Hub, reader: &Caller, items: &[InboxItem]) -> Result<Vec<InboxEntry>, ApiError> {
-    let new_messages: Vec<MessageRecord> = items
-        .iter()
-        .filter(|i| i.follow_up.is_none())
-        .map(|i| i.message.clone())
-        .collect();
-    let mut released = hub
-        .release(reader, &new_messages, Action::DeliveryAttempted)
-        .await?
-        .into_iter();
+    let new_messages: Vec<MessageRecord> =
+        items.iter().filter(|i| i.follow_up.is_none()).map(|i| i.message.clone()).collect();
+    let mut released = hub.release(reader, &new_messages, Action::DeliveryAttempted).await?.into_iter();
     items
         .iter()
         .map(|item| {
             let entry = match &item.follow_up {
                 Some(follow_up) => inbox_entry::Item::FollowUp(convert::follow_up(follow_up)?),
                 None => match released.next().ok_or(ApiError::Aborted)? {
-                    Released {
-                        withheld: Some(withheld),
-                        ..
-                    } => inbox_entry::Item::Withheld(withheld),
-                    Released {
-                        message,
-                        withheld: None,
-                    } => inbox_entry::Item::Message(message),
+                    Released { withheld: Some(withheld), .. } => inbox_entry::Item::Withheld(withheld),
+                    Released { message, withheld: None } => inbox_entry::Item::Message(message),
                 },
             };
-            Ok(InboxEntry {
-                position: item.position,
-                item: Some(entry),
-            })
+            Ok(InboxEntry { position: item.position, item: Some(entry) })
         })
         .collect()
 }

@@ -47,18 +47,13 @@ impl Hub {
             let mut message = convert::message(record)?;
             if record.sender_org == reader.org {
                 entries.push(self.release_entry(reader, action, Outcome::Success, record));
-                released.push(Released {
-                    message,
-                    withheld: None,
-                });
+                released.push(Released { message, withheld: None });
                 continue;
             }
             match self.permitted_for(reader, record, &message).await? {
                 Ok(permitted) => {
-                    let allowed: BTreeSet<_> = permitted
-                        .intersection(&self.rules.consent.needs(reader.sector))
-                        .copied()
-                        .collect();
+                    let allowed: BTreeSet<_> =
+                        permitted.intersection(&self.rules.consent.needs(reader.sector)).copied().collect();
                     let mut entry = self.release_entry(reader, action, Outcome::Success, record);
                     if let Some(Payload::Referral(referral)) = &message.payload {
                         let cut = cut_referral(referral, &allowed);
@@ -70,17 +65,11 @@ impl Hub {
                         message.payload = Some(Payload::Referral(cut.referral));
                     }
                     entries.push(entry);
-                    released.push(Released {
-                        message,
-                        withheld: None,
-                    });
+                    released.push(Released { message, withheld: None });
                 }
                 Err(reasons) => {
-                    let refused_action = if action == Action::DeliveryAttempted {
-                        Action::DeliveryRefused
-                    } else {
-                        action
-                    };
+                    let refused_action =
+                        if action == Action::DeliveryAttempted { Action::DeliveryRefused } else { action };
                     let mut entry = self.release_entry(reader, refused_action, Outcome::Refused, record);
                     entry.severity = Severity::Warning.as_str().into();
                     entry.detail = detail(&[("refusals", refusal_names(&reasons).into())]);
@@ -89,10 +78,7 @@ impl Hub {
                         message_id: record.id.clone(),
                         reasons: reasons.iter().map(|r| *r as i32).collect(),
                     };
-                    released.push(Released {
-                        message: strip(message),
-                        withheld: Some(withheld),
-                    });
+                    released.push(Released { message: strip(message), withheld: Some(withheld) });
                 }
             }
         }
@@ -112,21 +98,8 @@ impl Hub {
             return Ok(Ok(ALL_CATEGORIES.into_iter().collect()));
         }
         let child = message.child.clone().unwrap_or_default();
-        let receiver = Organisation {
-            id: reader.org.clone(),
-            sector: reader.sector as i32,
-            ..Organisation::default()
-        };
-        let decision = self
-            .decide(
-                &record.sender_org,
-                &child,
-                None,
-                None,
-                &receiver,
-                purpose_of(record.kind),
-            )
-            .await?;
+        let receiver = Organisation { id: reader.org.clone(), sector: reader.sector as i32, ..Organisation::default() };
+        let decision = self.decide(&record.sender_org, &child, None, None, &receiver, purpose_of(record.kind)).await?;
         Ok(match decision {
             Decision::Permitted { categories, .. } => Ok(categories),
             Decision::Refused(reasons) => Err(reasons.into_iter().collect()),
@@ -171,8 +144,5 @@ fn strip(mut message: Message) -> Message {
 }
 
 fn names(categories: &BTreeSet<DataCategory>) -> Vec<String> {
-    categories
-        .iter()
-        .map(|c| c.as_str_name().trim_start_matches("DATA_CATEGORY_").to_owned())
-        .collect()
+    categories.iter().map(|c| c.as_str_name().trim_start_matches("DATA_CATEGORY_").to_owned()).collect()
 }

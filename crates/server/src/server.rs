@@ -102,9 +102,7 @@ pub async fn serve(
     if let Some(tls) = config.tls {
         let mut tls_config = ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
         if let Some(ca) = tls.client_ca_pem {
-            tls_config = tls_config
-                .client_ca_root(Certificate::from_pem(ca))
-                .client_auth_optional(true);
+            tls_config = tls_config.client_ca_root(Certificate::from_pem(ca)).client_auth_optional(true);
         }
         builder = builder.tls_config(tls_config)?;
     }

@@ -55,12 +55,9 @@ impl Store {
                 sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
                     .fetch_one(&mut **tx)
                     .await?;
-            entry.seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt {
-                column: "audit_head.seq",
-            })?;
-            let previous: [u8; 32] = previous.try_into().map_err(|_| StoreError::Corrupt {
-                column: "audit_head.hash",
-            })?;
+            entry.seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt { column: "audit_head.seq" })?;
+            let previous: [u8; 32] =
+                previous.try_into().map_err(|_| StoreError::Corrupt { column: "audit_head.hash" })?;
             let hash = entry.chain_hash(&previous);
             sqlx::query(&format!(
                 "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
@@ -88,10 +85,7 @@ impl Store {
             .bind(hash.to_vec())
             .execute(&mut **tx)
             .await?;
-            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-                .bind(hash.to_vec())
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(hash.to_vec()).execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -141,10 +135,7 @@ impl Store {
             match row.and_then(|h| <[u8; 32]>::try_from(h).ok()) {
                 Some(hash) => hash,
                 None => {
-                    return Ok(Err(ChainBreak {
-                        seq: from - 1,
-                        reason: "entry missing".into(),
-                    }));
+                    return Ok(Err(ChainBreak { seq: from - 1, reason: "entry missing".into() }));
                 }
             }
         };
@@ -162,10 +153,7 @@ impl Store {
             .fetch_all(&self.read)
             .await?;
             if batch.is_empty() {
-                return Ok(Err(ChainBreak {
-                    seq: next,
-                    reason: "entry missing".into(),
-                }));
+                return Ok(Err(ChainBreak { seq: next, reason: "entry missing".into() }));
             }
             for row in &batch {
                 if let Err(chain_break) = verifier.push(&stored(row)?) {
@@ -179,24 +167,15 @@ impl Store {
             let reason = "differs from the recorded chain head".to_owned();
             return Ok(Err(ChainBreak { seq: head_seq, reason }));
         }
-        Ok(Ok(Verified {
-            checked: verifier.checked(),
-            last_seq,
-            last_hash,
-        }))
+        Ok(Ok(Verified { checked: verifier.checked(), last_seq, last_hash }))
     }
 
     /// The chain head: the last sequence number and its hash.
     pub async fn audit_head(&self) -> Result<(u64, [u8; 32])> {
-        let (seq, hash): (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.read)
-            .await?;
-        let seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt {
-            column: "audit_head.seq",
-        })?;
-        let hash = hash.try_into().map_err(|_| StoreError::Corrupt {
-            column: "audit_head.hash",
-        })?;
+        let (seq, hash): (i64, Vec<u8>) =
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.read).await?;
+        let seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt { column: "audit_head.seq" })?;
+        let hash = hash.try_into().map_err(|_| StoreError::Corrupt { column: "audit_head.hash" })?;
         Ok((seq, hash))
     }
 
@@ -214,9 +193,7 @@ fn stored(row: &AnyRow) -> Result<Stored> {
     let seq: i64 = row.try_get("seq")?;
     Ok(Stored {
         entry: Entry {
-            seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt {
-                column: "audit_log.seq",
-            })?,
+            seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt { column: "audit_log.seq" })?,
             at: row.try_get("at")?,
             action: row.try_get("action")?,
             outcome: row.try_get("outcome")?,

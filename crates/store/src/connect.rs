@@ -81,12 +81,7 @@ impl Store {
         if backend == Backend::Postgres {
             spawn_inbox_listener(url, notifier.clone()).await?;
         }
-        Ok(Store {
-            read,
-            write,
-            backend,
-            notifier,
-        })
+        Ok(Store { read, write, backend, notifier })
     }
 
     /// Applies the embedded migrations of this backend that are not yet applied.

@@ -85,12 +85,7 @@ impl Store {
             "SELECT {CONSENT_COLUMNS} FROM consent_records WHERE recorded_by_org = $1 \
              AND (child_local_id = $2 OR ($3 <> '' AND child_link_key = $3)) ORDER BY recorded_at, id"
         );
-        let found = sqlx::query(&sql)
-            .bind(org)
-            .bind(local_id)
-            .bind(link_key)
-            .fetch_all(&self.read)
-            .await?;
+        let found = sqlx::query(&sql).bind(org).bind(local_id).bind(link_key).fetch_all(&self.read).await?;
         found.iter().map(consent_row).collect()
     }
 
@@ -169,11 +164,7 @@ impl Store {
     ) -> Result<Option<ConsentRow>> {
         let sql =
             format!("SELECT {CONSENT_COLUMNS} FROM consent_records WHERE recorded_by_org = $1 AND request_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(org)
-            .bind(request_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&mut **tx).await?;
         row.as_ref().map(consent_row).transpose()
     }
 }

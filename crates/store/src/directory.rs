@@ -28,22 +28,16 @@ impl Store {
         .bind(json(&org.lead_agency_areas))
         .execute(&mut *tx)
         .await?;
-        for (table, column, values) in [
-            ("organisation_areas", "area", &org.areas),
-            ("organisation_services", "service", &org.services),
-        ] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1"))
-                .bind(&org.id)
-                .execute(&mut *tx)
-                .await?;
+        for (table, column, values) in
+            [("organisation_areas", "area", &org.areas), ("organisation_services", "service", &org.services)]
+        {
+            sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1")).bind(&org.id).execute(&mut *tx).await?;
             for value in values {
-                sqlx::query(&format!(
-                    "INSERT INTO {table} (org_id, {column}) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-                ))
-                .bind(&org.id)
-                .bind(value)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(&format!("INSERT INTO {table} (org_id, {column}) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
+                    .bind(&org.id)
+                    .bind(value)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         tx.commit().await?;

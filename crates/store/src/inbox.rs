@@ -17,12 +17,7 @@ impl Store {
              LEFT JOIN follow_ups f ON f.id = e.follow_up_id \
              WHERE e.org_id = $1 AND e.position > $2 ORDER BY e.position LIMIT $3"
         );
-        let found = sqlx::query(&sql)
-            .bind(org)
-            .bind(to_db(after))
-            .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await?;
+        let found = sqlx::query(&sql).bind(org).bind(to_db(after)).bind(i64::from(limit)).fetch_all(&self.read).await?;
         found
             .iter()
             .map(|row| {
@@ -86,11 +81,7 @@ impl Store {
         .await?;
         let mut entries: Vec<Entry> = delivered
             .into_iter()
-            .map(|(message_id, message_kind)| Entry {
-                message_id,
-                message_kind,
-                ..template.clone()
-            })
+            .map(|(message_id, message_kind)| Entry { message_id, message_kind, ..template.clone() })
             .collect();
         self.append_audit(&mut tx, &mut entries).await?;
         tx.commit().await?;

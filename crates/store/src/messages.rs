@@ -24,11 +24,8 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let existing =
             format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
-        let earlier = sqlx::query(&existing)
-            .bind(&message.sender_org)
-            .bind(&message.request_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let earlier =
+            sqlx::query(&existing).bind(&message.sender_org).bind(&message.request_id).fetch_optional(&mut *tx).await?;
         if let Some(row) = earlier {
             return Ok(Inserted::Existing(rows::message(&row)?));
         }
@@ -72,8 +69,7 @@ impl Store {
                 .await?;
             return Ok(Inserted::Existing(rows::message(&row)?));
         }
-        self.append_inbox(&mut tx, &message.recipient_org, &message.id, None, message.created_at)
-            .await?;
+        self.append_inbox(&mut tx, &message.recipient_org, &message.id, None, message.created_at).await?;
         self.append_audit(&mut tx, &mut audit).await?;
         tx.commit().await?;
         self.notifier.notify(&message.recipient_org);
@@ -94,17 +90,11 @@ impl Store {
         mut audit: Entry,
     ) -> Result<Inserted<FollowUpRecord>> {
         let mut tx = self.write.begin().await?;
-        if !self
-            .insert_follow_up_tx(&mut tx, follow_up, expected, deliver_to)
-            .await?
-        {
+        if !self.insert_follow_up_tx(&mut tx, follow_up, expected, deliver_to).await? {
             let sql =
                 format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
-            let row = sqlx::query(&sql)
-                .bind(&follow_up.author_org)
-                .bind(&follow_up.request_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let row =
+                sqlx::query(&sql).bind(&follow_up.author_org).bind(&follow_up.request_id).fetch_one(&mut *tx).await?;
             return Ok(Inserted::Existing(rows::follow_up(&row)?));
         }
         self.append_audit(&mut tx, std::slice::from_mut(&mut audit)).await?;
@@ -151,14 +141,7 @@ impl Store {
         if moved.rows_affected() == 0 {
             return Err(StoreError::Conflict);
         }
-        self.append_inbox(
-            tx,
-            deliver_to,
-            &follow_up.message_id,
-            Some(&follow_up.id),
-            follow_up.created_at,
-        )
-        .await?;
+        self.append_inbox(tx, deliver_to, &follow_up.message_id, Some(&follow_up.id), follow_up.created_at).await?;
         Ok(true)
     }
 
@@ -166,22 +149,14 @@ impl Store {
     /// answered from here before the life-cycle rules see it again.
     pub async fn follow_up_by_request(&self, org: &str, request_id: &str) -> Result<Option<FollowUpRecord>> {
         let sql = format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(org)
-            .bind(request_id)
-            .fetch_optional(&self.read)
-            .await?;
+        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.read).await?;
         row.as_ref().map(rows::follow_up).transpose()
     }
 
     /// The message `org` submitted under `request_id`, if any.
     pub async fn message_by_request(&self, org: &str, request_id: &str) -> Result<Option<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(org)
-            .bind(request_id)
-            .fetch_optional(&self.read)
-            .await?;
+        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.read).await?;
         row.as_ref().map(rows::message).transpose()
     }
 

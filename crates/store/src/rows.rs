@@ -68,8 +68,5 @@ pub(crate) fn decode<T>(row: &AnyRow, column: &'static str, parse: fn(&str) -> O
 
 /// `$first, $first+1, …` placeholders for `count` values.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }

@@ -62,10 +62,7 @@ fn editing_and_rehashing_is_caught_by_the_entries_after_or_a_checkpoint() {
     forged[4].entry.actor_org = "someone-else".into();
     rehash(&mut forged);
     assert_eq!(verify(&forged), Ok(10));
-    assert_ne!(
-        forged[6].hash, original[6].hash,
-        "a checkpoint at entry 7 no longer matches"
-    );
+    assert_ne!(forged[6].hash, original[6].hash, "a checkpoint at entry 7 no longer matches");
 }
 
 #[test]
@@ -118,12 +115,7 @@ fn inserting_an_entry_anywhere_is_caught() {
 
 #[test]
 fn the_encoding_is_stable() {
-    let entry = Entry {
-        seq: 1,
-        at: 2,
-        action: "A".into(),
-        ..Entry::default()
-    };
+    let entry = Entry { seq: 1, at: 2, action: "A".into(), ..Entry::default() };
     let canonical = entry.canonical();
     assert_eq!(&canonical[..8], b"RHAUDIT\x01");
     assert_eq!(&canonical[8..24], &[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2]);
@@ -131,10 +123,7 @@ fn the_encoding_is_stable() {
     assert_eq!(canonical.len(), 29 + 15 * 4);
     // Pinned (computed independently in Python from the documented encoding):
     // changing the encoding must be a deliberate new version.
-    assert_eq!(
-        hex(&entry.chain_hash(&GENESIS)),
-        "54d518bf98e1a76466c85a7c4ecf2f0f3dce8f58463d363dc889b345e6fdee44"
-    );
+    assert_eq!(hex(&entry.chain_hash(&GENESIS)), "54d518bf98e1a76466c85a7c4ecf2f0f3dce8f58463d363dc889b345e6fdee44");
 }
 
 #[test]

@@ -29,15 +29,9 @@ pub enum Decision {
 
 /// The grants in force: not superseded (replaced or withdrawn) by another record.
 pub fn active(records: &[ConsentRecord]) -> Vec<&ConsentRecord> {
-    let superseded: HashSet<&str> = records
-        .iter()
-        .map(|r| r.supersedes_id.as_str())
-        .filter(|id| !id.is_empty())
-        .collect();
-    records
-        .iter()
-        .filter(|r| r.kind() == ConsentRecordKind::Grant && !superseded.contains(r.id.as_str()))
-        .collect()
+    let superseded: HashSet<&str> =
+        records.iter().map(|r| r.supersedes_id.as_str()).filter(|id| !id.is_empty()).collect();
+    records.iter().filter(|r| r.kind() == ConsentRecordKind::Grant && !superseded.contains(r.id.as_str())).collect()
 }
 
 /// Decides whether the child's `records` allow a message to `receiver_org`
@@ -77,22 +71,12 @@ pub fn decide(
     if denied {
         return Decision::Refused(BTreeSet::from([ConsentRefusal::Denied]));
     }
-    if let Some(newest) = permits
-        .iter()
-        .max_by_key(|r| (r.recorded_at.as_ref().map(micros_of), r.id.clone()))
-    {
+    if let Some(newest) = permits.iter().max_by_key(|r| (r.recorded_at.as_ref().map(micros_of), r.id.clone())) {
         let categories = permits
             .iter()
-            .flat_map(|r| {
-                r.terms
-                    .iter()
-                    .flat_map(|t| t.categories().filter(|c| *c != DataCategory::Unspecified))
-            })
+            .flat_map(|r| r.terms.iter().flat_map(|t| t.categories().filter(|c| *c != DataCategory::Unspecified)))
             .collect();
-        return Decision::Permitted {
-            consent_id: newest.id.clone(),
-            categories,
-        };
+        return Decision::Permitted { consent_id: newest.id.clone(), categories };
     }
     if reasons.is_empty() {
         reasons.insert(ConsentRefusal::NoConsent);
@@ -122,10 +106,7 @@ fn scope_failures(terms: &ConsentTerms, org: &str, sector: Sector, purpose: Purp
 /// Whether the people who agreed are those the age policy asks for.
 fn age_policy_failures(terms: &ConsentTerms, policy: &ConsentPolicy) -> Vec<ConsentRefusal> {
     let agreed = |roles: &[ConsenterRole], kinds: &[AgreementKind]| {
-        terms
-            .consenters
-            .iter()
-            .any(|c| roles.contains(&c.role()) && kinds.contains(&c.kind()))
+        terms.consenters.iter().any(|c| roles.contains(&c.role()) && kinds.contains(&c.kind()))
     };
     let consent = [AgreementKind::Consent];
     let caregiver = agreed(&[ConsenterRole::Caregiver, ConsenterRole::LegalGuardian], &consent)

@@ -42,10 +42,7 @@ pub fn cut_referral(referral: &ServiceReferral, allowed: &BTreeSet<DataCategory>
     let mut message = dynamic(referral);
     let mut withheld = BTreeSet::new();
     let mut disclosed = BTreeSet::new();
-    for field in referral_hub_proto::PAYLOAD_FIELDS
-        .iter()
-        .filter(|f| f.payload == REFERRAL)
-    {
+    for field in referral_hub_proto::PAYLOAD_FIELDS.iter().filter(|f| f.payload == REFERRAL) {
         let Some(category) = field.category else { continue };
         let segments: Vec<&str> = field.path.split('.').collect();
         let keep = allowed.contains(&category);
@@ -58,11 +55,7 @@ pub fn cut_referral(referral: &ServiceReferral, allowed: &BTreeSet<DataCategory>
         }
     }
     let referral = ServiceReferral::decode(message.encode_to_vec().as_slice()).unwrap_or_default();
-    Cut {
-        referral,
-        withheld,
-        disclosed,
-    }
+    Cut { referral, withheld, disclosed }
 }
 
 /// The categories of `referral` that carry data.
@@ -112,8 +105,7 @@ fn referral_descriptor() -> MessageDescriptor {
         .get_or_init(|| {
             let pool = DescriptorPool::decode(referral_hub_proto::FILE_DESCRIPTOR_SET)
                 .expect("the compiled-in descriptor set is valid");
-            pool.get_message_by_name(REFERRAL)
-                .expect("ServiceReferral is in the descriptor set")
+            pool.get_message_by_name(REFERRAL).expect("ServiceReferral is in the descriptor set")
         })
         .clone()
 }
@@ -121,45 +113,26 @@ fn referral_descriptor() -> MessageDescriptor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{consent::ConsentPolicy, sample, wire::Sector};
+    use crate::{consent::ConsentPolicy, sample};
 
     fn subsets() -> impl Iterator<Item = BTreeSet<DataCategory>> {
         (0u32..512).map(|mask| {
-            ALL_CATEGORIES
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| mask & (1 << i) != 0)
-                .map(|(_, c)| *c)
-                .collect()
+            ALL_CATEGORIES.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, c)| *c).collect()
         })
     }
 
     #[test]
     fn a_cut_keeps_exactly_the_allowed_categories() {
         let full = sample::referral();
-        assert_eq!(
-            present_categories(&full).len(),
-            7,
-            "the sample has no LEGAL or EDUCATION field"
-        );
+        assert_eq!(present_categories(&full).len(), 7, "the sample has no LEGAL or EDUCATION field");
         let only_identity = cut_referral(&full, &BTreeSet::from([DataCategory::Identity]));
         let child = only_identity.referral.child.clone().unwrap();
-        assert_eq!(
-            (child.given_name.as_str(), child.date_of_birth.as_str()),
-            ("Aye", "2017-03-14")
-        );
+        assert_eq!((child.given_name.as_str(), child.date_of_birth.as_str()), ("Aye", "2017-03-14"));
         assert_eq!(child.sex, "", "DEMOGRAPHIC cut");
         assert_eq!(only_identity.referral.reason, "", "PROTECTION_CONCERN cut");
-        assert_eq!(
-            only_identity.referral.caregiver.as_ref().unwrap().phone,
-            "",
-            "CONTACT cut"
-        );
+        assert_eq!(only_identity.referral.caregiver.as_ref().unwrap().phone, "", "CONTACT cut");
         assert!(only_identity.referral.attachments.iter().all(|a| a.uri.is_empty()));
-        assert_eq!(
-            only_identity.referral.requested_services, full.requested_services,
-            "routing stays"
-        );
+        assert_eq!(only_identity.referral.requested_services, full.requested_services, "routing stays");
         assert_eq!(only_identity.referral.priority, full.priority);
         assert_eq!(only_identity.disclosed, BTreeSet::from([DataCategory::Identity]));
         assert_eq!(only_identity.withheld.len(), 6);
@@ -177,16 +150,8 @@ mod tests {
         let policy = ConsentPolicy::default();
         let full = sample::referral();
         let present = present_categories(&full);
-        let sectors = [
-            Sector::Health,
-            Sector::Education,
-            Sector::Police,
-            Sector::Justice,
-            Sector::SocialWelfare,
-            Sector::Other,
-        ];
         for permitted in subsets() {
-            for sector in sectors {
+            for sector in sample::SECTORS {
                 let allowed: BTreeSet<_> = permitted.intersection(&policy.needs(sector)).copied().collect();
                 let cut = cut_referral(&full, &allowed);
                 assert!(cut.disclosed.is_subset(&allowed), "{sector:?} {permitted:?}");

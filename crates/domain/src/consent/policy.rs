@@ -111,11 +111,7 @@ impl ConsentPolicy {
                 .collect::<Result<_, _>>()?;
             need_to_know.insert(parsed, categories);
         }
-        Ok(ConsentPolicy {
-            age_bands: bands,
-            need_to_know,
-            legal_bases: file.legal_bases,
-        })
+        Ok(ConsentPolicy { age_bands: bands, need_to_know, legal_bases: file.legal_bases })
     }
 
     /// The band for a child of `age`, if any (none past 17).
@@ -143,28 +139,20 @@ mod tests {
     fn defaults_follow_the_spec() {
         let policy = ConsentPolicy::default();
         assert_eq!(
-            policy
-                .band(0)
-                .map(|b| (b.caregiver_consent, b.child_assent, b.child_consent)),
+            policy.band(0).map(|b| (b.caregiver_consent, b.child_assent, b.child_consent)),
             Some((true, false, false))
         );
         assert_eq!(
-            policy
-                .band(14)
-                .map(|b| (b.caregiver_consent, b.child_assent, b.child_consent)),
+            policy.band(14).map(|b| (b.caregiver_consent, b.child_assent, b.child_consent)),
             Some((true, true, false))
         );
         assert_eq!(
-            policy
-                .band(15)
-                .map(|b| (b.caregiver_consent, b.child_assent, b.child_consent)),
+            policy.band(15).map(|b| (b.caregiver_consent, b.child_assent, b.child_consent)),
             Some((false, false, true))
         );
         assert_eq!(policy.band(18), None);
         assert!(
-            !policy
-                .needs(Sector::Education)
-                .contains(&DataCategory::ProtectionConcern),
+            !policy.needs(Sector::Education).contains(&DataCategory::ProtectionConcern),
             "no concern narrative for schools"
         );
         assert_eq!(policy.needs(Sector::SocialWelfare).len(), 9);
@@ -174,25 +162,10 @@ mod tests {
     #[test]
     fn bad_policies_are_refused_with_the_reason() {
         let gap = DEFAULT_POLICY.replace("from_age = 6", "from_age = 7");
-        assert!(
-            ConsentPolicy::from_toml(&gap)
-                .unwrap_err()
-                .to_string()
-                .contains("without gaps")
-        );
+        assert!(ConsentPolicy::from_toml(&gap).unwrap_err().to_string().contains("without gaps"));
         let sector = DEFAULT_POLICY.replace("OTHER =", "ARMY =");
-        assert!(
-            ConsentPolicy::from_toml(&sector)
-                .unwrap_err()
-                .to_string()
-                .contains("unknown sector `ARMY`")
-        );
+        assert!(ConsentPolicy::from_toml(&sector).unwrap_err().to_string().contains("unknown sector `ARMY`"));
         let category = DEFAULT_POLICY.replace("\"EDUCATION\", \"DEMOGRAPHIC\"]", "\"SCHOOLING\"]");
-        assert!(
-            ConsentPolicy::from_toml(&category)
-                .unwrap_err()
-                .to_string()
-                .contains("unknown category `SCHOOLING`")
-        );
+        assert!(ConsentPolicy::from_toml(&category).unwrap_err().to_string().contains("unknown category `SCHOOLING`"));
     }
 }

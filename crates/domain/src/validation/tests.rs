@@ -93,10 +93,7 @@ fn every_bad_field_is_reported_at_once() {
 fn an_unknown_code_names_the_allowed_ones() {
     let violations = submit_violations(|r| referral_of(r).child.as_mut().unwrap().sex = "x".into());
     assert_eq!(violations.len(), 1);
-    assert_eq!(
-        violations[0].description,
-        "unknown code `x`; allowed: female, male, other, unknown"
-    );
+    assert_eq!(violations[0].description, "unknown code `x`; allowed: female, male, other, unknown");
 }
 
 #[test]
@@ -117,17 +114,9 @@ fn age_bounds_are_0_to_17() {
         submit_violations(move |r| referral_of(r).child.as_mut().unwrap().date_of_birth = d)
     };
     assert_eq!(dob("2008-11-24"), vec![], "17 years and 364 days");
-    assert_eq!(
-        fields(&dob("2008-11-23")),
-        vec!["referral.child.date_of_birth"],
-        "18 today"
-    );
+    assert_eq!(fields(&dob("2008-11-23")), vec!["referral.child.date_of_birth"], "18 today");
     assert_eq!(dob("2026-11-23"), vec![], "born today");
-    assert_eq!(
-        fields(&dob("2026-11-24")),
-        vec!["referral.child.date_of_birth"],
-        "tomorrow"
-    );
+    assert_eq!(fields(&dob("2026-11-24")), vec!["referral.child.date_of_birth"], "tomorrow");
     assert_eq!(fields(&dob("23/11/2020")), vec!["referral.child.date_of_birth"]);
     let estimated = |age| {
         submit_violations(move |r| {
@@ -150,10 +139,7 @@ fn list_sizes_are_bounded() {
         referral.protection_concerns = all.iter().take(11).map(|c| c.code.clone()).collect();
         referral.attachments = vec![referral.attachments[0].clone(); 11];
     });
-    assert_eq!(
-        fields(&violations),
-        vec!["referral.protection_concerns", "referral.attachments"]
-    );
+    assert_eq!(fields(&violations), vec!["referral.protection_concerns", "referral.attachments"]);
 }
 
 #[test]
@@ -181,10 +167,7 @@ fn follow_up_fields_required_by_action() {
     bad.request_id = String::new();
     bad.message_id = "x".repeat(129);
     bad.next_review_date = "soon".into();
-    assert_eq!(
-        fields(&validate_follow_up(&bad)),
-        vec!["request_id", "message_id", "next_review_date"]
-    );
+    assert_eq!(fields(&validate_follow_up(&bad)), vec!["request_id", "message_id", "next_review_date"]);
 }
 
 #[test]
@@ -201,10 +184,7 @@ fn consent_terms_and_legal_basis_are_checked() {
     use crate::wire::{ConsentDecision, Consenter, ConsenterRole, LegalBasisClaim};
     let violations = submit_violations(|r| {
         let consent = r.consent.as_mut().unwrap();
-        consent.consenters.push(Consenter {
-            role: ConsenterRole::BestInterestsDecision as i32,
-            kind: 0,
-        });
+        consent.consenters.push(Consenter { role: ConsenterRole::BestInterestsDecision as i32, kind: 0 });
         consent.child_age_years = 18;
         consent.decision = 0;
         consent.recipient_sectors = vec![99];
@@ -228,15 +208,9 @@ fn consent_terms_and_legal_basis_are_checked() {
         ]
     );
     let violations = submit_violations(|r| {
-        r.legal_basis = Some(LegalBasisClaim {
-            basis: "BECAUSE".into(),
-            justification: "short".into(),
-        });
+        r.legal_basis = Some(LegalBasisClaim { basis: "BECAUSE".into(), justification: "short".into() });
     });
-    assert_eq!(
-        fields(&violations),
-        vec!["legal_basis.basis", "legal_basis.justification", "legal_basis"]
-    );
+    assert_eq!(fields(&violations), vec!["legal_basis.basis", "legal_basis.justification", "legal_basis"]);
     let both = submit_violations(|r| {
         let child = r.child.as_mut().unwrap();
         child.national_id = "MM-1234-5678".into();
@@ -245,11 +219,7 @@ fn consent_terms_and_legal_basis_are_checked() {
     assert_eq!(fields(&both), vec!["child.national_id"]);
     let deny_without_categories = validate_consent(
         "c-1",
-        Some(&ConsentTerms {
-            decision: ConsentDecision::Deny as i32,
-            categories: vec![],
-            ..sample::consent()
-        }),
+        Some(&ConsentTerms { decision: ConsentDecision::Deny as i32, categories: vec![], ..sample::consent() }),
         TODAY,
     );
     assert_eq!(deny_without_categories, vec![]);

@@ -9,10 +9,7 @@ const DAY: i64 = 86_400_000_000;
 const RECEIVER: &str = "org-b";
 
 fn who(role: ConsenterRole, kind: AgreementKind) -> Consenter {
-    Consenter {
-        role: role as i32,
-        kind: kind as i32,
-    }
+    Consenter { role: role as i32, kind: kind as i32 }
 }
 
 fn caregiver() -> Consenter {
@@ -115,11 +112,7 @@ fn every_row_of_the_age_policy() {
             t.child_age_years = age;
             t.consenters = consenters.clone();
         });
-        let expected = if expected.is_empty() {
-            permitted("c")
-        } else {
-            refused(&expected)
-        };
+        let expected = if expected.is_empty() { permitted("c") } else { refused(&expected) };
         assert_eq!(run(&[record]), expected, "age {age} with {consenters:?}");
     }
 }
@@ -133,36 +126,19 @@ fn a_best_interests_decision_replaces_an_excluded_caregiver() {
     });
     assert_eq!(run(&[with_reason]), permitted("c"));
     let without_reason = edit(permit("c"), |t| t.consenters = vec![best_interests, child_assent()]);
-    assert_eq!(
-        run(&[without_reason]),
-        refused(&[ConsentRefusal::CaregiverConsentRequired])
-    );
+    assert_eq!(run(&[without_reason]), refused(&[ConsentRefusal::CaregiverConsentRequired]));
 }
 
 #[test]
 fn each_scope_refusal() {
     use ConsentRefusal::*;
-    assert_eq!(
-        run_for(&[permit("c")], Sector::Police, Purpose::ServiceProvision, NOW),
-        refused(&[WrongRecipient])
-    );
-    assert_eq!(
-        run_for(&[permit("c")], Sector::Health, Purpose::CaseTransfer, NOW),
-        refused(&[WrongPurpose])
-    );
+    assert_eq!(run_for(&[permit("c")], Sector::Police, Purpose::ServiceProvision, NOW), refused(&[WrongRecipient]));
+    assert_eq!(run_for(&[permit("c")], Sector::Health, Purpose::CaseTransfer, NOW), refused(&[WrongPurpose]));
     let named = edit(permit("c"), |t| {
         t.recipient_sectors.clear();
         t.recipient_org_ids = vec![RECEIVER.into()];
     });
-    assert_eq!(
-        run_for(
-            std::slice::from_ref(&named),
-            Sector::Police,
-            Purpose::ServiceProvision,
-            NOW
-        ),
-        permitted("c")
-    );
+    assert_eq!(run_for(std::slice::from_ref(&named), Sector::Police, Purpose::ServiceProvision, NOW), permitted("c"));
     let other = edit(named, |t| t.recipient_org_ids = vec!["org-c".into()]);
     assert_eq!(run(&[other]), refused(&[WrongRecipient]));
     // Every reason at once, not just the first.
@@ -182,24 +158,13 @@ fn validity_edges() {
     let record = permit("c");
     let from = NOW - DAY;
     let until = NOW + 30 * DAY;
-    let at = |now| {
-        run_for(
-            std::slice::from_ref(&record),
-            Sector::Health,
-            Purpose::ServiceProvision,
-            now,
-        )
-    };
+    let at = |now| run_for(std::slice::from_ref(&record), Sector::Health, Purpose::ServiceProvision, now);
     assert_eq!(at(from - 1), refused(&[NotYetValid]));
     assert_eq!(at(from), permitted("c"));
     assert_eq!(at(until - 1), permitted("c"));
     assert_eq!(at(until), refused(&[Expired]));
     let open_ended = edit(permit("c"), |t| t.expires_at = None);
-    assert_eq!(
-        run(&[open_ended]),
-        refused(&[Expired]),
-        "a record without an expiry never permits"
-    );
+    assert_eq!(run(&[open_ended]), refused(&[Expired]), "a record without an expiry never permits");
 }
 
 #[test]
@@ -225,25 +190,16 @@ fn supersession_and_withdrawal() {
         recorded_at: Some(timestamp(NOW)),
         ..edit(permit("c2"), |t| t.categories = vec![DataCategory::Identity as i32])
     };
-    let expected = Decision::Permitted {
-        consent_id: "c2".into(),
-        categories: BTreeSet::from([DataCategory::Identity]),
-    };
-    assert_eq!(
-        run(&[old.clone(), replacement.clone()]),
-        expected,
-        "only the replacement is in force"
-    );
+    let expected =
+        Decision::Permitted { consent_id: "c2".into(), categories: BTreeSet::from([DataCategory::Identity]) };
+    assert_eq!(run(&[old.clone(), replacement.clone()]), expected, "only the replacement is in force");
     let withdrawal = ConsentRecord {
         id: "w".into(),
         kind: ConsentRecordKind::Withdrawal as i32,
         supersedes_id: "c2".into(),
         ..Default::default()
     };
-    assert_eq!(
-        run(&[old, replacement, withdrawal]),
-        refused(&[ConsentRefusal::NoConsent])
-    );
+    assert_eq!(run(&[old, replacement, withdrawal]), refused(&[ConsentRefusal::NoConsent]));
 }
 
 #[test]
@@ -254,32 +210,10 @@ fn several_permits_unite_and_a_pin_restricts() {
     };
     let both = [permit("c1"), more];
     let union = BTreeSet::from([DataCategory::Identity, DataCategory::Health, DataCategory::Contact]);
-    assert_eq!(
-        run(&both),
-        Decision::Permitted {
-            consent_id: "c2".into(),
-            categories: union
-        }
-    );
+    assert_eq!(run(&both), Decision::Permitted { consent_id: "c2".into(), categories: union });
     let policy = ConsentPolicy::default();
-    let pinned = decide(
-        &both,
-        Some("c1"),
-        RECEIVER,
-        Sector::Health,
-        Purpose::ServiceProvision,
-        NOW,
-        &policy,
-    );
+    let pinned = decide(&both, Some("c1"), RECEIVER, Sector::Health, Purpose::ServiceProvision, NOW, &policy);
     assert_eq!(pinned, permitted("c1"));
-    let unknown = decide(
-        &both,
-        Some("zz"),
-        RECEIVER,
-        Sector::Health,
-        Purpose::ServiceProvision,
-        NOW,
-        &policy,
-    );
+    let unknown = decide(&both, Some("zz"), RECEIVER, Sector::Health, Purpose::ServiceProvision, NOW, &policy);
     assert_eq!(unknown, refused(&[ConsentRefusal::NoConsent]));
 }
