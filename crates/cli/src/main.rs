@@ -16,7 +16,9 @@ use std::{
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use referral_hub_domain::{deadlines::DeadlinePolicy, roles::Role, taxonomy::Taxonomies, validation::Rules};
+use referral_hub_domain::{
+    consent::ConsentPolicy, deadlines::DeadlinePolicy, roles::Role, taxonomy::Taxonomies, validation::Rules,
+};
 use referral_hub_server::{
     ServerConfig, TlsConfig,
     clock::{Clock, SystemClock},
@@ -109,6 +111,10 @@ struct ServeArgs {
     /// Taxonomy file (TOML) replacing the built-in code lists.
     #[arg(long, env = "REFERRAL_HUB_TAXONOMIES")]
     taxonomies: Option<PathBuf>,
+    /// Consent policy file (TOML: age bands, need-to-know table, legal bases)
+    /// replacing the defaults of consent.md.
+    #[arg(long, env = "REFERRAL_HUB_CONSENT_POLICY")]
+    consent_policy: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -226,6 +232,13 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         }
         None => Taxonomies::default(),
     };
+    let consent = match &args.consent_policy {
+        Some(path) => {
+            let text = String::from_utf8_lossy(&read(path)?).into_owned();
+            ConsentPolicy::from_toml(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
+        }
+        None => ConsentPolicy::default(),
+    };
 
     create_dir(&args.database.data_dir)?;
     let key = HubKey::load_or_create(&args.database.data_dir)?;
@@ -256,7 +269,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         audience: args.token.audience,
         verification_keys,
         tls,
-        rules: Rules { taxonomies, ..Rules::default() },
+        rules: Rules { taxonomies, consent, ..Rules::default() },
         deadlines: DeadlinePolicy::default(),
         clock: Arc::new(SystemClock),
         link_key_secret: keys::load_or_create_link_secret(&args.database.data_dir)?,

@@ -148,6 +148,12 @@ fn unsafe_or_wrong_settings_are_refused_with_the_reason() {
     assert!(!ok && text.contains("unknown role"), "{text}");
     let (ok, text) = run(&["migrate", "--database-url", "mysql://x"]);
     assert!(!ok && text.contains("unsupported database URL"), "{text}");
+    let policy = data.path().join("policy.toml");
+    std::fs::write(&policy, "legal_bases = []\nage_bands = []\n[need_to_know]\n").unwrap();
+    let args =
+        ["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", dir, "--consent-policy", policy.to_str().unwrap()];
+    let (ok, text) = run(&args);
+    assert!(!ok && text.contains("age bands must end at 17"), "{text}");
     let (ok, text) = run(&["migrate", "--data-dir", dir]);
     assert!(ok && text.contains("migrations applied"), "{text}");
 }
