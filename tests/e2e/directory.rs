@@ -85,6 +85,7 @@ async fn health_and_reflection_answer_without_a_token(backend: Backend) {
             "grpc.reflection.v1.ServerReflection",
             "referralhub.v1.AuditService",
             "referralhub.v1.ConsentService",
+            "referralhub.v1.DiagnosticsService",
             "referralhub.v1.DirectoryService",
             "referralhub.v1.MessageService",
         ]

@@ -11,6 +11,7 @@ mod consent_service;
 mod consents;
 mod convert;
 pub mod demo;
+mod diagnostics_service;
 mod directory_service;
 pub mod error;
 mod hub;

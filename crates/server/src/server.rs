@@ -12,14 +12,15 @@ use referral_hub_domain::{
     validation::Rules,
     wire::{
         audit_service_server::AuditServiceServer, consent_service_server::ConsentServiceServer,
-        directory_service_server::DirectoryServiceServer, message_service_server::MessageServiceServer,
+        diagnostics_service_server::DiagnosticsServiceServer, directory_service_server::DirectoryServiceServer,
+        message_service_server::MessageServiceServer,
     },
 };
 use referral_hub_store::Store;
 
 use crate::{
     audit_service::AuditApi, auth::Authenticator, clock::Clock, consent_service::ConsentApi,
-    directory_service::DirectoryApi, hub::Hub, message_service::MessageApi,
+    diagnostics_service::DiagnosticsApi, directory_service::DirectoryApi, hub::Hub, message_service::MessageApi,
 };
 
 /// Largest request the hub decodes. Referrals carry attachments by reference,
@@ -85,6 +86,7 @@ pub async fn serve(
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let diagnostics = DiagnosticsServiceServer::new(DiagnosticsApi).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let directory = DirectoryServiceServer::new(DirectoryApi::new(hub)).max_decoding_message_size(MAX_MESSAGE_BYTES);
 
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -92,6 +94,7 @@ pub async fn serve(
     health.set_serving::<DirectoryServiceServer<DirectoryApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
     health.set_serving::<ConsentServiceServer<ConsentApi>>().await;
+    health.set_serving::<DiagnosticsServiceServer<DiagnosticsApi>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(referral_hub_proto::FILE_DESCRIPTOR_SET)
@@ -114,6 +117,7 @@ pub async fn serve(
         .add_service(directory)
         .add_service(audit)
         .add_service(consent)
+        .add_service(diagnostics)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

@@ -1,0 +1,91 @@
+//! `referral-hub-load`: drives a running hub like real agencies would. S sending
+//! organisations submit consented referrals (closed loop at maximum, or open
+//! loop at a fixed rate), R receiving organisations hold inbox streams and
+//! acknowledge, and every message's end-to-end time is measured from submit
+//! to the receiver's stream. The same run measures a no-op echo of the same
+//! payload size over the same connections, so every figure is also a ratio.
+
+mod report;
+mod run;
+mod setup;
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::{Parser, ValueEnum};
+
+/// Command-line options.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "referral-hub-load", about = "Load generator for referral-hub")]
+pub struct Options {
+    /// The hub's gRPC address.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    target: String,
+    /// The hub's data directory (its signing key issues the load tokens).
+    #[arg(long, default_value = "referral-hub-data")]
+    data_dir: PathBuf,
+    /// The hub's database, to register the load organisations (default: the
+    /// SQLite file in the data directory).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Sending organisations.
+    #[arg(long, default_value_t = 4)]
+    senders: usize,
+    /// Receiving organisations, each holding one inbox stream.
+    #[arg(long, default_value_t = 4)]
+    receivers: usize,
+    /// Closed loop (as fast as the hub answers) or open loop (fixed rate).
+    #[arg(long, value_enum, default_value_t = Mode::Closed)]
+    mode: Mode,
+    /// Requests in flight (closed loop), spread over the senders.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Requests per second (open loop).
+    #[arg(long, default_value_t = 500)]
+    rate: u64,
+    /// How long each phase runs, in seconds.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// gRPC connections shared by all senders.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// The hub's process id, to report its resident memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+/// How requests are paced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// Each in-flight slot sends its next request when the previous answers.
+    Closed,
+    /// Requests start on a fixed schedule; latency counts from the scheduled start.
+    Open,
+}
+
+impl Options {
+    fn duration(&self) -> Duration {
+        Duration::from_secs(self.seconds)
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let options = Options::parse();
+    match run_all(&options).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("referral-hub-load: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_all(options: &Options) -> Result<(), String> {
+    let fleet = setup::prepare(options).await?;
+    let rss_before = report::rss_kib(options.server_pid);
+    let echo = run::echo(options, &fleet).await?;
+    let hub = run::referrals(options, &fleet).await?;
+    let rss_after = report::rss_kib(options.server_pid);
+    report::print(options, &hub, &echo, rss_before, rss_after);
+    Ok(())
+}
