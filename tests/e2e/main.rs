@@ -7,6 +7,7 @@ mod directory;
 mod flow;
 mod idempotency;
 mod lifecycle;
+mod scale_out;
 mod store;
 mod tls;
 mod validation;

@@ -114,8 +114,70 @@ pub struct TestHub {
     pub clock: ManualClock,
     /// The key its tokens are signed with.
     pub key: Arc<HubKey>,
-    _stop: oneshot::Sender<()>,
+    _server: Server,
     _key_dir: TempDir,
+}
+
+/// The main test server; stopped when dropped.
+struct Server {
+    _stop: oneshot::Sender<()>,
+}
+
+/// Another replica on its own runtime and thread; killed when dropped or on purpose.
+pub struct Replica {
+    /// Where it listens.
+    pub address: SocketAddr,
+    kill: Option<oneshot::Sender<()>>,
+}
+
+impl Replica {
+    /// Stops it abruptly, as a crash would: its runtime is dropped with every
+    /// connection, stream and in-flight call of this replica.
+    pub fn kill(mut self) {
+        if let Some(kill) = self.kill.take() {
+            let _ = kill.send(());
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if let Some(kill) = self.kill.take() {
+            let _ = kill.send(());
+        }
+    }
+}
+
+/// The real server over `store`, bound to a random loopback port; the future serves until dropped.
+async fn server(
+    store: Store,
+    key: &HubKey,
+    clock: &ManualClock,
+    tls: Option<TlsConfig>,
+) -> (SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let config = ServerConfig {
+        issuer: ISSUER.into(),
+        audience: ISSUER.into(),
+        verification_keys: HashMap::from([(key.kid().to_owned(), key.decoding_key())]),
+        tls,
+        rules: Rules::default(),
+        deadlines: DeadlinePolicy::default(),
+        clock: Arc::new(clock.clone()),
+        link_key_secret: b"test link key secret, 32 bytes or more".to_vec(),
+    };
+    let serving = async move {
+        if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {
+            panic!("hub stopped: {e}");
+        }
+    };
+    (address, serving)
+}
+
+/// A plaintext channel to `address`.
+pub async fn channel_to(address: SocketAddr) -> Channel {
+    Endpoint::from_shared(format!("http://{address}")).expect("endpoint").connect().await.expect("connect to hub")
 }
 
 impl TestHub {
@@ -131,29 +193,38 @@ impl TestHub {
         let key_dir = tempfile::tempdir().expect("temp dir");
         let key = Arc::new(HubKey::load_or_create(key_dir.path()).expect("hub key"));
         let clock = ManualClock::new(time::OffsetDateTime::now_utc());
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address");
-        let config = ServerConfig {
-            issuer: ISSUER.into(),
-            audience: ISSUER.into(),
-            verification_keys: HashMap::from([(key.kid().to_owned(), key.decoding_key())]),
-            tls,
-            rules: Rules::default(),
-            deadlines: DeadlinePolicy::default(),
-            clock: Arc::new(clock.clone()),
-            link_key_secret: b"test link key secret, 32 bytes or more".to_vec(),
-        };
+        let (address, serving) = server(db.store.clone(), &key, &clock, tls).await;
         let (stop, stopped) = oneshot::channel::<()>();
-        let store = db.store.clone();
         tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stopped.await;
-            };
-            if let Err(e) = referral_hub_server::serve(store, config, listener, shutdown).await {
-                panic!("hub stopped: {e}");
+            tokio::select! {
+                _ = serving => {}
+                _ = stopped => {}
             }
         });
-        TestHub { address, db, clock, key, _stop: stop, _key_dir: key_dir }
+        TestHub { address, db, clock, key, _server: Server { _stop: stop }, _key_dir: key_dir }
+    }
+
+    /// Another replica of this hub: its own runtime, server and connection
+    /// pool on the same database, with the same keys and clock.
+    pub async fn replica(&self) -> Replica {
+        let (ready, started) = oneshot::channel();
+        let (kill, killed) = oneshot::channel::<()>();
+        let (url, key, clock) = (self.db.url.clone(), self.key.clone(), self.clock.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+            let runtime = runtime.expect("replica runtime");
+            runtime.block_on(async move {
+                let store = Store::connect(&url).await.expect("connect replica");
+                let (address, serving) = server(store, &key, &clock, None).await;
+                let _ = ready.send(address);
+                tokio::select! {
+                    _ = serving => {}
+                    _ = killed => {}
+                }
+            });
+            // Dropping the runtime here ends every task of this replica at once, as a crash would.
+        });
+        Replica { address: started.await.expect("replica started"), kill: Some(kill) }
     }
 
     /// A token for `org` with `roles`, signed by this hub's key.
@@ -173,11 +244,7 @@ impl TestHub {
 
     /// A plaintext channel to the hub.
     pub async fn channel(&self) -> Channel {
-        Endpoint::from_shared(format!("http://{}", self.address))
-            .expect("endpoint")
-            .connect()
-            .await
-            .expect("connect to hub")
+        channel_to(self.address).await
     }
 
     /// A MessageService client acting for `org` with `roles`.
