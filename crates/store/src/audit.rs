@@ -48,6 +48,14 @@ pub struct Verified {
 }
 
 impl Store {
+    /// Takes the chain head's row lock. Every transaction that appends to the
+    /// chain takes it first, before any other row lock, so transactions that
+    /// also lock inboxes or messages (in any order) can never deadlock on it.
+    pub(crate) async fn lock_audit_head(tx: &mut Transaction<'_, Any>) -> Result<()> {
+        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut **tx).await?;
+        Ok(())
+    }
+
     /// Appends `entries` to the chain inside `tx`, assigning their sequence numbers.
     pub(crate) async fn append_audit(&self, tx: &mut Transaction<'_, Any>, entries: &mut [Entry]) -> Result<()> {
         for entry in entries.iter_mut() {
@@ -94,6 +102,7 @@ impl Store {
     /// events that change nothing else). Returns the last sequence number.
     pub async fn audit(&self, mut entries: Vec<Entry>) -> Result<u64> {
         let mut tx = self.write.begin().await?;
+        Self::lock_audit_head(&mut tx).await?;
         self.append_audit(&mut tx, &mut entries).await?;
         tx.commit().await?;
         Ok(entries.last().map_or(0, |e| e.seq))

@@ -9,7 +9,7 @@ use sqlx::{
     postgres::PgListener,
 };
 
-use crate::{InboxNotifier, Result, Store, StoreError};
+use crate::{InboxNotifier, Result, Store, StoreError, group_commit};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -81,7 +81,9 @@ impl Store {
         if backend == Backend::Postgres {
             spawn_inbox_listener(url, notifier.clone()).await?;
         }
-        Ok(Store { read, write, backend, notifier })
+        let mut store = Store { read, write, backend, notifier, committer: None };
+        store.committer = Some(group_commit::Committer::start(store.clone()));
+        Ok(store)
     }
 
     /// Applies the embedded migrations of this backend that are not yet applied.

@@ -21,6 +21,7 @@ impl Store {
     /// [`StoreError::Conflict`] if the record it supersedes was superseded already.
     pub async fn insert_consent(&self, consent: &ConsentRow, mut audit: Entry) -> Result<Inserted<ConsentRow>> {
         let mut tx = self.write.begin().await?;
+        Self::lock_audit_head(&mut tx).await?;
         if let Some(earlier) = Self::consent_by_request(&mut tx, &consent.recorded_by_org, &consent.request_id).await? {
             return Ok(Inserted::Existing(earlier));
         }
@@ -44,6 +45,7 @@ impl Store {
         at: i64,
     ) -> Result<Inserted<ConsentRow>> {
         let mut tx = self.write.begin().await?;
+        Self::lock_audit_head(&mut tx).await?;
         if let Some(earlier) =
             Self::consent_by_request(&mut tx, &withdrawal.recorded_by_org, &withdrawal.request_id).await?
         {

@@ -12,6 +12,12 @@ pub enum StoreError {
     /// The URL names no supported backend.
     #[error("unsupported database URL: expected sqlite:// or postgres://")]
     UnsupportedUrl,
+    /// The transaction a submission was grouped into failed (database unavailable).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The store is shutting down.
+    #[error("the store is closed")]
+    Closed,
     /// A row changed between the caller's read and its write; re-read and retry.
     #[error("the record changed concurrently")]
     Conflict,

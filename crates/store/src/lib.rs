@@ -12,6 +12,7 @@ mod connect;
 mod consent;
 mod directory;
 mod error;
+mod group_commit;
 mod inbox;
 mod messages;
 mod notify;
@@ -41,6 +42,9 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     notifier: Arc<InboxNotifier>,
+    /// Where submissions queue for group commit (`None` in the committer's own
+    /// handle, so the queue closes when the last user handle is dropped).
+    committer: Option<group_commit::Committer>,
 }
 
 /// Result alias of this crate.

@@ -7,30 +7,46 @@ use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
 use crate::{
     ConsentRow, FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
+    group_commit::Submission,
     rows::{self, FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
 };
 
 impl Store {
     /// Stores a new message, its delivery record (an entry in the recipient's
     /// inbox), the consent record it brought inline (if any) and its audit
-    /// entries in one transaction. If the sender already used the request id,
-    /// stores nothing and returns the earlier message.
+    /// entries, durably, before answering. If the sender already used the
+    /// request id, stores nothing and returns the earlier message. Concurrent
+    /// calls share one transaction and one commit (see [`crate::group_commit`]);
+    /// each still gets its own result, and a failing one fails alone.
     pub async fn insert_message(
         &self,
         message: &MessageRecord,
         consent: Option<&ConsentRow>,
-        mut audit: Vec<Entry>,
+        audit: Vec<Entry>,
     ) -> Result<Inserted<MessageRecord>> {
-        let mut tx = self.write.begin().await?;
+        let submission = Submission { message: message.clone(), consent: consent.cloned(), audit };
+        self.committer.as_ref().ok_or(StoreError::Closed)?.submit(submission).await
+    }
+
+    /// One submission's writes inside the batch transaction `tx`.
+    pub(crate) async fn insert_message_tx(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        submission: &mut Submission,
+    ) -> Result<Inserted<MessageRecord>> {
+        let message = &submission.message;
         let existing =
             format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
-        let earlier =
-            sqlx::query(&existing).bind(&message.sender_org).bind(&message.request_id).fetch_optional(&mut *tx).await?;
+        let earlier = sqlx::query(&existing)
+            .bind(&message.sender_org)
+            .bind(&message.request_id)
+            .fetch_optional(&mut **tx)
+            .await?;
         if let Some(row) = earlier {
             return Ok(Inserted::Existing(rows::message(&row)?));
         }
-        if let Some(consent) = consent {
-            Self::insert_consent_tx(&mut tx, consent).await?;
+        if let Some(consent) = &submission.consent {
+            Self::insert_consent_tx(tx, consent).await?;
         }
         let inserted = sqlx::query(
             "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
@@ -57,22 +73,14 @@ impl Store {
         .bind(&message.consent_id)
         .bind(&message.legal_basis)
         .bind(&message.hold_reason)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {
-            // A concurrent retry won the race; answer with its message.
-            drop(tx);
-            let row = sqlx::query(&existing)
-                .bind(&message.sender_org)
-                .bind(&message.request_id)
-                .fetch_one(&self.read)
-                .await?;
-            return Ok(Inserted::Existing(rows::message(&row)?));
+            // Another replica's concurrent retry committed first; the caller retries and finds it.
+            return Err(StoreError::Conflict);
         }
-        self.append_inbox(&mut tx, &message.recipient_org, &message.id, None, message.created_at).await?;
-        self.append_audit(&mut tx, &mut audit).await?;
-        tx.commit().await?;
-        self.notifier.notify(&message.recipient_org);
+        self.append_inbox(tx, &message.recipient_org, &message.id, None, message.created_at).await?;
+        self.append_audit(tx, &mut submission.audit).await?;
         Ok(Inserted::Created(message.clone()))
     }
 
@@ -90,6 +98,7 @@ impl Store {
         mut audit: Entry,
     ) -> Result<Inserted<FollowUpRecord>> {
         let mut tx = self.write.begin().await?;
+        Self::lock_audit_head(&mut tx).await?;
         if !self.insert_follow_up_tx(&mut tx, follow_up, expected, deliver_to).await? {
             let sql =
                 format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");

@@ -1,0 +1,102 @@
+//! Group commit for submissions: concurrent `insert_message` calls are queued
+//! to one task that writes as many as are waiting in one transaction (each in
+//! its own savepoint, so a failing one fails alone) and commits once: one
+//! fsync for the whole group instead of one per message. Every caller still
+//! gets its own result, and only after the commit.
+
+use tokio::sync::{mpsc, oneshot};
+
+use referral_hub_domain::audit::Entry;
+
+use crate::{ConsentRow, Inserted, MessageRecord, Result, Store, StoreError};
+
+/// How many submissions one transaction takes at most.
+const MAX_GROUP: usize = 256;
+/// How many submissions may wait for the committer before callers wait to queue.
+const QUEUE: usize = 4096;
+
+/// One message to store, with what it brings along.
+pub(crate) struct Submission {
+    pub message: MessageRecord,
+    pub consent: Option<ConsentRow>,
+    pub audit: Vec<Entry>,
+}
+
+type Reply = oneshot::Sender<Result<Inserted<MessageRecord>>>;
+
+/// The handle callers queue submissions through.
+#[derive(Clone)]
+pub(crate) struct Committer {
+    queue: mpsc::Sender<(Submission, Reply)>,
+}
+
+impl Committer {
+    /// Starts the committing task over `store`'s write pool.
+    pub(crate) fn start(store: Store) -> Committer {
+        let (queue, waiting) = mpsc::channel(QUEUE);
+        tokio::spawn(commit_groups(store, waiting));
+        Committer { queue }
+    }
+
+    /// Queues a submission and waits for its committed result.
+    pub(crate) async fn submit(&self, submission: Submission) -> Result<Inserted<MessageRecord>> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.send((submission, reply)).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// Takes every submission waiting (up to [`MAX_GROUP`]) and commits them together, until the store is dropped.
+async fn commit_groups(store: Store, mut waiting: mpsc::Receiver<(Submission, Reply)>) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
+        let replies = commit_group(&store, &mut group).await;
+        for (reply, result) in replies {
+            let _ = reply.send(result);
+        }
+        group.clear();
+    }
+}
+
+async fn commit_group(
+    store: &Store,
+    group: &mut Vec<(Submission, Reply)>,
+) -> Vec<(Reply, Result<Inserted<MessageRecord>>)> {
+    let outcome = write_group(store, group).await;
+    let results: Vec<Result<Inserted<MessageRecord>>> = match outcome {
+        Ok(results) => results,
+        Err(error) => {
+            tracing::error!(%error, size = group.len(), "group commit failed");
+            group.iter().map(|_| Err(StoreError::Unavailable(error.to_string()))).collect()
+        }
+    };
+    for result in &results {
+        if let Ok(Inserted::Created(message)) = result {
+            store.notifier.notify(&message.recipient_org);
+        }
+    }
+    group.drain(..).map(|(_, reply)| reply).zip(results).collect()
+}
+
+/// Writes the group in one transaction; `Err` only if the transaction itself fails.
+async fn write_group(store: &Store, group: &mut [(Submission, Reply)]) -> Result<Vec<Result<Inserted<MessageRecord>>>> {
+    let mut tx = store.write.begin().await?;
+    Store::lock_audit_head(&mut tx).await?;
+    let mut results = Vec::with_capacity(group.len());
+    for (submission, _) in group.iter_mut() {
+        sqlx::query("SAVEPOINT submission").execute(&mut *tx).await?;
+        match store.insert_message_tx(&mut tx, submission).await {
+            Ok(inserted) => {
+                sqlx::query("RELEASE SAVEPOINT submission").execute(&mut *tx).await?;
+                results.push(Ok(inserted));
+            }
+            Err(error) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT submission").execute(&mut *tx).await?;
+                sqlx::query("RELEASE SAVEPOINT submission").execute(&mut *tx).await?;
+                results.push(Err(error));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(results)
+}
