@@ -8,7 +8,7 @@ use referral_hub_domain::{
     wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel},
 };
 use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb};
-use referral_hub_store::{FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Store, StoreError};
+use referral_hub_store::{FollowUpRecord, Mailbox, MessageFilter, MessageRecord, Store, StoreError};
 
 async fn seeded(backend: Backend) -> TestDb {
     let db = TestDb::new(backend).await;
@@ -72,10 +72,7 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
         .collect();
     let mut ids = BTreeSet::new();
     for task in tasks {
-        match task.await.unwrap().unwrap() {
-            Inserted::Created(m) => assert!(ids.insert(m.id)),
-            Inserted::Existing(_) => panic!("distinct request ids"),
-        }
+        assert!(ids.insert(task.await.unwrap().unwrap().id), "distinct ids");
     }
     let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
     let positions: Vec<u64> = inbox.iter().map(|e| e.position).collect();
@@ -88,13 +85,20 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
     assert_eq!((verified.checked, verified.last_seq), (40, 40));
 }
 
-async fn a_reused_request_id_returns_the_stored_record(backend: Backend) {
+async fn a_reused_request_id_stores_nothing(backend: Backend) {
     let db = seeded(backend).await;
     let first = message(HEALTH_ORG, "same");
-    assert_eq!(db.store.insert_message(&first, None, vec![audit()]).await.unwrap(), Inserted::Created(first.clone()));
+    assert_eq!(db.store.insert_message(&first, None, vec![audit()]).await.unwrap(), first);
     let second = MessageRecord { request_hash: vec![7; 32], ..message(HEALTH_ORG, "same") };
-    assert_eq!(db.store.insert_message(&second, None, vec![audit()]).await.unwrap(), Inserted::Existing(first.clone()));
+    let reused = db.store.insert_message(&second, None, vec![audit()]).await;
+    assert!(matches!(reused, Err(StoreError::Conflict)), "{reused:?}");
+    assert_eq!(db.store.message_by_request(HEALTH_ORG, "same").await.unwrap(), Some(first));
     assert_eq!(db.store.message(&second.id).await.unwrap(), None);
+    assert_eq!(
+        db.store.verify_audit(1, None).await.unwrap().unwrap().checked,
+        1,
+        "the refused insert left no audit entry"
+    );
     assert_eq!(db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10).await.unwrap().len(), 1);
 }
 
@@ -179,7 +183,7 @@ async fn migrations_are_idempotent_and_data_survives_a_reconnect(backend: Backen
 
 referral_hub_e2e::on_both_backends!(
     concurrent_inserts_get_gap_free_positions,
-    a_reused_request_id_returns_the_stored_record,
+    a_reused_request_id_stores_nothing,
     a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing,
     acks_are_cumulative_monotonic_and_bounded,
     lists_page_newest_first_with_filters,

@@ -51,6 +51,12 @@ pub struct Options {
     /// The hub's process id, to report its resident memory.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Register the receivers but open no inbox streams: messages stay undelivered.
+    #[arg(long)]
+    no_stream: bool,
+    /// Skip the echo baseline.
+    #[arg(long)]
+    no_echo: bool,
 }
 
 /// How requests are paced.
@@ -83,7 +89,7 @@ async fn main() -> std::process::ExitCode {
 async fn run_all(options: &Options) -> Result<(), String> {
     let fleet = setup::prepare(options).await?;
     let rss_before = report::rss_kib(options.server_pid);
-    let echo = run::echo(options, &fleet).await?;
+    let echo = if options.no_echo { run::Phase::empty() } else { run::echo(options, &fleet).await? };
     let hub = run::referrals(options, &fleet).await?;
     let rss_after = report::rss_kib(options.server_pid);
     report::print(options, &hub, &echo, rss_before, rss_after);

@@ -30,7 +30,7 @@ fn percentiles(name: &str, h: &Histogram<u64>) {
 
 /// Prints the report.
 pub fn print(options: &Options, hub: &Phase, echo: &Phase, rss_before: Option<u64>, rss_after: Option<u64>) {
-    let rate = |p: &Phase| p.ok as f64 / p.elapsed.as_secs_f64();
+    let rate = |p: &Phase| if p.ok == 0 { 0.0 } else { p.ok as f64 / p.elapsed.as_secs_f64() };
     println!(
         "referral-hub-load: {:?} loop, {} senders, {} receivers, {} connections, {} s per phase",
         options.mode, options.senders, options.receivers, options.connections, options.seconds

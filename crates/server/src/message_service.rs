@@ -108,9 +108,16 @@ impl MessageApi {
             .inline
             .as_ref()
             .map(|r| consent_row(r, format!("message:{}", request.request_id), request_hash(&r.encode_to_vec())));
-        let stored = match self.hub.store.insert_message(&record, inline.as_ref(), audit).await? {
-            Inserted::Created(stored) => stored,
-            Inserted::Existing(earlier) => return self.replay_submit(earlier, &record.request_hash),
+        let stored = match self.hub.store.insert_message(&record, inline.as_ref(), audit).await {
+            Ok(stored) => stored,
+            // A concurrent retry of the same request committed first: answer as a replay.
+            Err(StoreError::Conflict) => {
+                match self.hub.store.message_by_request(&caller.org, &request.request_id).await? {
+                    Some(earlier) => return self.replay_submit(earlier, &record.request_hash),
+                    None => return Err(ApiError::Aborted),
+                }
+            }
+            Err(e) => return Err(e.into()),
         };
         tracing::info!(message_id = %stored.id, override_used = stored.legal_basis.is_some(), "message submitted");
         Ok(SubmitMessageResponse { message: Some(convert::message(&stored)?), replayed: false })

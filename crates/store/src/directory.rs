@@ -1,10 +1,44 @@
 //! The service directory: organisations with their sector, areas and services.
 
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
 use sqlx::{Row, any::AnyRow};
 
 use referral_hub_domain::wire::{DeliveryChannel, Organisation, OrganisationStatus, Sector};
 
 use crate::{OrganisationSearch, Result, Store, rows};
+
+/// How long another replica's directory change may take to be seen here.
+pub const DIRECTORY_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// Recently read organisations by id (including "no such organisation").
+#[derive(Default)]
+pub(crate) struct DirectoryCache {
+    entries: Mutex<HashMap<String, (Option<Organisation>, Instant)>>,
+}
+
+impl DirectoryCache {
+    fn get(&self, id: &str) -> Option<Option<Organisation>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.get(id).filter(|(_, at)| at.elapsed() < DIRECTORY_CACHE_TTL).map(|(org, _)| org.clone())
+    }
+
+    fn put(&self, id: &str, org: Option<Organisation>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() > 100_000 {
+            entries.clear();
+        }
+        entries.insert(id.to_owned(), (org, Instant::now()));
+    }
+
+    fn forget(&self, id: &str) {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+    }
+}
 
 const ORGANISATION_COLUMNS: &str =
     "o.id, o.name, o.sector, o.channel, o.status, o.areas, o.services, o.lead_agency_areas";
@@ -41,14 +75,23 @@ impl Store {
             }
         }
         tx.commit().await?;
+        self.directory_cache.forget(&org.id);
         Ok(())
     }
 
-    /// One organisation by id, active or not.
+    /// One organisation by id, active or not. Read on every call (token
+    /// checks, recipients), so answered from a short-lived cache: a change made
+    /// through this store is seen at once, one made by another replica within
+    /// [`DIRECTORY_CACHE_TTL`].
     pub async fn organisation(&self, id: &str) -> Result<Option<Organisation>> {
+        if let Some(cached) = self.directory_cache.get(id) {
+            return Ok(cached);
+        }
         let sql = format!("SELECT {ORGANISATION_COLUMNS} FROM organisations o WHERE o.id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
-        row.as_ref().map(organisation).transpose()
+        let found = row.as_ref().map(organisation).transpose()?;
+        self.directory_cache.put(id, found.clone());
+        Ok(found)
     }
 
     /// One page of active organisations matching every given filter, by id.

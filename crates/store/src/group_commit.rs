@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use referral_hub_domain::audit::Entry;
 
-use crate::{ConsentRow, Inserted, MessageRecord, Result, Store, StoreError};
+use crate::{ConsentRow, MessageRecord, Result, Store, StoreError};
 
 /// How many submissions one transaction takes at most.
 const MAX_GROUP: usize = 256;
@@ -22,7 +22,7 @@ pub(crate) struct Submission {
     pub audit: Vec<Entry>,
 }
 
-type Reply = oneshot::Sender<Result<Inserted<MessageRecord>>>;
+type Reply = oneshot::Sender<Result<MessageRecord>>;
 
 /// The handle callers queue submissions through.
 #[derive(Clone)]
@@ -39,7 +39,7 @@ impl Committer {
     }
 
     /// Queues a submission and waits for its committed result.
-    pub(crate) async fn submit(&self, submission: Submission) -> Result<Inserted<MessageRecord>> {
+    pub(crate) async fn submit(&self, submission: Submission) -> Result<MessageRecord> {
         let (reply, answer) = oneshot::channel();
         self.queue.send((submission, reply)).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
@@ -58,12 +58,9 @@ async fn commit_groups(store: Store, mut waiting: mpsc::Receiver<(Submission, Re
     }
 }
 
-async fn commit_group(
-    store: &Store,
-    group: &mut Vec<(Submission, Reply)>,
-) -> Vec<(Reply, Result<Inserted<MessageRecord>>)> {
+async fn commit_group(store: &Store, group: &mut Vec<(Submission, Reply)>) -> Vec<(Reply, Result<MessageRecord>)> {
     let outcome = write_group(store, group).await;
-    let results: Vec<Result<Inserted<MessageRecord>>> = match outcome {
+    let results: Vec<Result<MessageRecord>> = match outcome {
         Ok(results) => results,
         Err(error) => {
             tracing::error!(%error, size = group.len(), "group commit failed");
@@ -71,7 +68,7 @@ async fn commit_group(
         }
     };
     for result in &results {
-        if let Ok(Inserted::Created(message)) = result {
+        if let Ok(message) = result {
             store.notifier.notify(&message.recipient_org);
         }
     }
@@ -79,7 +76,7 @@ async fn commit_group(
 }
 
 /// Writes the group in one transaction; `Err` only if the transaction itself fails.
-async fn write_group(store: &Store, group: &mut [(Submission, Reply)]) -> Result<Vec<Result<Inserted<MessageRecord>>>> {
+async fn write_group(store: &Store, group: &mut [(Submission, Reply)]) -> Result<Vec<Result<MessageRecord>>> {
     let mut tx = store.write.begin().await?;
     Store::lock_audit_head(&mut tx).await?;
     let mut results = Vec::with_capacity(group.len());

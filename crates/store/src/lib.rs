@@ -22,6 +22,7 @@ mod rows;
 pub use audit::{AuditFilter, Verified};
 pub use connect::Backend;
 pub use consent::CONSENT_WITHDRAWN;
+pub use directory::DIRECTORY_CACHE_TTL;
 pub use error::StoreError;
 pub use notify::InboxNotifier;
 pub use records::{
@@ -45,6 +46,8 @@ pub struct Store {
     /// Where submissions queue for group commit (`None` in the committer's own
     /// handle, so the queue closes when the last user handle is dropped).
     committer: Option<group_commit::Committer>,
+    /// Recently read organisations.
+    directory_cache: Arc<directory::DirectoryCache>,
 }
 
 /// Result alias of this crate.

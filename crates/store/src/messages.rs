@@ -15,7 +15,7 @@ impl Store {
     /// Stores a new message, its delivery record (an entry in the recipient's
     /// inbox), the consent record it brought inline (if any) and its audit
     /// entries, durably, before answering. If the sender already used the
-    /// request id, stores nothing and returns the earlier message. Concurrent
+    /// request id, stores nothing: [`StoreError::Conflict`]. Concurrent
     /// calls share one transaction and one commit (see [`crate::group_commit`]);
     /// each still gets its own result, and a failing one fails alone.
     pub async fn insert_message(
@@ -23,7 +23,7 @@ impl Store {
         message: &MessageRecord,
         consent: Option<&ConsentRow>,
         audit: Vec<Entry>,
-    ) -> Result<Inserted<MessageRecord>> {
+    ) -> Result<MessageRecord> {
         let submission = Submission { message: message.clone(), consent: consent.cloned(), audit };
         self.committer.as_ref().ok_or(StoreError::Closed)?.submit(submission).await
     }
@@ -33,18 +33,8 @@ impl Store {
         &self,
         tx: &mut Transaction<'_, Any>,
         submission: &mut Submission,
-    ) -> Result<Inserted<MessageRecord>> {
+    ) -> Result<MessageRecord> {
         let message = &submission.message;
-        let existing =
-            format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
-        let earlier = sqlx::query(&existing)
-            .bind(&message.sender_org)
-            .bind(&message.request_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if let Some(row) = earlier {
-            return Ok(Inserted::Existing(rows::message(&row)?));
-        }
         if let Some(consent) = &submission.consent {
             Self::insert_consent_tx(tx, consent).await?;
         }
@@ -76,12 +66,13 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {
-            // Another replica's concurrent retry committed first; the caller retries and finds it.
+            // A concurrent retry (here or on another replica) committed first;
+            // the caller retries and is answered from the stored message.
             return Err(StoreError::Conflict);
         }
         self.append_inbox(tx, &message.recipient_org, &message.id, None, message.created_at).await?;
         self.append_audit(tx, &mut submission.audit).await?;
-        Ok(Inserted::Created(message.clone()))
+        Ok(message.clone())
     }
 
     /// Stores a follow-up, moves its message from `expected` to the follow-up's
