@@ -15,6 +15,13 @@ const COLUMNS: &str = "seq, at, action, outcome, severity, actor_org, actor_subj
 /// Entries read per round trip while verifying.
 const VERIFY_BATCH: u32 = 2000;
 
+/// The last entry of the chain as a transaction sees it while appending.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ChainHead {
+    seq: u64,
+    hash: [u8; 32],
+}
+
 /// Filters of an audit query; all given must match. Entries come in sequence order.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -48,30 +55,39 @@ pub struct Verified {
 }
 
 impl Store {
-    /// Takes the chain head's row lock. Every transaction that appends to the
-    /// chain takes it first, before any other row lock, so transactions that
-    /// also lock inboxes or messages (in any order) can never deadlock on it.
-    pub(crate) async fn lock_audit_head(tx: &mut Transaction<'_, Any>) -> Result<()> {
-        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut **tx).await?;
-        Ok(())
+    /// Takes the chain head's row lock and reads the head. Every transaction
+    /// that appends to the chain takes it first, before any other row lock, so
+    /// transactions that also lock inboxes or messages (in any order) can never
+    /// deadlock on it.
+    pub(crate) async fn lock_audit_head(tx: &mut Transaction<'_, Any>) -> Result<ChainHead> {
+        let (seq, hash): (i64, Vec<u8>) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut **tx)
+                .await?;
+        Ok(ChainHead {
+            seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt { column: "audit_head.seq" })?,
+            hash: hash.try_into().map_err(|_| StoreError::Corrupt { column: "audit_head.hash" })?,
+        })
     }
 
-    /// Appends `entries` to the chain inside `tx`, assigning their sequence numbers.
-    pub(crate) async fn append_audit(&self, tx: &mut Transaction<'_, Any>, entries: &mut [Entry]) -> Result<()> {
+    /// Appends `entries` after `head` inside `tx` (one INSERT each), assigning
+    /// their sequence numbers and moving `head` along. The head row itself is
+    /// written once per transaction by [`Store::write_audit_head`].
+    pub(crate) async fn append_audit(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        head: &mut ChainHead,
+        entries: &mut [Entry],
+    ) -> Result<()> {
         for entry in entries.iter_mut() {
-            let (seq, previous): (i64, Vec<u8>) =
-                sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                    .fetch_one(&mut **tx)
-                    .await?;
-            entry.seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt { column: "audit_head.seq" })?;
-            let previous: [u8; 32] =
-                previous.try_into().map_err(|_| StoreError::Corrupt { column: "audit_head.hash" })?;
+            entry.seq = head.seq + 1;
+            let previous = head.hash;
             let hash = entry.chain_hash(&previous);
             sqlx::query(&format!(
                 "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
                  $13, $14, $15, $16, $17, $18, $19, $20)"
             ))
-            .bind(seq)
+            .bind(i64::try_from(entry.seq).unwrap_or(i64::MAX))
             .bind(entry.at)
             .bind(&entry.action)
             .bind(&entry.outcome)
@@ -93,8 +109,18 @@ impl Store {
             .bind(hash.to_vec())
             .execute(&mut **tx)
             .await?;
-            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(hash.to_vec()).execute(&mut **tx).await?;
+            *head = ChainHead { seq: entry.seq, hash };
         }
+        Ok(())
+    }
+
+    /// Records `head` as the chain head; the last write of every appending transaction.
+    pub(crate) async fn write_audit_head(tx: &mut Transaction<'_, Any>, head: &ChainHead) -> Result<()> {
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(i64::try_from(head.seq).unwrap_or(i64::MAX))
+            .bind(head.hash.to_vec())
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 
@@ -102,8 +128,9 @@ impl Store {
     /// events that change nothing else). Returns the last sequence number.
     pub async fn audit(&self, mut entries: Vec<Entry>) -> Result<u64> {
         let mut tx = self.write.begin().await?;
-        Self::lock_audit_head(&mut tx).await?;
-        self.append_audit(&mut tx, &mut entries).await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
+        self.append_audit(&mut tx, &mut head, &mut entries).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(entries.last().map_or(0, |e| e.seq))
     }

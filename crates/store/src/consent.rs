@@ -21,12 +21,13 @@ impl Store {
     /// [`StoreError::Conflict`] if the record it supersedes was superseded already.
     pub async fn insert_consent(&self, consent: &ConsentRow, mut audit: Entry) -> Result<Inserted<ConsentRow>> {
         let mut tx = self.write.begin().await?;
-        Self::lock_audit_head(&mut tx).await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
         if let Some(earlier) = Self::consent_by_request(&mut tx, &consent.recorded_by_org, &consent.request_id).await? {
             return Ok(Inserted::Existing(earlier));
         }
         Self::insert_consent_tx(&mut tx, consent).await?;
-        self.append_audit(&mut tx, std::slice::from_mut(&mut audit)).await?;
+        self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(Inserted::Created(consent.clone()))
     }
@@ -45,7 +46,7 @@ impl Store {
         at: i64,
     ) -> Result<Inserted<ConsentRow>> {
         let mut tx = self.write.begin().await?;
-        Self::lock_audit_head(&mut tx).await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
         if let Some(earlier) =
             Self::consent_by_request(&mut tx, &withdrawal.recorded_by_org, &withdrawal.request_id).await?
         {
@@ -72,7 +73,8 @@ impl Store {
                 return Err(StoreError::Conflict);
             }
         }
-        self.append_audit(&mut tx, &mut audit).await?;
+        self.append_audit(&mut tx, &mut head, &mut audit).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         for (_, _, receiver) in notices {
             self.notifier.notify(receiver);

@@ -78,22 +78,25 @@ async fn commit_group(store: &Store, group: &mut Vec<(Submission, Reply)>) -> Ve
 /// Writes the group in one transaction; `Err` only if the transaction itself fails.
 async fn write_group(store: &Store, group: &mut [(Submission, Reply)]) -> Result<Vec<Result<MessageRecord>>> {
     let mut tx = store.write.begin().await?;
-    Store::lock_audit_head(&mut tx).await?;
+    let mut head = Store::lock_audit_head(&mut tx).await?;
     let mut results = Vec::with_capacity(group.len());
     for (submission, _) in group.iter_mut() {
         sqlx::query("SAVEPOINT submission").execute(&mut *tx).await?;
-        match store.insert_message_tx(&mut tx, submission).await {
+        let before = head;
+        match store.insert_message_tx(&mut tx, &mut head, submission).await {
             Ok(inserted) => {
                 sqlx::query("RELEASE SAVEPOINT submission").execute(&mut *tx).await?;
                 results.push(Ok(inserted));
             }
             Err(error) => {
+                head = before;
                 sqlx::query("ROLLBACK TO SAVEPOINT submission").execute(&mut *tx).await?;
                 sqlx::query("RELEASE SAVEPOINT submission").execute(&mut *tx).await?;
                 results.push(Err(error));
             }
         }
     }
+    Store::write_audit_head(&mut tx, &head).await?;
     tx.commit().await?;
     Ok(results)
 }

@@ -49,7 +49,7 @@ impl Store {
     /// [`StoreError::AckBeyondEnd`]. Returns the cursor after the call.
     pub async fn ack_inbox(&self, org: &str, position: u64, at: i64, template: &Entry) -> Result<u64> {
         let mut tx = self.write.begin().await?;
-        Self::lock_audit_head(&mut tx).await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
         let cursor: Option<(i64, i64)> =
             sqlx::query_as("SELECT last_position, acked_position FROM inboxes WHERE org_id = $1")
                 .bind(org)
@@ -84,7 +84,8 @@ impl Store {
             .into_iter()
             .map(|(message_id, message_kind)| Entry { message_id, message_kind, ..template.clone() })
             .collect();
-        self.append_audit(&mut tx, &mut entries).await?;
+        self.append_audit(&mut tx, &mut head, &mut entries).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(position)
     }

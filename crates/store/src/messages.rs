@@ -7,6 +7,7 @@ use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
 use crate::{
     ConsentRow, FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
+    audit::ChainHead,
     group_commit::Submission,
     rows::{self, FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
 };
@@ -32,6 +33,7 @@ impl Store {
     pub(crate) async fn insert_message_tx(
         &self,
         tx: &mut Transaction<'_, Any>,
+        head: &mut ChainHead,
         submission: &mut Submission,
     ) -> Result<MessageRecord> {
         let message = &submission.message;
@@ -71,7 +73,7 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         self.append_inbox(tx, &message.recipient_org, &message.id, None, message.created_at).await?;
-        self.append_audit(tx, &mut submission.audit).await?;
+        self.append_audit(tx, head, &mut submission.audit).await?;
         Ok(message.clone())
     }
 
@@ -89,7 +91,7 @@ impl Store {
         mut audit: Entry,
     ) -> Result<Inserted<FollowUpRecord>> {
         let mut tx = self.write.begin().await?;
-        Self::lock_audit_head(&mut tx).await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
         if !self.insert_follow_up_tx(&mut tx, follow_up, expected, deliver_to).await? {
             let sql =
                 format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
@@ -97,7 +99,8 @@ impl Store {
                 sqlx::query(&sql).bind(&follow_up.author_org).bind(&follow_up.request_id).fetch_one(&mut *tx).await?;
             return Ok(Inserted::Existing(rows::follow_up(&row)?));
         }
-        self.append_audit(&mut tx, std::slice::from_mut(&mut audit)).await?;
+        self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         self.notifier.notify(deliver_to);
         Ok(Inserted::Created(follow_up.clone()))
