@@ -6,7 +6,10 @@ use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use referral_hub_domain::audit::{ChainBreak, Entry, GENESIS, Stored, Verifier};
 
-use crate::{Result, Store, StoreError};
+use crate::{
+    Result, Store, StoreError,
+    group_commit::{Done, Job},
+};
 
 const COLUMNS: &str = "seq, at, action, outcome, severity, actor_org, actor_subject, actor_roles, \
     actor_certificate, source_address, purpose, message_id, message_kind, child_key_hash, consent_id, \
@@ -20,6 +23,13 @@ const VERIFY_BATCH: u32 = 2000;
 pub(crate) struct ChainHead {
     seq: u64,
     hash: [u8; 32],
+}
+
+impl ChainHead {
+    /// The last sequence number.
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq
+    }
 }
 
 /// Filters of an audit query; all given must match. Entries come in sequence order.
@@ -125,14 +135,13 @@ impl Store {
     }
 
     /// Appends entries on their own (refusals, reads, deliveries, queries:
-    /// events that change nothing else). Returns the last sequence number.
-    pub async fn audit(&self, mut entries: Vec<Entry>) -> Result<u64> {
-        let mut tx = self.write.begin().await?;
-        let mut head = Self::lock_audit_head(&mut tx).await?;
-        self.append_audit(&mut tx, &mut head, &mut entries).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
-        tx.commit().await?;
-        Ok(entries.last().map_or(0, |e| e.seq))
+    /// events that change nothing else), grouped with concurrent writes into
+    /// one commit. Returns the last sequence number.
+    pub async fn audit(&self, entries: Vec<Entry>) -> Result<u64> {
+        match self.committer()?.run(Job::Audit(entries)).await? {
+            Done::Audit(seq) => Ok(seq),
+            Done::Message(_) => Err(StoreError::Closed),
+        }
     }
 
     /// One page of entries matching `filter`, in sequence order.

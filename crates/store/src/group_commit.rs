@@ -1,8 +1,9 @@
-//! Group commit for submissions: concurrent `insert_message` calls are queued
+//! Group commit for the hot writes: submissions (`insert_message`) and
+//! stand-alone audit appends (reads, deliveries, refusals: `audit`) are queued
 //! to one task that writes as many as are waiting in one transaction (each in
 //! its own savepoint, so a failing one fails alone) and commits once: one
-//! fsync for the whole group instead of one per message. Every caller still
-//! gets its own result, and only after the commit.
+//! fsync for the whole group instead of one per call. Every caller still gets
+//! its own result, and only after the commit.
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -15,6 +16,22 @@ const MAX_GROUP: usize = 256;
 /// How many submissions may wait for the committer before callers wait to queue.
 const QUEUE: usize = 4096;
 
+/// One unit of work for the committer.
+pub(crate) enum Job {
+    /// Store a message.
+    Message(Submission),
+    /// Append audit entries.
+    Audit(Vec<Entry>),
+}
+
+/// What a job produced.
+pub(crate) enum Done {
+    /// The stored message.
+    Message(MessageRecord),
+    /// The sequence number of the last entry appended (0 for none).
+    Audit(u64),
+}
+
 /// One message to store, with what it brings along.
 pub(crate) struct Submission {
     pub message: MessageRecord,
@@ -22,12 +39,12 @@ pub(crate) struct Submission {
     pub audit: Vec<Entry>,
 }
 
-type Reply = oneshot::Sender<Result<MessageRecord>>;
+type Reply = oneshot::Sender<Result<Done>>;
 
 /// The handle callers queue submissions through.
 #[derive(Clone)]
 pub(crate) struct Committer {
-    queue: mpsc::Sender<(Submission, Reply)>,
+    queue: mpsc::Sender<(Job, Reply)>,
 }
 
 impl Committer {
@@ -38,16 +55,16 @@ impl Committer {
         Committer { queue }
     }
 
-    /// Queues a submission and waits for its committed result.
-    pub(crate) async fn submit(&self, submission: Submission) -> Result<MessageRecord> {
+    /// Queues a job and waits for its committed result.
+    pub(crate) async fn run(&self, job: Job) -> Result<Done> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send((submission, reply)).await.map_err(|_| StoreError::Closed)?;
+        self.queue.send((job, reply)).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 }
 
 /// Takes every submission waiting (up to [`MAX_GROUP`]) and commits them together, until the store is dropped.
-async fn commit_groups(store: Store, mut waiting: mpsc::Receiver<(Submission, Reply)>) {
+async fn commit_groups(store: Store, mut waiting: mpsc::Receiver<(Job, Reply)>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
         let replies = commit_group(&store, &mut group).await;
@@ -58,9 +75,9 @@ async fn commit_groups(store: Store, mut waiting: mpsc::Receiver<(Submission, Re
     }
 }
 
-async fn commit_group(store: &Store, group: &mut Vec<(Submission, Reply)>) -> Vec<(Reply, Result<MessageRecord>)> {
+async fn commit_group(store: &Store, group: &mut Vec<(Job, Reply)>) -> Vec<(Reply, Result<Done>)> {
     let outcome = write_group(store, group).await;
-    let results: Vec<Result<MessageRecord>> = match outcome {
+    let results: Vec<Result<Done>> = match outcome {
         Ok(results) => results,
         Err(error) => {
             tracing::error!(%error, size = group.len(), "group commit failed");
@@ -68,7 +85,7 @@ async fn commit_group(store: &Store, group: &mut Vec<(Submission, Reply)>) -> Ve
         }
     };
     for result in &results {
-        if let Ok(message) = result {
+        if let Ok(Done::Message(message)) = result {
             store.notifier.notify(&message.recipient_org);
         }
     }
@@ -76,17 +93,25 @@ async fn commit_group(store: &Store, group: &mut Vec<(Submission, Reply)>) -> Ve
 }
 
 /// Writes the group in one transaction; `Err` only if the transaction itself fails.
-async fn write_group(store: &Store, group: &mut [(Submission, Reply)]) -> Result<Vec<Result<MessageRecord>>> {
+async fn write_group(store: &Store, group: &mut [(Job, Reply)]) -> Result<Vec<Result<Done>>> {
     let mut tx = store.write.begin().await?;
     let mut head = Store::lock_audit_head(&mut tx).await?;
     let mut results = Vec::with_capacity(group.len());
-    for (submission, _) in group.iter_mut() {
+    for (job, _) in group.iter_mut() {
         sqlx::query("SAVEPOINT submission").execute(&mut *tx).await?;
         let before = head;
-        match store.insert_message_tx(&mut tx, &mut head, submission).await {
-            Ok(inserted) => {
+        let done = match job {
+            Job::Message(submission) => {
+                store.insert_message_tx(&mut tx, &mut head, submission).await.map(Done::Message)
+            }
+            Job::Audit(entries) => {
+                store.append_audit(&mut tx, &mut head, entries).await.map(|()| Done::Audit(head.seq()))
+            }
+        };
+        match done {
+            Ok(done) => {
                 sqlx::query("RELEASE SAVEPOINT submission").execute(&mut *tx).await?;
-                results.push(Ok(inserted));
+                results.push(Ok(done));
             }
             Err(error) => {
                 head = before;

@@ -50,5 +50,12 @@ pub struct Store {
     directory_cache: Arc<directory::DirectoryCache>,
 }
 
+impl Store {
+    /// The group committer; absent only in the committer's own handle.
+    fn committer(&self) -> Result<&group_commit::Committer> {
+        self.committer.as_ref().ok_or(StoreError::Closed)
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -8,7 +8,7 @@ use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 use crate::{
     ConsentRow, FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
     audit::ChainHead,
-    group_commit::Submission,
+    group_commit::{Done, Job, Submission},
     rows::{self, FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
 };
 
@@ -26,7 +26,10 @@ impl Store {
         audit: Vec<Entry>,
     ) -> Result<MessageRecord> {
         let submission = Submission { message: message.clone(), consent: consent.cloned(), audit };
-        self.committer.as_ref().ok_or(StoreError::Closed)?.submit(submission).await
+        match self.committer()?.run(Job::Message(submission)).await? {
+            Done::Message(message) => Ok(message),
+            Done::Audit(_) => Err(StoreError::Closed),
+        }
     }
 
     /// One submission's writes inside the batch transaction `tx`.
