@@ -68,6 +68,19 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
 }
 
+/// Accepted connections with Nagle's algorithm off: gRPC writes small frames
+/// and waits for the answer, so batching them only adds latency.
+fn without_nagle(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> + Send + 'static {
+    use tokio_stream::StreamExt;
+    TcpListenerStream::new(listener).map(|accepted| {
+        accepted.inspect(|stream| {
+            let _ = stream.set_nodelay(true);
+        })
+    })
+}
+
 /// Serves the hub on `listener` until `shutdown` completes.
 pub async fn serve(
     store: Store,
@@ -118,7 +131,7 @@ pub async fn serve(
         .add_service(audit)
         .add_service(consent)
         .add_service(diagnostics)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(without_nagle(listener), shutdown)
         .await?;
     Ok(())
 }
