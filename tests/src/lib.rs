@@ -227,6 +227,11 @@ impl TestHub {
         Replica { address: started.await.expect("replica started"), kill: Some(kill) }
     }
 
+    /// The directory holding this hub's signing key (as a data directory would).
+    pub fn key_dir(&self) -> &std::path::Path {
+        self._key_dir.path()
+    }
+
     /// A token for `org` with `roles`, signed by this hub's key.
     pub fn token(&self, org: &str, roles: &[&str]) -> String {
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();

@@ -61,11 +61,13 @@ pub enum Action {
     PermissionDenied,
     /// The audit log was queried or verified.
     AuditQueried,
+    /// The directory or configuration was changed.
+    AdminChange,
 }
 
 impl Action {
     /// Every action, for parsing and filters.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::MessageSubmitted,
         Action::MessageRefused,
         Action::DeliveryAttempted,
@@ -80,6 +82,7 @@ impl Action {
         Action::AuthenticationFailed,
         Action::PermissionDenied,
         Action::AuditQueried,
+        Action::AdminChange,
     ];
 
     /// The stored name, e.g. `MESSAGE_SUBMITTED`.
@@ -99,6 +102,7 @@ impl Action {
             Action::AuthenticationFailed => "AUTHENTICATION_FAILED",
             Action::PermissionDenied => "PERMISSION_DENIED",
             Action::AuditQueried => "AUDIT_QUERIED",
+            Action::AdminChange => "ADMIN_CHANGE",
         }
     }
 

@@ -7,9 +7,9 @@ use crate::consent::ConsentPolicy;
 use crate::taxonomy::{self, Code, Taxonomies};
 use crate::wire::{
     AgreementKind, Attachment, Caregiver, CaregiverExclusion, CaregiverNotAsked, ChildDetails, ChildRef,
-    ConsentDecision, ConsentMethod, ConsentTerms, ConsenterRole, DataCategory, FollowUpAction, Location,
-    PostFollowUpRequest, Priority, Purpose, RiskLevel, Sector, ServiceReferral, SubmitMessageRequest,
-    submit_message_request::Payload,
+    ConsentDecision, ConsentMethod, ConsentTerms, ConsenterRole, DataCategory, DeliveryChannel, FollowUpAction,
+    Location, Organisation, OrganisationStatus, PostFollowUpRequest, Priority, Purpose, RiskLevel, Sector,
+    ServiceReferral, SubmitMessageRequest, submit_message_request::Payload,
 };
 
 /// One bad field: its path in the request and what is wrong with it.
@@ -394,6 +394,44 @@ pub fn validate_consent(request_id: &str, terms: Option<&ConsentTerms>, today: D
     match terms {
         Some(terms) => check.consent_terms("terms", terms, today),
         None => check.fail("terms", "required"),
+    }
+    check.violations
+}
+
+/// Checks a directory entry: every field has bounds, services come from the
+/// taxonomy, and an organisation leads only areas it covers.
+pub fn validate_organisation(org: &Organisation, taxonomies: &Taxonomies) -> Vec<FieldViolation> {
+    let mut check = Check::default();
+    check.token("organisation.id", &org.id);
+    check.text("organisation.name", &org.name, true, NAME_MAX);
+    if !known(org.sector, Sector::try_from) {
+        check.fail("organisation.sector", "required: HEALTH, EDUCATION, POLICE, JUSTICE, SOCIAL_WELFARE or OTHER");
+    }
+    if org.areas.is_empty() || org.areas.len() > 100 {
+        check.fail("organisation.areas", "1-100 area code paths");
+    }
+    for (i, area) in org.areas.iter().enumerate() {
+        if !is_area_path(area) {
+            check.fail(format!("organisation.areas[{i}]"), AREA_RULE);
+        }
+    }
+    if org.services.len() > 50 {
+        check.fail("organisation.services", "at most 50 service codes");
+    }
+    for (i, service) in org.services.iter().enumerate() {
+        check.code(&format!("organisation.services[{i}]"), service, &taxonomies.services, true);
+    }
+    for (i, area) in org.lead_agency_areas.iter().enumerate() {
+        let covered = org.areas.iter().any(|a| area == a || area.starts_with(&format!("{a}/")));
+        if !is_area_path(area) || !covered {
+            check.fail(format!("organisation.lead_agency_areas[{i}]"), "an area path the organisation covers");
+        }
+    }
+    if !known(org.channel, DeliveryChannel::try_from) {
+        check.fail("organisation.channel", "required: PULL or PUSH");
+    }
+    if !known(org.status, OrganisationStatus::try_from) {
+        check.fail("organisation.status", "required: ACTIVE or SUSPENDED");
     }
     check.violations
 }

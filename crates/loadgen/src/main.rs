@@ -23,10 +23,12 @@ pub struct Options {
     /// The hub's data directory (its signing key issues the load tokens).
     #[arg(long, default_value = "referral-hub-data")]
     data_dir: PathBuf,
-    /// The hub's database, to register the load organisations (default: the
-    /// SQLite file in the data directory).
-    #[arg(long)]
-    database_url: Option<String>,
+    /// `iss` and `aud` of the tokens (the hub's --issuer / --audience).
+    #[arg(long, default_value = "referral-hub")]
+    issuer: String,
+    /// A registered organisation whose `admin` token registers this run's organisations.
+    #[arg(long, default_value = "demo-social-welfare-yangon")]
+    admin_org: String,
     /// Sending organisations.
     #[arg(long, default_value_t = 4)]
     senders: usize,

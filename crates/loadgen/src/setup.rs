@@ -2,9 +2,12 @@
 //! their tokens with the hub's own key.
 
 use referral_hub_domain::wire::{DeliveryChannel, Organisation, OrganisationStatus, Sector};
+use referral_hub_proto::v1::{RegisterOrganisationRequest, directory_service_client::DirectoryServiceClient};
 use referral_hub_server::keys::{HubKey, TokenRequest};
-use referral_hub_store::Store;
-use tonic::transport::{Channel, Endpoint};
+use tonic::{
+    Request,
+    transport::{Channel, Endpoint},
+};
 
 use crate::Options;
 
@@ -20,58 +23,53 @@ pub struct Fleet {
     pub target: String,
 }
 
-/// Registers fresh organisations for this run (so inboxes start empty) and connects.
+/// Registers fresh organisations for this run (so inboxes start empty) through
+/// the directory's admin RPC, and connects.
 pub async fn prepare(options: &Options) -> Result<Fleet, String> {
-    let url = options
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", options.data_dir.join("referral-hub.db").display()));
-    let store = Store::connect(&url).await.map_err(|e| format!("database: {e}"))?;
-    store.migrate().await.map_err(|e| format!("database: {e}"))?;
     let key = HubKey::load_or_create(&options.data_dir).map_err(|e| e.to_string())?;
-    let run = time::OffsetDateTime::now_utc().unix_timestamp();
-    let register = |prefix: &str, count: usize, sector: Sector, roles: &[&str]| {
+    let token = |org: &str, roles: &[&str]| {
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
-        (0..count)
-            .map(|i| {
-                let id = format!("load-{run}-{prefix}{i}");
-                key.issue(
-                    &TokenRequest {
-                        issuer: "referral-hub",
-                        audience: "referral-hub",
-                        subject: "load-generator",
-                        org: &id,
-                        roles: &roles,
-                        ttl: time::Duration::hours(12),
-                    },
-                    time::OffsetDateTime::now_utc(),
-                )
-                .map(|token| (id.clone(), token, sector))
-                .map_err(|e| e.to_string())
-            })
-            .collect::<Result<Vec<_>, _>>()
-    };
-    let senders = register("s", options.senders, Sector::Health, &["referrer"])?;
-    let receivers = register("r", options.receivers, Sector::SocialWelfare, &["receiver"])?;
-    for (id, _, sector) in senders.iter().chain(&receivers) {
-        let org = Organisation {
-            id: id.clone(),
-            name: format!("Load test organisation {id}"),
-            sector: *sector as i32,
-            areas: vec!["MM/YGN".into()],
-            services: vec!["case_management".into()],
-            lead_agency_areas: vec![],
-            channel: DeliveryChannel::Pull as i32,
-            status: OrganisationStatus::Active as i32,
+        let request = TokenRequest {
+            issuer: &options.issuer,
+            audience: &options.issuer,
+            subject: "load-generator",
+            org,
+            roles: &roles,
+            ttl: time::Duration::hours(12),
         };
-        store.upsert_organisation(&org).await.map_err(|e| format!("register {id}: {e}"))?;
-    }
-    store.close().await;
+        key.issue(&request, time::OffsetDateTime::now_utc()).map_err(|e| e.to_string())
+    };
     let mut channels = Vec::with_capacity(options.connections);
     for _ in 0..options.connections.max(1) {
         let endpoint = Endpoint::from_shared(format!("http://{}", options.target)).map_err(|e| e.to_string())?;
         channels.push(endpoint.connect().await.map_err(|e| format!("connect {}: {e}", options.target))?);
     }
-    let strip = |list: Vec<(String, String, Sector)>| list.into_iter().map(|(id, token, _)| (id, token)).collect();
-    Ok(Fleet { senders: strip(senders), receivers: strip(receivers), channels, target: options.target.clone() })
+    let mut directory = DirectoryServiceClient::new(channels[0].clone());
+    let admin = token(options.admin_org.as_str(), &["admin"])?;
+    let run = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut register = async |prefix: &str, count: usize, sector: Sector, roles: &[&str]| {
+        let mut fleet = Vec::with_capacity(count);
+        for i in 0..count {
+            let id = format!("load-{run}-{prefix}{i}");
+            let organisation = Organisation {
+                id: id.clone(),
+                name: format!("Load test organisation {id}"),
+                sector: sector as i32,
+                areas: vec!["MM/YGN".into()],
+                services: vec!["case_management".into()],
+                lead_agency_areas: vec![],
+                channel: DeliveryChannel::Pull as i32,
+                status: OrganisationStatus::Active as i32,
+            };
+            let mut request = Request::new(RegisterOrganisationRequest { organisation: Some(organisation) });
+            let bearer = format!("Bearer {admin}").parse().map_err(|_| "token is not header text".to_owned())?;
+            request.metadata_mut().insert("authorization", bearer);
+            directory.register_organisation(request).await.map_err(|s| format!("register {id}: {}", s.message()))?;
+            fleet.push((id.clone(), token(&id, roles)?));
+        }
+        Ok::<_, String>(fleet)
+    };
+    let senders = register("s", options.senders, Sector::Health, &["referrer"]).await?;
+    let receivers = register("r", options.receivers, Sector::SocialWelfare, &["receiver"]).await?;
+    Ok(Fleet { senders, receivers, channels, target: options.target.clone() })
 }

@@ -5,18 +5,23 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use referral_hub_domain::{
+    audit::{Action, Entry, Outcome, Severity},
     roles::Role,
-    validation::{AREA_RULE, FieldViolation, is_area_path},
+    validation::{self, AREA_RULE, FieldViolation, is_area_path},
     wire::{
-        GetOrganisationRequest, GetOrganisationResponse, SearchOrganisationsRequest, SearchOrganisationsResponse,
-        Sector, directory_service_server::DirectoryService,
+        GetOrganisationRequest, GetOrganisationResponse, ListTaxonomiesRequest, ListTaxonomiesResponse, Organisation,
+        OrganisationStatus, RegisterOrganisationRequest, RegisterOrganisationResponse, SearchOrganisationsRequest,
+        SearchOrganisationsResponse, Sector, SuspendOrganisationRequest, SuspendOrganisationResponse, Taxonomy,
+        TaxonomyCode, UpdateOrganisationRequest, UpdateOrganisationResponse,
+        directory_service_server::DirectoryService,
     },
 };
 use referral_hub_store::OrganisationSearch;
 
 use crate::{
-    error::ApiError,
-    hub::Hub,
+    auth::Caller,
+    error::{ApiError, invalid},
+    hub::{Hub, detail},
     paging::{next_page_token, page_size},
 };
 
@@ -82,5 +87,109 @@ impl DirectoryService for DirectoryApi {
         let found = self.hub.store.organisation(&request.get_ref().organisation_id).await.map_err(ApiError::from)?;
         let organisation = found.ok_or(ApiError::NotFound("organisation"))?;
         Ok(Response::new(GetOrganisationResponse { organisation: Some(organisation) }))
+    }
+
+    async fn register_organisation(
+        &self,
+        request: Request<RegisterOrganisationRequest>,
+    ) -> Result<Response<RegisterOrganisationResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Admin]).await?;
+        let organisation = self.checked(request.into_inner().organisation)?;
+        let audit = self.admin_entry(&caller, "RegisterOrganisation", &organisation, "");
+        if !self.hub.store.register_organisation(&organisation, audit).await.map_err(ApiError::from)? {
+            return Err(ApiError::FailedPrecondition {
+                kind: "ORGANISATION_EXISTS",
+                subject: organisation.id,
+                description: "an organisation with this id is already registered; use UpdateOrganisation".into(),
+            }
+            .into());
+        }
+        Ok(Response::new(RegisterOrganisationResponse { organisation: Some(organisation) }))
+    }
+
+    async fn update_organisation(
+        &self,
+        request: Request<UpdateOrganisationRequest>,
+    ) -> Result<Response<UpdateOrganisationResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Admin]).await?;
+        let organisation = self.checked(request.into_inner().organisation)?;
+        self.replace(&caller, "UpdateOrganisation", &organisation, "").await?;
+        Ok(Response::new(UpdateOrganisationResponse { organisation: Some(organisation) }))
+    }
+
+    async fn suspend_organisation(
+        &self,
+        request: Request<SuspendOrganisationRequest>,
+    ) -> Result<Response<SuspendOrganisationResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Admin]).await?;
+        let request = request.into_inner();
+        let violations = validation::validate_reason("reason", &request.reason);
+        if !violations.is_empty() {
+            return Err(ApiError::InvalidArgument(violations).into());
+        }
+        let found = self.hub.store.organisation(&request.organisation_id).await.map_err(ApiError::from)?;
+        let organisation = found.ok_or(ApiError::NotFound("organisation"))?;
+        let suspended = Organisation { status: OrganisationStatus::Suspended as i32, ..organisation };
+        self.replace(&caller, "SuspendOrganisation", &suspended, &request.reason).await?;
+        Ok(Response::new(SuspendOrganisationResponse { organisation: Some(suspended) }))
+    }
+
+    async fn list_taxonomies(
+        &self,
+        request: Request<ListTaxonomiesRequest>,
+    ) -> Result<Response<ListTaxonomiesResponse>, Status> {
+        self.hub.caller(&request, ANY_ROLE).await?;
+        let taxonomies = self
+            .hub
+            .rules
+            .taxonomies
+            .lists()
+            .into_iter()
+            .map(|(name, codes)| Taxonomy {
+                name: name.into(),
+                codes: codes
+                    .iter()
+                    .map(|c| TaxonomyCode { code: c.code.clone(), names: c.names.clone().into_iter().collect() })
+                    .collect(),
+            })
+            .collect();
+        Ok(Response::new(ListTaxonomiesResponse { taxonomies }))
+    }
+}
+
+impl DirectoryApi {
+    /// The organisation of an admin request, or every bad field at once.
+    fn checked(&self, organisation: Option<Organisation>) -> Result<Organisation, ApiError> {
+        let organisation = organisation.ok_or_else(|| invalid("organisation", "required"))?;
+        let violations = validation::validate_organisation(&organisation, &self.hub.rules.taxonomies);
+        if !violations.is_empty() {
+            return Err(ApiError::InvalidArgument(violations));
+        }
+        Ok(organisation)
+    }
+
+    async fn replace(
+        &self,
+        caller: &Caller,
+        rpc: &str,
+        organisation: &Organisation,
+        reason: &str,
+    ) -> Result<(), ApiError> {
+        let audit = self.admin_entry(caller, rpc, organisation, reason);
+        if !self.hub.store.replace_organisation(organisation, audit).await? {
+            return Err(ApiError::NotFound("organisation"));
+        }
+        Ok(())
+    }
+
+    fn admin_entry(&self, caller: &Caller, rpc: &str, organisation: &Organisation, reason: &str) -> Entry {
+        let mut entry = self.hub.entry(caller, Action::AdminChange, Outcome::Success, Severity::Warning);
+        entry.detail = detail(&[
+            ("rpc", rpc.into()),
+            ("organisation_id", organisation.id.clone().into()),
+            ("status", organisation.status().as_str_name().into()),
+            ("reason", reason.into()),
+        ]);
+        entry
     }
 }

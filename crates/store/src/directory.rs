@@ -6,7 +6,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sqlx::{Row, any::AnyRow};
+use sqlx::{Any, Row, Transaction, any::AnyRow};
+
+use referral_hub_domain::audit::Entry;
 
 use referral_hub_domain::wire::{DeliveryChannel, Organisation, OrganisationStatus, Sector};
 
@@ -44,9 +46,48 @@ const ORGANISATION_COLUMNS: &str =
     "o.id, o.name, o.sector, o.channel, o.status, o.areas, o.services, o.lead_agency_areas";
 
 impl Store {
-    /// Registers `org`, or replaces it if its id is already registered.
+    /// Registers `org`, or replaces it if its id is already registered. For
+    /// seeding (dev mode, tests); admin changes go through
+    /// [`Store::register_organisation`] and [`Store::replace_organisation`], which audit.
     pub async fn upsert_organisation(&self, org: &Organisation) -> Result<()> {
         let mut tx = self.write.begin().await?;
+        Self::write_organisation_tx(&mut tx, org).await?;
+        tx.commit().await?;
+        self.directory_cache.forget(&org.id);
+        Ok(())
+    }
+
+    /// Registers a new organisation with its audit entry; `false` (and nothing
+    /// written) if the id is taken.
+    pub async fn register_organisation(&self, org: &Organisation, audit: Entry) -> Result<bool> {
+        self.change_organisation(org, audit, false).await
+    }
+
+    /// Replaces a registered organisation's entry with its audit entry; `false`
+    /// (and nothing written) if the id is unknown.
+    pub async fn replace_organisation(&self, org: &Organisation, audit: Entry) -> Result<bool> {
+        self.change_organisation(org, audit, true).await
+    }
+
+    async fn change_organisation(&self, org: &Organisation, mut audit: Entry, must_exist: bool) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM organisations WHERE id = $1")
+            .bind(&org.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() != must_exist {
+            return Ok(false);
+        }
+        Self::write_organisation_tx(&mut tx, org).await?;
+        self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
+        tx.commit().await?;
+        self.directory_cache.forget(&org.id);
+        Ok(true)
+    }
+
+    async fn write_organisation_tx(tx: &mut Transaction<'_, Any>, org: &Organisation) -> Result<()> {
         sqlx::query(
             "INSERT INTO organisations (id, name, sector, channel, status, areas, services, lead_agency_areas) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET name = $2, sector = $3, \
@@ -60,22 +101,20 @@ impl Store {
         .bind(json(&org.areas))
         .bind(json(&org.services))
         .bind(json(&org.lead_agency_areas))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         for (table, column, values) in
             [("organisation_areas", "area", &org.areas), ("organisation_services", "service", &org.services)]
         {
-            sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1")).bind(&org.id).execute(&mut *tx).await?;
+            sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1")).bind(&org.id).execute(&mut **tx).await?;
             for value in values {
                 sqlx::query(&format!("INSERT INTO {table} (org_id, {column}) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
                     .bind(&org.id)
                     .bind(value)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             }
         }
-        tx.commit().await?;
-        self.directory_cache.forget(&org.id);
         Ok(())
     }
 
