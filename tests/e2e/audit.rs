@@ -6,7 +6,7 @@ use referral_hub_domain::{
     audit::{self, Entry, Stored},
     sample,
 };
-use referral_hub_e2e::{Backend, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestDb, TestHub, follow_up, next_entry};
+use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb, TestHub, follow_up, next_entry};
 use referral_hub_proto::v1::{
     AckDeliveryRequest, FollowUpAction as A, GetMessageRequest, ListAuditEntriesRequest, StreamInboxRequest,
     VerifyAuditChainRequest,
@@ -263,7 +263,24 @@ async fn write_all(pool: &AnyPool, log: &[Stored], head: Option<&Stored>) {
     }
 }
 
+/// The W3C trace id of a request and its source address are in its audit entry.
+async fn the_trace_id_and_source_reach_the_audit_entry(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
+    let mut request = tonic::Request::new(sample::submit("traced", SOCIAL_WELFARE_ORG));
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    request.metadata_mut().insert("traceparent", traceparent.parse().unwrap());
+    let sent = health.submit_message(request).await.unwrap().into_inner().message.unwrap();
+    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let filter = ListAuditEntriesRequest { message_id: sent.id, ..Default::default() };
+    let entries = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
+    assert_eq!(entries[0].trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert!(entries[0].source_address.starts_with("127.0.0.1:"), "{}", entries[0].source_address);
+    assert_eq!(entries[0].actor_roles, "referrer");
+}
+
 referral_hub_e2e::on_both_backends!(
+    the_trace_id_and_source_reach_the_audit_entry,
     every_event_is_audited_and_the_chain_verifies,
     a_failed_audit_append_fails_the_change,
     the_log_is_append_only_and_rewrites_are_named,
