@@ -136,10 +136,10 @@ async fn receive(token: String, mut address: SocketAddr, live: Live) -> (BTreeSe
             if let Some(Item::Message(message)) = entry.item {
                 seen.insert(message.id);
             }
-            if entry.position % 25 == 0 || seen.len() == MESSAGES / 2 {
-                if client.ack_delivery(AckDeliveryRequest { position: entry.position }).await.is_ok() {
-                    acked = entry.position;
-                }
+            if (entry.position % 25 == 0 || seen.len() == MESSAGES / 2)
+                && client.ack_delivery(AckDeliveryRequest { position: entry.position }).await.is_ok()
+            {
+                acked = entry.position;
             }
             if seen.len() == MESSAGES / 2 {
                 break;

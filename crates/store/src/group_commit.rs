@@ -19,7 +19,7 @@ const QUEUE: usize = 4096;
 /// One unit of work for the committer.
 pub(crate) enum Job {
     /// Store a message.
-    Message(Submission),
+    Message(Box<Submission>),
     /// Append audit entries.
     Audit(Vec<Entry>),
 }
@@ -27,7 +27,7 @@ pub(crate) enum Job {
 /// What a job produced.
 pub(crate) enum Done {
     /// The stored message.
-    Message(MessageRecord),
+    Message(Box<MessageRecord>),
     /// The sequence number of the last entry appended (0 for none).
     Audit(u64),
 }
@@ -102,7 +102,7 @@ async fn write_group(store: &Store, group: &mut [(Job, Reply)]) -> Result<Vec<Re
         let before = head;
         let done = match job {
             Job::Message(submission) => {
-                store.insert_message_tx(&mut tx, &mut head, submission).await.map(Done::Message)
+                store.insert_message_tx(&mut tx, &mut head, submission).await.map(|m| Done::Message(Box::new(m)))
             }
             Job::Audit(entries) => {
                 store.append_audit(&mut tx, &mut head, entries).await.map(|()| Done::Audit(head.seq()))

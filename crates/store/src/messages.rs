@@ -26,8 +26,8 @@ impl Store {
         audit: Vec<Entry>,
     ) -> Result<MessageRecord> {
         let submission = Submission { message: message.clone(), consent: consent.cloned(), audit };
-        match self.committer()?.run(Job::Message(submission)).await? {
-            Done::Message(message) => Ok(message),
+        match self.committer()?.run(Job::Message(Box::new(submission))).await? {
+            Done::Message(message) => Ok(*message),
             Done::Audit(_) => Err(StoreError::Closed),
         }
     }

@@ -1,0 +1,87 @@
+//! Feeding an open inbox stream: everything after the position, then each new
+//! entry as its notification arrives.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::mpsc;
+use tonic::Status;
+
+use referral_hub_domain::{
+    audit::Action,
+    wire::{InboxEntry, StreamInboxResponse, inbox_entry},
+};
+use referral_hub_store::{InboxItem, MessageRecord};
+
+use crate::{auth::Caller, convert, error::ApiError, hub::Hub, release::Released};
+
+/// How many inbox entries a stream reads from the store at a time.
+pub(super) const INBOX_BATCH: u32 = 100;
+/// How long an idle stream waits for a notification before looking anyway
+/// (the fallback if a notification is ever lost).
+const INBOX_POLL: Duration = Duration::from_secs(5);
+
+/// Feeds one open inbox stream: everything after `after`, then each new entry
+/// as its notification arrives, until the client goes away.
+pub(super) async fn pump_inbox(
+    hub: Arc<Hub>,
+    reader: Caller,
+    mut after: u64,
+    out: mpsc::Sender<Result<StreamInboxResponse, Status>>,
+) {
+    let org = reader.org.clone();
+    let notify = hub.store.notifier().subscribe(&org);
+    loop {
+        // Armed before reading, so an entry committed during the read still wakes us.
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let items = match hub.store.inbox_after(&org, after, INBOX_BATCH).await {
+            Ok(items) => items,
+            Err(error) => {
+                let _ = out.send(Err(ApiError::from(error).into())).await;
+                return;
+            }
+        };
+        if items.is_empty() {
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep(INBOX_POLL) => {}
+                _ = out.closed() => return,
+            }
+            continue;
+        }
+        let entries = match inbox_entries(&hub, &reader, &items).await {
+            Ok(entries) => entries,
+            Err(error) => {
+                let _ = out.send(Err(error.into())).await;
+                return;
+            }
+        };
+        for entry in entries {
+            after = entry.position;
+            if out.send(Ok(StreamInboxResponse { entry: Some(entry) })).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Inbox items as `reader` may see them; new messages are released (and audited) as delivery attempts.
+async fn inbox_entries(hub: &Hub, reader: &Caller, items: &[InboxItem]) -> Result<Vec<InboxEntry>, ApiError> {
+    let new_messages: Vec<MessageRecord> =
+        items.iter().filter(|i| i.follow_up.is_none()).map(|i| i.message.clone()).collect();
+    let mut released = hub.release(reader, &new_messages, Action::DeliveryAttempted).await?.into_iter();
+    items
+        .iter()
+        .map(|item| {
+            let entry = match &item.follow_up {
+                Some(follow_up) => inbox_entry::Item::FollowUp(convert::follow_up(follow_up)?),
+                None => match released.next().ok_or(ApiError::Aborted)? {
+                    Released { withheld: Some(withheld), .. } => inbox_entry::Item::Withheld(withheld),
+                    Released { message, withheld: None } => inbox_entry::Item::Message(message),
+                },
+            };
+            Ok(InboxEntry { position: item.position, item: Some(entry) })
+        })
+        .collect()
+}

@@ -1,0 +1,206 @@
+//! `referralhub.v1.MessageService`: submit, read, follow up, and the inbox.
+
+mod follow_up;
+mod inbox;
+mod submit;
+
+use std::{pin::Pin, sync::Arc};
+
+use tokio::sync::mpsc;
+use tokio_stream::{Stream, wrappers::ReceiverStream};
+use tonic::{Request, Response, Status};
+
+use referral_hub_domain::{
+    audit::{Action, Outcome, Severity},
+    roles::Role,
+    validation::FieldViolation,
+    wire::{
+        AckDeliveryRequest, AckDeliveryResponse, GetMessageRequest, GetMessageResponse, ListMessagesRequest,
+        ListMessagesResponse, Mailbox as WireMailbox, MessageKind, MessageStatus, PostFollowUpRequest,
+        PostFollowUpResponse, PreviewMessageRequest, PreviewMessageResponse, StreamInboxRequest, StreamInboxResponse,
+        SubmitMessageRequest, SubmitMessageResponse, message_service_server::MessageService,
+    },
+};
+use referral_hub_store::{Mailbox, MessageFilter, MessageRecord, StoreError};
+
+use crate::{
+    auth::Caller,
+    clock::micros,
+    convert,
+    error::{ApiError, invalid},
+    hub::Hub,
+    paging::{next_page_token, page_size},
+};
+
+/// The MessageService implementation.
+pub struct MessageApi {
+    hub: Arc<Hub>,
+}
+
+impl MessageApi {
+    /// A service over the shared hub state.
+    pub fn new(hub: Arc<Hub>) -> Self {
+        Self { hub }
+    }
+
+    /// The message if `caller`'s organisation sent or received it; NOT_FOUND
+    /// otherwise, so ids cannot be probed.
+    async fn visible_message(&self, caller: &Caller, id: &str) -> Result<MessageRecord, ApiError> {
+        match self.hub.store.message(id).await? {
+            Some(m) if m.sender_org == caller.org || m.recipient_org == caller.org => Ok(m),
+            _ => Err(ApiError::NotFound("message")),
+        }
+    }
+
+    async fn list(&self, caller: &Caller, request: ListMessagesRequest) -> Result<ListMessagesResponse, ApiError> {
+        let mailbox = match WireMailbox::try_from(request.mailbox) {
+            Ok(WireMailbox::Sent) => Mailbox::Sent,
+            Ok(WireMailbox::Received) => Mailbox::Received,
+            _ => return Err(invalid("mailbox", "required: SENT or RECEIVED")),
+        };
+        let role = if mailbox == Mailbox::Sent { Role::Referrer } else { Role::Receiver };
+        self.hub.require(caller, &[role]).await?;
+        let mut violations = Vec::new();
+        let statuses = enums(&request.statuses, "statuses", &mut violations, MessageStatus::try_from);
+        let kinds = enums(&request.kinds, "kinds", &mut violations, MessageKind::try_from);
+        if !request.page_token.is_empty() && uuid::Uuid::parse_str(&request.page_token).is_err() {
+            violations.push(FieldViolation { field: "page_token".into(), description: "not a page token".into() });
+        }
+        if !violations.is_empty() {
+            return Err(ApiError::InvalidArgument(violations));
+        }
+        let limit = page_size(request.page_size, 50, 100);
+        let filter = MessageFilter {
+            org: caller.org.clone(),
+            mailbox,
+            statuses,
+            kinds,
+            before_id: Some(request.page_token).filter(|t| !t.is_empty()),
+            limit,
+        };
+        let found = self.hub.store.list_messages(&filter).await?;
+        let next_page_token = next_page_token(&found, limit, |m| m.id.clone());
+        let messages =
+            self.hub.release(caller, &found, Action::MessageRead).await?.into_iter().map(|r| r.message).collect();
+        Ok(ListMessagesResponse { messages, next_page_token })
+    }
+}
+
+/// `FAILED_PRECONDITION`: the request id was used before for a different request.
+fn request_id_reused() -> ApiError {
+    ApiError::FailedPrecondition {
+        kind: "REQUEST_ID_REUSED",
+        subject: "request_id".into(),
+        description: "this request_id was already used for a different request; use a new request_id".into(),
+    }
+}
+
+/// Known enum values of a repeated filter; unknown ones become violations.
+fn enums<T: Copy>(
+    values: &[i32],
+    field: &str,
+    violations: &mut Vec<FieldViolation>,
+    parse: impl Fn(i32) -> Result<T, prost::UnknownEnumValue>,
+) -> Vec<T> {
+    values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| match parse(*v) {
+            Ok(value) if *v != 0 => Some(value),
+            _ => {
+                violations.push(FieldViolation { field: format!("{field}[{i}]"), description: "unknown value".into() });
+                None
+            }
+        })
+        .collect()
+}
+
+type InboxStream = Pin<Box<dyn Stream<Item = Result<StreamInboxResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl MessageService for MessageApi {
+    async fn submit_message(
+        &self,
+        request: Request<SubmitMessageRequest>,
+    ) -> Result<Response<SubmitMessageResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Referrer]).await?;
+        Ok(Response::new(self.submit(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_message(&self, request: Request<GetMessageRequest>) -> Result<Response<GetMessageResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Referrer, Role::Receiver]).await?;
+        let message = self.visible_message(&caller, &request.get_ref().message_id).await?;
+        let follow_ups = self.hub.store.follow_ups(&message.id).await.map_err(ApiError::from)?;
+        let released = self.hub.release(&caller, std::slice::from_ref(&message), Action::MessageRead).await?;
+        Ok(Response::new(GetMessageResponse {
+            message: released.into_iter().next().map(|r| r.message),
+            follow_ups: follow_ups.iter().map(convert::follow_up).collect::<Result<_, _>>()?,
+        }))
+    }
+
+    async fn list_messages(
+        &self,
+        request: Request<ListMessagesRequest>,
+    ) -> Result<Response<ListMessagesResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Referrer, Role::Receiver]).await?;
+        Ok(Response::new(self.list(&caller, request.into_inner()).await?))
+    }
+
+    async fn post_follow_up(
+        &self,
+        request: Request<PostFollowUpRequest>,
+    ) -> Result<Response<PostFollowUpResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Referrer, Role::Receiver]).await?;
+        Ok(Response::new(self.follow_up(&caller, request.into_inner()).await?))
+    }
+
+    async fn preview_message(
+        &self,
+        request: Request<PreviewMessageRequest>,
+    ) -> Result<Response<PreviewMessageResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Referrer]).await?;
+        Ok(Response::new(self.preview(&caller, request.into_inner()).await?))
+    }
+
+    type StreamInboxStream = InboxStream;
+
+    async fn stream_inbox(
+        &self,
+        request: Request<StreamInboxRequest>,
+    ) -> Result<Response<Self::StreamInboxStream>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Receiver, Role::Referrer]).await?;
+        let after = match request.get_ref().after_position {
+            Some(position) => position,
+            None => self.hub.store.acked_position(&caller.org).await.map_err(ApiError::from)?,
+        };
+        let (sender, receiver) = mpsc::channel(inbox::INBOX_BATCH as usize);
+        tokio::spawn(inbox::pump_inbox(self.hub.clone(), caller, after, sender));
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+
+    async fn ack_delivery(
+        &self,
+        request: Request<AckDeliveryRequest>,
+    ) -> Result<Response<AckDeliveryResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Receiver, Role::Referrer]).await?;
+        let now = micros(self.hub.clock.now());
+        let acked = match self
+            .hub
+            .store
+            .ack_inbox(
+                &caller.org,
+                request.get_ref().position,
+                now,
+                &self.hub.entry(&caller, Action::DeliverySucceeded, Outcome::Success, Severity::Info),
+            )
+            .await
+        {
+            Ok(acked) => acked,
+            Err(StoreError::AckBeyondEnd { last, .. }) => {
+                return Err(invalid("position", format!("beyond the last inbox position ({last})")).into());
+            }
+            Err(e) => return Err(ApiError::from(e).into()),
+        };
+        Ok(Response::new(AckDeliveryResponse { acked_position: acked }))
+    }
+}
