@@ -4,6 +4,7 @@ mod access;
 mod admin;
 mod audit;
 mod consent;
+mod deadlines;
 mod directory;
 mod flow;
 mod idempotency;

@@ -36,6 +36,9 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
         consent_id: None,
         legal_basis: None,
         hold_reason: None,
+        area: None,
+        acknowledge_overdue_at: None,
+        respond_overdue_at: None,
     }
 }
 

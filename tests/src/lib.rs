@@ -26,6 +26,7 @@ use referral_hub_server::{
     ServerConfig, TlsConfig,
     clock::{Clock, ManualClock},
     keys::{HubKey, TokenRequest},
+    scheduler::SchedulerControl,
 };
 use referral_hub_store::Store;
 
@@ -33,6 +34,9 @@ pub use referral_hub_server::demo::{HEALTH_ORG, SOCIAL_WELFARE_ORG};
 
 /// Another demo organisation: neither sender nor receiver in most tests.
 pub const POLICE_ORG: &str = "demo-police-hlaing";
+
+/// Test schedulers scan only when asked (`SchedulerControl::scan_now`).
+const SCHEDULER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// `iss` and `aud` of test tokens.
 pub const ISSUER: &str = "referral-hub-test";
@@ -114,6 +118,8 @@ pub struct TestHub {
     pub clock: ManualClock,
     /// The key its tokens are signed with.
     pub key: Arc<HubKey>,
+    /// Its deadline scheduler (`scan_now` after moving the clock).
+    pub scheduler: Arc<SchedulerControl>,
     _server: Server,
     _key_dir: TempDir,
 }
@@ -127,6 +133,8 @@ struct Server {
 pub struct Replica {
     /// Where it listens.
     pub address: SocketAddr,
+    /// Its deadline scheduler.
+    pub scheduler: Arc<SchedulerControl>,
     kill: Option<oneshot::Sender<()>>,
 }
 
@@ -154,6 +162,7 @@ async fn server(
     key: &HubKey,
     clock: &ManualClock,
     tls: Option<TlsConfig>,
+    scheduler: &Arc<SchedulerControl>,
 ) -> (SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -166,6 +175,7 @@ async fn server(
         deadlines: DeadlinePolicy::default(),
         clock: Arc::new(clock.clone()),
         link_key_secret: b"test link key secret, 32 bytes or more".to_vec(),
+        scheduler: scheduler.clone(),
     };
     let serving = async move {
         if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {
@@ -193,7 +203,8 @@ impl TestHub {
         let key_dir = tempfile::tempdir().expect("temp dir");
         let key = Arc::new(HubKey::load_or_create(key_dir.path()).expect("hub key"));
         let clock = ManualClock::new(time::OffsetDateTime::now_utc());
-        let (address, serving) = server(db.store.clone(), &key, &clock, tls).await;
+        let scheduler = SchedulerControl::every(SCHEDULER_INTERVAL);
+        let (address, serving) = server(db.store.clone(), &key, &clock, tls, &scheduler).await;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             tokio::select! {
@@ -201,7 +212,7 @@ impl TestHub {
                 _ = stopped => {}
             }
         });
-        TestHub { address, db, clock, key, _server: Server { _stop: stop }, _key_dir: key_dir }
+        TestHub { address, db, clock, key, scheduler, _server: Server { _stop: stop }, _key_dir: key_dir }
     }
 
     /// Another replica of this hub: its own runtime, server and connection
@@ -210,12 +221,14 @@ impl TestHub {
         let (ready, started) = oneshot::channel();
         let (kill, killed) = oneshot::channel::<()>();
         let (url, key, clock) = (self.db.url.clone(), self.key.clone(), self.clock.clone());
+        let scheduler = SchedulerControl::every(SCHEDULER_INTERVAL);
+        let replica_scheduler = scheduler.clone();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
             let runtime = runtime.expect("replica runtime");
             runtime.block_on(async move {
                 let store = Store::connect(&url).await.expect("connect replica");
-                let (address, serving) = server(store, &key, &clock, None).await;
+                let (address, serving) = server(store, &key, &clock, None, &replica_scheduler).await;
                 let _ = ready.send(address);
                 tokio::select! {
                     _ = serving => {}
@@ -224,7 +237,7 @@ impl TestHub {
             });
             // Dropping the runtime here ends every task of this replica at once, as a crash would.
         });
-        Replica { address: started.await.expect("replica started"), kill: Some(kill) }
+        Replica { address: started.await.expect("replica started"), scheduler, kill: Some(kill) }
     }
 
     /// The directory holding this hub's signing key (as a data directory would).

@@ -23,6 +23,7 @@ use referral_hub_server::{
     ServerConfig, TlsConfig,
     clock::{Clock, SystemClock},
     keys::{self, HubKey, TokenRequest},
+    scheduler::SchedulerControl,
 };
 use referral_hub_store::Store;
 
@@ -111,6 +112,9 @@ struct ServeArgs {
     /// Taxonomy file (TOML) replacing the built-in code lists.
     #[arg(long, env = "REFERRAL_HUB_TAXONOMIES")]
     taxonomies: Option<PathBuf>,
+    /// Seconds between scans for messages past their deadlines.
+    #[arg(long, env = "REFERRAL_HUB_OVERDUE_SCAN_SECONDS", default_value_t = 60)]
+    overdue_scan_seconds: u64,
     /// Consent policy file (TOML: age bands, need-to-know table, legal bases)
     /// replacing the defaults of consent.md.
     #[arg(long, env = "REFERRAL_HUB_CONSENT_POLICY")]
@@ -273,6 +277,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         deadlines: DeadlinePolicy::default(),
         clock: Arc::new(SystemClock),
         link_key_secret: keys::load_or_create_link_secret(&args.database.data_dir)?,
+        scheduler: SchedulerControl::every(std::time::Duration::from_secs(args.overdue_scan_seconds.max(1))),
     };
     referral_hub_server::serve(store.clone(), config, listener, shutdown_signal()).await?;
     store.close().await;

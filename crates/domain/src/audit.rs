@@ -63,11 +63,13 @@ pub enum Action {
     AuditQueried,
     /// The directory or configuration was changed.
     AdminChange,
+    /// A message missed a deadline; the sender and the lead agency were told.
+    OverdueFlagged,
 }
 
 impl Action {
     /// Every action, for parsing and filters.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::MessageSubmitted,
         Action::MessageRefused,
         Action::DeliveryAttempted,
@@ -83,6 +85,7 @@ impl Action {
         Action::PermissionDenied,
         Action::AuditQueried,
         Action::AdminChange,
+        Action::OverdueFlagged,
     ];
 
     /// The stored name, e.g. `MESSAGE_SUBMITTED`.
@@ -103,6 +106,7 @@ impl Action {
             Action::PermissionDenied => "PERMISSION_DENIED",
             Action::AuditQueried => "AUDIT_QUERIED",
             Action::AdminChange => "ADMIN_CHANGE",
+            Action::OverdueFlagged => "OVERDUE_FLAGGED",
         }
     }
 

@@ -102,7 +102,7 @@ fn rule(action: FollowUpAction) -> Option<(Option<Party>, &'static [MessageStatu
             None,
         ),
         // Hub-generated only: no party may post it.
-        FollowUpAction::ConsentWithdrawn | FollowUpAction::Unspecified => return None,
+        FollowUpAction::ConsentWithdrawn | FollowUpAction::Overdue | FollowUpAction::Unspecified => return None,
     })
 }
 

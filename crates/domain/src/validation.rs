@@ -111,7 +111,9 @@ pub fn validate_follow_up(request: &PostFollowUpRequest) -> Vec<FieldViolation> 
     }
     match action {
         FollowUpAction::Unspecified => check.fail("action", "required: one of the FollowUpAction values"),
-        FollowUpAction::ConsentWithdrawn => check.fail("action", "CONSENT_WITHDRAWN is sent by the hub only"),
+        FollowUpAction::ConsentWithdrawn | FollowUpAction::Overdue => {
+            check.fail("action", "CONSENT_WITHDRAWN and OVERDUE are sent by the hub only")
+        }
         _ => {}
     }
     check.violations

@@ -19,6 +19,7 @@ pub mod keys;
 mod message_service;
 mod paging;
 mod release;
+pub mod scheduler;
 mod server;
 
 pub use server::{MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};

@@ -21,6 +21,7 @@ use referral_hub_store::Store;
 use crate::{
     audit_service::AuditApi, auth::Authenticator, clock::Clock, consent_service::ConsentApi,
     diagnostics_service::DiagnosticsApi, directory_service::DirectoryApi, hub::Hub, message_service::MessageApi,
+    scheduler::SchedulerControl,
 };
 
 /// Largest request the hub decodes. Referrals carry attachments by reference,
@@ -45,6 +46,8 @@ pub struct ServerConfig {
     pub clock: Arc<dyn Clock>,
     /// Secret of the child link key HMAC (at least 32 bytes).
     pub link_key_secret: Vec<u8>,
+    /// The deadline scheduler's interval and controls.
+    pub scheduler: Arc<SchedulerControl>,
 }
 
 /// PEM material for TLS.
@@ -96,6 +99,7 @@ pub async fn serve(
         auth: Authenticator::new(config.verification_keys, &config.issuer, &config.audience),
         link_key_secret: config.link_key_secret,
     });
+    tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);

@@ -103,9 +103,11 @@ impl Store {
         .bind(json(&org.lead_agency_areas))
         .execute(&mut **tx)
         .await?;
-        for (table, column, values) in
-            [("organisation_areas", "area", &org.areas), ("organisation_services", "service", &org.services)]
-        {
+        for (table, column, values) in [
+            ("organisation_areas", "area", &org.areas),
+            ("organisation_services", "service", &org.services),
+            ("organisation_lead_areas", "area", &org.lead_agency_areas),
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1")).bind(&org.id).execute(&mut **tx).await?;
             for value in values {
                 sqlx::query(&format!("INSERT INTO {table} (org_id, {column}) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
@@ -131,6 +133,21 @@ impl Store {
         let found = row.as_ref().map(organisation).transpose()?;
         self.directory_cache.put(id, found.clone());
         Ok(found)
+    }
+
+    /// The active lead agency for `area`: the one leading the most specific
+    /// area on its path (`MM/YGN/Hlaing`, else `MM/YGN`, else `MM`).
+    pub async fn lead_agency(&self, area: &str) -> Result<Option<String>> {
+        let lead: Option<String> = sqlx::query_scalar(
+            "SELECT la.org_id FROM organisation_lead_areas la JOIN organisations o ON o.id = la.org_id \
+             WHERE o.status = $1 AND (la.area = $2 OR substr($2, 1, length(la.area) + 1) = la.area || '/') \
+             ORDER BY length(la.area) DESC, la.org_id LIMIT 1",
+        )
+        .bind(OrganisationStatus::Active.as_str_name())
+        .bind(area)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(lead)
     }
 
     /// One page of active organisations matching every given filter, by id.

@@ -16,6 +16,7 @@ mod group_commit;
 mod inbox;
 mod messages;
 mod notify;
+mod overdue;
 mod records;
 mod rows;
 
@@ -25,6 +26,7 @@ pub use consent::CONSENT_WITHDRAWN;
 pub use directory::DIRECTORY_CACHE_TTL;
 pub use error::StoreError;
 pub use notify::InboxNotifier;
+pub use overdue::Deadline;
 pub use records::{
     ConsentRow, FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, OrganisationSearch,
 };

@@ -41,6 +41,12 @@ pub struct MessageRecord {
     pub legal_basis: Option<String>,
     /// Why it is HELD.
     pub hold_reason: Option<String>,
+    /// Where the child is (area code path), for escalation.
+    pub area: Option<String>,
+    /// When it was flagged as not acknowledged in time, µs since the epoch.
+    pub acknowledge_overdue_at: Option<i64>,
+    /// When it was flagged as not accepted or declined in time.
+    pub respond_overdue_at: Option<i64>,
 }
 
 /// A consent record: routing columns plus the encoded record.

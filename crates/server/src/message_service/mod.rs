@@ -16,9 +16,10 @@ use referral_hub_domain::{
     validation::FieldViolation,
     wire::{
         AckDeliveryRequest, AckDeliveryResponse, GetMessageRequest, GetMessageResponse, ListMessagesRequest,
-        ListMessagesResponse, Mailbox as WireMailbox, MessageKind, MessageStatus, PostFollowUpRequest,
-        PostFollowUpResponse, PreviewMessageRequest, PreviewMessageResponse, StreamInboxRequest, StreamInboxResponse,
-        SubmitMessageRequest, SubmitMessageResponse, message_service_server::MessageService,
+        ListMessagesResponse, ListOverdueRequest, ListOverdueResponse, Mailbox as WireMailbox, MessageKind,
+        MessageStatus, OverdueMessage, PostFollowUpRequest, PostFollowUpResponse, PreviewMessageRequest,
+        PreviewMessageResponse, StreamInboxRequest, StreamInboxResponse, SubmitMessageRequest, SubmitMessageResponse,
+        message_service_server::MessageService,
     },
 };
 use referral_hub_store::{Mailbox, MessageFilter, MessageRecord, StoreError};
@@ -160,6 +161,39 @@ impl MessageService for MessageApi {
     ) -> Result<Response<PreviewMessageResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Referrer]).await?;
         Ok(Response::new(self.preview(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_overdue(
+        &self,
+        request: Request<ListOverdueRequest>,
+    ) -> Result<Response<ListOverdueResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Supervisor]).await?;
+        let request = request.into_inner();
+        let limit = page_size(request.page_size, 50, 100);
+        let before = Some(request.page_token.as_str()).filter(|t| !t.is_empty());
+        let found = self.hub.store.overdue_led_by(&caller.org, before, limit).await.map_err(ApiError::from)?;
+        let next_page_token = next_page_token(&found, limit, |m| m.id.clone());
+        let messages = found
+            .iter()
+            .map(|m| {
+                let (deadline, due) = if m.status == MessageStatus::Acknowledged {
+                    ("RESPOND", m.respond_by)
+                } else {
+                    ("ACKNOWLEDGE", m.acknowledge_by)
+                };
+                OverdueMessage {
+                    message_id: m.id.clone(),
+                    kind: m.kind as i32,
+                    sender_org_id: m.sender_org.clone(),
+                    recipient_org_id: m.recipient_org.clone(),
+                    status: m.status as i32,
+                    area: m.area.clone().unwrap_or_default(),
+                    deadline: deadline.into(),
+                    due_at: Some(convert::timestamp(due)),
+                }
+            })
+            .collect();
+        Ok(Response::new(ListOverdueResponse { messages, next_page_token }))
     }
 
     type StreamInboxStream = InboxStream;

@@ -74,6 +74,9 @@ impl MessageApi {
             consent_id,
             legal_basis,
             hold_reason: None,
+            area: Some(submission.area.clone()).filter(|a| !a.is_empty()),
+            acknowledge_overdue_at: None,
+            respond_overdue_at: None,
         };
         let mut audit = vec![self.submitted_entry(caller, Action::MessageSubmitted, Severity::Info, &record)];
         if record.legal_basis.is_some() {
@@ -159,14 +162,21 @@ impl MessageApi {
         if let Some(child) = request.consent.as_mut().and_then(|t| t.child.as_mut()) {
             self.hub.resolve_child(child);
         }
-        let (kind, risk) = match &request.payload {
-            Some(Payload::Referral(r)) => (MessageKind::ServiceReferral, r.risk_level),
+        let (kind, risk, location) = match &request.payload {
+            Some(Payload::Referral(r)) => {
+                let location = r.current_location.as_ref().map(|l| l.area_code.clone()).unwrap_or_default();
+                (MessageKind::ServiceReferral, r.risk_level, location)
+            }
             None => return Err(invalid("payload", "required")),
         };
+        // Where the child is, for escalations: the referral's location, else the receiver's first area.
+        let area =
+            if location.is_empty() { receiver.as_ref().and_then(|r| r.areas.first().cloned()) } else { Some(location) };
         let inline = request.consent.clone().map(|terms| {
             new_record(caller, ConsentRecordKind::Grant, terms, String::new(), String::new(), micros(now))
         });
         Ok(Submission {
+            area: area.unwrap_or_default(),
             receiver: receiver.unwrap_or_default(),
             kind,
             risk: RiskLevel::try_from(risk).unwrap_or(RiskLevel::Unspecified),
@@ -285,6 +295,8 @@ enum Mode {
 
 /// A checked submission.
 struct Submission {
+    /// Where the child is (area code path), or empty.
+    area: String,
     receiver: Organisation,
     kind: MessageKind,
     risk: RiskLevel,

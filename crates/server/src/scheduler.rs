@@ -1,0 +1,131 @@
+//! The deadline scheduler: on every tick it flags messages past a deadline,
+//! tells the sender and the area's lead agency (a hub-generated OVERDUE
+//! follow-up), and audits it. Flagging is a conditional update, so with several
+//! replicas scanning each overdue event still fires once. The clock is the
+//! hub's injected one: tests move it and tick instead of sleeping.
+
+use std::{sync::Arc, time::Duration};
+
+use prost::Message as _;
+use tokio::sync::watch;
+
+use referral_hub_domain::{
+    audit::{Action, Entry, Outcome, Severity, child_key_hash},
+    wire::{FollowUpAction, PostFollowUpRequest},
+};
+use referral_hub_store::{Deadline, FollowUpRecord, MessageRecord};
+
+use crate::{
+    clock::micros,
+    consents::request_hash,
+    error::ApiError,
+    hub::{Hub, detail},
+};
+
+/// Messages flagged per scan at most; the next scan takes the rest.
+const SCAN_LIMIT: u32 = 500;
+
+/// How one replica's scheduler is driven and observed.
+#[derive(Debug)]
+pub struct SchedulerControl {
+    /// Time between scans.
+    pub interval: Duration,
+    /// Bumped to ask for a scan at once (tests, after moving the clock).
+    pub tick: watch::Sender<u64>,
+    /// The latest tick whose scan has completed.
+    pub scanned: watch::Sender<u64>,
+}
+
+impl SchedulerControl {
+    /// Scans every `interval`.
+    pub fn every(interval: Duration) -> Arc<SchedulerControl> {
+        Arc::new(SchedulerControl { interval, tick: watch::Sender::new(0), scanned: watch::Sender::new(0) })
+    }
+
+    /// Asks for a scan now and waits until one that started after this call has completed.
+    pub async fn scan_now(&self) {
+        self.tick.send_modify(|n| *n += 1);
+        let wanted = *self.tick.borrow();
+        let mut scanned = self.scanned.subscribe();
+        let _ = scanned.wait_for(|done| *done >= wanted).await;
+    }
+}
+
+/// Scans on every tick or interval, for as long as the server runs.
+pub async fn run(hub: Arc<Hub>, control: Arc<SchedulerControl>) {
+    let mut ticks = control.tick.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(control.interval) => {}
+            changed = ticks.changed() => if changed.is_err() { return },
+        }
+        let tick = *ticks.borrow_and_update();
+        match hub.flag_overdue().await {
+            Ok(0) => {}
+            Ok(flagged) => tracing::info!(flagged, "overdue messages flagged"),
+            Err(error) => tracing::warn!(%error, "overdue scan failed; retrying at the next tick"),
+        }
+        control.scanned.send_modify(|done| *done = (*done).max(tick));
+    }
+}
+
+impl Hub {
+    /// Flags every message now past a deadline; returns how many this replica flagged.
+    pub async fn flag_overdue(&self) -> Result<usize, ApiError> {
+        let now = micros(self.clock.now());
+        let mut flagged = 0;
+        for (message, deadline) in self.store.due(now, SCAN_LIMIT).await? {
+            let lead = match &message.area {
+                Some(area) => self.store.lead_agency(area).await?,
+                None => None,
+            };
+            let notice = overdue_notice(&message, deadline, now);
+            let mut audit = Entry {
+                at: now,
+                action: Action::OverdueFlagged.as_str().into(),
+                outcome: Outcome::Success.as_str().into(),
+                severity: Severity::Warning.as_str().into(),
+                message_id: message.id.clone(),
+                message_kind: message.kind.as_str_name().into(),
+                child_key_hash: message.child_link_key.as_deref().map(child_key_hash).unwrap_or_default(),
+                ..Entry::default()
+            };
+            audit.detail = detail(&[
+                ("deadline", deadline.as_str().into()),
+                ("recipient", message.recipient_org.clone().into()),
+                ("lead_agency", lead.clone().unwrap_or_default().into()),
+            ]);
+            if self.store.flag_overdue(deadline, &notice, &message.sender_org, lead.as_deref(), audit).await? {
+                flagged += 1;
+            }
+        }
+        Ok(flagged)
+    }
+}
+
+/// The hub's OVERDUE follow-up for `message`, authored in the sender's name.
+fn overdue_notice(message: &MessageRecord, deadline: Deadline, now: i64) -> FollowUpRecord {
+    let body = PostFollowUpRequest {
+        request_id: format!("overdue:{}:{}", deadline.as_str(), message.id),
+        message_id: message.id.clone(),
+        action: FollowUpAction::Overdue as i32,
+        note: match deadline {
+            Deadline::Acknowledge => "The receiver did not acknowledge this message by its deadline.".into(),
+            Deadline::Respond => "The receiver did not accept or decline this message by its deadline.".into(),
+        },
+        ..Default::default()
+    };
+    let encoded = body.encode_to_vec();
+    FollowUpRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        message_id: message.id.clone(),
+        author_org: message.sender_org.clone(),
+        author_subject: "referral-hub".into(),
+        request_id: body.request_id.clone(),
+        request_hash: request_hash(&encoded),
+        action: FollowUpAction::Overdue,
+        status_after: message.status,
+        created_at: now,
+        body: encoded,
+    }
+}

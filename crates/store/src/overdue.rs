@@ -1,0 +1,126 @@
+//! Deadlines: finding messages past a deadline, flagging each exactly once
+//! (even with several replicas scanning), and listing them for the lead agency.
+
+use referral_hub_domain::{audit::Entry, wire::MessageStatus};
+
+use crate::{
+    FollowUpRecord, MessageRecord, Result, Store,
+    rows::{self, MESSAGE_COLUMNS},
+};
+
+/// Which deadline a message missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// Not acknowledged in time (still SUBMITTED or DELIVERED).
+    Acknowledge,
+    /// Not accepted or declined in time (still ACKNOWLEDGED).
+    Respond,
+}
+
+impl Deadline {
+    /// Its name in audit details and notices.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Deadline::Acknowledge => "ACKNOWLEDGE",
+            Deadline::Respond => "RESPOND",
+        }
+    }
+
+    /// The flag column and the condition under which the message still waits on it.
+    fn columns(self) -> (&'static str, &'static str, String) {
+        let waiting = |states: &[MessageStatus]| {
+            states.iter().map(|s| format!("'{}'", s.as_str_name())).collect::<Vec<_>>().join(", ")
+        };
+        match self {
+            Deadline::Acknowledge => (
+                "acknowledge_overdue_at",
+                "acknowledge_by",
+                waiting(&[MessageStatus::Submitted, MessageStatus::Delivered]),
+            ),
+            Deadline::Respond => ("respond_overdue_at", "respond_by", waiting(&[MessageStatus::Acknowledged])),
+        }
+    }
+}
+
+impl Store {
+    /// Up to `limit` messages past a deadline at `now` and not yet flagged for
+    /// it. Reads only the partial indexes of messages still waiting.
+    pub async fn due(&self, now: i64, limit: u32) -> Result<Vec<(MessageRecord, Deadline)>> {
+        let mut due = Vec::new();
+        for deadline in [Deadline::Acknowledge, Deadline::Respond] {
+            let (flag, by, waiting) = deadline.columns();
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.{flag} IS NULL AND m.status IN ({waiting}) \
+                 AND m.{by} <= $1 ORDER BY m.{by} LIMIT $2"
+            );
+            let found = sqlx::query(&sql).bind(now).bind(i64::from(limit)).fetch_all(&self.read).await?;
+            for row in &found {
+                due.push((rows::message(row)?, deadline));
+            }
+        }
+        Ok(due)
+    }
+
+    /// Flags `message_id` overdue for `deadline` and delivers `notice` to the
+    /// sender and to `lead_agency` (when another organisation), with its audit
+    /// entry, in one transaction. `false`, and nothing written, if the message
+    /// was flagged already (by this or another replica) or moved on.
+    pub async fn flag_overdue(
+        &self,
+        deadline: Deadline,
+        notice: &FollowUpRecord,
+        sender: &str,
+        lead_agency: Option<&str>,
+        mut audit: Entry,
+    ) -> Result<bool> {
+        let (flag, _, waiting) = deadline.columns();
+        let mut tx = self.write.begin().await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
+        let flagged = sqlx::query(&format!(
+            "UPDATE messages SET {flag} = $1 WHERE id = $2 AND {flag} IS NULL AND status IN ({waiting})"
+        ))
+        .bind(notice.created_at)
+        .bind(&notice.message_id)
+        .execute(&mut *tx)
+        .await?;
+        if flagged.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if !self.insert_follow_up_tx(&mut tx, notice, notice.status_after, sender).await? {
+            return Ok(false);
+        }
+        let lead = lead_agency.filter(|lead| *lead != sender);
+        if let Some(lead) = lead {
+            self.append_inbox(&mut tx, lead, &notice.message_id, Some(&notice.id), notice.created_at).await?;
+        }
+        self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
+        tx.commit().await?;
+        self.notifier.notify(sender);
+        if let Some(lead) = lead {
+            self.notifier.notify(lead);
+        }
+        Ok(true)
+    }
+
+    /// Messages flagged overdue and still waiting, in areas `org` leads, newest first.
+    pub async fn overdue_led_by(&self, org: &str, before_id: Option<&str>, limit: u32) -> Result<Vec<MessageRecord>> {
+        let (ack_flag, _, ack_waiting) = Deadline::Acknowledge.columns();
+        let (respond_flag, _, respond_waiting) = Deadline::Respond.columns();
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE \
+             ((m.{ack_flag} IS NOT NULL AND m.status IN ({ack_waiting})) \
+              OR (m.{respond_flag} IS NOT NULL AND m.status IN ({respond_waiting}))) \
+             AND EXISTS (SELECT 1 FROM organisation_lead_areas la WHERE la.org_id = $1 \
+                 AND (m.area = la.area OR substr(m.area, 1, length(la.area) + 1) = la.area || '/')) \
+             AND ($2 = '' OR m.id < $2) ORDER BY m.id DESC LIMIT $3"
+        );
+        let found = sqlx::query(&sql)
+            .bind(org)
+            .bind(before_id.unwrap_or_default())
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
+        found.iter().map(rows::message).collect()
+    }
+}

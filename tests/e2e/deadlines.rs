@@ -1,0 +1,81 @@
+//! Deadlines: a referral nobody acts on is flagged once per missed deadline,
+//! the sender and the area's lead agency are told, and the lead agency's
+//! supervisor sees it on the overdue list. Time moves by the hub's clock.
+
+use referral_hub_domain::{sample, wire::submit_message_request::Payload};
+use referral_hub_e2e::{
+    Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, next_entry, submitted,
+};
+use referral_hub_proto::v1::{
+    FollowUpAction as A, ListAuditEntriesRequest, ListOverdueRequest, RiskLevel, StreamInboxRequest, inbox_entry::Item,
+};
+
+const SCHOOL_ORG: &str = "demo-school-hlaing";
+
+async fn an_unanswered_high_referral_is_escalated_once_per_deadline(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    // On PostgreSQL a second replica scans the same database at the same moments.
+    let replica = if backend == Backend::Postgres { Some(hub.replica().await) } else { None };
+    let scan = || async {
+        match &replica {
+            Some(replica) => {
+                tokio::join!(hub.scheduler.scan_now(), replica.scheduler.scan_now());
+            }
+            None => hub.scheduler.scan_now().await,
+        }
+    };
+    let mut health = hub.messages(HEALTH_ORG, &["referrer", "receiver"]).await;
+    let mut request = sample::submit("urgent", SCHOOL_ORG);
+    let Some(Payload::Referral(referral)) = request.payload.as_mut() else { unreachable!() };
+    referral.risk_level = RiskLevel::High as i32;
+    let sent = submitted(&mut health, request).await;
+    let mut health_inbox = health.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
+    let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["receiver", "supervisor"]).await;
+    let mut lead_inbox = welfare.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
+
+    hub.clock.advance(time::Duration::minutes(59));
+    scan().await;
+    assert!(hub.db.store.follow_ups(&sent.id).await.unwrap().is_empty(), "not due before the hour");
+
+    hub.clock.advance(time::Duration::minutes(2));
+    scan().await;
+    scan().await;
+    let notices = hub.db.store.follow_ups(&sent.id).await.unwrap();
+    assert_eq!(notices.len(), 1, "exactly one notice, however many scans and replicas");
+    for inbox in [&mut health_inbox, &mut lead_inbox] {
+        let Some(Item::FollowUp(notice)) = next_entry(inbox).await.item else { panic!("an overdue notice") };
+        assert_eq!((notice.action(), notice.message_id.as_str()), (A::Overdue, sent.id.as_str()));
+        assert!(notice.note.contains("did not acknowledge"), "{}", notice.note);
+    }
+
+    let overdue = welfare.list_overdue(ListOverdueRequest::default()).await.unwrap().into_inner().messages;
+    assert_eq!(overdue.len(), 1);
+    assert_eq!((overdue[0].deadline.as_str(), overdue[0].area.as_str()), ("ACKNOWLEDGE", "MM/YGN/Hlaing"));
+    assert_eq!(overdue[0].recipient_org_id, SCHOOL_ORG);
+    let mut other_supervisor = hub.messages(POLICE_ORG, &["supervisor"]).await;
+    let none = other_supervisor.list_overdue(ListOverdueRequest::default()).await.unwrap().into_inner();
+    assert!(none.messages.is_empty(), "the police lead no area");
+
+    // Acknowledged late: off the list, and the next deadline (accept or decline within a day) runs.
+    let mut school = hub.messages(SCHOOL_ORG, &["receiver"]).await;
+    school.post_follow_up(follow_up(&sent.id, A::Acknowledge, "ack")).await.unwrap();
+    assert!(welfare.list_overdue(ListOverdueRequest::default()).await.unwrap().into_inner().messages.is_empty());
+    hub.clock.advance(time::Duration::hours(22)); // 23 h after submission: the day is not over
+    scan().await;
+    assert_eq!(hub.db.store.follow_ups(&sent.id).await.unwrap().len(), 2, "the acknowledgement only");
+    hub.clock.advance(time::Duration::hours(1));
+    scan().await;
+    let all = hub.db.store.follow_ups(&sent.id).await.unwrap();
+    assert_eq!(all.iter().map(|f| f.action).collect::<Vec<_>>(), vec![A::Overdue, A::Acknowledge, A::Overdue]);
+
+    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let filter = ListAuditEntriesRequest { action: "OVERDUE_FLAGGED".into(), ..Default::default() };
+    let flagged = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
+    assert_eq!(flagged.len(), 2);
+    assert!(
+        flagged[0].detail.contains(r#""deadline":"ACKNOWLEDGE""#) && flagged[0].detail.contains(SOCIAL_WELFARE_ORG)
+    );
+    assert!(hub.db.store.verify_audit(1, None).await.unwrap().is_ok());
+}
+
+referral_hub_e2e::on_both_backends!(an_unanswered_high_referral_is_escalated_once_per_deadline);
