@@ -7,10 +7,12 @@ use referral_hub_e2e::{
     Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, next_entry, submitted,
 };
 use referral_hub_proto::v1::{
-    FollowUpAction as A, ListAuditEntriesRequest, ListOverdueRequest, RiskLevel, StreamInboxRequest, inbox_entry::Item,
+    FollowUpAction as A, GetMessageRequest, ListAuditEntriesRequest, ListOverdueRequest, MessageStatus,
+    RerouteMessageRequest, RiskLevel, StreamInboxRequest, inbox_entry::Item,
 };
 
 const SCHOOL_ORG: &str = "demo-school-hlaing";
+const COMMUNITY_ORG: &str = "demo-community-hlaing";
 
 async fn an_unanswered_high_referral_is_escalated_once_per_deadline(backend: Backend) {
     let hub = TestHub::start(backend).await;
@@ -78,4 +80,53 @@ async fn an_unanswered_high_referral_is_escalated_once_per_deadline(backend: Bac
     assert!(hub.db.store.verify_audit(1, None).await.unwrap().is_ok());
 }
 
-referral_hub_e2e::on_both_backends!(an_unanswered_high_referral_is_escalated_once_per_deadline);
+async fn the_lead_agency_reroutes_an_overdue_referral(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let mut health = hub.messages(HEALTH_ORG, &["referrer", "receiver"]).await;
+    let sent = submitted(&mut health, sample::submit("slow", SCHOOL_ORG)).await;
+    let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["supervisor"]).await;
+    let reroute = |message_id: &str| RerouteMessageRequest {
+        message_id: message_id.into(),
+        new_recipient_org_id: COMMUNITY_ORG.into(),
+        reason: "The school has not responded; the community group can act today.".into(),
+    };
+    let early = welfare.reroute_message(reroute(&sent.id)).await.unwrap_err();
+    assert_eq!(early.code(), tonic::Code::NotFound, "only overdue messages are re-routed");
+
+    hub.clock.advance(time::Duration::days(2)); // MEDIUM: acknowledge within a day
+    hub.scheduler.scan_now().await;
+    let mut police = hub.messages(POLICE_ORG, &["supervisor"]).await;
+    let not_lead = police.reroute_message(reroute(&sent.id)).await.unwrap_err();
+    assert_eq!(not_lead.code(), tonic::Code::NotFound, "only the area's lead agency");
+
+    let moved = welfare.reroute_message(reroute(&sent.id)).await.unwrap().into_inner();
+    assert_eq!(moved.new_recipient_org_id, COMMUNITY_ORG);
+    let get = |id: &str| GetMessageRequest { message_id: id.into() };
+    let old = health.get_message(get(&sent.id)).await.unwrap().into_inner();
+    assert_eq!(old.message.unwrap().status(), MessageStatus::Withdrawn);
+    let withdrawal = old.follow_ups.iter().find(|f| f.action() == A::Withdraw).unwrap();
+    assert_eq!(withdrawal.author_org_id, SOCIAL_WELFARE_ORG);
+    let new = health.get_message(get(&moved.new_message_id)).await.unwrap().into_inner().message.unwrap();
+    assert_eq!((new.rerouted_from_id.as_str(), new.sender_org_id.as_str()), (sent.id.as_str(), HEALTH_ORG));
+    assert_eq!(new.payload, sent.payload, "the same referral");
+
+    // The new receiver gets it on its stream; the old one hears of the withdrawal.
+    let mut community = hub.messages(COMMUNITY_ORG, &["receiver"]).await;
+    let mut inbox = community.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
+    let Some(Item::Message(delivered)) = next_entry(&mut inbox).await.item else { panic!("a message") };
+    assert_eq!(delivered.id, moved.new_message_id);
+    let mut school = hub.messages(SCHOOL_ORG, &["receiver"]).await;
+    let mut inbox = school.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
+    next_entry(&mut inbox).await;
+    let Some(Item::FollowUp(notice)) = next_entry(&mut inbox).await.item else { panic!("the withdrawal") };
+    assert_eq!((notice.action(), notice.reason.as_str()), (A::Withdraw, reroute("").reason.as_str()));
+
+    let again = welfare.reroute_message(reroute(&sent.id)).await.unwrap_err();
+    assert_eq!(again.code(), tonic::Code::NotFound, "a withdrawn message is no longer overdue");
+    assert!(welfare.list_overdue(ListOverdueRequest::default()).await.unwrap().into_inner().messages.is_empty());
+}
+
+referral_hub_e2e::on_both_backends!(
+    an_unanswered_high_referral_is_escalated_once_per_deadline,
+    the_lead_agency_reroutes_an_overdue_referral,
+);

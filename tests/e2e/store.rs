@@ -39,6 +39,7 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
         area: None,
         acknowledge_overdue_at: None,
         respond_overdue_at: None,
+        rerouted_from: None,
     }
 }
 

@@ -34,6 +34,7 @@ pub fn message(record: &MessageRecord) -> Result<Message, ApiError> {
         legal_basis: record.legal_basis.clone().unwrap_or_default(),
         hold_reason: record.hold_reason.clone().unwrap_or_default(),
         withheld_categories: vec![],
+        rerouted_from_id: record.rerouted_from.clone().unwrap_or_default(),
     })
 }
 

@@ -46,8 +46,8 @@ impl Store {
         let inserted = sqlx::query(
             "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
              kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body, \
-             consent_id, legal_basis, hold_reason, area) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+             consent_id, legal_basis, hold_reason, area, rerouted_from) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
              ON CONFLICT (sender_org, request_id) DO NOTHING",
         )
         .bind(&message.id)
@@ -69,6 +69,7 @@ impl Store {
         .bind(&message.legal_basis)
         .bind(&message.hold_reason)
         .bind(&message.area)
+        .bind(&message.rerouted_from)
         .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {

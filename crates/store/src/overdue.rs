@@ -103,8 +103,53 @@ impl Store {
         Ok(true)
     }
 
+    /// Message `id` if it is flagged overdue, still waiting, and in an area `org` leads.
+    pub async fn overdue_message_led_by(&self, org: &str, id: &str) -> Result<Option<MessageRecord>> {
+        let found = self.overdue_led_by_query(org, Some(id), None, 1).await?;
+        Ok(found.into_iter().next())
+    }
+
+    /// Replaces the overdue message `withdrawal.message_id` by `new`: stores the
+    /// new message (with its inbox entry), withdraws the old one (expected in
+    /// state `expected`) with a follow-up to `old_recipient`, and appends the
+    /// audit entries, in one transaction. [`crate::StoreError::Conflict`] if the
+    /// old message moved meanwhile.
+    pub async fn reroute(
+        &self,
+        new: MessageRecord,
+        consent: Option<crate::ConsentRow>,
+        withdrawal: &FollowUpRecord,
+        expected: MessageStatus,
+        old_recipient: &str,
+        mut audit: Vec<Entry>,
+    ) -> Result<MessageRecord> {
+        let mut tx = self.write.begin().await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
+        if !self.insert_follow_up_tx(&mut tx, withdrawal, expected, old_recipient).await? {
+            return Err(crate::StoreError::Conflict);
+        }
+        let mut submission = crate::group_commit::Submission { message: new, consent, audit: vec![] };
+        let stored = self.insert_message_tx(&mut tx, &mut head, &mut submission).await?;
+        self.append_audit(&mut tx, &mut head, &mut audit).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
+        tx.commit().await?;
+        self.notifier.notify(old_recipient);
+        self.notifier.notify(&stored.recipient_org);
+        Ok(stored)
+    }
+
     /// Messages flagged overdue and still waiting, in areas `org` leads, newest first.
     pub async fn overdue_led_by(&self, org: &str, before_id: Option<&str>, limit: u32) -> Result<Vec<MessageRecord>> {
+        self.overdue_led_by_query(org, None, before_id, limit).await
+    }
+
+    async fn overdue_led_by_query(
+        &self,
+        org: &str,
+        id: Option<&str>,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>> {
         let (ack_flag, _, ack_waiting) = Deadline::Acknowledge.columns();
         let (respond_flag, _, respond_waiting) = Deadline::Respond.columns();
         let sql = format!(
@@ -113,12 +158,13 @@ impl Store {
               OR (m.{respond_flag} IS NOT NULL AND m.status IN ({respond_waiting}))) \
              AND EXISTS (SELECT 1 FROM organisation_lead_areas la WHERE la.org_id = $1 \
                  AND (m.area = la.area OR substr(m.area, 1, length(la.area) + 1) = la.area || '/')) \
-             AND ($2 = '' OR m.id < $2) ORDER BY m.id DESC LIMIT $3"
+             AND ($2 = '' OR m.id < $2) AND ($4 = '' OR m.id = $4) ORDER BY m.id DESC LIMIT $3"
         );
         let found = sqlx::query(&sql)
             .bind(org)
             .bind(before_id.unwrap_or_default())
             .bind(i64::from(limit))
+            .bind(id.unwrap_or_default())
             .fetch_all(&self.read)
             .await?;
         found.iter().map(rows::message).collect()

@@ -47,6 +47,8 @@ pub struct MessageRecord {
     pub acknowledge_overdue_at: Option<i64>,
     /// When it was flagged as not accepted or declined in time.
     pub respond_overdue_at: Option<i64>,
+    /// The overdue message this one replaces (re-routed by a lead agency).
+    pub rerouted_from: Option<String>,
 }
 
 /// A consent record: routing columns plus the encoded record.

@@ -15,7 +15,8 @@ pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.sender_org AS m_sender
     m.created_at AS m_created_at, m.updated_at AS m_updated_at, \
     m.acknowledge_by AS m_acknowledge_by, m.respond_by AS m_respond_by, m.body AS m_body, \
     m.consent_id AS m_consent_id, m.legal_basis AS m_legal_basis, m.hold_reason AS m_hold_reason, \
-    m.area AS m_area, m.acknowledge_overdue_at AS m_acknowledge_overdue_at, m.respond_overdue_at AS m_respond_overdue_at";
+    m.area AS m_area, m.acknowledge_overdue_at AS m_acknowledge_overdue_at, m.respond_overdue_at AS m_respond_overdue_at, \
+    m.rerouted_from AS m_rerouted_from";
 
 /// Columns of `follow_ups f`, aliased `f_*`.
 pub(crate) const FOLLOW_UP_COLUMNS: &str = "f.id AS f_id, f.message_id AS f_message_id, \
@@ -46,6 +47,7 @@ pub(crate) fn message(row: &AnyRow) -> Result<MessageRecord> {
         area: row.try_get("m_area")?,
         acknowledge_overdue_at: row.try_get("m_acknowledge_overdue_at")?,
         respond_overdue_at: row.try_get("m_respond_overdue_at")?,
+        rerouted_from: row.try_get("m_rerouted_from")?,
     })
 }
 

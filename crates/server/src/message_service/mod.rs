@@ -2,6 +2,7 @@
 
 mod follow_up;
 mod inbox;
+mod reroute;
 mod submit;
 
 use std::{pin::Pin, sync::Arc};
@@ -18,8 +19,8 @@ use referral_hub_domain::{
         AckDeliveryRequest, AckDeliveryResponse, GetMessageRequest, GetMessageResponse, ListMessagesRequest,
         ListMessagesResponse, ListOverdueRequest, ListOverdueResponse, Mailbox as WireMailbox, MessageKind,
         MessageStatus, OverdueMessage, PostFollowUpRequest, PostFollowUpResponse, PreviewMessageRequest,
-        PreviewMessageResponse, StreamInboxRequest, StreamInboxResponse, SubmitMessageRequest, SubmitMessageResponse,
-        message_service_server::MessageService,
+        PreviewMessageResponse, RerouteMessageRequest, RerouteMessageResponse, StreamInboxRequest, StreamInboxResponse,
+        SubmitMessageRequest, SubmitMessageResponse, message_service_server::MessageService,
     },
 };
 use referral_hub_store::{Mailbox, MessageFilter, MessageRecord, StoreError};
@@ -194,6 +195,14 @@ impl MessageService for MessageApi {
             })
             .collect();
         Ok(Response::new(ListOverdueResponse { messages, next_page_token }))
+    }
+
+    async fn reroute_message(
+        &self,
+        request: Request<RerouteMessageRequest>,
+    ) -> Result<Response<RerouteMessageResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Supervisor]).await?;
+        Ok(Response::new(self.reroute(&caller, request.into_inner()).await?))
     }
 
     type StreamInboxStream = InboxStream;

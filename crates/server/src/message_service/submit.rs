@@ -77,6 +77,7 @@ impl MessageApi {
             area: Some(submission.area.clone()).filter(|a| !a.is_empty()),
             acknowledge_overdue_at: None,
             respond_overdue_at: None,
+            rerouted_from: None,
         };
         let mut audit = vec![self.submitted_entry(caller, Action::MessageSubmitted, Severity::Info, &record)];
         if record.legal_basis.is_some() {
