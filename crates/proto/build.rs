@@ -20,6 +20,7 @@ const FILES: &[&str] = &[
     "referralhub/v1/audit.proto",
     "referralhub/v1/audit_service.proto",
     "referralhub/v1/diagnostics_service.proto",
+    "referralhub/v1/stats_service.proto",
 ];
 /// Messages whose fields carry child data and so need a category on every leaf.
 const PAYLOADS: &[&str] = &["referralhub.v1.ServiceReferral"];

@@ -88,6 +88,7 @@ async fn health_and_reflection_answer_without_a_token(backend: Backend) {
             "referralhub.v1.DiagnosticsService",
             "referralhub.v1.DirectoryService",
             "referralhub.v1.MessageService",
+            "referralhub.v1.StatsService",
         ]
     );
 }

@@ -10,6 +10,7 @@ mod flow;
 mod idempotency;
 mod lifecycle;
 mod scale_out;
+mod statistics;
 mod store;
 mod tls;
 mod validation;

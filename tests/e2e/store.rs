@@ -40,6 +40,11 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
         acknowledge_overdue_at: None,
         respond_overdue_at: None,
         rerouted_from: None,
+        sender_sector: None,
+        recipient_sector: None,
+        sex: None,
+        age_band: None,
+        displacement: None,
     }
 }
 
@@ -69,9 +74,9 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
         .map(|i| {
             let store: Store = db.store.clone();
             let sender = if i % 2 == 0 { HEALTH_ORG } else { POLICE_ORG };
-            tokio::spawn(
-                async move { store.insert_message(&message(sender, &format!("r{i}")), None, vec![audit()]).await },
-            )
+            tokio::spawn(async move {
+                store.insert_message(&message(sender, &format!("r{i}")), None, vec![], vec![audit()]).await
+            })
         })
         .collect();
     let mut ids = BTreeSet::new();
@@ -92,9 +97,9 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
 async fn a_reused_request_id_stores_nothing(backend: Backend) {
     let db = seeded(backend).await;
     let first = message(HEALTH_ORG, "same");
-    assert_eq!(db.store.insert_message(&first, None, vec![audit()]).await.unwrap(), first);
+    assert_eq!(db.store.insert_message(&first, None, vec![], vec![audit()]).await.unwrap(), first);
     let second = MessageRecord { request_hash: vec![7; 32], ..message(HEALTH_ORG, "same") };
-    let reused = db.store.insert_message(&second, None, vec![audit()]).await;
+    let reused = db.store.insert_message(&second, None, vec![], vec![audit()]).await;
     assert!(matches!(reused, Err(StoreError::Conflict)), "{reused:?}");
     assert_eq!(db.store.message_by_request(HEALTH_ORG, "same").await.unwrap(), Some(first));
     assert_eq!(db.store.message(&second.id).await.unwrap(), None);
@@ -109,7 +114,7 @@ async fn a_reused_request_id_stores_nothing(backend: Backend) {
 async fn a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing(backend: Backend) {
     let db = seeded(backend).await;
     let m = message(HEALTH_ORG, "m");
-    db.store.insert_message(&m, None, vec![audit()]).await.unwrap();
+    db.store.insert_message(&m, None, vec![], vec![audit()]).await.unwrap();
     let ack = follow_up(&m.id, "f1", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
     db.store.insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG, audit()).await.unwrap();
     let stale = follow_up(&m.id, "f2", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
@@ -126,7 +131,7 @@ async fn acks_are_cumulative_monotonic_and_bounded(backend: Backend) {
     let db = seeded(backend).await;
     let (a, b, c) = (message(HEALTH_ORG, "a"), message(HEALTH_ORG, "b"), message(HEALTH_ORG, "c"));
     for m in [&a, &b, &c] {
-        db.store.insert_message(m, None, vec![audit()]).await.unwrap();
+        db.store.insert_message(m, None, vec![], vec![audit()]).await.unwrap();
     }
     assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 0);
     assert_eq!(db.store.ack_inbox(SOCIAL_WELFARE_ORG, 2, 10, &audit()).await.unwrap(), 2);
@@ -152,7 +157,7 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
     let mut ids = Vec::new();
     for i in 0..5 {
         let m = message(HEALTH_ORG, &format!("r{i}"));
-        db.store.insert_message(&m, None, vec![audit()]).await.unwrap();
+        db.store.insert_message(&m, None, vec![], vec![audit()]).await.unwrap();
         ids.push(m.id);
     }
     let withdrawn = follow_up(&ids[1], "w", FollowUpAction::Withdraw, MessageStatus::Withdrawn);
@@ -178,7 +183,7 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
 async fn migrations_are_idempotent_and_data_survives_a_reconnect(backend: Backend) {
     let db = seeded(backend).await;
     let m = message(HEALTH_ORG, "kept");
-    db.store.insert_message(&m, None, vec![audit()]).await.unwrap();
+    db.store.insert_message(&m, None, vec![], vec![audit()]).await.unwrap();
     db.store.close().await;
     let again = Store::connect(&db.url).await.unwrap();
     again.migrate().await.unwrap();
@@ -200,10 +205,13 @@ referral_hub_e2e::on_both_backends!(
 async fn sqlite_enforces_foreign_keys_in_wal_mode() {
     let db = TestDb::new(Backend::Sqlite).await;
     let orphan = message("not-registered", "r");
-    assert!(matches!(db.store.insert_message(&orphan, None, vec![audit()]).await, Err(StoreError::Database(_))));
+    assert!(matches!(
+        db.store.insert_message(&orphan, None, vec![], vec![audit()]).await,
+        Err(StoreError::Database(_))
+    ));
     assert_eq!(db.store.message(&orphan.id).await.unwrap(), None);
     referral_hub_server::demo::seed(&db.store).await.unwrap();
-    db.store.insert_message(&message(HEALTH_ORG, "ok"), None, vec![audit()]).await.unwrap();
+    db.store.insert_message(&message(HEALTH_ORG, "ok"), None, vec![], vec![audit()]).await.unwrap();
     let path = db.url.trim_start_matches("sqlite://");
     assert!(std::path::Path::new(&format!("{path}-wal")).exists(), "WAL file beside {path}");
 }

@@ -21,6 +21,7 @@ use referral_hub_proto::v1::{
     FollowUpAction, InboxEntry, Message, PostFollowUpRequest, StreamInboxResponse, SubmitMessageRequest,
     audit_service_client::AuditServiceClient, consent_service_client::ConsentServiceClient,
     directory_service_client::DirectoryServiceClient, message_service_client::MessageServiceClient,
+    stats_service_client::StatsServiceClient,
 };
 use referral_hub_server::{
     ServerConfig, TlsConfig,
@@ -380,4 +381,11 @@ impl TestHub {
 /// Submits `request` and returns the stored message, failing the test if it is refused.
 pub async fn submitted(client: &mut MessageClient, request: SubmitMessageRequest) -> Message {
     client.submit_message(request).await.expect("submit accepted").into_inner().message.expect("a message")
+}
+
+impl TestHub {
+    /// A StatsService client acting for `org` with `roles`.
+    pub async fn stats(&self, org: &str, roles: &[&str]) -> StatsServiceClient<InterceptedService<Channel, Bearer>> {
+        StatsServiceClient::with_interceptor(self.channel().await, Bearer::new(&self.token(org, roles)))
+    }
 }

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod link_key;
 pub mod roles;
 pub mod sample;
+pub mod statistics;
 pub mod taxonomy;
 pub mod timestamps;
 pub mod validation;

@@ -446,7 +446,7 @@ pub fn validate_reason(field: &str, reason: &str) -> Vec<FieldViolation> {
 }
 
 /// Whole years from `from` to `to`.
-fn years_between(from: Date, to: Date) -> i32 {
+pub(crate) fn years_between(from: Date, to: Date) -> i32 {
     let years = to.year() - from.year();
     if (to.month() as u8, to.day()) < (from.month() as u8, from.day()) { years - 1 } else { years }
 }

@@ -21,5 +21,6 @@ mod paging;
 mod release;
 pub mod scheduler;
 mod server;
+mod stats_service;
 
 pub use server::{MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};

@@ -13,7 +13,7 @@ use referral_hub_domain::{
     wire::{
         audit_service_server::AuditServiceServer, consent_service_server::ConsentServiceServer,
         diagnostics_service_server::DiagnosticsServiceServer, directory_service_server::DirectoryServiceServer,
-        message_service_server::MessageServiceServer,
+        message_service_server::MessageServiceServer, stats_service_server::StatsServiceServer,
     },
 };
 use referral_hub_store::Store;
@@ -21,7 +21,7 @@ use referral_hub_store::Store;
 use crate::{
     audit_service::AuditApi, auth::Authenticator, clock::Clock, consent_service::ConsentApi,
     diagnostics_service::DiagnosticsApi, directory_service::DirectoryApi, hub::Hub, message_service::MessageApi,
-    scheduler::SchedulerControl,
+    scheduler::SchedulerControl, stats_service::StatsApi,
 };
 
 /// Largest request the hub decodes. Referrals carry attachments by reference,
@@ -103,6 +103,7 @@ pub async fn serve(
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let stats = StatsServiceServer::new(StatsApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let diagnostics = DiagnosticsServiceServer::new(DiagnosticsApi).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let directory = DirectoryServiceServer::new(DirectoryApi::new(hub)).max_decoding_message_size(MAX_MESSAGE_BYTES);
 
@@ -112,6 +113,7 @@ pub async fn serve(
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
     health.set_serving::<ConsentServiceServer<ConsentApi>>().await;
     health.set_serving::<DiagnosticsServiceServer<DiagnosticsApi>>().await;
+    health.set_serving::<StatsServiceServer<StatsApi>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(referral_hub_proto::FILE_DESCRIPTOR_SET)
@@ -135,6 +137,7 @@ pub async fn serve(
         .add_service(audit)
         .add_service(consent)
         .add_service(diagnostics)
+        .add_service(stats)
         .serve_with_incoming_shutdown(without_nagle(listener), shutdown)
         .await?;
     Ok(())

@@ -36,6 +36,8 @@ pub(crate) enum Done {
 pub(crate) struct Submission {
     pub message: MessageRecord,
     pub consent: Option<ConsentRow>,
+    /// Protection concern codes, for statistics.
+    pub concerns: Vec<String>,
     pub audit: Vec<Entry>,
 }
 

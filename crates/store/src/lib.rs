@@ -19,6 +19,7 @@ mod notify;
 mod overdue;
 mod records;
 mod rows;
+mod statistics;
 
 pub use audit::{AuditFilter, Verified};
 pub use connect::Backend;
@@ -30,6 +31,7 @@ pub use overdue::Deadline;
 pub use records::{
     ConsentRow, FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, OrganisationSearch,
 };
+pub use statistics::{Dimension, StatsQuery};
 
 use std::sync::Arc;
 

@@ -23,9 +23,10 @@ impl Store {
         &self,
         message: &MessageRecord,
         consent: Option<&ConsentRow>,
+        concerns: Vec<String>,
         audit: Vec<Entry>,
     ) -> Result<MessageRecord> {
-        let submission = Submission { message: message.clone(), consent: consent.cloned(), audit };
+        let submission = Submission { message: message.clone(), consent: consent.cloned(), concerns, audit };
         match self.committer()?.run(Job::Message(Box::new(submission))).await? {
             Done::Message(message) => Ok(*message),
             Done::Audit(_) => Err(StoreError::Closed),
@@ -46,8 +47,10 @@ impl Store {
         let inserted = sqlx::query(
             "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
              kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body, \
-             consent_id, legal_basis, hold_reason, area, rerouted_from) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+             consent_id, legal_basis, hold_reason, area, rerouted_from, sender_sector, recipient_sector, sex, \
+             age_band, displacement) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+             $21, $22, $23, $24, $25) \
              ON CONFLICT (sender_org, request_id) DO NOTHING",
         )
         .bind(&message.id)
@@ -70,12 +73,24 @@ impl Store {
         .bind(&message.hold_reason)
         .bind(&message.area)
         .bind(&message.rerouted_from)
+        .bind(&message.sender_sector)
+        .bind(&message.recipient_sector)
+        .bind(&message.sex)
+        .bind(&message.age_band)
+        .bind(&message.displacement)
         .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {
             // A concurrent retry (here or on another replica) committed first;
             // the caller retries and is answered from the stored message.
             return Err(StoreError::Conflict);
+        }
+        for concern in &submission.concerns {
+            sqlx::query("INSERT INTO message_concerns (message_id, concern) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(&message.id)
+                .bind(concern)
+                .execute(&mut **tx)
+                .await?;
         }
         self.append_inbox(tx, &message.recipient_org, &message.id, None, message.created_at).await?;
         self.append_audit(tx, head, &mut submission.audit).await?;

@@ -117,7 +117,7 @@ impl Store {
     pub async fn reroute(
         &self,
         new: MessageRecord,
-        consent: Option<crate::ConsentRow>,
+        concerns: Vec<String>,
         withdrawal: &FollowUpRecord,
         expected: MessageStatus,
         old_recipient: &str,
@@ -128,7 +128,7 @@ impl Store {
         if !self.insert_follow_up_tx(&mut tx, withdrawal, expected, old_recipient).await? {
             return Err(crate::StoreError::Conflict);
         }
-        let mut submission = crate::group_commit::Submission { message: new, consent, audit: vec![] };
+        let mut submission = crate::group_commit::Submission { message: new, consent: None, concerns, audit: vec![] };
         let stored = self.insert_message_tx(&mut tx, &mut head, &mut submission).await?;
         self.append_audit(&mut tx, &mut head, &mut audit).await?;
         Self::write_audit_head(&mut tx, &head).await?;

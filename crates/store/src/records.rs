@@ -49,6 +49,16 @@ pub struct MessageRecord {
     pub respond_overdue_at: Option<i64>,
     /// The overdue message this one replaces (re-routed by a lead agency).
     pub rerouted_from: Option<String>,
+    /// Statistics metadata, never identifying: the sender's sector.
+    pub sender_sector: Option<String>,
+    /// The receiver's sector.
+    pub recipient_sector: Option<String>,
+    /// The child's sex code.
+    pub sex: Option<String>,
+    /// The child's age band (0-4, 5-9, 10-14, 15-17).
+    pub age_band: Option<String>,
+    /// The child's displacement status code.
+    pub displacement: Option<String>,
 }
 
 /// A consent record: routing columns plus the encoded record.

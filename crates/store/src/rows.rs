@@ -16,7 +16,9 @@ pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.sender_org AS m_sender
     m.acknowledge_by AS m_acknowledge_by, m.respond_by AS m_respond_by, m.body AS m_body, \
     m.consent_id AS m_consent_id, m.legal_basis AS m_legal_basis, m.hold_reason AS m_hold_reason, \
     m.area AS m_area, m.acknowledge_overdue_at AS m_acknowledge_overdue_at, m.respond_overdue_at AS m_respond_overdue_at, \
-    m.rerouted_from AS m_rerouted_from";
+    m.rerouted_from AS m_rerouted_from, m.sender_sector AS m_sender_sector, \
+    m.recipient_sector AS m_recipient_sector, m.sex AS m_sex, m.age_band AS m_age_band, \
+    m.displacement AS m_displacement";
 
 /// Columns of `follow_ups f`, aliased `f_*`.
 pub(crate) const FOLLOW_UP_COLUMNS: &str = "f.id AS f_id, f.message_id AS f_message_id, \
@@ -48,6 +50,11 @@ pub(crate) fn message(row: &AnyRow) -> Result<MessageRecord> {
         acknowledge_overdue_at: row.try_get("m_acknowledge_overdue_at")?,
         respond_overdue_at: row.try_get("m_respond_overdue_at")?,
         rerouted_from: row.try_get("m_rerouted_from")?,
+        sender_sector: row.try_get("m_sender_sector")?,
+        recipient_sector: row.try_get("m_recipient_sector")?,
+        sex: row.try_get("m_sex")?,
+        age_band: row.try_get("m_age_band")?,
+        displacement: row.try_get("m_displacement")?,
     })
 }
 

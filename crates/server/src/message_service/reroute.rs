@@ -101,6 +101,7 @@ impl MessageApi {
             acknowledge_overdue_at: None,
             respond_overdue_at: None,
             rerouted_from: Some(old.id.clone()),
+            recipient_sector: Some(receiver.sector().as_str_name().to_owned()),
             ..old.clone()
         };
         let withdrawal = withdrawal(caller, &old, &request.reason, &new.id, micros(now))?;
@@ -109,7 +110,13 @@ impl MessageApi {
             ..self.hub.message_entry(caller, action, Outcome::Success, Severity::Warning, record)
         };
         let audit = vec![entry(Action::MessageSubmitted, &new), entry(Action::FollowUpPosted, &old)];
-        let stored = store.reroute(new, None, &withdrawal, old.status, &old.recipient_org, audit).await?;
+        let concerns = match &body.payload {
+            Some(referral_hub_domain::wire::submit_message_request::Payload::Referral(r)) => {
+                r.protection_concerns.clone()
+            }
+            None => vec![],
+        };
+        let stored = store.reroute(new, concerns, &withdrawal, old.status, &old.recipient_org, audit).await?;
         tracing::info!(old = %old.id, new = %stored.id, "overdue message re-routed");
         Ok(RerouteMessageResponse { new_message_id: stored.id, new_recipient_org_id: stored.recipient_org })
     }

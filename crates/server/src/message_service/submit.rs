@@ -10,6 +10,7 @@ use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
     consent::{ALL_CATEGORIES, Decision, cut_referral, present_categories},
     roles::Role,
+    statistics::child_age_band,
     validation::{self, FieldViolation},
     wire::{
         ConsentRecord, ConsentRecordKind, ConsentRefusal, DataCategory, MessageKind, MessageStatus, Organisation,
@@ -78,6 +79,11 @@ impl MessageApi {
             acknowledge_overdue_at: None,
             respond_overdue_at: None,
             rerouted_from: None,
+            sender_sector: Some(caller.sector.as_str_name().to_owned()),
+            recipient_sector: Some(submission.receiver.sector().as_str_name().to_owned()),
+            sex: submission.facts.sex.clone(),
+            age_band: submission.facts.age_band.map(str::to_owned),
+            displacement: submission.facts.displacement.clone(),
         };
         let mut audit = vec![self.submitted_entry(caller, Action::MessageSubmitted, Severity::Info, &record)];
         if record.legal_basis.is_some() {
@@ -87,7 +93,8 @@ impl MessageApi {
             .inline
             .as_ref()
             .map(|r| consent_row(r, format!("message:{}", request.request_id), request_hash(&r.encode_to_vec())));
-        let stored = match self.hub.store.insert_message(&record, inline.as_ref(), audit).await {
+        let concerns = submission.facts.concerns.clone();
+        let stored = match self.hub.store.insert_message(&record, inline.as_ref(), concerns, audit).await {
             Ok(stored) => stored,
             // A concurrent retry of the same request committed first: answer as a replay.
             Err(StoreError::Conflict) => {
@@ -163,10 +170,17 @@ impl MessageApi {
         if let Some(child) = request.consent.as_mut().and_then(|t| t.child.as_mut()) {
             self.hub.resolve_child(child);
         }
-        let (kind, risk, location) = match &request.payload {
+        let (kind, risk, location, facts) = match &request.payload {
             Some(Payload::Referral(r)) => {
                 let location = r.current_location.as_ref().map(|l| l.area_code.clone()).unwrap_or_default();
-                (MessageKind::ServiceReferral, r.risk_level, location)
+                let child = r.child.clone().unwrap_or_default();
+                let facts = StatsFacts {
+                    sex: Some(child.sex.clone()).filter(|s| !s.is_empty()),
+                    age_band: child_age_band(&child, now.date()),
+                    displacement: Some(child.displacement_status.clone()).filter(|d| !d.is_empty()),
+                    concerns: r.protection_concerns.clone(),
+                };
+                (MessageKind::ServiceReferral, r.risk_level, location, facts)
             }
             None => return Err(invalid("payload", "required")),
         };
@@ -177,6 +191,7 @@ impl MessageApi {
             new_record(caller, ConsentRecordKind::Grant, terms, String::new(), String::new(), micros(now))
         });
         Ok(Submission {
+            facts,
             area: area.unwrap_or_default(),
             receiver: receiver.unwrap_or_default(),
             kind,
@@ -294,8 +309,18 @@ enum Mode {
     Preview,
 }
 
+/// Non-identifying metadata kept in clear for statistics.
+struct StatsFacts {
+    sex: Option<String>,
+    age_band: Option<&'static str>,
+    displacement: Option<String>,
+    concerns: Vec<String>,
+}
+
 /// A checked submission.
 struct Submission {
+    /// Metadata for statistics.
+    facts: StatsFacts,
     /// Where the child is (area code path), or empty.
     area: String,
     receiver: Organisation,

@@ -1,0 +1,100 @@
+//! Aggregate counts for statistics, from clear metadata columns only: the
+//! payload is never read. Suppression of small cells is the domain's.
+
+use sqlx::Row;
+
+use referral_hub_domain::statistics::Cell;
+
+use crate::{Result, Store};
+
+/// What statistics can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    /// Message kind.
+    Kind,
+    /// Sender sector > receiver sector.
+    SectorPair,
+    /// Protection concern (a message with two concerns counts in both).
+    Concern,
+    /// Risk level.
+    Risk,
+    /// Current status.
+    Outcome,
+    /// Child's sex.
+    Sex,
+    /// Child's age band.
+    AgeBand,
+    /// Child's displacement status.
+    Displacement,
+}
+
+impl Dimension {
+    fn column(self) -> &'static str {
+        match self {
+            Dimension::Kind => "m.kind",
+            Dimension::SectorPair => "coalesce(m.sender_sector, '') || '>' || coalesce(m.recipient_sector, '')",
+            Dimension::Concern => "c.concern",
+            Dimension::Risk => "m.risk_level",
+            Dimension::Outcome => "m.status",
+            Dimension::Sex => "coalesce(m.sex, '')",
+            Dimension::AgeBand => "coalesce(m.age_band, '')",
+            Dimension::Displacement => "coalesce(m.displacement, '')",
+        }
+    }
+}
+
+/// Which messages to count: created in `[from, to)`, in `area` or below it.
+#[derive(Debug, Clone)]
+pub struct StatsQuery {
+    /// Area code path; empty for everywhere.
+    pub area: String,
+    /// From, µs since the epoch.
+    pub from: i64,
+    /// Until (excluded), µs since the epoch.
+    pub to: i64,
+    /// Grouping, in order.
+    pub group_by: Vec<Dimension>,
+}
+
+const SCOPE: &str = "m.created_at >= $1 AND m.created_at < $2 \
+    AND ($3 = '' OR m.area = $3 OR substr(m.area, 1, length($3) + 1) = $3 || '/')";
+
+impl Store {
+    /// Counts of distinct messages per combination of the grouping values, and the total.
+    pub async fn statistics(&self, query: &StatsQuery) -> Result<(Vec<Cell>, u64)> {
+        let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM messages m WHERE {SCOPE}"))
+            .bind(query.from)
+            .bind(query.to)
+            .bind(&query.area)
+            .fetch_one(&self.read)
+            .await?;
+        let total = u64::try_from(total).unwrap_or(0);
+        if query.group_by.is_empty() {
+            return Ok((vec![], total));
+        }
+        let columns: Vec<String> =
+            query.group_by.iter().enumerate().map(|(i, d)| format!("{} AS d{i}", d.column())).collect();
+        let group: Vec<String> = (0..query.group_by.len()).map(|i| format!("d{i}")).collect();
+        let join = if query.group_by.contains(&Dimension::Concern) {
+            "JOIN message_concerns c ON c.message_id = m.id"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {}, count(DISTINCT m.id) AS n FROM messages m {join} WHERE {SCOPE} GROUP BY {} ORDER BY {}",
+            columns.join(", "),
+            group.join(", "),
+            group.join(", ")
+        );
+        let rows = sqlx::query(&sql).bind(query.from).bind(query.to).bind(&query.area).fetch_all(&self.read).await?;
+        let cells = rows
+            .iter()
+            .map(|row| {
+                let key = (0..query.group_by.len()).map(|i| row.try_get::<String, _>(i)).collect::<Result<_, _>>()?;
+                let count: i64 = row.try_get("n")?;
+                Ok(Cell { key, count: u64::try_from(count).unwrap_or(0) })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((cells, total))
+    }
+}
