@@ -34,8 +34,10 @@ impl Pki {
 }
 
 async fn health(channel: Channel) -> ServingStatus {
-    let response = HealthClient::new(channel).check(HealthCheckRequest::default()).await.unwrap();
-    response.into_inner().status()
+    let mut client = HealthClient::new(channel);
+    let check = client.check(HealthCheckRequest::default());
+    let response = tokio::time::timeout(std::time::Duration::from_secs(10), check).await.expect("answered within 10 s");
+    response.unwrap().into_inner().status()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,21 +50,33 @@ async fn tls_with_optional_client_certificates() {
         client_ca_pem: Some(pki.ca.pem().into_bytes()),
     };
     let hub = TestHub::start_with_tls(Backend::Sqlite, Some(tls)).await;
-    let url = format!("https://localhost:{}", hub.address.port());
+    // Connect to the IPv4 listener itself; the certificate name comes from `domain_name`.
+    let url = format!("https://127.0.0.1:{}", hub.address.port());
     let trust = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pki.ca.pem())).domain_name("localhost");
 
-    let anonymous = Endpoint::from_shared(url.clone()).unwrap().tls_config(trust.clone()).unwrap();
+    let anonymous = Endpoint::from_shared(url.clone())
+        .unwrap()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .tls_config(trust.clone())
+        .unwrap();
     assert_eq!(health(anonymous.connect().await.unwrap()).await, ServingStatus::Serving);
 
     let client = pki.issue("demo-health-hlaing");
     let identity = Identity::from_pem(client.cert.pem(), client.key_pair.serialize_pem());
-    let with_cert = Endpoint::from_shared(url).unwrap().tls_config(trust.identity(identity)).unwrap();
+    let with_cert = Endpoint::from_shared(url)
+        .unwrap()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .tls_config(trust.identity(identity))
+        .unwrap();
     assert_eq!(health(with_cert.connect().await.unwrap()).await, ServingStatus::Serving);
 
+    // A plaintext client is never served: refused, or left unanswered (the
+    // timeout bounds the wait; it is not waiting for a state).
     let plaintext = Endpoint::from_shared(format!("http://127.0.0.1:{}", hub.address.port())).unwrap();
-    let refused = match plaintext.connect().await {
-        Ok(channel) => HealthClient::new(channel).check(HealthCheckRequest::default()).await.is_err(),
-        Err(_) => true,
+    let probe = async {
+        let channel = plaintext.connect().await.ok()?;
+        HealthClient::new(channel).check(HealthCheckRequest::default()).await.ok()
     };
-    assert!(refused, "a plaintext client must not be served by a TLS listener");
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(10), probe).await.ok().flatten();
+    assert!(answered.is_none(), "a plaintext client must not be served by a TLS listener");
 }
