@@ -3,8 +3,12 @@
 //! plaintext client is not.
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedKey, IsCa, KeyPair};
-use referral_hub_e2e::{Backend, TestHub};
+use referral_hub_domain::{audit::hex, sample};
+use referral_hub_e2e::{Backend, Bearer, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestHub, submitted};
+use referral_hub_proto::v1::message_service_client::MessageServiceClient;
 use referral_hub_server::TlsConfig;
+use referral_hub_store::AuditFilter;
+use sha2::{Digest, Sha256};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
@@ -68,7 +72,17 @@ async fn tls_with_optional_client_certificates() {
         .connect_timeout(std::time::Duration::from_secs(10))
         .tls_config(trust.identity(identity))
         .unwrap();
-    assert_eq!(health(with_cert.connect().await.unwrap()).await, ServingStatus::Serving);
+    let channel = with_cert.connect().await.unwrap();
+    assert_eq!(health(channel.clone()).await, ServingStatus::Serving);
+
+    // A call over the client certificate records its fingerprint in the audit entry.
+    let token = hub.token(HEALTH_ORG, &["referrer"]);
+    let mut messages = MessageServiceClient::with_interceptor(channel, Bearer::new(&token));
+    let sent = submitted(&mut messages, sample::submit("mtls", SOCIAL_WELFARE_ORG)).await;
+    let filter = AuditFilter { message_id: Some(sent.id), limit: 10, ..Default::default() };
+    let entries = hub.db.store.query_audit(&filter).await.unwrap();
+    let fingerprint = hex(&Sha256::digest(client.cert.der()));
+    assert_eq!(entries[0].entry.actor_certificate, fingerprint);
 
     // A plaintext client is never served: refused, or left unanswered (the
     // timeout bounds the wait; it is not waiting for a state).

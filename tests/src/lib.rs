@@ -122,7 +122,7 @@ pub struct TestHub {
     /// Its deadline scheduler (`scan_now` after moving the clock).
     pub scheduler: Arc<SchedulerControl>,
     _server: Server,
-    _key_dir: TempDir,
+    key_dir: TempDir,
 }
 
 /// The main test server; stopped when dropped.
@@ -213,7 +213,7 @@ impl TestHub {
                 _ = stopped => {}
             }
         });
-        TestHub { address, db, clock, key, scheduler, _server: Server { _stop: stop }, _key_dir: key_dir }
+        TestHub { address, db, clock, key, scheduler, _server: Server { _stop: stop }, key_dir }
     }
 
     /// Another replica of this hub: its own runtime, server and connection
@@ -243,7 +243,7 @@ impl TestHub {
 
     /// The directory holding this hub's signing key (as a data directory would).
     pub fn key_dir(&self) -> &std::path::Path {
-        self._key_dir.path()
+        self.key_dir.path()
     }
 
     /// A token for `org` with `roles`, signed by this hub's key.

@@ -438,6 +438,16 @@ pub fn validate_organisation(org: &Organisation, taxonomies: &Taxonomies) -> Vec
     check.violations
 }
 
+/// Checks identifiers (request ids, message ids, organisation ids): each
+/// required, 1-128 letters, digits, '.', '_', ':' or '-'.
+pub fn validate_ids(fields: &[(&str, &str)]) -> Vec<FieldViolation> {
+    let mut check = Check::default();
+    for (field, value) in fields {
+        check.token(field, value);
+    }
+    check.violations
+}
+
 /// Checks a free-text reason (withdrawals): required, bounded.
 pub fn validate_reason(field: &str, reason: &str) -> Vec<FieldViolation> {
     let mut check = Check::default();

@@ -25,7 +25,7 @@ use crate::{
     clock::micros,
     consents::{consent_row, decode_record, new_record, request_hash},
     convert::timestamp,
-    error::{ApiError, invalid},
+    error::{ApiError, invalid, request_id_reused},
     hub::{Hub, detail},
     paging::{next_page_token, page_size},
 };
@@ -93,7 +93,7 @@ impl ConsentApi {
                     replayed: true,
                 })
             }
-            Ok(Inserted::Existing(_)) => Err(reused()),
+            Ok(Inserted::Existing(_)) => Err(request_id_reused()),
             Err(StoreError::Conflict) => Err(not_in_force()),
             Err(e) => Err(e.into()),
         }
@@ -117,27 +117,18 @@ impl ConsentApi {
         caller: &Caller,
         request: WithdrawConsentRequest,
     ) -> Result<WithdrawConsentResponse, ApiError> {
-        let mut violations = validation::validate_reason("reason", &request.reason);
-        for (field, value) in [("request_id", &request.request_id), ("consent_id", &request.consent_id)] {
-            if value.is_empty() || value.len() > 128 {
-                violations.push(validation::FieldViolation {
-                    field: field.into(),
-                    description: "required: 1-128 characters".into(),
-                });
-            }
-        }
+        let mut violations =
+            validation::validate_ids(&[("request_id", &request.request_id), ("consent_id", &request.consent_id)]);
+        violations.extend(validation::validate_reason("reason", &request.reason));
         if !violations.is_empty() {
             return Err(ApiError::InvalidArgument(violations));
         }
         let hash = request_hash(&request.encode_to_vec());
+        if let Some(earlier) = self.hub.store.consent_for_request(&caller.org, &request.request_id).await? {
+            return self.replay_withdrawal(earlier, &hash).await;
+        }
         for _ in 0..WITHDRAW_ATTEMPTS {
-            let withdrawn = match self.active_own(caller, &request.consent_id).await {
-                Ok(record) => record,
-                Err(ApiError::FailedPrecondition { .. }) => {
-                    return self.replay_withdrawal(caller, &request, &hash).await;
-                }
-                Err(e) => return Err(e),
-            };
+            let withdrawn = self.active_own(caller, &request.consent_id).await?;
             let now = micros(self.hub.clock.now());
             let child = withdrawn.terms.as_ref().and_then(|t| t.child.clone()).unwrap_or_default();
             let terms = referral_hub_domain::wire::ConsentTerms { child: Some(child.clone()), ..Default::default() };
@@ -165,7 +156,7 @@ impl ConsentApi {
                         notified_message_ids,
                     });
                 }
-                Ok(Inserted::Existing(_)) => return self.replay_withdrawal(caller, &request, &hash).await,
+                Ok(Inserted::Existing(earlier)) => return self.replay_withdrawal(earlier, &hash).await,
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -230,34 +221,17 @@ impl ConsentApi {
     }
 
     /// A retried withdrawal: the stored withdrawal if the request is the same.
-    async fn replay_withdrawal(
-        &self,
-        caller: &Caller,
-        request: &WithdrawConsentRequest,
-        hash: &[u8],
-    ) -> Result<WithdrawConsentResponse, ApiError> {
-        let rows = self.hub.store.consent(&request.consent_id).await?;
-        let Some(row) = rows.filter(|r| r.recorded_by_org == caller.org) else {
-            return Err(ApiError::NotFound("consent record"));
-        };
-        let child = decode_record(&row)?.terms.and_then(|t| t.child).unwrap_or_default();
-        let all = self.hub.store.consents_for_child(&caller.org, &child.local_id, &child.link_key).await?;
-        match all.iter().find(|r: &&ConsentRow| r.request_id == request.request_id) {
-            Some(earlier) if earlier.request_hash == hash => {
-                let held = self.hub.store.messages_relying_on(&request.consent_id).await?;
-                Ok(WithdrawConsentResponse {
-                    withdrawal: Some(decode_record(earlier)?),
-                    held_message_ids: held
-                        .into_iter()
-                        .filter(|m| m.status == MessageStatus::Held)
-                        .map(|m| m.id)
-                        .collect(),
-                    notified_message_ids: vec![],
-                })
-            }
-            Some(_) => Err(reused()),
-            None => Err(not_in_force()),
+    async fn replay_withdrawal(&self, earlier: ConsentRow, hash: &[u8]) -> Result<WithdrawConsentResponse, ApiError> {
+        let withdrawn = earlier.supersedes_id.clone().unwrap_or_default();
+        if earlier.request_hash != hash || earlier.kind != ConsentRecordKind::Withdrawal.as_str_name() {
+            return Err(request_id_reused());
         }
+        let held = self.hub.store.messages_relying_on(&withdrawn).await?;
+        Ok(WithdrawConsentResponse {
+            withdrawal: Some(decode_record(&earlier)?),
+            held_message_ids: held.into_iter().filter(|m| m.status == MessageStatus::Held).map(|m| m.id).collect(),
+            notified_message_ids: vec![],
+        })
     }
 }
 
@@ -266,14 +240,6 @@ fn not_in_force() -> ApiError {
         kind: "CONSENT_NOT_IN_FORCE",
         subject: "consent".into(),
         description: "the consent record was already withdrawn or replaced".into(),
-    }
-}
-
-fn reused() -> ApiError {
-    ApiError::FailedPrecondition {
-        kind: "REQUEST_ID_REUSED",
-        subject: "request_id".into(),
-        description: "this request_id was already used for a different request; use a new request_id".into(),
     }
 }
 

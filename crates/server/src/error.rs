@@ -132,6 +132,15 @@ impl From<ApiError> for Status {
     }
 }
 
+/// `FAILED_PRECONDITION`: the request id was used before for a different request.
+pub fn request_id_reused() -> ApiError {
+    ApiError::FailedPrecondition {
+        kind: "REQUEST_ID_REUSED",
+        subject: "request_id".into(),
+        description: "this request_id was already used for a different request; use a new request_id".into(),
+    }
+}
+
 /// A single-field `INVALID_ARGUMENT`.
 pub fn invalid(field: &str, description: impl Into<String>) -> ApiError {
     ApiError::InvalidArgument(vec![FieldViolation { field: field.into(), description: description.into() }])

@@ -22,7 +22,8 @@ impl Store {
     pub async fn insert_consent(&self, consent: &ConsentRow, mut audit: Entry) -> Result<Inserted<ConsentRow>> {
         let mut tx = self.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
-        if let Some(earlier) = Self::consent_by_request(&mut tx, &consent.recorded_by_org, &consent.request_id).await? {
+        if let Some(earlier) = Self::consent_by_request(&mut *tx, &consent.recorded_by_org, &consent.request_id).await?
+        {
             return Ok(Inserted::Existing(earlier));
         }
         Self::insert_consent_tx(&mut tx, consent).await?;
@@ -48,7 +49,7 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         if let Some(earlier) =
-            Self::consent_by_request(&mut tx, &withdrawal.recorded_by_org, &withdrawal.request_id).await?
+            Self::consent_by_request(&mut *tx, &withdrawal.recorded_by_org, &withdrawal.request_id).await?
         {
             return Ok(Inserted::Existing(earlier));
         }
@@ -161,14 +162,19 @@ impl Store {
         Ok(())
     }
 
-    async fn consent_by_request(
-        tx: &mut Transaction<'_, Any>,
+    /// The record `org` stored under `request_id`, if any: a retry is answered from it.
+    pub async fn consent_for_request(&self, org: &str, request_id: &str) -> Result<Option<ConsentRow>> {
+        Self::consent_by_request(&self.read, org, request_id).await
+    }
+
+    async fn consent_by_request<'e>(
+        executor: impl sqlx::Executor<'e, Database = Any>,
         org: &str,
         request_id: &str,
     ) -> Result<Option<ConsentRow>> {
         let sql =
             format!("SELECT {CONSENT_COLUMNS} FROM consent_records WHERE recorded_by_org = $1 AND request_id = $2");
-        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&mut **tx).await?;
+        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(executor).await?;
         row.as_ref().map(consent_row).transpose()
     }
 }

@@ -1,7 +1,8 @@
 //! Follow-ups: retries answered from the stored follow-up, then the life-cycle
 //! rule, then an optimistic write that re-decides if the message moved.
 
-use super::{MessageApi, request_id_reused};
+use super::MessageApi;
+use crate::error::request_id_reused;
 
 use prost::Message as _;
 

@@ -88,15 +88,6 @@ impl MessageApi {
     }
 }
 
-/// `FAILED_PRECONDITION`: the request id was used before for a different request.
-fn request_id_reused() -> ApiError {
-    ApiError::FailedPrecondition {
-        kind: "REQUEST_ID_REUSED",
-        subject: "request_id".into(),
-        description: "this request_id was already used for a different request; use a new request_id".into(),
-    }
-}
-
 /// Known enum values of a repeated filter; unknown ones become violations.
 fn enums<T: Copy>(
     values: &[i32],

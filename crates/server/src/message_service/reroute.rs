@@ -32,15 +32,11 @@ impl MessageApi {
         caller: &Caller,
         request: RerouteMessageRequest,
     ) -> Result<RerouteMessageResponse, ApiError> {
-        let mut violations = validation::validate_reason("reason", &request.reason);
-        for (field, value) in
-            [("message_id", &request.message_id), ("new_recipient_org_id", &request.new_recipient_org_id)]
-        {
-            if value.is_empty() || value.len() > 128 {
-                violations
-                    .push(FieldViolation { field: field.into(), description: "required: 1-128 characters".into() });
-            }
-        }
+        let mut violations = validation::validate_ids(&[
+            ("message_id", &request.message_id),
+            ("new_recipient_org_id", &request.new_recipient_org_id),
+        ]);
+        violations.extend(validation::validate_reason("reason", &request.reason));
         if !violations.is_empty() {
             return Err(ApiError::InvalidArgument(violations));
         }

@@ -1,7 +1,8 @@
 //! Submitting and previewing messages: validation, the consent decision or a
 //! legal basis, and the durable write.
 
-use super::{MessageApi, request_id_reused};
+use super::MessageApi;
+use crate::error::request_id_reused;
 use std::collections::BTreeSet;
 
 use prost::Message as _;
