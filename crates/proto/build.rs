@@ -11,6 +11,8 @@ const PROTO_ROOT: &str = "../../proto";
 const FILES: &[&str] = &[
     "referralhub/v1/common.proto",
     "referralhub/v1/referral.proto",
+    "referralhub/v1/case_transfer.proto",
+    "referralhub/v1/separated_child_alert.proto",
     "referralhub/v1/message.proto",
     "referralhub/v1/message_service.proto",
     "referralhub/v1/directory.proto",
@@ -23,7 +25,8 @@ const FILES: &[&str] = &[
     "referralhub/v1/stats_service.proto",
 ];
 /// Messages whose fields carry child data and so need a category on every leaf.
-const PAYLOADS: &[&str] = &["referralhub.v1.ServiceReferral"];
+const PAYLOADS: &[&str] =
+    &["referralhub.v1.ServiceReferral", "referralhub.v1.CaseTransfer", "referralhub.v1.SeparatedChildAlert"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed={PROTO_ROOT}");

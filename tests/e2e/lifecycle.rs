@@ -105,7 +105,7 @@ async fn every_transition_matches_the_domain_table(backend: Backend) {
         let shared = parties.message_in(&hub, state).await;
         for action in lifecycle::ACTIONS {
             for party in [Party::Sender, Party::Receiver] {
-                let expected = lifecycle::apply(state, action, party);
+                let expected = lifecycle::apply(state, action, party, Party::Sender);
                 let id = if expected.is_ok() { parties.message_in(&hub, state).await } else { shared.clone() };
                 let request = follow_up(&id, action, &parties.next_id());
                 let client = if party == Party::Sender { &mut parties.sender } else { &mut parties.receiver };

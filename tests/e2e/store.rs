@@ -45,6 +45,11 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
         sex: None,
         age_band: None,
         displacement: None,
+        owner_org: None,
+        sender_view_status: None,
+        re_referral_of: None,
+        acknowledged_at: None,
+        accepted_at: None,
     }
 }
 
@@ -65,6 +70,7 @@ fn follow_up(message_id: &str, request_id: &str, action: FollowUpAction, after: 
         status_after: after,
         created_at: 5,
         body: vec![],
+        hidden_from_sender: false,
     }
 }
 

@@ -327,6 +327,7 @@ pub fn follow_up(message_id: &str, action: FollowUpAction, request_id: &str) -> 
         appointment_at: (action == FollowUpAction::ScheduleAppointment)
             .then_some(prost_types::Timestamp { seconds: 1_800_000_000, nanos: 0 }),
         next_review_date: String::new(),
+        share_with_sender: false,
     }
 }
 

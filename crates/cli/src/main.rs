@@ -17,7 +17,11 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use referral_hub_domain::{
-    consent::ConsentPolicy, deadlines::DeadlinePolicy, roles::Role, taxonomy::Taxonomies, validation::Rules,
+    consent::ConsentPolicy,
+    deadlines::DeadlinePolicy,
+    roles::Role,
+    taxonomy::Taxonomies,
+    validation::{DEFAULT_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY, Rules},
 };
 use referral_hub_server::{
     ServerConfig, TlsConfig,
@@ -119,6 +123,15 @@ struct ServeArgs {
     /// replacing the defaults of consent.md.
     #[arg(long, env = "REFERRAL_HUB_CONSENT_POLICY")]
     consent_policy: Option<PathBuf>,
+    /// The jurisdiction's minimum age of criminal responsibility (years): the
+    /// hub flags a child younger than this at the events in a justice transfer.
+    #[arg(
+        long,
+        env = "REFERRAL_HUB_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY",
+        default_value_t = DEFAULT_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY,
+        value_parser = clap::value_parser!(u32).range(0..=18)
+    )]
+    minimum_age_of_criminal_responsibility: u32,
 }
 
 #[derive(Args)]
@@ -273,7 +286,12 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         audience: args.token.audience,
         verification_keys,
         tls,
-        rules: Rules { taxonomies, consent, ..Rules::default() },
+        rules: Rules {
+            taxonomies,
+            consent,
+            minimum_age_of_criminal_responsibility: args.minimum_age_of_criminal_responsibility,
+            ..Rules::default()
+        },
         deadlines: DeadlinePolicy::default(),
         clock: Arc::new(SystemClock),
         link_key_secret: keys::load_or_create_link_secret(&args.database.data_dir)?,

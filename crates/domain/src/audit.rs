@@ -65,11 +65,15 @@ pub enum Action {
     AdminChange,
     /// A message missed a deadline; the sender and the lead agency were told.
     OverdueFlagged,
+    /// A separated-child alert found no lead agency and was kept for an admin.
+    AlertUnrouted,
+    /// An admin routed a kept separated-child alert.
+    AlertRouted,
 }
 
 impl Action {
     /// Every action, for parsing and filters.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 18] = [
         Action::MessageSubmitted,
         Action::MessageRefused,
         Action::DeliveryAttempted,
@@ -86,6 +90,8 @@ impl Action {
         Action::AuditQueried,
         Action::AdminChange,
         Action::OverdueFlagged,
+        Action::AlertUnrouted,
+        Action::AlertRouted,
     ];
 
     /// The stored name, e.g. `MESSAGE_SUBMITTED`.
@@ -107,6 +113,8 @@ impl Action {
             Action::AuditQueried => "AUDIT_QUERIED",
             Action::AdminChange => "ADMIN_CHANGE",
             Action::OverdueFlagged => "OVERDUE_FLAGGED",
+            Action::AlertUnrouted => "ALERT_UNROUTED",
+            Action::AlertRouted => "ALERT_ROUTED",
         }
     }
 

@@ -9,6 +9,7 @@ pub mod consent;
 pub mod deadlines;
 pub mod lifecycle;
 pub mod link_key;
+pub mod payload;
 pub mod roles;
 pub mod sample;
 pub mod statistics;

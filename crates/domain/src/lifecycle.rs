@@ -1,5 +1,7 @@
 //! The message life cycle of domain.md: which follow-up may move a message
-//! from which state, and whether the sender or the receiver may post it.
+//! from which state, and whether the sender or the receiver may post it. Once
+//! the receiver accepts a case transfer it owns the case: from then on the
+//! sender may only add notes, and the receiver closes the case.
 //! (The one move that is not a follow-up, SUBMITTED -> DELIVERED when the
 //! receiver's system acknowledges delivery, is made by the store's inbox ack.)
 
@@ -32,6 +34,12 @@ pub enum TransitionError {
         action: &'static str,
         /// The message's current state, e.g. `CLOSED`.
         current: &'static str,
+    },
+    /// The case was transferred, so this move is no longer anyone's to make.
+    #[error("the case was transferred to the receiver: {reason}")]
+    Transferred {
+        /// What the parties may still do.
+        reason: &'static str,
     },
     /// The action is UNSPECIFIED or unknown.
     #[error("no action given")]
@@ -106,10 +114,30 @@ fn rule(action: FollowUpAction) -> Option<(Option<Party>, &'static [MessageStatu
     })
 }
 
-/// The state after `party` posts `action` on a message in state `current`.
-pub fn apply(current: MessageStatus, action: FollowUpAction, party: Party) -> Result<MessageStatus, TransitionError> {
+/// The state after `party` posts `action` on a message in state `current`,
+/// when `case_owner` holds the case (the sender, unless the receiver accepted
+/// a case transfer).
+pub fn apply(
+    current: MessageStatus,
+    action: FollowUpAction,
+    party: Party,
+    case_owner: Party,
+) -> Result<MessageStatus, TransitionError> {
     let (owner, from, to) = rule(action).ok_or(TransitionError::NoAction)?;
     let name = short_name(action.as_str_name(), "FOLLOW_UP_ACTION_");
+    if case_owner == Party::Receiver {
+        match (action, party) {
+            (FollowUpAction::Note, _) => {}
+            (_, Party::Sender) => return Err(TransitionError::Transferred { reason: "the sender may only add notes" }),
+            (FollowUpAction::Withdraw, Party::Receiver) => {
+                return Err(TransitionError::Transferred { reason: "it cannot be withdrawn; CLOSE it once completed" });
+            }
+            (FollowUpAction::Close, Party::Receiver) if current == MessageStatus::Completed => {
+                return Ok(MessageStatus::Closed);
+            }
+            _ => {}
+        }
+    }
     if let Some(owner) = owner.filter(|o| *o != party) {
         let allowed = match owner {
             Party::Sender => "sender",
@@ -157,29 +185,50 @@ mod tests {
         }
     }
 
+    /// The moves on a case the receiver took over: the receiver's moves, its
+    /// CLOSE of a completed case, and notes from either side.
+    fn expected_transferred(current: S, action: FollowUpAction, party: Party) -> Option<S> {
+        use FollowUpAction as A;
+        match (action, party, current) {
+            (A::Close, Party::Receiver, S::Completed) => Some(S::Closed),
+            (A::Close | A::Withdraw, ..) => None,
+            (A::Note, ..) => expected(current, action, party),
+            (_, Party::Sender, _) => None,
+            _ => expected(current, action, party),
+        }
+    }
+
     #[test]
     fn every_state_action_and_party_matches_the_table() {
-        let mut legal = 0;
+        let mut legal = [0, 0];
         for current in STATES {
             for action in ACTIONS {
                 for party in [Party::Sender, Party::Receiver] {
-                    let got = apply(current, action, party).ok();
+                    let got = apply(current, action, party, Party::Sender).ok();
                     assert_eq!(got, expected(current, action, party), "{current:?} {action:?} {party:?}");
-                    legal += usize::from(got.is_some());
+                    legal[0] += usize::from(got.is_some());
+                    let got = apply(current, action, party, Party::Receiver).ok();
+                    let want = expected_transferred(current, action, party);
+                    assert_eq!(got, want, "transferred: {current:?} {action:?} {party:?}");
+                    legal[1] += usize::from(got.is_some());
                 }
             }
         }
-        assert_eq!(legal, 33);
+        assert_eq!(legal, [33, 26]);
     }
 
     #[test]
     fn refusals_name_the_current_state_or_the_owner() {
-        let err = apply(S::Closed, FollowUpAction::Accept, Party::Receiver).unwrap_err();
+        let sender_owns = Party::Sender;
+        let err = apply(S::Closed, FollowUpAction::Accept, Party::Receiver, sender_owns).unwrap_err();
         assert_eq!(err.to_string(), "cannot ACCEPT a message in state CLOSED");
-        let err = apply(S::Acknowledged, FollowUpAction::Accept, Party::Sender).unwrap_err();
+        let err = apply(S::Acknowledged, FollowUpAction::Accept, Party::Sender, sender_owns).unwrap_err();
         assert_eq!(err.to_string(), "only the receiver may ACCEPT");
-        let err = apply(S::Completed, FollowUpAction::Close, Party::Receiver).unwrap_err();
+        let err = apply(S::Completed, FollowUpAction::Close, Party::Receiver, sender_owns).unwrap_err();
         assert_eq!(err.to_string(), "only the sender may CLOSE");
-        assert_eq!(apply(S::Submitted, FollowUpAction::Unspecified, Party::Sender), Err(TransitionError::NoAction));
+        let err = apply(S::InProgress, FollowUpAction::Withdraw, Party::Sender, Party::Receiver).unwrap_err();
+        assert_eq!(err.to_string(), "the case was transferred to the receiver: the sender may only add notes");
+        let none = apply(S::Submitted, FollowUpAction::Unspecified, Party::Sender, sender_owns);
+        assert_eq!(none, Err(TransitionError::NoAction));
     }
 }

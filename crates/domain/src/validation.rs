@@ -12,6 +12,11 @@ use crate::wire::{
     ServiceReferral, SubmitMessageRequest, submit_message_request::Payload,
 };
 
+mod alert;
+mod transfer;
+
+pub use transfer::derive_hub_fields;
+
 /// One bad field: its path in the request and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
@@ -31,7 +36,15 @@ pub struct Rules {
     pub max_attachment_bytes: u64,
     /// Age policy, need-to-know table and legal bases.
     pub consent: ConsentPolicy,
+    /// The jurisdiction's minimum age of criminal responsibility, in years:
+    /// a child younger than this at the events is flagged in a justice
+    /// transfer by the hub, never by the sender.
+    pub minimum_age_of_criminal_responsibility: u32,
 }
+
+/// The minimum age of criminal responsibility the UN Committee on the Rights
+/// of the Child recommends as the least (General Comment No. 24, 2019).
+pub const DEFAULT_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY: u32 = 14;
 
 impl Default for Rules {
     fn default() -> Self {
@@ -39,6 +52,7 @@ impl Default for Rules {
             taxonomies: Taxonomies::default(),
             max_attachment_bytes: 25 * 1024 * 1024,
             consent: ConsentPolicy::default(),
+            minimum_age_of_criminal_responsibility: DEFAULT_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY,
         }
     }
 }
@@ -55,7 +69,18 @@ const LIST_MAX: usize = 10;
 pub fn validate_submit(request: &SubmitMessageRequest, rules: &Rules, today: Date) -> Vec<FieldViolation> {
     let mut check = Check::default();
     check.token("request_id", &request.request_id);
-    check.token("recipient_org_id", &request.recipient_org_id);
+    let alert = matches!(request.payload, Some(Payload::SeparatedChildAlert(_)));
+    if !alert {
+        check.token("recipient_org_id", &request.recipient_org_id);
+    } else if !request.recipient_org_id.is_empty() {
+        check.fail("recipient_org_id", "must be empty for a separated-child alert: the hub routes it");
+    }
+    if !request.re_referral_of.is_empty() {
+        check.token("re_referral_of", &request.re_referral_of);
+        if !matches!(request.payload, Some(Payload::Referral(_))) {
+            check.fail("re_referral_of", "only a service referral can be re-referred");
+        }
+    }
     match &request.child {
         Some(child) => check.child_ref("child", child),
         None => check.fail("child", "required"),
@@ -80,7 +105,22 @@ pub fn validate_submit(request: &SubmitMessageRequest, rules: &Rules, today: Dat
     }
     match &request.payload {
         Some(Payload::Referral(referral)) => check.referral(referral, rules, today),
-        None => check.fail("payload", "required: one of `referral`"),
+        Some(Payload::CaseTransfer(transfer)) => check.transfer(transfer, rules, today),
+        Some(Payload::SeparatedChildAlert(alert)) => check.alert(alert, rules, today),
+        None => check.fail("payload", "required: one of `referral`, `case_transfer`, `separated_child_alert`"),
+    }
+    check.violations
+}
+
+/// The rules that depend on who receives the message: a case transfer to a
+/// JUSTICE organisation must carry the child-friendly handling block.
+pub fn validate_for_receiver(request: &SubmitMessageRequest, receiver: Sector) -> Vec<FieldViolation> {
+    let mut check = Check::default();
+    if let Some(Payload::CaseTransfer(transfer)) = &request.payload
+        && receiver == Sector::Justice
+        && transfer.justice.is_none()
+    {
+        check.fail("case_transfer.justice", "required for a transfer to a JUSTICE organisation");
     }
     check.violations
 }
@@ -270,9 +310,7 @@ impl Check {
     fn referral(&mut self, r: &ServiceReferral, rules: &Rules, today: Date) {
         let t = &rules.taxonomies;
         self.codes("referral.protection_concerns", &r.protection_concerns, &t.protection_concerns);
-        if !matches!(RiskLevel::try_from(r.risk_level), Ok(RiskLevel::High | RiskLevel::Medium | RiskLevel::Low)) {
-            self.fail("referral.risk_level", "required: HIGH, MEDIUM or LOW");
-        }
+        self.risk("referral.risk_level", r.risk_level);
         self.codes("referral.requested_services", &r.requested_services, &t.services);
         self.text("referral.reason", &r.reason, true, TEXT_MAX);
         if !matches!(Priority::try_from(r.priority), Ok(Priority::Routine | Priority::Urgent | Priority::Emergency)) {
@@ -291,11 +329,47 @@ impl Check {
         self.text("referral.safety_concerns", &r.safety_concerns, false, TEXT_MAX);
         self.text("referral.child_views", &r.child_views, false, TEXT_MAX);
         self.text("referral.notes", &r.notes, false, TEXT_MAX);
-        if r.attachments.len() > LIST_MAX {
-            self.fail("referral.attachments", format!("at most {LIST_MAX} attachments"));
+        self.attachments("referral.attachments", &r.attachments, rules.max_attachment_bytes);
+    }
+
+    fn risk(&mut self, field: &str, value: i32) {
+        if !matches!(RiskLevel::try_from(value), Ok(RiskLevel::High | RiskLevel::Medium | RiskLevel::Low)) {
+            self.fail(field, "required: HIGH, MEDIUM or LOW");
         }
-        for (i, attachment) in r.attachments.iter().enumerate() {
-            self.attachment(&format!("referral.attachments[{i}]"), attachment, rules.max_attachment_bytes);
+    }
+
+    fn attachments(&mut self, at: &str, attachments: &[Attachment], max_bytes: u64) {
+        if attachments.len() > LIST_MAX {
+            self.fail(at, format!("at most {LIST_MAX} attachments"));
+        }
+        for (i, attachment) in attachments.iter().enumerate() {
+            self.attachment(&format!("{at}[{i}]"), attachment, max_bytes);
+        }
+    }
+
+    /// A phone number, optional: at most 50 digits, spaces, '+', '-', '(' or ')'.
+    fn phone(&mut self, field: &str, value: &str) {
+        let phone_char = |ch: char| ch.is_ascii_digit() || matches!(ch, '+' | ' ' | '-' | '(' | ')');
+        if value.len() > 50 || !value.chars().all(phone_char) {
+            self.fail(field, "at most 50 digits, spaces, '+', '-', '(' or ')'");
+        }
+    }
+
+    /// An ISO 639 language code: 2-3 lowercase letters.
+    fn language(&mut self, field: &str, value: &str) {
+        if !(2..=3).contains(&value.len()) || !value.chars().all(|c| c.is_ascii_lowercase()) {
+            self.fail(field, "must be an ISO 639 code: 2-3 lowercase letters");
+        }
+    }
+
+    /// A date, optional or required: YYYY-MM-DD, not after `today`.
+    fn past_date(&mut self, field: &str, value: &str, required: bool, today: Date) {
+        match (value, parse_date(value)) {
+            ("", _) if required => self.fail(field, "required: a date YYYY-MM-DD"),
+            ("", _) => {}
+            (_, None) => self.fail(field, "must be a date YYYY-MM-DD"),
+            (_, Some(date)) if date > today => self.fail(field, "must not be in the future"),
+            (_, Some(_)) => {}
         }
     }
 
@@ -323,9 +397,7 @@ impl Check {
             self.fail(format!("{at}.languages"), format!("at most {LIST_MAX} languages"));
         }
         for (i, language) in child.languages.iter().enumerate() {
-            if !(2..=3).contains(&language.len()) || !language.chars().all(|c| c.is_ascii_lowercase()) {
-                self.fail(format!("{at}.languages[{i}]"), "must be an ISO 639 code: 2-3 lowercase letters");
-            }
+            self.language(&format!("{at}.languages[{i}]"), language);
         }
         self.text(&format!("{at}.disability"), &child.disability, false, REASON_MAX);
         self.code(&format!("{at}.displacement_status"), &child.displacement_status, &t.displacement, false);
@@ -339,10 +411,7 @@ impl Check {
         self.text(&format!("{at}.relationship"), &c.relationship, true, 100);
         self.text(&format!("{at}.name"), &c.name, false, NAME_MAX);
         self.text(&format!("{at}.address"), &c.address, false, SHORT_TEXT_MAX);
-        let phone_char = |ch: char| ch.is_ascii_digit() || matches!(ch, '+' | ' ' | '-' | '(' | ')');
-        if c.phone.len() > 50 || !c.phone.chars().all(phone_char) {
-            self.fail(format!("{at}.phone"), "at most 50 digits, spaces, '+', '-', '(' or ')'");
-        }
+        self.phone(&format!("{at}.phone"), &c.phone);
         let exclusion = CaregiverExclusion::try_from(c.exclusion).unwrap_or(CaregiverExclusion::Unspecified);
         if exclusion == CaregiverExclusion::Unspecified {
             self.fail(format!("{at}.exclusion"), "required: NOT_EXCLUDED or the reason for excluding the caregiver");

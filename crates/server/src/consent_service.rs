@@ -209,6 +209,7 @@ impl ConsentApi {
                         status_after: status,
                         created_at: now,
                         body: encoded,
+                        hidden_from_sender: false,
                     };
                     entry.action = Action::FollowUpPosted.as_str().into();
                     entry.detail = detail(&[("action", FollowUpAction::ConsentWithdrawn.as_str_name().into())]);

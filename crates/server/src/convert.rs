@@ -4,8 +4,9 @@
 use prost::Message as _;
 pub use referral_hub_domain::timestamps::timestamp;
 
-use referral_hub_domain::wire::{
-    FollowUp, Message, PostFollowUpRequest, SubmitMessageRequest, message, submit_message_request,
+use referral_hub_domain::{
+    payload,
+    wire::{FollowUp, Message, PostFollowUpRequest, SubmitMessageRequest},
 };
 use referral_hub_store::{FollowUpRecord, MessageRecord, StoreError};
 
@@ -27,14 +28,14 @@ pub fn message(record: &MessageRecord) -> Result<Message, ApiError> {
         acknowledge_by: Some(timestamp(record.acknowledge_by)),
         respond_by: Some(timestamp(record.respond_by)),
         child: request.child,
-        payload: request.payload.map(|payload| match payload {
-            submit_message_request::Payload::Referral(referral) => message::Payload::Referral(referral),
-        }),
+        payload: request.payload.map(payload::from_submit),
         consent_id: record.consent_id.clone().unwrap_or_default(),
         legal_basis: record.legal_basis.clone().unwrap_or_default(),
         hold_reason: record.hold_reason.clone().unwrap_or_default(),
         withheld_categories: vec![],
         rerouted_from_id: record.rerouted_from.clone().unwrap_or_default(),
+        re_referral_of_id: record.re_referral_of.clone().unwrap_or_default(),
+        owner_org_id: record.owner_org.clone().unwrap_or_else(|| record.sender_org.clone()),
     })
 }
 
@@ -55,6 +56,7 @@ pub fn follow_up(record: &FollowUpRecord) -> Result<FollowUp, ApiError> {
         outcome: request.outcome,
         appointment_at: request.appointment_at,
         next_review_date: request.next_review_date,
+        shared_with_sender: request.share_with_sender,
     })
 }
 

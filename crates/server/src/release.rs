@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity, child_key_hash},
-    consent::{ALL_CATEGORIES, Decision, cut_referral, present_categories},
-    wire::{ConsentRefusal, DataCategory, Message, MessageWithheld, Organisation, message::Payload},
+    consent::{ALL_CATEGORIES, Decision, cut_payload, present_categories},
+    wire::{ConsentRefusal, DataCategory, Message, MessageWithheld, Organisation},
 };
 use referral_hub_store::MessageRecord;
 
@@ -46,6 +46,10 @@ impl Hub {
         for record in records {
             let mut message = convert::message(record)?;
             if record.sender_org == reader.org {
+                // The original sender of a transferred case sees the state it was last told of.
+                if let Some(status) = record.sender_view_status {
+                    message.status = status as i32;
+                }
                 entries.push(self.release_entry(reader, action, Outcome::Success, record));
                 released.push(Released { message, withheld: None });
                 continue;
@@ -55,14 +59,14 @@ impl Hub {
                     let allowed: BTreeSet<_> =
                         permitted.intersection(&self.rules.consent.needs(reader.sector)).copied().collect();
                     let mut entry = self.release_entry(reader, action, Outcome::Success, record);
-                    if let Some(Payload::Referral(referral)) = &message.payload {
-                        let cut = cut_referral(referral, &allowed);
+                    if let Some(payload) = &message.payload {
+                        let cut = cut_payload(payload, &allowed);
                         entry.detail = detail(&[
                             ("disclosed", names(&cut.disclosed).into()),
                             ("withheld", names(&cut.withheld).into()),
                         ]);
                         message.withheld_categories = cut.withheld.iter().map(|c| *c as i32).collect();
-                        message.payload = Some(Payload::Referral(cut.referral));
+                        message.payload = Some(cut.payload);
                     }
                     entries.push(entry);
                     released.push(Released { message, withheld: None });
@@ -135,8 +139,8 @@ impl Hub {
 
 /// The envelope of a message without the child or the payload, listing what was withheld.
 fn strip(mut message: Message) -> Message {
-    if let Some(Payload::Referral(referral)) = &message.payload {
-        message.withheld_categories = present_categories(referral).iter().map(|c| *c as i32).collect();
+    if let Some(payload) = &message.payload {
+        message.withheld_categories = present_categories(payload).iter().map(|c| *c as i32).collect();
     }
     message.payload = None;
     message.child = None;

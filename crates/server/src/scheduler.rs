@@ -127,5 +127,6 @@ fn overdue_notice(message: &MessageRecord, deadline: Deadline, now: i64) -> Foll
         status_after: message.status,
         created_at: now,
         body: encoded,
+        hidden_from_sender: false,
     }
 }

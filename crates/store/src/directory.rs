@@ -150,6 +150,29 @@ impl Store {
         Ok(lead)
     }
 
+    /// Where a separated-child alert about a child found in `area` goes: the
+    /// active SOCIAL_WELFARE lead agency offering `service` (family tracing)
+    /// that leads the most specific area on the path, walking up from `area`.
+    pub async fn tracing_agency(&self, area: &str, service: &str) -> Result<Option<Organisation>> {
+        let lead: Option<String> = sqlx::query_scalar(
+            "SELECT la.org_id FROM organisation_lead_areas la JOIN organisations o ON o.id = la.org_id \
+             WHERE o.status = $1 AND o.sector = $2 \
+             AND EXISTS (SELECT 1 FROM organisation_services s WHERE s.org_id = o.id AND s.service = $3) \
+             AND (la.area = $4 OR substr($4, 1, length(la.area) + 1) = la.area || '/') \
+             ORDER BY length(la.area) DESC, la.org_id LIMIT 1",
+        )
+        .bind(OrganisationStatus::Active.as_str_name())
+        .bind(Sector::SocialWelfare.as_str_name())
+        .bind(service)
+        .bind(area)
+        .fetch_optional(&self.read)
+        .await?;
+        match lead {
+            Some(id) => self.organisation(&id).await,
+            None => Ok(None),
+        }
+    }
+
     /// One page of active organisations matching every given filter, by id.
     /// An organisation covering `MM/YGN` covers `MM/YGN/Hlaing`.
     pub async fn search_organisations(&self, search: &OrganisationSearch) -> Result<Vec<Organisation>> {

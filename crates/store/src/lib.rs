@@ -7,6 +7,7 @@
 //! Both backends run the same SQL through sqlx's `Any` driver; the few
 //! differences (connection pragmas, LISTEN/NOTIFY) live in [`connect`].
 
+mod alerts;
 mod audit;
 mod connect;
 mod consent;
@@ -30,6 +31,7 @@ pub use notify::InboxNotifier;
 pub use overdue::Deadline;
 pub use records::{
     ConsentRow, FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, OrganisationSearch,
+    UnroutedAlert,
 };
 pub use statistics::{Dimension, StatsQuery};
 

@@ -3,7 +3,10 @@
 
 use sqlx::{Any, Transaction};
 
-use referral_hub_domain::{audit::Entry, wire::MessageStatus};
+use referral_hub_domain::{
+    audit::Entry,
+    wire::{MessageKind, MessageStatus},
+};
 
 use crate::{
     ConsentRow, FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
@@ -48,9 +51,9 @@ impl Store {
             "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
              kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body, \
              consent_id, legal_basis, hold_reason, area, rerouted_from, sender_sector, recipient_sector, sex, \
-             age_band, displacement) \
+             age_band, displacement, re_referral_of) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25) \
+             $21, $22, $23, $24, $25, $26) \
              ON CONFLICT (sender_org, request_id) DO NOTHING",
         )
         .bind(&message.id)
@@ -78,6 +81,7 @@ impl Store {
         .bind(&message.sex)
         .bind(&message.age_band)
         .bind(&message.displacement)
+        .bind(&message.re_referral_of)
         .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -136,7 +140,8 @@ impl Store {
     ) -> Result<bool> {
         let inserted = sqlx::query(
             "INSERT INTO follow_ups (id, message_id, author_org, author_subject, request_id, request_hash, \
-             action, status_after, created_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             action, status_after, created_at, body, hidden_from_sender) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (author_org, request_id) DO NOTHING",
         )
         .bind(&follow_up.id)
@@ -149,22 +154,41 @@ impl Store {
         .bind(follow_up.status_after.as_str_name())
         .bind(follow_up.created_at)
         .bind(&follow_up.body)
+        .bind(i64::from(follow_up.hidden_from_sender))
         .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {
             return Ok(false);
         }
-        let moved = sqlx::query("UPDATE messages SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-            .bind(follow_up.status_after.as_str_name())
-            .bind(follow_up.created_at)
-            .bind(&follow_up.message_id)
-            .bind(expected.as_str_name())
-            .execute(&mut **tx)
-            .await?;
+        // Besides the state: the first acknowledgement and acceptance times
+        // (statistics), ownership moving on an accepted transfer, and what the
+        // original sender of a transferred case last saw.
+        let moved = sqlx::query(
+            "UPDATE messages SET status = $1, updated_at = $2, \
+             acknowledged_at = CASE WHEN acknowledged_at IS NULL AND $1 = $5 THEN $2 ELSE acknowledged_at END, \
+             accepted_at = CASE WHEN accepted_at IS NULL AND $1 = $6 THEN $2 ELSE accepted_at END, \
+             owner_org = CASE WHEN kind = $7 AND $1 = $6 THEN recipient_org ELSE owner_org END, \
+             sender_view_status = CASE WHEN $8 = 1 THEN COALESCE(sender_view_status, $4) \
+                 WHEN sender_view_status IS NULL THEN NULL ELSE $1 END \
+             WHERE id = $3 AND status = $4",
+        )
+        .bind(follow_up.status_after.as_str_name())
+        .bind(follow_up.created_at)
+        .bind(&follow_up.message_id)
+        .bind(expected.as_str_name())
+        .bind(MessageStatus::Acknowledged.as_str_name())
+        .bind(MessageStatus::Accepted.as_str_name())
+        .bind(MessageKind::CaseTransfer.as_str_name())
+        .bind(i64::from(follow_up.hidden_from_sender))
+        .execute(&mut **tx)
+        .await?;
         if moved.rows_affected() == 0 {
             return Err(StoreError::Conflict);
         }
-        self.append_inbox(tx, deliver_to, &follow_up.message_id, Some(&follow_up.id), follow_up.created_at).await?;
+        // A follow-up hidden from the sender goes to nobody: the sender is the only other party.
+        if !follow_up.hidden_from_sender {
+            self.append_inbox(tx, deliver_to, &follow_up.message_id, Some(&follow_up.id), follow_up.created_at).await?;
+        }
         Ok(true)
     }
 

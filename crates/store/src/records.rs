@@ -59,6 +59,41 @@ pub struct MessageRecord {
     pub age_band: Option<String>,
     /// The child's displacement status code.
     pub displacement: Option<String>,
+    /// The organisation that owns the case once the receiver accepted a
+    /// transfer; `None`: the sender.
+    pub owner_org: Option<String>,
+    /// The status as the original sender last saw it, once the new owner of
+    /// a transferred case posted a follow-up it did not share; `None`: `status`.
+    pub sender_view_status: Option<MessageStatus>,
+    /// The declined referral this one re-refers.
+    pub re_referral_of: Option<String>,
+    /// When the receiver first acknowledged it, µs since the epoch.
+    pub acknowledged_at: Option<i64>,
+    /// When the receiver accepted it, µs since the epoch.
+    pub accepted_at: Option<i64>,
+}
+
+/// A separated-child alert kept because no lead agency covers its area.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnroutedAlert {
+    /// Hub-assigned UUIDv7.
+    pub id: String,
+    /// Sending organisation.
+    pub sender_org: String,
+    /// Sending worker or system.
+    pub sender_subject: String,
+    /// The sender's idempotency key (the routed message keeps it).
+    pub request_id: String,
+    /// SHA-256 of the encoded request.
+    pub request_hash: Vec<u8>,
+    /// Where the child was found (area code path).
+    pub area: String,
+    /// Kept at, µs since the epoch.
+    pub received_at: i64,
+    /// The encoded request.
+    pub body: Vec<u8>,
+    /// The message it became, once an admin routed it.
+    pub routed_message_id: Option<String>,
 }
 
 /// A consent record: routing columns plus the encoded record.
@@ -109,6 +144,9 @@ pub struct FollowUpRecord {
     pub created_at: i64,
     /// The encoded request.
     pub body: Vec<u8>,
+    /// Posted by the new owner of a transferred case and not shared back:
+    /// the original sender neither receives nor reads it.
+    pub hidden_from_sender: bool,
 }
 
 /// Outcome of an idempotent insert.

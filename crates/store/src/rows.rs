@@ -18,13 +18,16 @@ pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.sender_org AS m_sender
     m.area AS m_area, m.acknowledge_overdue_at AS m_acknowledge_overdue_at, m.respond_overdue_at AS m_respond_overdue_at, \
     m.rerouted_from AS m_rerouted_from, m.sender_sector AS m_sender_sector, \
     m.recipient_sector AS m_recipient_sector, m.sex AS m_sex, m.age_band AS m_age_band, \
-    m.displacement AS m_displacement";
+    m.displacement AS m_displacement, m.owner_org AS m_owner_org, \
+    m.sender_view_status AS m_sender_view_status, m.re_referral_of AS m_re_referral_of, \
+    m.acknowledged_at AS m_acknowledged_at, m.accepted_at AS m_accepted_at";
 
 /// Columns of `follow_ups f`, aliased `f_*`.
 pub(crate) const FOLLOW_UP_COLUMNS: &str = "f.id AS f_id, f.message_id AS f_message_id, \
     f.author_org AS f_author_org, f.author_subject AS f_author_subject, \
     f.request_id AS f_request_id, f.request_hash AS f_request_hash, f.action AS f_action, \
-    f.status_after AS f_status_after, f.created_at AS f_created_at, f.body AS f_body";
+    f.status_after AS f_status_after, f.created_at AS f_created_at, f.body AS f_body, \
+    f.hidden_from_sender AS f_hidden_from_sender";
 
 pub(crate) fn message(row: &AnyRow) -> Result<MessageRecord> {
     Ok(MessageRecord {
@@ -55,6 +58,14 @@ pub(crate) fn message(row: &AnyRow) -> Result<MessageRecord> {
         sex: row.try_get("m_sex")?,
         age_band: row.try_get("m_age_band")?,
         displacement: row.try_get("m_displacement")?,
+        owner_org: row.try_get("m_owner_org")?,
+        sender_view_status: row
+            .try_get::<Option<String>, _>("m_sender_view_status")?
+            .map(|s| MessageStatus::from_str_name(&s).ok_or(StoreError::Corrupt { column: "m_sender_view_status" }))
+            .transpose()?,
+        re_referral_of: row.try_get("m_re_referral_of")?,
+        acknowledged_at: row.try_get("m_acknowledged_at")?,
+        accepted_at: row.try_get("m_accepted_at")?,
     })
 }
 
@@ -70,6 +81,7 @@ pub(crate) fn follow_up(row: &AnyRow) -> Result<FollowUpRecord> {
         status_after: decode(row, "f_status_after", MessageStatus::from_str_name)?,
         created_at: row.try_get("f_created_at")?,
         body: row.try_get("f_body")?,
+        hidden_from_sender: row.try_get::<i64, _>("f_hidden_from_sender")? != 0,
     })
 }
 

@@ -8,5 +8,5 @@ mod disclosure;
 mod policy;
 
 pub use decision::{Decision, active, decide};
-pub use disclosure::{ALL_CATEGORIES, Cut, cut_referral, present_categories};
+pub use disclosure::{ALL_CATEGORIES, Cut, cut_payload, present_categories};
 pub use policy::{AgeBand, ConsentPolicy, PolicyError};

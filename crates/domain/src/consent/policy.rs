@@ -55,8 +55,8 @@ pub enum PolicyError {
 }
 
 /// consent.md's defaults: IRC/UNICEF age guidance and the need-to-know table.
-/// JUSTICE would get medical examination references only; no payload has one
-/// yet, so it gets no HEALTH fields at all.
+/// JUSTICE gets medical examination references only: they sit in the justice
+/// handling block (LEGAL), so it gets no HEALTH fields at all.
 const DEFAULT_POLICY: &str = r#"
 legal_bases = ["MANDATORY_REPORT", "IMMINENT_THREAT_TO_LIFE", "COURT_ORDER"]
 

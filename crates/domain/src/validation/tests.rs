@@ -19,7 +19,7 @@ fn submit_violations(edit: impl FnOnce(&mut SubmitMessageRequest)) -> Vec<FieldV
 fn referral_of(request: &mut SubmitMessageRequest) -> &mut ServiceReferral {
     match request.payload.as_mut() {
         Some(Payload::Referral(r)) => r,
-        None => unreachable!("the sample carries a referral"),
+        _ => unreachable!("the sample carries a referral"),
     }
 }
 
@@ -224,4 +224,121 @@ fn consent_terms_and_legal_basis_are_checked() {
     );
     assert_eq!(deny_without_categories, vec![]);
     assert_eq!(fields(&validate_consent("", None, TODAY)), vec!["request_id", "terms"]);
+}
+
+fn transfer_violations(edit: impl FnOnce(&mut crate::wire::JusticeHandling)) -> Vec<FieldViolation> {
+    let mut request = sample::submit_transfer("req-1", "court");
+    if let Some(Payload::CaseTransfer(t)) = request.payload.as_mut() {
+        edit(t.justice.as_mut().unwrap());
+    }
+    validate_submit(&request, &Rules::default(), TODAY)
+}
+
+#[test]
+fn the_sample_transfer_and_alert_are_valid() {
+    assert_eq!(validate_submit(&sample::submit_transfer("r", "court"), &Rules::default(), TODAY), vec![]);
+    assert_eq!(validate_submit(&sample::submit_alert("r"), &Rules::default(), TODAY), vec![]);
+}
+
+#[test]
+fn the_justice_block_is_checked_field_by_field() {
+    let violations = transfer_violations(|j| {
+        j.case_type = 0;
+        j.age_at_events_years = Some(18);
+        j.below_minimum_age_of_criminal_responsibility = true;
+        j.guardians[0].conflict_note = String::new();
+        j.interpreter_language = String::new();
+        j.interview_references = vec!["a".into(), "b".into()];
+        j.rights_informed_on = "2027-01-01".into();
+        j.rights_informed_by = String::new();
+    });
+    let p = "case_transfer.justice";
+    assert_eq!(
+        fields(&violations),
+        vec![
+            format!("{p}.case_type"),
+            format!("{p}.age_at_events_years"),
+            format!("{p}.below_minimum_age_of_criminal_responsibility"),
+            format!("{p}.guardians[0].conflict_note"),
+            format!("{p}.interpreter_language"),
+            format!("{p}.interviews_recorded"),
+            format!("{p}.rights_informed_on"),
+            format!("{p}.rights_informed_by"),
+        ]
+    );
+    let missing_age = transfer_violations(|j| j.age_at_events_years = None);
+    assert_eq!(fields(&missing_age), vec!["case_transfer.justice.age_at_events_years"]);
+    let no_interview = transfer_violations(|j| {
+        j.interview_references.clear();
+        j.interviews_recorded = 0;
+    });
+    assert_eq!(fields(&no_interview), vec!["case_transfer.justice.do_not_reinterview"]);
+    let stray_language = transfer_violations(|j| j.interpreter_needed = false);
+    assert_eq!(stray_language[0].description, "only when interpreter_needed is set");
+}
+
+#[test]
+fn a_transfer_to_justice_needs_the_handling_block() {
+    let mut request = sample::submit_transfer("r", "court");
+    assert_eq!(validate_for_receiver(&request, Sector::Justice), vec![]);
+    if let Some(Payload::CaseTransfer(t)) = request.payload.as_mut() {
+        t.justice = None;
+    }
+    assert_eq!(validate_submit(&request, &Rules::default(), TODAY), vec![], "optional in itself");
+    assert_eq!(fields(&validate_for_receiver(&request, Sector::Justice)), vec!["case_transfer.justice"]);
+    assert_eq!(validate_for_receiver(&request, Sector::SocialWelfare), vec![]);
+}
+
+#[test]
+fn the_hub_derives_the_minimum_age_flag_from_configuration() {
+    let flag = |age: u32, minimum: u32| {
+        let mut request = sample::submit_transfer("r", "court");
+        if let Some(Payload::CaseTransfer(t)) = request.payload.as_mut() {
+            t.justice.as_mut().unwrap().age_at_events_years = Some(age);
+        }
+        let rules = Rules { minimum_age_of_criminal_responsibility: minimum, ..Rules::default() };
+        derive_hub_fields(&mut request, &rules);
+        match request.payload {
+            Some(Payload::CaseTransfer(t)) => t.justice.unwrap().below_minimum_age_of_criminal_responsibility,
+            _ => unreachable!(),
+        }
+    };
+    assert!(flag(13, 14));
+    assert!(!flag(14, 14));
+    assert!(!flag(13, 12));
+    assert!(flag(9, DEFAULT_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY));
+}
+
+#[test]
+fn an_alert_names_no_receiver_and_must_say_where_the_child_was_found() {
+    let mut request = sample::submit_alert("r");
+    request.recipient_org_id = "someone".into();
+    request.re_referral_of = "m-1".into();
+    if let Some(Payload::SeparatedChildAlert(a)) = request.payload.as_mut() {
+        a.separation_status = 0;
+        a.found_at = None;
+        a.found_on = String::new();
+        a.family_members[0].relationship = String::new();
+        a.siblings_with_child[0].age_years = Some(31);
+        a.tracing_consent = 9;
+        a.current_carer.as_mut().unwrap().phone = "call".into();
+    }
+    let p = "separated_child_alert";
+    assert_eq!(
+        fields(&validate_submit(&request, &Rules::default(), TODAY)),
+        vec![
+            "recipient_org_id".to_owned(),
+            "re_referral_of".into(),
+            format!("{p}.separation_status"),
+            format!("{p}.found_at.area_code"),
+            format!("{p}.found_on"),
+            format!("{p}.current_carer.phone"),
+            format!("{p}.siblings_with_child[0].age_years"),
+            format!("{p}.family_members[0].relationship"),
+            format!("{p}.tracing_consent"),
+        ]
+    );
+    let mut referral = sample::submit("r", "");
+    referral.re_referral_of = "m-1".into();
+    assert_eq!(fields(&validate_submit(&referral, &Rules::default(), TODAY)), vec!["recipient_org_id"]);
 }

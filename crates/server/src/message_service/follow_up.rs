@@ -15,7 +15,14 @@ use referral_hub_domain::{
 };
 use referral_hub_store::{FollowUpRecord, Inserted, MessageRecord, StoreError};
 
-use crate::{auth::Caller, clock::micros, consents::request_hash, convert, error::ApiError, hub::detail};
+use crate::{
+    auth::Caller,
+    clock::micros,
+    consents::request_hash,
+    convert,
+    error::{ApiError, invalid},
+    hub::detail,
+};
 
 /// Attempts at a follow-up when another one moved the message meanwhile.
 const FOLLOW_UP_ATTEMPTS: usize = 3;
@@ -49,7 +56,15 @@ impl MessageApi {
                 Party::Receiver => Role::Receiver,
             };
             self.hub.require(caller, &[role]).await?;
-            let status_after = lifecycle::apply(message.status, action, party)?;
+            let case_owner = if message.owner_org.as_deref() == Some(message.recipient_org.as_str()) {
+                Party::Receiver
+            } else {
+                Party::Sender
+            };
+            let status_after = lifecycle::apply(message.status, action, party, case_owner)?;
+            if request.share_with_sender && !(case_owner == Party::Receiver && party == Party::Receiver) {
+                return Err(invalid("share_with_sender", "only the new owner of a transferred case shares follow-ups"));
+            }
             let now = micros(self.hub.clock.now());
             let record = FollowUpRecord {
                 id: uuid::Uuid::now_v7().to_string(),
@@ -62,6 +77,11 @@ impl MessageApi {
                 status_after,
                 created_at: now,
                 body: body.clone(),
+                // Once a transfer is accepted the case is the receiver's; the
+                // sender learns of later follow-ups only if they are shared.
+                hidden_from_sender: case_owner == Party::Receiver
+                    && party == Party::Receiver
+                    && !request.share_with_sender,
             };
             let mut audit =
                 self.hub.message_entry(caller, Action::FollowUpPosted, Outcome::Success, Severity::Info, &message);

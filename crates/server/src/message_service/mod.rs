@@ -1,5 +1,6 @@
 //! `referralhub.v1.MessageService`: submit, read, follow up, and the inbox.
 
+mod alerts;
 mod follow_up;
 mod inbox;
 mod reroute;
@@ -17,10 +18,11 @@ use referral_hub_domain::{
     validation::FieldViolation,
     wire::{
         AckDeliveryRequest, AckDeliveryResponse, GetMessageRequest, GetMessageResponse, ListMessagesRequest,
-        ListMessagesResponse, ListOverdueRequest, ListOverdueResponse, Mailbox as WireMailbox, MessageKind,
-        MessageStatus, OverdueMessage, PostFollowUpRequest, PostFollowUpResponse, PreviewMessageRequest,
-        PreviewMessageResponse, RerouteMessageRequest, RerouteMessageResponse, StreamInboxRequest, StreamInboxResponse,
-        SubmitMessageRequest, SubmitMessageResponse, message_service_server::MessageService,
+        ListMessagesResponse, ListOverdueRequest, ListOverdueResponse, ListUnroutedAlertsRequest,
+        ListUnroutedAlertsResponse, Mailbox as WireMailbox, MessageKind, MessageStatus, OverdueMessage,
+        PostFollowUpRequest, PostFollowUpResponse, PreviewMessageRequest, PreviewMessageResponse,
+        RerouteMessageRequest, RerouteMessageResponse, RouteAlertRequest, RouteAlertResponse, StreamInboxRequest,
+        StreamInboxResponse, SubmitMessageRequest, SubmitMessageResponse, message_service_server::MessageService,
     },
 };
 use referral_hub_store::{Mailbox, MessageFilter, MessageRecord, StoreError};
@@ -117,13 +119,16 @@ impl MessageService for MessageApi {
         request: Request<SubmitMessageRequest>,
     ) -> Result<Response<SubmitMessageResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Referrer]).await?;
-        Ok(Response::new(self.submit(&caller, request.into_inner()).await?))
+        Ok(Response::new(self.submit(&caller, request.into_inner(), &submit::Route::Directory).await?))
     }
 
     async fn get_message(&self, request: Request<GetMessageRequest>) -> Result<Response<GetMessageResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Referrer, Role::Receiver]).await?;
         let message = self.visible_message(&caller, &request.get_ref().message_id).await?;
-        let follow_ups = self.hub.store.follow_ups(&message.id).await.map_err(ApiError::from)?;
+        let mut follow_ups = self.hub.store.follow_ups(&message.id).await.map_err(ApiError::from)?;
+        if message.sender_org == caller.org {
+            follow_ups.retain(|f| !f.hidden_from_sender);
+        }
         let released = self.hub.release(&caller, std::slice::from_ref(&message), Action::MessageRead).await?;
         Ok(Response::new(GetMessageResponse {
             message: released.into_iter().next().map(|r| r.message),
@@ -194,6 +199,19 @@ impl MessageService for MessageApi {
     ) -> Result<Response<RerouteMessageResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Supervisor]).await?;
         Ok(Response::new(self.reroute(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_unrouted_alerts(
+        &self,
+        request: Request<ListUnroutedAlertsRequest>,
+    ) -> Result<Response<ListUnroutedAlertsResponse>, Status> {
+        self.hub.caller(&request, &[Role::Admin]).await?;
+        Ok(Response::new(self.list_unrouted(request.into_inner()).await?))
+    }
+
+    async fn route_alert(&self, request: Request<RouteAlertRequest>) -> Result<Response<RouteAlertResponse>, Status> {
+        let caller = self.hub.caller(&request, &[Role::Admin]).await?;
+        Ok(Response::new(self.route_alert(&caller, request.into_inner()).await?))
     }
 
     type StreamInboxStream = InboxStream;

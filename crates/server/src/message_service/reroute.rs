@@ -9,6 +9,7 @@ use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
     consent::Decision,
     lifecycle::{self, Party},
+    payload,
     validation::{self, FieldViolation},
     wire::{
         FollowUpAction, MessageStatus, PostFollowUpRequest, RerouteMessageRequest, RerouteMessageResponse,
@@ -106,12 +107,8 @@ impl MessageApi {
             ..self.hub.message_entry(caller, action, Outcome::Success, Severity::Warning, record)
         };
         let audit = vec![entry(Action::MessageSubmitted, &new), entry(Action::FollowUpPosted, &old)];
-        let concerns = match &body.payload {
-            Some(referral_hub_domain::wire::submit_message_request::Payload::Referral(r)) => {
-                r.protection_concerns.clone()
-            }
-            None => vec![],
-        };
+        let concerns = body.payload.clone().map(payload::from_submit);
+        let concerns = concerns.as_ref().map(|p| payload::facts(p).concerns.to_vec()).unwrap_or_default();
         let stored = store.reroute(new, concerns, &withdrawal, old.status, &old.recipient_org, audit).await?;
         tracing::info!(old = %old.id, new = %stored.id, "overdue message re-routed");
         Ok(RerouteMessageResponse { new_message_id: stored.id, new_recipient_org_id: stored.recipient_org })
@@ -127,7 +124,7 @@ fn withdrawal(
     now: i64,
 ) -> Result<FollowUpRecord, ApiError> {
     // A lead agency may withdraw an overdue message as its sender could.
-    let status_after = lifecycle::apply(old.status, FollowUpAction::Withdraw, Party::Sender)?;
+    let status_after = lifecycle::apply(old.status, FollowUpAction::Withdraw, Party::Sender, Party::Sender)?;
     let body = PostFollowUpRequest {
         request_id: format!("reroute:{}", old.id),
         message_id: old.id.clone(),
@@ -148,5 +145,6 @@ fn withdrawal(
         status_after,
         created_at: now,
         body: encoded,
+        hidden_from_sender: false,
     })
 }

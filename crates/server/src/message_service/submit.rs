@@ -1,5 +1,6 @@
-//! Submitting and previewing messages: validation, the consent decision or a
-//! legal basis, and the durable write.
+//! Submitting and previewing messages: validation, routing (separated-child
+//! alerts name no receiver), the consent decision or a legal basis, and the
+//! durable write.
 
 use super::MessageApi;
 use crate::error::request_id_reused;
@@ -9,17 +10,18 @@ use prost::Message as _;
 
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
-    consent::{ALL_CATEGORIES, Decision, cut_referral, present_categories},
+    consent::{ALL_CATEGORIES, Decision, cut_payload, present_categories},
+    payload,
     roles::Role,
     statistics::child_age_band,
     validation::{self, FieldViolation},
     wire::{
         ConsentRecord, ConsentRecordKind, ConsentRefusal, DataCategory, MessageKind, MessageStatus, Organisation,
         OrganisationStatus, PreviewMessageRequest, PreviewMessageResponse, ReceiverPreview, RiskLevel,
-        SubmitMessageRequest, SubmitMessageResponse, submit_message_request::Payload,
+        SubmitMessageRequest, SubmitMessageResponse, message, submit_message_request::Payload,
     },
 };
-use referral_hub_store::{MessageRecord, StoreError};
+use referral_hub_store::{Inserted, MessageRecord, StoreError, UnroutedAlert};
 
 use crate::{
     auth::Caller,
@@ -31,19 +33,28 @@ use crate::{
 };
 
 impl MessageApi {
+    /// Submits `request` as `caller`; a separated-child alert is routed by
+    /// the directory, or to the organisation an admin chose (`route`).
     pub(super) async fn submit(
         &self,
         caller: &Caller,
         mut request: SubmitMessageRequest,
+        route: &Route,
     ) -> Result<SubmitMessageResponse, ApiError> {
         let now = self.hub.clock.now();
-        let submission = self.check_submission(caller, &mut request, Mode::Submit).await?;
+        let submission = self.check_submission(caller, &mut request, Mode::Submit(route)).await?;
         let body = request.encode_to_vec();
         let hash = request_hash(&body);
         if let Some(earlier) = self.hub.store.message_by_request(&caller.org, &request.request_id).await? {
             return self.replay_submit(earlier, &hash);
         }
-        let basis = match self.basis(caller, &request, &submission, &submission.receiver).await? {
+        if request.legal_basis.is_some() && matches!(route, Route::Directory) {
+            self.hub.require(caller, &[Role::Supervisor]).await?;
+        }
+        let Some(receiver) = submission.receiver.clone() else {
+            return Err(self.keep_unrouted(caller, &request, &submission, body, hash).await?);
+        };
+        let basis = match self.basis(caller, &request, &submission, &receiver).await? {
             Ok(basis) => basis,
             Err(reasons) => {
                 let mut entry = self.hub.entry(caller, Action::MessageRefused, Outcome::Refused, Severity::Warning);
@@ -61,7 +72,7 @@ impl MessageApi {
             id: uuid::Uuid::now_v7().to_string(),
             sender_org: caller.org.clone(),
             sender_subject: caller.subject.clone(),
-            recipient_org: request.recipient_org_id.clone(),
+            recipient_org: receiver.id.clone(),
             request_id: request.request_id.clone(),
             request_hash: hash,
             kind: submission.kind,
@@ -81,10 +92,15 @@ impl MessageApi {
             respond_overdue_at: None,
             rerouted_from: None,
             sender_sector: Some(caller.sector.as_str_name().to_owned()),
-            recipient_sector: Some(submission.receiver.sector().as_str_name().to_owned()),
+            recipient_sector: Some(receiver.sector().as_str_name().to_owned()),
             sex: submission.facts.sex.clone(),
             age_band: submission.facts.age_band.map(str::to_owned),
             displacement: submission.facts.displacement.clone(),
+            owner_org: None,
+            sender_view_status: None,
+            re_referral_of: Some(request.re_referral_of.clone()).filter(|id| !id.is_empty()),
+            acknowledged_at: None,
+            accepted_at: None,
         };
         let mut audit = vec![self.submitted_entry(caller, Action::MessageSubmitted, Severity::Info, &record)];
         if record.legal_basis.is_some() {
@@ -118,6 +134,49 @@ impl MessageApi {
         Ok(SubmitMessageResponse { message: Some(convert::message(&earlier)?), replayed: true })
     }
 
+    /// Keeps an alert no lead agency covers for an admin to route, audited,
+    /// and answers with the error that says so (the same for a retry).
+    async fn keep_unrouted(
+        &self,
+        caller: &Caller,
+        request: &SubmitMessageRequest,
+        submission: &Submission,
+        body: Vec<u8>,
+        hash: Vec<u8>,
+    ) -> Result<ApiError, ApiError> {
+        let alert = UnroutedAlert {
+            id: uuid::Uuid::now_v7().to_string(),
+            sender_org: caller.org.clone(),
+            sender_subject: caller.subject.clone(),
+            request_id: request.request_id.clone(),
+            request_hash: hash,
+            area: submission.area.clone(),
+            received_at: micros(self.hub.clock.now()),
+            body,
+            routed_message_id: None,
+        };
+        let mut entry = self.hub.entry(caller, Action::AlertUnrouted, Outcome::Refused, Severity::High);
+        entry.message_kind = MessageKind::SeparatedChildAlert.as_str_name().into();
+        entry.detail = detail(&[("alert_id", alert.id.clone().into())]);
+        let kept = match self.hub.store.keep_unrouted_alert(&alert, entry).await? {
+            Inserted::Created(kept) => {
+                tracing::warn!(alert_id = %kept.id, "separated-child alert kept: no lead agency for its area");
+                kept
+            }
+            Inserted::Existing(kept) if kept.request_hash == alert.request_hash => kept,
+            Inserted::Existing(_) => return Ok(request_id_reused()),
+        };
+        Ok(ApiError::FailedPrecondition {
+            kind: "NO_LEAD_AGENCY",
+            subject: "separated_child_alert.found_at.area_code".into(),
+            description: format!(
+                "no active social welfare lead agency with family tracing covers the area where the child was \
+                 found or any area above it; the alert is kept as {} for an admin to route",
+                kept.id
+            ),
+        })
+    }
+
     fn submitted_entry(&self, caller: &Caller, action: Action, severity: Severity, record: &MessageRecord) -> Entry {
         Entry {
             purpose: purpose_of(record.kind).as_str_name().into(),
@@ -128,22 +187,28 @@ impl MessageApi {
     }
 
     /// Validates a submission whole (every bad field at once), checks the
-    /// recipient, and turns national identifiers into link keys. In preview
-    /// mode the request id and recipient may be absent and nothing is audited.
+    /// recipient (or routes an alert), fills in what the hub derives, and
+    /// turns national identifiers into link keys. In preview mode the request
+    /// id and recipient may be absent and nothing is audited.
     async fn check_submission(
         &self,
         caller: &Caller,
         request: &mut SubmitMessageRequest,
-        mode: Mode,
+        mode: Mode<'_>,
     ) -> Result<Submission, ApiError> {
         let now = self.hub.clock.now();
         let mut violations = validation::validate_submit(request, &self.hub.rules, now.date());
+        let alert = matches!(request.payload, Some(Payload::SeparatedChildAlert(_)));
         let mut receiver = None;
         if mode == Mode::Preview {
             violations.retain(|v| v.field != "request_id" && v.field != "recipient_org_id");
-        } else if violations.iter().all(|v| v.field != "recipient_org_id") {
+        } else if !alert && violations.iter().all(|v| v.field != "recipient_org_id") {
             match self.recipient(caller, &request.recipient_org_id).await? {
-                Ok(org) => receiver = Some(org),
+                Ok(org) => {
+                    violations.extend(validation::validate_for_receiver(request, org.sector()));
+                    violations.extend(self.check_re_referral(caller, request, &org).await?);
+                    receiver = Some(org);
+                }
                 Err(violation) => violations.push(violation),
             }
         }
@@ -157,7 +222,7 @@ impl MessageApi {
             });
         }
         if !violations.is_empty() {
-            if mode == Mode::Submit {
+            if mode != Mode::Preview {
                 let mut entry = self.hub.entry(caller, Action::MessageRefused, Outcome::Refused, Severity::Warning);
                 let fields: Vec<_> = violations.iter().map(|v| v.field.clone()).collect();
                 entry.detail = detail(&[("reason", "INVALID_ARGUMENT".into()), ("fields", fields.into())]);
@@ -171,38 +236,67 @@ impl MessageApi {
         if let Some(child) = request.consent.as_mut().and_then(|t| t.child.as_mut()) {
             self.hub.resolve_child(child);
         }
-        let (kind, risk, location, facts) = match &request.payload {
-            Some(Payload::Referral(r)) => {
-                let location = r.current_location.as_ref().map(|l| l.area_code.clone()).unwrap_or_default();
-                let child = r.child.clone().unwrap_or_default();
-                let facts = StatsFacts {
-                    sex: Some(child.sex.clone()).filter(|s| !s.is_empty()),
-                    age_band: child_age_band(&child, now.date()),
-                    displacement: Some(child.displacement_status.clone()).filter(|d| !d.is_empty()),
-                    concerns: r.protection_concerns.clone(),
-                };
-                (MessageKind::ServiceReferral, r.risk_level, location, facts)
-            }
-            None => return Err(invalid("payload", "required")),
+        validation::derive_hub_fields(request, &self.hub.rules);
+        let payload =
+            request.payload.clone().map(payload::from_submit).ok_or_else(|| invalid("payload", "required"))?;
+        let facts = payload::facts(&payload);
+        if let (true, Mode::Submit(route)) = (alert, mode) {
+            receiver = match route {
+                Route::Directory => self.hub.store.tracing_agency(facts.area, FAMILY_TRACING).await?,
+                Route::Chosen(org) => Some(org.clone()),
+            };
+        }
+        let child = facts.child.cloned().unwrap_or_default();
+        let stats = StatsFacts {
+            sex: Some(child.sex.clone()).filter(|s| !s.is_empty()),
+            age_band: child_age_band(&child, now.date()),
+            displacement: Some(child.displacement_status.clone()).filter(|d| !d.is_empty()),
+            concerns: facts.concerns.to_vec(),
         };
-        // Where the child is, for escalations: the referral's location, else the receiver's first area.
-        let area =
-            if location.is_empty() { receiver.as_ref().and_then(|r| r.areas.first().cloned()) } else { Some(location) };
+        // Where the child is, for escalations: the payload's location, else the receiver's first area.
+        let area = match facts.area {
+            "" => receiver.as_ref().and_then(|r| r.areas.first().cloned()).unwrap_or_default(),
+            area => area.to_owned(),
+        };
         let inline = request.consent.clone().map(|terms| {
             new_record(caller, ConsentRecordKind::Grant, terms, String::new(), String::new(), micros(now))
         });
-        Ok(Submission {
-            facts,
-            area: area.unwrap_or_default(),
-            receiver: receiver.unwrap_or_default(),
-            kind,
-            risk: RiskLevel::try_from(risk).unwrap_or(RiskLevel::Unspecified),
-            inline,
-        })
+        Ok(Submission { facts: stats, area, kind: facts.kind, risk: facts.risk, receiver, inline, payload })
     }
 
-    /// What lets this message go to `receiver`: a legal basis (supervisors
-    /// only) or the consent decision; `Ok(Err(reasons))` when consent refuses.
+    /// A re-referral must name a referral the caller sent that was declined,
+    /// and go to another provider.
+    async fn check_re_referral(
+        &self,
+        caller: &Caller,
+        request: &SubmitMessageRequest,
+        receiver: &Organisation,
+    ) -> Result<Option<FieldViolation>, ApiError> {
+        if request.re_referral_of.is_empty() {
+            return Ok(None);
+        }
+        let description = match self.hub.store.message(&request.re_referral_of).await? {
+            Some(old)
+                if old.sender_org == caller.org
+                    && old.kind == MessageKind::ServiceReferral
+                    && old.status == MessageStatus::Declined =>
+            {
+                if old.recipient_org != receiver.id {
+                    return Ok(None);
+                }
+                return Ok(Some(FieldViolation {
+                    field: "recipient_org_id".into(),
+                    description: "a re-referral goes to another provider than the one that declined".into(),
+                }));
+            }
+            _ => "no declined referral sent by your organisation has this id",
+        };
+        Ok(Some(FieldViolation { field: "re_referral_of".into(), description: description.into() }))
+    }
+
+    /// What lets this message go to `receiver`: a legal basis (the caller
+    /// checks the `supervisor` role) or the consent decision;
+    /// `Ok(Err(reasons))` when consent refuses.
     async fn basis(
         &self,
         caller: &Caller,
@@ -211,7 +305,6 @@ impl MessageApi {
         receiver: &Organisation,
     ) -> Result<Result<Basis, Vec<ConsentRefusal>>, ApiError> {
         if let Some(claim) = &request.legal_basis {
-            self.hub.require(caller, &[Role::Supervisor]).await?;
             return Ok(Ok(Basis::Override(claim.basis.clone())));
         }
         let child = request.child.clone().unwrap_or_default();
@@ -232,14 +325,20 @@ impl MessageApi {
     ) -> Result<PreviewMessageResponse, ApiError> {
         let mut message = request.message.ok_or_else(|| invalid("message", "required"))?;
         let submission = self.check_submission(caller, &mut message, Mode::Preview).await?;
-        let candidates = if request.candidate_org_ids.is_empty() {
-            vec![message.recipient_org_id.clone()]
-        } else {
-            request.candidate_org_ids
-        };
-        let referral = match &message.payload {
-            Some(Payload::Referral(r)) => r.clone(),
-            None => return Err(invalid("message.payload", "required")),
+        if message.legal_basis.is_some() {
+            self.hub.require(caller, &[Role::Supervisor]).await?;
+        }
+        let candidates = match (request.candidate_org_ids.is_empty(), submission.kind) {
+            (false, _) => request.candidate_org_ids,
+            (true, MessageKind::SeparatedChildAlert) => {
+                match self.hub.store.tracing_agency(&submission.area, FAMILY_TRACING).await? {
+                    Some(lead) => vec![lead.id],
+                    None => {
+                        return Err(invalid("candidate_org_ids", "no lead agency covers this area: name candidates"));
+                    }
+                }
+            }
+            (true, _) => vec![message.recipient_org_id.clone()],
         };
         let mut previews = Vec::with_capacity(candidates.len());
         for (i, candidate) in candidates.iter().enumerate() {
@@ -269,14 +368,14 @@ impl MessageApi {
                     };
                     let allowed =
                         permitted.intersection(&self.hub.rules.consent.needs(receiver.sector())).copied().collect();
-                    let cut = cut_referral(&referral, &allowed);
+                    let cut = cut_payload(&submission.payload, &allowed);
                     preview.allowed = true;
                     preview.disclosed = cut.disclosed.iter().map(|c| *c as i32).collect();
                     preview.withheld = cut.withheld.iter().map(|c| *c as i32).collect();
                 }
                 Err(reasons) => {
                     preview.refusals = reasons.iter().map(|r| *r as i32).collect();
-                    preview.withheld = present_categories(&referral).iter().map(|c| *c as i32).collect();
+                    preview.withheld = present_categories(&submission.payload).iter().map(|c| *c as i32).collect();
                 }
             }
             previews.push(preview);
@@ -303,10 +402,22 @@ impl MessageApi {
     }
 }
 
+/// The service code of family tracing, where separated-child alerts go.
+const FAMILY_TRACING: &str = "family_tracing";
+
+/// Where a separated-child alert goes.
+#[derive(Debug, PartialEq)]
+pub(super) enum Route {
+    /// To the area's social welfare lead agency, found in the directory.
+    Directory,
+    /// To the organisation an admin chose for an alert kept unrouted.
+    Chosen(Organisation),
+}
+
 /// Whether a submission is meant to be sent or only previewed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Submit,
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode<'a> {
+    Submit(&'a Route),
     Preview,
 }
 
@@ -324,11 +435,14 @@ struct Submission {
     facts: StatsFacts,
     /// Where the child is (area code path), or empty.
     area: String,
-    receiver: Organisation,
+    /// Who gets it; `None` in preview, and for an alert no lead agency covers.
+    receiver: Option<Organisation>,
     kind: MessageKind,
     risk: RiskLevel,
     /// A consent record arriving with the message.
     inline: Option<ConsentRecord>,
+    /// The payload as messages carry it.
+    payload: message::Payload,
 }
 
 /// What a message relies on to leave the hub.
