@@ -104,4 +104,33 @@ async fn inbox_resumes_after_reconnect(backend: Backend) {
     assert_eq!(referral_hub_e2e::bad_fields(&beyond), vec!["position"]);
 }
 
-referral_hub_e2e::on_both_backends!(full_loop, inbox_resumes_after_reconnect);
+async fn a_declined_referral_is_re_referred_to_another_provider(backend: Backend) {
+    const SCHOOL: &str = "demo-school-hlaing";
+    let hub = TestHub::start(backend).await;
+    let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
+    let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["receiver"]).await;
+    let first = submitted(&mut health, sample::submit("first", SOCIAL_WELFARE_ORG)).await;
+    let mut again = sample::submit("again", SCHOOL);
+    again.re_referral_of = first.id.clone();
+    let not_declined = health.submit_message(again.clone()).await.unwrap_err();
+    assert_eq!(referral_hub_e2e::bad_fields(&not_declined), vec!["re_referral_of"]);
+
+    welfare.post_follow_up(follow_up(&first.id, A::Acknowledge, "w-ack")).await.unwrap();
+    welfare.post_follow_up(follow_up(&first.id, A::Decline, "w-decline")).await.unwrap();
+    let mut same_provider = again.clone();
+    same_provider.recipient_org_id = SOCIAL_WELFARE_ORG.into();
+    let refused = health.submit_message(same_provider).await.unwrap_err();
+    assert_eq!(referral_hub_e2e::bad_fields(&refused), vec!["recipient_org_id"]);
+
+    let second = submitted(&mut health, again).await;
+    assert_eq!((second.re_referral_of_id.as_str(), second.recipient_org_id.as_str()), (first.id.as_str(), SCHOOL));
+    let mut school = hub.messages(SCHOOL, &["receiver"]).await;
+    let seen = school.get_message(GetMessageRequest { message_id: second.id }).await.unwrap().into_inner();
+    assert_eq!(seen.message.unwrap().re_referral_of_id, first.id, "the new provider sees the history link");
+}
+
+referral_hub_e2e::on_both_backends!(
+    full_loop,
+    inbox_resumes_after_reconnect,
+    a_declined_referral_is_re_referred_to_another_provider
+);

@@ -2,6 +2,7 @@
 
 mod access;
 mod admin;
+mod alerts;
 mod audit;
 mod consent;
 mod deadlines;
@@ -13,4 +14,5 @@ mod scale_out;
 mod statistics;
 mod store;
 mod tls;
+mod transfer;
 mod validation;

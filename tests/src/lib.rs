@@ -31,7 +31,7 @@ use referral_hub_server::{
 };
 use referral_hub_store::Store;
 
-pub use referral_hub_server::demo::{HEALTH_ORG, SOCIAL_WELFARE_ORG};
+pub use referral_hub_server::demo::{COURT_ORG, HEALTH_ORG, SOCIAL_WELFARE_ORG};
 
 /// Another demo organisation: neither sender nor receiver in most tests.
 pub const POLICE_ORG: &str = "demo-police-hlaing";

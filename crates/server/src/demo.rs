@@ -9,6 +9,9 @@ pub const HEALTH_ORG: &str = "demo-health-hlaing";
 /// Id of the demo social welfare office (the usual first receiver, lead agency for Yangon).
 pub const SOCIAL_WELFARE_ORG: &str = "demo-social-welfare-yangon";
 
+/// Id of the demo juvenile court (the receiver of case transfers to justice).
+pub const COURT_ORG: &str = "demo-court-yangon";
+
 /// The demo organisations.
 pub fn organisations() -> Vec<Organisation> {
     let org = |id: &str, name: &str, sector: Sector, area: &str, services: &[&str], lead: &[&str]| Organisation {
@@ -54,14 +57,7 @@ pub fn organisations() -> Vec<Organisation> {
             &["police_protection"],
             &[],
         ),
-        org(
-            "demo-court-yangon",
-            "Yangon Region Juvenile Court",
-            Sector::Justice,
-            "MM/YGN",
-            &["justice", "legal_aid"],
-            &[],
-        ),
+        org(COURT_ORG, "Yangon Region Juvenile Court", Sector::Justice, "MM/YGN", &["justice", "legal_aid"], &[]),
         org(
             "demo-community-hlaing",
             "Hlaing Community Child Protection Group",

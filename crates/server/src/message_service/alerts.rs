@@ -61,6 +61,18 @@ impl MessageApi {
         }
         let store = &self.hub.store;
         let alert = store.unrouted_alert(&request.alert_id).await?.ok_or(ApiError::NotFound("unrouted alert"))?;
+        if let Some(routed) = &alert.routed_message_id {
+            // A retry of the same routing is answered with its message; another receiver is refused.
+            let message = store.message(routed).await?.ok_or(ApiError::NotFound("routed message"))?;
+            if message.recipient_org != request.recipient_org_id {
+                return Err(ApiError::FailedPrecondition {
+                    kind: "ALERT_ALREADY_ROUTED",
+                    subject: alert.id,
+                    description: format!("already routed as message {routed}"),
+                });
+            }
+            return Ok(RouteAlertResponse { message: Some(convert::message(&message)?) });
+        }
         let receiver = match store.organisation(&request.recipient_org_id).await? {
             Some(org) if org.status() == OrganisationStatus::Active && org.id != alert.sender_org => org,
             _ => return Err(invalid("recipient_org_id", "an active organisation other than the sender")),
