@@ -1,8 +1,10 @@
 //! Statistics from clear metadata, disaggregated, with small cells suppressed.
 
 use referral_hub_domain::{sample, wire::submit_message_request::Payload};
-use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, bad_fields, submitted};
-use referral_hub_proto::v1::{Dimension, GetStatisticsRequest, StatisticsCell};
+use referral_hub_e2e::{
+    Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, bad_fields, follow_up, submitted,
+};
+use referral_hub_proto::v1::{Dimension, FollowUpAction, GetStatisticsRequest, StatisticsCell};
 use tonic::Code;
 
 fn cells(list: &[StatisticsCell]) -> Vec<(Vec<String>, String)> {
@@ -62,4 +64,46 @@ async fn counts_are_grouped_and_small_cells_suppressed(backend: Backend) {
     assert_eq!(denied.code(), Code::PermissionDenied);
 }
 
-referral_hub_e2e::on_both_backends!(counts_are_grouped_and_small_cells_suppressed);
+async fn response_times_are_counted_in_deadline_bands(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
+    let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["receiver"]).await;
+    let start = hub.clock_now_seconds();
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(submitted(&mut health, sample::submit(&format!("t{i}"), SOCIAL_WELFARE_ORG)).await.id);
+    }
+    // 7 acknowledged after 30 minutes (and 6 of them accepted then), 5 after 2 hours.
+    hub.clock.advance(time::Duration::minutes(30));
+    for (i, id) in ids.iter().enumerate() {
+        if i == 7 {
+            hub.clock.advance(time::Duration::minutes(90));
+        }
+        welfare.post_follow_up(follow_up(id, FollowUpAction::Acknowledge, &format!("ack{i}"))).await.unwrap();
+        if i < 6 {
+            welfare.post_follow_up(follow_up(id, FollowUpAction::Accept, &format!("acc{i}"))).await.unwrap();
+        }
+    }
+    let period = |dimension: Dimension| GetStatisticsRequest {
+        area: String::new(),
+        from: Some(prost_types::Timestamp { seconds: start - 60, nanos: 0 }),
+        to: Some(prost_types::Timestamp { seconds: start + 86_400, nanos: 0 }),
+        group_by: vec![dimension as i32],
+    };
+    let mut supervisor = hub.stats(POLICE_ORG, &["supervisor"]).await;
+    let ack = supervisor.get_statistics(period(Dimension::TimeToAcknowledge)).await.unwrap().into_inner();
+    assert_eq!(
+        cells(&ack.cells),
+        vec![(vec!["1h-1d".to_owned()], "5".to_owned()), (vec!["<1h".to_owned()], "7".to_owned())]
+    );
+    let accept = supervisor.get_statistics(period(Dimension::TimeToAccept)).await.unwrap().into_inner();
+    assert_eq!(
+        cells(&accept.cells),
+        vec![(vec!["<1h".to_owned()], "6".to_owned()), (vec!["not yet".to_owned()], "6".to_owned())]
+    );
+}
+
+referral_hub_e2e::on_both_backends!(
+    counts_are_grouped_and_small_cells_suppressed,
+    response_times_are_counted_in_deadline_bands,
+);

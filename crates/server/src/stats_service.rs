@@ -105,6 +105,8 @@ fn dimension(value: i32) -> Option<Dimension> {
         WireDimension::Sex => Dimension::Sex,
         WireDimension::AgeBand => Dimension::AgeBand,
         WireDimension::Displacement => Dimension::Displacement,
+        WireDimension::TimeToAcknowledge => Dimension::TimeToAcknowledge,
+        WireDimension::TimeToAccept => Dimension::TimeToAccept,
         WireDimension::Unspecified => return None,
     })
 }

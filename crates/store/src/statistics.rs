@@ -26,19 +26,46 @@ pub enum Dimension {
     AgeBand,
     /// Child's displacement status.
     Displacement,
+    /// How long the receiver took to acknowledge, in bands (`<1h` … `>=7d`, `not yet`).
+    TimeToAcknowledge,
+    /// How long the receiver took to accept, in bands.
+    TimeToAccept,
+}
+
+/// Bands of a response time: `<1h`, `1h-1d`, `1d-3d`, `3d-7d`, `>=7d`, or
+/// `not yet`. They follow the default deadlines, so a band says which
+/// deadline was met.
+const DURATION_BANDS: [&str; 6] = ["<1h", "1h-1d", "1d-3d", "3d-7d", ">=7d", "not yet"];
+
+/// The SQL band of the time from creation to `column` (µs).
+fn duration_band(column: &str) -> String {
+    const HOUR: i64 = 3_600_000_000;
+    const DAY: i64 = 24 * HOUR;
+    let [under_hour, under_day, under_3d, under_7d, longer, never] = DURATION_BANDS;
+    format!(
+        "CASE WHEN {column} IS NULL THEN '{never}' \
+         WHEN {column} - m.created_at < {HOUR} THEN '{under_hour}' \
+         WHEN {column} - m.created_at < {DAY} THEN '{under_day}' \
+         WHEN {column} - m.created_at < {} THEN '{under_3d}' \
+         WHEN {column} - m.created_at < {} THEN '{under_7d}' ELSE '{longer}' END",
+        3 * DAY,
+        7 * DAY
+    )
 }
 
 impl Dimension {
-    fn column(self) -> &'static str {
+    fn column(self) -> String {
         match self {
-            Dimension::Kind => "m.kind",
-            Dimension::SectorPair => "coalesce(m.sender_sector, '') || '>' || coalesce(m.recipient_sector, '')",
-            Dimension::Concern => "c.concern",
-            Dimension::Risk => "m.risk_level",
-            Dimension::Outcome => "m.status",
-            Dimension::Sex => "coalesce(m.sex, '')",
-            Dimension::AgeBand => "coalesce(m.age_band, '')",
-            Dimension::Displacement => "coalesce(m.displacement, '')",
+            Dimension::Kind => "m.kind".into(),
+            Dimension::SectorPair => "coalesce(m.sender_sector, '') || '>' || coalesce(m.recipient_sector, '')".into(),
+            Dimension::Concern => "c.concern".into(),
+            Dimension::Risk => "m.risk_level".into(),
+            Dimension::Outcome => "m.status".into(),
+            Dimension::Sex => "coalesce(m.sex, '')".into(),
+            Dimension::AgeBand => "coalesce(m.age_band, '')".into(),
+            Dimension::Displacement => "coalesce(m.displacement, '')".into(),
+            Dimension::TimeToAcknowledge => duration_band("m.acknowledged_at"),
+            Dimension::TimeToAccept => duration_band("m.accepted_at"),
         }
     }
 }
