@@ -10,6 +10,7 @@ mod directory;
 mod flow;
 mod idempotency;
 mod lifecycle;
+mod readme;
 mod scale_out;
 mod statistics;
 mod store;

@@ -390,3 +390,15 @@ impl TestHub {
         StatsServiceClient::with_interceptor(self.channel().await, Bearer::new(&self.token(org, roles)))
     }
 }
+
+/// Proto JSON to a SubmitMessage request, as grpcurl converts it with the
+/// server's descriptors (for the commands the README and the dev banner print).
+pub fn submit_from_json(json: &str) -> SubmitMessageRequest {
+    use prost::Message as _;
+    let pool = prost_reflect::DescriptorPool::decode(referral_hub_proto::FILE_DESCRIPTOR_SET).expect("descriptors");
+    let descriptor = pool.get_message_by_name("referralhub.v1.SubmitMessageRequest").expect("in the descriptors");
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let message = prost_reflect::DynamicMessage::deserialize(descriptor, &mut deserializer)
+        .unwrap_or_else(|e| panic!("not valid proto JSON: {e}\n{json}"));
+    SubmitMessageRequest::decode(message.encode_to_vec().as_slice()).expect("re-encoded")
+}

@@ -5,9 +5,7 @@
 use std::{path::Path, process::Stdio, time::Duration};
 
 use referral_hub_domain::sample;
-use referral_hub_proto::v1::{
-    GetMessageRequest, StreamInboxRequest, SubmitMessageRequest, message_service_client::MessageServiceClient,
-};
+use referral_hub_proto::v1::{GetMessageRequest, StreamInboxRequest, message_service_client::MessageServiceClient};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
@@ -67,16 +65,6 @@ async fn channel(address: &str) -> Channel {
     Channel::from_shared(format!("http://{address}")).unwrap().connect().await.expect("connect")
 }
 
-/// Proto JSON to a request, as grpcurl converts it with the server's descriptors.
-fn from_json(json: &str) -> SubmitMessageRequest {
-    use prost::Message as _;
-    let pool = prost_reflect::DescriptorPool::decode(referral_hub_proto::FILE_DESCRIPTOR_SET).unwrap();
-    let descriptor = pool.get_message_by_name("referralhub.v1.SubmitMessageRequest").unwrap();
-    let mut deserializer = serde_json::Deserializer::from_str(json);
-    let message = prost_reflect::DynamicMessage::deserialize(descriptor, &mut deserializer).expect("valid proto JSON");
-    SubmitMessageRequest::decode(message.encode_to_vec().as_slice()).unwrap()
-}
-
 fn with_token<T>(token: &str, message: T) -> Request<T> {
     let mut request = Request::new(message);
     request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
@@ -93,7 +81,9 @@ async fn dev_mode_serves_and_keeps_data_and_keys_across_a_kill() {
 
     let mut messages = MessageServiceClient::new(channel(&hub.address).await);
     // The banner's grpcurl command works as printed (its JSON, as grpcurl would send it).
-    let demo = messages.submit_message(with_token(&hub.health_token, from_json(&hub.demo_submit_json))).await;
+    let demo = messages
+        .submit_message(with_token(&hub.health_token, referral_hub_e2e::submit_from_json(&hub.demo_submit_json)))
+        .await;
     assert_eq!(
         demo.expect("the banner's demo referral is accepted").into_inner().message.unwrap().consent_id.len(),
         36
