@@ -123,6 +123,10 @@ struct ServeArgs {
     /// replacing the defaults of consent.md.
     #[arg(long, env = "REFERRAL_HUB_CONSENT_POLICY")]
     consent_policy: Option<PathBuf>,
+    /// Deadline file (TOML: windows by risk level, per-kind replacements)
+    /// replacing the defaults of domain.md.
+    #[arg(long, env = "REFERRAL_HUB_DEADLINES")]
+    deadlines: Option<PathBuf>,
     /// The jurisdiction's minimum age of criminal responsibility (years): the
     /// hub flags a child younger than this at the events in a justice transfer.
     #[arg(
@@ -242,20 +246,9 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             return Err(CliError::Config("--tls-cert and --tls-key are required outside --dev".into()));
         }
     };
-    let taxonomies = match &args.taxonomies {
-        Some(path) => {
-            let text = String::from_utf8_lossy(&read(path)?).into_owned();
-            Taxonomies::from_toml(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
-        }
-        None => Taxonomies::default(),
-    };
-    let consent = match &args.consent_policy {
-        Some(path) => {
-            let text = String::from_utf8_lossy(&read(path)?).into_owned();
-            ConsentPolicy::from_toml(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
-        }
-        None => ConsentPolicy::default(),
-    };
+    let taxonomies = config_file(&args.taxonomies, Taxonomies::from_toml)?.unwrap_or_default();
+    let consent = config_file(&args.consent_policy, ConsentPolicy::from_toml)?.unwrap_or_default();
+    let deadlines = config_file(&args.deadlines, DeadlinePolicy::from_toml)?.unwrap_or_default();
 
     create_dir(&args.database.data_dir)?;
     let key = HubKey::load_or_create(&args.database.data_dir)?;
@@ -292,7 +285,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             minimum_age_of_criminal_responsibility: args.minimum_age_of_criminal_responsibility,
             ..Rules::default()
         },
-        deadlines: DeadlinePolicy::default(),
+        deadlines,
         clock: Arc::new(SystemClock),
         link_key_secret: keys::load_or_create_link_secret(&args.database.data_dir)?,
         scheduler: SchedulerControl::every(std::time::Duration::from_secs(args.overdue_scan_seconds.max(1))),
@@ -335,6 +328,16 @@ fn init_tracing(dev: bool) {
     } else {
         builder.json().init();
     }
+}
+
+/// A TOML configuration file parsed by `parse`, or `None` when not given.
+fn config_file<T, E: std::fmt::Display>(
+    path: &Option<PathBuf>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, CliError> {
+    let Some(path) = path else { return Ok(None) };
+    let text = String::from_utf8_lossy(&read(path)?).into_owned();
+    parse(&text).map(Some).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))
 }
 
 pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {

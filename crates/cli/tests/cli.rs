@@ -144,6 +144,20 @@ fn unsafe_or_wrong_settings_are_refused_with_the_reason() {
         ["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", dir, "--consent-policy", policy.to_str().unwrap()];
     let (ok, text) = run(&args);
     assert!(!ok && text.contains("age bands must end at 17"), "{text}");
+    let deadlines = data.path().join("deadlines.toml");
+    std::fs::write(
+        &deadlines,
+        "high = { acknowledge_minutes = 0, respond_minutes = 60 }
+",
+    )
+    .unwrap();
+    let args =
+        ["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", dir, "--deadlines", deadlines.to_str().unwrap()];
+    let (ok, text) = run(&args);
+    assert!(!ok && text.contains("deadlines are malformed"), "missing medium and low: {text}");
+    let args = ["serve", "--dev", "--data-dir", dir, "--minimum-age-of-criminal-responsibility", "25"];
+    let (ok, text) = run(&args);
+    assert!(!ok && text.contains("25 is not in 0..=18"), "{text}");
     let (ok, text) = run(&["migrate", "--data-dir", dir]);
     assert!(ok && text.contains("migrations applied"), "{text}");
 }

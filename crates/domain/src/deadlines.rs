@@ -1,5 +1,25 @@
 //! Response deadlines by message kind and risk level (domain.md "Deadlines"),
 //! from configuration with Primero-style defaults.
+//!
+//! The configuration file (TOML) gives the windows by risk level for every
+//! kind, and may replace them for case transfers, and give separated-child
+//! alerts one window of their own (by default they use HIGH's, whatever the
+//! alert's risk level):
+//!
+//! ```toml
+//! high = { acknowledge_minutes = 60, respond_minutes = 1440 }
+//! medium = { acknowledge_minutes = 1440, respond_minutes = 4320 }
+//! low = { acknowledge_minutes = 4320, respond_minutes = 10080 }
+//!
+//! [case_transfer]   # optional
+//! high = { acknowledge_minutes = 60, respond_minutes = 720 }
+//! medium = { acknowledge_minutes = 1440, respond_minutes = 2880 }
+//! low = { acknowledge_minutes = 2880, respond_minutes = 7200 }
+//!
+//! [separated_child_alert]   # optional
+//! acknowledge_minutes = 30
+//! respond_minutes = 720
+//! ```
 
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
@@ -16,7 +36,20 @@ pub struct Window {
     pub respond_minutes: i64,
 }
 
-/// Deadline windows for each risk level; separated-child alerts always use `high`.
+/// Windows for each risk level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskWindows {
+    /// HIGH risk.
+    pub high: Window,
+    /// MEDIUM risk.
+    pub medium: Window,
+    /// LOW risk.
+    pub low: Window,
+}
+
+/// The deadline configuration: windows by risk for every kind, and the
+/// kinds that differ.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeadlinePolicy {
@@ -26,6 +59,23 @@ pub struct DeadlinePolicy {
     pub medium: Window,
     /// LOW risk.
     pub low: Window,
+    /// Case transfers' windows, when they differ from the above.
+    #[serde(default)]
+    pub case_transfer: Option<RiskWindows>,
+    /// Every separated-child alert's window; `None`: HIGH's.
+    #[serde(default)]
+    pub separated_child_alert: Option<Window>,
+}
+
+/// A deadline file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DeadlineError {
+    /// Not TOML of the expected shape.
+    #[error("deadlines are malformed: {0}")]
+    Malformed(#[from] toml::de::Error),
+    /// A window is empty or answers before it acknowledges.
+    #[error("deadlines: {0}")]
+    Invalid(String),
 }
 
 impl Default for DeadlinePolicy {
@@ -36,6 +86,8 @@ impl Default for DeadlinePolicy {
             high: Window { acknowledge_minutes: HOUR, respond_minutes: DAY },
             medium: Window { acknowledge_minutes: DAY, respond_minutes: 3 * DAY },
             low: Window { acknowledge_minutes: 3 * DAY, respond_minutes: 7 * DAY },
+            case_transfer: None,
+            separated_child_alert: None,
         }
     }
 }
@@ -50,13 +102,38 @@ pub struct Deadlines {
 }
 
 impl DeadlinePolicy {
+    /// Parses and checks a deadline file.
+    pub fn from_toml(text: &str) -> Result<Self, DeadlineError> {
+        let policy: DeadlinePolicy = toml::from_str(text)?;
+        let mut windows = vec![("high", policy.high), ("medium", policy.medium), ("low", policy.low)];
+        if let Some(t) = policy.case_transfer {
+            windows.extend([("case_transfer.high", t.high), ("case_transfer.medium", t.medium)]);
+            windows.push(("case_transfer.low", t.low));
+        }
+        windows.extend(policy.separated_child_alert.map(|w| ("separated_child_alert", w)));
+        for (name, w) in windows {
+            if w.acknowledge_minutes <= 0 || w.respond_minutes < w.acknowledge_minutes {
+                return Err(DeadlineError::Invalid(format!(
+                    "{name}: acknowledge_minutes must be positive and respond_minutes at least as long"
+                )));
+            }
+        }
+        Ok(policy)
+    }
+
     /// The deadlines of a message of `kind` and `risk` created at `created_at`.
     pub fn deadlines(&self, kind: MessageKind, risk: RiskLevel, created_at: OffsetDateTime) -> Deadlines {
-        let window = match (kind, risk) {
-            (MessageKind::SeparatedChildAlert, _) | (_, RiskLevel::High) => self.high,
-            (_, RiskLevel::Medium) => self.medium,
+        let by_risk = |windows: RiskWindows| match risk {
+            RiskLevel::High => windows.high,
+            RiskLevel::Medium => windows.medium,
             // An unset risk cannot pass validation; treat it as the least urgent.
-            (_, RiskLevel::Low | RiskLevel::Unspecified) => self.low,
+            RiskLevel::Low | RiskLevel::Unspecified => windows.low,
+        };
+        let general = RiskWindows { high: self.high, medium: self.medium, low: self.low };
+        let window = match kind {
+            MessageKind::SeparatedChildAlert => self.separated_child_alert.unwrap_or(self.high),
+            MessageKind::CaseTransfer => by_risk(self.case_transfer.unwrap_or(general)),
+            MessageKind::ServiceReferral | MessageKind::Unspecified => by_risk(general),
         };
         Deadlines {
             acknowledge_by: created_at + Duration::minutes(window.acknowledge_minutes),
@@ -70,21 +147,62 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
+    const T0: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
+
+    fn windows(policy: &DeadlinePolicy, kind: MessageKind, risk: RiskLevel) -> (Duration, Duration) {
+        let d = policy.deadlines(kind, risk, T0);
+        (d.acknowledge_by - T0, d.respond_by - T0)
+    }
+
     #[test]
     fn defaults_follow_the_spec_table() {
-        let t0 = datetime!(2026-01-01 00:00 UTC);
         let policy = DeadlinePolicy::default();
-        let referral = MessageKind::ServiceReferral;
         let cases = [
             (RiskLevel::High, Duration::hours(1), Duration::days(1)),
             (RiskLevel::Medium, Duration::days(1), Duration::days(3)),
             (RiskLevel::Low, Duration::days(3), Duration::days(7)),
         ];
         for (risk, ack, respond) in cases {
-            let d = policy.deadlines(referral, risk, t0);
-            assert_eq!((d.acknowledge_by - t0, d.respond_by - t0), (ack, respond), "{risk:?}");
+            assert_eq!(windows(&policy, MessageKind::ServiceReferral, risk), (ack, respond), "{risk:?}");
+            assert_eq!(windows(&policy, MessageKind::CaseTransfer, risk), (ack, respond), "{risk:?}");
+            let alert = windows(&policy, MessageKind::SeparatedChildAlert, risk);
+            assert_eq!(alert, (Duration::hours(1), Duration::days(1)), "every alert is HIGH");
         }
-        let alert = policy.deadlines(MessageKind::SeparatedChildAlert, RiskLevel::Low, t0);
-        assert_eq!(alert.acknowledge_by - t0, Duration::hours(1));
+    }
+
+    #[test]
+    fn a_file_sets_windows_by_kind_and_risk() {
+        let text = r#"
+            high = { acknowledge_minutes = 30, respond_minutes = 600 }
+            medium = { acknowledge_minutes = 1440, respond_minutes = 4320 }
+            low = { acknowledge_minutes = 4320, respond_minutes = 10080 }
+            [case_transfer]
+            high = { acknowledge_minutes = 60, respond_minutes = 720 }
+            medium = { acknowledge_minutes = 1440, respond_minutes = 2880 }
+            low = { acknowledge_minutes = 2880, respond_minutes = 7200 }
+            [separated_child_alert]
+            acknowledge_minutes = 15
+            respond_minutes = 240
+        "#;
+        let policy = DeadlinePolicy::from_toml(text).unwrap();
+        let referral = windows(&policy, MessageKind::ServiceReferral, RiskLevel::High);
+        assert_eq!(referral, (Duration::minutes(30), Duration::minutes(600)));
+        let transfer = windows(&policy, MessageKind::CaseTransfer, RiskLevel::Medium);
+        assert_eq!(transfer, (Duration::days(1), Duration::days(2)));
+        let alert = windows(&policy, MessageKind::SeparatedChildAlert, RiskLevel::Low);
+        assert_eq!(alert, (Duration::minutes(15), Duration::hours(4)));
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_reason() {
+        let backwards = r#"
+            high = { acknowledge_minutes = 60, respond_minutes = 30 }
+            medium = { acknowledge_minutes = 1440, respond_minutes = 4320 }
+            low = { acknowledge_minutes = 4320, respond_minutes = 10080 }
+        "#;
+        let error = DeadlinePolicy::from_toml(backwards).unwrap_err().to_string();
+        assert!(error.contains("high: acknowledge_minutes must be positive"), "{error}");
+        let unknown = format!("{backwards}\n[referral]\nacknowledge_minutes = 1\nrespond_minutes = 2\n");
+        assert!(matches!(DeadlinePolicy::from_toml(&unknown), Err(DeadlineError::Malformed(_))));
     }
 }
