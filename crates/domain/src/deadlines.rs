@@ -170,21 +170,22 @@ mod tests {
         }
     }
 
+    const FILE: &str = r#"
+        high = { acknowledge_minutes = 30, respond_minutes = 600 }
+        medium = { acknowledge_minutes = 1440, respond_minutes = 4320 }
+        low = { acknowledge_minutes = 4320, respond_minutes = 10080 }
+        [case_transfer]
+        high = { acknowledge_minutes = 60, respond_minutes = 720 }
+        medium = { acknowledge_minutes = 1440, respond_minutes = 2880 }
+        low = { acknowledge_minutes = 2880, respond_minutes = 7200 }
+        [separated_child_alert]
+        acknowledge_minutes = 15
+        respond_minutes = 240
+    "#;
+
     #[test]
     fn a_file_sets_windows_by_kind_and_risk() {
-        let text = r#"
-            high = { acknowledge_minutes = 30, respond_minutes = 600 }
-            medium = { acknowledge_minutes = 1440, respond_minutes = 4320 }
-            low = { acknowledge_minutes = 4320, respond_minutes = 10080 }
-            [case_transfer]
-            high = { acknowledge_minutes = 60, respond_minutes = 720 }
-            medium = { acknowledge_minutes = 1440, respond_minutes = 2880 }
-            low = { acknowledge_minutes = 2880, respond_minutes = 7200 }
-            [separated_child_alert]
-            acknowledge_minutes = 15
-            respond_minutes = 240
-        "#;
-        let policy = DeadlinePolicy::from_toml(text).unwrap();
+        let policy = DeadlinePolicy::from_toml(FILE).unwrap();
         let referral = windows(&policy, MessageKind::ServiceReferral, RiskLevel::High);
         assert_eq!(referral, (Duration::minutes(30), Duration::minutes(600)));
         let transfer = windows(&policy, MessageKind::CaseTransfer, RiskLevel::Medium);
@@ -195,14 +196,10 @@ mod tests {
 
     #[test]
     fn bad_files_are_refused_with_the_reason() {
-        let backwards = r#"
-            high = { acknowledge_minutes = 60, respond_minutes = 30 }
-            medium = { acknowledge_minutes = 1440, respond_minutes = 4320 }
-            low = { acknowledge_minutes = 4320, respond_minutes = 10080 }
-        "#;
-        let error = DeadlinePolicy::from_toml(backwards).unwrap_err().to_string();
-        assert!(error.contains("high: acknowledge_minutes must be positive"), "{error}");
-        let unknown = format!("{backwards}\n[referral]\nacknowledge_minutes = 1\nrespond_minutes = 2\n");
+        let backwards = FILE.replace("respond_minutes = 720", "respond_minutes = 30");
+        let error = DeadlinePolicy::from_toml(&backwards).unwrap_err().to_string();
+        assert!(error.contains("case_transfer.high: acknowledge_minutes must be positive"), "{error}");
+        let unknown = format!("{FILE}\n[referral]\nacknowledge_minutes = 1\nrespond_minutes = 2\n");
         assert!(matches!(DeadlinePolicy::from_toml(&unknown), Err(DeadlineError::Malformed(_))));
     }
 }
