@@ -1,0 +1,128 @@
+//! Per-sector adapters (adapters.md): each agency joins the hub in its own
+//! format. An adapter is a pair of pure translations, no I/O:
+//!
+//! - `inbound`: a native document posted to one of the adapter's HTTP paths
+//!   -> canonical requests (the same `SubmitMessageRequest` and
+//!   `PostFollowUpRequest` the gRPC services take), or every bad element,
+//!   named the sector's way;
+//! - `outbound`: a canonical message or follow-up, already cut down by
+//!   disclosure for the receiver -> a native document.
+//!
+//! The transport (HTTP endpoints, push delivery) is the server's; it calls the
+//! same core path as gRPC, so adapters never bypass validation, consent,
+//! disclosure or audit. Codes map through tables ([`codes`]) loaded from
+//! configuration; a code that does not map is an error naming it.
+//!
+//! Adding a sector means adding one module with its tests and one line in
+//! [`Adapters::builtin`].
+
+pub mod codes;
+pub mod education;
+pub mod health;
+pub mod justice;
+pub mod police;
+pub mod social_welfare;
+
+use referral_hub_domain::wire::{
+    FollowUp, Message, MessageWithheld, PostFollowUpRequest, Sector, SubmitMessageRequest,
+};
+
+pub use codes::{CodeMap, Unmapped};
+
+/// What a native document asks of the hub, in canonical form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound {
+    /// Submit a new message (the caller's organisation is the sender).
+    Submit(SubmitMessageRequest),
+    /// Post a follow-up (status change or note) on an existing message.
+    FollowUp(PostFollowUpRequest),
+}
+
+/// What the hub delivers to an agency, already cut for it by disclosure.
+#[derive(Debug, Clone, Copy)]
+pub enum Outbound<'a> {
+    /// A new message addressed to the agency.
+    Message(&'a Message),
+    /// A follow-up by the other party on a message the agency sent or received.
+    FollowUp(&'a FollowUp),
+    /// A message consent no longer lets the hub deliver: its id and why.
+    Withheld(&'a MessageWithheld),
+}
+
+/// One bad element of a native document, named the way the sector names it
+/// (a FHIRPath such as `Bundle.entry[1].resource.priority`, a JSON pointer,
+/// `row 3, column grade`), with what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeViolation {
+    /// The element, in the sector's own naming.
+    pub element: String,
+    /// What is wrong, for a developer of the sending system.
+    pub description: String,
+}
+
+/// A native document: body and media type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// Media type, e.g. `application/fhir+json`.
+    pub content_type: &'static str,
+    /// The bytes.
+    pub body: Vec<u8>,
+}
+
+/// Largest native document an adapter accepts, in bytes (a CSV batch of a
+/// school's term is well under this; larger is refused, never truncated).
+pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+
+/// One sector's translation pair.
+pub trait Adapter: Send + Sync + 'static {
+    /// The sector whose systems speak this format.
+    fn sector(&self) -> Sector;
+
+    /// The HTTP paths the hub accepts this sector's documents on (POST), e.g.
+    /// `/fhir/r4/Bundle`.
+    fn paths(&self) -> &'static [&'static str];
+
+    /// A native document posted to `path` (one of [`Adapter::paths`]) ->
+    /// canonical requests, in document order, or every bad element.
+    /// Never panics, whatever the bytes.
+    fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>>;
+
+    /// A delivery to an agency of this sector, in its format.
+    fn outbound(&self, delivery: Outbound<'_>) -> Result<Document, Unmapped>;
+
+    /// Refusals in the sector's error format (FHIR `OperationOutcome`, a JSON
+    /// problem document, a CSV row report).
+    fn errors(&self, violations: &[NativeViolation]) -> Document;
+
+    /// The native element that a canonical field the hub refused (e.g.
+    /// `referral.child.sex`) came from in a document posted to `path`, so
+    /// that the hub's own validation errors name the sender's elements.
+    fn native_element(&self, path: &str, canonical_field: &str) -> String;
+}
+
+/// Every adapter the hub serves, one per sector.
+pub struct Adapters {
+    adapters: Vec<Box<dyn Adapter>>,
+}
+
+impl Adapters {
+    /// The adapters built into the hub, with their default code tables.
+    pub fn builtin() -> Result<Self, codes::CodeTableError> {
+        Ok(Self { adapters: vec![] })
+    }
+
+    /// The adapter for `sector`'s systems.
+    pub fn for_sector(&self, sector: Sector) -> Option<&dyn Adapter> {
+        self.adapters.iter().find(|a| a.sector() == sector).map(|a| a.as_ref())
+    }
+
+    /// The adapter that accepts documents on `path`.
+    pub fn for_path(&self, path: &str) -> Option<&dyn Adapter> {
+        self.adapters.iter().find(|a| a.paths().contains(&path)).map(|a| a.as_ref())
+    }
+
+    /// Every adapter.
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Adapter> {
+        self.adapters.iter().map(|a| a.as_ref())
+    }
+}

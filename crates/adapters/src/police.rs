@@ -1,0 +1,1 @@
+//! Work in progress: see the adapter being written for this sector.
