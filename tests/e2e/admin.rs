@@ -22,6 +22,7 @@ fn shelter() -> Organisation {
         lead_agency_areas: vec![],
         channel: DeliveryChannel::Pull as i32,
         status: OrganisationStatus::Active as i32,
+        push_endpoint: String::new(),
     }
 }
 

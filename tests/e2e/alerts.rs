@@ -24,6 +24,7 @@ fn welfare_office(id: &str, area: &str, tracing: bool) -> Organisation {
         lead_agency_areas: vec![area.into()],
         channel: DeliveryChannel::Pull as i32,
         status: OrganisationStatus::Active as i32,
+        push_endpoint: String::new(),
     }
 }
 

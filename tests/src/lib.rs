@@ -5,6 +5,8 @@
 //! Every test is written once as `async fn name(backend: Backend)` and
 //! instantiated for SQLite and PostgreSQL by [`on_both_backends!`].
 
+pub mod receiver;
+
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
 use tempfile::TempDir;
@@ -36,7 +38,7 @@ pub use referral_hub_server::demo::{COURT_ORG, HEALTH_ORG, SOCIAL_WELFARE_ORG};
 /// Another demo organisation: neither sender nor receiver in most tests.
 pub const POLICE_ORG: &str = "demo-police-hlaing";
 
-/// Test schedulers scan only when asked (`SchedulerControl::scan_now`).
+/// Test schedulers and pushers run only when asked (`SchedulerControl::scan_now`).
 const SCHEDULER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// `iss` and `aud` of test tokens.
@@ -121,6 +123,8 @@ pub struct TestHub {
     pub key: Arc<HubKey>,
     /// Its deadline scheduler (`scan_now` after moving the clock).
     pub scheduler: Arc<SchedulerControl>,
+    /// Its pusher (`scan_now` pushes whatever is due).
+    pub push: Arc<SchedulerControl>,
     _server: Server,
     key_dir: TempDir,
 }
@@ -136,6 +140,8 @@ pub struct Replica {
     pub address: SocketAddr,
     /// Its deadline scheduler.
     pub scheduler: Arc<SchedulerControl>,
+    /// Its pusher.
+    pub push: Arc<SchedulerControl>,
     kill: Option<oneshot::Sender<()>>,
 }
 
@@ -163,7 +169,7 @@ async fn server(
     key: &HubKey,
     clock: &ManualClock,
     tls: Option<TlsConfig>,
-    scheduler: &Arc<SchedulerControl>,
+    (scheduler, push): (&Arc<SchedulerControl>, &Arc<SchedulerControl>),
 ) -> (SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -177,6 +183,7 @@ async fn server(
         clock: Arc::new(clock.clone()),
         link_key_secret: b"test link key secret, 32 bytes or more".to_vec(),
         scheduler: scheduler.clone(),
+        push: push.clone(),
     };
     let serving = async move {
         if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {
@@ -204,8 +211,9 @@ impl TestHub {
         let key_dir = tempfile::tempdir().expect("temp dir");
         let key = Arc::new(HubKey::load_or_create(key_dir.path()).expect("hub key"));
         let clock = ManualClock::new(time::OffsetDateTime::now_utc());
-        let scheduler = SchedulerControl::every(SCHEDULER_INTERVAL);
-        let (address, serving) = server(db.store.clone(), &key, &clock, tls, &scheduler).await;
+        let (scheduler, push) =
+            (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
+        let (address, serving) = server(db.store.clone(), &key, &clock, tls, (&scheduler, &push)).await;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             tokio::select! {
@@ -213,7 +221,7 @@ impl TestHub {
                 _ = stopped => {}
             }
         });
-        TestHub { address, db, clock, key, scheduler, _server: Server { _stop: stop }, key_dir }
+        TestHub { address, db, clock, key, scheduler, push, _server: Server { _stop: stop }, key_dir }
     }
 
     /// Another replica of this hub: its own runtime, server and connection
@@ -222,14 +230,15 @@ impl TestHub {
         let (ready, started) = oneshot::channel();
         let (kill, killed) = oneshot::channel::<()>();
         let (url, key, clock) = (self.db.url.clone(), self.key.clone(), self.clock.clone());
-        let scheduler = SchedulerControl::every(SCHEDULER_INTERVAL);
-        let replica_scheduler = scheduler.clone();
+        let (scheduler, push) =
+            (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
+        let (replica_scheduler, replica_push) = (scheduler.clone(), push.clone());
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
             let runtime = runtime.expect("replica runtime");
             runtime.block_on(async move {
                 let store = Store::connect(&url).await.expect("connect replica");
-                let (address, serving) = server(store, &key, &clock, None, &replica_scheduler).await;
+                let (address, serving) = server(store, &key, &clock, None, (&replica_scheduler, &replica_push)).await;
                 let _ = ready.send(address);
                 tokio::select! {
                     _ = serving => {}
@@ -238,7 +247,7 @@ impl TestHub {
             });
             // Dropping the runtime here ends every task of this replica at once, as a crash would.
         });
-        Replica { address: started.await.expect("replica started"), scheduler, kill: Some(kill) }
+        Replica { address: started.await.expect("replica started"), scheduler, push, kill: Some(kill) }
     }
 
     /// The directory holding this hub's signing key (as a data directory would).

@@ -4,6 +4,7 @@
 
 mod audit;
 mod dev;
+mod push;
 
 use std::{
     collections::HashMap,
@@ -50,6 +51,11 @@ enum Command {
     /// The tamper-evident audit log: verify it, export signed checkpoints.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Pushed deliveries given up on: list, show (metadata only), retry, cancel.
+    #[command(subcommand)]
+    DeadLetters(push::DeadLetterCommand),
+    /// Create or rotate a PUSH organisation's webhook signing secret (printed once).
+    PushSecret(push::PushSecretArgs),
 }
 
 #[derive(Subcommand)]
@@ -138,6 +144,9 @@ struct ServeArgs {
     minimum_age_of_criminal_responsibility: u32,
 }
 
+/// How often each replica looks for PUSH deliveries that are due.
+const PUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Args)]
 struct IssueArgs {
     #[command(flatten)]
@@ -205,6 +214,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Audit(command) => audit::run(command).await,
+        Command::DeadLetters(command) => push::dead_letters(command).await,
+        Command::PushSecret(args) => push::push_secret(args).await,
         Command::Token(TokenCommand::Issue(args)) => {
             let unknown: Vec<_> = args.roles.iter().filter(|r| Role::parse(r).is_none()).collect();
             if !unknown.is_empty() {
@@ -289,6 +300,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         clock: Arc::new(SystemClock),
         link_key_secret: keys::load_or_create_link_secret(&args.database.data_dir)?,
         scheduler: SchedulerControl::every(std::time::Duration::from_secs(args.overdue_scan_seconds.max(1))),
+        push: SchedulerControl::every(PUSH_INTERVAL),
     };
     referral_hub_server::serve(store.clone(), config, listener, shutdown_signal()).await?;
     store.close().await;

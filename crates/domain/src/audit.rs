@@ -69,11 +69,15 @@ pub enum Action {
     AlertUnrouted,
     /// An admin routed a kept separated-child alert.
     AlertRouted,
+    /// A push to an organisation's endpoint failed (a retry is scheduled).
+    DeliveryFailed,
+    /// A push was given up on and kept as a dead letter.
+    DeliveryDeadLettered,
 }
 
 impl Action {
     /// Every action, for parsing and filters.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 20] = [
         Action::MessageSubmitted,
         Action::MessageRefused,
         Action::DeliveryAttempted,
@@ -92,6 +96,8 @@ impl Action {
         Action::OverdueFlagged,
         Action::AlertUnrouted,
         Action::AlertRouted,
+        Action::DeliveryFailed,
+        Action::DeliveryDeadLettered,
     ];
 
     /// The stored name, e.g. `MESSAGE_SUBMITTED`.
@@ -115,6 +121,8 @@ impl Action {
             Action::OverdueFlagged => "OVERDUE_FLAGGED",
             Action::AlertUnrouted => "ALERT_UNROUTED",
             Action::AlertRouted => "ALERT_ROUTED",
+            Action::DeliveryFailed => "DELIVERY_FAILED",
+            Action::DeliveryDeadLettered => "DELIVERY_DEAD_LETTERED",
         }
     }
 
@@ -131,6 +139,8 @@ pub enum Outcome {
     Success,
     /// It was refused.
     Refused,
+    /// It was tried and did not work (a push the endpoint did not take).
+    Failed,
 }
 
 impl Outcome {
@@ -139,6 +149,7 @@ impl Outcome {
         match self {
             Outcome::Success => "SUCCESS",
             Outcome::Refused => "REFUSED",
+            Outcome::Failed => "FAILED",
         }
     }
 }

@@ -501,10 +501,28 @@ pub fn validate_organisation(org: &Organisation, taxonomies: &Taxonomies) -> Vec
     if !known(org.channel, DeliveryChannel::try_from) {
         check.fail("organisation.channel", "required: PULL or PUSH");
     }
+    match (org.channel(), org.push_endpoint.as_str()) {
+        (DeliveryChannel::Push, "") => check.fail("organisation.push_endpoint", "required for PUSH"),
+        (DeliveryChannel::Push, url) if !is_push_endpoint(url) => check.fail(
+            "organisation.push_endpoint",
+            "an https:// URL of at most 2000 characters (http:// only to 127.0.0.1 or localhost)",
+        ),
+        (DeliveryChannel::Push, _) | (_, "") => {}
+        _ => check.fail("organisation.push_endpoint", "only for PUSH"),
+    }
     if !known(org.status, OrganisationStatus::try_from) {
         check.fail("organisation.status", "required: ACTIVE or SUSPENDED");
     }
     check.violations
+}
+
+/// Whether `url` may receive pushed deliveries: https, or plain http to the
+/// loopback interface (a receiver on the same machine, and tests).
+fn is_push_endpoint(url: &str) -> bool {
+    let loopback = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/"];
+    url.len() <= 2000
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && (url.starts_with("https://") || loopback.iter().any(|prefix| url.starts_with(prefix)))
 }
 
 /// Checks identifiers (request ids, message ids, organisation ids): each

@@ -23,6 +23,7 @@ pub fn organisations() -> Vec<Organisation> {
         lead_agency_areas: lead.iter().map(|s| s.to_string()).collect(),
         channel: DeliveryChannel::Pull as i32,
         status: OrganisationStatus::Active as i32,
+        push_endpoint: String::new(),
     };
     vec![
         org(

@@ -53,7 +53,8 @@ pub fn refusal_names(reasons: &[ConsentRefusal]) -> String {
     reasons.iter().map(|r| short_name(r.as_str_name(), "CONSENT_REFUSAL_")).collect::<Vec<_>>().join(", ")
 }
 
-fn refusal_text(reason: ConsentRefusal) -> &'static str {
+/// What a consent refusal reason means, for people.
+pub fn refusal_text(reason: ConsentRefusal) -> &'static str {
     match reason {
         ConsentRefusal::NoConsent => "no active consent record for this child",
         ConsentRefusal::Expired => "the consent has expired",

@@ -3,6 +3,7 @@
 //! status with `google.rpc` details. Rules come from the domain crate and
 //! durability from the store crate; this crate only wires them to the network.
 
+mod adapter_http;
 mod audit_service;
 pub mod auth;
 pub mod checkpoint;
@@ -18,6 +19,7 @@ mod hub;
 pub mod keys;
 mod message_service;
 mod paging;
+pub mod push;
 mod release;
 pub mod scheduler;
 mod server;

@@ -25,7 +25,8 @@ use crate::{
 /// Messages flagged per scan at most; the next scan takes the rest.
 const SCAN_LIMIT: u32 = 500;
 
-/// How one replica's scheduler is driven and observed.
+/// How one replica's periodic task (the deadline scheduler, the pusher) is
+/// driven and observed.
 #[derive(Debug)]
 pub struct SchedulerControl {
     /// Time between scans.
@@ -51,22 +52,33 @@ impl SchedulerControl {
     }
 }
 
+impl SchedulerControl {
+    /// Runs `pass` on every tick or interval, for as long as the server runs.
+    pub async fn run<F: Future<Output = ()>>(&self, mut pass: impl FnMut() -> F) {
+        let mut ticks = self.tick.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.interval) => {}
+                changed = ticks.changed() => if changed.is_err() { return },
+            }
+            let tick = *ticks.borrow_and_update();
+            pass().await;
+            self.scanned.send_modify(|done| *done = (*done).max(tick));
+        }
+    }
+}
+
 /// Scans on every tick or interval, for as long as the server runs.
 pub async fn run(hub: Arc<Hub>, control: Arc<SchedulerControl>) {
-    let mut ticks = control.tick.subscribe();
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(control.interval) => {}
-            changed = ticks.changed() => if changed.is_err() { return },
-        }
-        let tick = *ticks.borrow_and_update();
-        match hub.flag_overdue().await {
-            Ok(0) => {}
-            Ok(flagged) => tracing::info!(flagged, "overdue messages flagged"),
-            Err(error) => tracing::warn!(%error, "overdue scan failed; retrying at the next tick"),
-        }
-        control.scanned.send_modify(|done| *done = (*done).max(tick));
-    }
+    control
+        .run(|| async {
+            match hub.flag_overdue().await {
+                Ok(0) => {}
+                Ok(flagged) => tracing::info!(flagged, "overdue messages flagged"),
+                Err(error) => tracing::warn!(%error, "overdue scan failed; retrying at the next tick"),
+            }
+        })
+        .await
 }
 
 impl Hub {

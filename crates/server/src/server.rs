@@ -1,11 +1,18 @@
-//! Assembling the gRPC server: services, health, reflection, TLS, limits.
+//! Assembling the server: gRPC services, health, reflection, the adapters'
+//! HTTP endpoints, TLS, limits, and the background tasks (deadline scheduler,
+//! pusher).
 
 use std::{collections::HashMap, future::Future, sync::Arc};
 
 use jsonwebtoken::DecodingKey;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::{
+    service::Routes,
+    transport::{Certificate, Identity, Server, ServerTlsConfig},
+};
+
+use referral_hub_adapters::Adapters;
 
 use referral_hub_domain::{
     deadlines::DeadlinePolicy,
@@ -21,7 +28,7 @@ use referral_hub_store::Store;
 use crate::{
     audit_service::AuditApi, auth::Authenticator, clock::Clock, consent_service::ConsentApi,
     diagnostics_service::DiagnosticsApi, directory_service::DirectoryApi, hub::Hub, message_service::MessageApi,
-    scheduler::SchedulerControl, stats_service::StatsApi,
+    push::Pusher, scheduler::SchedulerControl, stats_service::StatsApi,
 };
 
 /// Largest request the hub decodes. Referrals carry attachments by reference,
@@ -48,6 +55,8 @@ pub struct ServerConfig {
     pub link_key_secret: Vec<u8>,
     /// The deadline scheduler's interval and controls.
     pub scheduler: Arc<SchedulerControl>,
+    /// The pusher's interval and controls.
+    pub push: Arc<SchedulerControl>,
 }
 
 /// PEM material for TLS.
@@ -69,6 +78,9 @@ pub enum ServeError {
     /// The reflection service could not be built.
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    /// An adapter's code tables are unusable.
+    #[error("adapters: {0}")]
+    Adapters(#[from] referral_hub_adapters::codes::CodeTableError),
 }
 
 /// Accepted connections with Nagle's algorithm off: gRPC writes small frames
@@ -100,6 +112,9 @@ pub async fn serve(
         link_key_secret: config.link_key_secret,
     });
     tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
+    let adapters = Arc::new(Adapters::builtin()?);
+    tokio::spawn(Pusher::new(hub.clone(), adapters.clone()).run(config.push));
+    let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters);
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -128,7 +143,7 @@ pub async fn serve(
         }
         builder = builder.tls_config(tls_config)?;
     }
-    builder
+    let routes = Routes::from(adapter_routes)
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
@@ -137,7 +152,11 @@ pub async fn serve(
         .add_service(audit)
         .add_service(consent)
         .add_service(diagnostics)
-        .add_service(stats)
+        .add_service(stats);
+    // HTTP/1.1 too, for the adapters' endpoints; gRPC clients speak HTTP/2 as ever.
+    builder
+        .accept_http1(true)
+        .add_routes(routes)
         .serve_with_incoming_shutdown(without_nagle(listener), shutdown)
         .await?;
     Ok(())

@@ -43,7 +43,7 @@ impl DirectoryCache {
 }
 
 const ORGANISATION_COLUMNS: &str =
-    "o.id, o.name, o.sector, o.channel, o.status, o.areas, o.services, o.lead_agency_areas";
+    "o.id, o.name, o.sector, o.channel, o.status, o.areas, o.services, o.lead_agency_areas, o.push_endpoint";
 
 impl Store {
     /// Registers `org`, or replaces it if its id is already registered. For
@@ -89,9 +89,10 @@ impl Store {
 
     async fn write_organisation_tx(tx: &mut Transaction<'_, Any>, org: &Organisation) -> Result<()> {
         sqlx::query(
-            "INSERT INTO organisations (id, name, sector, channel, status, areas, services, lead_agency_areas) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET name = $2, sector = $3, \
-             channel = $4, status = $5, areas = $6, services = $7, lead_agency_areas = $8",
+            "INSERT INTO organisations (id, name, sector, channel, status, areas, services, lead_agency_areas, \
+             push_endpoint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET name = $2, \
+             sector = $3, channel = $4, status = $5, areas = $6, services = $7, lead_agency_areas = $8, \
+             push_endpoint = $9",
         )
         .bind(&org.id)
         .bind(&org.name)
@@ -101,6 +102,7 @@ impl Store {
         .bind(json(&org.areas))
         .bind(json(&org.services))
         .bind(json(&org.lead_agency_areas))
+        .bind(&org.push_endpoint)
         .execute(&mut **tx)
         .await?;
         for (table, column, values) in [
@@ -210,6 +212,7 @@ fn organisation(row: &AnyRow) -> Result<Organisation> {
         lead_agency_areas: list("lead_agency_areas")?,
         channel: rows::decode(row, "channel", DeliveryChannel::from_str_name)? as i32,
         status: rows::decode(row, "status", OrganisationStatus::from_str_name)? as i32,
+        push_endpoint: row.try_get("push_endpoint")?,
     })
 }
 

@@ -18,6 +18,7 @@ mod inbox;
 mod messages;
 mod notify;
 mod overdue;
+mod push;
 mod records;
 mod rows;
 mod statistics;
@@ -30,8 +31,8 @@ pub use error::StoreError;
 pub use notify::InboxNotifier;
 pub use overdue::Deadline;
 pub use records::{
-    ConsentRow, FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord, OrganisationSearch,
-    UnroutedAlert,
+    ConsentRow, DeadLetter, FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord,
+    OrganisationSearch, PushRetry, UnroutedAlert,
 };
 pub use statistics::{Dimension, StatsQuery};
 

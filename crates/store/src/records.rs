@@ -209,3 +209,37 @@ pub struct OrganisationSearch {
     /// Page size.
     pub limit: u32,
 }
+
+/// A pushed inbox entry given up on: metadata only, never the payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// Hub-assigned UUIDv7.
+    pub id: String,
+    /// The organisation it was for.
+    pub org_id: String,
+    /// Its inbox position.
+    pub position: u64,
+    /// The message (for a follow-up: the message it is about).
+    pub message_id: String,
+    /// The follow-up, when the entry was one.
+    pub follow_up_id: Option<String>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When the first attempt failed, µs since the epoch.
+    pub first_failed_at: i64,
+    /// When it was given up on.
+    pub dead_at: i64,
+    /// The last failure: an HTTP status or a transport error kind, never a body.
+    pub last_error: String,
+    /// `DEAD`, `RETRIED` or `CANCELLED`.
+    pub state: String,
+}
+
+/// The retry state of the entry at the head of a PUSH organisation's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PushRetry {
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// When the first of them failed, µs since the epoch.
+    pub first_failed_at: Option<i64>,
+}

@@ -28,7 +28,7 @@ use crate::{
 const FOLLOW_UP_ATTEMPTS: usize = 3;
 
 impl MessageApi {
-    pub(super) async fn follow_up(
+    pub(crate) async fn follow_up(
         &self,
         caller: &Caller,
         request: PostFollowUpRequest,

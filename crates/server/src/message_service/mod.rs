@@ -6,6 +6,8 @@ mod inbox;
 mod reroute;
 mod submit;
 
+pub(crate) use submit::Route;
+
 use std::{pin::Pin, sync::Arc};
 
 use tokio::sync::mpsc;

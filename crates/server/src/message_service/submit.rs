@@ -35,7 +35,7 @@ use crate::{
 impl MessageApi {
     /// Submits `request` as `caller`; a separated-child alert is routed by
     /// the directory, or to the organisation an admin chose (`route`).
-    pub(super) async fn submit(
+    pub(crate) async fn submit(
         &self,
         caller: &Caller,
         mut request: SubmitMessageRequest,
@@ -407,7 +407,7 @@ const FAMILY_TRACING: &str = "family_tracing";
 
 /// Where a separated-child alert goes.
 #[derive(Debug, PartialEq)]
-pub(super) enum Route {
+pub(crate) enum Route {
     /// To the area's social welfare lead agency, found in the directory.
     Directory,
     /// To the organisation an admin chose for an alert kept unrouted.

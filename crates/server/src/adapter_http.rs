@@ -1,0 +1,171 @@
+//! The adapters' HTTP endpoints (adapters.md "Shape"): an agency POSTs a
+//! document in its sector's format; the adapter turns it into canonical
+//! requests, which go through exactly the gRPC services' path (token, role,
+//! validation, consent, audit); refusals come back in the sector's error
+//! format, naming the sender's own elements.
+//!
+//! Served by the gRPC server itself (tonic routes are an axum router, so
+//! HTTP/1.1 and HTTP/2 requests share the listener and its TLS): no second
+//! port, no second TLS setup. See ARCHITECTURE.md for the trade-off.
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{StatusCode, header::CONTENT_TYPE},
+    response::Response,
+};
+use serde_json::json;
+
+use referral_hub_adapters::{Adapter, Adapters, Document, Inbound, MAX_DOCUMENT_BYTES, NativeViolation};
+use referral_hub_domain::{roles::Role, validation::FieldViolation};
+
+use crate::{
+    error::{ApiError, refusal_text},
+    hub::Hub,
+    message_service::{MessageApi, Route},
+};
+
+/// What every endpoint shares.
+struct Endpoints {
+    hub: Arc<Hub>,
+    messages: MessageApi,
+    adapters: Arc<Adapters>,
+}
+
+/// One POST route per adapter path.
+pub fn routes(hub: Arc<Hub>, adapters: Arc<Adapters>) -> axum::Router {
+    let endpoints = Arc::new(Endpoints { messages: MessageApi::new(hub.clone()), hub, adapters: adapters.clone() });
+    let mut router = axum::Router::new();
+    for adapter in adapters.iter() {
+        for path in adapter.paths() {
+            let endpoints = endpoints.clone();
+            router = router.route(
+                path,
+                axum::routing::post(move |request: Request| async move { endpoints.handle(path, request).await }),
+            );
+        }
+    }
+    router
+}
+
+impl Endpoints {
+    async fn handle(&self, path: &'static str, request: Request) -> Response {
+        let Some(adapter) = self.adapters.for_path(path) else {
+            return plain(StatusCode::NOT_FOUND, "no adapter serves this path");
+        };
+        let (parts, body) = request.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_DOCUMENT_BYTES).await else {
+            let too_large = format!("larger than {MAX_DOCUMENT_BYTES} bytes");
+            return native(adapter, StatusCode::PAYLOAD_TOO_LARGE, &[violation("document", too_large)]);
+        };
+        let call = tonic::Request::from_http(axum::http::Request::from_parts(parts, ()));
+        let mut caller = match self.hub.caller(&call, &[Role::Referrer, Role::Receiver]).await {
+            Ok(caller) => caller,
+            Err(error) => return self.refused(adapter, path, None, error),
+        };
+        caller.facts.rpc = format!("POST {path}");
+        let inbound = match adapter.inbound(path, &bytes) {
+            Ok(inbound) => inbound,
+            Err(violations) => return native(adapter, StatusCode::UNPROCESSABLE_ENTITY, &violations),
+        };
+        let batch = inbound.len() > 1;
+        let mut accepted = Vec::with_capacity(inbound.len());
+        let mut refusals = Vec::new();
+        for (index, item) in inbound.into_iter().enumerate() {
+            let done = match item {
+                Inbound::Submit(request) => match self.hub.require(&caller, &[Role::Referrer]).await {
+                    Ok(()) => self.messages.submit(&caller, request, &Route::Directory).await.map(|r| {
+                        let m = r.message.unwrap_or_default();
+                        json!({"message_id": m.id, "status": m.status().as_str_name(), "replayed": r.replayed})
+                    }),
+                    Err(error) => Err(error),
+                },
+                Inbound::FollowUp(request) => self.messages.follow_up(&caller, request).await.map(|r| {
+                    let f = r.follow_up.unwrap_or_default();
+                    json!({"follow_up_id": f.id, "message_id": f.message_id, "status": f.status_after().as_str_name(), "replayed": r.replayed})
+                }),
+            };
+            match done {
+                Ok(receipt) => accepted.push(receipt),
+                Err(error) => refusals.push((index, error)),
+            }
+        }
+        if refusals.is_empty() {
+            let receipt = json!({ "accepted": accepted }).to_string();
+            return Response::builder()
+                .status(StatusCode::OK)
+                .header(CONTENT_TYPE, "application/json")
+                .body(Body::from(receipt))
+                .unwrap_or_default();
+        }
+        // Items before and after a refused one stand (each is its own message, and
+        // request ids make re-posting the whole document safe); the answer names every refusal.
+        let status = refusals.first().map(|(_, e)| status_of(e)).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        let violations: Vec<_> = refusals
+            .into_iter()
+            .flat_map(|(index, error)| self.violations(adapter, path, batch.then_some(index), error))
+            .collect();
+        native(adapter, status, &violations)
+    }
+
+    fn refused(&self, adapter: &dyn Adapter, path: &str, index: Option<usize>, error: ApiError) -> Response {
+        let status = status_of(&error);
+        native(adapter, status, &self.violations(adapter, path, index, error))
+    }
+
+    /// An error of the core path, as native violations naming the sender's elements.
+    fn violations(
+        &self,
+        adapter: &dyn Adapter,
+        path: &str,
+        index: Option<usize>,
+        error: ApiError,
+    ) -> Vec<NativeViolation> {
+        let item = |element: String| match index {
+            Some(i) => format!("item {}: {element}", i + 1),
+            None => element,
+        };
+        match error {
+            ApiError::InvalidArgument(fields) => fields
+                .into_iter()
+                .map(|FieldViolation { field, description }| {
+                    violation(&item(adapter.native_element(path, &field)), description)
+                })
+                .collect(),
+            ApiError::ConsentRefused(reasons) => {
+                reasons.into_iter().map(|r| violation(&item("consent".into()), refusal_text(r))).collect()
+            }
+            ApiError::FailedPrecondition { kind, description, .. } => vec![violation(&item(kind.into()), description)],
+            ApiError::Store(_) => {
+                vec![violation(&item("request".into()), "the hub's database is unavailable; retry later")]
+            }
+            other => vec![violation(&item("request".into()), other.to_string())],
+        }
+    }
+}
+
+fn status_of(error: &ApiError) -> StatusCode {
+    match error {
+        ApiError::InvalidArgument(_) | ApiError::ConsentRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ApiError::FailedPrecondition { .. } | ApiError::Aborted => StatusCode::CONFLICT,
+        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+        ApiError::PermissionDenied(_) => StatusCode::FORBIDDEN,
+        ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+fn violation(element: &str, description: impl Into<String>) -> NativeViolation {
+    NativeViolation { element: element.to_owned(), description: description.into() }
+}
+
+fn native(adapter: &dyn Adapter, status: StatusCode, violations: &[NativeViolation]) -> Response {
+    let Document { content_type, body } = adapter.errors(violations);
+    Response::builder().status(status).header(CONTENT_TYPE, content_type).body(Body::from(body)).unwrap_or_default()
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    Response::builder().status(status).body(Body::from(text)).unwrap_or_default()
+}

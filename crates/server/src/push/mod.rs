@@ -1,0 +1,238 @@
+//! Push delivery: a PUSH organisation's inbox is POSTed, in order, to its
+//! endpoint in its sector's format (Standard Webhooks signed). Each entry
+//! goes through [`Hub::release`] like any read: consent decided again, the
+//! payload cut for the receiver, the attempt audited. A replica holds an
+//! organisation's queue under a lease, so two replicas never push the same
+//! entry at once, and a dead replica's queue is taken over when its lease
+//! runs out. Failures are retried on the schedule of
+//! [`referral_hub_domain::delivery`], then dead-lettered.
+
+pub mod webhook;
+
+use std::sync::Arc;
+
+use referral_hub_adapters::{Adapters, Document, Outbound};
+use referral_hub_domain::{
+    audit::{Action, Entry, Outcome, Severity},
+    delivery::{AfterFailure, DEFAULT_MAX_AGE, after_failure},
+    roles::Role,
+};
+use referral_hub_store::{DeadLetter, InboxItem, PushRetry};
+
+use crate::{
+    auth::{CallFacts, Caller},
+    clock::micros,
+    convert,
+    error::ApiError,
+    hub::{Hub, detail},
+    release::Released,
+    scheduler::SchedulerControl,
+};
+use webhook::Answer;
+
+/// How long a replica holds an organisation's queue without renewing it.
+const LEASE: time::Duration = time::Duration::seconds(60);
+/// Entries pushed to one organisation per pass at most, so one busy
+/// organisation does not starve the others.
+const ENTRIES_PER_PASS: usize = 100;
+
+/// One replica's pusher.
+pub struct Pusher {
+    hub: Arc<Hub>,
+    adapters: Arc<Adapters>,
+    client: reqwest::Client,
+    /// This replica's name on the leases it takes.
+    owner: String,
+}
+
+impl Pusher {
+    /// A pusher over the shared hub state.
+    pub fn new(hub: Arc<Hub>, adapters: Arc<Adapters>) -> Self {
+        Self { hub, adapters, client: reqwest::Client::new(), owner: uuid::Uuid::now_v7().to_string() }
+    }
+
+    /// Pushes on every tick or interval of `control`, for as long as the server runs.
+    pub async fn run(self, control: Arc<SchedulerControl>) {
+        control
+            .run(|| async {
+                if let Err(error) = self.push_due().await {
+                    tracing::warn!(%error, "push pass failed; retrying at the next tick");
+                }
+            })
+            .await
+    }
+
+    /// One pass over every queue that is due and free.
+    pub async fn push_due(&self) -> Result<(), ApiError> {
+        let now = micros(self.hub.clock.now());
+        for org in self.hub.store.due_push_queues(now).await? {
+            self.drain(&org).await?;
+        }
+        Ok(())
+    }
+
+    /// Pushes `org`'s queue from its head until it is empty, an entry fails,
+    /// or the pass's share is used up; nothing if another replica holds it.
+    async fn drain(&self, org_id: &str) -> Result<(), ApiError> {
+        let store = &self.hub.store;
+        let claim = || {
+            let now = self.hub.clock.now();
+            store.claim_push_queue(org_id, &self.owner, micros(now), micros(now + LEASE))
+        };
+        let Some(mut retry) = claim().await? else { return Ok(()) };
+        let Some(org) = store.organisation(org_id).await? else { return Ok(()) };
+        let reader = Caller {
+            org: org.id.clone(),
+            subject: "referral-hub-push".into(),
+            roles: [Role::Receiver].into(),
+            facts: CallFacts { rpc: "push".into(), ..CallFacts::default() },
+            sector: org.sector(),
+        };
+        for _ in 0..ENTRIES_PER_PASS {
+            let after = store.acked_position(org_id).await?;
+            let Some(item) = store.inbox_after(org_id, after, 1).await?.into_iter().next() else { break };
+            if !self.push_one(&reader, &org.push_endpoint, &item, retry).await? {
+                return Ok(()); // Failed: push_failed or dead_letter released the lease.
+            }
+            // Renews the lease for the next entry (the owner may always renew).
+            retry = claim().await?.unwrap_or_default();
+        }
+        store.release_push_queue(org_id, &self.owner).await?;
+        Ok(())
+    }
+
+    /// Pushes one entry; `true` when it left the head of the queue (delivered or dead-lettered as unmappable).
+    async fn push_one(
+        &self,
+        reader: &Caller,
+        endpoint: &str,
+        item: &InboxItem,
+        retry: PushRetry,
+    ) -> Result<bool, ApiError> {
+        let (id, document) = match self.document(reader, item).await? {
+            Ok(found) => found,
+            Err(reason) => {
+                self.give_up(reader, item, retry, &reason, false).await?;
+                return Ok(true);
+            }
+        };
+        let now = self.hub.clock.now();
+        let secrets = self.hub.store.push_secrets(&reader.org).await?;
+        let signature = secrets.as_ref().and_then(|(current, previous)| {
+            let mut keys = vec![current.as_str()];
+            keys.extend(previous.as_deref());
+            webhook::signature(&keys, &id, now.unix_timestamp(), &document.body)
+        });
+        let answer = match signature {
+            Some(signature) => {
+                webhook::send(&self.client, endpoint, &id, now.unix_timestamp(), &signature, &document).await
+            }
+            None => Answer::Failed("no signing secret: run `referral-hub push-secret`".into()),
+        };
+        let entry = |action: Action, outcome: Outcome, severity: Severity| Entry {
+            message_id: item.message.id.clone(),
+            message_kind: item.message.kind.as_str_name().into(),
+            ..self.hub.entry(reader, action, outcome, severity)
+        };
+        match answer {
+            Answer::Delivered => {
+                let template = entry(Action::DeliverySucceeded, Outcome::Success, Severity::Info);
+                self.hub.store.push_succeeded(&reader.org, item.position, micros(now), &template).await?;
+                Ok(true)
+            }
+            Answer::Gone => {
+                self.give_up(reader, item, retry, "HTTP 410 Gone: endpoint suspended", true).await?;
+                Ok(false)
+            }
+            Answer::Failed(reason) => {
+                let attempts = retry.attempts + 1;
+                let age =
+                    time::Duration::microseconds(retry.first_failed_at.map(|first| micros(now) - first).unwrap_or(0));
+                match after_failure(attempts, age, DEFAULT_MAX_AGE, jitter()) {
+                    AfterFailure::DeadLetter => {
+                        self.give_up(reader, item, retry, &reason, false).await?;
+                        Ok(false)
+                    }
+                    AfterFailure::RetryIn(wait) => {
+                        let mut audit = entry(Action::DeliveryFailed, Outcome::Failed, Severity::Warning);
+                        audit.detail = detail(&[("error", reason.into()), ("attempt", attempts.into())]);
+                        let next = micros(now + wait);
+                        self.hub.store.push_failed(&reader.org, &self.owner, micros(now), next, audit).await?;
+                        Ok(false)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The entry as the receiver's sector writes it, with its webhook id
+    /// (stable across retries: the receiver's idempotency key), or why it
+    /// cannot be written (a code with no mapping).
+    async fn document(
+        &self,
+        reader: &Caller,
+        item: &InboxItem,
+    ) -> Result<Result<(String, Document), String>, ApiError> {
+        let Some(adapter) = self.adapters.for_sector(reader.sector) else {
+            return Ok(Err(format!("no adapter for {}", reader.sector.as_str_name())));
+        };
+        let written = match &item.follow_up {
+            Some(follow_up) => {
+                let follow_up = convert::follow_up(follow_up)?;
+                adapter.outbound(Outbound::FollowUp(&follow_up)).map(|d| (follow_up.id.clone(), d))
+            }
+            None => {
+                let released = self.hub.release(reader, std::slice::from_ref(&item.message), Action::DeliveryAttempted);
+                match released.await?.into_iter().next().ok_or(ApiError::Aborted)? {
+                    Released { withheld: Some(withheld), .. } => adapter
+                        .outbound(Outbound::Withheld(&withheld))
+                        .map(|d| (format!("withheld-{}", withheld.message_id), d)),
+                    Released { message, .. } => {
+                        adapter.outbound(Outbound::Message(&message)).map(|d| (message.id.clone(), d))
+                    }
+                }
+            }
+        };
+        Ok(written.map_err(|unmapped| unmapped.to_string()))
+    }
+
+    /// Makes the head entry a dead letter, audited (and alerted in the log).
+    async fn give_up(
+        &self,
+        reader: &Caller,
+        item: &InboxItem,
+        retry: PushRetry,
+        reason: &str,
+        gone: bool,
+    ) -> Result<(), ApiError> {
+        let now = micros(self.hub.clock.now());
+        let letter = DeadLetter {
+            id: uuid::Uuid::now_v7().to_string(),
+            org_id: reader.org.clone(),
+            position: item.position,
+            message_id: item.message.id.clone(),
+            follow_up_id: item.follow_up.as_ref().map(|f| f.id.clone()),
+            attempts: retry.attempts + 1,
+            first_failed_at: retry.first_failed_at.unwrap_or(now),
+            dead_at: now,
+            last_error: reason.to_owned(),
+            state: "DEAD".into(),
+        };
+        let mut audit = Entry {
+            message_id: item.message.id.clone(),
+            message_kind: item.message.kind.as_str_name().into(),
+            ..self.hub.entry(reader, Action::DeliveryDeadLettered, Outcome::Failed, Severity::High)
+        };
+        audit.detail = detail(&[("dead_letter", letter.id.clone().into()), ("error", reason.into())]);
+        self.hub.store.dead_letter(&letter, gone, audit).await?;
+        tracing::error!(org = %letter.org_id, dead_letter = %letter.id, attempts = letter.attempts, "push delivery dead-lettered");
+        Ok(())
+    }
+}
+
+/// A number in [-1, 1] that spreads retries; from the OS's random source.
+fn jitter() -> f64 {
+    let mut byte = [0u8; 1];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);
+    f64::from(byte[0]) / 127.5 - 1.0
+}

@@ -1,0 +1,261 @@
+//! Push delivery's durable state: which replica holds a PUSH organisation's
+//! queue (a lease, taken with a conditional upsert that works the same on
+//! SQLite and PostgreSQL: exactly one claimant's update matches), the retry
+//! state of the entry at its head, dead letters, and signing secrets.
+//!
+//! A PUSH organisation's queue is its inbox: the pusher delivers entries in
+//! position order, and a delivered entry moves the inbox cursor as an ack
+//! would. An entry given up on becomes a dead letter and the cursor moves past
+//! it without marking the message delivered.
+
+use sqlx::{Row, any::AnyRow};
+
+use referral_hub_domain::{
+    audit::Entry,
+    wire::{DeliveryChannel, OrganisationStatus},
+};
+
+use crate::{DeadLetter, PushRetry, Result, Store};
+
+const DEAD_LETTER_COLUMNS: &str =
+    "id, org_id, position, message_id, follow_up_id, attempts, first_failed_at, dead_at, last_error, state";
+
+impl Store {
+    /// Active PUSH organisations with undelivered entries whose queue no
+    /// replica holds, that are not suspended and whose next attempt is due.
+    pub async fn due_push_queues(&self, now: i64) -> Result<Vec<String>> {
+        let due = sqlx::query_scalar(
+            "SELECT i.org_id FROM inboxes i JOIN organisations o ON o.id = i.org_id \
+             LEFT JOIN push_state p ON p.org_id = i.org_id \
+             WHERE o.channel = $1 AND o.status = $2 AND i.last_position > i.acked_position \
+             AND (p.org_id IS NULL OR (p.suspended = 0 AND p.lease_until < $3 AND p.next_attempt_at <= $3)) \
+             ORDER BY i.org_id",
+        )
+        .bind(DeliveryChannel::Push.as_str_name())
+        .bind(OrganisationStatus::Active.as_str_name())
+        .bind(now)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(due)
+    }
+
+    /// Takes `org`'s queue for `owner` until `until`, if it is free (or the
+    /// lease ran out), due and not suspended; `None` when another replica
+    /// holds it. Returns the head entry's retry state.
+    pub async fn claim_push_queue(&self, org: &str, owner: &str, now: i64, until: i64) -> Result<Option<PushRetry>> {
+        let claimed = sqlx::query(
+            "INSERT INTO push_state (org_id, lease_owner, lease_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (org_id) DO UPDATE SET lease_owner = $2, lease_until = $3 \
+             WHERE (push_state.lease_until < $4 OR push_state.lease_owner = $2) \
+             AND push_state.next_attempt_at <= $4 AND push_state.suspended = 0",
+        )
+        .bind(org)
+        .bind(owner)
+        .bind(until)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let (attempts, first_failed_at): (i64, Option<i64>) =
+            sqlx::query_as("SELECT attempts, first_failed_at FROM push_state WHERE org_id = $1")
+                .bind(org)
+                .fetch_one(&self.write)
+                .await?;
+        Ok(Some(PushRetry { attempts: u32::try_from(attempts).unwrap_or(u32::MAX), first_failed_at }))
+    }
+
+    /// Lets go of `org`'s queue (another replica may take it at once).
+    pub async fn release_push_queue(&self, org: &str, owner: &str) -> Result<()> {
+        sqlx::query("UPDATE push_state SET lease_until = 0 WHERE org_id = $1 AND lease_owner = $2")
+            .bind(org)
+            .bind(owner)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt at `org`'s head entry, schedules the next
+    /// one at `next_attempt_at`, audits it, and lets go of the queue.
+    pub async fn push_failed(
+        &self,
+        org: &str,
+        owner: &str,
+        now: i64,
+        next_attempt_at: i64,
+        audit: Entry,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
+        sqlx::query(
+            "UPDATE push_state SET attempts = attempts + 1, first_failed_at = COALESCE(first_failed_at, $3), \
+             next_attempt_at = $4, lease_until = 0 WHERE org_id = $1 AND lease_owner = $2",
+        )
+        .bind(org)
+        .bind(owner)
+        .bind(now)
+        .bind(next_attempt_at)
+        .execute(&mut *tx)
+        .await?;
+        self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `org`'s endpoint took the entry at `position`: the cursor moves past
+    /// it (its message becomes DELIVERED, audited as `template`) and the
+    /// retry state starts afresh for the next entry.
+    pub async fn push_succeeded(&self, org: &str, position: u64, now: i64, template: &Entry) -> Result<()> {
+        self.ack_inbox(org, position, now, template).await?;
+        sqlx::query(
+            "UPDATE push_state SET attempts = 0, first_failed_at = NULL, next_attempt_at = 0 WHERE org_id = $1",
+        )
+        .bind(org)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up on the head entry: keeps `letter`, moves the cursor past its
+    /// position without marking anything delivered, clears the retry state
+    /// (and suspends the queue when the endpoint said it is gone), audited.
+    pub async fn dead_letter(&self, letter: &DeadLetter, suspend: bool, audit: Entry) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
+        sqlx::query(&format!(
+            "INSERT INTO dead_letters ({DEAD_LETTER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&letter.id)
+        .bind(&letter.org_id)
+        .bind(i64::try_from(letter.position).unwrap_or(i64::MAX))
+        .bind(&letter.message_id)
+        .bind(&letter.follow_up_id)
+        .bind(i64::from(letter.attempts))
+        .bind(letter.first_failed_at)
+        .bind(letter.dead_at)
+        .bind(&letter.last_error)
+        .bind(&letter.state)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE inboxes SET acked_position = $1 WHERE org_id = $2 AND acked_position < $1")
+            .bind(i64::try_from(letter.position).unwrap_or(i64::MAX))
+            .bind(&letter.org_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE push_state SET attempts = 0, first_failed_at = NULL, next_attempt_at = 0, lease_until = 0, \
+             suspended = $2 WHERE org_id = $1",
+        )
+        .bind(&letter.org_id)
+        .bind(i64::from(suspend))
+        .execute(&mut *tx)
+        .await?;
+        self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Dead letters in `state` (`DEAD`, `RETRIED`, `CANCELLED`), oldest first.
+    pub async fn dead_letters(&self, state: &str) -> Result<Vec<DeadLetter>> {
+        let sql = format!("SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE state = $1 ORDER BY id");
+        let found = sqlx::query(&sql).bind(state).fetch_all(&self.read).await?;
+        found.iter().map(dead_letter).collect()
+    }
+
+    /// One dead letter by id.
+    pub async fn dead_letter_by_id(&self, id: &str) -> Result<Option<DeadLetter>> {
+        let sql = format!("SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE id = $1");
+        let found = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        found.as_ref().map(dead_letter).transpose()
+    }
+
+    /// Puts a DEAD letter's message or follow-up in its organisation's inbox
+    /// again (a new position; the webhook id stays the same, so the receiver
+    /// can tell a repeat) and lifts a suspension; `false` if it is not DEAD.
+    pub async fn retry_dead_letter(&self, id: &str, now: i64, audit: Entry) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
+        let letter = sqlx::query(&format!(
+            "UPDATE dead_letters SET state = 'RETRIED' WHERE id = $1 AND state = 'DEAD' RETURNING {DEAD_LETTER_COLUMNS}"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(letter) = letter.as_ref().map(dead_letter).transpose()? else {
+            return Ok(false);
+        };
+        self.append_inbox(&mut tx, &letter.org_id, &letter.message_id, letter.follow_up_id.as_deref(), now).await?;
+        sqlx::query("UPDATE push_state SET suspended = 0 WHERE org_id = $1")
+            .bind(&letter.org_id)
+            .execute(&mut *tx)
+            .await?;
+        self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
+        tx.commit().await?;
+        self.notifier.notify(&letter.org_id);
+        Ok(true)
+    }
+
+    /// Closes a DEAD letter without delivering it; `false` if it is not DEAD.
+    pub async fn cancel_dead_letter(&self, id: &str, audit: Entry) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let mut head = Self::lock_audit_head(&mut tx).await?;
+        let cancelled = sqlx::query("UPDATE dead_letters SET state = 'CANCELLED' WHERE id = $1 AND state = 'DEAD'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if cancelled.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
+        Self::write_audit_head(&mut tx, &head).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// `org`'s signing secrets: the current one and, during a rotation, the previous one.
+    pub async fn push_secrets(&self, org: &str) -> Result<Option<(String, Option<String>)>> {
+        let found = sqlx::query_as("SELECT secret, previous_secret FROM push_secrets WHERE org_id = $1")
+            .bind(org)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found)
+    }
+
+    /// Makes `secret` `org`'s signing secret; the one it replaces keeps
+    /// signing too until `keep_previous` is false on a later call.
+    pub async fn set_push_secret(&self, org: &str, secret: &str, keep_previous: bool, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO push_secrets (org_id, secret, previous_secret, rotated_at) VALUES ($1, $2, NULL, $4) \
+             ON CONFLICT (org_id) DO UPDATE SET previous_secret = CASE WHEN $3 = 1 THEN push_secrets.secret END, \
+             secret = $2, rotated_at = $4",
+        )
+        .bind(org)
+        .bind(secret)
+        .bind(i64::from(keep_previous))
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+}
+
+fn dead_letter(row: &AnyRow) -> Result<DeadLetter> {
+    let position: i64 = row.try_get("position")?;
+    let attempts: i64 = row.try_get("attempts")?;
+    Ok(DeadLetter {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        position: u64::try_from(position).unwrap_or(0),
+        message_id: row.try_get("message_id")?,
+        follow_up_id: row.try_get("follow_up_id")?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        first_failed_at: row.try_get("first_failed_at")?,
+        dead_at: row.try_get("dead_at")?,
+        last_error: row.try_get("last_error")?,
+        state: row.try_get("state")?,
+    })
+}
