@@ -14,7 +14,8 @@
 //! configuration; a code that does not map is an error naming it.
 //!
 //! Adding a sector means adding one module with its tests and one line in
-//! [`Adapters::builtin`].
+//! [`Adapters::builtin`]. Every sector but OTHER has one; an OTHER
+//! organisation pulls over gRPC.
 
 pub mod codes;
 pub mod education;
@@ -30,6 +31,9 @@ use referral_hub_domain::wire::{
 pub use codes::{CodeMap, Unmapped};
 
 /// What a native document asks of the hub, in canonical form.
+// A document yields a handful of these, handed straight to the core path: the
+// size difference between the variants costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inbound {
     /// Submit a new message (the caller's organisation is the sender).
@@ -108,7 +112,15 @@ pub struct Adapters {
 impl Adapters {
     /// The adapters built into the hub, with their default code tables.
     pub fn builtin() -> Result<Self, codes::CodeTableError> {
-        Ok(Self { adapters: vec![] })
+        Ok(Self {
+            adapters: vec![
+                Box::new(health::HealthAdapter::new()?),
+                Box::new(social_welfare::SocialWelfareAdapter::new()?),
+                Box::new(education::EducationAdapter::new()?),
+                Box::new(police::PoliceAdapter::new()?),
+                Box::new(justice::JusticeAdapter::new()?),
+            ],
+        })
     }
 
     /// The adapter for `sector`'s systems.
@@ -124,5 +136,25 @@ impl Adapters {
     /// Every adapter.
     pub fn iter(&self) -> impl Iterator<Item = &dyn Adapter> {
         self.adapters.iter().map(|a| a.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sector_but_other_has_one_adapter_and_paths_are_unique() {
+        let adapters = Adapters::builtin().expect("the built-in code tables load");
+        for sector in [Sector::Health, Sector::SocialWelfare, Sector::Education, Sector::Police, Sector::Justice] {
+            assert_eq!(adapters.for_sector(sector).map(|a| a.sector()), Some(sector));
+        }
+        assert!(adapters.for_sector(Sector::Other).is_none());
+        let mut paths: Vec<_> = adapters.iter().flat_map(|a| a.paths().iter().copied()).collect();
+        let count = paths.len();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), count, "no path is served by two adapters");
+        assert_eq!(adapters.for_path("/fhir/r4/Bundle").map(|a| a.sector()), Some(Sector::Health));
     }
 }

@@ -1,1 +1,229 @@
-//! Work in progress: see the adapter being written for this sector.
+//! The HEALTH adapter: HL7 FHIR R4 JSON (R4B-compatible), so that a
+//! hospital's or clinic's system exchanges referrals in the format it already
+//! speaks (adapters.md, HEALTH row).
+//!
+//! # Paths
+//!
+//! - `POST /fhir/r4/Bundle`: a referral (a `transaction` Bundle, or a `message`
+//!   Bundle whose MessageHeader.eventCoding is `service-referral`) or a
+//!   separated-child alert (a `message` Bundle with event
+//!   `separated-child-alert`), both of `https://referral-hub.org/fhir/CodeSystem/message-event`.
+//! - `POST /fhir/r4/Task`: a status update on a message the agency received or sent.
+//!
+//! Hub-defined names: CodeSystems `https://referral-hub.org/fhir/CodeSystem/<name>`,
+//! extensions `https://referral-hub.org/fhir/StructureDefinition/<name>`,
+//! identifier systems `https://referral-hub.org/fhir/sid/<name>`. Codes go through
+//! the tables of `health/codes.toml`; a code without a mapping is a violation naming it.
+//!
+//! # Referral Bundle -> SubmitMessageRequest
+//!
+//! | canonical | FHIR |
+//! |---|---|
+//! | request_id | `Bundle.identifier.value`, else `ServiceRequest.id` |
+//! | recipient_org_id | the one `ServiceRequest.performer` = `Organization/<id>` |
+//! | child (ChildRef) | `Patient.identifier`: system `sid/link-key` -> link_key, `sid/national-id` -> national_id, the first other -> local_id |
+//! | protection_concerns | `ServiceRequest.reasonCode[]`, CodeSystem `protection-concern`, table `concerns` |
+//! | risk_level | `ServiceRequest.priority`, table `priority` (asap/stat HIGH, urgent MEDIUM, routine LOW) |
+//! | priority | extension `referral-priority` (valueCode), else `ServiceRequest.priority` through table `request_priority` |
+//! | requested_services | `ServiceRequest.code.coding[]` in CodeSystem `service` (one coding per service: the hub's services are not alternatives), table `services` |
+//! | reason, safety_concerns, child_views | `ServiceRequest.note[]` tagged with extension `note-kind` = `reason`, `safety-concerns`, `child-views` |
+//! | notes | untagged `ServiceRequest.note[]` (several joined by a blank line) |
+//! | child_informed | extension `child-informed` (valueBoolean) |
+//! | attachments | `ServiceRequest.supportingInfo` -> `DocumentReference` (url, contentType, size, description) |
+//! | child | `Patient`: official name (given joined by spaces, family), `gender` (table `gender`), `birthDate`, extension `estimated-age` (valueAge in years), `communication.language` (BCP 47), extension `disability`, extension `displacement-status` (valueCode, the hub's taxonomy code), standard `patient-nationality` (ISO 3166) |
+//! | current_location | `Patient.address` with `use` = `temp`: `text` and extension `area-code` |
+//! | caregiver | the `RelatedPerson`: `relationship.text`, `name.text`, phone `telecom`, `address.text`, extension `caregiver-exclusion` (table) |
+//! | consent | the `Consent`, only when `status` = `active` (else no inline consent): `performer` (Patient -> child, RelatedPerson -> caregiver, or extension `consenter-role`; extension `agreement-kind`, default consent), child's age from `Patient.birthDate` and `Consent.dateTime`, `provision.type` (permit/deny), `provision.period`, `provision.actor.reference` = `Organization/<id>` or a logical reference with identifier system `sid/sector`, `provision.purpose` and `provision.class` (CodeSystems `purpose`, `data-category`), extension `consent-method`, `sourceAttachment.title` = form reference (implies written) |
+//!
+//! `ServiceRequest.category`, `requester` and `authoredOn` are written for the
+//! receiver but not read: the sender is the caller's organisation.
+//!
+//! # Alert message Bundle -> SeparatedChildAlert
+//!
+//! The Patient as above (plus `name` with `use` = `nickname` -> nicknames) and
+//! one Observation per fact, `code` in CodeSystem `alert-observation`:
+//! `separation-status`, `risk-level`, `tracing-consent` (valueCodeableConcept in
+//! CodeSystems of the same names, tables of the same names), `identifying-features`,
+//! `urgent-medical-needs`, `child-wishes` (valueString), `found` (valueString =
+//! place description, extension `area-code`, effectiveDateTime = found_on,
+//! performer.display = found_by), `separation` (effectiveDateTime = date,
+//! components `place`, `reason`), `current-carer` (components `name`,
+//! `relationship`, `phone`, `address`), one `sibling-with-child` per sibling
+//! (components `name`, `age` valueInteger) and one `family-member` per member
+//! (components `name`, `relationship`, `last-known-location`, `phone`).
+//! Observations in other CodeSystems are left alone. request_id is
+//! `Bundle.identifier.value`, else `MessageHeader.id`; recipient_org_id stays
+//! empty (the hub routes alerts). Case transfers are not accepted from HEALTH.
+//!
+//! # Task -> PostFollowUpRequest
+//!
+//! request_id = `Task/<id>/_history/<meta.versionId>` (unique per update);
+//! message_id = `Task.focus` = `ServiceRequest/<hub message id>`; action = the
+//! `businessStatus` coding in CodeSystem `follow-up-action` (table
+//! `business_status`), else `Task.status` through table `task_status`
+//! (received, accepted, rejected, in-progress, completed, cancelled; draft,
+//! requested, ready, on-hold, failed and entered-in-error are refused as
+//! unmapped); reason = `statusReason.text`, else `businessStatus.text`; note =
+//! `note[].text`; outcome = `output` of type `outcome` (CodeSystem `task-output`),
+//! else, for a completion, the notes; appointment_at = `executionPeriod.start`;
+//! next_review_date = `output` of type `next-review-date`; share_with_sender =
+//! extension `share-with-sender`.
+//!
+//! # Outbound
+//!
+//! A message is a `message` Bundle (chosen over `collection` so that the same
+//! Bundle comes back in through the inbound side): MessageHeader (event as
+//! above, receiver), the Task (`focus` -> ServiceRequest, `owner` = receiver,
+//! `restriction.period.end` = respond_by, extension `acknowledge-by`, status
+//! from the message status through table `message_status`, i.e. `requested`
+//! for a new message), the ServiceRequest, the Patient and the payload's other
+//! resources; an alert gets a ServiceRequest for `family_tracing` too. Every
+//! resource has the message id as its id (DocumentReferences and Observations
+//! `<id>-<n>`), so follow-ups update `Task/<message id>`. Fields disclosure cut
+//! are absent. A follow-up is that Task updated (businessStatus = the action,
+//! status = the message's status after it, `meta.versionId` = follow-up id).
+//! A withheld message is its Task `on-hold` with the refusals as
+//! `statusReason` codings (CodeSystem `consent-refusal`) and nothing else.
+//! A case transfer has no HEALTH form: outbound refuses it as unmapped.
+
+mod alert;
+mod bundle;
+mod consent;
+mod delivery;
+mod json;
+mod outcome;
+mod patient;
+mod referral;
+mod submit;
+mod task;
+
+use referral_hub_domain::wire::Sector;
+
+use crate::codes::CodeTableError;
+use crate::{Adapter, CodeMap, Document, Inbound, MAX_DOCUMENT_BYTES, NativeViolation, Outbound, Unmapped};
+use json::{El, Issues};
+
+const BUNDLE_PATH: &str = "/fhir/r4/Bundle";
+const TASK_PATH: &str = "/fhir/r4/Task";
+const PATHS: &[&str] = &[BUNDLE_PATH, TASK_PATH];
+const CONTENT_TYPE: &str = "application/fhir+json";
+const BASE: &str = "https://referral-hub.org/fhir";
+const REFERRAL_EVENT: &str = "service-referral";
+const ALERT_EVENT: &str = "separated-child-alert";
+const DEFAULT_CODES: &str = include_str!("codes.toml");
+const TABLES: &[&str] = &[
+    "priority",
+    "request_priority",
+    "gender",
+    "concerns",
+    "services",
+    "task_status",
+    "business_status",
+    "message_status",
+    "consent_refusal",
+    "caregiver_exclusion",
+    "separation_status",
+    "risk_level",
+    "tracing_consent",
+    "consent_decision",
+    "consenter_role",
+    "agreement_kind",
+    "caregiver_not_asked",
+    "consent_method",
+    "purpose",
+    "data_category",
+    "sector",
+];
+
+/// A hub-defined CodeSystem URI.
+fn system(name: &str) -> String {
+    format!("{BASE}/CodeSystem/{name}")
+}
+
+/// A hub-defined extension URL.
+fn extension_url(name: &str) -> String {
+    format!("{BASE}/StructureDefinition/{name}")
+}
+
+/// A hub-defined identifier system.
+fn naming(name: &str) -> String {
+    format!("{BASE}/sid/{name}")
+}
+
+/// Speaks FHIR R4 for the HEALTH sector, so that health information systems
+/// join the hub without changing their format.
+pub struct HealthAdapter {
+    codes: CodeMap,
+}
+
+impl HealthAdapter {
+    /// The adapter with the default code tables (`health/codes.toml`).
+    pub fn new() -> Result<Self, CodeTableError> {
+        Self::with_codes(DEFAULT_CODES)
+    }
+
+    /// The adapter with a deployment's own code tables (every table of the defaults must be there).
+    pub fn with_codes(text: &str) -> Result<Self, CodeTableError> {
+        Ok(Self { codes: CodeMap::from_toml(text, TABLES)? })
+    }
+}
+
+impl Adapter for HealthAdapter {
+    fn sector(&self) -> Sector {
+        Sector::Health
+    }
+
+    fn paths(&self) -> &'static [&'static str] {
+        PATHS
+    }
+
+    fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
+        let root = if path == TASK_PATH { "Task" } else { "Bundle" };
+        let refuse = |description: String| Err(vec![NativeViolation { element: root.into(), description }]);
+        if !PATHS.contains(&path) {
+            return refuse(format!("this adapter accepts {}", PATHS.join(" and ")));
+        }
+        if document.len() > MAX_DOCUMENT_BYTES {
+            return refuse(format!("document is over {MAX_DOCUMENT_BYTES} bytes"));
+        }
+        let value: serde_json::Value = match serde_json::from_slice(document) {
+            Ok(value @ serde_json::Value::Object(_)) => value,
+            Ok(_) => return refuse("must be a JSON object".into()),
+            Err(e) => return refuse(format!("not JSON (line {}, column {})", e.line(), e.column())),
+        };
+        let mut issues = Issues::default();
+        let inbound = if path == TASK_PATH {
+            let task = El::root(&value, "Task");
+            if task.req_str("resourceType", &mut issues) != "Task" && task.get("resourceType").is_some() {
+                issues.add("Task.resourceType", "must be Task");
+            }
+            Inbound::FollowUp(task::read(&task, &self.codes, &mut issues))
+        } else {
+            let bundle = bundle::Bundle::parse(&value, &mut issues);
+            Inbound::Submit(submit::read(&bundle, &self.codes, &mut issues))
+        };
+        if issues.0.is_empty() { Ok(vec![inbound]) } else { Err(issues.0) }
+    }
+
+    fn outbound(&self, delivery: Outbound<'_>) -> Result<Document, Unmapped> {
+        let value = match delivery {
+            Outbound::Message(message) => delivery::write(message, &self.codes)?,
+            Outbound::FollowUp(follow_up) => json::prune(task::for_follow_up(follow_up, &self.codes)?),
+            Outbound::Withheld(withheld) => json::prune(task::for_withheld(withheld, &self.codes)?),
+        };
+        Ok(document(&value))
+    }
+
+    fn errors(&self, violations: &[NativeViolation]) -> Document {
+        document(&outcome::operation_outcome(violations))
+    }
+
+    fn native_element(&self, path: &str, canonical_field: &str) -> String {
+        outcome::native_element(path, canonical_field)
+    }
+}
+
+fn document(value: &serde_json::Value) -> Document {
+    // Serialising a Value built from strings and numbers cannot fail.
+    Document { content_type: CONTENT_TYPE, body: serde_json::to_vec_pretty(value).unwrap_or_default() }
+}

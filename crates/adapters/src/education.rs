@@ -1,1 +1,0 @@
-//! Work in progress: see the adapter being written for this sector.

@@ -1,0 +1,134 @@
+//! An inbound FHIR `Consent` as the hub's consent terms. Only what the
+//! resource says is carried: a Bundle without an `active` Consent brings no
+//! inline consent, and the hub decides over its stored records.
+
+use referral_hub_domain::wire::{
+    AgreementKind, CaregiverNotAsked, ChildRef, ConsentDecision, ConsentMethod, ConsentTerms, Consenter, ConsenterRole,
+    DataCategory, Purpose, Sector,
+};
+use time::Date;
+
+use super::bundle::{Bundle, reference_id};
+use super::json::{El, Issues};
+use super::{extension_url, naming, system};
+use crate::CodeMap;
+
+/// The consent terms of an active Consent, `None` for any other status.
+pub(super) fn read(
+    consent: &El,
+    bundle: &Bundle,
+    child: &ChildRef,
+    dob: &str,
+    codes: &CodeMap,
+    issues: &mut Issues,
+) -> Option<ConsentTerms> {
+    if consent.req_str("status", issues) != "active" {
+        return None;
+    }
+    let hub = |issues: &mut Issues, table: &str, el: &El, name: &str| -> Option<&str> {
+        let code = el.req_str(name, issues);
+        if code.is_empty() { None } else { issues.hub(codes, table, code, &format!("{}.{name}", el.path)) }
+    };
+    let mut terms = ConsentTerms { child: Some(child.clone()), ..ConsentTerms::default() };
+    for performer in consent.array("performer", issues) {
+        let target = bundle.resolve(&performer, issues);
+        let role = match performer.extension(&extension_url("consenter-role"), issues) {
+            Some(role) => hub(issues, "consenter_role", &role, "valueCode").and_then(ConsenterRole::from_str_name),
+            None => match target.as_ref().and_then(|t| t.value["resourceType"].as_str()) {
+                Some("Patient") => Some(ConsenterRole::Child),
+                Some("RelatedPerson") => Some(ConsenterRole::Caregiver),
+                _ => {
+                    issues.add(performer.path.clone(), "needs the consenter-role extension, or to reference the Patient or RelatedPerson of the Bundle");
+                    None
+                }
+            },
+        };
+        let kind = match performer.extension(&extension_url("agreement-kind"), issues) {
+            Some(kind) => hub(issues, "agreement_kind", &kind, "valueCode").and_then(AgreementKind::from_str_name),
+            None => Some(AgreementKind::Consent),
+        };
+        if let (Some(role), Some(kind)) = (role, kind) {
+            terms.consenters.push(Consenter { role: role as i32, kind: kind as i32 });
+        }
+    }
+    if terms.consenters.is_empty() {
+        issues.add(format!("{}.performer", consent.path), "required: who consented");
+    }
+    let decided = consent.req_str("dateTime", issues);
+    match (age_at(dob, decided), decided.is_empty()) {
+        (Some(age), _) => terms.child_age_years = age,
+        (None, false) => issues.add(
+            format!("{}.dateTime", consent.path),
+            "needs the Patient's birthDate and a dateTime to give the child's age at the decision",
+        ),
+        (None, true) => {}
+    }
+    if let Some(not_asked) = consent.extension(&extension_url("caregiver-not-asked"), issues) {
+        terms.caregiver_not_asked = hub(issues, "caregiver_not_asked", &not_asked, "valueCode")
+            .and_then(CaregiverNotAsked::from_str_name)
+            .map_or(0, |c| c as i32);
+    }
+    if let Some(method) = consent.extension(&extension_url("consent-method"), issues) {
+        terms.method = hub(issues, "consent_method", &method, "valueCode")
+            .and_then(ConsentMethod::from_str_name)
+            .map_or(0, |m| m as i32);
+    }
+    if let Some(source) = consent.object("sourceAttachment", issues) {
+        terms.form_reference = source.req_str("title", issues).into();
+        if terms.method == 0 {
+            terms.method = ConsentMethod::Written as i32;
+        }
+    }
+    let Some(provision) = consent.req_object("provision", issues) else { return Some(terms) };
+    terms.decision = hub(issues, "consent_decision", &provision, "type")
+        .and_then(ConsentDecision::from_str_name)
+        .map_or(0, |d| d as i32);
+    if let Some(period) = provision.object("period", issues) {
+        terms.valid_from = period.instant("start", issues);
+        terms.expires_at = period.instant("end", issues);
+    }
+    if terms.expires_at.is_none() {
+        issues.add(format!("{}.period.end", provision.path), "required: when the consent expires");
+    }
+    for actor in provision.array("actor", issues) {
+        let Some(reference) = actor.req_object("reference", issues) else { continue };
+        if let Some(org) = reference_id(reference.str("reference", issues), "Organization") {
+            terms.recipient_org_ids.push(org.into());
+        } else if let Some(sector) =
+            reference.object("identifier", issues).filter(|i| i.value["system"] == naming("sector").as_str())
+        {
+            let code = hub(issues, "sector", &sector, "value").and_then(Sector::from_str_name);
+            terms.recipient_sectors.extend(code.map(|s| s as i32));
+        } else {
+            issues
+                .add(reference.path, format!("must reference an Organization or name a sector ({})", naming("sector")));
+        }
+    }
+    for purpose in provision.array("purpose", issues) {
+        if purpose.str("system", issues) == system("purpose") {
+            terms
+                .purposes
+                .extend(hub(issues, "purpose", &purpose, "code").and_then(Purpose::from_str_name).map(|p| p as i32));
+        } else {
+            issues.add(format!("{}.system", purpose.path), format!("must be {}", system("purpose")));
+        }
+    }
+    for class in provision.array("class", issues) {
+        if class.str("system", issues) == system("data-category") {
+            terms.categories.extend(
+                hub(issues, "data_category", &class, "code").and_then(DataCategory::from_str_name).map(|c| c as i32),
+            );
+        } else {
+            issues.add(format!("{}.system", class.path), format!("must be {}", system("data-category")));
+        }
+    }
+    Some(terms)
+}
+
+/// Whole years between a birth date and the date part of a dateTime.
+fn age_at(dob: &str, decided: &str) -> Option<u32> {
+    let born = referral_hub_domain::validation::parse_date(dob)?;
+    let on: Date = referral_hub_domain::validation::parse_date(decided.get(..10)?)?;
+    let years = on.year() - born.year() - i32::from((on.month() as u8, on.day()) < (born.month() as u8, born.day()));
+    u32::try_from(years).ok()
+}

@@ -1,0 +1,411 @@
+//! The case document delivered to a court or other justice agency: a case
+//! transfer (or a referral) in NIEM naming. Structs, not maps, so that the
+//! member order is the declaration order: the child-friendly handling block
+//! is first, and a court clerk reads the handling needs before anything else.
+//!
+//! Naming: `nc:` (NIEM Core) for people, places, dates and documents, `j:`
+//! (Justice) for the case, `cyfs:` (Children, Youth, and Family Services) for
+//! child-protection content NIEM Core has no element for. Properties end in
+//! NIEM representation terms: `…Text`, `…Code`, `…Indicator`, `…ID`,
+//! `…Date`, `…DateTime`, `…Quantity`.
+
+use referral_hub_domain::wire::{
+    Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, Guardian, JusticeCaseType, JusticeHandling,
+    Location, Message, Priority, RiskLevel, SafetyMeasures, message::Payload,
+};
+use serde::Serialize;
+
+use crate::{
+    CodeMap, Unmapped,
+    social_welfare::native_json::{native, native_enum, rfc3339},
+};
+
+/// A message to a justice agency. Inside the handling block, the needs that
+/// change how the court first meets the child (role, age, interviews,
+/// interpreter, protective measures) come before the rest.
+#[derive(Serialize)]
+pub(super) struct CaseDocument<'a> {
+    #[serde(rename = "cyfs:ChildHandling", skip_serializing_if = "Option::is_none")]
+    handling: Option<Handling<'a>>,
+    #[serde(rename = "j:JuvenileCase")]
+    case: Case<'a>,
+    #[serde(rename = "nc:Person", skip_serializing_if = "Option::is_none")]
+    child: Option<Person<'a>>,
+    #[serde(rename = "cyfs:Caregiver", skip_serializing_if = "Option::is_none")]
+    caregiver: Option<CaregiverElement<'a>>,
+    #[serde(rename = "nc:Location", skip_serializing_if = "Option::is_none")]
+    location: Option<LocationElement<'a>>,
+    #[serde(rename = "nc:Document", skip_serializing_if = "Vec::is_empty")]
+    documents: Vec<DocumentElement<'a>>,
+}
+
+fn empty(s: &&str) -> bool {
+    s.is_empty()
+}
+
+fn none(items: &&[String]) -> bool {
+    items.is_empty()
+}
+
+fn no(b: &bool) -> bool {
+    !*b
+}
+
+#[derive(Serialize)]
+struct Handling<'a> {
+    #[serde(rename = "cyfs:ChildRoleCode")]
+    role: String,
+    #[serde(rename = "cyfs:AgeAtEventsYearsQuantity", skip_serializing_if = "Option::is_none")]
+    age_at_events: Option<u32>,
+    #[serde(rename = "cyfs:AgeVerifiedIndicator")]
+    age_verified: bool,
+    #[serde(rename = "cyfs:BelowMinimumAgeOfCriminalResponsibilityIndicator")]
+    below_minimum_age: bool,
+    #[serde(rename = "cyfs:DiversionRecommendedIndicator")]
+    diversion_recommended: bool,
+    #[serde(rename = "cyfs:DoNotReinterviewIndicator")]
+    do_not_reinterview: bool,
+    #[serde(rename = "cyfs:InterpreterNeededIndicator")]
+    interpreter_needed: bool,
+    #[serde(rename = "cyfs:InterpreterLanguageCode", skip_serializing_if = "empty")]
+    interpreter_language: &'a str,
+    #[serde(rename = "cyfs:SafetyMeasures", skip_serializing_if = "Option::is_none")]
+    safety_measures: Option<Measures>,
+    #[serde(rename = "cyfs:DisabilityAccommodationText", skip_serializing_if = "empty")]
+    disability_accommodations: &'a str,
+    #[serde(rename = "cyfs:SupportPersonText", skip_serializing_if = "empty")]
+    support_person: &'a str,
+    #[serde(rename = "cyfs:LegalRepresentativeText", skip_serializing_if = "empty")]
+    legal_representative: &'a str,
+    #[serde(rename = "cyfs:ParentGuardian", skip_serializing_if = "Vec::is_empty")]
+    guardians: Vec<GuardianElement<'a>>,
+    #[serde(rename = "cyfs:CustodyPlacementText", skip_serializing_if = "empty")]
+    custody_or_placement: &'a str,
+    #[serde(rename = "cyfs:RecordedInterviewQuantity")]
+    interviews_recorded: u32,
+    #[serde(rename = "cyfs:RecordedInterviewID", skip_serializing_if = "none")]
+    interview_references: &'a [String],
+    #[serde(rename = "cyfs:MedicalExaminationReportID", skip_serializing_if = "empty")]
+    medical_examination_reference: &'a str,
+    #[serde(rename = "cyfs:RightsInformedDate", skip_serializing_if = "empty")]
+    rights_informed_on: &'a str,
+    #[serde(rename = "cyfs:RightsInformedByText", skip_serializing_if = "empty")]
+    rights_informed_by: &'a str,
+    #[serde(rename = "cyfs:ChildViewsOnProceedingsText", skip_serializing_if = "empty")]
+    child_views: &'a str,
+}
+
+#[derive(Serialize)]
+struct Measures {
+    #[serde(rename = "cyfs:NoContactWithAllegedOffenderIndicator")]
+    no_contact: bool,
+    #[serde(rename = "cyfs:AnonymityIndicator")]
+    anonymity: bool,
+    #[serde(rename = "cyfs:SeparateWaitingAreaIndicator")]
+    separate_waiting_area: bool,
+}
+
+#[derive(Serialize)]
+struct GuardianElement<'a> {
+    #[serde(rename = "nc:PersonFullName", skip_serializing_if = "empty")]
+    name: &'a str,
+    #[serde(rename = "cyfs:PersonRelationshipText", skip_serializing_if = "empty")]
+    relationship: &'a str,
+    #[serde(rename = "cyfs:ConflictOfInterestIndicator")]
+    conflict: bool,
+    #[serde(rename = "cyfs:ConflictOfInterestText", skip_serializing_if = "empty")]
+    conflict_note: &'a str,
+}
+
+#[derive(Serialize)]
+struct Case<'a> {
+    #[serde(rename = "j:CaseTrackingID")]
+    message_id: &'a str,
+    #[serde(rename = "cyfs:MessageCategoryCode")]
+    kind: String,
+    #[serde(rename = "j:CaseInitiatingOrganizationID")]
+    sender: &'a str,
+    #[serde(rename = "j:CaseReceivingOrganizationID")]
+    recipient: &'a str,
+    #[serde(rename = "nc:ActivityDateTime", skip_serializing_if = "Option::is_none")]
+    created_at: Option<String>,
+    #[serde(rename = "cyfs:AcknowledgeByDateTime", skip_serializing_if = "Option::is_none")]
+    acknowledge_by: Option<String>,
+    #[serde(rename = "cyfs:RespondByDateTime", skip_serializing_if = "Option::is_none")]
+    respond_by: Option<String>,
+    #[serde(rename = "cyfs:RequestedServiceCode", skip_serializing_if = "none")]
+    services: &'a [String],
+    #[serde(rename = "cyfs:PriorityCode", skip_serializing_if = "Option::is_none")]
+    priority: Option<String>,
+    #[serde(rename = "cyfs:RiskLevelCode", skip_serializing_if = "Option::is_none")]
+    risk_level: Option<String>,
+    #[serde(rename = "cyfs:ProtectionConcernCode", skip_serializing_if = "none")]
+    concerns: &'a [String],
+    #[serde(rename = "cyfs:ReasonText", skip_serializing_if = "empty")]
+    reason: &'a str,
+    #[serde(rename = "cyfs:CaseSummaryText", skip_serializing_if = "empty")]
+    case_summary: &'a str,
+    #[serde(rename = "cyfs:SafetyConcernText", skip_serializing_if = "empty")]
+    safety_concerns: &'a str,
+    #[serde(rename = "cyfs:ChildInformedIndicator", skip_serializing_if = "no")]
+    child_informed: bool,
+    #[serde(rename = "cyfs:ChildViewsText", skip_serializing_if = "empty")]
+    child_views: &'a str,
+    #[serde(rename = "nc:CommentText", skip_serializing_if = "empty")]
+    notes: &'a str,
+}
+
+#[derive(Serialize)]
+struct Person<'a> {
+    #[serde(rename = "nc:PersonLocalID", skip_serializing_if = "empty")]
+    local_id: &'a str,
+    #[serde(rename = "cyfs:PersonLinkKeyID", skip_serializing_if = "empty")]
+    link_key: &'a str,
+    #[serde(rename = "nc:PersonGivenName", skip_serializing_if = "empty")]
+    given_name: &'a str,
+    #[serde(rename = "nc:PersonSurName", skip_serializing_if = "empty")]
+    family_name: &'a str,
+    #[serde(rename = "nc:PersonSexCode", skip_serializing_if = "Option::is_none")]
+    sex: Option<String>,
+    #[serde(rename = "nc:PersonBirthDate", skip_serializing_if = "empty")]
+    date_of_birth: &'a str,
+    #[serde(rename = "cyfs:PersonEstimatedAgeYearsQuantity", skip_serializing_if = "Option::is_none")]
+    estimated_age: Option<u32>,
+    #[serde(rename = "nc:PersonLanguageCode", skip_serializing_if = "none")]
+    languages: &'a [String],
+    #[serde(rename = "nc:PersonDisabilityText", skip_serializing_if = "empty")]
+    disability: &'a str,
+    #[serde(rename = "cyfs:DisplacementStatusCode", skip_serializing_if = "empty")]
+    displacement_status: &'a str,
+    #[serde(rename = "nc:PersonCitizenshipISO3166Alpha2Code", skip_serializing_if = "empty")]
+    nationality: &'a str,
+}
+
+#[derive(Serialize)]
+struct CaregiverElement<'a> {
+    #[serde(rename = "nc:PersonFullName", skip_serializing_if = "empty")]
+    name: &'a str,
+    #[serde(rename = "cyfs:PersonRelationshipText", skip_serializing_if = "empty")]
+    relationship: &'a str,
+    #[serde(rename = "nc:TelephoneNumberFullID", skip_serializing_if = "empty")]
+    phone: &'a str,
+    #[serde(rename = "nc:AddressFullText", skip_serializing_if = "empty")]
+    address: &'a str,
+    #[serde(rename = "cyfs:CaregiverExclusionCode", skip_serializing_if = "Option::is_none")]
+    exclusion: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LocationElement<'a> {
+    #[serde(rename = "nc:LocationAreaCode", skip_serializing_if = "empty")]
+    area_code: &'a str,
+    #[serde(rename = "nc:LocationDescriptionText", skip_serializing_if = "empty")]
+    description: &'a str,
+}
+
+#[derive(Serialize)]
+struct DocumentElement<'a> {
+    #[serde(rename = "nc:DocumentFileURI")]
+    uri: &'a str,
+    #[serde(rename = "nc:DocumentFormatText", skip_serializing_if = "empty")]
+    media_type: &'a str,
+    #[serde(rename = "nc:DocumentFileSizeQuantity")]
+    size_bytes: u64,
+    #[serde(rename = "nc:DocumentDescriptionText", skip_serializing_if = "empty")]
+    description: &'a str,
+}
+
+/// The document of a referral or case transfer; alerts never go to justice
+/// (the hub routes them to social welfare), so they have no shape here.
+pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result<CaseDocument<'a>, Unmapped> {
+    let kind = native_enum(codes, "message_kind", Some(message.kind().as_str_name()))?;
+    let timestamp = |at: &Option<prost_types::Timestamp>| at.as_ref().map(rfc3339).transpose();
+    let mut case = Case {
+        message_id: &message.id,
+        kind,
+        sender: &message.sender_org_id,
+        recipient: &message.recipient_org_id,
+        created_at: timestamp(&message.created_at)?,
+        acknowledge_by: timestamp(&message.acknowledge_by)?,
+        respond_by: timestamp(&message.respond_by)?,
+        services: &[],
+        priority: None,
+        risk_level: None,
+        concerns: &[],
+        reason: "",
+        case_summary: "",
+        safety_concerns: "",
+        child_informed: false,
+        child_views: "",
+        notes: "",
+    };
+    let parts = match &message.payload {
+        Some(Payload::Referral(r)) => {
+            case.services = &r.requested_services;
+            case.priority =
+                code(codes, "priority", r.priority, |v| Priority::try_from(v).ok().map(|p| p.as_str_name()))?;
+            case.notes = &r.notes;
+            Parts {
+                handling: None,
+                risk_level: r.risk_level,
+                concerns: &r.protection_concerns,
+                reason: &r.reason,
+                case_summary: "",
+                safety_concerns: &r.safety_concerns,
+                child_informed: r.child_informed,
+                child_views: &r.child_views,
+                child: r.child.as_ref(),
+                caregiver: r.caregiver.as_ref(),
+                location: r.current_location.as_ref(),
+                attachments: &r.attachments,
+            }
+        }
+        Some(Payload::CaseTransfer(t)) => Parts {
+            handling: t.justice.as_ref(),
+            risk_level: t.risk_level,
+            concerns: &t.protection_concerns,
+            reason: &t.reason,
+            case_summary: &t.case_summary,
+            safety_concerns: &t.safety_concerns,
+            child_informed: t.child_informed,
+            child_views: &t.child_views,
+            child: t.child.as_ref(),
+            caregiver: t.caregiver.as_ref(),
+            location: t.current_location.as_ref(),
+            attachments: &t.attachments,
+        },
+        _ => return Err(Unmapped { table: "message_kind".into(), code: message.kind().as_str_name().into() }),
+    };
+    case.risk_level =
+        code(codes, "risk_level", parts.risk_level, |v| RiskLevel::try_from(v).ok().map(|r| r.as_str_name()))?;
+    case.concerns = parts.concerns;
+    case.reason = parts.reason;
+    case.case_summary = parts.case_summary;
+    case.safety_concerns = parts.safety_concerns;
+    case.child_informed = parts.child_informed;
+    case.child_views = parts.child_views;
+    Ok(CaseDocument {
+        handling: parts.handling.map(|h| handling(codes, h)).transpose()?,
+        case,
+        child: person(codes, message.child.as_ref(), parts.child)?,
+        caregiver: parts.caregiver.map(|c| caregiver(codes, c)).transpose()?,
+        location: parts
+            .location
+            .filter(|l| !l.area_code.is_empty() || !l.description.is_empty())
+            .map(|l| LocationElement { area_code: &l.area_code, description: &l.description }),
+        documents: parts.attachments.iter().map(document).collect(),
+    })
+}
+
+/// What referrals and transfers have in common.
+struct Parts<'a> {
+    handling: Option<&'a JusticeHandling>,
+    risk_level: i32,
+    concerns: &'a [String],
+    reason: &'a str,
+    case_summary: &'a str,
+    safety_concerns: &'a str,
+    child_informed: bool,
+    child_views: &'a str,
+    child: Option<&'a ChildDetails>,
+    caregiver: Option<&'a Caregiver>,
+    location: Option<&'a Location>,
+    attachments: &'a [Attachment],
+}
+
+/// The native code of an enum value; none when unset (a field disclosure cut).
+fn code(
+    codes: &CodeMap,
+    table: &str,
+    value: i32,
+    name: fn(i32) -> Option<&'static str>,
+) -> Result<Option<String>, Unmapped> {
+    if value == 0 { Ok(None) } else { native_enum(codes, table, name(value)).map(Some) }
+}
+
+fn handling<'a>(codes: &CodeMap, h: &'a JusticeHandling) -> Result<Handling<'a>, Unmapped> {
+    let role = native_enum(codes, "case_type", JusticeCaseType::try_from(h.case_type).ok().map(|t| t.as_str_name()))?;
+    Ok(Handling {
+        role,
+        age_at_events: h.age_at_events_years,
+        age_verified: h.age_verified,
+        below_minimum_age: h.below_minimum_age_of_criminal_responsibility,
+        diversion_recommended: h.diversion_recommended,
+        do_not_reinterview: h.do_not_reinterview,
+        interpreter_needed: h.interpreter_needed,
+        interpreter_language: &h.interpreter_language,
+        safety_measures: h.safety_measures.as_ref().map(measures),
+        disability_accommodations: &h.disability_accommodations,
+        support_person: &h.support_person,
+        legal_representative: &h.legal_representative,
+        guardians: h.guardians.iter().map(guardian).collect(),
+        custody_or_placement: &h.custody_or_placement,
+        interviews_recorded: h.interviews_recorded,
+        interview_references: &h.interview_references,
+        medical_examination_reference: &h.medical_examination_reference,
+        rights_informed_on: &h.rights_informed_on,
+        rights_informed_by: &h.rights_informed_by,
+        child_views: &h.child_views,
+    })
+}
+
+fn measures(m: &SafetyMeasures) -> Measures {
+    Measures {
+        no_contact: m.no_contact_with_alleged_offender,
+        anonymity: m.anonymity,
+        separate_waiting_area: m.separate_waiting_area,
+    }
+}
+
+fn guardian(g: &Guardian) -> GuardianElement<'_> {
+    GuardianElement {
+        name: &g.name,
+        relationship: &g.relationship,
+        conflict: g.conflict_of_interest,
+        conflict_note: &g.conflict_note,
+    }
+}
+
+fn person<'a>(
+    codes: &CodeMap,
+    reference: Option<&'a ChildRef>,
+    details: Option<&'a ChildDetails>,
+) -> Result<Option<Person<'a>>, Unmapped> {
+    if reference.is_none() && details.is_none() {
+        return Ok(None);
+    }
+    let sex = match details.map(|d| d.sex.as_str()).filter(|s| !s.is_empty()) {
+        Some(sex) => Some(native(codes, "sex", sex)?),
+        None => None,
+    };
+    Ok(Some(Person {
+        local_id: reference.map_or("", |r| &r.local_id),
+        link_key: reference.map_or("", |r| &r.link_key),
+        given_name: details.map_or("", |d| &d.given_name),
+        family_name: details.map_or("", |d| &d.family_name),
+        sex,
+        date_of_birth: details.map_or("", |d| &d.date_of_birth),
+        estimated_age: details.and_then(|d| d.estimated_age_years),
+        languages: details.map_or(&[], |d| &d.languages),
+        disability: details.map_or("", |d| &d.disability),
+        displacement_status: details.map_or("", |d| &d.displacement_status),
+        nationality: details.map_or("", |d| &d.nationality),
+    }))
+}
+
+fn caregiver<'a>(codes: &CodeMap, c: &'a Caregiver) -> Result<CaregiverElement<'a>, Unmapped> {
+    let exclusion = code(codes, "caregiver_exclusion", c.exclusion, |v| {
+        CaregiverExclusion::try_from(v).ok().map(|e| e.as_str_name())
+    })?;
+    Ok(CaregiverElement {
+        name: &c.name,
+        relationship: &c.relationship,
+        phone: &c.phone,
+        address: &c.address,
+        exclusion,
+    })
+}
+
+fn document(a: &Attachment) -> DocumentElement<'_> {
+    DocumentElement { uri: &a.uri, media_type: &a.media_type, size_bytes: a.size_bytes, description: &a.description }
+}
