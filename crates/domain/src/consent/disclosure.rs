@@ -60,6 +60,7 @@ pub fn cut_payload(payload: &Payload, allowed: &BTreeSet<DataCategory>) -> Cut {
             };
         }
     }
+    prune(&mut message);
     let bytes = message.encode_to_vec();
     let payload = match payload {
         Payload::Referral(_) => Payload::Referral(decode(&bytes)),
@@ -101,6 +102,38 @@ fn visit(message: &mut DynamicMessage, path: &[&str], clear: bool) -> bool {
         _ => {}
     }
     found
+}
+
+/// Drops nested messages the cut left empty (and empty list items), so that
+/// not even the shape of withheld data, such as how many attachments there
+/// are, reaches the receiver.
+fn prune(message: &mut DynamicMessage) {
+    let mut emptied = Vec::new();
+    for (field, value) in message.fields_mut() {
+        match value {
+            Value::Message(inner) => {
+                prune(inner);
+                if inner.fields().next().is_none() {
+                    emptied.push(field);
+                }
+            }
+            Value::List(items) => {
+                for item in items.iter_mut() {
+                    if let Value::Message(inner) = item {
+                        prune(inner);
+                    }
+                }
+                items.retain(|item| !matches!(item, Value::Message(inner) if inner.fields().next().is_none()));
+                if items.is_empty() {
+                    emptied.push(field);
+                }
+            }
+            _ => {}
+        }
+    }
+    for field in emptied {
+        message.clear_field(&field);
+    }
 }
 
 /// A cut message back in typed form (it was encoded from the same descriptor).
@@ -146,8 +179,9 @@ mod tests {
         assert_eq!((child.given_name.as_str(), child.date_of_birth.as_str()), ("Aye", "2017-03-14"));
         assert_eq!(child.sex, "", "DEMOGRAPHIC cut");
         assert_eq!(cut.reason, "", "PROTECTION_CONCERN cut");
-        assert_eq!(cut.caregiver.as_ref().unwrap().phone, "", "CONTACT cut");
-        assert!(cut.attachments.iter().all(|a| a.uri.is_empty()));
+        assert!(cut.caregiver.is_none(), "CONTACT, FAMILY and PROTECTION_CONCERN cut: nothing of the caregiver left");
+        assert!(cut.attachments.is_empty(), "not even how many attachments there are");
+        assert!(cut.current_location.is_none(), "no empty shell of a withheld location");
         assert_eq!(cut.requested_services, full.requested_services, "routing stays");
         assert_eq!(cut.priority, full.priority);
         assert_eq!(only_identity.disclosed, BTreeSet::from([DataCategory::Identity]));
