@@ -502,6 +502,9 @@ pub fn validate_organisation(org: &Organisation, taxonomies: &Taxonomies) -> Vec
         check.fail("organisation.channel", "required: PULL or PUSH");
     }
     match (org.channel(), org.push_endpoint.as_str()) {
+        (DeliveryChannel::Push, _) if org.sector() == Sector::Other => {
+            check.fail("organisation.channel", "OTHER organisations pull: no sector adapter writes for them")
+        }
         (DeliveryChannel::Push, "") => check.fail("organisation.push_endpoint", "required for PUSH"),
         (DeliveryChannel::Push, url) if !is_push_endpoint(url) => check.fail(
             "organisation.push_endpoint",

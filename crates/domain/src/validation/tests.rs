@@ -342,3 +342,26 @@ fn an_alert_names_no_receiver_and_must_say_where_the_child_was_found() {
     referral.re_referral_of = "m-1".into();
     assert_eq!(fields(&validate_submit(&referral, &Rules::default(), TODAY)), vec!["recipient_org_id"]);
 }
+
+#[test]
+fn push_organisations_need_a_safe_endpoint_and_an_adapter() {
+    use crate::wire::{DeliveryChannel, Organisation, OrganisationStatus};
+    let org = |sector: Sector, channel: DeliveryChannel, endpoint: &str| Organisation {
+        id: "org-1".into(),
+        name: "An agency".into(),
+        sector: sector as i32,
+        areas: vec!["MM".into()],
+        channel: channel as i32,
+        status: OrganisationStatus::Active as i32,
+        push_endpoint: endpoint.into(),
+        ..Organisation::default()
+    };
+    let check = |o: Organisation| fields(&validate_organisation(&o, &Taxonomies::default())).join(",");
+    let (push, pull) = (DeliveryChannel::Push, DeliveryChannel::Pull);
+    assert_eq!(check(org(Sector::Health, push, "https://his.example.org/hooks")), "");
+    assert_eq!(check(org(Sector::Health, push, "http://127.0.0.1:8080/hooks")), "");
+    assert_eq!(check(org(Sector::Health, push, "http://his.example.org/hooks")), "organisation.push_endpoint");
+    assert_eq!(check(org(Sector::Health, push, "")), "organisation.push_endpoint");
+    assert_eq!(check(org(Sector::Health, pull, "https://his.example.org/hooks")), "organisation.push_endpoint");
+    assert_eq!(check(org(Sector::Other, push, "https://x.example.org")), "organisation.channel");
+}
