@@ -10,6 +10,7 @@ mod directory;
 mod flow;
 mod idempotency;
 mod lifecycle;
+mod push;
 mod readme;
 mod scale_out;
 mod statistics;

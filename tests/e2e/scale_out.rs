@@ -10,7 +10,7 @@ use std::{
 };
 
 use referral_hub_domain::sample;
-use referral_hub_e2e::{Backend, Bearer, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, channel_to};
+use referral_hub_e2e::{Backend, Bearer, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub};
 use referral_hub_proto::v1::{
     AckDeliveryRequest, ChildRef, StreamInboxRequest, inbox_entry::Item, message_service_client::MessageServiceClient,
 };
@@ -55,8 +55,12 @@ async fn three_replicas_one_killed_nothing_lost_or_duplicated() {
                         let live = live.lock().await;
                         live[attempt % live.len()]
                     };
-                    let mut client =
-                        MessageServiceClient::with_interceptor(channel_to(address).await, Bearer::new(token));
+                    // The replica may die between picking it and connecting: try the next one.
+                    let Some(channel) = connect(address).await else {
+                        attempt += 1;
+                        continue;
+                    };
+                    let mut client = MessageServiceClient::with_interceptor(channel, Bearer::new(token));
                     match client.submit_message(request.clone()).await {
                         Ok(response) => break response.into_inner().message.unwrap().id,
                         Err(status) => {
@@ -104,6 +108,11 @@ async fn three_replicas_one_killed_nothing_lost_or_duplicated() {
     assert!(verified.checked as usize >= 2 * MESSAGES, "{}", verified.checked);
 }
 
+/// A channel to a replica, or `None` if it is gone (killed by the test).
+async fn connect(address: SocketAddr) -> Option<tonic::transport::Channel> {
+    tonic::transport::Endpoint::from_shared(format!("http://{address}")).ok()?.connect().await.ok()
+}
+
 /// Streams an organisation's inbox until it has seen `MESSAGES / 2` distinct
 /// messages, reconnecting to a live replica when its own dies, acknowledging as
 /// it goes; fails on any entry redelivered after it was acknowledged.
@@ -114,7 +123,11 @@ async fn receive(token: String, mut address: SocketAddr, live: Live) -> (BTreeSe
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     while seen.len() < MESSAGES / 2 {
         assert!(tokio::time::Instant::now() < deadline, "timed out with {} seen", seen.len());
-        let mut client = MessageServiceClient::with_interceptor(channel_to(address).await, Bearer::new(&token));
+        let Some(channel) = connect(address).await else {
+            address = live.lock().await[0];
+            continue;
+        };
+        let mut client = MessageServiceClient::with_interceptor(channel, Bearer::new(&token));
         streams += 1;
         let stream = client.stream_inbox(StreamInboxRequest::default()).await;
         let mut stream = match stream {

@@ -20,10 +20,10 @@ use tonic::{
 
 use referral_hub_domain::{deadlines::DeadlinePolicy, validation::Rules};
 use referral_hub_proto::v1::{
-    FollowUpAction, InboxEntry, Message, PostFollowUpRequest, StreamInboxResponse, SubmitMessageRequest,
-    audit_service_client::AuditServiceClient, consent_service_client::ConsentServiceClient,
-    directory_service_client::DirectoryServiceClient, message_service_client::MessageServiceClient,
-    stats_service_client::StatsServiceClient,
+    DeliveryChannel, FollowUpAction, InboxEntry, Message, Organisation, OrganisationStatus, PostFollowUpRequest,
+    Sector, StreamInboxResponse, SubmitMessageRequest, audit_service_client::AuditServiceClient,
+    consent_service_client::ConsentServiceClient, directory_service_client::DirectoryServiceClient,
+    message_service_client::MessageServiceClient, stats_service_client::StatsServiceClient,
 };
 use referral_hub_server::{
     ServerConfig, TlsConfig,
@@ -410,4 +410,40 @@ pub fn submit_from_json(json: &str) -> SubmitMessageRequest {
     let message = prost_reflect::DynamicMessage::deserialize(descriptor, &mut deserializer)
         .unwrap_or_else(|e| panic!("not valid proto JSON: {e}\n{json}"));
     SubmitMessageRequest::decode(message.encode_to_vec().as_slice()).expect("re-encoded")
+}
+
+impl TestHub {
+    /// Registers a PUSH organisation delivering to `endpoint`, with a fresh
+    /// signing secret, which it returns.
+    pub async fn push_organisation(&self, id: &str, sector: Sector, area: &str, endpoint: &str) -> String {
+        let organisation = Organisation {
+            id: id.into(),
+            name: format!("Push organisation {id}"),
+            sector: sector as i32,
+            areas: vec![area.into()],
+            services: vec!["case_management".into(), "health_care".into()],
+            lead_agency_areas: vec![],
+            channel: DeliveryChannel::Push as i32,
+            status: OrganisationStatus::Active as i32,
+            push_endpoint: endpoint.into(),
+        };
+        self.db.store.upsert_organisation(&organisation).await.expect("register push organisation");
+        let secret = referral_hub_server::push::webhook::new_secret().expect("secret");
+        self.db.store.set_push_secret(id, &secret, false, 0).await.expect("store secret");
+        secret
+    }
+
+    /// POSTs a native document to an adapter endpoint of the hub as `org` with
+    /// `roles`; the HTTP status and the body.
+    pub async fn post_document(&self, path: &str, org: &str, roles: &[&str], body: Vec<u8>) -> (u16, String) {
+        let response = reqwest::Client::new()
+            .post(format!("http://{}{path}", self.address))
+            .bearer_auth(self.token(org, roles))
+            .body(body)
+            .send()
+            .await
+            .expect("the hub answers HTTP");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a body"))
+    }
 }

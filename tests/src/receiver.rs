@@ -11,7 +11,7 @@ use std::{
 };
 
 use axum::{body::Bytes, extract::State, http::HeaderMap, http::StatusCode};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 
 /// One request the endpoint received.
 #[derive(Debug, Clone)]
@@ -31,7 +31,7 @@ pub struct Received {
 #[derive(Default)]
 struct Log {
     received: Vec<Received>,
-    /// Statuses to answer with, in order; 200 once they run out.
+    /// Statuses to answer with, in order; 200 once they run out; 0: never answer.
     script: VecDeque<u16>,
 }
 
@@ -41,6 +41,8 @@ pub struct Receiver {
     /// Its URL, e.g. `http://127.0.0.1:41234/hooks`.
     pub url: String,
     log: Arc<Mutex<Log>>,
+    /// How many requests arrived.
+    count: watch::Sender<usize>,
 }
 
 impl Receiver {
@@ -51,10 +53,18 @@ impl Receiver {
         let receiver = Receiver {
             url: format!("http://{address}/hooks"),
             log: Arc::new(Mutex::new(Log { received: vec![], script: script.iter().copied().collect() })),
+            count: watch::Sender::new(0),
         };
         let app = axum::Router::new().route("/hooks", axum::routing::post(record)).with_state(receiver.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.expect("receiver serves") });
         receiver
+    }
+
+    /// Waits until `n` requests have arrived (for a request that is never
+    /// answered, so no pass completes to wait on).
+    pub async fn wait_for(&self, n: usize) {
+        let mut count = self.count.subscribe();
+        let _ = count.wait_for(|arrived| *arrived >= n).await;
     }
 
     /// Everything received so far, in order.
@@ -76,6 +86,10 @@ async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Byte
         });
         log.script.pop_front().unwrap_or(200)
     };
+    receiver.count.send_modify(|n| *n += 1);
+    if status == 0 {
+        std::future::pending::<()>().await;
+    }
     StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
 }
 

@@ -56,6 +56,9 @@ impl SchedulerControl {
     /// Runs `pass` on every tick or interval, for as long as the server runs.
     pub async fn run<F: Future<Output = ()>>(&self, mut pass: impl FnMut() -> F) {
         let mut ticks = self.tick.subscribe();
+        // A pass at start: work due while the server was down, and any tick
+        // asked for before this task got to run, are not left for the interval.
+        ticks.mark_changed();
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(self.interval) => {}

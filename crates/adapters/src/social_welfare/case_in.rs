@@ -6,7 +6,9 @@
 //! asking for all their services, since the hub's referral carries a list of
 //! services; entries without an agency are the case's own services, not
 //! referrals, and are ignored. Case-level fields (child, concerns, risk) are
-//! shared by every referral of the case.
+//! shared by every referral of the case, and read the same way for transfers
+//! ([`super::transfer`]). A case flagged `hub_alert` is an alert instead
+//! ([`super::tracing`]); the loop rule is at [`groups`].
 
 use referral_hub_domain::wire::{
     Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, Location, Priority, RiskLevel, ServiceReferral,
@@ -27,33 +29,26 @@ struct Group {
     priority: i32,
 }
 
-/// The referrals of a case document, in the order their agencies first appear.
-pub(super) fn referrals(codes: &CodeMap, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
+/// The requests of a case document: one alert when the case is flagged
+/// `hub_alert` (and is not the hub's own delivery), else the referrals, in
+/// the order their agencies first appear.
+pub(super) fn requests(codes: &CodeMap, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
     let value = parse(document, "body")?;
     let mut r = Reader::new(Naming::Dotted, codes);
     let Some(case) = r.object(&value, "body").and_then(|root| r.member_object(root, "data", "")) else {
         return r.finish(Vec::new());
     };
+    let echo = r.string(case, "hub_message_id", "", false);
+    // A delivered alert posted back is the hub's own alert, not a new one:
+    // honouring its flag would send it round the lead agencies for ever.
+    if echo.is_empty() && r.boolean(case, "hub_alert", "") == Some(true) {
+        let alert = super::tracing::alert_in(&mut r, case);
+        return r.finish(vec![alert]);
+    }
     refuse_withheld_consent(&mut r, case);
-    let child = ChildRef {
-        local_id: r.string(case, "case_id", "", true),
-        link_key: r.string(case, "hub_link_key", "", false),
-        national_id: r.string(case, "national_id_no", "", false),
-    };
-    let shared = ServiceReferral {
-        protection_concerns: r.codes("protection_concerns", case, "protection_concerns", ""),
-        risk_level: r
-            .enum_member("risk_level", case, "risk_level", "", true, |n| RiskLevel::from_str_name(n).map(|v| v as i32)),
-        child: Some(child_details(&mut r, case)),
-        caregiver: caregiver(&mut r, case),
-        current_location: location(&mut r, case),
-        safety_concerns: r.string(case, "safety_concerns", "", false),
-        child_informed: r.boolean(case, "child_informed_of_referral", "").unwrap_or(false),
-        child_views: r.string(case, "child_views", "", false),
-        attachments: attachments(&mut r, case),
-        ..ServiceReferral::default()
-    };
-    let groups = groups(&mut r, case);
+    let child = child_ref(&mut r, case);
+    let shared = shared(&mut r, case);
+    let groups = groups(&mut r, case, &echo);
     let requests = groups
         .into_iter()
         .map(|g| {
@@ -78,8 +73,39 @@ pub(super) fn referrals(codes: &CodeMap, document: &[u8]) -> Result<Vec<Inbound>
     r.finish(requests)
 }
 
+/// The child reference of a case.
+pub(super) fn child_ref(r: &mut Reader<'_>, case: &Map<String, Value>) -> ChildRef {
+    ChildRef {
+        local_id: r.string(case, "case_id", "", true),
+        link_key: r.string(case, "hub_link_key", "", false),
+        national_id: r.string(case, "national_id_no", "", false),
+    }
+}
+
+/// The case-level members a referral and a transfer share, as a referral
+/// without its service fields.
+pub(super) fn shared(r: &mut Reader<'_>, case: &Map<String, Value>) -> ServiceReferral {
+    ServiceReferral {
+        protection_concerns: r.codes("protection_concerns", case, "protection_concerns", ""),
+        risk_level: risk_level(r, case),
+        child: Some(child_details(r, case)),
+        caregiver: caregiver(r, case),
+        current_location: location(r, case),
+        safety_concerns: r.string(case, "safety_concerns", "", false),
+        child_informed: r.boolean(case, "child_informed_of_referral", "").unwrap_or(false),
+        child_views: r.string(case, "child_views", "", false),
+        attachments: attachments(r, case),
+        ..ServiceReferral::default()
+    }
+}
+
+/// The required `risk_level` of a case.
+pub(super) fn risk_level(r: &mut Reader<'_>, case: &Map<String, Value>) -> i32 {
+    r.enum_member("risk_level", case, "risk_level", "", true, |n| RiskLevel::from_str_name(n).map(|v| v as i32))
+}
+
 /// The sender's own consent flags saying no stop the referral here.
-fn refuse_withheld_consent(r: &mut Reader<'_>, case: &Map<String, Value>) {
+pub(super) fn refuse_withheld_consent(r: &mut Reader<'_>, case: &Map<String, Value>) {
     if r.boolean(case, "consent_for_services", "") == Some(false) {
         r.fail("consent_for_services", "the case records no consent to services: it cannot be referred");
     }
@@ -88,7 +114,8 @@ fn refuse_withheld_consent(r: &mut Reader<'_>, case: &Map<String, Value>) {
     }
 }
 
-fn child_details(r: &mut Reader<'_>, case: &Map<String, Value>) -> ChildDetails {
+/// The child's details from Primero's case members.
+pub(super) fn child_details(r: &mut Reader<'_>, case: &Map<String, Value>) -> ChildDetails {
     let mut given_name = r.string(case, "name_first", "", false);
     let family_name = r.string(case, "name_last", "", false);
     let full_name = r.string(case, "name", "", false);
@@ -163,8 +190,16 @@ fn attachments(r: &mut Reader<'_>, case: &Map<String, Value>) -> Vec<Attachment>
 }
 
 /// The services_section entries addressed to agencies, grouped by agency.
-fn groups(r: &mut Reader<'_>, case: &Map<String, Value>) -> Vec<Group> {
+///
+/// Loop rule: in a case carrying `hub_message_id` (the hub delivered it and
+/// the receiver posts it back, e.g. to refer onward), the entries whose
+/// `unique_id` the hub wrote (`<hub_message_id>:<n>`) are addressed to the
+/// poster itself and were already delivered: they are skipped, never turned
+/// into new referrals. Entries the agency added still are referrals.
+fn groups(r: &mut Reader<'_>, case: &Map<String, Value>, hub_message_id: &str) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
+    let echo_prefix = format!("{hub_message_id}:");
+    let mut echoes = 0;
     let entries = r.array(case, "services_section", "");
     for (at, entry) in &entries {
         let Some(entry) = r.object(entry, at) else { continue };
@@ -173,6 +208,10 @@ fn groups(r: &mut Reader<'_>, case: &Map<String, Value>) -> Vec<Group> {
             continue;
         }
         let request_id = r.string(entry, "unique_id", at, true);
+        if !hub_message_id.is_empty() && request_id.starts_with(&echo_prefix) {
+            echoes += 1;
+            continue;
+        }
         let service = r.code_member("service_type", entry, "service_type", at, true);
         let priority =
             r.enum_member("service_response_timeframe", entry, "service_response_timeframe", at, false, |n| {
@@ -195,7 +234,7 @@ fn groups(r: &mut Reader<'_>, case: &Map<String, Value>) -> Vec<Group> {
         // Entries to one agency with different time frames: the most urgent wins (EMERGENCY > URGENT > ROUTINE).
         group.priority = group.priority.max(priority);
     }
-    if groups.is_empty() && entries.iter().all(|(_, e)| e.is_object()) {
+    if groups.is_empty() && echoes == 0 && entries.iter().all(|(_, e)| e.is_object()) {
         r.fail("services_section", "no entry names a service_implementing_agency to refer to");
     }
     groups

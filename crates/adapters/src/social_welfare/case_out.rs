@@ -1,23 +1,43 @@
-//! A referral delivered to a Primero instance, as the same case shape the
+//! A message delivered to a Primero instance, as the same case shape the
 //! instance posts ([`super::case_in`] reads it back), so that a Primero
 //! instance or an OpenFn job in front of one ingests it like any case with a
-//! service referral. Empty fields are left out; `hub_*` members carry what
+//! service referral (transfers and alerts add their members to the same
+//! shape: [`super::transfer`], [`super::tracing`]). Empty fields are left out; `hub_*` members carry what
 //! Primero has no field for (the hub message id above all, which the
 //! instance quotes in its transitions).
 
 use referral_hub_domain::wire::{
-    CaregiverExclusion, ChildDetails, Message, Priority, RiskLevel, ServiceReferral, message::Payload,
+    Attachment, Caregiver, CaregiverExclusion, ChildDetails, Location, Message, Priority, RiskLevel, ServiceReferral,
+    message::Payload,
 };
 use serde_json::{Map, Value, json};
 
 use super::native_json::{native, native_enum, rfc3339};
 use crate::{CodeMap, Unmapped};
 
-/// The case document of `message`; only referrals have this shape.
+/// The case document of `message`: a referral as a case with service
+/// entries, a transfer or an alert in their own modules' shapes.
 pub(super) fn case(codes: &CodeMap, message: &Message) -> Result<Value, Unmapped> {
-    let Some(Payload::Referral(referral)) = &message.payload else {
-        return Err(Unmapped { table: "message_kind".into(), code: message.kind().as_str_name().into() });
-    };
+    let mut case = envelope(message)?;
+    match &message.payload {
+        Some(Payload::Referral(referral)) => {
+            if let Some(child) = &referral.child {
+                child_details(codes, &mut case, child)?;
+            }
+            shared(codes, &mut case, &Shared::of_referral(referral))?;
+            case.insert("services_section".into(), services(codes, message, referral)?.into());
+        }
+        Some(Payload::CaseTransfer(transfer)) => super::transfer::transfer_out(codes, &mut case, message, transfer)?,
+        Some(Payload::SeparatedChildAlert(alert)) => super::tracing::alert_out(codes, &mut case, message, alert)?,
+        None => return Err(Unmapped { table: "message_kind".into(), code: message.kind().as_str_name().into() }),
+    }
+    Ok(json!({ "data": case }))
+}
+
+/// The hub's own members of every delivered case: the message id (which the
+/// instance quotes in its transitions and which marks a case posted back as
+/// the hub's own, see [`super::case_in`]), sender, deadline, child reference.
+fn envelope(message: &Message) -> Result<Map<String, Value>, Unmapped> {
     let mut case = Map::new();
     put(&mut case, "hub_message_id", &message.id);
     put(&mut case, "hub_sender_org_id", &message.sender_org_id);
@@ -28,21 +48,22 @@ pub(super) fn case(codes: &CodeMap, message: &Message) -> Result<Value, Unmapped
         put(&mut case, "case_id", &child.local_id);
         put(&mut case, "hub_link_key", &child.link_key);
     }
-    if let Some(child) = &referral.child {
-        child_details(codes, &mut case, child)?;
-    }
-    referral_fields(codes, &mut case, referral)?;
-    case.insert("services_section".into(), services(codes, message, referral)?.into());
-    Ok(json!({ "data": case }))
+    Ok(case)
 }
 
-fn put(case: &mut Map<String, Value>, key: &str, value: &str) {
+/// Sets `key` to `value` unless it is empty (Primero leaves blank fields out).
+pub(super) fn put(case: &mut Map<String, Value>, key: &str, value: &str) {
     if !value.is_empty() {
         case.insert(key.into(), value.into());
     }
 }
 
-fn child_details(codes: &CodeMap, case: &mut Map<String, Value>, child: &ChildDetails) -> Result<(), Unmapped> {
+/// The child's details as Primero's case members.
+pub(super) fn child_details(
+    codes: &CodeMap,
+    case: &mut Map<String, Value>,
+    child: &ChildDetails,
+) -> Result<(), Unmapped> {
     put(case, "name_first", &child.given_name);
     put(case, "name_last", &child.family_name);
     let full: Vec<&str> =
@@ -69,9 +90,51 @@ fn child_details(codes: &CodeMap, case: &mut Map<String, Value>, child: &ChildDe
     Ok(())
 }
 
-fn referral_fields(codes: &CodeMap, case: &mut Map<String, Value>, referral: &ServiceReferral) -> Result<(), Unmapped> {
-    let risk = RiskLevel::try_from(referral.risk_level).ok().map(|r| r.as_str_name());
+/// The case members a referral and a transfer share.
+pub(super) struct Shared<'a> {
+    /// Hub protection concern codes.
+    pub(super) protection_concerns: &'a [String],
+    /// A `RiskLevel` value.
+    pub(super) risk_level: i32,
+    /// The caregiver, if any.
+    pub(super) caregiver: Option<&'a Caregiver>,
+    /// Where the child is now.
+    pub(super) current_location: Option<&'a Location>,
+    /// Immediate safety concerns.
+    pub(super) safety_concerns: &'a str,
+    /// Whether the child was told.
+    pub(super) child_informed: bool,
+    /// The child's own views.
+    pub(super) child_views: &'a str,
+    /// Documents by reference.
+    pub(super) attachments: &'a [Attachment],
+}
+
+impl<'a> Shared<'a> {
+    fn of_referral(r: &'a ServiceReferral) -> Self {
+        Shared {
+            protection_concerns: &r.protection_concerns,
+            risk_level: r.risk_level,
+            caregiver: r.caregiver.as_ref(),
+            current_location: r.current_location.as_ref(),
+            safety_concerns: &r.safety_concerns,
+            child_informed: r.child_informed,
+            child_views: &r.child_views,
+            attachments: &r.attachments,
+        }
+    }
+}
+
+/// The `risk_level` member of a case.
+pub(super) fn risk_level(codes: &CodeMap, case: &mut Map<String, Value>, risk_level: i32) -> Result<(), Unmapped> {
+    let risk = RiskLevel::try_from(risk_level).ok().map(|r| r.as_str_name());
     case.insert("risk_level".into(), native_enum(codes, "risk_level", risk)?.into());
+    Ok(())
+}
+
+/// The members of [`Shared`] as Primero case members.
+pub(super) fn shared(codes: &CodeMap, case: &mut Map<String, Value>, referral: &Shared<'_>) -> Result<(), Unmapped> {
+    risk_level(codes, case, referral.risk_level)?;
     let concerns = referral
         .protection_concerns
         .iter()
@@ -80,15 +143,15 @@ fn referral_fields(codes: &CodeMap, case: &mut Map<String, Value>, referral: &Se
     if !concerns.is_empty() {
         case.insert("protection_concerns".into(), concerns.into());
     }
-    put(case, "safety_concerns", &referral.safety_concerns);
+    put(case, "safety_concerns", referral.safety_concerns);
     case.insert("child_informed_of_referral".into(), referral.child_informed.into());
-    put(case, "child_views", &referral.child_views);
-    if let Some(location) = &referral.current_location {
+    put(case, "child_views", referral.child_views);
+    if let Some(location) = referral.current_location {
         // Both members, even empty: their presence says a location was given.
         case.insert("location_current".into(), location.area_code.clone().into());
         case.insert("address_current".into(), location.description.clone().into());
     }
-    if let Some(caregiver) = &referral.caregiver {
+    if let Some(caregiver) = referral.caregiver {
         let mut entry = Map::new();
         entry.insert("relation_is_caregiver".into(), true.into());
         put(&mut entry, "relation", &caregiver.relationship);
@@ -127,14 +190,9 @@ fn referral_fields(codes: &CodeMap, case: &mut Map<String, Value>, referral: &Se
 /// reading the case back joins them into the same text.
 fn services(codes: &CodeMap, message: &Message, referral: &ServiceReferral) -> Result<Vec<Value>, Unmapped> {
     let priority = Priority::try_from(referral.priority).ok().map(|p| p.as_str_name());
-    let timeframe = native_enum(codes, "service_response_timeframe", priority)?;
     let mut entries = Vec::new();
     for (i, service) in referral.requested_services.iter().enumerate() {
-        let mut entry = Map::new();
-        entry.insert("unique_id".into(), format!("{}:{i}", message.id).into());
-        entry.insert("service_type".into(), native(codes, "service_type", service)?.into());
-        put(&mut entry, "service_implementing_agency", &message.recipient_org_id);
-        entry.insert("service_response_timeframe".into(), timeframe.clone().into());
+        let mut entry = service_entry(codes, message, i, service, priority)?;
         if i == 0 {
             put(&mut entry, "service_referral_notes", &referral.reason);
             put(&mut entry, "service_notes", &referral.notes);
@@ -142,4 +200,31 @@ fn services(codes: &CodeMap, message: &Message, referral: &ServiceReferral) -> R
         entries.push(Value::Object(entry));
     }
     Ok(entries)
+}
+
+/// Service entry `i` of a delivered message, addressed to its receiver. Its
+/// `unique_id` (`<hub message id>:<i>`) is what marks it as the hub's own
+/// when the case is posted back ([`super::case_in`]).
+pub(super) fn service_entry(
+    codes: &CodeMap,
+    message: &Message,
+    i: usize,
+    service: &str,
+    priority: Option<&str>,
+) -> Result<Map<String, Value>, Unmapped> {
+    let mut entry = Map::new();
+    entry.insert("unique_id".into(), echo_id(&message.id, &i.to_string()).into());
+    entry.insert("service_type".into(), native(codes, "service_type", service)?.into());
+    put(&mut entry, "service_implementing_agency", &message.recipient_org_id);
+    entry.insert(
+        "service_response_timeframe".into(),
+        native_enum(codes, "service_response_timeframe", priority)?.into(),
+    );
+    Ok(entry)
+}
+
+/// The id the hub gives an element it writes into a delivered case
+/// (`<hub message id>:<suffix>`).
+pub(super) fn echo_id(message_id: &str, suffix: &str) -> String {
+    format!("{message_id}:{suffix}")
 }

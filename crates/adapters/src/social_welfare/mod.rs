@@ -5,8 +5,20 @@
 //! - `/primero/v2/cases`: `{"data": <case>}`; each agency named by a
 //!   `services_section[].service_implementing_agency` gets one
 //!   `SERVICE_REFERRAL` ([`case_in`]).
+//!   A case flagged `"hub_alert": true` is instead one `SEPARATED_CHILD_ALERT`
+//!   with no recipient, the hub routing it ([`tracing`]).
+//! - `/primero/v2/transfers`: a case with a `transfer` transition -> one
+//!   `CASE_TRANSFER` ([`transfer`]).
 //! - `/primero/v2/referrals`: `{"data": {"id": <hub message id>, "status", …}}`,
 //!   a transition status update -> a follow-up ([`transition`]).
+//!
+//! Loop rule: every case the hub delivers carries `hub_message_id`, and every
+//! element the hub writes into it that could read as a request has an id
+//! `<hub_message_id>:<suffix>`. When the receiver posts the case back (to
+//! refer onward, or a sync job posting every case), those elements are the
+//! hub's own delivery, addressed to the poster itself: they are skipped,
+//! never new referrals, transfers or alerts (`hub_alert` is honoured only on
+//! a case without `hub_message_id`). What the agency added is read as usual.
 //!
 //! Case -> referral mapping (element: canonical field):
 //!
@@ -34,14 +46,17 @@
 //! no (`consent_for_services` or `disclosure_other_orgs` false) is refused
 //! here, naming the flag.
 //!
-//! Outbound: a referral -> the same case shape; a follow-up -> a transition;
-//! a withheld message -> `{"data": {"id", "status": "withheld", "reasons"}}`.
-//! Case transfers and separated-child alerts have no Primero shape here yet:
-//! their delivery is refused as an unmapped `message_kind`.
+//! Outbound: a referral -> the same case shape; a transfer -> the case with
+//! its `transfer` transition; an alert -> a case with tracing fields; a
+//! follow-up -> a transition; a withheld message -> `{"data": {"id",
+//! "status": "withheld", "reasons"}}`.
 
 mod case_in;
 mod case_out;
+mod justice_block;
 pub(crate) mod native_json;
+mod tracing;
+mod transfer;
 mod transition;
 
 #[cfg(test)]
@@ -64,10 +79,14 @@ const TABLES: &[&str] = &[
     "transition_status",
     "displacement_status",
     "caregiver_exclusion",
+    "protection_status",
+    "consent_for_tracing",
+    "justice_case_type",
 ];
 
 const CASES: &str = "/primero/v2/cases";
 const REFERRALS: &str = "/primero/v2/referrals";
+const TRANSFERS: &str = "/primero/v2/transfers";
 
 /// Where each referral field the hub may refuse comes from in a case.
 const CASE_ELEMENTS: &[(&str, &str)] = &[
@@ -134,12 +153,13 @@ impl Adapter for SocialWelfareAdapter {
     }
 
     fn paths(&self) -> &'static [&'static str] {
-        &[CASES, REFERRALS]
+        &[CASES, REFERRALS, TRANSFERS]
     }
 
     fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
         match path {
-            CASES => case_in::referrals(&self.codes, document),
+            CASES => case_in::requests(&self.codes, document),
+            TRANSFERS => transfer::transfer_in(&self.codes, document),
             REFERRALS => transition::follow_up(&self.codes, document),
             _ => Err(vec![NativeViolation {
                 element: "body".into(),
@@ -166,7 +186,29 @@ impl Adapter for SocialWelfareAdapter {
     }
 
     fn native_element(&self, path: &str, canonical_field: &str) -> String {
-        let table = if path == REFERRALS { transition::ELEMENTS } else { CASE_ELEMENTS };
-        native_json::native_element(table, Naming::Dotted, canonical_field)
+        let element = |table, field: &str| native_json::native_element(table, Naming::Dotted, field);
+        if path == REFERRALS {
+            return element(transition::ELEMENTS, canonical_field);
+        }
+        // A transfer's and an alert's case members are a referral's, under their own payload name.
+        let (payload, rest) = canonical_field.split_once('.').unwrap_or(("", canonical_field));
+        let own = match payload {
+            "case_transfer" if rest.starts_with("justice.") => {
+                return format!("transfer.hub_justice_handling.{}", &rest["justice.".len()..]);
+            }
+            "case_transfer" => transfer::ELEMENTS,
+            "separated_child_alert" => tracing::ELEMENTS,
+            _ if path == TRANSFERS && transfer::ELEMENTS.iter().any(|(c, _)| *c == canonical_field) => {
+                return element(transfer::ELEMENTS, canonical_field);
+            }
+            _ => return element(CASE_ELEMENTS, canonical_field),
+        };
+        let found = element(own, canonical_field);
+        if found != canonical_field {
+            return found;
+        }
+        let as_referral = format!("referral.{rest}");
+        let found = element(CASE_ELEMENTS, &as_referral);
+        if found == as_referral { canonical_field.to_owned() } else { found }
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! Referrals: the message is cut for SOCIAL_WELFARE first, and the request
 //! read back must carry the same payload, child reference and recipient.
-//! Excluded envelope fields: `request_id` (read back as the first service
+//! The document is read back as a fresh post, without `hub_message_id`:
+//! with it, it is the hub's own delivery posted back and gives no request
+//! (the loop rule, tested in `loops`). Excluded envelope fields:
+//! `request_id` (read back as the first service
 //! entry's `unique_id`, derived from the hub message id: the receiver's key,
 //! not the original sender's), the sender, status, times and deadlines (the
 //! hub sets them on submission), and `consent_id` / `legal_basis` / inline
@@ -28,11 +31,11 @@ use referral_hub_domain::{
 use super::{
     adapter,
     follow_ups::{expected, follow_up},
-    message,
+    fresh, message,
 };
 use crate::{Adapter, Inbound, Outbound};
 
-const CONCERNS: [&str; 21] = [
+pub(super) const CONCERNS: [&str; 21] = [
     "physical_violence",
     "sexual_violence",
     "emotional_abuse",
@@ -73,15 +76,15 @@ const SERVICES: [&str; 13] = [
 const DISPLACEMENT: [&str; 9] =
     ["", "resident", "idp", "refugee", "asylum_seeker", "returnee", "migrant", "stateless", "unknown"];
 
-fn text() -> impl Strategy<Value = String> {
+pub(super) fn text() -> impl Strategy<Value = String> {
     "\\PC{0,24}"
 }
 
-fn codes(list: &'static [&'static str], min: usize) -> impl Strategy<Value = Vec<String>> {
+pub(super) fn codes(list: &'static [&'static str], min: usize) -> impl Strategy<Value = Vec<String>> {
     subsequence(list, min..=4).prop_map(|c| c.into_iter().map(String::from).collect())
 }
 
-fn child() -> impl Strategy<Value = ChildDetails> {
+pub(super) fn child() -> impl Strategy<Value = ChildDetails> {
     (
         (
             text(),
@@ -113,7 +116,7 @@ fn child() -> impl Strategy<Value = ChildDetails> {
         )
 }
 
-fn referral() -> impl Strategy<Value = ServiceReferral> {
+pub(super) fn referral() -> impl Strategy<Value = ServiceReferral> {
     (
         (codes(&CONCERNS, 1), 1..=3i32, codes(&SERVICES, 1), "\\PC{1,40}", 1..=3i32, child()),
         (option::of((text(), text(), text(), text(), 0..=4i32)), option::of((text(), text()))),
@@ -166,7 +169,7 @@ proptest! {
         let child = ChildRef { local_id, link_key, national_id: String::new() };
         let delivered = message(child.clone(), "ngo-mhpss-ygn", seen.clone());
         let document = adapter().outbound(Outbound::Message(&delivered)).expect("every generated code maps");
-        let back = adapter().inbound("/primero/v2/cases", &document.body).expect("our own document is valid");
+        let back = adapter().inbound("/primero/v2/cases", &fresh(&document.body)).expect("our own document is valid");
         let [Inbound::Submit(SubmitMessageRequest { recipient_org_id, child: back_child, payload: Some(back), .. })] = &back[..]
         else {
             panic!("one referral comes back");
