@@ -1,6 +1,7 @@
 //! End-to-end suite: the real hub over real gRPC sockets, on SQLite and PostgreSQL.
 
 mod access;
+mod adapters;
 mod admin;
 mod alerts;
 mod audit;

@@ -102,6 +102,13 @@ pub trait Adapter: Send + Sync + 'static {
     /// `referral.child.sex`) came from in a document posted to `path`, so
     /// that the hub's own validation errors name the sender's elements.
     fn native_element(&self, path: &str, canonical_field: &str) -> String;
+
+    /// How `element` of the `index`-th (from 0) request a document posted
+    /// to `path` held is named, when the document held several (a batch).
+    fn item_element(&self, path: &str, index: usize, element: &str) -> String {
+        let _ = path;
+        format!("item {}: {element}", index + 1)
+    }
 }
 
 /// Every adapter the hub serves, one per sector.

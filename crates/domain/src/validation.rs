@@ -68,7 +68,7 @@ const LIST_MAX: usize = 10;
 /// `today` bounds dates of birth (not in the future, under 18).
 pub fn validate_submit(request: &SubmitMessageRequest, rules: &Rules, today: Date) -> Vec<FieldViolation> {
     let mut check = Check::default();
-    check.token("request_id", &request.request_id);
+    check.request_id("request_id", &request.request_id);
     let alert = matches!(request.payload, Some(Payload::SeparatedChildAlert(_)));
     if !alert {
         check.token("recipient_org_id", &request.recipient_org_id);
@@ -129,7 +129,7 @@ pub fn validate_for_receiver(request: &SubmitMessageRequest, receiver: Sector) -
 /// (who may move what from which state) are in [`crate::lifecycle`].
 pub fn validate_follow_up(request: &PostFollowUpRequest) -> Vec<FieldViolation> {
     let mut check = Check::default();
-    check.token("request_id", &request.request_id);
+    check.request_id("request_id", &request.request_id);
     check.token("message_id", &request.message_id);
     let action = FollowUpAction::try_from(request.action).unwrap_or(FollowUpAction::Unspecified);
     let needs = |a: FollowUpAction| action == a;
@@ -177,11 +177,22 @@ impl Check {
 
     /// An identifier: 1-128 characters of letters, digits, `.`, `_`, `:`, `-`.
     fn token(&mut self, field: &str, value: &str) {
-        let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
+        self.identifier(field, value, "");
+    }
+
+    /// A client's idempotency key: an identifier that may also hold '/',
+    /// since agencies' own document ids (adapters use them as keys) often do.
+    fn request_id(&mut self, field: &str, value: &str) {
+        self.identifier(field, value, "/");
+    }
+
+    fn identifier(&mut self, field: &str, value: &str, also: &str) {
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-') || also.contains(c);
         if value.is_empty() {
             self.fail(field, "required");
         } else if value.len() > ID_MAX || !value.chars().all(ok_char) {
-            self.fail(field, format!("must be 1-{ID_MAX} letters, digits, '.', '_', ':' or '-'"));
+            let also = also.chars().map(|c| format!(", '{c}'")).collect::<String>();
+            self.fail(field, format!("must be 1-{ID_MAX} letters, digits, '.', '_', ':', '-'{also}"));
         }
     }
 
@@ -461,7 +472,7 @@ fn known<T>(value: i32, parse: impl Fn(i32) -> Result<T, prost::UnknownEnumValue
 /// Checks a RecordConsent request's terms; empty when they are valid.
 pub fn validate_consent(request_id: &str, terms: Option<&ConsentTerms>, today: Date) -> Vec<FieldViolation> {
     let mut check = Check::default();
-    check.token("request_id", request_id);
+    check.request_id("request_id", request_id);
     match terms {
         Some(terms) => check.consent_terms("terms", terms, today),
         None => check.fail("terms", "required"),

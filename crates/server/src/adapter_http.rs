@@ -124,7 +124,7 @@ impl Endpoints {
         error: ApiError,
     ) -> Vec<NativeViolation> {
         let item = |element: String| match index {
-            Some(i) => format!("item {}: {element}", i + 1),
+            Some(i) => adapter.item_element(path, i, &element),
             None => element,
         };
         match error {

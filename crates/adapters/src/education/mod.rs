@@ -173,4 +173,14 @@ impl Adapter for EducationAdapter {
             None => canonical_field.to_owned(),
         }
     }
+
+    /// In a CSV batch, the spreadsheet row (the header is row 1), so the
+    /// error report has the row and column members a school can act on.
+    fn item_element(&self, path: &str, index: usize, element: &str) -> String {
+        if path == CONCERNS_CSV {
+            format!("row {}, {element}", index + 2)
+        } else {
+            format!("item {}: {element}", index + 1)
+        }
+    }
 }
