@@ -136,8 +136,26 @@ async fn a_gone_endpoint_is_suspended_at_once(backend: Backend) {
     assert!(dead[0].last_error.contains("410"), "{}", dead[0].last_error);
 }
 
+async fn follow_ups_in_the_answer_to_a_push_are_taken(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let (facility, primero) = (Receiver::start(&[]).await, Receiver::start(&[]).await);
+    let (message_id, _, _) = referral_from_the_facility(&hub, &facility, &primero).await;
+    // Primero answers the push itself with "in progress": the message is acknowledged at once.
+    primero.answer_with(serde_json::json!({"data": {"id": message_id, "status": "in_progress"}}).to_string().into());
+    hub.push.scan_now().await;
+    let mut reader = hub.messages(PRIMERO, &["receiver"]).await;
+    let seen = reader.get_message(GetMessageRequest { message_id: message_id.clone() }).await.unwrap().into_inner();
+    assert_eq!(seen.message.unwrap().status(), MessageStatus::Acknowledged);
+    assert_eq!(seen.follow_ups.len(), 1);
+    hub.push.scan_now().await;
+    let tasks = facility.received();
+    assert_eq!(tasks.len(), 1, "the facility hears of it as a FHIR Task");
+    assert_eq!(json(&tasks[0].body)["businessStatus"]["coding"][0]["code"], "acknowledge");
+}
+
 referral_hub_e2e::on_both_backends!(
     a_fhir_referral_reaches_primero_by_push_and_its_acceptance_returns_as_fhir_tasks,
+    follow_ups_in_the_answer_to_a_push_are_taken,
     failures_are_retried_on_schedule_then_dead_lettered,
     a_gone_endpoint_is_suspended_at_once,
 );

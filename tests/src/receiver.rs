@@ -33,6 +33,8 @@ struct Log {
     received: Vec<Received>,
     /// Statuses to answer with, in order; 200 once they run out; 0: never answer.
     script: VecDeque<u16>,
+    /// Bodies to answer with, in order; empty once they run out.
+    bodies: VecDeque<Vec<u8>>,
 }
 
 /// The endpoint; serves until dropped with the test's runtime.
@@ -52,7 +54,11 @@ impl Receiver {
         let address: SocketAddr = listener.local_addr().expect("receiver address");
         let receiver = Receiver {
             url: format!("http://{address}/hooks"),
-            log: Arc::new(Mutex::new(Log { received: vec![], script: script.iter().copied().collect() })),
+            log: Arc::new(Mutex::new(Log {
+                received: vec![],
+                script: script.iter().copied().collect(),
+                bodies: VecDeque::new(),
+            })),
             count: watch::Sender::new(0),
         };
         let app = axum::Router::new().route("/hooks", axum::routing::post(record)).with_state(receiver.clone());
@@ -67,15 +73,20 @@ impl Receiver {
         let _ = count.wait_for(|arrived| *arrived >= n).await;
     }
 
+    /// Answers a coming request with `body` (after those already queued).
+    pub fn answer_with(&self, body: Vec<u8>) {
+        self.log.lock().expect("receiver log").bodies.push_back(body);
+    }
+
     /// Everything received so far, in order.
     pub fn received(&self) -> Vec<Received> {
         self.log.lock().expect("receiver log").received.clone()
     }
 }
 
-async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> (StatusCode, Vec<u8>) {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let status = {
+    let (status, answer) = {
         let mut log = receiver.log.lock().expect("receiver log");
         log.received.push(Received {
             id: header("webhook-id"),
@@ -84,13 +95,13 @@ async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Byte
             content_type: header("content-type"),
             body: body.to_vec(),
         });
-        log.script.pop_front().unwrap_or(200)
+        (log.script.pop_front().unwrap_or(200), log.bodies.pop_front().unwrap_or_default())
     };
     receiver.count.send_modify(|n| *n += 1);
     if status == 0 {
         std::future::pending::<()>().await;
     }
-    StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
+    (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), answer)
 }
 
 /// Standard Webhooks verification, written independently of the hub's

@@ -86,6 +86,10 @@ pub trait Adapter: Send + Sync + 'static {
     /// `/fhir/r4/Bundle`.
     fn paths(&self) -> &'static [&'static str];
 
+    /// The path (one of [`Adapter::paths`]) whose documents, follow-ups, an
+    /// agency's system may also return in the body of its answer to a push.
+    fn answer_path(&self) -> &'static str;
+
     /// A native document posted to `path` (one of [`Adapter::paths`]) ->
     /// canonical requests, in document order, or every bad element.
     /// Never panics, whatever the bytes.

@@ -128,6 +128,10 @@ impl Adapter for EducationAdapter {
         &[CONCERNS, CONCERNS_CSV, STATUS]
     }
 
+    fn answer_path(&self) -> &'static str {
+        STATUS
+    }
+
     fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
         let mut problems = Problems::default();
         let parsed = match path {

@@ -177,6 +177,10 @@ impl Adapter for HealthAdapter {
         PATHS
     }
 
+    fn answer_path(&self) -> &'static str {
+        TASK_PATH
+    }
+
     fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
         let root = if path == TASK_PATH { "Task" } else { "Bundle" };
         let refuse = |description: String| Err(vec![NativeViolation { element: root.into(), description }]);

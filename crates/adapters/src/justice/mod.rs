@@ -62,6 +62,10 @@ impl Adapter for JusticeAdapter {
         &[EVENTS]
     }
 
+    fn answer_path(&self) -> &'static str {
+        EVENTS
+    }
+
     fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
         if path == EVENTS {
             events::follow_up(&self.codes, document)

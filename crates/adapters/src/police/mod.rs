@@ -125,6 +125,10 @@ impl Adapter for PoliceAdapter {
         &[INCIDENTS, STATUS]
     }
 
+    fn answer_path(&self) -> &'static str {
+        STATUS
+    }
+
     fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
         let mut problems = Problems::default();
         let parsed = match path {

@@ -156,6 +156,10 @@ impl Adapter for SocialWelfareAdapter {
         &[CASES, REFERRALS, TRANSFERS]
     }
 
+    fn answer_path(&self) -> &'static str {
+        REFERRALS
+    }
+
     fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
         match path {
             CASES => case_in::requests(&self.codes, document),

@@ -11,7 +11,7 @@ pub mod webhook;
 
 use std::sync::Arc;
 
-use referral_hub_adapters::{Adapters, Document, Outbound};
+use referral_hub_adapters::{Adapters, Document, Inbound, Outbound};
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
     delivery::{AfterFailure, DEFAULT_MAX_AGE, after_failure},
@@ -25,6 +25,7 @@ use crate::{
     convert,
     error::ApiError,
     hub::{Hub, detail},
+    message_service::MessageApi,
     release::Released,
     scheduler::SchedulerControl,
 };
@@ -39,6 +40,8 @@ const ENTRIES_PER_PASS: usize = 100;
 /// One replica's pusher.
 pub struct Pusher {
     hub: Arc<Hub>,
+    /// Follow-ups in agencies' answers go through the same path as posted ones.
+    messages: MessageApi,
     adapters: Arc<Adapters>,
     client: reqwest::Client,
     /// This replica's name on the leases it takes.
@@ -48,7 +51,13 @@ pub struct Pusher {
 impl Pusher {
     /// A pusher over the shared hub state.
     pub fn new(hub: Arc<Hub>, adapters: Arc<Adapters>) -> Self {
-        Self { hub, adapters, client: reqwest::Client::new(), owner: uuid::Uuid::now_v7().to_string() }
+        Self {
+            messages: MessageApi::new(hub.clone()),
+            hub,
+            adapters,
+            client: reqwest::Client::new(),
+            owner: uuid::Uuid::now_v7().to_string(),
+        }
     }
 
     /// Pushes on every tick or interval of `control`, for as long as the server runs.
@@ -84,7 +93,8 @@ impl Pusher {
         let reader = Caller {
             org: org.id.clone(),
             subject: "referral-hub-push".into(),
-            roles: [Role::Receiver].into(),
+            // The agency's own system answers: its follow-ups as receiver or as sender.
+            roles: [Role::Receiver, Role::Referrer].into(),
             facts: CallFacts { rpc: "push".into(), ..CallFacts::default() },
             sector: org.sector(),
         };
@@ -135,9 +145,10 @@ impl Pusher {
             ..self.hub.entry(reader, action, outcome, severity)
         };
         match answer {
-            Answer::Delivered => {
+            Answer::Delivered(body) => {
                 let template = entry(Action::DeliverySucceeded, Outcome::Success, Severity::Info);
                 self.hub.store.push_succeeded(&reader.org, item.position, micros(now), &template).await?;
+                self.follow_ups_in_answer(reader, &body).await;
                 Ok(true)
             }
             Answer::Gone => {
@@ -161,6 +172,32 @@ impl Pusher {
                         Ok(false)
                     }
                 }
+            }
+        }
+    }
+
+    /// Posts the follow-ups an agency's system put in its answer, as that
+    /// agency, through the same path as its own posts. A bad answer does not
+    /// undo the delivery; it is logged (ids only) and the agency can post again.
+    async fn follow_ups_in_answer(&self, reader: &Caller, body: &[u8]) {
+        let Some(adapter) = self.adapters.for_sector(reader.sector) else { return };
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        let answer = match adapter.inbound(adapter.answer_path(), body) {
+            Ok(answer) => answer,
+            Err(violations) => {
+                tracing::warn!(org = %reader.org, bad_elements = violations.len(), "push answer not understood");
+                return;
+            }
+        };
+        for item in answer {
+            let Inbound::FollowUp(request) = item else {
+                tracing::warn!(org = %reader.org, "push answer held a new message; only follow-ups are taken from answers");
+                continue;
+            };
+            if let Err(error) = self.messages.follow_up(reader, request).await {
+                tracing::warn!(org = %reader.org, %error, "follow-up in a push answer refused");
             }
         }
     }

@@ -5,7 +5,7 @@ use base64::{Engine as _, engine::general_purpose::STANDARD};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use referral_hub_adapters::Document;
+use referral_hub_adapters::{Document, MAX_DOCUMENT_BYTES};
 
 /// How long the hub waits for an endpoint before counting the attempt failed.
 pub const PUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -13,8 +13,8 @@ pub const PUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10)
 /// What an endpoint's answer means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
-    /// 2xx: delivered.
-    Delivered,
+    /// 2xx: delivered; the body, which may hold the agency's follow-ups.
+    Delivered(Vec<u8>),
     /// 410 Gone: the endpoint is no more; stop at once.
     Gone,
     /// Anything else (a status or a transport error kind): retry later.
@@ -61,7 +61,11 @@ pub async fn send(
         .header("webhook-signature", signature)
         .body(document.body.clone());
     match request.send().await {
-        Ok(response) if response.status().is_success() => Answer::Delivered,
+        Ok(response) if response.status().is_success() => {
+            // An answer too large or cut off is still a delivery; only its follow-ups are lost (and logged).
+            let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            Answer::Delivered(if body.len() <= MAX_DOCUMENT_BYTES { body } else { Vec::new() })
+        }
         Ok(response) if response.status() == reqwest::StatusCode::GONE => Answer::Gone,
         Ok(response) => Answer::Failed(format!("HTTP {}", response.status().as_u16())),
         // Only the kind of error is kept: it goes to the audit log and dead letters.
