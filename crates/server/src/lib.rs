@@ -18,6 +18,7 @@ pub mod error;
 mod hub;
 pub mod keys;
 mod message_service;
+pub mod metrics;
 mod paging;
 pub mod push;
 mod release;

@@ -110,11 +110,14 @@ pub async fn serve(
         clock: config.clock,
         auth: Authenticator::new(config.verification_keys, &config.issuer, &config.audience),
         link_key_secret: config.link_key_secret,
+        metrics: Default::default(),
     });
     tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
     let adapters = Arc::new(Adapters::builtin()?);
     tokio::spawn(Pusher::new(hub.clone(), adapters.clone()).run(config.push));
-    let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters);
+    let metrics_hub = hub.clone();
+    let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters)
+        .route("/metrics", axum::routing::get(move || async move { metrics_hub.metrics.render() }));
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);

@@ -26,6 +26,7 @@ use crate::{
     error::ApiError,
     hub::{Hub, detail},
     message_service::MessageApi,
+    metrics::PushOutcome,
     release::Released,
     scheduler::SchedulerControl,
 };
@@ -148,6 +149,7 @@ impl Pusher {
             Answer::Delivered(body) => {
                 let template = entry(Action::DeliverySucceeded, Outcome::Success, Severity::Info);
                 self.hub.store.push_succeeded(&reader.org, item.position, micros(now), &template).await?;
+                self.hub.metrics.push(PushOutcome::Delivered);
                 self.follow_ups_in_answer(reader, &body).await;
                 Ok(true)
             }
@@ -169,6 +171,7 @@ impl Pusher {
                         audit.detail = detail(&[("error", reason.into()), ("attempt", attempts.into())]);
                         let next = micros(now + wait);
                         self.hub.store.push_failed(&reader.org, &self.owner, micros(now), next, audit).await?;
+                        self.hub.metrics.push(PushOutcome::Failed);
                         Ok(false)
                     }
                 }
@@ -262,6 +265,7 @@ impl Pusher {
         };
         audit.detail = detail(&[("dead_letter", letter.id.clone().into()), ("error", reason.into())]);
         self.hub.store.dead_letter(&letter, gone, audit).await?;
+        self.hub.metrics.push(PushOutcome::DeadLettered);
         tracing::error!(org = %letter.org_id, dead_letter = %letter.id, attempts = letter.attempts, "push delivery dead-lettered");
         Ok(())
     }
