@@ -90,7 +90,9 @@ impl Pusher {
             store.claim_push_queue(org_id, &self.owner, micros(now), micros(now + LEASE))
         };
         let Some(mut retry) = claim().await? else { return Ok(()) };
-        let Some(org) = store.organisation(org_id).await? else { return Ok(()) };
+        let Some(org) = store.organisation(org_id).await? else {
+            return store.release_push_queue(org_id, &self.owner).await.map_err(ApiError::from);
+        };
         let reader = Caller {
             org: org.id.clone(),
             subject: "referral-hub-push".into(),
@@ -105,8 +107,10 @@ impl Pusher {
             if !self.push_one(&reader, &org.push_endpoint, &item, retry).await? {
                 return Ok(()); // Failed: push_failed or dead_letter released the lease.
             }
-            // Renews the lease for the next entry (the owner may always renew).
-            retry = claim().await?.unwrap_or_default();
+            // Renews the lease for the next entry; if it was lost (a pass longer
+            // than the lease), the queue is someone else's now.
+            let Some(renewed) = claim().await? else { return Ok(()) };
+            retry = renewed;
         }
         store.release_push_queue(org_id, &self.owner).await?;
         Ok(())
