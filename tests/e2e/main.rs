@@ -4,6 +4,7 @@ mod access;
 mod adapters;
 mod admin;
 mod alerts;
+mod at_rest;
 mod audit;
 mod consent;
 mod deadlines;

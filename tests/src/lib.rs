@@ -76,6 +76,12 @@ macro_rules! on_both_backends {
     };
 }
 
+/// The test payload keys `k1` and `k2` (fixed bytes), sealing with `current`.
+pub fn test_sealer(current: &str) -> referral_hub_store::Sealer {
+    let keys = [("k1".to_owned(), [1u8; 32]), ("k2".to_owned(), [2u8; 32])].into_iter().collect();
+    referral_hub_store::Sealer::new(current, keys).expect("test keys")
+}
+
 /// A fresh, migrated database that lives as long as this value.
 pub struct TestDb {
     /// The store on it.
@@ -95,6 +101,7 @@ impl TestDb {
         };
         let store = Store::connect(&url).await.expect("connect");
         store.migrate().await.expect("migrate");
+        store.seal_with(test_sealer("k1"));
         TestDb { store, url, _dir: dir }
     }
 }
@@ -238,6 +245,7 @@ impl TestHub {
             let runtime = runtime.expect("replica runtime");
             runtime.block_on(async move {
                 let store = Store::connect(&url).await.expect("connect replica");
+                store.seal_with(test_sealer("k1"));
                 let (address, serving) = server(store, &key, &clock, None, (&replica_scheduler, &replica_push)).await;
                 let _ = ready.send(address);
                 tokio::select! {

@@ -129,6 +129,10 @@ struct ServeArgs {
     /// replacing the defaults of consent.md.
     #[arg(long, env = "REFERRAL_HUB_CONSENT_POLICY")]
     consent_policy: Option<PathBuf>,
+    /// Id of the payload key new payloads are sealed with (`<data-dir>/keys/payload/<id>.key`,
+    /// created if absent). Changing it re-seals stored payloads in the background.
+    #[arg(long, env = "REFERRAL_HUB_PAYLOAD_KEY_ID", default_value = "k1")]
+    payload_key_id: String,
     /// Deadline file (TOML: windows by risk level, per-kind replacements)
     /// replacing the defaults of domain.md.
     #[arg(long, env = "REFERRAL_HUB_DEADLINES")]
@@ -274,6 +278,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
 
     let store = Store::connect(&args.database.url()).await?;
     store.migrate().await?;
+    store.seal_with(keys::load_or_create_payload_keys(&args.database.data_dir, &args.payload_key_id)?);
     if args.dev {
         referral_hub_server::demo::seed(&store).await?;
     }

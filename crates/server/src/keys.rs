@@ -2,13 +2,15 @@
 //! deployments that let the hub issue tokens (`referral-hub token issue`) and
 //! for dev mode. Created on first use; a restart reuses it.
 
-use std::{fs, io, path::Path};
+use std::{collections::BTreeMap, fs, io, path::Path};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
+
+use referral_hub_store::Sealer;
 
 /// File name of the PKCS#8 key inside `<data-dir>/keys/`.
 const KEY_FILE: &str = "hub-signing-ed25519.pk8";
@@ -19,19 +21,48 @@ const LINK_SECRET_FILE: &str = "link-key.secret";
 /// (mode 0600) if absent. Every replica of a hub must share this file: the
 /// same national identifier must give the same link key everywhere.
 pub fn load_or_create_link_secret(data_dir: &Path) -> Result<Vec<u8>, KeyError> {
-    let dir = data_dir.join("keys");
-    let path = dir.join(LINK_SECRET_FILE);
+    load_or_create_secret(&data_dir.join("keys").join(LINK_SECRET_FILE))
+}
+
+/// The payload keys in `<data_dir>/keys/payload/` (`<key id>.key`, 32 random
+/// bytes each), creating the current one if absent. Every replica must share
+/// them. Retiring a key is deleting its file, once `Store::reseal` has sealed
+/// everything under a newer one.
+pub fn load_or_create_payload_keys(data_dir: &Path, current: &str) -> Result<Sealer, KeyError> {
+    let dir = data_dir.join("keys").join("payload");
+    let shown = dir.display().to_string();
+    let valid_id =
+        !current.is_empty() && current.len() <= 64 && current.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid_id {
+        return Err(KeyError::Malformed { path: format!("{shown}/{current}.key (ids: 1-64 letters, digits, '-')") });
+    }
+    load_or_create_secret(&dir.join(format!("{current}.key")))?;
+    let mut keys = BTreeMap::new();
+    for entry in fs::read_dir(&dir).map_err(|source| KeyError::Io { path: shown.clone(), source })? {
+        let path = entry.map_err(|source| KeyError::Io { path: shown.clone(), source })?.path();
+        let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".key")) else { continue };
+        let bytes = fs::read(&path).map_err(|source| KeyError::Io { path: path.display().to_string(), source })?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Malformed { path: path.display().to_string() })?;
+        keys.insert(id.to_owned(), key);
+    }
+    Sealer::new(current, keys).map_err(|_| KeyError::Malformed { path: shown })
+}
+
+/// Reads the 32-byte secret at `path`, creating it (mode 0600) if absent.
+fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, KeyError> {
     let shown = path.display().to_string();
     let io_error = |source| KeyError::Io { path: shown.clone(), source };
-    match fs::read(&path) {
+    match fs::read(path) {
         Ok(bytes) if bytes.len() >= 32 => Ok(bytes),
         Ok(_) => Err(KeyError::Malformed { path: shown }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            fs::create_dir_all(&dir).map_err(io_error)?;
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).map_err(io_error)?;
+            }
             let mut secret = vec![0u8; 32];
             ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
                 .map_err(|_| KeyError::Malformed { path: shown.clone() })?;
-            write_private(&path, &secret).map_err(io_error)?;
+            write_private(path, &secret).map_err(io_error)?;
             Ok(secret)
         }
         Err(e) => Err(io_error(e)),

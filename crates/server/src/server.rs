@@ -96,6 +96,24 @@ fn without_nagle(
     })
 }
 
+/// Seals again, in the background, payloads under an older key (after the
+/// payload key id changed) or from before sealing, a batch at a time.
+async fn reseal(store: Store) {
+    loop {
+        match store.reseal(RESEAL_BATCH).await {
+            Ok(0) => tokio::time::sleep(std::time::Duration::from_secs(600)).await,
+            Ok(changed) => tracing::info!(changed, "payloads sealed under the current key"),
+            Err(error) => {
+                tracing::warn!(%error, "re-sealing payloads failed; retrying later");
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            }
+        }
+    }
+}
+
+/// Payloads re-sealed per table per round.
+const RESEAL_BATCH: u32 = 200;
+
 /// Serves the hub on `listener` until `shutdown` completes.
 pub async fn serve(
     store: Store,
@@ -113,6 +131,7 @@ pub async fn serve(
         metrics: Default::default(),
     });
     tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
+    tokio::spawn(reseal(hub.store.clone()));
     let adapters = Arc::new(Adapters::builtin()?);
     tokio::spawn(Pusher::new(hub.clone(), adapters.clone()).run(config.push));
     let metrics_hub = hub.clone();

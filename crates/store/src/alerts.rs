@@ -32,7 +32,7 @@ impl Store {
         .bind(&alert.request_hash)
         .bind(&alert.area)
         .bind(alert.received_at)
-        .bind(&alert.body)
+        .bind(self.seal(&alert.id, &alert.body))
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -50,14 +50,14 @@ impl Store {
     pub async fn unrouted_alert_by_request(&self, org: &str, request_id: &str) -> Result<Option<UnroutedAlert>> {
         let sql = format!("SELECT {COLUMNS} FROM unrouted_alerts WHERE sender_org = $1 AND request_id = $2");
         let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.read).await?;
-        row.as_ref().map(unrouted).transpose()
+        row.as_ref().map(|r| self.unrouted(r)).transpose()
     }
 
     /// One kept alert by id, routed or not.
     pub async fn unrouted_alert(&self, id: &str) -> Result<Option<UnroutedAlert>> {
         let sql = format!("SELECT {COLUMNS} FROM unrouted_alerts WHERE id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
-        row.as_ref().map(unrouted).transpose()
+        row.as_ref().map(|r| self.unrouted(r)).transpose()
     }
 
     /// One page of alerts still waiting for an admin, oldest first.
@@ -67,7 +67,7 @@ impl Store {
         );
         let found =
             sqlx::query(&sql).bind(after_id.unwrap_or_default()).bind(i64::from(limit)).fetch_all(&self.read).await?;
-        found.iter().map(unrouted).collect()
+        found.iter().map(|r| self.unrouted(r)).collect()
     }
 
     /// Records that the kept alert became `message_id`, with the admin's audit entry.
@@ -86,7 +86,16 @@ impl Store {
     }
 }
 
-fn unrouted(row: &AnyRow) -> Result<UnroutedAlert> {
+impl Store {
+    /// A kept alert row, its body opened.
+    fn unrouted(&self, row: &AnyRow) -> Result<UnroutedAlert> {
+        let mut alert = unrouted_fields(row)?;
+        alert.body = self.open(&alert.id, std::mem::take(&mut alert.body), "unrouted_alerts.body")?;
+        Ok(alert)
+    }
+}
+
+fn unrouted_fields(row: &AnyRow) -> Result<UnroutedAlert> {
     Ok(UnroutedAlert {
         id: row.try_get("id")?,
         sender_org: row.try_get("sender_org")?,

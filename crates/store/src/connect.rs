@@ -81,7 +81,15 @@ impl Store {
         if backend == Backend::Postgres {
             spawn_inbox_listener(url, notifier.clone()).await?;
         }
-        let mut store = Store { read, write, backend, notifier, committer: None, directory_cache: Arc::default() };
+        let mut store = Store {
+            read,
+            write,
+            backend,
+            notifier,
+            committer: None,
+            directory_cache: Arc::default(),
+            sealer: Arc::default(),
+        };
         store.committer = Some(group_commit::Committer::start(store.clone()));
         Ok(store)
     }

@@ -4,10 +4,7 @@ use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
-use crate::{
-    ConsentRow, FollowUpRecord, Inserted, MessageRecord, Result, Store, StoreError,
-    rows::{self, MESSAGE_COLUMNS},
-};
+use crate::{ConsentRow, FollowUpRecord, Inserted, MessageRecord, Result, Store, StoreError, rows::MESSAGE_COLUMNS};
 
 const CONSENT_COLUMNS: &str = "id, recorded_by_org, request_id, request_hash, kind, child_local_id, child_link_key, \
     supersedes_id, recorded_at, body";
@@ -22,11 +19,10 @@ impl Store {
     pub async fn insert_consent(&self, consent: &ConsentRow, mut audit: Entry) -> Result<Inserted<ConsentRow>> {
         let mut tx = self.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
-        if let Some(earlier) = Self::consent_by_request(&mut *tx, &consent.recorded_by_org, &consent.request_id).await?
-        {
+        if let Some(earlier) = self.consent_by_request(&mut *tx, &consent.recorded_by_org, &consent.request_id).await? {
             return Ok(Inserted::Existing(earlier));
         }
-        Self::insert_consent_tx(&mut tx, consent).await?;
+        self.insert_consent_tx(&mut tx, consent).await?;
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
         Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
@@ -49,11 +45,11 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         if let Some(earlier) =
-            Self::consent_by_request(&mut *tx, &withdrawal.recorded_by_org, &withdrawal.request_id).await?
+            self.consent_by_request(&mut *tx, &withdrawal.recorded_by_org, &withdrawal.request_id).await?
         {
             return Ok(Inserted::Existing(earlier));
         }
-        Self::insert_consent_tx(&mut tx, withdrawal).await?;
+        self.insert_consent_tx(&mut tx, withdrawal).await?;
         for message_id in holds {
             let held = sqlx::query(
                 "UPDATE messages SET status = $1, hold_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
@@ -91,14 +87,14 @@ impl Store {
              AND (child_local_id = $2 OR ($3 <> '' AND child_link_key = $3)) ORDER BY recorded_at, id"
         );
         let found = sqlx::query(&sql).bind(org).bind(local_id).bind(link_key).fetch_all(&self.read).await?;
-        found.iter().map(consent_row).collect()
+        found.iter().map(|r| self.consent_row(r)).collect()
     }
 
     /// One record by id.
     pub async fn consent(&self, id: &str) -> Result<Option<ConsentRow>> {
         let sql = format!("SELECT {CONSENT_COLUMNS} FROM consent_records WHERE id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
-        row.as_ref().map(consent_row).transpose()
+        row.as_ref().map(|r| self.consent_row(r)).transpose()
     }
 
     /// Whether a later record supersedes `id`.
@@ -114,7 +110,7 @@ impl Store {
     pub async fn messages_relying_on(&self, id: &str) -> Result<Vec<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.consent_id = $1 ORDER BY m.id");
         let found = sqlx::query(&sql).bind(id).fetch_all(&self.read).await?;
-        found.iter().map(rows::message).collect()
+        found.iter().map(|r| self.message_row(r)).collect()
     }
 
     /// One page of messages sent under a legal-basis override, newest first:
@@ -135,10 +131,10 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(&self.read)
             .await?;
-        found.iter().map(rows::message).collect()
+        found.iter().map(|r| self.message_row(r)).collect()
     }
 
-    pub(crate) async fn insert_consent_tx(tx: &mut Transaction<'_, Any>, consent: &ConsentRow) -> Result<()> {
+    pub(crate) async fn insert_consent_tx(&self, tx: &mut Transaction<'_, Any>, consent: &ConsentRow) -> Result<()> {
         let inserted = sqlx::query(&format!(
             "INSERT INTO consent_records ({CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT DO NOTHING"
@@ -152,7 +148,7 @@ impl Store {
         .bind(&consent.child_link_key)
         .bind(&consent.supersedes_id)
         .bind(consent.recorded_at)
-        .bind(&consent.body)
+        .bind(self.seal(&consent.id, &consent.body))
         .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -164,10 +160,11 @@ impl Store {
 
     /// The record `org` stored under `request_id`, if any: a retry is answered from it.
     pub async fn consent_for_request(&self, org: &str, request_id: &str) -> Result<Option<ConsentRow>> {
-        Self::consent_by_request(&self.read, org, request_id).await
+        self.consent_by_request(&self.read, org, request_id).await
     }
 
     async fn consent_by_request<'e>(
+        &self,
         executor: impl sqlx::Executor<'e, Database = Any>,
         org: &str,
         request_id: &str,
@@ -175,11 +172,20 @@ impl Store {
         let sql =
             format!("SELECT {CONSENT_COLUMNS} FROM consent_records WHERE recorded_by_org = $1 AND request_id = $2");
         let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(executor).await?;
-        row.as_ref().map(consent_row).transpose()
+        row.as_ref().map(|r| self.consent_row(r)).transpose()
     }
 }
 
-fn consent_row(row: &AnyRow) -> Result<ConsentRow> {
+impl Store {
+    /// A consent row, its body opened.
+    fn consent_row(&self, row: &AnyRow) -> Result<ConsentRow> {
+        let mut record = consent_fields(row)?;
+        record.body = self.open(&record.id, std::mem::take(&mut record.body), "consent_records.body")?;
+        Ok(record)
+    }
+}
+
+fn consent_fields(row: &AnyRow) -> Result<ConsentRow> {
     Ok(ConsentRow {
         id: row.try_get("id")?,
         recorded_by_org: row.try_get("recorded_by_org")?,

@@ -29,7 +29,14 @@ pub enum StoreError {
         /// The last position that exists.
         last: u64,
     },
-    /// A stored value does not decode (an enum name unknown to this build).
+    /// A payload was sealed under a key this hub no longer has (retired too early).
+    #[error("payload sealed under unknown key `{key_id}`")]
+    UnknownPayloadKey {
+        /// The key id in the blob.
+        key_id: String,
+    },
+    /// A stored value does not decode (an enum name unknown to this build,
+    /// a sealed payload that does not open).
     #[error("stored {column} value is not recognised")]
     Corrupt {
         /// Which column.

@@ -5,7 +5,7 @@ use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
 use crate::{
     InboxItem, Result, Store, StoreError,
-    rows::{self, FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
+    rows::{FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
 };
 
 impl Store {
@@ -26,8 +26,8 @@ impl Store {
                 let follow_up_id: Option<String> = row.try_get("e_follow_up_id")?;
                 Ok(InboxItem {
                     position: from_db(position),
-                    message: rows::message(row)?,
-                    follow_up: follow_up_id.map(|_| rows::follow_up(row)).transpose()?,
+                    message: self.message_row(row)?,
+                    follow_up: follow_up_id.map(|_| self.follow_up_row(row)).transpose()?,
                 })
             })
             .collect()

@@ -21,6 +21,7 @@ mod overdue;
 mod push;
 mod records;
 mod rows;
+mod seal;
 mod statistics;
 
 pub use audit::{AuditFilter, Verified};
@@ -34,6 +35,7 @@ pub use records::{
     ConsentRow, DeadLetter, FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord,
     OrganisationSearch, PushRetry, UnroutedAlert,
 };
+pub use seal::{Sealer, SealerError};
 pub use statistics::{Dimension, StatsQuery};
 
 use std::sync::Arc;
@@ -55,9 +57,37 @@ pub struct Store {
     committer: Option<group_commit::Committer>,
     /// Recently read organisations.
     directory_cache: Arc<directory::DirectoryCache>,
+    /// Seals payloads at rest, once [`Store::seal_with`] set it (shared by
+    /// every handle, the group committer's too).
+    sealer: Arc<std::sync::OnceLock<Sealer>>,
 }
 
 impl Store {
+    /// Seals every payload written from now on with `sealer`, and opens with
+    /// it; the hub sets it once at start, before serving. Without it (tools
+    /// that never touch payloads) payloads are written plain and sealed ones
+    /// do not open.
+    pub fn seal_with(&self, sealer: Sealer) {
+        let _ = self.sealer.set(sealer);
+    }
+
+    /// `plain` as stored for row `row_id`.
+    pub(crate) fn seal(&self, row_id: &str, plain: &[u8]) -> Vec<u8> {
+        match self.sealer.get() {
+            Some(sealer) => sealer.seal(row_id, plain),
+            None => plain.to_vec(),
+        }
+    }
+
+    /// The plain bytes of row `row_id`'s stored `blob`.
+    pub(crate) fn open(&self, row_id: &str, blob: Vec<u8>, column: &'static str) -> Result<Vec<u8>> {
+        match self.sealer.get() {
+            Some(sealer) => sealer.open(row_id, &blob, column),
+            None if blob.first() == Some(&0) => Err(StoreError::Corrupt { column }),
+            None => Ok(blob),
+        }
+    }
+
     /// The group committer; absent only in the committer's own handle.
     fn committer(&self) -> Result<&group_commit::Committer> {
         self.committer.as_ref().ok_or(StoreError::Closed)

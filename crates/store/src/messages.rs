@@ -45,7 +45,7 @@ impl Store {
     ) -> Result<MessageRecord> {
         let message = &submission.message;
         if let Some(consent) = &submission.consent {
-            Self::insert_consent_tx(tx, consent).await?;
+            self.insert_consent_tx(tx, consent).await?;
         }
         let inserted = sqlx::query(
             "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
@@ -70,7 +70,7 @@ impl Store {
         .bind(message.updated_at)
         .bind(message.acknowledge_by)
         .bind(message.respond_by)
-        .bind(&message.body)
+        .bind(self.seal(&message.id, &message.body))
         .bind(&message.consent_id)
         .bind(&message.legal_basis)
         .bind(&message.hold_reason)
@@ -121,7 +121,7 @@ impl Store {
                 format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
             let row =
                 sqlx::query(&sql).bind(&follow_up.author_org).bind(&follow_up.request_id).fetch_one(&mut *tx).await?;
-            return Ok(Inserted::Existing(rows::follow_up(&row)?));
+            return Ok(Inserted::Existing(self.follow_up_row(&row)?));
         }
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
         Self::write_audit_head(&mut tx, &head).await?;
@@ -153,7 +153,7 @@ impl Store {
         .bind(follow_up.action.as_str_name())
         .bind(follow_up.status_after.as_str_name())
         .bind(follow_up.created_at)
-        .bind(&follow_up.body)
+        .bind(self.seal(&follow_up.id, &follow_up.body))
         .bind(i64::from(follow_up.hidden_from_sender))
         .execute(&mut **tx)
         .await?;
@@ -197,28 +197,28 @@ impl Store {
     pub async fn follow_up_by_request(&self, org: &str, request_id: &str) -> Result<Option<FollowUpRecord>> {
         let sql = format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
         let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.read).await?;
-        row.as_ref().map(rows::follow_up).transpose()
+        row.as_ref().map(|r| self.follow_up_row(r)).transpose()
     }
 
     /// The message `org` submitted under `request_id`, if any.
     pub async fn message_by_request(&self, org: &str, request_id: &str) -> Result<Option<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
         let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.read).await?;
-        row.as_ref().map(rows::message).transpose()
+        row.as_ref().map(|r| self.message_row(r)).transpose()
     }
 
     /// One message by id, whoever it belongs to (the caller checks access).
     pub async fn message(&self, id: &str) -> Result<Option<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
-        row.as_ref().map(rows::message).transpose()
+        row.as_ref().map(|r| self.message_row(r)).transpose()
     }
 
     /// A message's follow-ups, oldest first.
     pub async fn follow_ups(&self, message_id: &str) -> Result<Vec<FollowUpRecord>> {
         let sql = format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.message_id = $1 ORDER BY f.id");
         let found = sqlx::query(&sql).bind(message_id).fetch_all(&self.read).await?;
-        found.iter().map(rows::follow_up).collect()
+        found.iter().map(|r| self.follow_up_row(r)).collect()
     }
 
     /// One page of an organisation's sent or received messages, newest first.
@@ -253,7 +253,7 @@ impl Store {
             query = query.bind(before);
         }
         let found = query.bind(i64::from(filter.limit)).fetch_all(&self.read).await?;
-        found.iter().map(rows::message).collect()
+        found.iter().map(|r| self.message_row(r)).collect()
     }
 
     /// Gives `org`'s inbox its next position and records the entry there. The

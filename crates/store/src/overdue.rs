@@ -3,10 +3,7 @@
 
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
-use crate::{
-    FollowUpRecord, MessageRecord, Result, Store,
-    rows::{self, MESSAGE_COLUMNS},
-};
+use crate::{FollowUpRecord, MessageRecord, Result, Store, rows::MESSAGE_COLUMNS};
 
 /// Which deadline a message missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +52,7 @@ impl Store {
             );
             let found = sqlx::query(&sql).bind(now).bind(i64::from(limit)).fetch_all(&self.read).await?;
             for row in &found {
-                due.push((rows::message(row)?, deadline));
+                due.push((self.message_row(row)?, deadline));
             }
         }
         Ok(due)
@@ -167,6 +164,6 @@ impl Store {
             .bind(id.unwrap_or_default())
             .fetch_all(&self.read)
             .await?;
-        found.iter().map(rows::message).collect()
+        found.iter().map(|r| self.message_row(r)).collect()
     }
 }

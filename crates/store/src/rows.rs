@@ -29,7 +29,23 @@ pub(crate) const FOLLOW_UP_COLUMNS: &str = "f.id AS f_id, f.message_id AS f_mess
     f.status_after AS f_status_after, f.created_at AS f_created_at, f.body AS f_body, \
     f.hidden_from_sender AS f_hidden_from_sender";
 
-pub(crate) fn message(row: &AnyRow) -> Result<MessageRecord> {
+impl crate::Store {
+    /// A message row, its body opened.
+    pub(crate) fn message_row(&self, row: &AnyRow) -> Result<MessageRecord> {
+        let mut record = message(row)?;
+        record.body = self.open(&record.id, std::mem::take(&mut record.body), "messages.body")?;
+        Ok(record)
+    }
+
+    /// A follow-up row, its body opened.
+    pub(crate) fn follow_up_row(&self, row: &AnyRow) -> Result<FollowUpRecord> {
+        let mut record = follow_up(row)?;
+        record.body = self.open(&record.id, std::mem::take(&mut record.body), "follow_ups.body")?;
+        Ok(record)
+    }
+}
+
+fn message(row: &AnyRow) -> Result<MessageRecord> {
     Ok(MessageRecord {
         id: row.try_get("m_id")?,
         sender_org: row.try_get("m_sender_org")?,
@@ -69,7 +85,7 @@ pub(crate) fn message(row: &AnyRow) -> Result<MessageRecord> {
     })
 }
 
-pub(crate) fn follow_up(row: &AnyRow) -> Result<FollowUpRecord> {
+fn follow_up(row: &AnyRow) -> Result<FollowUpRecord> {
     Ok(FollowUpRecord {
         id: row.try_get("f_id")?,
         message_id: row.try_get("f_message_id")?,
