@@ -99,10 +99,19 @@ fn without_nagle(
 /// Seals again, in the background, payloads under an older key (after the
 /// payload key id changed) or from before sealing, a batch at a time.
 async fn reseal(store: Store) {
+    let mut busy = false;
     loop {
         match store.reseal(RESEAL_BATCH).await {
-            Ok(0) => tokio::time::sleep(std::time::Duration::from_secs(600)).await,
-            Ok(changed) => tracing::info!(changed, "payloads sealed under the current key"),
+            Ok(0) => {
+                if std::mem::take(&mut busy) {
+                    tracing::info!("every payload is sealed under the current key; older keys can be retired");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(600)).await
+            }
+            Ok(changed) => {
+                busy = true;
+                tracing::info!(changed, "payloads sealed under the current key");
+            }
             Err(error) => {
                 tracing::warn!(%error, "re-sealing payloads failed; retrying later");
                 tokio::time::sleep(std::time::Duration::from_secs(60)).await;
