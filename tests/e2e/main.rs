@@ -14,6 +14,7 @@ mod idempotency;
 mod lifecycle;
 mod push;
 mod readme;
+mod retention;
 mod scale_out;
 mod statistics;
 mod store;

@@ -50,6 +50,7 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
         re_referral_of: None,
         acknowledged_at: None,
         accepted_at: None,
+        purged_at: None,
     }
 }
 

@@ -41,6 +41,9 @@ pub const POLICE_ORG: &str = "demo-police-hlaing";
 /// Test schedulers and pushers run only when asked (`SchedulerControl::scan_now`).
 const SCHEDULER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// Test hubs keep closed messages' payloads 30 days.
+pub const RETENTION: time::Duration = time::Duration::days(30);
+
 /// `iss` and `aud` of test tokens.
 pub const ISSUER: &str = "referral-hub-test";
 
@@ -191,6 +194,7 @@ async fn server(
         link_key_secret: b"test link key secret, 32 bytes or more".to_vec(),
         scheduler: scheduler.clone(),
         push: push.clone(),
+        retention: RETENTION,
     };
     let serving = async move {
         if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {

@@ -129,6 +129,10 @@ struct ServeArgs {
     /// replacing the defaults of consent.md.
     #[arg(long, env = "REFERRAL_HUB_CONSENT_POLICY")]
     consent_policy: Option<PathBuf>,
+    /// Days a closed or withdrawn message's payload is kept before it is erased
+    /// (metadata and audit entries stay).
+    #[arg(long, env = "REFERRAL_HUB_RETENTION_DAYS", default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..))]
+    retention_days: u32,
     /// Id of the payload key new payloads are sealed with (`<data-dir>/keys/payload/<id>.key`,
     /// created if absent). Changing it re-seals stored payloads in the background.
     #[arg(long, env = "REFERRAL_HUB_PAYLOAD_KEY_ID", default_value = "k1")]
@@ -306,6 +310,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         link_key_secret: keys::load_or_create_link_secret(&args.database.data_dir)?,
         scheduler: SchedulerControl::every(std::time::Duration::from_secs(args.overdue_scan_seconds.max(1))),
         push: SchedulerControl::every(PUSH_INTERVAL),
+        retention: time::Duration::days(i64::from(args.retention_days)),
     };
     referral_hub_server::serve(store.clone(), config, listener, shutdown_signal()).await?;
     store.close().await;

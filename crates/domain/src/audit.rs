@@ -73,11 +73,13 @@ pub enum Action {
     DeliveryFailed,
     /// A push was given up on and kept as a dead letter.
     DeliveryDeadLettered,
+    /// A closed or withdrawn message's payload was erased (retention).
+    PayloadPurged,
 }
 
 impl Action {
     /// Every action, for parsing and filters.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::MessageSubmitted,
         Action::MessageRefused,
         Action::DeliveryAttempted,
@@ -98,6 +100,7 @@ impl Action {
         Action::AlertRouted,
         Action::DeliveryFailed,
         Action::DeliveryDeadLettered,
+        Action::PayloadPurged,
     ];
 
     /// The stored name, e.g. `MESSAGE_SUBMITTED`.
@@ -123,6 +126,7 @@ impl Action {
             Action::AlertRouted => "ALERT_ROUTED",
             Action::DeliveryFailed => "DELIVERY_FAILED",
             Action::DeliveryDeadLettered => "DELIVERY_DEAD_LETTERED",
+            Action::PayloadPurged => "PAYLOAD_PURGED",
         }
     }
 

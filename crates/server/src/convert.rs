@@ -36,6 +36,7 @@ pub fn message(record: &MessageRecord) -> Result<Message, ApiError> {
         rerouted_from_id: record.rerouted_from.clone().unwrap_or_default(),
         re_referral_of_id: record.re_referral_of.clone().unwrap_or_default(),
         owner_org_id: record.owner_org.clone().unwrap_or_else(|| record.sender_org.clone()),
+        payload_purged: record.purged_at.is_some(),
     })
 }
 

@@ -35,6 +35,8 @@ pub struct Hub {
     pub auth: Authenticator,
     /// Secret of the child link key HMAC.
     pub link_key_secret: Vec<u8>,
+    /// How long after a message is closed or withdrawn its payload is kept.
+    pub retention: time::Duration,
     /// Operational counters (`GET /metrics`).
     pub metrics: crate::metrics::Metrics,
 }

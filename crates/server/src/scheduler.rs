@@ -1,6 +1,6 @@
 //! The deadline scheduler: on every tick it flags messages past a deadline,
 //! tells the sender and the area's lead agency (a hub-generated OVERDUE
-//! follow-up), and audits it. Flagging is a conditional update, so with several
+//! follow-up), and audits it; and it purges payloads past their retention. Flagging is a conditional update, so with several
 //! replicas scanning each overdue event still fires once. The clock is the
 //! hub's injected one: tests move it and tick instead of sleeping.
 
@@ -80,11 +80,32 @@ pub async fn run(hub: Arc<Hub>, control: Arc<SchedulerControl>) {
                 Ok(flagged) => tracing::info!(flagged, "overdue messages flagged"),
                 Err(error) => tracing::warn!(%error, "overdue scan failed; retrying at the next tick"),
             }
+            match hub.purge_expired().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "payloads purged after the retention period"),
+                Err(error) => tracing::warn!(%error, "retention purge failed; retrying at the next tick"),
+            }
         })
         .await
 }
 
 impl Hub {
+    /// Erases the payloads of messages closed or withdrawn longer than the
+    /// retention period ago; returns how many.
+    pub async fn purge_expired(&self) -> Result<usize, ApiError> {
+        let now = self.clock.now();
+        let template = Entry {
+            at: micros(now),
+            action: Action::PayloadPurged.as_str().into(),
+            outcome: Outcome::Success.as_str().into(),
+            severity: Severity::Info.as_str().into(),
+            actor_subject: "referral-hub".into(),
+            ..Entry::default()
+        };
+        let purged = self.store.purge_closed(micros(now - self.retention), micros(now), SCAN_LIMIT, &template).await?;
+        Ok(purged.len())
+    }
+
     /// Flags every message now past a deadline; returns how many this replica flagged.
     pub async fn flag_overdue(&self) -> Result<usize, ApiError> {
         let now = micros(self.clock.now());

@@ -57,6 +57,8 @@ pub struct ServerConfig {
     pub scheduler: Arc<SchedulerControl>,
     /// The pusher's interval and controls.
     pub push: Arc<SchedulerControl>,
+    /// How long after a message is closed or withdrawn its payload is kept.
+    pub retention: time::Duration,
 }
 
 /// PEM material for TLS.
@@ -138,6 +140,7 @@ pub async fn serve(
         auth: Authenticator::new(config.verification_keys, &config.issuer, &config.audience),
         link_key_secret: config.link_key_secret,
         metrics: Default::default(),
+        retention: config.retention,
     });
     tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
     tokio::spawn(reseal(hub.store.clone()));

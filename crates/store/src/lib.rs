@@ -20,6 +20,7 @@ mod notify;
 mod overdue;
 mod push;
 mod records;
+mod retention;
 mod rows;
 mod seal;
 mod statistics;

@@ -71,6 +71,8 @@ pub struct MessageRecord {
     pub acknowledged_at: Option<i64>,
     /// When the receiver accepted it, µs since the epoch.
     pub accepted_at: Option<i64>,
+    /// When its payload was purged (retention), µs since the epoch.
+    pub purged_at: Option<i64>,
 }
 
 /// A separated-child alert kept because no lead agency covers its area.

@@ -20,7 +20,7 @@ pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.sender_org AS m_sender
     m.recipient_sector AS m_recipient_sector, m.sex AS m_sex, m.age_band AS m_age_band, \
     m.displacement AS m_displacement, m.owner_org AS m_owner_org, \
     m.sender_view_status AS m_sender_view_status, m.re_referral_of AS m_re_referral_of, \
-    m.acknowledged_at AS m_acknowledged_at, m.accepted_at AS m_accepted_at";
+    m.acknowledged_at AS m_acknowledged_at, m.accepted_at AS m_accepted_at, m.purged_at AS m_purged_at";
 
 /// Columns of `follow_ups f`, aliased `f_*`.
 pub(crate) const FOLLOW_UP_COLUMNS: &str = "f.id AS f_id, f.message_id AS f_message_id, \
@@ -82,6 +82,7 @@ fn message(row: &AnyRow) -> Result<MessageRecord> {
         re_referral_of: row.try_get("m_re_referral_of")?,
         acknowledged_at: row.try_get("m_acknowledged_at")?,
         accepted_at: row.try_get("m_accepted_at")?,
+        purged_at: row.try_get("m_purged_at")?,
     })
 }
 

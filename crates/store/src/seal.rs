@@ -83,7 +83,8 @@ impl Sealer {
 
     /// Whether `blob` needs sealing again: plain, or under a key other than the current one.
     pub(crate) fn stale(&self, blob: &[u8]) -> bool {
-        !matches!(parse(blob), Some(Ok((key_id, _, _))) if key_id == self.current)
+        // An empty blob is a purged payload: nothing to seal.
+        !blob.is_empty() && !matches!(parse(blob), Some(Ok((key_id, _, _))) if key_id == self.current)
     }
 }
 

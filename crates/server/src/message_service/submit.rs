@@ -101,6 +101,7 @@ impl MessageApi {
             re_referral_of: Some(request.re_referral_of.clone()).filter(|id| !id.is_empty()),
             acknowledged_at: None,
             accepted_at: None,
+            purged_at: None,
         };
         let mut audit = vec![self.submitted_entry(caller, Action::MessageSubmitted, Severity::Info, &record)];
         if record.legal_basis.is_some() {
