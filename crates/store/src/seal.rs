@@ -88,8 +88,11 @@ impl Sealer {
     }
 }
 
-/// `None` for a plain blob; the key id, nonce and ciphertext of a sealed one.
-fn parse(blob: &[u8]) -> Option<Result<(&str, &[u8], &[u8]), ()>> {
+/// A sealed blob's parts: key id, nonce, ciphertext.
+type Parts<'a> = (&'a str, &'a [u8], &'a [u8]);
+
+/// `None` for a plain blob; the parts of a sealed one (`Err` if malformed).
+fn parse(blob: &[u8]) -> Option<Result<Parts<'_>, ()>> {
     if blob.first() != Some(&MARK) {
         return None;
     }
