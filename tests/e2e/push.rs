@@ -125,6 +125,22 @@ async fn failures_are_retried_on_schedule_then_dead_lettered(backend: Backend) {
     assert!(metrics.contains("referral_hub_push_failed_total 9\n"), "{metrics}");
 }
 
+async fn a_failing_push_is_dead_lettered_at_the_maximum_age(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let primero = Receiver::start(&[503; 20]).await;
+    let facility = Receiver::start(&[]).await;
+    referral_from_the_facility(&hub, &facility, &primero).await;
+    // Attempts 11 h apart: at 0, 11, 22 and 33 h the entry is retried; at 44 h it is
+    // past the 36 h maximum age and given up on, though the schedule had retries left.
+    for _ in 0..7 {
+        hub.push.scan_now().await;
+        hub.clock.advance(time::Duration::hours(11));
+    }
+    assert_eq!(primero.received().len(), 5);
+    let dead = hub.db.store.dead_letters("DEAD").await.unwrap();
+    assert_eq!((dead.len(), dead[0].attempts), (1, 5));
+}
+
 async fn a_gone_endpoint_is_suspended_at_once(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let primero = Receiver::start(&[410]).await;
@@ -160,6 +176,7 @@ referral_hub_e2e::on_both_backends!(
     a_fhir_referral_reaches_primero_by_push_and_its_acceptance_returns_as_fhir_tasks,
     follow_ups_in_the_answer_to_a_push_are_taken,
     failures_are_retried_on_schedule_then_dead_lettered,
+    a_failing_push_is_dead_lettered_at_the_maximum_age,
     a_gone_endpoint_is_suspended_at_once,
 );
 

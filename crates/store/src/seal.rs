@@ -109,34 +109,6 @@ fn parse(blob: &[u8]) -> Option<Result<Parts<'_>, ()>> {
     Some(parsed.ok_or(()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sealer(current: &str) -> Sealer {
-        Sealer::new(current, BTreeMap::from([("k1".to_owned(), [1; 32]), ("k2".to_owned(), [2; 32])])).unwrap()
-    }
-
-    #[test]
-    fn sealed_blobs_open_only_for_their_row_and_hide_the_text() {
-        let (k1, k2) = (sealer("k1"), sealer("k2"));
-        let blob = k1.seal("row-1", b"canary-Aye-Chan");
-        assert!(!blob.windows(5).any(|w| w == b"Chan"), "no plaintext in the blob");
-        assert_eq!(k1.open("row-1", &blob, "t.body").unwrap(), b"canary-Aye-Chan");
-        assert_eq!(k2.open("row-1", &blob, "t.body").unwrap(), b"canary-Aye-Chan", "old key ids still open");
-        assert!(matches!(k1.open("row-2", &blob, "t.body"), Err(StoreError::Corrupt { .. })), "bound to its row");
-        let mut tampered = blob.clone();
-        *tampered.last_mut().unwrap() ^= 1;
-        assert!(k1.open("row-1", &tampered, "t.body").is_err());
-        assert!(k2.stale(&blob) && !k1.stale(&blob));
-        assert_eq!(k1.open("row-1", b"\x0aplain", "t.body").unwrap(), b"\x0aplain", "blobs from before sealing");
-        assert!(k1.stale(b"\x0aplain"));
-        let retired = Sealer::new("k2", BTreeMap::from([("k2".to_owned(), [2; 32])])).unwrap();
-        assert!(matches!(retired.open("row-1", &blob, "t.body"), Err(StoreError::UnknownPayloadKey { .. })));
-        assert!(matches!(Sealer::new("k3", BTreeMap::new()), Err(SealerError::MissingCurrent(_))));
-    }
-}
-
 /// The tables whose `body` is sealed, with the name errors give the column.
 const SEALED_TABLES: [(&str, &str); 4] = [
     ("messages", "messages.body"),
@@ -196,5 +168,33 @@ impl crate::Store {
             blobs.extend(found);
         }
         Ok(blobs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealer(current: &str) -> Sealer {
+        Sealer::new(current, BTreeMap::from([("k1".to_owned(), [1; 32]), ("k2".to_owned(), [2; 32])])).unwrap()
+    }
+
+    #[test]
+    fn sealed_blobs_open_only_for_their_row_and_hide_the_text() {
+        let (k1, k2) = (sealer("k1"), sealer("k2"));
+        let blob = k1.seal("row-1", b"canary-Aye-Chan");
+        assert!(!blob.windows(5).any(|w| w == b"Chan"), "no plaintext in the blob");
+        assert_eq!(k1.open("row-1", &blob, "t.body").unwrap(), b"canary-Aye-Chan");
+        assert_eq!(k2.open("row-1", &blob, "t.body").unwrap(), b"canary-Aye-Chan", "old key ids still open");
+        assert!(matches!(k1.open("row-2", &blob, "t.body"), Err(StoreError::Corrupt { .. })), "bound to its row");
+        let mut tampered = blob.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        assert!(k1.open("row-1", &tampered, "t.body").is_err());
+        assert!(k2.stale(&blob) && !k1.stale(&blob));
+        assert_eq!(k1.open("row-1", b"\x0aplain", "t.body").unwrap(), b"\x0aplain", "blobs from before sealing");
+        assert!(k1.stale(b"\x0aplain"));
+        let retired = Sealer::new("k2", BTreeMap::from([("k2".to_owned(), [2; 32])])).unwrap();
+        assert!(matches!(retired.open("row-1", &blob, "t.body"), Err(StoreError::UnknownPayloadKey { .. })));
+        assert!(matches!(Sealer::new("k3", BTreeMap::new()), Err(SealerError::MissingCurrent(_))));
     }
 }
