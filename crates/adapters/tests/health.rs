@@ -5,7 +5,7 @@
 use std::{path::PathBuf, process::Command};
 
 use proptest::prelude::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use referral_hub_adapters::{Adapter, Inbound, Outbound, health::HealthAdapter};
 use referral_hub_domain::{
@@ -121,12 +121,15 @@ fn health_golden_outbound_documents() {
     }
 }
 
-/// Every kind of outbound document: a referral, an alert, a follow-up of each action, a withheld message.
+/// Every kind of outbound document: a referral, a case transfer, an alert,
+/// a follow-up of each action, a withheld message.
 fn outbound_documents(health: &HealthAdapter) -> Vec<(String, referral_hub_adapters::Document)> {
     let mut documents = vec![];
-    for (name, request) in
-        [("referral", sample::submit("req-1", "demo-health-ygh")), ("alert", sample::submit_alert("req-2"))]
-    {
+    for (name, request) in [
+        ("referral", sample::submit("req-1", "demo-health-ygh")),
+        ("transfer", sample::submit_transfer("req-3", "demo-health-ygh")),
+        ("alert", sample::submit_alert("req-2")),
+    ] {
         documents.push((name.to_owned(), health.outbound(Outbound::Message(&delivered(&request))).unwrap()));
     }
     for action in 1..=12 {
@@ -443,6 +446,64 @@ fn health_maps_task_statuses_to_follow_up_actions() {
     }
 }
 
+const BSER: &str = "http://hl7.org/fhir/us/bser/CodeSystem/TaskBusinessStatusCS";
+
+#[test]
+fn health_maps_bser_business_statuses_to_follow_up_actions() {
+    let task: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture_path("task-update.json")).unwrap()).unwrap();
+    let with_bser = |code: &str| {
+        let mut task = task.clone();
+        task["status"] = "in-progress".into();
+        task["businessStatus"]["coding"] = json!([{"system": BSER, "code": code, "display": "BSeR"}]);
+        task.to_string()
+    };
+    for (code, action) in [
+        ("3.0", FollowUpAction::Accept),
+        ("4.0", FollowUpAction::Decline),
+        ("5.1.1", FollowUpAction::ScheduleAppointment),
+        ("5.1.2", FollowUpAction::DidNotAttend),
+        ("5.2", FollowUpAction::Withdraw),
+        ("7.0", FollowUpAction::Complete),
+    ] {
+        let Inbound::FollowUp(request) = inbound_one(TASK, with_bser(code).as_bytes()) else { panic!() };
+        assert_eq!(request.action, action as i32, "BSeR {code} wins over Task.status in-progress");
+    }
+    for code in ["2.0", "5.1.3", "5.1.4", "6.0", "bogus"] {
+        let violations = refused(TASK, &with_bser(code));
+        assert!(
+            violations.iter().any(|(e, d)| e == "Task.businessStatus.coding[0].code"
+                && d.contains(&format!("`{code}`"))
+                && d.contains("bser_business_status")),
+            "{code}: {violations:?}"
+        );
+    }
+    // The hub's own coding, when there too, is the one read.
+    let mut both: Value = serde_json::from_str(&with_bser("6.0")).unwrap();
+    both["businessStatus"]["coding"].as_array_mut().unwrap().push(json!({
+        "system": "https://referral-hub.org/fhir/CodeSystem/follow-up-action", "code": "note"
+    }));
+    let Inbound::FollowUp(request) = inbound_one(TASK, both.to_string().as_bytes()) else { panic!() };
+    assert_eq!(request.action, FollowUpAction::Note as i32);
+}
+
+#[test]
+fn health_outbound_follow_ups_carry_the_bser_business_status_where_it_has_one() {
+    let health = adapter();
+    let documents = outbound_documents(&health);
+    let coding = |name: &str| {
+        let (_, document) = documents.iter().find(|(n, _)| n == name).unwrap();
+        let task: Value = serde_json::from_slice(&document.body).unwrap();
+        task["businessStatus"]["coding"].as_array().unwrap().clone()
+    };
+    let accept = coding("follow-up-accept");
+    assert_eq!((accept[0]["system"].as_str(), accept[0]["code"].as_str()), (Some(BSER), Some("3.0")));
+    assert_eq!(accept[1]["code"], "accept", "the hub's coding follows");
+    let note = coding("follow-up-note");
+    assert_eq!(note.len(), 1, "BSeR has no code for a note: {note:?}");
+    assert_eq!(note[0]["code"], "note");
+}
+
 #[test]
 fn health_refuses_oversize_documents_and_names_errors_in_an_operation_outcome() {
     let big = vec![b' '; referral_hub_adapters::MAX_DOCUMENT_BYTES + 1];
@@ -532,8 +593,7 @@ fn health_fuzz_structured_json_never_panics() {
     // Well-formed JSON with wrong types in every position reaches the element readers, not just the parser.
     let health = adapter();
     let fixture: Value = serde_json::from_slice(&std::fs::read(fixture_path("referral-bundle.json")).unwrap()).unwrap();
-    let replacements =
-        [Value::Null, Value::Bool(true), 3.into(), "x".into(), Value::Array(vec![]), serde_json::json!({})];
+    let replacements = [Value::Null, Value::Bool(true), 3.into(), "x".into(), Value::Array(vec![]), json!({})];
     let mut paths = vec![];
     collect_paths(&fixture, &mut vec![], &mut paths);
     for path in &paths {
@@ -568,4 +628,11 @@ fn collect_paths(value: &Value, at: &mut JsonPath, paths: &mut Vec<JsonPath>) {
         }),
         _ => {}
     }
+}
+
+#[test]
+fn health_refuses_case_transfers_it_is_sent_when_posted_back() {
+    let bundle = std::fs::read_to_string(fixture_path("out-transfer.json")).unwrap();
+    let violations = refused(BUNDLE, &bundle);
+    assert!(names(&violations).iter().any(|n| n.contains("eventCoding")), "{:?}", names(&violations));
 }

@@ -54,8 +54,16 @@
 //! `priority`, plus a read-only `hub` element (message id, sender, status,
 //! deadlines, consent id or legal basis, withheld categories). Follow-ups go
 //! out as status updates, withheld messages as a notice with the id and
-//! reasons. Only `SERVICE_REFERRAL` messages have a school document; any
-//! other kind is refused as unmapped (`message_kind`).
+//! reasons.
+//!
+//! Case transfers and separated-child alerts (a school may be a party to the
+//! child's case, or asked whether it knows a found child) have the same
+//! shape with `hub.document` = `case_transfer` or `separated_child_alert`:
+//! `pupil` and the `caregiver` contact of a transfer; for an alert, `pupil`
+//! plus `pupil.nicknames` and `pupil.identifying_features`, and the current
+//! carer's contact as `caregiver`. Everything else these kinds carry is
+//! outside what EDUCATION may see. Schools only send referrals: no inbound
+//! path reads these two shapes.
 //!
 //! # Errors
 //!
@@ -157,7 +165,7 @@ impl Adapter for EducationAdapter {
 
     fn outbound(&self, delivery: Outbound<'_>) -> Result<Document, Unmapped> {
         match delivery {
-            Outbound::Message(message) => outbound::referral(message, &self.codes),
+            Outbound::Message(message) => outbound::message(message, &self.codes),
             Outbound::FollowUp(follow_up) => shared::follow_up::outbound(follow_up, &self.codes),
             Outbound::Withheld(notice) => shared::envelope::withheld(notice),
         }

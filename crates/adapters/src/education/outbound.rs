@@ -1,38 +1,71 @@
-//! A referral addressed to a school -> the school's document: the concern
+//! A message addressed to a school -> the school's document: the concern
 //! report's shape with what EDUCATION may see (module doc of `education`).
 //! The payload arrives cut by disclosure; the document has no element for
 //! concerns, risk, narrative, location, health or family details at all, so
 //! even an uncut payload could not put them in front of a school.
 
-use referral_hub_domain::wire::{Message, Priority};
+use referral_hub_domain::wire::{Caregiver, ChildDetails, Message, Priority, message::Payload};
 use serde_json::{Map, Value};
 
-use super::shared::envelope::{document, enum_to_native, hub_element, put, put_codes, referral_of};
-use super::shared::person::{write_caregiver, write_child};
+use super::shared::envelope::{document, enum_to_native, hub_element, no_payload, put, put_codes};
+use super::shared::person::{carer_contact, put_alert_identity, write_caregiver, write_child};
 use crate::{CodeMap, Document, Unmapped};
 
-/// A referral -> the school's referral document.
-pub(super) fn referral(message: &Message, codes: &CodeMap) -> Result<Document, Unmapped> {
-    let referral = referral_of(message)?;
+/// A referral, case transfer or separated-child alert -> the school's document.
+pub(super) fn message(message: &Message, codes: &CodeMap) -> Result<Document, Unmapped> {
     let mut doc = Map::new();
     doc.insert("hub".into(), hub_element(message, codes)?);
     put(&mut doc, "request_id", &message.request_id);
     put(&mut doc, "recipient_org_id", &message.recipient_org_id);
-    if message.child.is_some() || referral.child.is_some() {
-        let details = referral.child.clone().unwrap_or_default();
+    match &message.payload {
+        Some(Payload::Referral(referral)) => {
+            pupil(&mut doc, message, referral.child.as_ref(), codes)?;
+            contact(&mut doc, referral.caregiver.as_ref(), codes)?;
+            put_codes(&mut doc, "requested_services", codes, "services", &referral.requested_services)?;
+            if referral.priority != 0 {
+                let hub = Priority::try_from(referral.priority).ok().map(|p| p.as_str_name());
+                put(&mut doc, "priority", enum_to_native(codes, "priority", hub, referral.priority)?);
+            }
+        }
+        Some(Payload::CaseTransfer(transfer)) => {
+            pupil(&mut doc, message, transfer.child.as_ref(), codes)?;
+            contact(&mut doc, transfer.caregiver.as_ref(), codes)?;
+        }
+        Some(Payload::SeparatedChildAlert(alert)) => {
+            pupil(&mut doc, message, alert.child.as_ref(), codes)?;
+            // Names and features are IDENTITY: they help a school recognise a pupil it already knows.
+            if let Some(Value::Object(pupil)) = doc.get_mut("pupil") {
+                put_alert_identity(pupil, alert);
+            }
+            contact(&mut doc, carer_contact(alert).as_ref(), codes)?;
+        }
+        None => return Err(no_payload(message)),
+    }
+    Ok(document(&Value::Object(doc)))
+}
+
+/// `pupil`: the child's reference and identity and demographic details.
+fn pupil(
+    doc: &mut Map<String, Value>,
+    message: &Message,
+    details: Option<&ChildDetails>,
+    codes: &CodeMap,
+) -> Result<(), Unmapped> {
+    if message.child.is_some() || details.is_some() {
+        let details = details.cloned().unwrap_or_default();
         doc.insert("pupil".into(), Value::Object(write_child(message.child.as_ref(), &details, codes)?));
     }
-    if let Some(caregiver) = &referral.caregiver {
+    Ok(())
+}
+
+/// `caregiver`: who to contact about the pupil, and nothing else.
+fn contact(doc: &mut Map<String, Value>, caregiver: Option<&Caregiver>, codes: &CodeMap) -> Result<(), Unmapped> {
+    if let Some(caregiver) = caregiver {
         let mut contact = caregiver.clone();
         // Relationship is FAMILY and exclusion PROTECTION_CONCERN: never a school's.
         contact.relationship.clear();
         contact.exclusion = 0;
         doc.insert("caregiver".into(), Value::Object(write_caregiver(&contact, codes)?));
     }
-    put_codes(&mut doc, "requested_services", codes, "services", &referral.requested_services)?;
-    if referral.priority != 0 {
-        let hub = Priority::try_from(referral.priority).ok().map(|p| p.as_str_name());
-        put(&mut doc, "priority", enum_to_native(codes, "priority", hub, referral.priority)?);
-    }
-    Ok(document(&Value::Object(doc)))
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! A delivered message as a FHIR message Bundle: MessageHeader, the Task the
 //! receiver works on, the ServiceRequest, the Patient, and what the payload
-//! adds (RelatedPerson and DocumentReferences of a referral, Observations of
-//! an alert). Every resource the hub creates has the message id as its id.
+//! adds (RelatedPerson and DocumentReferences of a referral or a case
+//! transfer, Observations of an alert). Every resource the hub creates has
+//! the message id as its id.
 
 use serde_json::{Value, json};
 
@@ -10,13 +11,13 @@ use referral_hub_domain::wire::{Message, Priority, message::Payload};
 use super::json::{instant, prune};
 use super::patient::Child;
 use super::referral::Parties;
-use super::{ALERT_EVENT, REFERRAL_EVENT, alert, naming, patient, referral, system, task};
+use super::{ALERT_EVENT, REFERRAL_EVENT, TRANSFER_EVENT, alert, naming, patient, referral, system, task};
 use crate::{CodeMap, Unmapped};
 
 /// Hub service code an alert asks for: family tracing is what the alert's receiver does.
 const TRACING_SERVICE: &str = "family_tracing";
 
-/// The Bundle for `message`. Case transfers have no HEALTH form and are refused.
+/// The Bundle for `message`, whatever its kind; one without a payload is refused.
 pub(super) fn write(message: &Message, codes: &CodeMap) -> Result<Value, Unmapped> {
     let id = message.id.as_str();
     let patient_ref = format!("Patient/{id}");
@@ -51,9 +52,30 @@ pub(super) fn write(message: &Message, codes: &CodeMap) -> Result<Value, Unmappe
             resources.extend(alert::write(id, &patient_ref, a, codes)?);
             (ALERT_EVENT, request.priority, resources)
         }
-        Some(Payload::CaseTransfer(_)) | None => {
-            return Err(Unmapped { table: "message_kind".into(), code: message.kind.to_string() });
+        Some(Payload::CaseTransfer(t)) => {
+            child.details = t.child.clone().unwrap_or_default();
+            child.location = t.current_location.clone();
+            // The transfer's own fields in the referral's ServiceRequest, the
+            // case summary as its untagged note. The justice block is all
+            // LEGAL, which HEALTH does not see: FHIR gets no element for it.
+            let request = referral_hub_domain::wire::ServiceReferral {
+                protection_concerns: t.protection_concerns.clone(),
+                risk_level: t.risk_level,
+                reason: t.reason.clone(),
+                safety_concerns: t.safety_concerns.clone(),
+                child_informed: t.child_informed,
+                child_views: t.child_views.clone(),
+                notes: t.case_summary.clone(),
+                attachments: t.attachments.clone(),
+                ..Default::default()
+            };
+            let mut resources = referral::write(&parties, &request, codes)?;
+            if let Some(caregiver) = &t.caregiver {
+                resources.push(patient::write_caregiver(id, &patient_ref, caregiver, codes)?);
+            }
+            (TRANSFER_EVENT, request.priority, resources)
         }
+        None => return Err(Unmapped { table: "message_kind".into(), code: message.kind.to_string() }),
     };
     let priority = match Priority::try_from(priority) {
         Ok(Priority::Unspecified) | Err(_) => None,

@@ -60,7 +60,12 @@
 //! request_id = `Task/<id>/_history/<meta.versionId>` (unique per update);
 //! message_id = `Task.focus` = `ServiceRequest/<hub message id>`; action = the
 //! `businessStatus` coding in CodeSystem `follow-up-action` (table
-//! `business_status`), else `Task.status` through table `task_status`
+//! `business_status`), else its coding in the BSeR CodeSystem
+//! `http://hl7.org/fhir/us/bser/CodeSystem/TaskBusinessStatusCS` (table
+//! `bser_business_status`: 3.0 accept, 4.0 decline, 5.1.1 schedule
+//! appointment, 5.1.2 did not attend, 5.2 withdraw, 7.0 complete; 2.0, 5.1.3,
+//! 5.1.4 and 6.0 have no hub action and are refused as unmapped), else
+//! `Task.status` through table `task_status`
 //! (received, accepted, rejected, in-progress, completed, cancelled; draft,
 //! requested, ready, on-hold, failed and entered-in-error are refused as
 //! unmapped); reason = `statusReason.text`, else `businessStatus.text`; note =
@@ -80,11 +85,21 @@
 //! resources; an alert gets a ServiceRequest for `family_tracing` too. Every
 //! resource has the message id as its id (DocumentReferences and Observations
 //! `<id>-<n>`), so follow-ups update `Task/<message id>`. Fields disclosure cut
-//! are absent. A follow-up is that Task updated (businessStatus = the action,
-//! status = the message's status after it, `meta.versionId` = follow-up id).
+//! are absent. A follow-up is that Task updated (businessStatus = the action:
+//! first its BSeR coding when table `bser_business_status` has one, for BSeR
+//! systems, then always the hub's `follow-up-action` coding, which every
+//! action has and which the inbound side prefers; status = the message's
+//! status after it, `meta.versionId` = follow-up id).
 //! A withheld message is its Task `on-hold` with the refusals as
 //! `statusReason` codings (CodeSystem `consent-refusal`) and nothing else.
-//! A case transfer has no HEALTH form: outbound refuses it as unmapped.
+//! A case transfer (a clinic may be told that responsibility for a patient's
+//! case moves) is the referral's Bundle with event `case-transfer`: the
+//! ServiceRequest has the transfer's concerns, risk (`priority`), reason,
+//! safety concerns, child's views and attachments, the case summary as its
+//! untagged note, and no `code` (nothing is requested of the clinic). Its
+//! justice block is LEGAL, which HEALTH does not see, so it has no FHIR
+//! element. The inbound side refuses this event: transfers are not accepted
+//! from HEALTH, so these Bundles do not come back in.
 
 mod alert;
 mod bundle;
@@ -110,6 +125,11 @@ const CONTENT_TYPE: &str = "application/fhir+json";
 const BASE: &str = "https://referral-hub.org/fhir";
 const REFERRAL_EVENT: &str = "service-referral";
 const ALERT_EVENT: &str = "separated-child-alert";
+/// Outbound only: HEALTH does not send case transfers.
+const TRANSFER_EVENT: &str = "case-transfer";
+/// The BSeR IG's Task business status CodeSystem (HL7 FHIR US, Bidirectional
+/// Services eReferrals), read and written through table `bser_business_status`.
+const BSER_BUSINESS_STATUS: &str = "http://hl7.org/fhir/us/bser/CodeSystem/TaskBusinessStatusCS";
 const DEFAULT_CODES: &str = include_str!("codes.toml");
 const TABLES: &[&str] = &[
     "priority",
@@ -119,6 +139,7 @@ const TABLES: &[&str] = &[
     "services",
     "task_status",
     "business_status",
+    "bser_business_status",
     "message_status",
     "consent_refusal",
     "caregiver_exclusion",

@@ -1,5 +1,6 @@
 //! FHIR `Task`s: the hub's work item for a delivered message, follow-ups both
-//! ways (Task.status and the hub's businessStatus), and withheld messages.
+//! ways (Task.status, and businessStatus in the hub's CodeSystem and the BSeR
+//! IG's), and withheld messages.
 
 use serde_json::{Value, json};
 
@@ -9,7 +10,7 @@ use referral_hub_domain::wire::{
 
 use super::bundle::reference_id;
 use super::json::{El, Issues, instant};
-use super::{extension_url, naming, system};
+use super::{BSER_BUSINESS_STATUS, extension_url, naming, system};
 use crate::{CodeMap, Unmapped};
 
 /// FHIR R4 Task.status (required binding): a code outside it is refused before any mapping.
@@ -73,6 +74,12 @@ pub(super) fn for_follow_up(follow_up: &FollowUp, codes: &CodeMap) -> Result<Val
     if !follow_up.next_review_date.is_empty() {
         outputs.push(output("next-review-date", json!({"valueDate": follow_up.next_review_date})));
     }
+    let hub = json!({"system": system("follow-up-action"), "code": codes.to_native("business_status", action)?});
+    // BSeR has codes for some actions only; the others carry the hub coding alone.
+    let bser = codes
+        .to_native("bser_business_status", action)
+        .ok()
+        .map(|code| json!({"system": BSER_BUSINESS_STATUS, "code": code}));
     Ok(json!({
         "resourceType": "Task",
         "id": id,
@@ -80,7 +87,7 @@ pub(super) fn for_follow_up(follow_up: &FollowUp, codes: &CodeMap) -> Result<Val
         "extension": follow_up.shared_with_sender.then(|| json!([{"url": extension_url("share-with-sender"), "valueBoolean": true}])),
         "identifier": [{"system": naming("message-id"), "value": id}],
         "status": status_of(follow_up.status_after, codes)?,
-        "businessStatus": {"coding": [{"system": system("follow-up-action"), "code": codes.to_native("business_status", action)?}]},
+        "businessStatus": {"coding": bser.into_iter().chain([hub]).collect::<Vec<_>>()},
         "statusReason": {"text": follow_up.reason},
         "intent": "order",
         "focus": {"reference": format!("ServiceRequest/{id}")},
@@ -115,8 +122,9 @@ pub(super) fn for_withheld(withheld: &MessageWithheld, codes: &CodeMap) -> Resul
     }))
 }
 
-/// A posted Task as a follow-up: the action from the hub businessStatus when
-/// there is one, else from Task.status; `request_id` is the version-specific
+/// A posted Task as a follow-up: the action from the hub businessStatus coding
+/// when there is one, else from a BSeR businessStatus coding, else from
+/// Task.status; `request_id` is the version-specific
 /// reference `Task/<id>/_history/<versionId>`, unique per update.
 pub(super) fn read(task: &El, codes: &CodeMap, issues: &mut Issues) -> PostFollowUpRequest {
     let mut request = PostFollowUpRequest::default();
@@ -141,9 +149,19 @@ pub(super) fn read(task: &El, codes: &CodeMap, issues: &mut Issues) -> PostFollo
         );
     }
     let business = task.object("businessStatus", issues);
-    let business_code = business.as_ref().and_then(|b| b.codes(&system("follow-up-action"), issues).into_iter().next());
+    let business_code = business.as_ref().and_then(|b| {
+        let hub = b.codes(&system("follow-up-action"), issues).into_iter().next();
+        // The codings' types were checked just above: this second look is silent.
+        hub.map(|code| ("business_status", code)).or_else(|| {
+            let codings = b.value.get("coding").and_then(Value::as_array)?;
+            let (i, bser) =
+                codings.iter().enumerate().find(|(_, c)| c.get("system") == Some(&BSER_BUSINESS_STATUS.into()))?;
+            let coding = El { value: bser, path: format!("{}.coding[{i}]", b.path) };
+            Some(("bser_business_status", (coding.req_str("code", issues), format!("{}.code", coding.path))))
+        })
+    });
     let action = match business_code {
-        Some((code, at)) => issues.hub(codes, "business_status", code, &at),
+        Some((table, (code, at))) => issues.hub(codes, table, code, &at),
         None if TASK_STATUSES.contains(&status) => issues.hub(codes, "task_status", status, &status_at),
         None => None,
     };

@@ -11,7 +11,7 @@
 
 use referral_hub_domain::wire::{
     Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, Guardian, JusticeCaseType, JusticeHandling,
-    Location, Message, Priority, RiskLevel, SafetyMeasures, message::Payload,
+    Location, Message, Priority, RiskLevel, SafetyMeasures, SeparatedChildAlert, message::Payload,
 };
 use serde::Serialize;
 
@@ -51,8 +51,11 @@ fn no(b: &bool) -> bool {
     !*b
 }
 
+/// The child-friendly handling block of a case transfer, in NIEM naming; the
+/// POLICE adapter writes the same block, so a police system forwarding a
+/// transfer to a court passes it on unchanged.
 #[derive(Serialize)]
-struct Handling<'a> {
+pub(crate) struct Handling<'a> {
     #[serde(rename = "cyfs:ChildRoleCode")]
     role: String,
     #[serde(rename = "cyfs:AgeAtEventsYearsQuantity", skip_serializing_if = "Option::is_none")]
@@ -165,6 +168,10 @@ struct Person<'a> {
     given_name: &'a str,
     #[serde(rename = "nc:PersonSurName", skip_serializing_if = "empty")]
     family_name: &'a str,
+    #[serde(rename = "nc:PersonAlternateName", skip_serializing_if = "none")]
+    nicknames: &'a [String],
+    #[serde(rename = "nc:PersonPhysicalFeatureDescriptionText", skip_serializing_if = "empty")]
+    identifying_features: &'a str,
     #[serde(rename = "nc:PersonSexCode", skip_serializing_if = "Option::is_none")]
     sex: Option<String>,
     #[serde(rename = "nc:PersonBirthDate", skip_serializing_if = "empty")]
@@ -215,8 +222,14 @@ struct DocumentElement<'a> {
     description: &'a str,
 }
 
-/// The document of a referral or case transfer; alerts never go to justice
-/// (the hub routes them to social welfare), so they have no shape here.
+/// The document of a referral, case transfer or separated-child alert. The
+/// hub routes alerts to social welfare, but a justice agency that is party
+/// to the child's case may be sent one: where, when and by whom the child
+/// was found (LOCATION) and the separation and family (FAMILY) are not
+/// JUSTICE's, so what remains is the child (with nicknames and identifying
+/// features), the current carer's contact, the risk and the child's wishes.
+/// Urgent medical needs stay out: JUSTICE's HEALTH is examination
+/// references only (consent.md), and an alert has none.
 pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result<CaseDocument<'a>, Unmapped> {
     let kind = native_enum(codes, "message_kind", Some(message.kind().as_str_name()))?;
     let timestamp = |at: &Option<prost_types::Timestamp>| at.as_ref().map(rfc3339).transpose();
@@ -255,7 +268,8 @@ pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result
                 child_informed: r.child_informed,
                 child_views: &r.child_views,
                 child: r.child.as_ref(),
-                caregiver: r.caregiver.as_ref(),
+                alert: None,
+                caregiver: r.caregiver.as_ref().map(|c| caregiver(codes, c)).transpose()?,
                 location: r.current_location.as_ref(),
                 attachments: &r.attachments,
             }
@@ -270,11 +284,33 @@ pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result
             child_informed: t.child_informed,
             child_views: &t.child_views,
             child: t.child.as_ref(),
-            caregiver: t.caregiver.as_ref(),
+            alert: None,
+            caregiver: t.caregiver.as_ref().map(|c| caregiver(codes, c)).transpose()?,
             location: t.current_location.as_ref(),
             attachments: &t.attachments,
         },
-        _ => return Err(Unmapped { table: "message_kind".into(), code: message.kind().as_str_name().into() }),
+        Some(Payload::SeparatedChildAlert(a)) => Parts {
+            handling: None,
+            risk_level: a.risk_level,
+            concerns: &[],
+            reason: "",
+            case_summary: "",
+            safety_concerns: "",
+            child_informed: false,
+            child_views: &a.child_wishes,
+            child: a.child.as_ref(),
+            alert: Some(a),
+            caregiver: a.current_carer.as_ref().map(|c| CaregiverElement {
+                name: &c.name,
+                relationship: &c.relationship,
+                phone: &c.phone,
+                address: &c.address,
+                exclusion: None,
+            }),
+            location: a.found_at.as_ref(),
+            attachments: &[],
+        },
+        None => return Err(Unmapped { table: "message_kind".into(), code: message.kind().as_str_name().into() }),
     };
     case.risk_level =
         code(codes, "risk_level", parts.risk_level, |v| RiskLevel::try_from(v).ok().map(|r| r.as_str_name()))?;
@@ -287,8 +323,8 @@ pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result
     Ok(CaseDocument {
         handling: parts.handling.map(|h| handling(codes, h)).transpose()?,
         case,
-        child: person(codes, message.child.as_ref(), parts.child)?,
-        caregiver: parts.caregiver.map(|c| caregiver(codes, c)).transpose()?,
+        child: person(codes, message.child.as_ref(), parts.child, parts.alert)?,
+        caregiver: parts.caregiver,
         location: parts
             .location
             .filter(|l| !l.area_code.is_empty() || !l.description.is_empty())
@@ -297,7 +333,7 @@ pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result
     })
 }
 
-/// What referrals and transfers have in common.
+/// What referrals, transfers and alerts have in common.
 struct Parts<'a> {
     handling: Option<&'a JusticeHandling>,
     risk_level: i32,
@@ -308,7 +344,9 @@ struct Parts<'a> {
     child_informed: bool,
     child_views: &'a str,
     child: Option<&'a ChildDetails>,
-    caregiver: Option<&'a Caregiver>,
+    /// An alert, for the names and features it adds to the child.
+    alert: Option<&'a SeparatedChildAlert>,
+    caregiver: Option<CaregiverElement<'a>>,
     location: Option<&'a Location>,
     attachments: &'a [Attachment],
 }
@@ -323,7 +361,8 @@ fn code(
     if value == 0 { Ok(None) } else { native_enum(codes, table, name(value)).map(Some) }
 }
 
-fn handling<'a>(codes: &CodeMap, h: &'a JusticeHandling) -> Result<Handling<'a>, Unmapped> {
+/// The handling block through `codes`' table `case_type`.
+pub(crate) fn handling<'a>(codes: &CodeMap, h: &'a JusticeHandling) -> Result<Handling<'a>, Unmapped> {
     let role = native_enum(codes, "case_type", JusticeCaseType::try_from(h.case_type).ok().map(|t| t.as_str_name()))?;
     Ok(Handling {
         role,
@@ -370,8 +409,9 @@ fn person<'a>(
     codes: &CodeMap,
     reference: Option<&'a ChildRef>,
     details: Option<&'a ChildDetails>,
+    alert: Option<&'a SeparatedChildAlert>,
 ) -> Result<Option<Person<'a>>, Unmapped> {
-    if reference.is_none() && details.is_none() {
+    if reference.is_none() && details.is_none() && alert.is_none() {
         return Ok(None);
     }
     let sex = match details.map(|d| d.sex.as_str()).filter(|s| !s.is_empty()) {
@@ -383,6 +423,8 @@ fn person<'a>(
         link_key: reference.map_or("", |r| &r.link_key),
         given_name: details.map_or("", |d| &d.given_name),
         family_name: details.map_or("", |d| &d.family_name),
+        nicknames: alert.map_or(&[], |a| &a.nicknames),
+        identifying_features: alert.map_or("", |a| &a.identifying_features),
         sex,
         date_of_birth: details.map_or("", |d| &d.date_of_birth),
         estimated_age: details.and_then(|d| d.estimated_age_years),

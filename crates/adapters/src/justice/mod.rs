@@ -2,8 +2,10 @@
 //! ECF juvenile-case terms, see [`document`]), so a court or legal-aid system
 //! reads a child-friendly case transfer with the handling block first.
 //!
-//! - Outbound: referrals and case transfers as a case document, follow-ups
-//!   as case events, a withheld message as a notice with the id and reasons.
+//! - Outbound: every message kind as a case document (referrals, case
+//!   transfers, separated-child alerts: `cyfs:MessageCategoryCode` from table
+//!   `message_kind`), follow-ups as case events, a withheld message as a
+//!   notice with the id and reasons.
 //! - Inbound (POST `/justice/v1/case-events`): acknowledgement, acceptance,
 //!   hearing dates, disposition, decline, as case events ([`events`]) ->
 //!   follow-ups. A justice agency only reports on what it received here: it
@@ -11,7 +13,7 @@
 //! - Errors: an RFC 9457 problem document whose `errors` list names each
 //!   bad element by JSON pointer.
 
-mod document;
+pub(crate) mod document;
 mod events;
 
 #[cfg(test)]

@@ -55,8 +55,18 @@
 //! notes block when there is one, and a read-only `hub` element (message id,
 //! sender, status, deadlines, consent id or legal basis, withheld
 //! categories). Follow-ups go out as status updates, withheld messages as a
-//! notice with the id and reasons. Only `SERVICE_REFERRAL` messages have a
-//! police document; any other kind is refused as unmapped (`message_kind`).
+//! notice with the id and reasons.
+//!
+//! Case transfers and separated-child alerts have the same shape, with
+//! `hub.document` = `case_transfer` or `separated_child_alert`. A transfer
+//! adds `case_summary` and `justice`: the child-friendly handling block
+//! (LEGAL, which POLICE sees) in the JUSTICE adapter's NIEM naming, its
+//! `cyfs:ChildRoleCode` through table `case_type`. An alert has `child`
+//! (plus `nicknames`, `identifying_features`), `found` (`area_code`,
+//! `description`, `date`, `by`: where, when and by whom the child was
+//! found), the current carer's contact as `caregiver`, `risk` and the
+//! child's wishes as `child_views`. Police submit only incident
+//! notifications: no inbound path reads these two shapes.
 //!
 //! # Errors
 //!
@@ -79,7 +89,7 @@ use crate::{Adapter, Document, Inbound, NativeViolation, Outbound, Unmapped};
 const DEFAULT_CODES: &str = include_str!("codes.toml");
 
 /// Tables the adapter cannot work without.
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 12] = [
     "sex",
     "concerns",
     "services",
@@ -91,6 +101,7 @@ const TABLES: [&str; 11] = [
     "offence_categories",
     "status",
     "message_status",
+    "case_type",
 ];
 
 /// The incident notification's path.
@@ -153,7 +164,7 @@ impl Adapter for PoliceAdapter {
 
     fn outbound(&self, delivery: Outbound<'_>) -> Result<Document, Unmapped> {
         match delivery {
-            Outbound::Message(message) => outbound::referral(message, &self.codes),
+            Outbound::Message(message) => outbound::message(message, &self.codes),
             Outbound::FollowUp(follow_up) => shared::follow_up::outbound(follow_up, &self.codes),
             Outbound::Withheld(notice) => shared::envelope::withheld(notice),
         }

@@ -3,8 +3,7 @@
 
 use prost_types::Timestamp;
 use referral_hub_domain::wire::{
-    ConsentRefusal, DataCategory, Message, MessageKind, MessageStatus, MessageWithheld, ServiceReferral,
-    message::Payload,
+    ConsentRefusal, DataCategory, Message, MessageKind, MessageStatus, MessageWithheld, message::Payload,
 };
 use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -41,17 +40,11 @@ pub(crate) fn enum_to_native<'a>(
     }
 }
 
-/// The referral `message` carries: both JSON sectors have a document for
-/// referrals only, so any other kind is refused as unmapped (`message_kind`).
-pub(crate) fn referral_of(message: &Message) -> Result<&ServiceReferral, Unmapped> {
-    match &message.payload {
-        Some(Payload::Referral(referral)) => Ok(referral),
-        _ => {
-            let kind =
-                MessageKind::try_from(message.kind).map(|k| k.as_str_name()).unwrap_or("MESSAGE_KIND_UNSPECIFIED");
-            Err(Unmapped { table: "message_kind".into(), code: kind.into() })
-        }
-    }
+/// The refusal of a message without a payload: there is nothing to write,
+/// and the hub dead-letters it rather than push an empty document.
+pub(crate) fn no_payload(message: &Message) -> Unmapped {
+    let kind = MessageKind::try_from(message.kind).map(|k| k.as_str_name()).unwrap_or("MESSAGE_KIND_UNSPECIFIED");
+    Unmapped { table: "message_kind".into(), code: kind.into() }
 }
 
 /// Sets `name` to the native codes of hub codes `hub` through `table`, unless there are none.
@@ -89,7 +82,13 @@ pub(crate) fn parse_time(text: &str) -> Option<Timestamp> {
 /// withheld categories are the hub's `DataCategory` names.
 pub(crate) fn hub_element(message: &Message, codes: &CodeMap) -> Result<Value, Unmapped> {
     let mut hub = Map::new();
-    hub.insert("document".into(), json!("referral"));
+    // Which document this is, so a receiver tells the kinds apart before reading the rest.
+    let kind = match &message.payload {
+        Some(Payload::CaseTransfer(_)) => "case_transfer",
+        Some(Payload::SeparatedChildAlert(_)) => "separated_child_alert",
+        Some(Payload::Referral(_)) | None => "referral",
+    };
+    hub.insert("document".into(), json!(kind));
     put(&mut hub, "message_id", &message.id);
     put(&mut hub, "sender_org_id", &message.sender_org_id);
     put(&mut hub, "sender_subject", &message.sender_subject);

@@ -2,7 +2,7 @@
 //! child's object differently (`pupil`, `child`) but give it the same
 //! elements, so a receiver that speaks both reads one shape.
 
-use referral_hub_domain::wire::{Caregiver, CaregiverExclusion, ChildDetails, ChildRef};
+use referral_hub_domain::wire::{Caregiver, CaregiverExclusion, ChildDetails, ChildRef, SeparatedChildAlert};
 use serde_json::{Map, Value, json};
 
 use super::envelope::{enum_to_native, put};
@@ -122,4 +122,24 @@ pub(crate) fn write_caregiver(caregiver: &Caregiver, codes: &CodeMap) -> Result<
         put(&mut object, "exclusion", enum_to_native(codes, "caregiver_exclusion", hub, caregiver.exclusion)?);
     }
     Ok(object)
+}
+
+/// A found child's other names and identifying features (IDENTITY), added to
+/// the child's object of an alert so the receiver can recognise the child.
+pub(crate) fn put_alert_identity(child: &mut Map<String, Value>, alert: &SeparatedChildAlert) {
+    if !alert.nicknames.is_empty() {
+        child.insert("nicknames".into(), json!(alert.nicknames));
+    }
+    put(child, "identifying_features", &alert.identifying_features);
+}
+
+/// The current carer of a found child as a caregiver contact: name, phone
+/// and address (CONTACT) only, the relationship being FAMILY.
+pub(crate) fn carer_contact(alert: &SeparatedChildAlert) -> Option<Caregiver> {
+    alert.current_carer.as_ref().map(|c| Caregiver {
+        name: c.name.clone(),
+        phone: c.phone.clone(),
+        address: c.address.clone(),
+        ..Caregiver::default()
+    })
 }

@@ -155,6 +155,13 @@ fn outbound_codes_without_a_mapping_are_named_never_defaulted() {
         delivered(referral_hub_domain::sample::referral(), referral_hub_domain::sample::child(), Sector::Education);
     transfer.kind = MessageKind::CaseTransfer as i32;
     transfer.payload = Some(Payload::CaseTransfer(referral_hub_domain::sample::transfer()));
+    // Even uncut, a transfer's document has no element for what a school may not see.
+    let written = adapter().outbound(Outbound::Message(&transfer)).unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&written.body).unwrap();
+    let elements: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(elements, ["caregiver", "hub", "pupil", "recipient_org_id", "request_id"]);
+    assert_eq!(value["caregiver"].as_object().unwrap().keys().collect::<Vec<_>>(), ["address", "name", "phone"]);
+    transfer.payload = None;
     assert_eq!(adapter().outbound(Outbound::Message(&transfer)).unwrap_err().table, "message_kind");
 }
 
