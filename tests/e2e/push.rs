@@ -21,6 +21,13 @@ fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
 }
 
+/// The code of a Task's `businessStatus` coding whose system ends with `system`.
+fn business_status(task: &Value, system: &str) -> String {
+    let codings = task["businessStatus"]["coding"].as_array().cloned().unwrap_or_default();
+    let coding = codings.iter().find(|c| c["system"].as_str().is_some_and(|s| s.ends_with(system)));
+    coding.and_then(|c| c["code"].as_str()).unwrap_or_default().to_owned()
+}
+
 fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body).expect("a JSON document")
 }
@@ -68,11 +75,9 @@ async fn a_fhir_referral_reaches_primero_by_push_and_its_acceptance_returns_as_f
     let tasks = facility.received();
     assert_eq!(tasks.len(), 2);
     assert!(tasks.iter().all(|t| signature_verifies(&facility_secret, t)));
-    let actions: Vec<_> = tasks
-        .iter()
-        .map(|t| json(&t.body)["businessStatus"]["coding"][0]["code"].as_str().unwrap_or("").to_owned())
-        .collect();
+    let actions: Vec<_> = tasks.iter().map(|t| business_status(&json(&t.body), "follow-up-action")).collect();
     assert_eq!(actions, ["acknowledge", "accept"]);
+    assert_eq!(business_status(&json(&tasks[1].body), "TaskBusinessStatusCS"), "3.0", "BSeR: Accepted");
     let accepted = json(&tasks[1].body);
     assert_eq!((accepted["resourceType"].as_str(), accepted["status"].as_str()), (Some("Task"), Some("accepted")));
     assert_eq!(accepted["focus"]["reference"], format!("ServiceRequest/{message_id}"));
@@ -169,7 +174,7 @@ async fn follow_ups_in_the_answer_to_a_push_are_taken(backend: Backend) {
     hub.push.scan_now().await;
     let tasks = facility.received();
     assert_eq!(tasks.len(), 1, "the facility hears of it as a FHIR Task");
-    assert_eq!(json(&tasks[0].body)["businessStatus"]["coding"][0]["code"], "acknowledge");
+    assert_eq!(business_status(&json(&tasks[0].body), "follow-up-action"), "acknowledge");
 }
 
 referral_hub_e2e::on_both_backends!(
