@@ -73,9 +73,10 @@ pub struct Document {
     pub body: Vec<u8>,
 }
 
-/// Largest native document an adapter accepts, in bytes (a CSV batch of a
-/// school's term is well under this; larger is refused, never truncated).
-pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+/// Largest native document an adapter accepts, in bytes: the gRPC API's
+/// limit, so no door takes more than another. A CSV batch of a school's term
+/// is well under it; larger is refused, never truncated.
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
 /// One sector's translation pair.
 pub trait Adapter: Send + Sync + 'static {

@@ -31,9 +31,9 @@ use crate::{
     push::Pusher, scheduler::SchedulerControl, stats_service::StatsApi,
 };
 
-/// Largest request the hub decodes. Referrals carry attachments by reference,
-/// so real ones are a few kilobytes.
-pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// Largest request the hub decodes, over gRPC and through the adapters alike.
+/// Referrals carry attachments by reference, so real ones are a few kilobytes.
+pub const MAX_MESSAGE_BYTES: usize = referral_hub_adapters::MAX_DOCUMENT_BYTES;
 
 /// Everything the server needs besides the store and the socket.
 pub struct ServerConfig {
