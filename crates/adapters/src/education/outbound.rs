@@ -4,11 +4,11 @@
 //! concerns, risk, narrative, location, health or family details at all, so
 //! even an uncut payload could not put them in front of a school.
 
-use referral_hub_domain::wire::{Caregiver, ChildDetails, Message, Priority, message::Payload};
+use referral_hub_domain::wire::{Caregiver, Message, Priority, message::Payload};
 use serde_json::{Map, Value};
 
 use super::shared::envelope::{document, enum_to_native, hub_element, no_payload, put, put_codes};
-use super::shared::person::{carer_contact, put_alert_identity, write_caregiver, write_child};
+use super::shared::person::{carer_contact, put_alert_identity, put_child, write_caregiver};
 use crate::{CodeMap, Document, Unmapped};
 
 /// A referral, case transfer or separated-child alert -> the school's document.
@@ -19,7 +19,7 @@ pub(super) fn message(message: &Message, codes: &CodeMap) -> Result<Document, Un
     put(&mut doc, "recipient_org_id", &message.recipient_org_id);
     match &message.payload {
         Some(Payload::Referral(referral)) => {
-            pupil(&mut doc, message, referral.child.as_ref(), codes)?;
+            put_child(&mut doc, "pupil", message, referral.child.as_ref(), codes)?;
             contact(&mut doc, referral.caregiver.as_ref(), codes)?;
             put_codes(&mut doc, "requested_services", codes, "services", &referral.requested_services)?;
             if referral.priority != 0 {
@@ -28,11 +28,11 @@ pub(super) fn message(message: &Message, codes: &CodeMap) -> Result<Document, Un
             }
         }
         Some(Payload::CaseTransfer(transfer)) => {
-            pupil(&mut doc, message, transfer.child.as_ref(), codes)?;
+            put_child(&mut doc, "pupil", message, transfer.child.as_ref(), codes)?;
             contact(&mut doc, transfer.caregiver.as_ref(), codes)?;
         }
         Some(Payload::SeparatedChildAlert(alert)) => {
-            pupil(&mut doc, message, alert.child.as_ref(), codes)?;
+            put_child(&mut doc, "pupil", message, alert.child.as_ref(), codes)?;
             // Names and features are IDENTITY: they help a school recognise a pupil it already knows.
             if let Some(Value::Object(pupil)) = doc.get_mut("pupil") {
                 put_alert_identity(pupil, alert);
@@ -42,20 +42,6 @@ pub(super) fn message(message: &Message, codes: &CodeMap) -> Result<Document, Un
         None => return Err(no_payload(message)),
     }
     Ok(document(&Value::Object(doc)))
-}
-
-/// `pupil`: the child's reference and identity and demographic details.
-fn pupil(
-    doc: &mut Map<String, Value>,
-    message: &Message,
-    details: Option<&ChildDetails>,
-    codes: &CodeMap,
-) -> Result<(), Unmapped> {
-    if message.child.is_some() || details.is_some() {
-        let details = details.cloned().unwrap_or_default();
-        doc.insert("pupil".into(), Value::Object(write_child(message.child.as_ref(), &details, codes)?));
-    }
-    Ok(())
 }
 
 /// `caregiver`: who to contact about the pupil, and nothing else.

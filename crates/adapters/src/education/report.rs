@@ -2,9 +2,7 @@
 //! request. The CSV batch builds the same JSON shape per row and comes here,
 //! so both paths translate one way.
 
-use referral_hub_domain::wire::{
-    Priority, RiskLevel, ServiceReferral, SubmitMessageRequest, submit_message_request::Payload,
-};
+use referral_hub_domain::wire::{ServiceReferral, SubmitMessageRequest, submit_message_request::Payload};
 
 use super::shared::fields::{Object, Problems};
 use super::shared::notes;
@@ -72,16 +70,10 @@ pub(super) fn inbound(root: &Object<'_>, codes: &CodeMap, problems: &mut Problem
     ];
     let referral = ServiceReferral {
         protection_concerns: root.codes("concern_codes", codes, "concerns", problems),
-        risk_level: root.enumerated("risk", codes, "risk", |h| RiskLevel::from_str_name(h).map(|r| r as i32), problems),
+        risk_level: root.risk(codes, problems),
         requested_services: root.codes("requested_services", codes, "services", problems),
         reason: root.text("observed_signs", problems),
-        priority: root.enumerated(
-            "priority",
-            codes,
-            "priority",
-            |h| Priority::from_str_name(h).map(|p| p as i32),
-            problems,
-        ),
+        priority: root.priority(codes, problems),
         child: details,
         caregiver: root.object("caregiver", problems).map(|c| read_caregiver(&c, codes, problems)),
         notes: notes::compose(NOTES_TITLE, &school_values, &root.text("notes", problems)),

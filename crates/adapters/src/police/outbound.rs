@@ -5,14 +5,14 @@
 //! separated-child alerts (plus where, when and by whom the child was found).
 
 use referral_hub_domain::wire::{
-    Attachment, Caregiver, CaseTransfer, ChildDetails, Location, Message, Priority, RiskLevel, SeparatedChildAlert,
-    ServiceReferral, message::Payload,
+    Attachment, Caregiver, CaseTransfer, Location, Message, Priority, RiskLevel, SeparatedChildAlert, ServiceReferral,
+    message::Payload,
 };
 use serde_json::{Map, Value, json};
 
 use super::incident;
 use crate::education::shared::envelope::{document, enum_to_native, hub_element, no_payload, put, put_codes};
-use crate::education::shared::person::{carer_contact, put_alert_identity, write_caregiver, write_child};
+use crate::education::shared::person::{carer_contact, put_alert_identity, put_child, write_caregiver};
 use crate::justice::document::handling;
 use crate::{CodeMap, Document, Unmapped};
 
@@ -41,7 +41,7 @@ fn write_referral(
     if let Some(incident) = incident {
         doc.insert("incident".into(), incident);
     }
-    child(doc, message, referral.child.as_ref(), codes)?;
+    put_child(doc, "child", message, referral.child.as_ref(), codes)?;
     location(doc, "current_location", referral.current_location.as_ref());
     caregiver(doc, referral.caregiver.as_ref(), codes)?;
     put_codes(doc, "concern_codes", codes, "concerns", &referral.protection_concerns)?;
@@ -74,7 +74,7 @@ fn write_transfer(
         // Serialising a struct of strings, numbers and booleans cannot fail.
         doc.insert("justice".into(), serde_json::to_value(handling(codes, justice)?).unwrap_or_default());
     }
-    child(doc, message, transfer.child.as_ref(), codes)?;
+    put_child(doc, "child", message, transfer.child.as_ref(), codes)?;
     location(doc, "current_location", transfer.current_location.as_ref());
     caregiver(doc, transfer.caregiver.as_ref(), codes)?;
     put_codes(doc, "concern_codes", codes, "concerns", &transfer.protection_concerns)?;
@@ -97,7 +97,7 @@ fn write_alert(
     alert: &SeparatedChildAlert,
     codes: &CodeMap,
 ) -> Result<(), Unmapped> {
-    child(doc, message, alert.child.as_ref(), codes)?;
+    put_child(doc, "child", message, alert.child.as_ref(), codes)?;
     if let Some(Value::Object(child)) = doc.get_mut("child") {
         put_alert_identity(child, alert);
     }
@@ -115,19 +115,6 @@ fn write_alert(
     }
     risk(doc, alert.risk_level, codes)?;
     put(doc, "child_views", &alert.child_wishes);
-    Ok(())
-}
-
-fn child(
-    doc: &mut Map<String, Value>,
-    message: &Message,
-    details: Option<&ChildDetails>,
-    codes: &CodeMap,
-) -> Result<(), Unmapped> {
-    if message.child.is_some() || details.is_some() {
-        let details = details.cloned().unwrap_or_default();
-        doc.insert("child".into(), Value::Object(write_child(message.child.as_ref(), &details, codes)?));
-    }
     Ok(())
 }
 

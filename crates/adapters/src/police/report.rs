@@ -1,8 +1,7 @@
 //! The incident notification (module doc of `police`) -> a SubmitMessage request.
 
 use referral_hub_domain::wire::{
-    Attachment, LegalBasisClaim, Location, Priority, RiskLevel, ServiceReferral, SubmitMessageRequest,
-    submit_message_request::Payload,
+    Attachment, LegalBasisClaim, Location, ServiceReferral, SubmitMessageRequest, submit_message_request::Payload,
 };
 
 use super::incident;
@@ -83,16 +82,10 @@ pub(super) fn inbound(root: &Object<'_>, codes: &CodeMap, problems: &mut Problem
     };
     let referral = ServiceReferral {
         protection_concerns: root.codes("concern_codes", codes, "concerns", problems),
-        risk_level: root.enumerated("risk", codes, "risk", |h| RiskLevel::from_str_name(h).map(|r| r as i32), problems),
+        risk_level: root.risk(codes, problems),
         requested_services: root.codes("requested_services", codes, "services", problems),
         reason: root.text("narrative", problems),
-        priority: root.enumerated(
-            "priority",
-            codes,
-            "priority",
-            |h| Priority::from_str_name(h).map(|p| p as i32),
-            problems,
-        ),
+        priority: root.priority(codes, problems),
         child: details,
         caregiver: root.object("caregiver", problems).map(|c| read_caregiver(&c, codes, problems)),
         current_location: root.object("current_location", problems).map(|l| location(&l, problems)),

@@ -1,6 +1,7 @@
 //! Reading a JSON document element by element, so that a refusal names every
 //! bad element (by JSON pointer) rather than stopping at the first one.
 
+use referral_hub_domain::wire::{Priority, RiskLevel};
 use serde_json::{Map, Value};
 
 use crate::{CodeMap, NativeViolation};
@@ -195,6 +196,16 @@ impl<'a> Object<'a> {
             .enumerate()
             .map(|(i, native)| to_hub(native, format!("{}/{i}", self.pointer(name)), codes, table, problems))
             .collect()
+    }
+
+    /// The `risk` element, through the `risk` table.
+    pub(crate) fn risk(&self, codes: &CodeMap, problems: &mut Problems) -> i32 {
+        self.enumerated("risk", codes, "risk", |h| RiskLevel::from_str_name(h).map(|r| r as i32), problems)
+    }
+
+    /// The `priority` element, through the `priority` table.
+    pub(crate) fn priority(&self, codes: &CodeMap, problems: &mut Problems) -> i32 {
+        self.enumerated("priority", codes, "priority", |h| Priority::from_str_name(h).map(|p| p as i32), problems)
     }
 
     /// A coded element whose hub code is a proto enum value (risk, priority,

@@ -2,7 +2,7 @@
 //! child's object differently (`pupil`, `child`) but give it the same
 //! elements, so a receiver that speaks both reads one shape.
 
-use referral_hub_domain::wire::{Caregiver, CaregiverExclusion, ChildDetails, ChildRef, SeparatedChildAlert};
+use referral_hub_domain::wire::{Caregiver, CaregiverExclusion, ChildDetails, ChildRef, Message, SeparatedChildAlert};
 use serde_json::{Map, Value, json};
 
 use super::envelope::{enum_to_native, put};
@@ -58,6 +58,22 @@ pub(crate) fn read_child(
         nationality: child.text("nationality", problems),
     };
     (reference, details)
+}
+
+/// Writes the child's object as `element` (`pupil`, `child`) when the
+/// message still names a child after disclosure.
+pub(crate) fn put_child(
+    doc: &mut Map<String, Value>,
+    element: &str,
+    message: &Message,
+    details: Option<&ChildDetails>,
+    codes: &CodeMap,
+) -> Result<(), Unmapped> {
+    if message.child.is_some() || details.is_some() {
+        let details = details.cloned().unwrap_or_default();
+        doc.insert(element.into(), Value::Object(write_child(message.child.as_ref(), &details, codes)?));
+    }
+    Ok(())
 }
 
 /// The child's object: the reference the receiver may see and the details
