@@ -1,6 +1,7 @@
 //! Who may call what: other organisations get NOT_FOUND, missing roles get
 //! PERMISSION_DENIED, and every bad token is UNAUTHENTICATED.
 
+use referral_hub_domain::audit::Action;
 use referral_hub_domain::sample;
 use referral_hub_e2e::{Backend, HEALTH_ORG, ISSUER, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, submitted};
 use referral_hub_proto::v1::{
@@ -8,6 +9,7 @@ use referral_hub_proto::v1::{
     StreamInboxRequest,
 };
 use referral_hub_server::keys::{HubKey, TokenRequest};
+use referral_hub_store::AuditFilter;
 use tonic::Code;
 
 async fn another_organisation_sees_nothing(backend: Backend) {
@@ -98,25 +100,45 @@ async fn bad_tokens_are_unauthenticated(backend: Backend) {
     let hs256 = {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
         header.kid = Some(hub.key.kid().to_owned());
-        let body = serde_json_claims(now);
+        let body = full_claims(now);
         jsonwebtoken::encode(&header, &body, &jsonwebtoken::EncodingKey::from_secret(b"guess")).unwrap()
     };
-    let alg_none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), v[1]);
+    let alg_none = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), v[1]);
+    let unknown_kid = format!("{}.{}.{}", b64(br#"{"alg":"EdDSA","typ":"JWT","kid":"no-such-key"}"#), v[1], v[2]);
+    // Correctly signed by the hub's own key, each lacking one required claim.
+    let lacking = |claim: &str| {
+        let mut body = full_claims(now);
+        body.remove(claim);
+        signed_by_hub(&hub.key, &body)
+    };
+    let mut admin_claims = full_claims(now);
+    admin_claims.insert("roles".into(), serde_json::json!(["admin"]));
+    let tampered = format!("{}.{}.{}", v[0], b64(serde_json::to_string(&admin_claims).unwrap().as_bytes()), v[2]);
 
     let cases: Vec<(&str, String)> = vec![
         ("no token", String::new()),
         ("garbage", "not-a-jwt".into()),
         ("alg none", alg_none),
         ("HS256 algorithm confusion", hs256),
+        ("unknown kid", unknown_kid),
         ("signed by another key", foreign),
         ("our header and claims, another key's signature", format!("{}.{}.{}", v[0], v[1], f[2])),
         ("claims swapped after signing", format!("{}.{}.{}", v[0], p[1], v[2])),
+        ("payload tampered (roles raised to admin)", tampered),
         ("expired", sign(&claims(HEALTH_ORG, ISSUER, ISSUER, hour), now - time::Duration::hours(3))),
         ("not yet valid", sign(&claims(HEALTH_ORG, ISSUER, ISSUER, hour), now + hour)),
         ("wrong audience", sign(&claims(HEALTH_ORG, ISSUER, "another-hub", hour), now)),
         ("wrong issuer", sign(&claims(HEALTH_ORG, "someone-else", ISSUER, hour), now)),
         ("unknown organisation", sign(&claims("ghost-org", ISSUER, ISSUER, hour), now)),
+        ("no exp", lacking("exp")),
+        ("no iss", lacking("iss")),
+        ("no aud", lacking("aud")),
+        ("no sub", lacking("sub")),
+        ("no org", lacking("org")),
+        ("no roles", lacking("roles")),
     ];
+    let mut full = hub.messages_with_token(&signed_by_hub(&hub.key, &full_claims(now))).await;
+    full.submit_message(sample::submit("crafted", SOCIAL_WELFARE_ORG)).await.expect("the complete crafted token works");
     for (case, token) in &cases {
         let mut client = hub.messages_with_token(token).await;
         let status = client.submit_message(sample::submit("t", SOCIAL_WELFARE_ORG)).await.unwrap_err();
@@ -131,19 +153,39 @@ async fn bad_tokens_are_unauthenticated(backend: Backend) {
     hub.db.store.upsert_organisation(&org).await.unwrap();
     let status = client.submit_message(sample::submit("after", SOCIAL_WELFARE_ORG)).await.unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
+
+    // Every refusal is in the audit log, with the RPC and a reason but not the token.
+    let filter =
+        AuditFilter { action: Some(Action::AuthenticationFailed.as_str().into()), limit: 100, ..Default::default() };
+    let refused = hub.db.store.query_audit(&filter).await.unwrap();
+    assert_eq!(refused.len(), cases.len() + 1, "one audit entry per refused call");
+    for stored in &refused {
+        assert_eq!(stored.entry.outcome, "REFUSED");
+        assert!(stored.entry.detail.contains("SubmitMessage"), "{}", stored.entry.detail);
+        assert!(!stored.entry.detail.contains(&v[2]), "no token material in the audit log");
+    }
+    assert!(refused.iter().any(|s| s.entry.detail.contains("suspended")));
 }
 
-fn serde_json_claims(now: time::OffsetDateTime) -> std::collections::BTreeMap<&'static str, String> {
-    let exp = (now + time::Duration::hours(1)).unix_timestamp().to_string();
-    [("iss", ISSUER.into()), ("aud", ISSUER.into()), ("sub", "w".into()), ("org", HEALTH_ORG.into()), ("exp", exp)]
-        .into_iter()
-        .collect()
+/// Every claim a hub token has, valid for an hour from `now`, for HEALTH_ORG as a referrer.
+fn full_claims(now: time::OffsetDateTime) -> serde_json::Map<String, serde_json::Value> {
+    let exp = (now + time::Duration::hours(1)).unix_timestamp();
+    let claims = serde_json::json!({
+        "iss": ISSUER, "aud": ISSUER, "sub": "w", "org": HEALTH_ORG, "roles": ["referrer"], "exp": exp,
+    });
+    claims.as_object().cloned().unwrap_or_default()
+}
+
+/// A JWT with `claims`, properly signed (EdDSA) by the hub's own key.
+fn signed_by_hub(key: &HubKey, claims: &serde_json::Map<String, serde_json::Value>) -> String {
+    let header = serde_json::json!({ "alg": "EdDSA", "typ": "JWT", "kid": key.kid() }).to_string();
+    let input = format!("{}.{}", b64(header.as_bytes()), b64(serde_json::to_string(claims).unwrap().as_bytes()));
+    format!("{input}.{}", b64(&key.sign(input.as_bytes())))
 }
 
 /// URL-safe base64 without padding, as JWT segments are encoded.
-fn b64(text: &str) -> String {
+fn b64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let bytes = text.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
         let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));

@@ -23,6 +23,7 @@ fn shelter() -> Organisation {
         channel: DeliveryChannel::Pull as i32,
         status: OrganisationStatus::Active as i32,
         push_endpoint: String::new(),
+        client_certificate_sha256: String::new(),
     }
 }
 

@@ -25,6 +25,7 @@ fn welfare_office(id: &str, area: &str, tracing: bool) -> Organisation {
         channel: DeliveryChannel::Pull as i32,
         status: OrganisationStatus::Active as i32,
         push_endpoint: String::new(),
+        client_certificate_sha256: String::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! TLS through rustls when a certificate is configured, with optional client
 //! certificates: a client with or without one is served over TLS, and a
-//! plaintext client is not.
+//! plaintext client is not. An organisation that registers its certificate is
+//! served only over that certificate.
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedKey, IsCa, KeyPair};
 use referral_hub_domain::{audit::hex, sample};
@@ -37,16 +38,18 @@ impl Pki {
     }
 }
 
-async fn health(channel: Channel) -> ServingStatus {
-    let mut client = HealthClient::new(channel);
-    let check = client.check(HealthCheckRequest::default());
-    let response = tokio::time::timeout(std::time::Duration::from_secs(10), check).await.expect("answered within 10 s");
-    response.unwrap().into_inner().status()
+/// A TLS endpoint to `url` trusting `trust`, presenting `identity` when given.
+fn tls_endpoint(url: &str, trust: &ClientTlsConfig, identity: Option<&CertifiedKey>) -> Endpoint {
+    let tls = match identity {
+        Some(client) => trust.clone().identity(Identity::from_pem(client.cert.pem(), client.key_pair.serialize_pem())),
+        None => trust.clone(),
+    };
+    let endpoint = Endpoint::from_shared(url.to_owned()).unwrap().connect_timeout(std::time::Duration::from_secs(10));
+    endpoint.tls_config(tls).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tls_with_optional_client_certificates() {
-    let pki = Pki::new();
+/// A TLS hub with optional client certificates under `pki`, and what a client needs to reach it.
+async fn tls_hub(pki: &Pki) -> (TestHub, String, ClientTlsConfig) {
     let server = pki.issue("localhost");
     let tls = TlsConfig {
         cert_pem: server.cert.pem().into_bytes(),
@@ -57,21 +60,25 @@ async fn tls_with_optional_client_certificates() {
     // Connect to the IPv4 listener itself; the certificate name comes from `domain_name`.
     let url = format!("https://127.0.0.1:{}", hub.address.port());
     let trust = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pki.ca.pem())).domain_name("localhost");
+    (hub, url, trust)
+}
 
-    let anonymous = Endpoint::from_shared(url.clone())
-        .unwrap()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .tls_config(trust.clone())
-        .unwrap();
+async fn health(channel: Channel) -> ServingStatus {
+    let mut client = HealthClient::new(channel);
+    let check = client.check(HealthCheckRequest::default());
+    let response = tokio::time::timeout(std::time::Duration::from_secs(10), check).await.expect("answered within 10 s");
+    response.unwrap().into_inner().status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_optional_client_certificates() {
+    let pki = Pki::new();
+    let (hub, url, trust) = tls_hub(&pki).await;
+    let anonymous = tls_endpoint(&url, &trust, None);
     assert_eq!(health(anonymous.connect().await.unwrap()).await, ServingStatus::Serving);
 
     let client = pki.issue("demo-health-hlaing");
-    let identity = Identity::from_pem(client.cert.pem(), client.key_pair.serialize_pem());
-    let with_cert = Endpoint::from_shared(url)
-        .unwrap()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .tls_config(trust.identity(identity))
-        .unwrap();
+    let with_cert = tls_endpoint(&url, &trust, Some(&client));
     let channel = with_cert.connect().await.unwrap();
     assert_eq!(health(channel.clone()).await, ServingStatus::Serving);
 
@@ -93,4 +100,42 @@ async fn tls_with_optional_client_certificates() {
     };
     let answered = tokio::time::timeout(std::time::Duration::from_secs(10), probe).await.ok().flatten();
     assert!(answered.is_none(), "a plaintext client must not be served by a TLS listener");
+}
+
+/// security.md "Identity": when an organisation registers a client
+/// certificate, its tokens count only over that certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bound_organisation_is_served_only_over_its_certificate() {
+    let pki = Pki::new();
+    let (hub, url, trust) = tls_hub(&pki).await;
+    let (health_cert, police_cert) = (pki.issue("demo-health-hlaing"), pki.issue("demo-police-hlaing"));
+    let mut organisation = hub.db.store.organisation(HEALTH_ORG).await.unwrap().unwrap();
+    organisation.client_certificate_sha256 = hex(&Sha256::digest(health_cert.cert.der()));
+    hub.db.store.upsert_organisation(&organisation).await.unwrap();
+
+    let token = hub.token(HEALTH_ORG, &["referrer"]);
+    let mut calls = 0;
+    for (case, identity, served) in [
+        ("its own certificate", Some(&health_cert), true),
+        ("another organisation's", Some(&police_cert), false),
+        ("none", None, false),
+    ] {
+        let channel = tls_endpoint(&url, &trust, identity).connect().await.unwrap();
+        let mut messages = MessageServiceClient::with_interceptor(channel, Bearer::new(&token));
+        calls += 1;
+        let answer = messages.submit_message(sample::submit(&format!("bound-{calls}"), SOCIAL_WELFARE_ORG)).await;
+        match answer {
+            Ok(_) => assert!(served, "{case}: a token for a bound organisation was honoured"),
+            Err(status) => {
+                assert!(!served, "{case}: {status:?}");
+                assert_eq!(status.code(), tonic::Code::Unauthenticated, "{case}");
+            }
+        }
+    }
+    let filter = AuditFilter { action: Some("AUTHENTICATION_FAILED".into()), limit: 10, ..Default::default() };
+    let refused = hub.db.store.query_audit(&filter).await.unwrap();
+    assert_eq!(refused.len(), 2, "both refusals are audited");
+    assert!(refused.iter().all(|e| e.entry.detail.contains("client certificate")));
+    assert_eq!(refused[0].entry.actor_certificate, hex(&Sha256::digest(police_cert.cert.der())));
+    assert_eq!(refused[1].entry.actor_certificate, "", "no certificate was presented");
 }

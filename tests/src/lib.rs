@@ -438,6 +438,7 @@ impl TestHub {
             channel: DeliveryChannel::Push as i32,
             status: OrganisationStatus::Active as i32,
             push_endpoint: endpoint.into(),
+            client_certificate_sha256: String::new(),
         };
         self.db.store.upsert_organisation(&organisation).await.expect("register push organisation");
         let secret = referral_hub_server::push::webhook::new_secret().expect("secret");

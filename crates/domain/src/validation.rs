@@ -527,6 +527,13 @@ pub fn validate_organisation(org: &Organisation, taxonomies: &Taxonomies) -> Vec
     if !known(org.status, OrganisationStatus::try_from) {
         check.fail("organisation.status", "required: ACTIVE or SUSPENDED");
     }
+    let fingerprint = &org.client_certificate_sha256;
+    if !fingerprint.is_empty()
+        && (fingerprint.len() != 64 || !fingerprint.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    {
+        check
+            .fail("organisation.client_certificate_sha256", "64 lowercase hex digits (SHA-256 of the DER certificate)");
+    }
     check.violations
 }
 

@@ -61,6 +61,7 @@ pub async fn prepare(options: &Options) -> Result<Fleet, String> {
                 channel: DeliveryChannel::Pull as i32,
                 status: OrganisationStatus::Active as i32,
                 push_endpoint: String::new(),
+                client_certificate_sha256: String::new(),
             };
             let mut request = Request::new(RegisterOrganisationRequest { organisation: Some(organisation) });
             let bearer = format!("Bearer {admin}").parse().map_err(|_| "token is not header text".to_owned())?;

@@ -73,11 +73,8 @@ impl CallFacts {
             .filter(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()))
             .unwrap_or_default()
             .to_owned();
-        let rpc = request
-            .extensions()
-            .get::<tonic::GrpcMethod>()
-            .map(|m| format!("{}/{}", m.service(), m.method()))
-            .unwrap_or_default();
+        let rpc = request.extensions().get::<RpcPath>().map(|path| path.0.trim_start_matches('/').to_owned());
+        let rpc = rpc.unwrap_or_default();
         CallFacts {
             source_address: request.remote_addr().map(|a| a.to_string()).unwrap_or_default(),
             certificate,
@@ -85,6 +82,20 @@ impl CallFacts {
             rpc,
         }
     }
+}
+
+/// The request path (`/referralhub.v1.MessageService/SubmitMessage`, or an
+/// adapter's `/fhir/…`), put in every request's extensions by
+/// [`name_the_rpc`]: tonic's server does not tell a handler which RPC it is
+/// serving, and audit entries must say.
+#[derive(Debug, Clone)]
+pub struct RpcPath(pub String);
+
+/// Middleware: records the request path as [`RpcPath`].
+pub async fn name_the_rpc(mut request: axum::extract::Request) -> axum::extract::Request {
+    let path = RpcPath(request.uri().path().to_owned());
+    request.extensions_mut().insert(path);
+    request
 }
 
 #[derive(Deserialize)]

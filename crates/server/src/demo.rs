@@ -24,6 +24,7 @@ pub fn organisations() -> Vec<Organisation> {
         channel: DeliveryChannel::Pull as i32,
         status: OrganisationStatus::Active as i32,
         push_endpoint: String::new(),
+        client_certificate_sha256: String::new(),
     };
     vec![
         org(

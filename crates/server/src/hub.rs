@@ -43,14 +43,23 @@ pub struct Hub {
 
 impl Hub {
     /// Verifies the token, that the caller's organisation is registered and
-    /// active (a suspended organisation's tokens are refused), and that the
-    /// caller holds one of `roles`. Every refusal is audited.
+    /// active (a suspended organisation's tokens are refused), that the call
+    /// came over the organisation's registered client certificate if it has
+    /// one, and that the caller holds one of `roles`. Every refusal is audited.
     pub async fn caller<T>(&self, request: &Request<T>, roles: &[Role]) -> Result<Caller, ApiError> {
         let facts = CallFacts::of(request);
         let caller = match self.auth.verify(request.metadata(), facts.clone()) {
             Ok(caller) => match self.store.organisation(&caller.org).await? {
-                Some(org) if org.status() == OrganisationStatus::Active => Caller { sector: org.sector(), ..caller },
-                _ => {
+                Some(org) if org.status() != OrganisationStatus::Active => {
+                    return Err(self.refuse_unauthenticated(&facts, "organisation unknown or suspended").await);
+                }
+                Some(org) if !certificate_matches(&org.client_certificate_sha256, &facts.certificate) => {
+                    return Err(self
+                        .refuse_unauthenticated(&facts, "client certificate is not the organisation's")
+                        .await);
+                }
+                Some(org) => Caller { sector: org.sector(), ..caller },
+                None => {
                     return Err(self.refuse_unauthenticated(&facts, "organisation unknown or suspended").await);
                 }
             },
@@ -103,6 +112,13 @@ impl Hub {
             ..Entry::default()
         }
     }
+}
+
+/// Whether a call over a connection presenting `presented` (SHA-256 hex, empty
+/// without a client certificate) may act for an organisation that registered
+/// `registered` (empty: no binding).
+fn certificate_matches(registered: &str, presented: &str) -> bool {
+    registered.is_empty() || registered == presented
 }
 
 /// An audit detail object from key/value pairs: codes, ids and category names only.

@@ -186,11 +186,13 @@ pub async fn serve(
         .add_service(audit)
         .add_service(consent)
         .add_service(diagnostics)
-        .add_service(stats);
+        .add_service(stats)
+        .into_axum_router()
+        .layer(axum::middleware::map_request(crate::auth::name_the_rpc));
     // HTTP/1.1 too, for the adapters' endpoints; gRPC clients speak HTTP/2 as ever.
     builder
         .accept_http1(true)
-        .add_routes(routes)
+        .add_routes(Routes::from(routes))
         .serve_with_incoming_shutdown(without_nagle(listener), shutdown)
         .await?;
     Ok(())

@@ -42,8 +42,8 @@ impl DirectoryCache {
     }
 }
 
-const ORGANISATION_COLUMNS: &str =
-    "o.id, o.name, o.sector, o.channel, o.status, o.areas, o.services, o.lead_agency_areas, o.push_endpoint";
+const ORGANISATION_COLUMNS: &str = "o.id, o.name, o.sector, o.channel, o.status, o.areas, o.services, o.lead_agency_areas, o.push_endpoint, \
+     o.client_certificate_sha256";
 
 impl Store {
     /// Registers `org`, or replaces it if its id is already registered. For
@@ -90,9 +90,9 @@ impl Store {
     async fn write_organisation_tx(tx: &mut Transaction<'_, Any>, org: &Organisation) -> Result<()> {
         sqlx::query(
             "INSERT INTO organisations (id, name, sector, channel, status, areas, services, lead_agency_areas, \
-             push_endpoint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET name = $2, \
-             sector = $3, channel = $4, status = $5, areas = $6, services = $7, lead_agency_areas = $8, \
-             push_endpoint = $9",
+             push_endpoint, client_certificate_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (id) DO UPDATE SET name = $2, sector = $3, channel = $4, status = $5, areas = $6, \
+             services = $7, lead_agency_areas = $8, push_endpoint = $9, client_certificate_sha256 = $10",
         )
         .bind(&org.id)
         .bind(&org.name)
@@ -103,6 +103,7 @@ impl Store {
         .bind(json(&org.services))
         .bind(json(&org.lead_agency_areas))
         .bind(&org.push_endpoint)
+        .bind(&org.client_certificate_sha256)
         .execute(&mut **tx)
         .await?;
         for (table, column, values) in [
@@ -213,6 +214,7 @@ fn organisation(row: &AnyRow) -> Result<Organisation> {
         channel: rows::decode(row, "channel", DeliveryChannel::from_str_name)? as i32,
         status: rows::decode(row, "status", OrganisationStatus::from_str_name)? as i32,
         push_endpoint: row.try_get("push_endpoint")?,
+        client_certificate_sha256: row.try_get("client_certificate_sha256")?,
     })
 }
 

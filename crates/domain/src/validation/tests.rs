@@ -365,3 +365,24 @@ fn push_organisations_need_a_safe_endpoint_and_an_adapter() {
     assert_eq!(check(org(Sector::Health, pull, "https://his.example.org/hooks")), "organisation.push_endpoint");
     assert_eq!(check(org(Sector::Other, push, "https://x.example.org")), "organisation.channel");
 }
+
+#[test]
+fn a_bound_certificate_is_a_sha256_in_lowercase_hex() {
+    use crate::wire::{DeliveryChannel, Organisation, OrganisationStatus};
+    let org = |fingerprint: &str| Organisation {
+        id: "org-1".into(),
+        name: "An agency".into(),
+        sector: Sector::Health as i32,
+        areas: vec!["MM".into()],
+        channel: DeliveryChannel::Pull as i32,
+        status: OrganisationStatus::Active as i32,
+        client_certificate_sha256: fingerprint.into(),
+        ..Organisation::default()
+    };
+    let check = |o: Organisation| fields(&validate_organisation(&o, &Taxonomies::default())).join(",");
+    assert_eq!(check(org("")), "", "no binding");
+    assert_eq!(check(org(&"0a".repeat(32))), "");
+    for bad in ["0A".repeat(32), "0a".repeat(31), "zz".repeat(32), format!("{}:", "0a".repeat(31))] {
+        assert_eq!(check(org(&bad)), "organisation.client_certificate_sha256", "{bad}");
+    }
+}
