@@ -11,6 +11,7 @@ mod deadlines;
 mod directory;
 mod flow;
 mod idempotency;
+mod isolation;
 mod lifecycle;
 mod push;
 mod readme;
