@@ -248,7 +248,13 @@ fn matrix() -> Vec<(&'static str, Rule)> {
         (
             "referralhub.v1.StatsService.GetStatistics",
             rule(&["supervisor", "auditor"], HubWide("aggregates, small cells suppressed"), |_| {
-                wire::GetStatisticsRequest { area: "MM".into(), ..Default::default() }.encode_to_vec()
+                wire::GetStatisticsRequest {
+                    area: "MM".into(),
+                    from: Some(prost_types::Timestamp { seconds: 0, nanos: 0 }),
+                    to: Some(prost_types::Timestamp { seconds: 4_102_444_800, nanos: 0 }),
+                    group_by: vec![wire::Dimension::SectorPair as i32],
+                }
+                .encode_to_vec()
             }),
         ),
         (

@@ -6,6 +6,7 @@ mod admin;
 mod alerts;
 mod at_rest;
 mod audit;
+mod canaries;
 mod consent;
 mod deadlines;
 mod directory;

@@ -5,6 +5,7 @@
 //! Every test is written once as `async fn name(backend: Backend)` and
 //! instantiated for SQLite and PostgreSQL by [`on_both_backends!`].
 
+pub mod canary;
 pub mod receiver;
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
