@@ -14,6 +14,7 @@ mod flow;
 mod idempotency;
 mod isolation;
 mod lifecycle;
+mod overload;
 mod push;
 mod readme;
 mod retention;

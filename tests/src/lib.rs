@@ -30,6 +30,7 @@ use referral_hub_server::{
     ServerConfig, TlsConfig,
     clock::{Clock, ManualClock},
     keys::{HubKey, TokenRequest},
+    limits::Limits,
     scheduler::SchedulerControl,
 };
 use referral_hub_store::Store;
@@ -181,6 +182,7 @@ async fn server(
     clock: &ManualClock,
     tls: Option<TlsConfig>,
     (scheduler, push): (&Arc<SchedulerControl>, &Arc<SchedulerControl>),
+    limits: &Limits,
 ) -> (SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -196,6 +198,7 @@ async fn server(
         scheduler: scheduler.clone(),
         push: push.clone(),
         retention: RETENTION,
+        limits: limits.clone(),
     };
     let serving = async move {
         if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {
@@ -203,6 +206,12 @@ async fn server(
         }
     };
     (address, serving)
+}
+
+/// No rate limit, and more requests in flight than any test makes: tests move
+/// a manual clock, so a rate limit would never refill unless a test asks for one.
+fn unlimited() -> Limits {
+    Limits::new(None, 100_000)
 }
 
 /// A plaintext channel to `address`.
@@ -218,6 +227,15 @@ impl TestHub {
 
     /// Starts a hub on `backend`, serving TLS when `tls` is given.
     pub async fn start_with_tls(backend: Backend, tls: Option<TlsConfig>) -> TestHub {
+        Self::start_with(backend, tls, unlimited()).await
+    }
+
+    /// Starts a plaintext hub on `backend` with overload `limits`.
+    pub async fn start_with_limits(backend: Backend, limits: Limits) -> TestHub {
+        Self::start_with(backend, None, limits).await
+    }
+
+    async fn start_with(backend: Backend, tls: Option<TlsConfig>, limits: Limits) -> TestHub {
         let db = TestDb::new(backend).await;
         referral_hub_server::demo::seed(&db.store).await.expect("seed demo directory");
         let key_dir = tempfile::tempdir().expect("temp dir");
@@ -225,7 +243,7 @@ impl TestHub {
         let clock = ManualClock::new(time::OffsetDateTime::now_utc());
         let (scheduler, push) =
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
-        let (address, serving) = server(db.store.clone(), &key, &clock, tls, (&scheduler, &push)).await;
+        let (address, serving) = server(db.store.clone(), &key, &clock, tls, (&scheduler, &push), &limits).await;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             tokio::select! {
@@ -251,7 +269,8 @@ impl TestHub {
             runtime.block_on(async move {
                 let store = Store::connect(&url).await.expect("connect replica");
                 store.seal_with(test_sealer("k1"));
-                let (address, serving) = server(store, &key, &clock, None, (&replica_scheduler, &replica_push)).await;
+                let controls = (&replica_scheduler, &replica_push);
+                let (address, serving) = server(store, &key, &clock, None, controls, &unlimited()).await;
                 let _ = ready.send(address);
                 tokio::select! {
                     _ = serving => {}

@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use referral_hub_domain::{
     consent::ConsentPolicy,
     deadlines::DeadlinePolicy,
+    rate_limit::RateLimit,
     roles::Role,
     taxonomy::Taxonomies,
     validation::{DEFAULT_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY, Rules},
@@ -28,6 +29,7 @@ use referral_hub_server::{
     ServerConfig, TlsConfig,
     clock::{Clock, SystemClock},
     keys::{self, HubKey, TokenRequest},
+    limits::Limits,
     scheduler::SchedulerControl,
 };
 use referral_hub_store::Store;
@@ -133,6 +135,17 @@ struct ServeArgs {
     /// (metadata and audit entries stay).
     #[arg(long, env = "REFERRAL_HUB_RETENTION_DAYS", default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..))]
     retention_days: u32,
+    /// Requests per second each organisation may sustain (0: no limit);
+    /// beyond it, and its burst, calls get RESOURCE_EXHAUSTED with a retry hint.
+    #[arg(long, env = "REFERRAL_HUB_RATE_LIMIT_PER_ORG", default_value_t = 200)]
+    rate_limit_per_org: u32,
+    /// Requests an idle organisation may make at once.
+    #[arg(long, env = "REFERRAL_HUB_RATE_LIMIT_BURST", default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..))]
+    rate_limit_burst: u32,
+    /// Requests handled at once by this replica; more are shed with
+    /// RESOURCE_EXHAUSTED (health checks and metrics never are).
+    #[arg(long, env = "REFERRAL_HUB_MAX_IN_FLIGHT", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_in_flight: u32,
     /// Id of the payload key new payloads are sealed with (`<data-dir>/keys/payload/<id>.key`,
     /// created if absent). Changing it re-seals stored payloads in the background.
     #[arg(long, env = "REFERRAL_HUB_PAYLOAD_KEY_ID", default_value = "k1")]
@@ -311,6 +324,11 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         scheduler: SchedulerControl::every(std::time::Duration::from_secs(args.overdue_scan_seconds.max(1))),
         push: SchedulerControl::every(PUSH_INTERVAL),
         retention: time::Duration::days(i64::from(args.retention_days)),
+        limits: Limits::new(
+            (args.rate_limit_per_org > 0)
+                .then_some(RateLimit { per_second: args.rate_limit_per_org, burst: args.rate_limit_burst }),
+            args.max_in_flight as usize,
+        ),
     };
     referral_hub_server::serve(store.clone(), config, listener, shutdown_signal()).await?;
     store.close().await;

@@ -153,6 +153,7 @@ fn status_of(error: &ApiError) -> StatusCode {
         ApiError::NotFound(_) => StatusCode::NOT_FOUND,
         ApiError::PermissionDenied(_) => StatusCode::FORBIDDEN,
         ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        ApiError::ResourceExhausted { .. } => StatusCode::TOO_MANY_REQUESTS,
         ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }

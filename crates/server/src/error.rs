@@ -40,6 +40,14 @@ pub enum ApiError {
     /// No valid token; the detail is for the server log only.
     #[error("unauthenticated")]
     Unauthenticated(&'static str),
+    /// Overload: the caller should retry after `retry_after`.
+    #[error("{reason} is reached; retry later")]
+    ResourceExhausted {
+        /// Which limit.
+        reason: &'static str,
+        /// When a retry may succeed (sent as `google.rpc.RetryInfo`).
+        retry_after: std::time::Duration,
+    },
     /// A concurrent change won; the caller may retry.
     #[error("the message changed concurrently; retry")]
     Aborted,
@@ -122,6 +130,10 @@ impl From<ApiError> for Status {
             ApiError::Unauthenticated(reason) => {
                 tracing::info!(reason, "request refused: unauthenticated");
                 Status::unauthenticated(message)
+            }
+            ApiError::ResourceExhausted { retry_after, .. } => {
+                let details = ErrorDetails::with_retry_info(Some(retry_after));
+                Status::with_error_details(Code::ResourceExhausted, message, details)
             }
             ApiError::Aborted => Status::aborted(message),
             ApiError::Store(StoreError::Conflict) => Status::aborted("the record changed concurrently; retry"),

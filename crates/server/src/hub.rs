@@ -39,6 +39,10 @@ pub struct Hub {
     pub retention: time::Duration,
     /// Operational counters (`GET /metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// Overload bounds.
+    pub limits: crate::limits::Limits,
+    /// What each organisation has left of its request budget.
+    pub budgets: crate::limits::Budgets,
 }
 
 impl Hub {
@@ -58,7 +62,10 @@ impl Hub {
                         .refuse_unauthenticated(&facts, "client certificate is not the organisation's")
                         .await);
                 }
-                Some(org) => Caller { sector: org.sector(), ..caller },
+                Some(org) => {
+                    self.spend_budget(&org.id)?;
+                    Caller { sector: org.sector(), ..caller }
+                }
                 None => {
                     return Err(self.refuse_unauthenticated(&facts, "organisation unknown or suspended").await);
                 }
@@ -68,6 +75,16 @@ impl Hub {
         };
         self.require(&caller, roles).await?;
         Ok(caller)
+    }
+
+    /// `RESOURCE_EXHAUSTED` when `org` has used up its request budget. Not
+    /// audited: under a flood an audit write per refusal would be the overload.
+    fn spend_budget(&self, org: &str) -> Result<(), ApiError> {
+        let Some(limit) = self.limits.per_organisation else { return Ok(()) };
+        self.budgets.spend(org, limit, micros(self.clock.now())).inspect_err(|_| {
+            self.metrics.rate_limited();
+            tracing::warn!(org, "request refused: organisation rate limit");
+        })
     }
 
     /// `PERMISSION_DENIED` (audited) unless `caller` holds one of `roles`.

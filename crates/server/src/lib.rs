@@ -17,6 +17,7 @@ mod directory_service;
 pub mod error;
 mod hub;
 pub mod keys;
+pub mod limits;
 mod message_service;
 pub mod metrics;
 mod paging;

@@ -11,6 +11,8 @@ pub struct Metrics {
     push_delivered: AtomicU64,
     push_failed: AtomicU64,
     push_dead_lettered: AtomicU64,
+    shed: AtomicU64,
+    rate_limited: AtomicU64,
 }
 
 /// What a push attempt came to.
@@ -35,6 +37,16 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a request shed because too many were in flight.
+    pub fn shed(&self) {
+        self.shed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a request refused by its organisation's rate limit.
+    pub fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The counters in the Prometheus text exposition format.
     pub fn render(&self) -> String {
         let counters = [
@@ -48,6 +60,16 @@ impl Metrics {
                 "referral_hub_push_dead_letters_total",
                 "Pushed inbox entries given up on (see `referral-hub dead-letters`); alert on any increase.",
                 &self.push_dead_lettered,
+            ),
+            (
+                "referral_hub_requests_shed_total",
+                "Requests refused with RESOURCE_EXHAUSTED because the in-flight limit was reached.",
+                &self.shed,
+            ),
+            (
+                "referral_hub_requests_rate_limited_total",
+                "Requests refused with RESOURCE_EXHAUSTED by their organisation's rate limit.",
+                &self.rate_limited,
             ),
         ];
         counters

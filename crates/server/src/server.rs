@@ -59,6 +59,8 @@ pub struct ServerConfig {
     pub push: Arc<SchedulerControl>,
     /// How long after a message is closed or withdrawn its payload is kept.
     pub retention: time::Duration,
+    /// Overload bounds: requests in flight, each organisation's rate.
+    pub limits: crate::limits::Limits,
 }
 
 /// PEM material for TLS.
@@ -141,6 +143,8 @@ pub async fn serve(
         link_key_secret: config.link_key_secret,
         metrics: Default::default(),
         retention: config.retention,
+        limits: config.limits,
+        budgets: Default::default(),
     });
     tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
     tokio::spawn(reseal(hub.store.clone()));
@@ -154,7 +158,8 @@ pub async fn serve(
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let stats = StatsServiceServer::new(StatsApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let diagnostics = DiagnosticsServiceServer::new(DiagnosticsApi).max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let directory = DirectoryServiceServer::new(DirectoryApi::new(hub)).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let directory =
+        DirectoryServiceServer::new(DirectoryApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<MessageServiceServer<MessageApi>>().await;
@@ -188,6 +193,7 @@ pub async fn serve(
         .add_service(diagnostics)
         .add_service(stats)
         .into_axum_router()
+        .layer(axum::middleware::from_fn_with_state(hub, crate::limits::shed_beyond_in_flight))
         .layer(axum::middleware::map_request(crate::auth::name_the_rpc));
     // HTTP/1.1 too, for the adapters' endpoints; gRPC clients speak HTTP/2 as ever.
     builder
