@@ -2,79 +2,20 @@
 //! data and keys across a restart (even after `kill -9`), `token issue` signs
 //! with the same key, and bad flags are refused with a clear reason.
 
-use std::{path::Path, process::Stdio, time::Duration};
+use std::time::Duration;
 
 use referral_hub_domain::sample;
 use referral_hub_proto::v1::{GetMessageRequest, StreamInboxRequest, message_service_client::MessageServiceClient};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
-use tonic::{Request, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_referral-hub");
+mod support;
 
-/// A dev hub started by the binary, with what its banner said.
-struct DevHub {
-    child: Child,
-    address: String,
-    health_token: String,
-    /// The JSON body of the banner's grpcurl SubmitMessage command.
-    demo_submit_json: String,
-}
-
-async fn start_dev(data_dir: &Path) -> DevHub {
-    let mut child = Command::new(BINARY)
-        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start referral-hub");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let (mut address, mut health_token, mut demo_submit_json) = (None, None, None);
-    let read_banner = async {
-        while let Some(line) = lines.next_line().await.expect("read stderr") {
-            if let Some(rest) = line.split("listening on: ").nth(1) {
-                address = Some(rest.trim().to_owned());
-            }
-            if let Some(token) = line.strip_prefix("export HEALTH_TOKEN=") {
-                health_token = Some(token.to_owned());
-            }
-            if line.contains("grpcurl -plaintext") && line.contains("SubmitMessage") {
-                demo_submit_json =
-                    line.split(" -d '").nth(1).and_then(|rest| rest.split("' ").next()).map(str::to_owned);
-                break;
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), read_banner).await.expect("banner within 30 s");
-    // Keep draining stderr so the hub never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    DevHub {
-        child,
-        address: address.expect("address in banner"),
-        health_token: health_token.expect("token in banner"),
-        demo_submit_json: demo_submit_json.expect("grpcurl submit command in banner"),
-    }
-}
-
-async fn channel(address: &str) -> Channel {
-    Channel::from_shared(format!("http://{address}")).unwrap().connect().await.expect("connect")
-}
-
-fn with_token<T>(token: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
-}
+use support::{BINARY, channel, start_dev, with_token};
 
 #[tokio::test]
 async fn dev_mode_serves_and_keeps_data_and_keys_across_a_kill() {
     let data = tempfile::tempdir().unwrap();
-    let mut hub = start_dev(data.path()).await;
+    let mut hub = start_dev(data.path(), &[]).await;
     let mut health = HealthClient::new(channel(&hub.address).await);
     let status = health.check(HealthCheckRequest::default()).await.unwrap().into_inner().status();
     assert_eq!(status, ServingStatus::Serving);
@@ -94,7 +35,7 @@ async fn dev_mode_serves_and_keeps_data_and_keys_across_a_kill() {
     let old_token = hub.health_token.clone();
     hub.child.kill().await.unwrap();
 
-    let restarted = start_dev(data.path()).await;
+    let restarted = start_dev(data.path(), &[]).await;
     let mut messages = MessageServiceClient::new(channel(&restarted.address).await);
     let got = messages.get_message(with_token(&old_token, GetMessageRequest { message_id: id.clone() })).await;
     assert_eq!(got.expect("old token still valid, message kept").into_inner().message.unwrap().id, id);
