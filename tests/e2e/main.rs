@@ -10,6 +10,7 @@ mod canaries;
 mod consent;
 mod deadlines;
 mod directory;
+mod faults;
 mod flow;
 mod idempotency;
 mod isolation;

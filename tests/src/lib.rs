@@ -6,6 +6,7 @@
 //! instantiated for SQLite and PostgreSQL by [`on_both_backends!`].
 
 pub mod canary;
+pub mod private_postgres;
 pub mod receiver;
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
@@ -99,10 +100,22 @@ pub struct TestDb {
 impl TestDb {
     /// Creates an empty database on `backend` and migrates it.
     pub async fn new(backend: Backend) -> TestDb {
+        let server = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(std::env::var("REFERRAL_HUB_TEST_POSTGRES_URL").expect(
+                "PostgreSQL tests need REFERRAL_HUB_TEST_POSTGRES_URL; run ./scripts/test, which starts a throwaway server",
+            )),
+        };
+        Self::on(server.as_deref()).await
+    }
+
+    /// Creates an empty, migrated database on the PostgreSQL server at
+    /// `postgres_server`, or in a SQLite file when `None`.
+    pub async fn on(postgres_server: Option<&str>) -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = match backend {
-            Backend::Sqlite => format!("sqlite://{}", dir.path().join("hub.db").display()),
-            Backend::Postgres => create_postgres_database().await,
+        let url = match postgres_server {
+            None => format!("sqlite://{}", dir.path().join("hub.db").display()),
+            Some(server) => create_postgres_database(server).await,
         };
         let store = Store::connect(&url).await.expect("connect");
         store.migrate().await.expect("migrate");
@@ -111,13 +124,10 @@ impl TestDb {
     }
 }
 
-async fn create_postgres_database() -> String {
+async fn create_postgres_database(server: &str) -> String {
     use sqlx::Connection;
-    let server = std::env::var("REFERRAL_HUB_TEST_POSTGRES_URL").expect(
-        "PostgreSQL tests need REFERRAL_HUB_TEST_POSTGRES_URL; run ./scripts/test, which starts a throwaway server",
-    );
     let name = format!("hub_test_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect to the test PostgreSQL server");
+    let mut admin = sqlx::PgConnection::connect(server).await.expect("connect to the test PostgreSQL server");
     sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
     let (base, _) = server.rsplit_once('/').expect("URL with a database name");
     format!("{base}/{name}")
@@ -210,7 +220,7 @@ async fn server(
 
 /// No rate limit, and more requests in flight than any test makes: tests move
 /// a manual clock, so a rate limit would never refill unless a test asks for one.
-fn unlimited() -> Limits {
+pub fn unlimited() -> Limits {
     Limits::new(None, 100_000)
 }
 
@@ -236,7 +246,11 @@ impl TestHub {
     }
 
     async fn start_with(backend: Backend, tls: Option<TlsConfig>, limits: Limits) -> TestHub {
-        let db = TestDb::new(backend).await;
+        Self::start_on(TestDb::new(backend).await, tls, limits).await
+    }
+
+    /// Starts a hub on the database `db`.
+    pub async fn start_on(db: TestDb, tls: Option<TlsConfig>, limits: Limits) -> TestHub {
         referral_hub_server::demo::seed(&db.store).await.expect("seed demo directory");
         let key_dir = tempfile::tempdir().expect("temp dir");
         let key = Arc::new(HubKey::load_or_create(key_dir.path()).expect("hub key"));
