@@ -31,7 +31,21 @@ pub struct DevHub {
 
 /// Starts `serve --dev` on `data_dir` (with `extra` arguments) and reads its banner.
 pub async fn start_dev(data_dir: &Path, extra: &[&str]) -> DevHub {
-    let mut child = Command::new(BINARY)
+    start_dev_with_file_limit(data_dir, extra, None).await
+}
+
+/// As [`start_dev`], with every file the hub writes limited to `kib` KiB
+/// (`ulimit -f`, its signal ignored): writes beyond fail as on a full disk.
+pub async fn start_dev_with_file_limit(data_dir: &Path, extra: &[&str], kib: Option<u64>) -> DevHub {
+    let mut command = match kib {
+        None => Command::new(BINARY),
+        Some(kib) => {
+            let mut shell = Command::new("bash");
+            shell.args(["-c", r#"trap '' XFSZ; ulimit -f "$0"; exec "$@""#, &kib.to_string(), BINARY]);
+            shell
+        }
+    };
+    let mut child = command
         .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .args(extra)
