@@ -2,8 +2,9 @@
 //! planted canary values in every free-text and identifying field; after a
 //! full run (submit, push through every sector's adapter, pull, follow-ups,
 //! refusals, overdue, statistics) no canary appears in anything the hub
-//! logged at any level (span fields included: an OpenTelemetry exporter reads
-//! the same spans), in its metrics, or in what another organisation was told.
+//! logged at any level (span fields included), in the spans it exported over
+//! OTLP to a real collector, in its metrics, or in what another organisation
+//! was told.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,6 +13,7 @@ use referral_hub_e2e::{
     Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub,
     canary::{leaks, plant},
     follow_up, next_entry,
+    otlp::Collector,
     receiver::Receiver,
     submitted,
 };
@@ -19,6 +21,7 @@ use referral_hub_proto::v1::{
     Dimension, FollowUpAction as A, GetMessageRequest, GetStatisticsRequest, ListOverdueRequest, Sector,
     StreamInboxRequest, SubmitMessageRequest, inbox_entry::Item,
 };
+use referral_hub_server::telemetry::Telemetry;
 use tonic::Code;
 
 /// Everything the process logs, at every level, with span openings and closings.
@@ -37,18 +40,23 @@ impl std::io::Write for Captured {
 }
 
 impl Captured {
-    /// Captures every event and span of the process (each test is its own process under nextest).
-    fn install() -> Captured {
+    /// Captures every event and span of the process (each test is its own
+    /// process under nextest), and exports its spans to `otlp` as the hub would.
+    async fn install() -> (Captured, Collector, Telemetry) {
+        use tracing_subscriber::{Layer, layer::SubscriberExt};
         let captured = Captured::default();
         let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+        let logs = tracing_subscriber::fmt::layer()
             .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
             .with_ansi(false)
             .with_writer(move || writer.clone())
-            .finish();
+            .with_filter(tracing::level_filters::LevelFilter::TRACE);
+        let (collector, endpoint) = Collector::start().await;
+        let (spans, telemetry) = referral_hub_server::telemetry::otlp_layer(&endpoint).expect("exporter");
+        let spans = spans.with_filter(tracing::level_filters::LevelFilter::INFO);
+        let subscriber = tracing_subscriber::registry().with(logs).with(spans);
         tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this process");
-        captured
+        (captured, collector, telemetry)
     }
 
     fn text(&self) -> String {
@@ -66,7 +74,7 @@ const PUSHED: [(&str, Sector); 5] = [
 ];
 
 async fn no_canary_leaves_the_hub_except_to_its_receivers(backend: Backend) {
-    let logs = Captured::install();
+    let (logs, collector, telemetry) = Captured::install().await;
     let hub = TestHub::start(backend).await;
     let today = time::OffsetDateTime::from_unix_timestamp(hub.clock_now_seconds()).unwrap().date();
     let mut planted = 0;
@@ -159,6 +167,10 @@ async fn no_canary_leaves_the_hub_except_to_its_receivers(backend: Backend) {
     let leaked: Vec<&str> = logged.lines().filter(|line| leaks(line)).take(5).collect();
     assert!(leaked.is_empty(), "canaries in the logs ({} bytes captured):\n{}", logged.len(), leaked.join("\n"));
     assert!(!leaks(&metrics), "canary in the metrics");
+    telemetry.flush();
+    let exported = format!("{:?}", collector.spans());
+    assert!(exported.contains("store.insert_message"), "spans were exported");
+    assert!(!leaks(&exported), "canary in an exported span");
     for answer in &answers_to_others {
         assert!(!leaks(answer), "canary in an answer to another organisation or an auditor: {answer}");
     }

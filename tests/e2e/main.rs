@@ -22,6 +22,7 @@ mod retention;
 mod scale_out;
 mod statistics;
 mod store;
+mod telemetry;
 mod tls;
 mod transfer;
 mod validation;

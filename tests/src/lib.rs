@@ -6,6 +6,7 @@
 //! instantiated for SQLite and PostgreSQL by [`on_both_backends!`].
 
 pub mod canary;
+pub mod otlp;
 pub mod private_postgres;
 pub mod receiver;
 

@@ -31,6 +31,7 @@ use referral_hub_server::{
     keys::{self, HubKey, TokenRequest},
     limits::Limits,
     scheduler::SchedulerControl,
+    telemetry::{self, LogFormat},
 };
 use referral_hub_store::Store;
 
@@ -44,7 +45,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the hub.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
     /// Tokens signed by the hub's own key.
@@ -146,6 +147,15 @@ struct ServeArgs {
     /// RESOURCE_EXHAUSTED (health checks and metrics never are).
     #[arg(long, env = "REFERRAL_HUB_MAX_IN_FLIGHT", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     max_in_flight: u32,
+    /// Log level, as a filter directive (`info`, `warn,referral_hub_store=debug`).
+    #[arg(long, env = "REFERRAL_HUB_LOG_LEVEL", default_value = "info")]
+    log_level: String,
+    /// Log format; pretty in dev mode and JSON lines otherwise unless set.
+    #[arg(long, env = "REFERRAL_HUB_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormatArg>,
+    /// OTLP/gRPC collector to export trace spans to (e.g. `http://otel-collector:4317`); off when unset.
+    #[arg(long, env = "REFERRAL_HUB_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     /// Id of the payload key new payloads are sealed with (`<data-dir>/keys/payload/<id>.key`,
     /// created if absent). Changing it re-seals stored payloads in the background.
     #[arg(long, env = "REFERRAL_HUB_PAYLOAD_KEY_ID", default_value = "k1")]
@@ -225,7 +235,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Migrate(args) => {
             create_dir(&args.data_dir)?;
             let store = Store::connect(&args.url()).await?;
@@ -263,7 +273,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), CliError> {
-    init_tracing(args.dev);
+    let format = match args.log_format {
+        Some(format) => format.into(),
+        None if args.dev => LogFormat::Pretty,
+        None => LogFormat::Json,
+    };
+    let telemetry = telemetry::init(&args.log_level, format, args.otlp_endpoint.as_deref())
+        .map_err(|e| CliError::Config(e.to_string()))?;
     if args.dev && !args.listen.ip().is_loopback() {
         return Err(CliError::Config(format!("--dev listens on loopback only; {} is not loopback", args.listen)));
     }
@@ -332,6 +348,8 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     };
     referral_hub_server::serve(store.clone(), config, listener, shutdown_signal()).await?;
     store.close().await;
+    // Export the last spans before exiting.
+    drop(telemetry);
     tracing::info!("stopped");
     Ok(())
 }
@@ -358,15 +376,21 @@ async fn shutdown_signal() {
     }
 }
 
-/// Pretty logs for people in dev mode, JSON lines for log collectors otherwise.
-fn init_tracing(dev: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if dev {
-        builder.init();
-    } else {
-        builder.json().init();
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormatArg {
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(format: LogFormatArg) -> Self {
+        match format {
+            LogFormatArg::Json => LogFormat::Json,
+            LogFormatArg::Pretty => LogFormat::Pretty,
+        }
     }
 }
 

@@ -66,7 +66,11 @@ impl Endpoints {
             Err(error) => return self.refused(adapter, path, None, error),
         };
         caller.facts.rpc = format!("POST {path}");
-        let inbound = match adapter.inbound(path, &bytes) {
+        let parsed = {
+            let _span = tracing::info_span!("adapter.inbound", sector = adapter.sector().as_str_name()).entered();
+            adapter.inbound(path, &bytes)
+        };
+        let inbound = match parsed {
             Ok(inbound) => inbound,
             Err(violations) => return native(adapter, StatusCode::UNPROCESSABLE_ENTITY, &violations),
         };

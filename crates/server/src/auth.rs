@@ -52,7 +52,8 @@ pub struct CallFacts {
     pub source_address: String,
     /// SHA-256 (hex) of the client certificate, when one was presented.
     pub certificate: String,
-    /// Trace id from a W3C `traceparent` header, when sent.
+    /// Trace id of the request's span when spans are exported, else from a W3C
+    /// `traceparent` header when sent.
     pub trace_id: String,
     /// The RPC, e.g. `referralhub.v1.MessageService/SubmitMessage`.
     pub rpc: String,
@@ -65,14 +66,12 @@ impl CallFacts {
             .peer_certs()
             .and_then(|certs| certs.first().map(|c| referral_hub_domain::audit::hex(&Sha256::digest(c.as_ref()))))
             .unwrap_or_default();
-        let trace_id = request
-            .metadata()
-            .get("traceparent")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split('-').nth(1))
-            .filter(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()))
-            .unwrap_or_default()
-            .to_owned();
+        let sent = || {
+            let header = request.metadata().get("traceparent").and_then(|v| v.to_str().ok());
+            let id = header.and_then(|v| v.split('-').nth(1));
+            id.filter(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())).map(str::to_owned)
+        };
+        let trace_id = crate::telemetry::current_trace_id().or_else(sent).unwrap_or_default();
         let rpc = request.extensions().get::<RpcPath>().map(|path| path.0.trim_start_matches('/').to_owned());
         let rpc = rpc.unwrap_or_default();
         CallFacts {
@@ -86,16 +85,21 @@ impl CallFacts {
 
 /// The request path (`/referralhub.v1.MessageService/SubmitMessage`, or an
 /// adapter's `/fhir/…`), put in every request's extensions by
-/// [`name_the_rpc`]: tonic's server does not tell a handler which RPC it is
+/// [`trace_the_rpc`]: tonic's server does not tell a handler which RPC it is
 /// serving, and audit entries must say.
 #[derive(Debug, Clone)]
 pub struct RpcPath(pub String);
 
-/// Middleware: records the request path as [`RpcPath`].
-pub async fn name_the_rpc(mut request: axum::extract::Request) -> axum::extract::Request {
-    let path = RpcPath(request.uri().path().to_owned());
-    request.extensions_mut().insert(path);
-    request
+/// Middleware: records the request path as [`RpcPath`] and runs the request
+/// in its own span, continuing the caller's trace (W3C `traceparent`).
+pub async fn trace_the_rpc(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path().to_owned();
+    let span = crate::telemetry::request_span(&path, request.headers());
+    request.extensions_mut().insert(RpcPath(path));
+    tracing::Instrument::instrument(next.run(request), span).await
 }
 
 #[derive(Deserialize)]

@@ -26,5 +26,6 @@ mod release;
 pub mod scheduler;
 mod server;
 mod stats_service;
+pub mod telemetry;
 
 pub use server::{MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};

@@ -194,7 +194,7 @@ pub async fn serve(
         .add_service(stats)
         .into_axum_router()
         .layer(axum::middleware::from_fn_with_state(hub, crate::limits::shed_beyond_in_flight))
-        .layer(axum::middleware::map_request(crate::auth::name_the_rpc));
+        .layer(axum::middleware::from_fn(crate::auth::trace_the_rpc));
     // HTTP/1.1 too, for the adapters' endpoints; gRPC clients speak HTTP/2 as ever.
     builder
         .accept_http1(true)

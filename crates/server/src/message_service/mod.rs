@@ -228,7 +228,8 @@ impl MessageService for MessageApi {
             None => self.hub.store.acked_position(&caller.org).await.map_err(ApiError::from)?,
         };
         let (sender, receiver) = mpsc::channel(inbox::INBOX_BATCH as usize);
-        tokio::spawn(inbox::pump_inbox(self.hub.clone(), caller, after, sender));
+        let pump = inbox::pump_inbox(self.hub.clone(), caller, after, sender);
+        tokio::spawn(tracing::Instrument::instrument(pump, tracing::info_span!("inbox.stream")));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 

@@ -5,6 +5,7 @@
 use super::MessageApi;
 use crate::error::request_id_reused;
 use std::collections::BTreeSet;
+use tracing::Instrument as _;
 
 use prost::Message as _;
 
@@ -112,7 +113,8 @@ impl MessageApi {
             .as_ref()
             .map(|r| consent_row(r, format!("message:{}", request.request_id), request_hash(&r.encode_to_vec())));
         let concerns = submission.facts.concerns.clone();
-        let stored = match self.hub.store.insert_message(&record, inline.as_ref(), concerns, audit).await {
+        let insert = self.hub.store.insert_message(&record, inline.as_ref(), concerns, audit);
+        let stored = match insert.instrument(tracing::info_span!("store.insert_message")).await {
             Ok(stored) => stored,
             // A concurrent retry of the same request committed first: answer as a replay.
             Err(StoreError::Conflict) => {

@@ -10,6 +10,7 @@
 pub mod webhook;
 
 use std::sync::Arc;
+use tracing::Instrument as _;
 
 use referral_hub_adapters::{Adapters, Document, Inbound, Outbound};
 use referral_hub_domain::{
@@ -104,7 +105,8 @@ impl Pusher {
         for _ in 0..ENTRIES_PER_PASS {
             let after = store.acked_position(org_id).await?;
             let Some(item) = store.inbox_after(org_id, after, 1).await?.into_iter().next() else { break };
-            if !self.push_one(&reader, &org.push_endpoint, &item, retry).await? {
+            let span = tracing::info_span!("push.deliver", org = %org.id, position = item.position);
+            if !self.push_one(&reader, &org.push_endpoint, &item, retry).instrument(span).await? {
                 return Ok(()); // Failed: push_failed or dead_letter released the lease.
             }
             // Renews the lease for the next entry; if it was lost (a pass longer
@@ -220,19 +222,20 @@ impl Pusher {
         let Some(adapter) = self.adapters.for_sector(reader.sector) else {
             return Ok(Err(format!("no adapter for {}", reader.sector.as_str_name())));
         };
+        let span = tracing::info_span!("adapter.outbound", sector = reader.sector.as_str_name());
         let written = match &item.follow_up {
             Some(follow_up) => {
                 let follow_up = convert::follow_up(follow_up)?;
-                adapter.outbound(Outbound::FollowUp(&follow_up)).map(|d| (follow_up.id.clone(), d))
+                span.in_scope(|| adapter.outbound(Outbound::FollowUp(&follow_up))).map(|d| (follow_up.id.clone(), d))
             }
             None => {
                 let released = self.hub.release(reader, std::slice::from_ref(&item.message), Action::DeliveryAttempted);
                 match released.await?.into_iter().next().ok_or(ApiError::Aborted)? {
-                    Released { withheld: Some(withheld), .. } => adapter
-                        .outbound(Outbound::Withheld(&withheld))
+                    Released { withheld: Some(withheld), .. } => span
+                        .in_scope(|| adapter.outbound(Outbound::Withheld(&withheld)))
                         .map(|d| (format!("withheld-{}", withheld.message_id), d)),
                     Released { message, .. } => {
-                        adapter.outbound(Outbound::Message(&message)).map(|d| (message.id.clone(), d))
+                        span.in_scope(|| adapter.outbound(Outbound::Message(&message))).map(|d| (message.id.clone(), d))
                     }
                 }
             }
