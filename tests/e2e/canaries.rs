@@ -158,7 +158,7 @@ async fn no_canary_leaves_the_hub_except_to_its_receivers(backend: Backend) {
         };
         answers_to_others.push(format!("{:?}", auditor.get_statistics(request).await.unwrap().into_inner()));
     }
-    let metrics = reqwest::get(format!("http://{}/metrics", hub.address)).await.unwrap().text().await.unwrap();
+    let metrics = hub.metrics().await;
     assert!(metrics.contains("referral_hub_push"), "{metrics}");
 
     assert!(planted >= 100, "only {planted} canaries planted");

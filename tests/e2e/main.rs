@@ -15,6 +15,7 @@ mod flow;
 mod idempotency;
 mod isolation;
 mod lifecycle;
+mod metrics;
 mod overload;
 mod push;
 mod readme;

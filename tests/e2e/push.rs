@@ -125,9 +125,10 @@ async fn failures_are_retried_on_schedule_then_dead_lettered(backend: Backend) {
     let entries = auditor.list_audit_entries(ListAuditEntriesRequest::default()).await.unwrap().into_inner().entries;
     let count = |action: &str| entries.iter().filter(|e| e.action == action).count();
     assert_eq!((count("DELIVERY_FAILED"), count("DELIVERY_DEAD_LETTERED")), (2 + 7, 1));
-    let metrics = reqwest::get(format!("http://{}/metrics", hub.address)).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("referral_hub_push_dead_letters_total 1\n"), "an alertable metric: {metrics}");
-    assert!(metrics.contains("referral_hub_push_failed_total 9\n"), "{metrics}");
+    let metrics = hub.metrics().await;
+    let series = referral_hub_e2e::prometheus::parse(&metrics);
+    assert_eq!(series.value("referral_hub_push_dead_letters_total", &[]), Some(1.0), "an alertable metric");
+    assert_eq!(series.value("referral_hub_push_attempts_total", &[("outcome", "failed")]), Some(9.0));
 }
 
 async fn a_failing_push_is_dead_lettered_at_the_maximum_age(backend: Backend) {

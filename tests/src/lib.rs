@@ -8,6 +8,7 @@
 pub mod canary;
 pub mod otlp;
 pub mod private_postgres;
+pub mod prometheus;
 pub mod receiver;
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
@@ -138,6 +139,8 @@ async fn create_postgres_database(server: &str) -> String {
 pub struct TestHub {
     /// Where it listens.
     pub address: SocketAddr,
+    /// Where it serves `GET /metrics`.
+    pub admin_address: SocketAddr,
     /// Its database (also usable directly).
     pub db: TestDb,
     /// Its clock; tests move it instead of sleeping.
@@ -194,10 +197,13 @@ async fn server(
     tls: Option<TlsConfig>,
     (scheduler, push): (&Arc<SchedulerControl>, &Arc<SchedulerControl>),
     limits: &Limits,
-) -> (SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
+) -> (SocketAddr, SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
+    let admin = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let admin_address = admin.local_addr().expect("address");
     let config = ServerConfig {
+        admin_listener: Some(admin),
         issuer: ISSUER.into(),
         audience: ISSUER.into(),
         verification_keys: HashMap::from([(key.kid().to_owned(), key.decoding_key())]),
@@ -216,7 +222,7 @@ async fn server(
             panic!("hub stopped: {e}");
         }
     };
-    (address, serving)
+    (address, admin_address, serving)
 }
 
 /// No rate limit, and more requests in flight than any test makes: tests move
@@ -258,7 +264,8 @@ impl TestHub {
         let clock = ManualClock::new(time::OffsetDateTime::now_utc());
         let (scheduler, push) =
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
-        let (address, serving) = server(db.store.clone(), &key, &clock, tls, (&scheduler, &push), &limits).await;
+        let (address, admin_address, serving) =
+            server(db.store.clone(), &key, &clock, tls, (&scheduler, &push), &limits).await;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             tokio::select! {
@@ -266,7 +273,7 @@ impl TestHub {
                 _ = stopped => {}
             }
         });
-        TestHub { address, db, clock, key, scheduler, push, _server: Server { _stop: stop }, key_dir }
+        TestHub { address, admin_address, db, clock, key, scheduler, push, _server: Server { _stop: stop }, key_dir }
     }
 
     /// Another replica of this hub: its own runtime, server and connection
@@ -285,7 +292,7 @@ impl TestHub {
                 let store = Store::connect(&url).await.expect("connect replica");
                 store.seal_with(test_sealer("k1"));
                 let controls = (&replica_scheduler, &replica_push);
-                let (address, serving) = server(store, &key, &clock, None, controls, &unlimited()).await;
+                let (address, _admin, serving) = server(store, &key, &clock, None, controls, &unlimited()).await;
                 let _ = ready.send(address);
                 tokio::select! {
                     _ = serving => {}
@@ -295,6 +302,13 @@ impl TestHub {
             // Dropping the runtime here ends every task of this replica at once, as a crash would.
         });
         Replica { address: started.await.expect("replica started"), scheduler, push, kill: Some(kill) }
+    }
+
+    /// Its metrics, as Prometheus scrapes them.
+    pub async fn metrics(&self) -> String {
+        let response =
+            reqwest::get(format!("http://{}/metrics", self.admin_address)).await.expect("the admin listener");
+        response.text().await.expect("a body")
     }
 
     /// The directory holding this hub's signing key (as a data directory would).

@@ -105,6 +105,10 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "REFERRAL_HUB_LISTEN", default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
+    /// Admin address serving `GET /metrics` (Prometheus text), e.g. `127.0.0.1:9464`;
+    /// keep it on an internal network. No metrics listener when unset.
+    #[arg(long, env = "REFERRAL_HUB_ADMIN_LISTEN")]
+    admin_listen: Option<SocketAddr>,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -322,8 +326,19 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     if args.dev {
         dev::print_banner(&key, &args.token.issuer, &args.token.audience, address, &args.database.data_dir)?;
     }
+    let admin_listener = match args.admin_listen {
+        Some(admin) => {
+            let bound = TcpListener::bind(admin).await;
+            let listener = bound.map_err(|source| CliError::File { path: admin.to_string(), source })?;
+            let at = listener.local_addr().map_err(|source| CliError::File { path: admin.to_string(), source })?;
+            tracing::info!(metrics = %format!("http://{at}/metrics"), "admin listener");
+            Some(listener)
+        }
+        None => None,
+    };
     tracing::info!(%address, backend = ?store.backend(), "serving");
     let config = ServerConfig {
+        admin_listener,
         issuer: args.token.issuer,
         audience: args.token.audience,
         verification_keys,

@@ -50,15 +50,15 @@ impl Budgets {
 
 /// Middleware: sheds a request when the hub's in-flight permits are all
 /// taken. gRPC callers get `RESOURCE_EXHAUSTED`, HTTP callers (adapters) 503.
-/// Health checks and metrics are never shed: an orchestrator must not restart
-/// a replica for being busy, and operators must see the overload.
+/// Health checks are never shed: an orchestrator must not restart a replica
+/// for being busy. (Metrics are on the admin listener, outside this bound.)
 pub async fn shed_beyond_in_flight(
     axum::extract::State(hub): axum::extract::State<Arc<Hub>>,
     request: Request,
     next: Next,
 ) -> axum::response::Response {
     let path = request.uri().path();
-    if path.starts_with("/grpc.health.v1.Health/") || path == "/metrics" {
+    if path.starts_with("/grpc.health.v1.Health/") {
         return next.run(request).await;
     }
     let Ok(_permit) = hub.limits.in_flight.clone().try_acquire_owned() else {

@@ -1,18 +1,29 @@
-//! Operational counters, served in the Prometheus text format at
-//! `GET /metrics` on the hub's listener, so that an alerting rule can fire on
-//! a dead letter. Counts only: no ids, no labels that could name a child.
-//! (The full OpenTelemetry metrics of operations.md will replace this.)
+//! Operational metrics (operations.md "Telemetry"): OpenTelemetry instruments
+//! read out in the Prometheus text format at `GET /metrics` on the admin
+//! listener. Labels are codes (kinds, sectors, outcomes, reasons), never ids
+//! or anything about a child.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use opentelemetry::{
+    KeyValue,
+    metrics::{Counter, Histogram, Meter, MeterProvider as _},
+};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use prometheus::{Encoder as _, Registry, TextEncoder};
+use referral_hub_domain::wire::MessageStatus;
+use referral_hub_store::{InboxItem, Store};
 
-/// This replica's counters since it started.
-#[derive(Debug, Default)]
+/// This replica's instruments.
 pub struct Metrics {
-    push_delivered: AtomicU64,
-    push_failed: AtomicU64,
-    push_dead_lettered: AtomicU64,
-    shed: AtomicU64,
-    rate_limited: AtomicU64,
+    registry: Registry,
+    _provider: SdkMeterProvider,
+    messages: Counter<u64>,
+    consent_refusals: Counter<u64>,
+    delivery_latency: Histogram<f64>,
+    pushes: Counter<u64>,
+    dead_letters: Counter<u64>,
+    overdue: Counter<u64>,
+    shed: Counter<u64>,
+    rate_limited: Counter<u64>,
 }
 
 /// What a push attempt came to.
@@ -26,74 +37,166 @@ pub enum PushOutcome {
     DeadLettered,
 }
 
+impl PushOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            PushOutcome::Delivered => "delivered",
+            PushOutcome::Failed => "failed",
+            PushOutcome::DeadLettered => "dead_lettered",
+        }
+    }
+}
+
+/// Seconds buckets for delivery latency: from a stream's milliseconds to a
+/// pull organisation that looks once a day.
+const LATENCY_BUCKETS: [f64; 12] = [0.005, 0.025, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0, 21_600.0, 86_400.0];
+
 impl Metrics {
+    /// The instruments, with gauges that read `store` (audit appends, the connection pool) when scraped.
+    pub fn new(store: &Store) -> Metrics {
+        let registry = Registry::new();
+        let exporter = opentelemetry_prometheus::exporter()
+            .with_registry(registry.clone())
+            .without_target_info()
+            .build()
+            .expect("a fresh registry takes the exporter's collector");
+        let provider = SdkMeterProvider::builder()
+            .with_reader(exporter)
+            .with_view(|instrument: &opentelemetry_sdk::metrics::Instrument| {
+                (instrument.name() == "referral_hub_delivery_latency").then(|| {
+                    opentelemetry_sdk::metrics::Stream::builder()
+                        .with_aggregation(opentelemetry_sdk::metrics::Aggregation::ExplicitBucketHistogram {
+                            boundaries: LATENCY_BUCKETS.to_vec(),
+                            record_min_max: false,
+                        })
+                        .build()
+                        .ok()
+                })?
+            })
+            .build();
+        let meter = provider.meter("referral-hub");
+        observe_store(&meter, store);
+        Metrics {
+            messages: meter
+                .u64_counter("referral_hub_messages")
+                .with_description("Submitted messages by kind, sector pair and outcome.")
+                .build(),
+            consent_refusals: meter
+                .u64_counter("referral_hub_consent_refusals")
+                .with_description("Consent refusals (at submit and at delivery) by reason.")
+                .build(),
+            delivery_latency: meter
+                .f64_histogram("referral_hub_delivery_latency")
+                .with_unit("s")
+                .with_description("From a message's submission to its delivery (streamed, or pushed and taken).")
+                .build(),
+            pushes: meter
+                .u64_counter("referral_hub_push_attempts")
+                .with_description("Push attempts by outcome; failed ones are retried on schedule.")
+                .build(),
+            dead_letters: meter
+                .u64_counter("referral_hub_push_dead_letters")
+                .with_description(
+                    "Pushed entries given up on (see `referral-hub dead-letters`); alert on any increase.",
+                )
+                .build(),
+            overdue: meter
+                .u64_counter("referral_hub_overdue_flagged")
+                .with_description("Messages flagged overdue by this replica's scheduler.")
+                .build(),
+            shed: meter
+                .u64_counter("referral_hub_requests_shed")
+                .with_description("Requests refused with RESOURCE_EXHAUSTED because the in-flight limit was reached.")
+                .build(),
+            rate_limited: meter
+                .u64_counter("referral_hub_requests_rate_limited")
+                .with_description("Requests refused with RESOURCE_EXHAUSTED by their organisation's rate limit.")
+                .build(),
+            registry,
+            _provider: provider,
+        }
+    }
+
+    /// Counts a submitted message of `kind` between two sectors, with its `outcome`
+    /// (`accepted`, `invalid`, `consent_refused`, `refused`).
+    pub fn message(&self, kind: &str, from: &str, to: &str, outcome: &'static str) {
+        let labels = [
+            KeyValue::new("kind", kind.to_owned()),
+            KeyValue::new("sender_sector", from.to_owned()),
+            KeyValue::new("receiver_sector", to.to_owned()),
+            KeyValue::new("outcome", outcome),
+        ];
+        self.messages.add(1, &labels);
+    }
+
+    /// Counts a consent refusal for `reason` (`NO_CONSENT`, `EXPIRED`, …).
+    pub fn consent_refusal(&self, reason: &str) {
+        self.consent_refusals.add(1, &[KeyValue::new("reason", reason.to_owned())]);
+    }
+
+    /// Records how long `item` waited, from submission to `now` (µs), if it
+    /// is a message handed to its receiver for the first time.
+    pub fn delivered(&self, item: &InboxItem, now: i64) {
+        if item.follow_up.is_none() && item.message.status == MessageStatus::Submitted {
+            self.delivery_latency.record((now - item.message.created_at).max(0) as f64 / 1e6, &[]);
+        }
+    }
+
     /// Counts one push attempt.
     pub fn push(&self, outcome: PushOutcome) {
-        let counter = match outcome {
-            PushOutcome::Delivered => &self.push_delivered,
-            PushOutcome::Failed => &self.push_failed,
-            PushOutcome::DeadLettered => &self.push_dead_lettered,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.pushes.add(1, &[KeyValue::new("outcome", outcome.as_str())]);
+        if let PushOutcome::DeadLettered = outcome {
+            self.dead_letters.add(1, &[]);
+        }
+    }
+
+    /// Counts messages flagged overdue.
+    pub fn overdue(&self, flagged: usize) {
+        self.overdue.add(flagged as u64, &[]);
     }
 
     /// Counts a request shed because too many were in flight.
     pub fn shed(&self) {
-        self.shed.fetch_add(1, Ordering::Relaxed);
+        self.shed.add(1, &[]);
     }
 
     /// Counts a request refused by its organisation's rate limit.
     pub fn rate_limited(&self) {
-        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        self.rate_limited.add(1, &[]);
     }
 
-    /// The counters in the Prometheus text exposition format.
+    /// Every metric in the Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let counters = [
-            ("referral_hub_push_delivered_total", "Pushed inbox entries an endpoint took.", &self.push_delivered),
-            (
-                "referral_hub_push_failed_total",
-                "Push attempts that failed and were scheduled again.",
-                &self.push_failed,
-            ),
-            (
-                "referral_hub_push_dead_letters_total",
-                "Pushed inbox entries given up on (see `referral-hub dead-letters`); alert on any increase.",
-                &self.push_dead_lettered,
-            ),
-            (
-                "referral_hub_requests_shed_total",
-                "Requests refused with RESOURCE_EXHAUSTED because the in-flight limit was reached.",
-                &self.shed,
-            ),
-            (
-                "referral_hub_requests_rate_limited_total",
-                "Requests refused with RESOURCE_EXHAUSTED by their organisation's rate limit.",
-                &self.rate_limited,
-            ),
-        ];
-        counters
-            .iter()
-            .map(|(name, help, value)| {
-                format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", value.load(Ordering::Relaxed))
-            })
-            .collect()
+        let mut text = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut text);
+        String::from_utf8(text).unwrap_or_default()
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_render_as_prometheus_counters() {
-        let metrics = Metrics::default();
-        metrics.push(PushOutcome::Failed);
-        metrics.push(PushOutcome::Failed);
-        metrics.push(PushOutcome::DeadLettered);
-        let text = metrics.render();
-        assert!(text.contains("# TYPE referral_hub_push_failed_total counter\nreferral_hub_push_failed_total 2\n"));
-        assert!(text.contains("referral_hub_push_dead_letters_total 1\n"));
-        assert!(text.contains("referral_hub_push_delivered_total 0\n"));
-    }
+/// Gauges read from the store at scrape time: audit appends and their total
+/// time (their ratio is the mean append latency), and the connection pool.
+fn observe_store(meter: &Meter, store: &Store) {
+    let audit = store.clone();
+    meter
+        .u64_observable_counter("referral_hub_audit_appends")
+        .with_description("Audit entries appended by this replica.")
+        .with_callback(move |observer| observer.observe(audit.audit_timing().entries, &[]))
+        .build();
+    let audit = store.clone();
+    meter
+        .f64_observable_counter("referral_hub_audit_append_duration")
+        .with_unit("s")
+        .with_description("Time spent appending audit entries (hashing and writing), summed.")
+        .with_callback(move |observer| observer.observe(audit.audit_timing().seconds, &[]))
+        .build();
+    let pool = store.clone();
+    meter
+        .u64_observable_gauge("referral_hub_db_connections")
+        .with_description("Database connections of this replica, by state.")
+        .with_callback(move |observer| {
+            let (open, idle) = pool.pool_use();
+            observer.observe(u64::from(open.saturating_sub(idle)), &[KeyValue::new("state", "in_use")]);
+            observer.observe(u64::from(idle), &[KeyValue::new("state", "idle")]);
+        })
+        .build();
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity, child_key_hash},
     consent::{ALL_CATEGORIES, Decision, cut_payload, present_categories},
+    lifecycle::short_name,
     wire::{ConsentRefusal, DataCategory, Message, MessageWithheld, Organisation},
 };
 use referral_hub_store::MessageRecord;
@@ -72,6 +73,9 @@ impl Hub {
                     released.push(Released { message, withheld: None });
                 }
                 Err(reasons) => {
+                    for reason in &reasons {
+                        self.metrics.consent_refusal(short_name(reason.as_str_name(), "CONSENT_REFUSAL_"));
+                    }
                     let refused_action =
                         if action == Action::DeliveryAttempted { Action::DeliveryRefused } else { action };
                     let mut entry = self.release_entry(reader, refused_action, Outcome::Refused, record);

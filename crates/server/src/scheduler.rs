@@ -77,7 +77,10 @@ pub async fn run(hub: Arc<Hub>, control: Arc<SchedulerControl>) {
         .run(|| async {
             match hub.flag_overdue().await {
                 Ok(0) => {}
-                Ok(flagged) => tracing::info!(flagged, "overdue messages flagged"),
+                Ok(flagged) => {
+                    hub.metrics.overdue(flagged);
+                    tracing::info!(flagged, "overdue messages flagged");
+                }
                 Err(error) => tracing::warn!(%error, "overdue scan failed; retrying at the next tick"),
             }
             match hub.purge_expired().await {

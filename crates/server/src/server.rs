@@ -61,6 +61,9 @@ pub struct ServerConfig {
     pub retention: time::Duration,
     /// Overload bounds: requests in flight, each organisation's rate.
     pub limits: crate::limits::Limits,
+    /// Where operators scrape `GET /metrics` (Prometheus text); apart from the
+    /// API listener so it can stay on an internal network. `None`: no metrics.
+    pub admin_listener: Option<TcpListener>,
 }
 
 /// PEM material for TLS.
@@ -124,6 +127,14 @@ async fn reseal(store: Store) {
     }
 }
 
+/// Serves the admin endpoints (`GET /metrics`) on `listener`.
+async fn serve_admin(hub: Arc<Hub>, listener: TcpListener) {
+    let routes = axum::Router::new().route("/metrics", axum::routing::get(move || async move { hub.metrics.render() }));
+    if let Err(error) = axum::serve(listener, routes).await {
+        tracing::error!(%error, "the admin listener stopped");
+    }
+}
+
 /// Payloads re-sealed per table per round.
 const RESEAL_BATCH: u32 = 200;
 
@@ -134,6 +145,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
+    let metrics = crate::metrics::Metrics::new(&store);
     let hub = Arc::new(Hub {
         store,
         rules: config.rules,
@@ -141,7 +153,7 @@ pub async fn serve(
         clock: config.clock,
         auth: Authenticator::new(config.verification_keys, &config.issuer, &config.audience),
         link_key_secret: config.link_key_secret,
-        metrics: Default::default(),
+        metrics,
         retention: config.retention,
         limits: config.limits,
         budgets: Default::default(),
@@ -150,9 +162,10 @@ pub async fn serve(
     tokio::spawn(reseal(hub.store.clone()));
     let adapters = Arc::new(Adapters::builtin()?);
     tokio::spawn(Pusher::new(hub.clone(), adapters.clone()).run(config.push));
-    let metrics_hub = hub.clone();
-    let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters)
-        .route("/metrics", axum::routing::get(move || async move { metrics_hub.metrics.render() }));
+    if let Some(admin) = config.admin_listener {
+        tokio::spawn(serve_admin(hub.clone(), admin));
+    }
+    let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters);
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);

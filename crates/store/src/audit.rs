@@ -89,6 +89,7 @@ impl Store {
         head: &mut ChainHead,
         entries: &mut [Entry],
     ) -> Result<()> {
+        let started = std::time::Instant::now();
         for entry in entries.iter_mut() {
             entry.seq = head.seq + 1;
             let previous = head.hash;
@@ -121,6 +122,7 @@ impl Store {
             .await?;
             *head = ChainHead { seq: entry.seq, hash };
         }
+        self.audit_timing.record(entries.len(), started.elapsed());
         Ok(())
     }
 

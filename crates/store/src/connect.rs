@@ -88,6 +88,7 @@ impl Store {
             notifier,
             committer: None,
             directory_cache: Arc::default(),
+            audit_timing: Arc::default(),
             sealer: Arc::default(),
         };
         store.committer = Some(group_commit::Committer::start(store.clone()));

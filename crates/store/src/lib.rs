@@ -9,6 +9,7 @@
 
 mod alerts;
 mod audit;
+mod audit_timing;
 mod connect;
 mod consent;
 mod directory;
@@ -26,6 +27,7 @@ mod seal;
 mod statistics;
 
 pub use audit::{AuditFilter, Verified};
+pub use audit_timing::AuditTimes;
 pub use connect::Backend;
 pub use consent::CONSENT_WITHDRAWN;
 pub use directory::DIRECTORY_CACHE_TTL;
@@ -58,6 +60,8 @@ pub struct Store {
     committer: Option<group_commit::Committer>,
     /// Recently read organisations.
     directory_cache: Arc<directory::DirectoryCache>,
+    /// How many audit entries this process appended, and how long that took.
+    audit_timing: Arc<audit_timing::AuditTiming>,
     /// Seals payloads at rest, once [`Store::seal_with`] set it (shared by
     /// every handle, the group committer's too).
     sealer: Arc<std::sync::OnceLock<Sealer>>,

@@ -12,7 +12,7 @@ use referral_hub_domain::{
 };
 use referral_hub_store::{InboxItem, MessageRecord};
 
-use crate::{auth::Caller, convert, error::ApiError, hub::Hub, release::Released};
+use crate::{auth::Caller, clock::micros, convert, error::ApiError, hub::Hub, release::Released};
 
 /// How many inbox entries a stream reads from the store at a time.
 pub(super) const INBOX_BATCH: u32 = 100;
@@ -57,11 +57,12 @@ pub(super) async fn pump_inbox(
                 return;
             }
         };
-        for entry in entries {
+        for (entry, item) in entries.into_iter().zip(&items) {
             after = entry.position;
             if out.send(Ok(StreamInboxResponse { entry: Some(entry) })).await.is_err() {
                 return;
             }
+            hub.metrics.delivered(item, micros(hub.clock.now()));
         }
     }
 }

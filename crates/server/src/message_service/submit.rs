@@ -12,13 +12,14 @@ use prost::Message as _;
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
     consent::{ALL_CATEGORIES, Decision, cut_payload, present_categories},
+    lifecycle::short_name,
     payload,
     roles::Role,
     statistics::child_age_band,
     validation::{self, FieldViolation},
     wire::{
         ConsentRecord, ConsentRecordKind, ConsentRefusal, DataCategory, MessageKind, MessageStatus, Organisation,
-        OrganisationStatus, PreviewMessageRequest, PreviewMessageResponse, ReceiverPreview, RiskLevel,
+        OrganisationStatus, PreviewMessageRequest, PreviewMessageResponse, ReceiverPreview, RiskLevel, Sector,
         SubmitMessageRequest, SubmitMessageResponse, message, submit_message_request::Payload,
     },
 };
@@ -43,7 +44,19 @@ impl MessageApi {
         route: &Route,
     ) -> Result<SubmitMessageResponse, ApiError> {
         let now = self.hub.clock.now();
-        let submission = self.check_submission(caller, &mut request, Mode::Submit(route)).await?;
+        let submission = match self.check_submission(caller, &mut request, Mode::Submit(route)).await {
+            Ok(submission) => submission,
+            Err(error) => {
+                if let ApiError::InvalidArgument(_) = error {
+                    let payload = request.payload.clone().map(referral_hub_domain::payload::from_submit);
+                    let kind = payload
+                        .as_ref()
+                        .map_or(MessageKind::Unspecified, |p| referral_hub_domain::payload::facts(p).kind);
+                    self.count(kind, caller, None, "invalid");
+                }
+                return Err(error);
+            }
+        };
         let body = request.encode_to_vec();
         let hash = request_hash(&body);
         if let Some(earlier) = self.hub.store.message_by_request(&caller.org, &request.request_id).await? {
@@ -58,6 +71,10 @@ impl MessageApi {
         let basis = match self.basis(caller, &request, &submission, &receiver).await? {
             Ok(basis) => basis,
             Err(reasons) => {
+                self.count(submission.kind, caller, Some(receiver.sector()), "consent_refused");
+                reasons
+                    .iter()
+                    .for_each(|r| self.hub.metrics.consent_refusal(short_name(r.as_str_name(), "CONSENT_REFUSAL_")));
                 let mut entry = self.hub.entry(caller, Action::MessageRefused, Outcome::Refused, Severity::Warning);
                 entry.detail = detail(&[("reason", "CONSENT".into()), ("refusals", refusal_names(&reasons).into())]);
                 self.hub.store.audit(vec![entry]).await?;
@@ -125,8 +142,16 @@ impl MessageApi {
             }
             Err(e) => return Err(e.into()),
         };
+        self.count(submission.kind, caller, Some(receiver.sector()), "accepted");
         tracing::info!(message_id = %stored.id, override_used = stored.legal_basis.is_some(), "message submitted");
         Ok(SubmitMessageResponse { message: Some(convert::message(&stored)?), replayed: false })
+    }
+
+    /// Counts a submitted message in the metrics, by kind, sector pair and outcome.
+    fn count(&self, kind: MessageKind, caller: &Caller, receiver: Option<Sector>, outcome: &'static str) {
+        let sector = |s: Sector| short_name(s.as_str_name(), "SECTOR_");
+        let to = receiver.map_or("UNKNOWN", sector);
+        self.hub.metrics.message(short_name(kind.as_str_name(), "MESSAGE_KIND_"), sector(caller.sector), to, outcome);
     }
 
     /// Answers a retried submit with the stored message, if the body is the same.

@@ -156,6 +156,7 @@ impl Pusher {
                 let template = entry(Action::DeliverySucceeded, Outcome::Success, Severity::Info);
                 self.hub.store.push_succeeded(&reader.org, item.position, micros(now), &template).await?;
                 self.hub.metrics.push(PushOutcome::Delivered);
+                self.hub.metrics.delivered(item, micros(now));
                 self.follow_ups_in_answer(reader, &body).await;
                 Ok(true)
             }
