@@ -3,6 +3,7 @@
 //! hub's own key. Configuration is typed (clap), with environment overrides.
 
 mod audit;
+mod config_file;
 mod dev;
 mod push;
 
@@ -99,6 +100,10 @@ struct TokenArgs {
 
 #[derive(Args)]
 struct ServeArgs {
+    /// A TOML file setting any of these options (key = the flag's name in snake_case);
+    /// the command line and the environment override it.
+    #[arg(long, env = "REFERRAL_HUB_CONFIG")]
+    config: Option<PathBuf>,
     /// Dev mode: loopback only, no TLS, demo organisations, printed tokens.
     #[arg(long)]
     dev: bool,
@@ -220,7 +225,13 @@ pub enum CliError {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match config_file::with_config_file(std::env::args_os().collect()) {
+        Ok(argv) => Cli::parse_from(argv),
+        Err(e) => {
+            eprintln!("referral-hub: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
