@@ -50,11 +50,11 @@ pub fn with_config_file(argv: Vec<OsString>) -> Result<Vec<OsString>, CliError> 
         }
         // Checked on its own, so that the error names this key.
         let probe = ["referral-hub", "serve"].into_iter().map(String::from).chain(given.iter().cloned());
-        if let Err(error) = Cli::command().try_get_matches_from(probe) {
-            if error.kind() != ErrorKind::MissingRequiredArgument {
-                let text = error.to_string();
-                return Err(refuse(text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned()));
-            }
+        if let Err(error) = Cli::command().try_get_matches_from(probe)
+            && error.kind() != ErrorKind::MissingRequiredArgument
+        {
+            let text = error.to_string();
+            return Err(refuse(text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned()));
         }
         flags.extend(given.into_iter().map(OsString::from));
     }
