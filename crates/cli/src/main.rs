@@ -3,8 +3,10 @@
 //! hub's own key. Configuration is typed (clap), with environment overrides.
 
 mod audit;
+mod backup;
 mod config_file;
 mod dev;
+mod organisations;
 mod push;
 
 use std::{
@@ -60,6 +62,13 @@ enum Command {
     DeadLetters(push::DeadLetterCommand),
     /// Create or rotate a PUSH organisation's webhook signing secret (printed once).
     PushSecret(push::PushSecretArgs),
+    /// The directory: register, update, suspend, list organisations (audited).
+    #[command(subcommand)]
+    Organisations(organisations::OrganisationCommand),
+    /// Write a checked copy of the SQLite database while the hub serves (audited).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data directory, checked and audited.
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(Subcommand)]
@@ -262,6 +271,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit(command) => audit::run(command).await,
         Command::DeadLetters(command) => push::dead_letters(command).await,
         Command::PushSecret(args) => push::push_secret(args).await,
+        Command::Organisations(command) => organisations::run(command).await,
+        Command::Backup(args) => backup::backup(args).await,
+        Command::Restore(args) => backup::restore(args).await,
         Command::Token(TokenCommand::Issue(args)) => {
             let unknown: Vec<_> = args.roles.iter().filter(|r| Role::parse(r).is_none()).collect();
             if !unknown.is_empty() {
@@ -399,6 +411,21 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = terminate => {}
+    }
+}
+
+/// An audit entry for an operator's change made with this command line: who
+/// ran it (`cli:$USER`) and what changed (`detail`: ids and codes only).
+pub fn admin_entry(now: i64, detail: serde_json::Value) -> referral_hub_domain::audit::Entry {
+    use referral_hub_domain::audit::{Action, Entry, Outcome, Severity};
+    Entry {
+        at: now,
+        action: Action::AdminChange.as_str().into(),
+        outcome: Outcome::Success.as_str().into(),
+        severity: Severity::Warning.as_str().into(),
+        actor_subject: format!("cli:{}", std::env::var("USER").unwrap_or_default()),
+        detail: detail.to_string(),
+        ..Entry::default()
     }
 }
 

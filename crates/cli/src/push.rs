@@ -5,7 +5,7 @@
 
 use clap::{Args, Subcommand};
 
-use referral_hub_domain::audit::{Action, Entry, Outcome, Severity};
+use referral_hub_domain::audit::Entry;
 use referral_hub_server::{
     clock::{Clock, SystemClock, micros},
     push::webhook,
@@ -128,15 +128,7 @@ fn show(letter: &DeadLetter) -> String {
 }
 
 fn admin_entry(id: &str, what: &str, now: i64) -> Entry {
-    Entry {
-        at: now,
-        action: Action::AdminChange.as_str().into(),
-        outcome: Outcome::Success.as_str().into(),
-        severity: Severity::Warning.as_str().into(),
-        actor_subject: format!("cli:{}", std::env::var("USER").unwrap_or_default()),
-        detail: serde_json::json!({"dead_letter": id, "change": what}).to_string(),
-        ..Entry::default()
-    }
+    crate::admin_entry(now, serde_json::json!({"dead_letter": id, "change": what}))
 }
 
 fn not_found(id: &str) -> CliError {

@@ -176,6 +176,13 @@ impl Store {
         }
     }
 
+    /// Every registered organisation, suspended ones too, by id (for operators).
+    pub async fn organisations(&self) -> Result<Vec<Organisation>> {
+        let sql = format!("SELECT {ORGANISATION_COLUMNS} FROM organisations o ORDER BY o.id");
+        let found = sqlx::query(&sql).fetch_all(&self.read).await?;
+        found.iter().map(organisation).collect()
+    }
+
     /// One page of active organisations matching every given filter, by id.
     /// An organisation covering `MM/YGN` covers `MM/YGN/Hlaing`.
     pub async fn search_organisations(&self, search: &OrganisationSearch) -> Result<Vec<Organisation>> {

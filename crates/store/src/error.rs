@@ -15,6 +15,9 @@ pub enum StoreError {
     /// The transaction a submission was grouped into failed (database unavailable).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The backend cannot do this.
+    #[error("{0}")]
+    Unsupported(&'static str),
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,

@@ -10,6 +10,7 @@
 mod alerts;
 mod audit;
 mod audit_timing;
+mod backup;
 mod connect;
 mod consent;
 mod directory;

@@ -1,0 +1,162 @@
+//! `referral-hub organisations register | update | suspend | list`: the
+//! directory, for an operator at the console. The same validation as
+//! `DirectoryService`, and every change audited in the same transaction.
+
+use clap::{Args, Subcommand};
+use referral_hub_domain::{
+    taxonomy::Taxonomies,
+    validation::validate_organisation,
+    wire::{DeliveryChannel, Organisation, OrganisationStatus, Sector},
+};
+use referral_hub_server::clock::{Clock, SystemClock, micros};
+use referral_hub_store::Store;
+
+use crate::{CliError, DatabaseArgs, admin_entry};
+
+/// The organisations subcommands.
+#[derive(Subcommand)]
+pub enum OrganisationCommand {
+    /// Register a new organisation.
+    Register(OrganisationArgs),
+    /// Replace a registered organisation's entry (every field as given).
+    Update(OrganisationArgs),
+    /// Suspend an organisation: it neither sends nor receives, its tokens are refused.
+    Suspend(SuspendArgs),
+    /// List the directory (id, sector, status, channel, areas).
+    List(ListArgs),
+}
+
+/// An organisation's entry.
+#[derive(Args)]
+pub struct OrganisationArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Stable id, e.g. `mm-ygn-hlaing-health-centre`.
+    #[arg(long)]
+    id: String,
+    /// Display name.
+    #[arg(long)]
+    name: String,
+    /// Sector: HEALTH, EDUCATION, POLICE, JUSTICE, SOCIAL_WELFARE or OTHER.
+    #[arg(long)]
+    sector: String,
+    /// Areas it covers, as code paths (`MM/YGN/Hlaing`); repeat or separate with commas.
+    #[arg(long = "area", value_delimiter = ',', required = true)]
+    areas: Vec<String>,
+    /// Service codes it offers.
+    #[arg(long = "service", value_delimiter = ',')]
+    services: Vec<String>,
+    /// Areas where it is the lead agency.
+    #[arg(long = "lead-area", value_delimiter = ',')]
+    lead_areas: Vec<String>,
+    /// Where the hub pushes its deliveries (https); it pulls when unset.
+    #[arg(long)]
+    push_endpoint: Option<String>,
+    /// SHA-256 (hex) of the client certificate its calls must come over.
+    #[arg(long)]
+    client_certificate_sha256: Option<String>,
+}
+
+/// `suspend`.
+#[derive(Args)]
+pub struct SuspendArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The organisation.
+    #[arg(long)]
+    id: String,
+    /// Why (recorded in the audit log).
+    #[arg(long)]
+    reason: String,
+}
+
+/// `list`.
+#[derive(Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+/// Runs an organisations subcommand.
+pub async fn run(command: OrganisationCommand) -> Result<(), CliError> {
+    let now = micros(SystemClock.now());
+    match command {
+        OrganisationCommand::Register(args) => {
+            let (store, organisation) = (Store::connect(&args.database.url()).await?, entry(&args)?);
+            let audit = admin_entry(now, change("register", &organisation, ""));
+            let done = store.register_organisation(&organisation, audit).await?;
+            store.close().await;
+            done.then(|| eprintln!("registered {}", organisation.id))
+                .ok_or_else(|| CliError::Config(format!("{} is already registered; use update", organisation.id)))
+        }
+        OrganisationCommand::Update(args) => {
+            let (store, organisation) = (Store::connect(&args.database.url()).await?, entry(&args)?);
+            let audit = admin_entry(now, change("update", &organisation, ""));
+            let done = store.replace_organisation(&organisation, audit).await?;
+            store.close().await;
+            done.then(|| eprintln!("updated {}", organisation.id))
+                .ok_or_else(|| CliError::Config(format!("no organisation {} to update", organisation.id)))
+        }
+        OrganisationCommand::Suspend(args) => {
+            let store = Store::connect(&args.database.url()).await?;
+            let found = store.organisation(&args.id).await?;
+            let organisation = found.ok_or_else(|| CliError::Config(format!("no organisation {}", args.id)))?;
+            let suspended = Organisation { status: OrganisationStatus::Suspended as i32, ..organisation };
+            let audit = admin_entry(now, change("suspend", &suspended, &args.reason));
+            store.replace_organisation(&suspended, audit).await?;
+            store.close().await;
+            eprintln!("suspended {}", args.id);
+            Ok(())
+        }
+        OrganisationCommand::List(args) => {
+            let store = Store::connect(&args.database.url()).await?;
+            for org in store.organisations().await? {
+                let (sector, status, channel) = (org.sector(), org.status(), org.channel());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    org.id,
+                    sector.as_str_name().trim_start_matches("SECTOR_"),
+                    status.as_str_name().trim_start_matches("ORGANISATION_STATUS_"),
+                    channel.as_str_name().trim_start_matches("DELIVERY_CHANNEL_"),
+                    org.areas.join(",")
+                );
+            }
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// The entry the flags describe, validated as `DirectoryService` validates it.
+fn entry(args: &OrganisationArgs) -> Result<Organisation, CliError> {
+    let sector = Sector::from_str_name(&format!("SECTOR_{}", args.sector.to_ascii_uppercase()))
+        .ok_or_else(|| CliError::Config(format!("unknown sector {}", args.sector)))?;
+    let organisation = Organisation {
+        id: args.id.clone(),
+        name: args.name.clone(),
+        sector: sector as i32,
+        areas: args.areas.clone(),
+        services: args.services.clone(),
+        lead_agency_areas: args.lead_areas.clone(),
+        channel: if args.push_endpoint.is_some() { DeliveryChannel::Push } else { DeliveryChannel::Pull } as i32,
+        status: OrganisationStatus::Active as i32,
+        push_endpoint: args.push_endpoint.clone().unwrap_or_default(),
+        client_certificate_sha256: args.client_certificate_sha256.clone().unwrap_or_default(),
+    };
+    let violations = validate_organisation(&organisation, &Taxonomies::default());
+    if violations.is_empty() {
+        return Ok(organisation);
+    }
+    let reasons: Vec<String> = violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect();
+    Err(CliError::Config(reasons.join("; ")))
+}
+
+/// The audit detail of a directory change: ids and codes.
+fn change(what: &str, organisation: &Organisation, reason: &str) -> serde_json::Value {
+    serde_json::json!({
+        "change": format!("organisations {what}"),
+        "organisation_id": organisation.id,
+        "status": organisation.status().as_str_name(),
+        "reason": reason,
+    })
+}

@@ -1,0 +1,123 @@
+//! The operator's commands on the real binary: a backup taken while the hub
+//! serves, restored into an empty data directory, serves again and verifies;
+//! the directory kept from the console. Every change is audited.
+
+mod support;
+
+use std::{path::Path, process::Command};
+
+use referral_hub_domain::sample;
+use referral_hub_proto::v1::{GetMessageRequest, message_service_client::MessageServiceClient};
+use referral_hub_store::{AuditFilter, Store};
+use support::{BINARY, channel, start_dev, with_token};
+
+fn run(args: &[&str], data: &Path) -> (bool, String) {
+    let output = Command::new(BINARY).args(args).arg("--data-dir").arg(data).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
+/// The details of the ADMIN_CHANGE entries in the data directory's database.
+async fn admin_changes(data: &Path) -> Vec<String> {
+    let store = Store::connect(&format!("sqlite://{}", data.join("referral-hub.db").display())).await.unwrap();
+    let filter = AuditFilter { action: Some("ADMIN_CHANGE".into()), limit: 100, ..Default::default() };
+    let entries = store.query_audit(&filter).await.unwrap();
+    store.close().await;
+    entries.into_iter().map(|e| e.entry.detail).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_serving_restores_into_an_empty_directory() {
+    let (data, backups, restored) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let hub = start_dev(data.path(), &[]).await;
+    let mut messages = MessageServiceClient::new(channel(&hub.address).await);
+    let request = sample::submit("before-backup", "demo-social-welfare-yangon");
+    let sent = messages.submit_message(with_token(&hub.health_token, request)).await.unwrap().into_inner();
+    let id = sent.message.unwrap().id;
+
+    let copy = backups.path().join("hub.db");
+    let copy_arg = copy.to_str().unwrap();
+    let (ok, text) = run(&["backup", "--to", copy_arg], data.path());
+    assert!(ok && text.contains("integrity ok, audit chain intact"), "{text}");
+    let (ok, text) = run(&["backup", "--to", copy_arg], data.path());
+    assert!(!ok && text.contains("never overwrites"), "{text}");
+    drop(hub);
+
+    let (ok, text) = run(&["restore", "--from", copy_arg], restored.path());
+    assert!(ok && text.contains("audit chain intact"), "{text}");
+    let (ok, text) = run(&["restore", "--from", copy_arg], restored.path());
+    assert!(!ok && text.contains("only into an empty data directory"), "{text}");
+    // The keys come from their own backup.
+    copy_dir(&data.path().join("keys"), &restored.path().join("keys"));
+    let (ok, text) = run(&["audit", "verify"], restored.path());
+    assert!(ok && text.contains("audit chain intact"), "{text}");
+
+    let hub = start_dev(restored.path(), &[]).await;
+    let mut messages = MessageServiceClient::new(channel(&hub.address).await);
+    let got = messages.get_message(with_token(&hub.health_token, GetMessageRequest { message_id: id.clone() })).await;
+    assert_eq!(got.expect("the restored hub serves the message").into_inner().message.unwrap().id, id);
+    let changes = admin_changes(restored.path()).await;
+    assert!(changes.iter().any(|d| d.contains("\"backup\"")) && changes.iter().any(|d| d.contains("\"restore\"")));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_is_kept_from_the_console() {
+    let data = tempfile::tempdir().unwrap();
+    let (ok, text) = run(&["migrate"], data.path());
+    assert!(ok, "{text}");
+    let register = [
+        "organisations",
+        "register",
+        "--id",
+        "mm-ygn-clinic",
+        "--name",
+        "Clinic",
+        "--sector",
+        "health",
+        "--area",
+        "MM/YGN",
+    ];
+    let (ok, text) = run(&register, data.path());
+    assert!(ok && text.contains("registered mm-ygn-clinic"), "{text}");
+    let (ok, text) = run(&register, data.path());
+    assert!(!ok && text.contains("already registered"), "{text}");
+    let mut update = register.to_vec();
+    update[1] = "update";
+    update.extend(["--push-endpoint", "http://www.example.org/hook"]);
+    let (ok, text) = run(&update, data.path());
+    assert!(!ok && text.contains("organisation.push_endpoint"), "validated as the API validates: {text}");
+    let (ok, text) = run(
+        &["organisations", "register", "--id", "x", "--name", "X", "--sector", "navy", "--area", "MM"],
+        data.path(),
+    );
+    assert!(!ok && text.contains("unknown sector navy"), "{text}");
+    let (ok, text) =
+        run(&["organisations", "suspend", "--id", "mm-ygn-clinic", "--reason", "Closed for renovation."], data.path());
+    assert!(ok, "{text}");
+    let (ok, listed) = run(&["organisations", "list"], data.path());
+    assert!(ok && listed.contains("mm-ygn-clinic\tHEALTH\tSUSPENDED\tPULL\tMM/YGN"), "{listed}");
+    let changes = admin_changes(data.path()).await;
+    assert_eq!(changes.len(), 2, "register and suspend; refusals change nothing: {changes:?}");
+    assert!(changes[1].contains("organisations suspend") && changes[1].contains("Closed for renovation."));
+}
+
+#[test]
+fn every_operator_command_has_help() {
+    for command in [&["organisations", "register"][..], &["organisations", "suspend"], &["backup"], &["restore"]] {
+        let output = Command::new(BINARY).args(command).arg("--help").output().unwrap();
+        assert!(output.status.success() && String::from_utf8_lossy(&output.stdout).contains("Usage"), "{command:?}");
+    }
+}
