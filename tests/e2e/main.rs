@@ -14,6 +14,7 @@ mod faults;
 mod flow;
 mod idempotency;
 mod isolation;
+mod keys;
 mod lifecycle;
 mod metrics;
 mod overload;

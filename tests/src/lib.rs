@@ -30,7 +30,7 @@ use referral_hub_proto::v1::{
     message_service_client::MessageServiceClient, stats_service_client::StatsServiceClient,
 };
 use referral_hub_server::{
-    ServerConfig, TlsConfig,
+    KeyReload, ServerConfig, TlsConfig,
     clock::{Clock, ManualClock},
     keys::{HubKey, TokenRequest},
     limits::Limits,
@@ -45,6 +45,9 @@ pub const POLICE_ORG: &str = "demo-police-hlaing";
 
 /// Test schedulers and pushers run only when asked (`SchedulerControl::scan_now`).
 const SCHEDULER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The JWKS file in a test hub's key directory (empty at start) whose keys verify tokens.
+pub const JWKS_FILE: &str = "jwks.json";
 
 /// Test hubs keep closed messages' payloads 30 days.
 pub const RETENTION: time::Duration = time::Duration::days(30);
@@ -151,6 +154,8 @@ pub struct TestHub {
     pub scheduler: Arc<SchedulerControl>,
     /// Its pusher (`scan_now` pushes whatever is due).
     pub push: Arc<SchedulerControl>,
+    /// Its verification keys' reloader (`scan_now` after changing key files).
+    pub keys: Arc<SchedulerControl>,
     _server: Server,
     key_dir: TempDir,
 }
@@ -197,6 +202,7 @@ async fn server(
     tls: Option<TlsConfig>,
     (scheduler, push): (&Arc<SchedulerControl>, &Arc<SchedulerControl>),
     limits: &Limits,
+    key_reload: Option<KeyReload>,
 ) -> (SocketAddr, SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -207,6 +213,7 @@ async fn server(
         issuer: ISSUER.into(),
         audience: ISSUER.into(),
         verification_keys: HashMap::from([(key.kid().to_owned(), key.decoding_key())]),
+        key_reload,
         tls,
         rules: Rules::default(),
         deadlines: DeadlinePolicy::default(),
@@ -261,11 +268,17 @@ impl TestHub {
         referral_hub_server::demo::seed(&db.store).await.expect("seed demo directory");
         let key_dir = tempfile::tempdir().expect("temp dir");
         let key = Arc::new(HubKey::load_or_create(key_dir.path()).expect("hub key"));
+        let keys = SchedulerControl::every(SCHEDULER_INTERVAL);
+        let jwks = key_dir.path().join(JWKS_FILE);
+        std::fs::write(&jwks, r#"{"keys": []}"#).expect("an empty JWKS");
+        let data_dir = key_dir.path().to_owned();
+        let load = move || referral_hub_server::keys::verification_keys(&data_dir, &[], Some(&jwks));
+        let key_reload = KeyReload { load: Box::new(load), control: keys.clone() };
         let clock = ManualClock::new(time::OffsetDateTime::now_utc());
         let (scheduler, push) =
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
         let (address, admin_address, serving) =
-            server(db.store.clone(), &key, &clock, tls, (&scheduler, &push), &limits).await;
+            server(db.store.clone(), &key, &clock, tls, (&scheduler, &push), &limits, Some(key_reload)).await;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             tokio::select! {
@@ -273,7 +286,8 @@ impl TestHub {
                 _ = stopped => {}
             }
         });
-        TestHub { address, admin_address, db, clock, key, scheduler, push, _server: Server { _stop: stop }, key_dir }
+        let server = Server { _stop: stop };
+        TestHub { address, admin_address, db, clock, key, scheduler, push, keys, _server: server, key_dir }
     }
 
     /// Another replica of this hub: its own runtime, server and connection
@@ -292,7 +306,7 @@ impl TestHub {
                 let store = Store::connect(&url).await.expect("connect replica");
                 store.seal_with(test_sealer("k1"));
                 let controls = (&replica_scheduler, &replica_push);
-                let (address, _admin, serving) = server(store, &key, &clock, None, controls, &unlimited()).await;
+                let (address, _admin, serving) = server(store, &key, &clock, None, controls, &unlimited(), None).await;
                 let _ = ready.send(address);
                 tokio::select! {
                     _ = serving => {}

@@ -10,7 +10,6 @@ mod organisations;
 mod push;
 
 use std::{
-    collections::HashMap,
     net::SocketAddr,
     path::{Path, PathBuf},
     process::ExitCode,
@@ -29,7 +28,7 @@ use referral_hub_domain::{
     validation::{DEFAULT_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY, Rules},
 };
 use referral_hub_server::{
-    ServerConfig, TlsConfig,
+    KeyReload, ServerConfig, TlsConfig,
     clock::{Clock, SystemClock},
     keys::{self, HubKey, TokenRequest},
     limits::Limits,
@@ -54,6 +53,9 @@ enum Command {
     /// Tokens signed by the hub's own key.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The hub's signing key: rotate it without downtime, retire old ones, publish the public key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// The tamper-evident audit log: verify it, export signed checkpoints.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -75,6 +77,34 @@ enum Command {
 enum TokenCommand {
     /// Print a token for an organisation's system or worker.
     Issue(IssueArgs),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Replace the hub's signing key; tokens signed with the old one stay valid until retired.
+    Rotate(DataDirArgs),
+    /// Forget a previous signing key: tokens it signed are refused from then on.
+    Retire(RetireArgs),
+    /// Print the hub's public signing key as a JWKS (for parties verifying its tokens and checkpoints).
+    Jwks(DataDirArgs),
+}
+
+/// Just the data directory.
+#[derive(Args)]
+struct DataDirArgs {
+    /// Data directory holding `keys/`.
+    #[arg(long, env = "REFERRAL_HUB_DATA_DIR", default_value = "referral-hub-data")]
+    data_dir: PathBuf,
+}
+
+/// `keys retire`.
+#[derive(Args)]
+struct RetireArgs {
+    #[command(flatten)]
+    dir: DataDirArgs,
+    /// Key id of the previous signing key.
+    #[arg(long)]
+    kid: String,
 }
 
 /// Where the data lives.
@@ -131,6 +161,13 @@ struct ServeArgs {
     /// file name without extension is the `kid`.
     #[arg(long = "jwt-public-key", env = "REFERRAL_HUB_JWT_PUBLIC_KEYS", value_delimiter = ',')]
     jwt_public_keys: Vec<PathBuf>,
+    /// A JWKS file (an identity provider's JSON Web Key Set) whose Ed25519 keys verify tokens.
+    #[arg(long, env = "REFERRAL_HUB_JWKS")]
+    jwks: Option<PathBuf>,
+    /// Seconds between re-reads of the verification keys (the hub's own after
+    /// `keys rotate`, PEM files, the JWKS), so changes apply without a restart.
+    #[arg(long, env = "REFERRAL_HUB_KEY_RELOAD_SECONDS", default_value_t = 10)]
+    key_reload_seconds: u64,
     /// TLS certificate chain (PEM). Required outside dev mode.
     #[arg(long, env = "REFERRAL_HUB_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -272,6 +309,24 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::DeadLetters(command) => push::dead_letters(command).await,
         Command::PushSecret(args) => push::push_secret(args).await,
         Command::Organisations(command) => organisations::run(command).await,
+        Command::Keys(KeysCommand::Rotate(args)) => {
+            let (old, new) = keys::rotate_signing_key(&args.data_dir)?;
+            eprintln!("signing key {new} replaces {old}; running hubs accept both within --key-reload-seconds");
+            eprintln!("once every token signed by {old} has expired: referral-hub keys retire --kid {old}");
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Retire(args)) => {
+            if !keys::retire_signing_key(&args.dir.data_dir, &args.kid)? {
+                return Err(CliError::Config(format!("no previous signing key {}", args.kid)));
+            }
+            eprintln!("retired {}; tokens it signed are refused from the next key reload", args.kid);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Jwks(args)) => {
+            let key = HubKey::load_or_create(&args.data_dir)?;
+            println!("{}", serde_json::json!({ "keys": [key.jwk()] }));
+            Ok(())
+        }
         Command::Backup(args) => backup::backup(args).await,
         Command::Restore(args) => backup::restore(args).await,
         Command::Token(TokenCommand::Issue(args)) => {
@@ -327,14 +382,9 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
 
     create_dir(&args.database.data_dir)?;
     let key = HubKey::load_or_create(&args.database.data_dir)?;
-    let mut verification_keys = HashMap::from([(key.kid().to_owned(), key.decoding_key())]);
-    for path in &args.jwt_public_keys {
-        let pem = read(path)?;
-        let decoding = jsonwebtoken::DecodingKey::from_ed_pem(&pem)
-            .map_err(|e| CliError::Config(format!("{}: not an Ed25519 public key: {e}", path.display())))?;
-        let kid = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        verification_keys.insert(kid, decoding);
-    }
+    let (data_dir, pem_files, jwks) = (args.database.data_dir.clone(), args.jwt_public_keys.clone(), args.jwks.clone());
+    let load = move || keys::verification_keys(&data_dir, &pem_files, jwks.as_deref());
+    let verification_keys = load()?;
 
     let store = Store::connect(&args.database.url()).await?;
     store.migrate().await?;
@@ -365,6 +415,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         issuer: args.token.issuer,
         audience: args.token.audience,
         verification_keys,
+        key_reload: Some(KeyReload {
+            load: Box::new(load),
+            control: SchedulerControl::every(std::time::Duration::from_secs(args.key_reload_seconds.max(1))),
+        }),
         tls,
         rules: Rules {
             taxonomies,

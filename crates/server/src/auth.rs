@@ -12,9 +12,10 @@ use referral_hub_domain::{roles::Role, wire::Sector};
 
 use crate::error::ApiError;
 
-/// Verifies bearer tokens against the configured keys.
+/// Verifies bearer tokens against the configured keys, which can be
+/// replaced while serving (key rotation, an identity provider's JWKS).
 pub struct Authenticator {
-    keys: HashMap<String, DecodingKey>,
+    keys: std::sync::RwLock<HashMap<String, DecodingKey>>,
     validation: Validation,
 }
 
@@ -120,7 +121,15 @@ impl Authenticator {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        Self { keys, validation }
+        Self { keys: std::sync::RwLock::new(keys), validation }
+    }
+
+    /// Verifies with `keys` from now on; returns whether they differ from before (by `kid`).
+    pub fn replace_keys(&self, keys: HashMap<String, DecodingKey>) -> bool {
+        let mut current = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        let changed = current.len() != keys.len() || keys.keys().any(|kid| !current.contains_key(kid));
+        *current = keys;
+        changed
     }
 
     /// The verified identity in `authorization: Bearer …`, or `UNAUTHENTICATED`.
@@ -132,12 +141,12 @@ impl Authenticator {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthenticated("missing bearer token"))?;
         let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::Unauthenticated("malformed token"))?;
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.keys.get(kid))
-            .ok_or(ApiError::Unauthenticated("unknown signing key"))?;
-        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
+        let key = {
+            let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+            header.kid.as_deref().and_then(|kid| keys.get(kid)).cloned()
+        };
+        let key = key.ok_or(ApiError::Unauthenticated("unknown signing key"))?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
             tracing::info!(reason = %e, "token refused");
             ApiError::Unauthenticated("invalid token")
         })?;

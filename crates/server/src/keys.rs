@@ -1,8 +1,15 @@
 //! The hub's own Ed25519 signing key, kept in the data directory, for small
 //! deployments that let the hub issue tokens (`referral-hub token issue`) and
-//! for dev mode. Created on first use; a restart reuses it.
+//! for dev mode. Created on first use; a restart reuses it. Rotating it keeps
+//! the previous public key in `keys/previous/`, so tokens already issued stay
+//! valid until they expire; [`verification_keys`] reads every key a token may
+//! be signed with, and a running hub re-reads them when the files change.
 
-use std::{collections::BTreeMap, fs, io, path::Path};
+use std::{
+    collections::{BTreeMap, HashMap},
+    fs, io,
+    path::Path,
+};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use ring::signature::{Ed25519KeyPair, KeyPair};
@@ -14,6 +21,10 @@ use referral_hub_store::Sealer;
 
 /// File name of the PKCS#8 key inside `<data-dir>/keys/`.
 const KEY_FILE: &str = "hub-signing-ed25519.pk8";
+/// Directory of previous signing keys' public halves (`<kid>.ed25519.pub`, 32 raw bytes).
+const PREVIOUS_DIR: &str = "previous";
+/// File name suffix of a previous signing key's public half.
+const PREVIOUS_SUFFIX: &str = ".ed25519.pub";
 /// File name of the link-key secret inside `<data-dir>/keys/`.
 const LINK_SECRET_FILE: &str = "link-key.secret";
 
@@ -146,6 +157,14 @@ impl HubKey {
         &self.kid
     }
 
+    /// The public key as a JSON Web Key (OKP, Ed25519), for a JWKS that
+    /// others verify the hub's tokens and checkpoints with.
+    pub fn jwk(&self) -> serde_json::Value {
+        use base64::Engine as _;
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.public);
+        serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": self.kid, "x": x })
+    }
+
     /// The verifying half, for the authenticator.
     pub fn decoding_key(&self) -> DecodingKey {
         DecodingKey::from_ed_der(&self.public)
@@ -167,6 +186,86 @@ impl HubKey {
         };
         Ok(jsonwebtoken::encode(&header, &body, &EncodingKey::from_ed_der(&self.pkcs8))?)
     }
+}
+
+/// Replaces the hub's signing key with a new one, keeping the old public key
+/// for verification (`keys/previous/<kid>.ed25519.pub`). Returns the old and
+/// the new key ids. Running hubs pick the change up by themselves.
+pub fn rotate_signing_key(data_dir: &Path) -> Result<(String, String), KeyError> {
+    let old = HubKey::load_or_create(data_dir)?;
+    let dir = data_dir.join("keys");
+    let previous = dir.join(PREVIOUS_DIR);
+    let shown = previous.display().to_string();
+    fs::create_dir_all(&previous).map_err(|source| KeyError::Io { path: shown.clone(), source })?;
+    let kept = previous.join(format!("{}{PREVIOUS_SUFFIX}", old.kid));
+    fs::write(&kept, &old.public).map_err(|source| KeyError::Io { path: kept.display().to_string(), source })?;
+    let path = dir.join(KEY_FILE);
+    let shown = path.display().to_string();
+    let rng = ring::rand::SystemRandom::new();
+    let document = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Malformed { path: shown.clone() })?;
+    // Written aside and renamed over the old key, so a reader never sees half a key.
+    let staged = dir.join(format!("{KEY_FILE}.new"));
+    write_private(&staged, document.as_ref()).map_err(|source| KeyError::Io { path: shown.clone(), source })?;
+    fs::rename(&staged, &path).map_err(|source| KeyError::Io { path: shown.clone(), source })?;
+    let new = HubKey::from_pkcs8(document.as_ref().to_vec()).ok_or(KeyError::Malformed { path: shown })?;
+    Ok((old.kid, new.kid))
+}
+
+/// Forgets a previous signing key: tokens it signed are refused from then on.
+/// `false` if there is no such previous key.
+pub fn retire_signing_key(data_dir: &Path, kid: &str) -> Result<bool, KeyError> {
+    let path = data_dir.join("keys").join(PREVIOUS_DIR).join(format!("{kid}{PREVIOUS_SUFFIX}"));
+    match fs::remove_file(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(KeyError::Io { path: path.display().to_string(), source }),
+    }
+}
+
+/// Every key a token may be signed with, by `kid`: the hub's signing key and
+/// its previous ones in `data_dir`, Ed25519 public keys in PEM files (`kid` =
+/// file stem), and the Ed25519 keys of a JWKS file (an identity provider's).
+pub fn verification_keys(
+    data_dir: &Path,
+    pem_files: &[std::path::PathBuf],
+    jwks: Option<&Path>,
+) -> Result<HashMap<String, DecodingKey>, KeyError> {
+    let current = HubKey::load_or_create(data_dir)?;
+    let mut keys = HashMap::from([(current.kid.clone(), current.decoding_key())]);
+    let previous = data_dir.join("keys").join(PREVIOUS_DIR);
+    if let Ok(entries) = fs::read_dir(&previous) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(kid) = name.strip_suffix(PREVIOUS_SUFFIX) else { continue };
+            let public = read_file(&entry.path())?;
+            keys.insert(kid.to_owned(), DecodingKey::from_ed_der(&public));
+        }
+    }
+    for path in pem_files {
+        let shown = path.display().to_string();
+        let key = DecodingKey::from_ed_pem(&read_file(path)?).map_err(|_| KeyError::Malformed { path: shown })?;
+        keys.insert(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), key);
+    }
+    if let Some(path) = jwks {
+        let shown = path.display().to_string();
+        let set: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_slice(&read_file(path)?).map_err(|_| KeyError::Malformed { path: shown.clone() })?;
+        for jwk in &set.keys {
+            let ed25519 = matches!(
+                &jwk.algorithm,
+                jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(okp)
+                    if okp.curve == jsonwebtoken::jwk::EllipticCurve::Ed25519
+            );
+            let (Some(kid), true) = (jwk.common.key_id.clone(), ed25519) else { continue };
+            let key = DecodingKey::from_jwk(jwk).map_err(|_| KeyError::Malformed { path: shown.clone() })?;
+            keys.insert(kid, key);
+        }
+    }
+    Ok(keys)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, KeyError> {
+    fs::read(path).map_err(|source| KeyError::Io { path: path.display().to_string(), source })
 }
 
 /// What a token says about its bearer.

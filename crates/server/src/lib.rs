@@ -28,4 +28,4 @@ mod server;
 mod stats_service;
 pub mod telemetry;
 
-pub use server::{MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};
+pub use server::{KeyReload, MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};

@@ -61,9 +61,22 @@ pub struct ServerConfig {
     pub retention: time::Duration,
     /// Overload bounds: requests in flight, each organisation's rate.
     pub limits: crate::limits::Limits,
+    /// Where the verification keys come from, re-read while serving; `None`:
+    /// `verification_keys` for good.
+    pub key_reload: Option<KeyReload>,
     /// Where operators scrape `GET /metrics` (Prometheus text); apart from the
     /// API listener so it can stay on an internal network. `None`: no metrics.
     pub admin_listener: Option<TcpListener>,
+}
+
+/// Re-reads the keys tokens may be signed with every interval (and on
+/// `control.scan_now()`), so a rotated signing key or an identity provider's
+/// new JWKS applies without a restart. A read that fails keeps the keys in use.
+pub struct KeyReload {
+    /// Reads every verification key, by `kid`.
+    pub load: Box<dyn Fn() -> Result<HashMap<String, DecodingKey>, crate::keys::KeyError> + Send + Sync>,
+    /// When to re-read.
+    pub control: Arc<SchedulerControl>,
 }
 
 /// PEM material for TLS.
@@ -127,6 +140,24 @@ async fn reseal(store: Store) {
     }
 }
 
+/// Applies re-read verification keys for as long as the server runs.
+async fn reload_keys(hub: Arc<Hub>, reload: KeyReload) {
+    let control = reload.control.clone();
+    control
+        .run(|| async {
+            match (reload.load)() {
+                Ok(keys) => {
+                    let count = keys.len();
+                    if hub.auth.replace_keys(keys) {
+                        tracing::info!(keys = count, "verification keys reloaded");
+                    }
+                }
+                Err(error) => tracing::error!(%error, "verification keys unreadable; the keys in use stay"),
+            }
+        })
+        .await;
+}
+
 /// Serves the admin endpoints (`GET /metrics`) on `listener`.
 async fn serve_admin(hub: Arc<Hub>, listener: TcpListener) {
     let routes = axum::Router::new().route("/metrics", axum::routing::get(move || async move { hub.metrics.render() }));
@@ -162,6 +193,9 @@ pub async fn serve(
     tokio::spawn(reseal(hub.store.clone()));
     let adapters = Arc::new(Adapters::builtin()?);
     tokio::spawn(Pusher::new(hub.clone(), adapters.clone()).run(config.push));
+    if let Some(reload) = config.key_reload {
+        tokio::spawn(reload_keys(hub.clone(), reload));
+    }
     if let Some(admin) = config.admin_listener {
         tokio::spawn(serve_admin(hub.clone(), admin));
     }
