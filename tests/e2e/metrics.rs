@@ -1,5 +1,6 @@
 //! Metrics (operations.md "Telemetry"): the admin listener's `GET /metrics`
-//! parses as Prometheus text and counts what happened, by codes only.
+//! parses as Prometheus text and counts what happened, by codes only; the
+//! same listener answers the gRPC health checks orchestrators probe.
 
 use referral_hub_domain::sample;
 use referral_hub_e2e::{Backend, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestHub, next_entry, prometheus::parse, submitted};
@@ -43,4 +44,15 @@ async fn what_happened_is_counted(backend: Backend) {
     assert!(!ids_in_labels, "labels are codes, never organisation or message ids");
 }
 
-referral_hub_e2e::on_both_backends!(what_happened_is_counted);
+/// Orchestrators probe the admin listener: plaintext gRPC health, even when the API listener is TLS.
+async fn the_admin_listener_answers_health_checks(backend: Backend) {
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+    let hub = TestHub::start(backend).await;
+    let mut health = HealthClient::new(referral_hub_e2e::channel_to(hub.admin_address).await);
+    let status = health.check(HealthCheckRequest::default()).await.unwrap().into_inner().status();
+    assert_eq!(status, ServingStatus::Serving);
+    let service = HealthCheckRequest { service: "referralhub.v1.MessageService".into() };
+    assert_eq!(health.check(service).await.unwrap().into_inner().status(), ServingStatus::Serving);
+}
+
+referral_hub_e2e::on_both_backends!(what_happened_is_counted, the_admin_listener_answers_health_checks);

@@ -15,7 +15,10 @@ use serde_yaml::Value;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_referral-hub");
 
-/// The port every deployment listens on, publishes and probes.
+/// The admin listener's port: the gRPC health service probes reach in plaintext, and `/metrics`.
+const ADMIN_PORT: u16 = 9464;
+
+/// The port every deployment listens on and publishes.
 const PORT: u16 = 50051;
 
 /// The YAML files that are plain YAML (Helm templates are not).
@@ -374,8 +377,12 @@ fn ports_agree_with_the_listen_address() {
     let values = yaml("helm/referral-hub/values.yaml");
     assert_eq!(text(&values["probes"]["type"]), "grpc", "the native gRPC probe by default");
     assert!(probe_ports.len() >= 2, "no grpc/tcpSocket probe found in the templates");
-    assert!(probe_ports.iter().all(|p| *p == PORT), "probe ports {probe_ports:?}");
-    assert_eq!(container_ports, [PORT], "containerPort");
+    assert!(probe_ports.iter().all(|p| *p == ADMIN_PORT), "probes reach the admin listener: {probe_ports:?}");
+    assert_eq!(container_ports, [PORT, ADMIN_PORT], "containerPort");
+    assert!(
+        deployment
+            .contains(&format!("- name: REFERRAL_HUB_ADMIN_LISTEN\n              value: \"0.0.0.0:{ADMIN_PORT}\""))
+    );
     assert_eq!(listens.len(), 1, "REFERRAL_HUB_LISTEN set once in the chart");
     assert_eq!(port_of(&listens[0]), PORT, "chart REFERRAL_HUB_LISTEN");
 

@@ -64,8 +64,9 @@ pub struct ServerConfig {
     /// Where the verification keys come from, re-read while serving; `None`:
     /// `verification_keys` for good.
     pub key_reload: Option<KeyReload>,
-    /// Where operators scrape `GET /metrics` (Prometheus text); apart from the
-    /// API listener so it can stay on an internal network. `None`: no metrics.
+    /// Where operators scrape `GET /metrics` (Prometheus text) and probes
+    /// reach the gRPC health service, in plaintext; apart from the API
+    /// listener so it can stay on an internal network. `None`: neither.
     pub admin_listener: Option<TcpListener>,
 }
 
@@ -158,9 +159,16 @@ async fn reload_keys(hub: Arc<Hub>, reload: KeyReload) {
         .await;
 }
 
-/// Serves the admin endpoints (`GET /metrics`) on `listener`.
-async fn serve_admin(hub: Arc<Hub>, listener: TcpListener) {
-    let routes = axum::Router::new().route("/metrics", axum::routing::get(move || async move { hub.metrics.render() }));
+/// Serves the admin endpoints on `listener`, in plaintext for the internal
+/// network: `GET /metrics`, and the gRPC health service, which an
+/// orchestrator's probes reach without the API listener's TLS.
+async fn serve_admin<H>(hub: Arc<Hub>, health: tonic_health::pb::health_server::HealthServer<H>, listener: TcpListener)
+where
+    H: tonic_health::pb::health_server::Health,
+{
+    let routes = Routes::new(health)
+        .into_axum_router()
+        .route("/metrics", axum::routing::get(move || async move { hub.metrics.render() }));
     if let Err(error) = axum::serve(listener, routes).await {
         tracing::error!(%error, "the admin listener stopped");
     }
@@ -196,9 +204,6 @@ pub async fn serve(
     if let Some(reload) = config.key_reload {
         tokio::spawn(reload_keys(hub.clone(), reload));
     }
-    if let Some(admin) = config.admin_listener {
-        tokio::spawn(serve_admin(hub.clone(), admin));
-    }
     let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters);
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -209,6 +214,9 @@ pub async fn serve(
         DirectoryServiceServer::new(DirectoryApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
 
     let (health, health_service) = tonic_health::server::health_reporter();
+    if let Some(admin) = config.admin_listener {
+        tokio::spawn(serve_admin(hub.clone(), health_service.clone(), admin));
+    }
     health.set_serving::<MessageServiceServer<MessageApi>>().await;
     health.set_serving::<DirectoryServiceServer<DirectoryApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;

@@ -52,9 +52,9 @@ uri
 {{- define "referral-hub.probeAction" -}}
 {{- if eq .Values.probes.type "tcpSocket" -}}
 tcpSocket:
-  port: 50051
+  port: 9464
 {{- else -}}
 grpc:
-  port: 50051
+  port: 9464
 {{- end -}}
 {{- end -}}
