@@ -48,6 +48,7 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
         owner_org: None,
         sender_view_status: None,
         re_referral_of: None,
+        traceparent: None,
         acknowledged_at: None,
         accepted_at: None,
         purged_at: None,

@@ -1,7 +1,8 @@
 //! OpenTelemetry traces (operations.md "Telemetry"): spans exported over OTLP
 //! to a real collector continue the caller's W3C trace, nest the store and
-//! the adapters under the request's span, and the trace id is the one in the
-//! audit entry.
+//! the adapters under the request's span, a message's later delivery joins
+//! the trace of the request that submitted it, and the trace id is the one in
+//! the audit entry.
 
 use opentelemetry_proto::tonic::trace::v1::Span;
 use referral_hub_domain::sample;
@@ -72,9 +73,13 @@ async fn spans_continue_the_callers_trace_through_store_and_adapters() {
 
     let pushes = named(&spans, "push.deliver");
     assert_eq!(pushes.len(), 2, "both referrals pushed to the Primero system: {spans:#?}");
-    for push in pushes {
+    for push in &pushes {
         child_of(&spans, "adapter.outbound", push);
     }
+    // Each delivery joins the trace of the request that submitted its message.
+    let pushed_in = |submit: &Span| pushes.iter().filter(|p| p.parent_span_id == submit.span_id).count();
+    assert_eq!(pushed_in(submit[0]), 1, "the gRPC referral's push is in the caller's trace");
+    assert_eq!(pushed_in(post[0]), 1, "the FHIR referral's push is in its POST's trace");
 
     let filter = AuditFilter { message_id: Some(sent.id), limit: 10, ..Default::default() };
     let entries = hub.db.store.query_audit(&filter).await.unwrap();

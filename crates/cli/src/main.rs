@@ -82,7 +82,7 @@ enum TokenCommand {
 #[derive(Subcommand)]
 enum KeysCommand {
     /// Replace the hub's signing key; tokens signed with the old one stay valid until retired.
-    Rotate(DataDirArgs),
+    Rotate(DatabaseArgs),
     /// Forget a previous signing key: tokens it signed are refused from then on.
     Retire(RetireArgs),
     /// Print the hub's public signing key as a JWKS (for parties verifying its tokens and checkpoints).
@@ -101,7 +101,7 @@ struct DataDirArgs {
 #[derive(Args)]
 struct RetireArgs {
     #[command(flatten)]
-    dir: DataDirArgs,
+    database: DatabaseArgs,
     /// Key id of the previous signing key.
     #[arg(long)]
     kid: String,
@@ -311,14 +311,16 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Organisations(command) => organisations::run(command).await,
         Command::Keys(KeysCommand::Rotate(args)) => {
             let (old, new) = keys::rotate_signing_key(&args.data_dir)?;
+            audited(&args, serde_json::json!({"change": "keys rotate", "old_kid": old, "new_kid": new})).await?;
             eprintln!("signing key {new} replaces {old}; running hubs accept both within --key-reload-seconds");
             eprintln!("once every token signed by {old} has expired: referral-hub keys retire --kid {old}");
             Ok(())
         }
         Command::Keys(KeysCommand::Retire(args)) => {
-            if !keys::retire_signing_key(&args.dir.data_dir, &args.kid)? {
+            if !keys::retire_signing_key(&args.database.data_dir, &args.kid)? {
                 return Err(CliError::Config(format!("no previous signing key {}", args.kid)));
             }
+            audited(&args.database, serde_json::json!({"change": "keys retire", "kid": args.kid})).await?;
             eprintln!("retired {}; tokens it signed are refused from the next key reload", args.kid);
             Ok(())
         }
@@ -348,10 +350,26 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 },
                 SystemClock.now(),
             )?;
+            let change = serde_json::json!({
+                "change": "token issue", "organisation_id": args.org, "roles": args.roles.join(","),
+                "ttl_hours": args.ttl_hours, "kid": key.kid(),
+            });
+            audited(&args.database, change).await?;
             println!("{token}");
             Ok(())
         }
     }
+}
+
+/// Records an operator's change made outside the database (keys, tokens) in
+/// the audit log of the hub at `database`.
+async fn audited(database: &DatabaseArgs, change: serde_json::Value) -> Result<(), CliError> {
+    create_dir(&database.data_dir)?;
+    let store = Store::connect(&database.url()).await?;
+    store.migrate().await?;
+    store.audit(vec![admin_entry(referral_hub_server::clock::micros(SystemClock.now()), change)]).await?;
+    store.close().await;
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> Result<(), CliError> {

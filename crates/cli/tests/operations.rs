@@ -116,7 +116,16 @@ async fn the_directory_is_kept_from_the_console() {
 
 #[test]
 fn every_operator_command_has_help() {
-    for command in [&["organisations", "register"][..], &["organisations", "suspend"], &["backup"], &["restore"]] {
+    let commands: [&[&str]; 7] = [
+        &["organisations", "register"],
+        &["organisations", "suspend"],
+        &["backup"],
+        &["restore"],
+        &["keys", "rotate"],
+        &["keys", "retire"],
+        &["keys", "jwks"],
+    ];
+    for command in commands {
         let output = Command::new(BINARY).args(command).arg("--help").output().unwrap();
         assert!(output.status.success() && String::from_utf8_lossy(&output.stdout).contains("Usage"), "{command:?}");
     }
@@ -153,4 +162,26 @@ async fn postgres_backs_up_with_pg_dump_and_restores_with_pg_restore() {
     // The payloads open only with the payload keys, backed up apart.
     store.seal_with(referral_hub_e2e::test_sealer("k1"));
     assert_eq!(store.message(&sent.id).await.unwrap().map(|m| m.id), Some(sent.id), "the message came back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_and_key_changes_are_audited() {
+    let data = tempfile::tempdir().unwrap();
+    let (ok, token) = run(&["token", "issue", "--org", "mm-ygn-clinic", "--roles", "referrer"], data.path());
+    assert!(ok && token.trim().split('.').count() == 3, "{token}");
+    let (ok, rotated) = run(&["keys", "rotate"], data.path());
+    assert!(ok && rotated.contains("replaces"), "{rotated}");
+    let old = rotated.split("replaces ").nth(1).and_then(|rest| rest.split(';').next()).unwrap().trim().to_owned();
+    let (ok, text) = run(&["keys", "retire", "--kid", &old], data.path());
+    assert!(ok, "{text}");
+    let (ok, text) = run(&["keys", "retire", "--kid", &old], data.path());
+    assert!(!ok && text.contains("no previous signing key"), "{text}");
+    let (ok, jwks) = run(&["keys", "jwks"], data.path());
+    let jwks: serde_json::Value = serde_json::from_str(jwks.trim()).unwrap_or_else(|_| panic!("{jwks}"));
+    assert!(ok && jwks["keys"][0]["crv"] == "Ed25519" && jwks["keys"][0]["kid"] != old.as_str(), "{jwks}");
+
+    let changes = admin_changes(data.path()).await;
+    let has = |change: &str| changes.iter().filter(|d| d.contains(&format!("\"{change}\""))).count();
+    assert_eq!((has("token issue"), has("keys rotate"), has("keys retire")), (1, 1, 1), "{changes:?}");
+    assert!(changes.iter().all(|d| !d.contains(token.trim())), "the token itself is never in the log");
 }

@@ -120,6 +120,31 @@ pub fn request_span(path: &str, headers: &axum::http::HeaderMap) -> tracing::Spa
     span
 }
 
+/// The current span as a W3C `traceparent`, when spans are exported: stored
+/// with a message so that its delivery joins the submitting request's trace.
+pub fn current_traceparent() -> Option<String> {
+    let context = tracing::Span::current().context();
+    let span = context.span();
+    let span_context = span.span_context();
+    span_context.is_valid().then(|| format!("00-{}-{}-01", span_context.trace_id(), span_context.span_id()))
+}
+
+/// A span for delivering something submitted under `traceparent`: a child of
+/// the submitting request's span, in its trace, when one was recorded.
+pub fn delivery_span(span: tracing::Span, traceparent: Option<&str>) -> tracing::Span {
+    if let Some(traceparent) = traceparent {
+        let mut headers = axum::http::HeaderMap::new();
+        if let Ok(value) = traceparent.parse() {
+            headers.insert("traceparent", value);
+            let parent = TraceContextPropagator::new().extract(&Headers(&headers));
+            if parent.span().span_context().is_valid() {
+                let _ = span.set_parent(parent);
+            }
+        }
+    }
+    span
+}
+
 /// The trace id of the current span (32 hex digits) when spans are exported,
 /// for the audit entry; `None` when they are not.
 pub fn current_trace_id() -> Option<String> {

@@ -51,9 +51,9 @@ impl Store {
             "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
              kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body, \
              consent_id, legal_basis, hold_reason, area, rerouted_from, sender_sector, recipient_sector, sex, \
-             age_band, displacement, re_referral_of) \
+             age_band, displacement, re_referral_of, traceparent) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26) \
+             $21, $22, $23, $24, $25, $26, $27) \
              ON CONFLICT (sender_org, request_id) DO NOTHING",
         )
         .bind(&message.id)
@@ -82,6 +82,7 @@ impl Store {
         .bind(&message.age_band)
         .bind(&message.displacement)
         .bind(&message.re_referral_of)
+        .bind(&message.traceparent)
         .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {

@@ -67,6 +67,9 @@ pub struct MessageRecord {
     pub sender_view_status: Option<MessageStatus>,
     /// The declined referral this one re-refers.
     pub re_referral_of: Option<String>,
+    /// W3C `traceparent` of the request that submitted it (trace and span ids
+    /// only), so its delivery joins the same trace.
+    pub traceparent: Option<String>,
     /// When the receiver first acknowledged it, µs since the epoch.
     pub acknowledged_at: Option<i64>,
     /// When the receiver accepted it, µs since the epoch.

@@ -19,7 +19,7 @@ pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.sender_org AS m_sender
     m.rerouted_from AS m_rerouted_from, m.sender_sector AS m_sender_sector, \
     m.recipient_sector AS m_recipient_sector, m.sex AS m_sex, m.age_band AS m_age_band, \
     m.displacement AS m_displacement, m.owner_org AS m_owner_org, \
-    m.sender_view_status AS m_sender_view_status, m.re_referral_of AS m_re_referral_of, \
+    m.sender_view_status AS m_sender_view_status, m.re_referral_of AS m_re_referral_of, m.traceparent AS m_traceparent, \
     m.acknowledged_at AS m_acknowledged_at, m.accepted_at AS m_accepted_at, m.purged_at AS m_purged_at";
 
 /// Columns of `follow_ups f`, aliased `f_*`.
@@ -80,6 +80,7 @@ fn message(row: &AnyRow) -> Result<MessageRecord> {
             .map(|s| MessageStatus::from_str_name(&s).ok_or(StoreError::Corrupt { column: "m_sender_view_status" }))
             .transpose()?,
         re_referral_of: row.try_get("m_re_referral_of")?,
+        traceparent: row.try_get("m_traceparent")?,
         acknowledged_at: row.try_get("m_acknowledged_at")?,
         accepted_at: row.try_get("m_accepted_at")?,
         purged_at: row.try_get("m_purged_at")?,

@@ -5,6 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use tokio::sync::mpsc;
 use tonic::Status;
+use tracing::Instrument as _;
 
 use referral_hub_domain::{
     audit::Action,
@@ -59,7 +60,10 @@ pub(super) async fn pump_inbox(
         };
         for (entry, item) in entries.into_iter().zip(&items) {
             after = entry.position;
-            if out.send(Ok(StreamInboxResponse { entry: Some(entry) })).await.is_err() {
+            let span = tracing::info_span!("inbox.deliver", position = entry.position);
+            let submitted = item.follow_up.is_none().then_some(item.message.traceparent.as_deref()).flatten();
+            let send = out.send(Ok(StreamInboxResponse { entry: Some(entry) }));
+            if send.instrument(crate::telemetry::delivery_span(span, submitted)).await.is_err() {
                 return;
             }
             hub.metrics.delivered(item, micros(hub.clock.now()));

@@ -117,6 +117,7 @@ impl MessageApi {
             owner_org: None,
             sender_view_status: None,
             re_referral_of: Some(request.re_referral_of.clone()).filter(|id| !id.is_empty()),
+            traceparent: crate::telemetry::current_traceparent(),
             acknowledged_at: None,
             accepted_at: None,
             purged_at: None,

@@ -106,6 +106,8 @@ impl Pusher {
             let after = store.acked_position(org_id).await?;
             let Some(item) = store.inbox_after(org_id, after, 1).await?.into_iter().next() else { break };
             let span = tracing::info_span!("push.deliver", org = %org.id, position = item.position);
+            let submitted = item.follow_up.is_none().then_some(item.message.traceparent.as_deref()).flatten();
+            let span = crate::telemetry::delivery_span(span, submitted);
             if !self.push_one(&reader, &org.push_endpoint, &item, retry).instrument(span).await? {
                 return Ok(()); // Failed: push_failed or dead_letter released the lease.
             }
