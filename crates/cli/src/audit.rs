@@ -68,7 +68,8 @@ async fn verify(args: VerifyArgs) -> Result<(), CliError> {
         eprintln!("checkpoint at entry {} holds", checkpoint.seq);
     }
     let result = store.verify_audit(args.from, args.to).await?;
-    let detail = serde_json::json!({"command": "audit verify", "from": args.from, "to": args.to, "intact": result.is_ok()});
+    let detail =
+        serde_json::json!({"command": "audit verify", "from": args.from, "to": args.to, "intact": result.is_ok()});
     record(&store, detail).await;
     match result {
         Ok(verified) => {

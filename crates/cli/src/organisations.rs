@@ -81,22 +81,8 @@ pub struct ListArgs {
 pub async fn run(command: OrganisationCommand) -> Result<(), CliError> {
     let now = micros(SystemClock.now());
     match command {
-        OrganisationCommand::Register(args) => {
-            let (store, organisation) = (Store::connect(&args.database.url()).await?, entry(&args)?);
-            let audit = admin_entry(now, change("register", &organisation, ""));
-            let done = store.register_organisation(&organisation, audit).await?;
-            store.close().await;
-            done.then(|| eprintln!("registered {}", organisation.id))
-                .ok_or_else(|| CliError::Config(format!("{} is already registered; use update", organisation.id)))
-        }
-        OrganisationCommand::Update(args) => {
-            let (store, organisation) = (Store::connect(&args.database.url()).await?, entry(&args)?);
-            let audit = admin_entry(now, change("update", &organisation, ""));
-            let done = store.replace_organisation(&organisation, audit).await?;
-            store.close().await;
-            done.then(|| eprintln!("updated {}", organisation.id))
-                .ok_or_else(|| CliError::Config(format!("no organisation {} to update", organisation.id)))
-        }
+        OrganisationCommand::Register(args) => write(&args, true, now).await,
+        OrganisationCommand::Update(args) => write(&args, false, now).await,
         OrganisationCommand::Suspend(args) => {
             let store = Store::connect(&args.database.url()).await?;
             let found = store.organisation(&args.id).await?;
@@ -124,6 +110,26 @@ pub async fn run(command: OrganisationCommand) -> Result<(), CliError> {
             store.close().await;
             Ok(())
         }
+    }
+}
+
+/// Registers (`new`) or replaces the entry `args` describe, audited.
+async fn write(args: &OrganisationArgs, new: bool, now: i64) -> Result<(), CliError> {
+    let (store, organisation) = (Store::connect(&args.database.url()).await?, entry(args)?);
+    let audit = admin_entry(now, change(if new { "register" } else { "update" }, &organisation, ""));
+    let done = match new {
+        true => store.register_organisation(&organisation, audit).await?,
+        false => store.replace_organisation(&organisation, audit).await?,
+    };
+    store.close().await;
+    let id = &organisation.id;
+    match (done, new) {
+        (true, _) => {
+            eprintln!("{} {id}", if new { "registered" } else { "updated" });
+            Ok(())
+        }
+        (false, true) => Err(CliError::Config(format!("{id} is already registered; use update"))),
+        (false, false) => Err(CliError::Config(format!("no organisation {id} to update"))),
     }
 }
 

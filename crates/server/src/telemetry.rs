@@ -123,10 +123,15 @@ pub fn request_span(path: &str, headers: &axum::http::HeaderMap) -> tracing::Spa
 /// The current span as a W3C `traceparent`, when spans are exported: stored
 /// with a message so that its delivery joins the submitting request's trace.
 pub fn current_traceparent() -> Option<String> {
+    current_span_ids().map(|(trace, span)| format!("00-{trace}-{span}-01"))
+}
+
+/// The trace and span ids (hex) of the current span, when spans are exported.
+fn current_span_ids() -> Option<(String, String)> {
     let context = tracing::Span::current().context();
     let span = context.span();
-    let span_context = span.span_context();
-    span_context.is_valid().then(|| format!("00-{}-{}-01", span_context.trace_id(), span_context.span_id()))
+    let ids = span.span_context();
+    ids.is_valid().then(|| (ids.trace_id().to_string(), ids.span_id().to_string()))
 }
 
 /// A span for delivering something submitted under `traceparent`: a child of
@@ -148,8 +153,5 @@ pub fn delivery_span(span: tracing::Span, traceparent: Option<&str>) -> tracing:
 /// The trace id of the current span (32 hex digits) when spans are exported,
 /// for the audit entry; `None` when they are not.
 pub fn current_trace_id() -> Option<String> {
-    let context = tracing::Span::current().context();
-    let span = context.span();
-    let span_context = span.span_context();
-    span_context.is_valid().then(|| span_context.trace_id().to_string())
+    current_span_ids().map(|(trace, _)| trace)
 }
