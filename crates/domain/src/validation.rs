@@ -440,8 +440,15 @@ impl Check {
         if !a.uri.starts_with("https://") || a.uri.len() > 2000 || a.uri.chars().any(char::is_whitespace) {
             self.fail(format!("{at}.uri"), "required: an https:// URI of at most 2000 characters");
         }
-        let (kind, sub) = a.media_type.split_once('/').unwrap_or_default();
-        if kind.is_empty() || sub.is_empty() || a.media_type.len() > 100 {
+        // RFC 6838 names, `type/subtype`, each of letters, digits and
+        // `!#$&-^_.+`, then any parameters (`; charset=utf-8`).
+        let name = |part: &str| {
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+        };
+        let (essence, parameters) = a.media_type.split_once(';').unwrap_or((&a.media_type, ""));
+        let (kind, sub) = essence.split_once('/').unwrap_or_default();
+        let parameters_ok = parameters.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+        if !name(kind) || !name(sub) || !parameters_ok || a.media_type.len() > 100 {
             self.fail(format!("{at}.media_type"), "required: a media type such as application/pdf");
         }
         if a.size_bytes > max_bytes {

@@ -386,3 +386,21 @@ fn a_bound_certificate_is_a_sha256_in_lowercase_hex() {
         assert_eq!(check(org(&bad)), "organisation.client_certificate_sha256", "{bad}");
     }
 }
+
+#[test]
+fn an_attachment_media_type_is_a_registered_name() {
+    let with = |media_type: &str| {
+        let mut request = sample::submit("r", "org-2");
+        let Some(Payload::Referral(referral)) = request.payload.as_mut() else { unreachable!("a referral") };
+        referral.attachments[0].media_type = media_type.into();
+        let violations = validate_submit(&request, &Rules::default(), TODAY);
+        fields(&violations).join(",")
+    };
+    let good = ["application/pdf", "image/svg+xml", "application/vnd.ms-excel", "text/plain; charset=utf-8"];
+    for good in good {
+        assert_eq!(with(good), "", "{good}");
+    }
+    for bad in ["pdf", "application/pdf extra", "text/ plain", "/pdf", "a/b/c", "text/plain;\tcharset=utf-8"] {
+        assert_eq!(with(bad), "referral.attachments[0].media_type", "{bad}");
+    }
+}
