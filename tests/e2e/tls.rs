@@ -5,7 +5,7 @@
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedKey, IsCa, KeyPair};
 use referral_hub_domain::{audit::hex, sample};
-use referral_hub_e2e::{Backend, Bearer, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestHub, submitted};
+use referral_hub_e2e::{Backend, Bearer, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, submitted};
 use referral_hub_proto::v1::message_service_client::MessageServiceClient;
 use referral_hub_server::TlsConfig;
 use referral_hub_store::AuditFilter;
@@ -103,7 +103,8 @@ async fn tls_with_optional_client_certificates() {
 }
 
 /// security.md "Identity": when an organisation registers a client
-/// certificate, its tokens count only over that certificate.
+/// certificate, its tokens count only over that certificate, and no other
+/// organisation's token counts over it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bound_organisation_is_served_only_over_its_certificate() {
     let pki = Pki::new();
@@ -132,9 +133,22 @@ async fn a_bound_organisation_is_served_only_over_its_certificate() {
             }
         }
     }
+    // An organisation without a registered certificate may use any certificate but another organisation's.
+    let police = hub.token(POLICE_ORG, &["referrer"]);
+    for (case, identity, served) in [("HEALTH's certificate", &health_cert, false), ("its own", &police_cert, true)] {
+        let channel = tls_endpoint(&url, &trust, Some(identity)).connect().await.unwrap();
+        let mut messages = MessageServiceClient::with_interceptor(channel, Bearer::new(&police));
+        calls += 1;
+        let answer = messages.submit_message(sample::submit(&format!("bound-{calls}"), SOCIAL_WELFARE_ORG)).await;
+        assert_eq!(
+            answer.map(drop).map_err(|s| s.code()),
+            if served { Ok(()) } else { Err(tonic::Code::Unauthenticated) },
+            "police over {case}"
+        );
+    }
     let filter = AuditFilter { action: Some("AUTHENTICATION_FAILED".into()), limit: 10, ..Default::default() };
     let refused = hub.db.store.query_audit(&filter).await.unwrap();
-    assert_eq!(refused.len(), 2, "both refusals are audited");
+    assert_eq!(refused.len(), 3, "every refusal is audited");
     assert!(refused.iter().all(|e| e.entry.detail.contains("client certificate")));
     assert_eq!(refused[0].entry.actor_certificate, hex(&Sha256::digest(police_cert.cert.der())));
     assert_eq!(refused[1].entry.actor_certificate, "", "no certificate was presented");

@@ -11,7 +11,7 @@ use referral_hub_domain::{
     deadlines::DeadlinePolicy,
     roles::Role,
     validation::Rules,
-    wire::OrganisationStatus,
+    wire::{Organisation, OrganisationStatus},
 };
 use referral_hub_store::Store;
 
@@ -49,7 +49,8 @@ impl Hub {
     /// Verifies the token, that the caller's organisation is registered and
     /// active (a suspended organisation's tokens are refused), that the call
     /// came over the organisation's registered client certificate if it has
-    /// one, and that the caller holds one of `roles`. Every refusal is audited.
+    /// one (and not over another organisation's), and that the caller holds
+    /// one of `roles`. Every refusal is audited.
     pub async fn caller<T>(&self, request: &Request<T>, roles: &[Role]) -> Result<Caller, ApiError> {
         let facts = CallFacts::of(request);
         let caller = match self.auth.verify(request.metadata(), facts.clone()) {
@@ -57,12 +58,11 @@ impl Hub {
                 Some(org) if org.status() != OrganisationStatus::Active => {
                     return Err(self.refuse_unauthenticated(&facts, "organisation unknown or suspended").await);
                 }
-                Some(org) if !certificate_matches(&org.client_certificate_sha256, &facts.certificate) => {
-                    return Err(self
-                        .refuse_unauthenticated(&facts, "client certificate is not the organisation's")
-                        .await);
-                }
                 Some(org) => {
+                    if !self.certificate_is_its_own(&org, &facts.certificate).await? {
+                        let reason = "client certificate is not the organisation's";
+                        return Err(self.refuse_unauthenticated(&facts, reason).await);
+                    }
                     self.spend_budget(&org.id)?;
                     Caller { sector: org.sector(), ..caller }
                 }
@@ -75,6 +75,19 @@ impl Hub {
         };
         self.require(&caller, roles).await?;
         Ok(caller)
+    }
+
+    /// Whether a call presenting the certificate `presented` (SHA-256 hex,
+    /// empty without one) may act for `org`: its registered certificate if it
+    /// has one, otherwise any certificate not registered to another organisation.
+    async fn certificate_is_its_own(&self, org: &Organisation, presented: &str) -> Result<bool, ApiError> {
+        Ok(match (org.client_certificate_sha256.as_str(), presented) {
+            ("", "") => true,
+            ("", presented) => {
+                self.store.organisation_with_certificate(presented).await?.is_none_or(|owner| owner == org.id)
+            }
+            (registered, presented) => registered == presented,
+        })
     }
 
     /// `RESOURCE_EXHAUSTED` when `org` has used up its request budget. Not
@@ -129,13 +142,6 @@ impl Hub {
             ..Entry::default()
         }
     }
-}
-
-/// Whether a call over a connection presenting `presented` (SHA-256 hex, empty
-/// without a client certificate) may act for an organisation that registered
-/// `registered` (empty: no binding).
-fn certificate_matches(registered: &str, presented: &str) -> bool {
-    registered.is_empty() || registered == presented
 }
 
 /// An audit detail object from key/value pairs: codes, ids and category names only.

@@ -176,6 +176,15 @@ impl Store {
         }
     }
 
+    /// The organisation that registered the client certificate `sha256`, if any.
+    pub async fn organisation_with_certificate(&self, sha256: &str) -> Result<Option<String>> {
+        let owner = sqlx::query_scalar("SELECT id FROM organisations WHERE client_certificate_sha256 = $1 LIMIT 1")
+            .bind(sha256)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(owner)
+    }
+
     /// Every registered organisation, suspended ones too, by id (for operators).
     pub async fn organisations(&self) -> Result<Vec<Organisation>> {
         let sql = format!("SELECT {ORGANISATION_COLUMNS} FROM organisations o ORDER BY o.id");
