@@ -14,9 +14,10 @@ use std::{
 
 use referral_hub_domain::sample;
 use referral_hub_e2e::{
-    HEALTH_ORG, MessageClient, SOCIAL_WELFARE_ORG, TestDb, TestHub, private_postgres::PrivatePostgres, unlimited,
+    HEALTH_ORG, MessageClient, SOCIAL_WELFARE_ORG, TestDb, TestHub, private_postgres::PrivatePostgres, sent_count,
+    unlimited,
 };
-use referral_hub_proto::v1::{GetMessageRequest, ListMessagesRequest, Mailbox};
+use referral_hub_proto::v1::GetMessageRequest;
 use tokio::sync::Notify;
 use tonic::Code;
 
@@ -100,23 +101,8 @@ async fn postgres_restarted_mid_load() {
     }
     let retried = health.submit_message(sample::submit("during", SOCIAL_WELFARE_ORG)).await;
     assert!(retried.is_ok());
-    assert_eq!(sent(&mut health).await, answers.len() + 2, "one message per request id, none half-written");
+    assert_eq!(sent_count(&mut health).await, answers.len() + 2, "one message per request id, none half-written");
     let inbox = hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10_000).await.unwrap();
     assert_eq!(inbox.len(), answers.len() + 2, "each message has its inbox entry");
     hub.db.store.verify_audit(0, None).await.unwrap().expect("the audit chain verifies");
-}
-
-/// How many messages HEALTH has sent.
-async fn sent(client: &mut MessageClient) -> usize {
-    let (mut count, mut page_token) = (0, String::new());
-    loop {
-        let list =
-            ListMessagesRequest { mailbox: Mailbox::Sent as i32, page_size: 500, page_token, ..Default::default() };
-        let page = client.list_messages(list).await.unwrap().into_inner();
-        count += page.messages.len();
-        if page.next_page_token.is_empty() {
-            return count;
-        }
-        page_token = page.next_page_token;
-    }
 }

@@ -463,6 +463,22 @@ impl TestHub {
     }
 }
 
+/// How many messages `client`'s organisation has sent, every page counted.
+pub async fn sent_count(client: &mut MessageClient) -> usize {
+    use referral_hub_proto::v1::{ListMessagesRequest, Mailbox};
+    let (mut count, mut page_token) = (0, String::new());
+    loop {
+        let list =
+            ListMessagesRequest { mailbox: Mailbox::Sent as i32, page_size: 500, page_token, ..Default::default() };
+        let page = client.list_messages(list).await.expect("list sent messages").into_inner();
+        count += page.messages.len();
+        if page.next_page_token.is_empty() {
+            return count;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
 /// Submits `request` and returns the stored message, failing the test if it is refused.
 pub async fn submitted(client: &mut MessageClient, request: SubmitMessageRequest) -> Message {
     client.submit_message(request).await.expect("submit accepted").into_inner().message.expect("a message")

@@ -113,7 +113,12 @@ impl Extractor for Headers<'_> {
 /// `traceparent` header names one.
 pub fn request_span(path: &str, headers: &axum::http::HeaderMap) -> tracing::Span {
     let span = tracing::info_span!("rpc", otel.name = path, otel.kind = "server", rpc.path = path);
-    let parent = TraceContextPropagator::new().extract(&Headers(headers));
+    with_parent(span, &Headers(headers))
+}
+
+/// `span` as a child of the W3C trace context in `carrier`, when it holds a valid one.
+fn with_parent(span: tracing::Span, carrier: &dyn Extractor) -> tracing::Span {
+    let parent = TraceContextPropagator::new().extract(carrier);
     if parent.span().span_context().is_valid() {
         let _ = span.set_parent(parent);
     }
@@ -137,17 +142,12 @@ fn current_span_ids() -> Option<(String, String)> {
 /// A span for delivering something submitted under `traceparent`: a child of
 /// the submitting request's span, in its trace, when one was recorded.
 pub fn delivery_span(span: tracing::Span, traceparent: Option<&str>) -> tracing::Span {
-    if let Some(traceparent) = traceparent {
-        let mut headers = axum::http::HeaderMap::new();
-        if let Ok(value) = traceparent.parse() {
-            headers.insert("traceparent", value);
-            let parent = TraceContextPropagator::new().extract(&Headers(&headers));
-            if parent.span().span_context().is_valid() {
-                let _ = span.set_parent(parent);
-            }
+    match traceparent {
+        Some(traceparent) => {
+            with_parent(span, &std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]))
         }
+        None => span,
     }
-    span
 }
 
 /// The trace id of the current span (32 hex digits) when spans are exported,
