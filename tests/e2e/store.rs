@@ -102,6 +102,45 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
     assert_eq!((verified.checked, verified.last_seq), (40, 40));
 }
 
+/// Submissions that arrive together share one group transaction; a retry
+/// beaten to it and a row the database refuses fail alone, and everything
+/// else in the group is stored whole, in order, on one chain.
+async fn a_bad_submission_fails_alone_in_its_group(backend: Backend) {
+    let db = seeded(backend).await;
+    let submit = |record: MessageRecord| {
+        let store: Store = db.store.clone();
+        tokio::spawn(async move { (record.clone(), store.insert_message(&record, None, vec![], vec![audit()]).await) })
+    };
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        tasks.push(submit(message(HEALTH_ORG, &format!("r{i}"))));
+        if i % 4 == 0 {
+            // The same request id with another body, and a row whose recipient does not exist.
+            tasks.push(submit(MessageRecord { request_hash: vec![7; 32], ..message(HEALTH_ORG, &format!("r{i}")) }));
+            tasks.push(submit(MessageRecord { recipient_org: "not-registered".into(), ..message(POLICE_ORG, "x") }));
+        }
+    }
+    let (mut stored, mut conflicts, mut refused) = (BTreeSet::new(), 0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            (record, Ok(written)) => {
+                assert_eq!(written, record);
+                assert_eq!(db.store.message_by_request(HEALTH_ORG, &record.request_id).await.unwrap(), Some(record));
+                stored.insert(written.id);
+            }
+            (_, Err(StoreError::Conflict)) => conflicts += 1,
+            (record, Err(StoreError::Database(_))) if record.recipient_org == "not-registered" => refused += 1,
+            (_, Err(other)) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((stored.len(), conflicts, refused), (40, 10, 10));
+    let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
+    assert_eq!(inbox.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=40).collect::<Vec<_>>());
+    assert_eq!(inbox.iter().map(|e| e.message.id.clone()).collect::<BTreeSet<_>>(), stored);
+    let verified = db.store.verify_audit(1, None).await.unwrap().expect("intact chain");
+    assert_eq!(verified.checked, 40, "one entry per stored message, none for the failed ones");
+}
+
 async fn a_reused_request_id_stores_nothing(backend: Backend) {
     let db = seeded(backend).await;
     let first = message(HEALTH_ORG, "same");
@@ -202,6 +241,7 @@ async fn migrations_are_idempotent_and_data_survives_a_reconnect(backend: Backen
 
 referral_hub_e2e::on_both_backends!(
     concurrent_inserts_get_gap_free_positions,
+    a_bad_submission_fails_alone_in_its_group,
     a_reused_request_id_stores_nothing,
     a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing,
     acks_are_cumulative_monotonic_and_bounded,

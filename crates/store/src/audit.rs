@@ -9,6 +9,7 @@ use referral_hub_domain::audit::{ChainBreak, Entry, GENESIS, Stored, Verifier};
 use crate::{
     Result, Store, StoreError,
     group_commit::{Done, Job},
+    rows::{self, MAX_ROWS_PER_INSERT},
 };
 
 const COLUMNS: &str = "seq, at, action, outcome, severity, actor_org, actor_subject, actor_roles, \
@@ -80,49 +81,54 @@ impl Store {
         })
     }
 
-    /// Appends `entries` after `head` inside `tx` (one INSERT each), assigning
-    /// their sequence numbers and moving `head` along. The head row itself is
-    /// written once per transaction by [`Store::write_audit_head`].
-    pub(crate) async fn append_audit(
+    /// Appends `entries` after `head` inside `tx` (as few INSERTs as possible),
+    /// assigning their sequence numbers and moving `head` along. The head row
+    /// itself is written once per transaction by [`Store::write_audit_head`].
+    pub(crate) async fn append_audit<'e>(
         &self,
         tx: &mut Transaction<'_, Any>,
         head: &mut ChainHead,
-        entries: &mut [Entry],
+        entries: impl IntoIterator<Item = &'e mut Entry>,
     ) -> Result<()> {
         let started = std::time::Instant::now();
-        for entry in entries.iter_mut() {
+        let mut chained = Vec::new();
+        for entry in entries {
             entry.seq = head.seq + 1;
             let previous = head.hash;
             let hash = entry.chain_hash(&previous);
-            sqlx::query(&format!(
-                "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-                 $13, $14, $15, $16, $17, $18, $19, $20)"
-            ))
-            .bind(i64::try_from(entry.seq).unwrap_or(i64::MAX))
-            .bind(entry.at)
-            .bind(&entry.action)
-            .bind(&entry.outcome)
-            .bind(&entry.severity)
-            .bind(&entry.actor_org)
-            .bind(&entry.actor_subject)
-            .bind(&entry.actor_roles)
-            .bind(&entry.actor_certificate)
-            .bind(&entry.source_address)
-            .bind(&entry.purpose)
-            .bind(&entry.message_id)
-            .bind(&entry.message_kind)
-            .bind(&entry.child_key_hash)
-            .bind(&entry.consent_id)
-            .bind(&entry.legal_basis)
-            .bind(&entry.detail)
-            .bind(&entry.trace_id)
-            .bind(previous.to_vec())
-            .bind(hash.to_vec())
-            .execute(&mut **tx)
-            .await?;
             *head = ChainHead { seq: entry.seq, hash };
+            chained.push((&*entry, previous, hash));
         }
-        self.audit_timing.record(entries.len(), started.elapsed());
+        for chunk in chained.chunks(MAX_ROWS_PER_INSERT) {
+            let sql =
+                format!("INSERT INTO audit_log ({COLUMNS}) VALUES {}", rows::values(self.backend, chunk.len(), 20));
+            let mut query = sqlx::query(&sql).persistent(false);
+            for (entry, previous, hash) in chunk {
+                query = query
+                    .bind(i64::try_from(entry.seq).unwrap_or(i64::MAX))
+                    .bind(entry.at)
+                    .bind(&entry.action)
+                    .bind(&entry.outcome)
+                    .bind(&entry.severity)
+                    .bind(&entry.actor_org)
+                    .bind(&entry.actor_subject)
+                    .bind(&entry.actor_roles)
+                    .bind(&entry.actor_certificate)
+                    .bind(&entry.source_address)
+                    .bind(&entry.purpose)
+                    .bind(&entry.message_id)
+                    .bind(&entry.message_kind)
+                    .bind(&entry.child_key_hash)
+                    .bind(&entry.consent_id)
+                    .bind(&entry.legal_basis)
+                    .bind(&entry.detail)
+                    .bind(&entry.trace_id)
+                    .bind(previous.to_vec())
+                    .bind(hash.to_vec());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        self.audit_timing.record(chained.len(), started.elapsed());
         Ok(())
     }
 

@@ -4,7 +4,10 @@ use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
-use crate::{ConsentRow, FollowUpRecord, Inserted, MessageRecord, Result, Store, StoreError, rows::MESSAGE_COLUMNS};
+use crate::{
+    ConsentRow, FollowUpRecord, Inserted, MessageRecord, Result, Store, StoreError,
+    rows::{self, MAX_ROWS_PER_INSERT, MESSAGE_COLUMNS},
+};
 
 const CONSENT_COLUMNS: &str = "id, recorded_by_org, request_id, request_hash, kind, child_local_id, child_link_key, \
     supersedes_id, recorded_at, body";
@@ -22,7 +25,7 @@ impl Store {
         if let Some(earlier) = self.consent_by_request(&mut *tx, &consent.recorded_by_org, &consent.request_id).await? {
             return Ok(Inserted::Existing(earlier));
         }
-        self.insert_consent_tx(&mut tx, consent).await?;
+        self.insert_consents_tx(&mut tx, &[consent]).await?;
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
         Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
@@ -49,7 +52,7 @@ impl Store {
         {
             return Ok(Inserted::Existing(earlier));
         }
-        self.insert_consent_tx(&mut tx, withdrawal).await?;
+        self.insert_consents_tx(&mut tx, &[withdrawal]).await?;
         for message_id in holds {
             let held = sqlx::query(
                 "UPDATE messages SET status = $1, hold_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
@@ -82,9 +85,12 @@ impl Store {
     /// Every record `org` holds for a child (by local id, or by link key when
     /// given), withdrawals and superseded records included, oldest first.
     pub async fn consents_for_child(&self, org: &str, local_id: &str, link_key: &str) -> Result<Vec<ConsentRow>> {
+        // Two indexed lookups, not one `OR`: SQLite answers the `OR` by
+        // scanning every record of the organisation, which grows without bound.
         let sql = format!(
-            "SELECT {CONSENT_COLUMNS} FROM consent_records WHERE recorded_by_org = $1 \
-             AND (child_local_id = $2 OR ($3 <> '' AND child_link_key = $3)) ORDER BY recorded_at, id"
+            "SELECT {CONSENT_COLUMNS} FROM consent_records WHERE recorded_by_org = $1 AND child_local_id = $2 \
+             UNION SELECT {CONSENT_COLUMNS} FROM consent_records \
+             WHERE recorded_by_org = $1 AND child_link_key = $3 AND $3 <> '' ORDER BY recorded_at, id"
         );
         let found = sqlx::query(&sql).bind(org).bind(local_id).bind(link_key).fetch_all(&self.read).await?;
         found.iter().map(|r| self.consent_row(r)).collect()
@@ -134,26 +140,36 @@ impl Store {
         found.iter().map(|r| self.message_row(r)).collect()
     }
 
-    pub(crate) async fn insert_consent_tx(&self, tx: &mut Transaction<'_, Any>, consent: &ConsentRow) -> Result<()> {
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO consent_records ({CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT DO NOTHING"
-        ))
-        .bind(&consent.id)
-        .bind(&consent.recorded_by_org)
-        .bind(&consent.request_id)
-        .bind(&consent.request_hash)
-        .bind(&consent.kind)
-        .bind(&consent.child_local_id)
-        .bind(&consent.child_link_key)
-        .bind(&consent.supersedes_id)
-        .bind(consent.recorded_at)
-        .bind(self.seal(&consent.id, &consent.body))
-        .execute(&mut **tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            // The only other unique key: the record it supersedes already was.
-            return Err(StoreError::Conflict);
+    /// Inserts `consents` inside `tx`, as few statements as possible.
+    /// [`StoreError::Conflict`] if any was not inserted: the only other unique
+    /// key than the request's is the record it supersedes, superseded already.
+    pub(crate) async fn insert_consents_tx(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        consents: &[&ConsentRow],
+    ) -> Result<()> {
+        for chunk in consents.chunks(MAX_ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO consent_records ({CONSENT_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+                rows::values(self.backend, chunk.len(), 10)
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for consent in chunk {
+                query = query
+                    .bind(&consent.id)
+                    .bind(&consent.recorded_by_org)
+                    .bind(&consent.request_id)
+                    .bind(&consent.request_hash)
+                    .bind(&consent.kind)
+                    .bind(&consent.child_local_id)
+                    .bind(&consent.child_link_key)
+                    .bind(&consent.supersedes_id)
+                    .bind(consent.recorded_at)
+                    .bind(self.seal(&consent.id, &consent.body));
+            }
+            if query.fetch_all(&mut **tx).await?.len() != chunk.len() {
+                return Err(StoreError::Conflict);
+            }
         }
         Ok(())
     }

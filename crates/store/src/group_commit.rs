@@ -1,15 +1,18 @@
 //! Group commit for the hot writes: submissions (`insert_message`) and
 //! stand-alone audit appends (reads, deliveries, refusals: `audit`) are queued
-//! to one task that writes as many as are waiting in one transaction (each in
-//! its own savepoint, so a failing one fails alone) and commits once: one
-//! fsync for the whole group instead of one per call. Every caller still gets
-//! its own result, and only after the commit.
+//! to one task that writes as many as are waiting in one transaction and
+//! commits once: one fsync for the whole group instead of one per call. The
+//! group goes in as multi-row INSERTs, a handful of statements whatever its
+//! size; if any of it fails (a retry that a concurrent one beat, a bad row),
+//! the group is written again one job per savepoint, so a failing job fails
+//! alone. Every caller gets its own result, and only after the commit.
 
+use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use referral_hub_domain::audit::Entry;
 
-use crate::{ConsentRow, MessageRecord, Result, Store, StoreError};
+use crate::{ConsentRow, MessageRecord, Result, Store, StoreError, audit::ChainHead};
 
 /// How many submissions one transaction takes at most.
 const MAX_GROUP: usize = 256;
@@ -39,6 +42,16 @@ pub(crate) struct Submission {
     /// Protection concern codes, for statistics.
     pub concerns: Vec<String>,
     pub audit: Vec<Entry>,
+}
+
+impl Job {
+    /// The audit entries the job appends.
+    fn audit_mut(&mut self) -> &mut Vec<Entry> {
+        match self {
+            Job::Message(submission) => &mut submission.audit,
+            Job::Audit(entries) => entries,
+        }
+    }
 }
 
 type Reply = oneshot::Sender<Result<Done>>;
@@ -94,26 +107,44 @@ async fn commit_group(store: &Store, group: &mut Vec<(Job, Reply)>) -> Vec<(Repl
     group.drain(..).map(|(_, reply)| reply).zip(results).collect()
 }
 
-/// Writes the group in one transaction; `Err` only if the transaction itself fails.
+/// Writes the group; `Err` only if no transaction can be written at all.
 async fn write_group(store: &Store, group: &mut [(Job, Reply)]) -> Result<Vec<Result<Done>>> {
+    let mut jobs: Vec<&mut Job> = group.iter_mut().map(|(job, _)| job).collect();
+    match write_together(store, &mut jobs).await {
+        Ok(done) => Ok(done.into_iter().map(Ok).collect()),
+        Err(error) => {
+            // Something in the group failed, most often a retry that a
+            // concurrent one beat to it: write each job in its own savepoint
+            // instead, so it fails alone.
+            tracing::debug!(%error, size = jobs.len(), "group written one job at a time");
+            write_one_by_one(store, &mut jobs).await
+        }
+    }
+}
+
+/// The whole group in one transaction, each table in as few statements as
+/// possible; any failure fails (and rolls back) all of it.
+async fn write_together(store: &Store, jobs: &mut [&mut Job]) -> Result<Vec<Done>> {
     let mut tx = store.write.begin().await?;
     let mut head = Store::lock_audit_head(&mut tx).await?;
-    let mut results = Vec::with_capacity(group.len());
-    for (job, _) in group.iter_mut() {
+    let done = write_jobs(store, &mut tx, &mut head, jobs).await?;
+    Store::write_audit_head(&mut tx, &head).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// One transaction, each job in its own savepoint, so a failing one fails alone.
+async fn write_one_by_one(store: &Store, jobs: &mut [&mut Job]) -> Result<Vec<Result<Done>>> {
+    let mut tx = store.write.begin().await?;
+    let mut head = Store::lock_audit_head(&mut tx).await?;
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs.iter_mut() {
         sqlx::query("SAVEPOINT submission").execute(&mut *tx).await?;
         let before = head;
-        let done = match job {
-            Job::Message(submission) => {
-                store.insert_message_tx(&mut tx, &mut head, submission).await.map(|m| Done::Message(Box::new(m)))
-            }
-            Job::Audit(entries) => {
-                store.append_audit(&mut tx, &mut head, entries).await.map(|()| Done::Audit(head.seq()))
-            }
-        };
-        match done {
-            Ok(done) => {
+        match write_jobs(store, &mut tx, &mut head, std::slice::from_mut(job)).await {
+            Ok(mut done) => {
                 sqlx::query("RELEASE SAVEPOINT submission").execute(&mut *tx).await?;
-                results.push(Ok(done));
+                results.extend(done.pop().map(Ok));
             }
             Err(error) => {
                 head = before;
@@ -126,4 +157,34 @@ async fn write_group(store: &Store, group: &mut [(Job, Reply)]) -> Result<Vec<Re
     Store::write_audit_head(&mut tx, &head).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// The writes of `jobs` inside `tx`: the messages (with what they bring), then
+/// every audit entry in job order. One result per job.
+async fn write_jobs(
+    store: &Store,
+    tx: &mut Transaction<'_, Any>,
+    head: &mut ChainHead,
+    jobs: &mut [&mut Job],
+) -> Result<Vec<Done>> {
+    let submissions: Vec<&Submission> = jobs
+        .iter()
+        .filter_map(|job| match &**job {
+            Job::Message(submission) => Some(&**submission),
+            Job::Audit(_) => None,
+        })
+        .collect();
+    store.insert_messages_tx(tx, &submissions).await?;
+    let mut seq = head.seq();
+    store.append_audit(tx, head, jobs.iter_mut().flat_map(|job| job.audit_mut().iter_mut())).await?;
+    Ok(jobs
+        .iter()
+        .map(|job| match &**job {
+            Job::Message(submission) => Done::Message(Box::new(submission.message.clone())),
+            Job::Audit(entries) => {
+                seq = entries.last().map_or(seq, |entry| entry.seq);
+                Done::Audit(seq)
+            }
+        })
+        .collect())
 }

@@ -1,6 +1,8 @@
 //! Messages and follow-ups: idempotent inserts that commit the record, its
 //! state change and its inbox entry together, and the reads around them.
 
+use std::collections::BTreeMap;
+
 use sqlx::{Any, Transaction};
 
 use referral_hub_domain::{
@@ -10,9 +12,8 @@ use referral_hub_domain::{
 
 use crate::{
     ConsentRow, FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
-    audit::ChainHead,
     group_commit::{Done, Job, Submission},
-    rows::{self, FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
+    rows::{self, FOLLOW_UP_COLUMNS, MAX_ROWS_PER_INSERT, MESSAGE_COLUMNS},
 };
 
 impl Store {
@@ -36,70 +37,89 @@ impl Store {
         }
     }
 
-    /// One submission's writes inside the batch transaction `tx`.
-    pub(crate) async fn insert_message_tx(
+    /// The writes of `submissions` inside the group transaction `tx`, each
+    /// table in as few statements as possible: the consent records they
+    /// brought, the messages, their concerns and their inbox entries (their
+    /// audit entries are the caller's). [`StoreError::Conflict`] if any message
+    /// was stored already (a concurrent retry, here or on another replica,
+    /// committed first) or its consent record was: roll back, and the caller
+    /// is answered from the stored message.
+    pub(crate) async fn insert_messages_tx(
         &self,
         tx: &mut Transaction<'_, Any>,
-        head: &mut ChainHead,
-        submission: &mut Submission,
-    ) -> Result<MessageRecord> {
-        let message = &submission.message;
-        if let Some(consent) = &submission.consent {
-            self.insert_consent_tx(tx, consent).await?;
+        submissions: &[&Submission],
+    ) -> Result<()> {
+        let consents: Vec<&ConsentRow> = submissions.iter().filter_map(|s| s.consent.as_ref()).collect();
+        self.insert_consents_tx(tx, &consents).await?;
+        for chunk in submissions.chunks(MAX_ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
+                 kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body, \
+                 consent_id, legal_basis, hold_reason, area, rerouted_from, sender_sector, recipient_sector, sex, \
+                 age_band, displacement, re_referral_of, traceparent) VALUES {} \
+                 ON CONFLICT (sender_org, request_id) DO NOTHING RETURNING id",
+                rows::values(self.backend, chunk.len(), 27)
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for Submission { message, .. } in chunk {
+                query = query
+                    .bind(&message.id)
+                    .bind(&message.sender_org)
+                    .bind(&message.sender_subject)
+                    .bind(&message.recipient_org)
+                    .bind(&message.request_id)
+                    .bind(&message.request_hash)
+                    .bind(message.kind.as_str_name())
+                    .bind(message.status.as_str_name())
+                    .bind(message.risk_level.as_str_name())
+                    .bind(&message.child_link_key)
+                    .bind(message.created_at)
+                    .bind(message.updated_at)
+                    .bind(message.acknowledge_by)
+                    .bind(message.respond_by)
+                    .bind(self.seal(&message.id, &message.body))
+                    .bind(&message.consent_id)
+                    .bind(&message.legal_basis)
+                    .bind(&message.hold_reason)
+                    .bind(&message.area)
+                    .bind(&message.rerouted_from)
+                    .bind(&message.sender_sector)
+                    .bind(&message.recipient_sector)
+                    .bind(&message.sex)
+                    .bind(&message.age_band)
+                    .bind(&message.displacement)
+                    .bind(&message.re_referral_of)
+                    .bind(&message.traceparent);
+            }
+            if query.fetch_all(&mut **tx).await?.len() != chunk.len() {
+                return Err(StoreError::Conflict);
+            }
         }
-        let inserted = sqlx::query(
-            "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
-             kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body, \
-             consent_id, legal_basis, hold_reason, area, rerouted_from, sender_sector, recipient_sector, sex, \
-             age_band, displacement, re_referral_of, traceparent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26, $27) \
-             ON CONFLICT (sender_org, request_id) DO NOTHING",
-        )
-        .bind(&message.id)
-        .bind(&message.sender_org)
-        .bind(&message.sender_subject)
-        .bind(&message.recipient_org)
-        .bind(&message.request_id)
-        .bind(&message.request_hash)
-        .bind(message.kind.as_str_name())
-        .bind(message.status.as_str_name())
-        .bind(message.risk_level.as_str_name())
-        .bind(&message.child_link_key)
-        .bind(message.created_at)
-        .bind(message.updated_at)
-        .bind(message.acknowledge_by)
-        .bind(message.respond_by)
-        .bind(self.seal(&message.id, &message.body))
-        .bind(&message.consent_id)
-        .bind(&message.legal_basis)
-        .bind(&message.hold_reason)
-        .bind(&message.area)
-        .bind(&message.rerouted_from)
-        .bind(&message.sender_sector)
-        .bind(&message.recipient_sector)
-        .bind(&message.sex)
-        .bind(&message.age_band)
-        .bind(&message.displacement)
-        .bind(&message.re_referral_of)
-        .bind(&message.traceparent)
-        .execute(&mut **tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            // A concurrent retry (here or on another replica) committed first;
-            // the caller retries and is answered from the stored message.
-            return Err(StoreError::Conflict);
+        let concerns: Vec<(&str, &str)> = submissions
+            .iter()
+            .flat_map(|s| s.concerns.iter().map(|concern| (s.message.id.as_str(), concern.as_str())))
+            .collect();
+        for chunk in concerns.chunks(MAX_ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO message_concerns (message_id, concern) VALUES {} ON CONFLICT DO NOTHING",
+                rows::values(self.backend, chunk.len(), 2)
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for (message_id, concern) in chunk {
+                query = query.bind(*message_id).bind(*concern);
+            }
+            query.execute(&mut **tx).await?;
         }
-        for concern in &submission.concerns {
-            sqlx::query("INSERT INTO message_concerns (message_id, concern) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(&message.id)
-                .bind(concern)
-                .execute(&mut **tx)
-                .await?;
-        }
-        self.append_inbox(tx, &message.recipient_org, &message.id, None, message.created_at).await?;
-        self.append_audit(tx, head, &mut submission.audit).await?;
-        Ok(message.clone())
+        let entries: Vec<InboxAppend<'_>> = submissions
+            .iter()
+            .map(|s| InboxAppend {
+                org: &s.message.recipient_org,
+                message_id: &s.message.id,
+                follow_up_id: None,
+                at: s.message.created_at,
+            })
+            .collect();
+        self.append_inbox(tx, &entries).await
     }
 
     /// Stores a follow-up, moves its message from `expected` to the follow-up's
@@ -188,7 +208,13 @@ impl Store {
         }
         // A follow-up hidden from the sender goes to nobody: the sender is the only other party.
         if !follow_up.hidden_from_sender {
-            self.append_inbox(tx, deliver_to, &follow_up.message_id, Some(&follow_up.id), follow_up.created_at).await?;
+            let entry = InboxAppend {
+                org: deliver_to,
+                message_id: &follow_up.message_id,
+                follow_up_id: Some(&follow_up.id),
+                at: follow_up.created_at,
+            };
+            self.append_inbox(tx, &[entry]).await?;
         }
         Ok(true)
     }
@@ -257,43 +283,76 @@ impl Store {
         found.iter().map(|r| self.message_row(r)).collect()
     }
 
-    /// Gives `org`'s inbox its next position and records the entry there. The
-    /// counter row is locked until commit, so positions commit in order.
-    pub(crate) async fn append_inbox(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        org: &str,
-        message_id: &str,
-        follow_up_id: Option<&str>,
-        at: i64,
-    ) -> Result<()> {
-        let position: i64 = sqlx::query_scalar(
-            "INSERT INTO inboxes (org_id, last_position, acked_position) VALUES ($1, 1, 0) \
-             ON CONFLICT (org_id) DO UPDATE SET last_position = inboxes.last_position + 1 \
-             RETURNING last_position",
-        )
-        .bind(org)
-        .fetch_one(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO inbox_entries (org_id, position, message_id, follow_up_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(org)
-        .bind(position)
-        .bind(message_id)
-        .bind(follow_up_id)
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
-        if self.backend == crate::Backend::Postgres {
+    /// Gives each entry the next position of its organisation's inbox and
+    /// records it there: one counter statement for all the inboxes, then the
+    /// entries. The counter rows are locked until commit (taken in name order),
+    /// so positions commit in order and a reader never skips one.
+    pub(crate) async fn append_inbox(&self, tx: &mut Transaction<'_, Any>, entries: &[InboxAppend<'_>]) -> Result<()> {
+        let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
+        for entry in entries {
+            *counts.entry(entry.org).or_default() += 1;
+        }
+        let counted: Vec<(&str, i64)> = counts.into_iter().collect();
+        // Each organisation's first new position, then the next one to hand out.
+        let mut next: BTreeMap<String, i64> = BTreeMap::new();
+        for chunk in counted.chunks(MAX_ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO inboxes (org_id, last_position, acked_position) VALUES {} \
+                 ON CONFLICT (org_id) DO UPDATE SET last_position = inboxes.last_position + excluded.last_position \
+                 RETURNING org_id, last_position",
+                rows::values(self.backend, chunk.len(), 3)
+            );
+            let mut query = sqlx::query_as::<_, (String, i64)>(&sql).persistent(false);
+            for (org, count) in chunk {
+                query = query.bind(*org).bind(*count).bind(0_i64);
+            }
+            for (org, last) in query.fetch_all(&mut **tx).await? {
+                let count = chunk.iter().find(|(o, _)| *o == org).map_or(0, |(_, c)| *c);
+                next.insert(org, last - count + 1);
+            }
+        }
+        for chunk in entries.chunks(MAX_ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO inbox_entries (org_id, position, message_id, follow_up_id, created_at) VALUES {}",
+                rows::values(self.backend, chunk.len(), 5)
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for entry in chunk {
+                let position = next.get_mut(entry.org).ok_or(StoreError::Corrupt { column: "inboxes.org_id" })?;
+                query = query
+                    .bind(entry.org)
+                    .bind(*position)
+                    .bind(entry.message_id)
+                    .bind(entry.follow_up_id)
+                    .bind(entry.at);
+                *position += 1;
+            }
+            query.execute(&mut **tx).await?;
+        }
+        if self.backend == crate::Backend::Postgres && !counted.is_empty() {
             // Wrapped so the result is a plain integer the Any driver can decode.
-            sqlx::query("SELECT count(*) FROM (SELECT pg_notify($1, $2)) AS sent")
-                .bind(crate::connect::INBOX_CHANNEL)
-                .bind(org)
-                .execute(&mut **tx)
-                .await?;
+            let sql = format!(
+                "SELECT count(*) FROM (SELECT pg_notify($1, org) FROM (VALUES {}) AS orgs (org)) AS sent",
+                (2..counted.len() + 2).map(|i| format!("(${i})")).collect::<Vec<_>>().join(", ")
+            );
+            let mut query = sqlx::query(&sql).persistent(false).bind(crate::connect::INBOX_CHANNEL);
+            for (org, _) in &counted {
+                query = query.bind(*org);
+            }
+            query.execute(&mut **tx).await?;
         }
         Ok(())
     }
+}
+
+/// One entry to append to an inbox.
+pub(crate) struct InboxAppend<'a> {
+    /// The receiving organisation.
+    pub org: &'a str,
+    /// The message delivered.
+    pub message_id: &'a str,
+    /// The follow-up delivered, if the entry is one.
+    pub follow_up_id: Option<&'a str>,
+    /// When, µs since the epoch.
+    pub at: i64,
 }

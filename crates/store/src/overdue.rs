@@ -3,7 +3,7 @@
 
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
-use crate::{FollowUpRecord, MessageRecord, Result, Store, rows::MESSAGE_COLUMNS};
+use crate::{FollowUpRecord, MessageRecord, Result, Store, messages::InboxAppend, rows::MESSAGE_COLUMNS};
 
 /// Which deadline a message missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,13 @@ impl Store {
         }
         let lead = lead_agency.filter(|lead| *lead != sender);
         if let Some(lead) = lead {
-            self.append_inbox(&mut tx, lead, &notice.message_id, Some(&notice.id), notice.created_at).await?;
+            let entry = InboxAppend {
+                org: lead,
+                message_id: &notice.message_id,
+                follow_up_id: Some(&notice.id),
+                at: notice.created_at,
+            };
+            self.append_inbox(&mut tx, &[entry]).await?;
         }
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
         Self::write_audit_head(&mut tx, &head).await?;
@@ -125,8 +131,9 @@ impl Store {
         if !self.insert_follow_up_tx(&mut tx, withdrawal, expected, old_recipient).await? {
             return Err(crate::StoreError::Conflict);
         }
-        let mut submission = crate::group_commit::Submission { message: new, consent: None, concerns, audit: vec![] };
-        let stored = self.insert_message_tx(&mut tx, &mut head, &mut submission).await?;
+        let submission = crate::group_commit::Submission { message: new, consent: None, concerns, audit: vec![] };
+        self.insert_messages_tx(&mut tx, &[&submission]).await?;
+        let stored = submission.message;
         self.append_audit(&mut tx, &mut head, &mut audit).await?;
         Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;

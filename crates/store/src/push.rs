@@ -15,7 +15,7 @@ use referral_hub_domain::{
     wire::{DeliveryChannel, OrganisationStatus},
 };
 
-use crate::{DeadLetter, PushRetry, Result, Store};
+use crate::{DeadLetter, PushRetry, Result, Store, messages::InboxAppend};
 
 const DEAD_LETTER_COLUMNS: &str =
     "id, org_id, position, message_id, follow_up_id, attempts, first_failed_at, dead_at, last_error, state";
@@ -187,7 +187,13 @@ impl Store {
         let Some(letter) = letter.as_ref().map(dead_letter).transpose()? else {
             return Ok(false);
         };
-        self.append_inbox(&mut tx, &letter.org_id, &letter.message_id, letter.follow_up_id.as_deref(), now).await?;
+        let entry = InboxAppend {
+            org: &letter.org_id,
+            message_id: &letter.message_id,
+            follow_up_id: letter.follow_up_id.as_deref(),
+            at: now,
+        };
+        self.append_inbox(&mut tx, &[entry]).await?;
         sqlx::query("UPDATE push_state SET suspended = 0 WHERE org_id = $1")
             .bind(&letter.org_id)
             .execute(&mut *tx)

@@ -5,7 +5,7 @@ use sqlx::{Row, any::AnyRow};
 
 use referral_hub_domain::wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel};
 
-use crate::{FollowUpRecord, MessageRecord, Result, StoreError};
+use crate::{Backend, FollowUpRecord, MessageRecord, Result, StoreError};
 
 /// Columns of `messages m`, aliased `m_*`.
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.sender_org AS m_sender_org, \
@@ -112,4 +112,21 @@ pub(crate) fn decode<T>(row: &AnyRow, column: &'static str, parse: fn(&str) -> O
 /// `$first, $first+1, …` placeholders for `count` values.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Rows one multi-row INSERT carries at most: the widest row (a message, 27
+/// columns) times this stays far below SQLite's 32,766 bound parameters.
+pub(crate) const MAX_ROWS_PER_INSERT: usize = 128;
+
+/// `($1, …, $columns), ($columns+1, …)`: the VALUES of a multi-row INSERT of
+/// `rows` rows. One statement for many rows is what makes a group commit
+/// cheap: one hand-off to SQLite's worker thread, one round trip to PostgreSQL.
+/// SQLite gets anonymous `?` instead: it looks numbered parameters up by a
+/// linear scan each, which makes binding thousands of them quadratic.
+pub(crate) fn values(backend: Backend, rows: usize, columns: usize) -> String {
+    let row = |first| match backend {
+        Backend::Sqlite => vec!["?"; columns].join(", "),
+        Backend::Postgres => placeholders(first, columns),
+    };
+    (0..rows).map(|i| format!("({})", row(1 + i * columns))).collect::<Vec<_>>().join(", ")
 }
