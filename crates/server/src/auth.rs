@@ -10,13 +10,17 @@ use tonic::{Request, metadata::MetadataMap};
 
 use referral_hub_domain::{roles::Role, wire::Sector};
 
-use crate::error::ApiError;
+use crate::{
+    error::ApiError,
+    verified_tokens::{Identity, VerifiedTokens},
+};
 
 /// Verifies bearer tokens against the configured keys, which can be
 /// replaced while serving (key rotation, an identity provider's JWKS).
 pub struct Authenticator {
     keys: std::sync::RwLock<HashMap<String, DecodingKey>>,
     validation: Validation,
+    verified: VerifiedTokens,
 }
 
 /// The verified caller of an RPC.
@@ -108,6 +112,7 @@ struct Claims {
     sub: String,
     org: String,
     roles: Vec<String>,
+    exp: u64,
 }
 
 impl Authenticator {
@@ -121,7 +126,7 @@ impl Authenticator {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        Self { keys: std::sync::RwLock::new(keys), validation }
+        Self { keys: std::sync::RwLock::new(keys), validation, verified: VerifiedTokens::default() }
     }
 
     /// Verifies with `keys` from now on; returns whether they differ from before (by `kid`).
@@ -129,6 +134,7 @@ impl Authenticator {
         let mut current = self.keys.write().unwrap_or_else(|p| p.into_inner());
         let changed = current.len() != keys.len() || keys.keys().any(|kid| !current.contains_key(kid));
         *current = keys;
+        self.verified.forget_all();
         changed
     }
 
@@ -140,6 +146,26 @@ impl Authenticator {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthenticated("missing bearer token"))?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let identity = match self.verified.get(token, now) {
+            Some(identity) => identity,
+            None => {
+                let identity = self.verify_signed(token)?;
+                self.verified.remember(token, identity.clone());
+                identity
+            }
+        };
+        Ok(Caller {
+            org: identity.org,
+            subject: identity.subject,
+            roles: identity.roles,
+            facts,
+            sector: Sector::Unspecified,
+        })
+    }
+
+    /// Checks `token`'s signature, issuer, audience and times.
+    fn verify_signed(&self, token: &str) -> Result<Identity, ApiError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::Unauthenticated("malformed token"))?;
         let key = {
             let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
@@ -154,12 +180,11 @@ impl Authenticator {
         if claims.org.is_empty() || claims.sub.is_empty() {
             return Err(ApiError::Unauthenticated("token lacks org or sub"));
         }
-        Ok(Caller {
+        Ok(Identity {
             org: claims.org,
             subject: claims.sub,
             roles: claims.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-            facts,
-            sector: Sector::Unspecified,
+            honoured_until: claims.exp.saturating_add(self.validation.leeway),
         })
     }
 }

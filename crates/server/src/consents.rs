@@ -10,7 +10,7 @@ use referral_hub_domain::{
     timestamps::timestamp,
     wire::{ChildRef, ConsentRecord, ConsentRecordKind, ConsentTerms, MessageKind, Organisation, Purpose},
 };
-use referral_hub_store::{ConsentRow, StoreError};
+use referral_hub_store::{ChildKey, ConsentRow, StoreError};
 
 use crate::{auth::Caller, error::ApiError, hub::Hub};
 
@@ -24,10 +24,15 @@ impl Hub {
         }
     }
 
-    /// Every record `org` holds for `child`, decoded.
-    pub async fn child_records(&self, org: &str, child: &ChildRef) -> Result<Vec<ConsentRecord>, ApiError> {
-        let rows = self.store.consents_for_child(org, &child.local_id, &child.link_key).await?;
-        rows.iter().map(decode_record).collect()
+    /// Every record each organisation holds for each child (an organisation
+    /// and the child as it knows it), decoded, in one query: one list per pair.
+    pub async fn children_records(&self, children: &[(&str, &ChildRef)]) -> Result<Vec<Vec<ConsentRecord>>, ApiError> {
+        let keys: Vec<ChildKey<'_>> = children
+            .iter()
+            .map(|(org, child)| ChildKey { org, local_id: &child.local_id, link_key: &child.link_key })
+            .collect();
+        let lists = self.store.consents_for_children(&keys).await?;
+        lists.iter().map(|rows| rows.iter().map(decode_record).collect()).collect()
     }
 
     /// The consent decision for a message from `sender_org` about `child` to
@@ -42,10 +47,21 @@ impl Hub {
         receiver: &Organisation,
         purpose: Purpose,
     ) -> Result<Decision, ApiError> {
-        let mut records = self.child_records(sender_org, child).await?;
+        let mut records = self.children_records(&[(sender_org, child)]).await?.pop().unwrap_or_default();
         records.extend(inline.cloned());
+        Ok(self.decide_over(&records, pinned, receiver, purpose))
+    }
+
+    /// The consent decision over a child's `records`, loaded already.
+    pub fn decide_over(
+        &self,
+        records: &[ConsentRecord],
+        pinned: Option<&str>,
+        receiver: &Organisation,
+        purpose: Purpose,
+    ) -> Decision {
         let now = crate::clock::micros(self.clock.now());
-        Ok(consent::decide(&records, pinned, &receiver.id, receiver.sector(), purpose, now, &self.rules.consent))
+        consent::decide(records, pinned, &receiver.id, receiver.sector(), purpose, now, &self.rules.consent)
     }
 }
 

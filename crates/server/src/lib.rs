@@ -27,5 +27,6 @@ pub mod scheduler;
 mod server;
 mod stats_service;
 pub mod telemetry;
+mod verified_tokens;
 
 pub use server::{KeyReload, MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};

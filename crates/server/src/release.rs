@@ -11,7 +11,7 @@ use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity, child_key_hash},
     consent::{ALL_CATEGORIES, Decision, cut_payload, present_categories},
     lifecycle::short_name,
-    wire::{ConsentRefusal, DataCategory, Message, MessageWithheld, Organisation},
+    wire::{ChildRef, ConsentRecord, ConsentRefusal, DataCategory, Message, MessageWithheld, Organisation},
 };
 use referral_hub_store::MessageRecord;
 
@@ -44,8 +44,9 @@ impl Hub {
     ) -> Result<Vec<Released>, ApiError> {
         let mut released = Vec::with_capacity(records.len());
         let mut entries = Vec::with_capacity(records.len());
-        for record in records {
-            let mut message = convert::message(record)?;
+        let messages = records.iter().map(convert::message).collect::<Result<Vec<_>, _>>()?;
+        let mut consents = self.consents_to_recheck(reader, records, &messages).await?.into_iter();
+        for (record, mut message) in records.iter().zip(messages) {
             if record.sender_org == reader.org {
                 // The original sender of a transferred case sees the state it was last told of.
                 if let Some(status) = record.sender_view_status {
@@ -55,7 +56,8 @@ impl Hub {
                 released.push(Released { message, withheld: None });
                 continue;
             }
-            match self.permitted_for(reader, record, &message).await? {
+            let consents = if record.legal_basis.is_none() { consents.next().unwrap_or_default() } else { vec![] };
+            match self.permitted_for(reader, record, &consents) {
                 Ok(permitted) => {
                     let allowed: BTreeSet<_> =
                         permitted.intersection(&self.rules.consent.needs(reader.sector)).copied().collect();
@@ -94,24 +96,42 @@ impl Hub {
         Ok(released)
     }
 
+    /// The consent records of every message's child that [`Hub::release`]
+    /// must check again (not sent by the reader, not under a legal basis), in
+    /// order, loaded in one query.
+    async fn consents_to_recheck(
+        &self,
+        reader: &Caller,
+        records: &[MessageRecord],
+        messages: &[Message],
+    ) -> Result<Vec<Vec<ConsentRecord>>, ApiError> {
+        let no_child = ChildRef::default();
+        let children: Vec<(&str, &ChildRef)> = records
+            .iter()
+            .zip(messages)
+            .filter(|(record, _)| record.sender_org != reader.org && record.legal_basis.is_none())
+            .map(|(record, message)| (record.sender_org.as_str(), message.child.as_ref().unwrap_or(&no_child)))
+            .collect();
+        self.children_records(&children).await
+    }
+
     /// The categories the consent decision (or the override) permits for this
-    /// receiver now, or why it may not have the message at all.
-    async fn permitted_for(
+    /// receiver now over the child's `consents`, or why it may not have the
+    /// message at all.
+    fn permitted_for(
         &self,
         reader: &Caller,
         record: &MessageRecord,
-        message: &Message,
-    ) -> Result<Result<BTreeSet<DataCategory>, Vec<ConsentRefusal>>, ApiError> {
+        consents: &[ConsentRecord],
+    ) -> Result<BTreeSet<DataCategory>, Vec<ConsentRefusal>> {
         if record.legal_basis.is_some() {
-            return Ok(Ok(ALL_CATEGORIES.into_iter().collect()));
+            return Ok(ALL_CATEGORIES.into_iter().collect());
         }
-        let child = message.child.clone().unwrap_or_default();
         let receiver = Organisation { id: reader.org.clone(), sector: reader.sector as i32, ..Organisation::default() };
-        let decision = self.decide(&record.sender_org, &child, None, None, &receiver, purpose_of(record.kind)).await?;
-        Ok(match decision {
+        match self.decide_over(consents, None, &receiver, purpose_of(record.kind)) {
             Decision::Permitted { categories, .. } => Ok(categories),
             Decision::Refused(reasons) => Err(reasons.into_iter().collect()),
-        })
+        }
     }
 
     fn release_entry(&self, reader: &Caller, action: Action, outcome: Outcome, record: &MessageRecord) -> Entry {

@@ -85,15 +85,42 @@ impl Store {
     /// Every record `org` holds for a child (by local id, or by link key when
     /// given), withdrawals and superseded records included, oldest first.
     pub async fn consents_for_child(&self, org: &str, local_id: &str, link_key: &str) -> Result<Vec<ConsentRow>> {
-        // Two indexed lookups, not one `OR`: SQLite answers the `OR` by
-        // scanning every record of the organisation, which grows without bound.
-        let sql = format!(
-            "SELECT {CONSENT_COLUMNS} FROM consent_records WHERE recorded_by_org = $1 AND child_local_id = $2 \
-             UNION SELECT {CONSENT_COLUMNS} FROM consent_records \
-             WHERE recorded_by_org = $1 AND child_link_key = $3 AND $3 <> '' ORDER BY recorded_at, id"
-        );
-        let found = sqlx::query(&sql).bind(org).bind(local_id).bind(link_key).fetch_all(&self.read).await?;
-        found.iter().map(|r| self.consent_row(r)).collect()
+        let mut found = self.consents_for_children(&[ChildKey { org, local_id, link_key }]).await?;
+        Ok(found.pop().unwrap_or_default())
+    }
+
+    /// [`Store::consents_for_child`] for many children in one query (a stream's
+    /// batch re-checks consent for every message it delivers): one list per
+    /// child, in order.
+    pub async fn consents_for_children(&self, children: &[ChildKey<'_>]) -> Result<Vec<Vec<ConsentRow>>> {
+        let mut lists = vec![Vec::new(); children.len()];
+        for (chunk_index, chunk) in children.chunks(MAX_ROWS_PER_INSERT).enumerate() {
+            // Two indexed lookups, not one `OR`: SQLite answers the `OR` by
+            // scanning every record of the organisation, which grows without bound.
+            let columns = CONSENT_COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "WITH wanted (org, local_id, link_key) AS (VALUES {}) \
+                 SELECT {columns} FROM wanted w JOIN consent_records c \
+                 ON c.recorded_by_org = w.org AND c.child_local_id = w.local_id \
+                 UNION SELECT {columns} FROM wanted w JOIN consent_records c \
+                 ON c.recorded_by_org = w.org AND c.child_link_key = w.link_key AND w.link_key <> '' \
+                 ORDER BY recorded_at, id",
+                rows::values(self.backend, chunk.len(), 3),
+            );
+            let mut query = sqlx::query(&sql);
+            for child in chunk {
+                query = query.bind(child.org).bind(child.local_id).bind(child.link_key);
+            }
+            for row in query.fetch_all(&self.read).await? {
+                let record = self.consent_row(&row)?;
+                for (i, child) in chunk.iter().enumerate() {
+                    if child.holds(&record) {
+                        lists[chunk_index * MAX_ROWS_PER_INSERT + i].push(record.clone());
+                    }
+                }
+            }
+        }
+        Ok(lists)
     }
 
     /// One record by id.
@@ -214,4 +241,24 @@ fn consent_fields(row: &AnyRow) -> Result<ConsentRow> {
         recorded_at: row.try_get("recorded_at")?,
         body: row.try_get("body")?,
     })
+}
+
+/// Whose consent records to look up: a child as one organisation knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChildKey<'a> {
+    /// The organisation that recorded them.
+    pub org: &'a str,
+    /// The child's local id there.
+    pub local_id: &'a str,
+    /// The child's link key, or empty.
+    pub link_key: &'a str,
+}
+
+impl ChildKey<'_> {
+    /// Whether `record` is one of this child's.
+    fn holds(&self, record: &ConsentRow) -> bool {
+        record.recorded_by_org == self.org
+            && (record.child_local_id == self.local_id
+                || (!self.link_key.is_empty() && record.child_link_key == self.link_key))
+    }
 }

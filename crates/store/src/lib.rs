@@ -30,7 +30,7 @@ mod statistics;
 pub use audit::{AuditFilter, Verified};
 pub use audit_timing::AuditTimes;
 pub use connect::Backend;
-pub use consent::CONSENT_WITHDRAWN;
+pub use consent::{CONSENT_WITHDRAWN, ChildKey};
 pub use directory::DIRECTORY_CACHE_TTL;
 pub use error::StoreError;
 pub use notify::InboxNotifier;
