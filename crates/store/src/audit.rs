@@ -148,7 +148,7 @@ impl Store {
     pub async fn audit(&self, entries: Vec<Entry>) -> Result<u64> {
         match self.committer()?.run(Job::Audit(entries)).await? {
             Done::Audit(seq) => Ok(seq),
-            Done::Message(_) => Err(StoreError::Closed),
+            Done::Message(_) | Done::Ack(_) => Err(StoreError::Closed),
         }
     }
 

@@ -62,6 +62,9 @@ impl Store {
                 let pool = || {
                     AnyPoolOptions::new()
                         .acquire_timeout(Duration::from_secs(10))
+                        // A file does not hang up: no ping (a round trip to the
+                        // connection's worker thread) before every use.
+                        .test_before_acquire(false)
                         .after_connect(|conn, _| Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(drop) }))
                 };
                 let write = pool().max_connections(1).connect_with(options.clone()).await?;

@@ -1,5 +1,6 @@
-//! Group commit for the hot writes: submissions (`insert_message`) and
-//! stand-alone audit appends (reads, deliveries, refusals: `audit`) are queued
+//! Group commit for the hot writes: submissions (`insert_message`), inbox
+//! acknowledgements (`ack_inbox`) and stand-alone audit appends (reads,
+//! deliveries, refusals: `audit`) are queued
 //! to one task that writes as many as are waiting in one transaction and
 //! commits once: one fsync for the whole group instead of one per call. The
 //! group goes in as multi-row INSERTs, a handful of statements whatever its
@@ -12,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use referral_hub_domain::audit::Entry;
 
-use crate::{ConsentRow, MessageRecord, Result, Store, StoreError, audit::ChainHead};
+use crate::{ConsentRow, MessageRecord, Result, Store, StoreError, audit::ChainHead, inbox::InboxAck};
 
 /// How many submissions one transaction takes at most.
 const MAX_GROUP: usize = 256;
@@ -25,6 +26,8 @@ pub(crate) enum Job {
     Message(Box<Submission>),
     /// Append audit entries.
     Audit(Vec<Entry>),
+    /// Acknowledge an inbox.
+    Ack(Box<InboxAck>),
 }
 
 /// What a job produced.
@@ -33,6 +36,8 @@ pub(crate) enum Done {
     Message(Box<MessageRecord>),
     /// The sequence number of the last entry appended (0 for none).
     Audit(u64),
+    /// The inbox cursor after the acknowledgement.
+    Ack(u64),
 }
 
 /// One message to store, with what it brings along.
@@ -50,6 +55,7 @@ impl Job {
         match self {
             Job::Message(submission) => &mut submission.audit,
             Job::Audit(entries) => entries,
+            Job::Ack(ack) => &mut ack.audit,
         }
     }
 }
@@ -171,10 +177,15 @@ async fn write_jobs(
         .iter()
         .filter_map(|job| match &**job {
             Job::Message(submission) => Some(&**submission),
-            Job::Audit(_) => None,
+            Job::Audit(_) | Job::Ack(_) => None,
         })
         .collect();
     store.insert_messages_tx(tx, &submissions).await?;
+    for job in jobs.iter_mut() {
+        if let Job::Ack(ack) = &mut **job {
+            store.ack_inbox_tx(tx, ack).await?;
+        }
+    }
     let mut seq = head.seq();
     store.append_audit(tx, head, jobs.iter_mut().flat_map(|job| job.audit_mut().iter_mut())).await?;
     Ok(jobs
@@ -184,6 +195,10 @@ async fn write_jobs(
             Job::Audit(entries) => {
                 seq = entries.last().map_or(seq, |entry| entry.seq);
                 Done::Audit(seq)
+            }
+            Job::Ack(ack) => {
+                seq = ack.audit.last().map_or(seq, |entry| entry.seq);
+                Done::Ack(ack.cursor)
             }
         })
         .collect())

@@ -1,10 +1,13 @@
 //! Reading an organisation's inbox in order and acknowledging it, Kafka-style:
 //! one cursor per organisation, so a reconnect resumes with no gap.
 
+use sqlx::{Any, Transaction};
+
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
 use crate::{
     InboxItem, Result, Store, StoreError,
+    group_commit::{Done, Job},
     rows::{FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
 };
 
@@ -47,25 +50,37 @@ impl Store {
     /// each of them as `template` with its message id. The cursor never moves
     /// back; acknowledging a position not yet handed out is
     /// [`StoreError::AckBeyondEnd`]. Returns the cursor after the call.
+    /// Concurrent acknowledgements and submissions share one commit (see
+    /// [`crate::group_commit`]).
     pub async fn ack_inbox(&self, org: &str, position: u64, at: i64, template: &Entry) -> Result<u64> {
-        let mut tx = self.write.begin().await?;
-        let mut head = Self::lock_audit_head(&mut tx).await?;
+        let ack = InboxAck { org: org.into(), position, at, template: template.clone(), audit: vec![], cursor: 0 };
+        match self.committer()?.run(Job::Ack(Box::new(ack))).await? {
+            Done::Ack(cursor) => Ok(cursor),
+            Done::Message(_) | Done::Audit(_) => Err(StoreError::Closed),
+        }
+    }
+
+    /// One acknowledgement's writes inside the group transaction `tx`; sets
+    /// its cursor and audit entries (appended by the caller).
+    pub(crate) async fn ack_inbox_tx(&self, tx: &mut Transaction<'_, Any>, ack: &mut InboxAck) -> Result<()> {
+        ack.audit.clear();
         let cursor: Option<(i64, i64)> =
             sqlx::query_as("SELECT last_position, acked_position FROM inboxes WHERE org_id = $1")
-                .bind(org)
-                .fetch_optional(&mut *tx)
+                .bind(&ack.org)
+                .fetch_optional(&mut **tx)
                 .await?;
         let (last, acked) = cursor.map(|(l, a)| (from_db(l), from_db(a))).unwrap_or((0, 0));
-        if position > last {
-            return Err(StoreError::AckBeyondEnd { position, last });
+        if ack.position > last {
+            return Err(StoreError::AckBeyondEnd { position: ack.position, last });
         }
-        if position <= acked {
-            return Ok(acked);
+        ack.cursor = acked.max(ack.position);
+        if ack.position <= acked {
+            return Ok(());
         }
         sqlx::query("UPDATE inboxes SET acked_position = $1 WHERE org_id = $2 AND acked_position < $1")
-            .bind(to_db(position))
-            .bind(org)
-            .execute(&mut *tx)
+            .bind(to_db(ack.position))
+            .bind(&ack.org)
+            .execute(&mut **tx)
             .await?;
         let delivered: Vec<(String, String)> = sqlx::query_as(
             "UPDATE messages SET status = $1, updated_at = $2 WHERE status = $3 AND id IN \
@@ -73,22 +88,35 @@ impl Store {
               AND follow_up_id IS NULL) RETURNING id, kind",
         )
         .bind(MessageStatus::Delivered.as_str_name())
-        .bind(at)
+        .bind(ack.at)
         .bind(MessageStatus::Submitted.as_str_name())
-        .bind(org)
+        .bind(&ack.org)
         .bind(to_db(acked))
-        .bind(to_db(position))
-        .fetch_all(&mut *tx)
+        .bind(to_db(ack.position))
+        .fetch_all(&mut **tx)
         .await?;
-        let mut entries: Vec<Entry> = delivered
+        ack.audit = delivered
             .into_iter()
-            .map(|(message_id, message_kind)| Entry { message_id, message_kind, ..template.clone() })
+            .map(|(message_id, message_kind)| Entry { message_id, message_kind, ..ack.template.clone() })
             .collect();
-        self.append_audit(&mut tx, &mut head, &mut entries).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
-        tx.commit().await?;
-        Ok(position)
+        Ok(())
     }
+}
+
+/// An inbox acknowledgement waiting for the group committer.
+pub(crate) struct InboxAck {
+    /// The acknowledging organisation.
+    pub org: String,
+    /// The position acknowledged.
+    pub position: u64,
+    /// When, µs since the epoch.
+    pub at: i64,
+    /// The audit entry each delivered message gets, with its id filled in.
+    pub template: Entry,
+    /// The entries for the messages this acknowledgement delivered.
+    pub audit: Vec<Entry>,
+    /// The cursor after the acknowledgement.
+    pub cursor: u64,
 }
 
 /// Positions are u64 on the wire and BIGINT in the database; they start at 1

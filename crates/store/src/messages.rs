@@ -33,7 +33,7 @@ impl Store {
         let submission = Submission { message: message.clone(), consent: consent.cloned(), concerns, audit };
         match self.committer()?.run(Job::Message(Box::new(submission))).await? {
             Done::Message(message) => Ok(*message),
-            Done::Audit(_) => Err(StoreError::Closed),
+            Done::Audit(_) | Done::Ack(_) => Err(StoreError::Closed),
         }
     }
 
