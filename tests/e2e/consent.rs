@@ -17,6 +17,7 @@ use referral_hub_proto::v1::{
     RecordConsentRequest, StreamInboxRequest, SubmitMessageRequest, WithdrawConsentRequest, inbox_entry::Item,
     message::Payload as Shown,
 };
+use referral_hub_store::AuditFilter;
 use tonic::Code;
 
 const SCHOOL_ORG: &str = "demo-school-hlaing";
@@ -163,6 +164,16 @@ async fn withdrawal_holds_undelivered_messages_and_notifies_receivers(backend: B
     assert_eq!(result.notified_message_ids, vec![delivered.id.clone()]);
     let retry = consents.withdraw_consent(withdraw).await.unwrap().into_inner();
     assert_eq!(retry.withdrawal, result.withdrawal, "a retried withdrawal changes nothing");
+    // A retry of a submit accepted before the withdrawal is answered from the
+    // stored message: not refused, and no refusal audited.
+    let replay = sender.submit_message(SubmitMessageRequest { consent: None, ..sample::submit("u", SCHOOL_ORG) });
+    let replay = replay.await.unwrap().into_inner();
+    assert!(replay.replayed);
+    assert_eq!(replay.message.unwrap().id, undelivered.id);
+    let refusals = AuditFilter { action: Some("MESSAGE_REFUSED".into()), limit: 10, ..AuditFilter::default() };
+    assert_eq!(hub.db.store.query_audit(&refusals).await.unwrap(), vec![]);
+    let fresh = sender.submit_message(SubmitMessageRequest { consent: None, ..sample::submit("u2", SCHOOL_ORG) });
+    assert_eq!(precondition(&fresh.await.unwrap_err())[0].0, "NO_CONSENT", "a new request is refused");
 
     // The sender sees the hold and why.
     let get = |id: &str| GetMessageRequest { message_id: id.into() };

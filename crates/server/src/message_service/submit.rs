@@ -59,18 +59,27 @@ impl MessageApi {
         };
         let body = request.encode_to_vec();
         let hash = request_hash(&body);
-        if let Some(earlier) = self.hub.store.message_by_request(&caller.org, &request.request_id).await? {
-            return self.replay_submit(earlier, &hash);
-        }
+        // Nearly every submit is new, so a retry of a stored one is looked for
+        // only where this one would be refused or kept, or where its insert
+        // collides with the stored one: not by a read before every submit.
         if request.legal_basis.is_some() && matches!(route, Route::Directory) {
+            if let Some(earlier) = self.earlier(caller, &request).await? {
+                return self.replay_submit(earlier, &hash);
+            }
             self.hub.require(caller, &[Role::Supervisor]).await?;
         }
         let Some(receiver) = submission.receiver.clone() else {
+            if let Some(earlier) = self.earlier(caller, &request).await? {
+                return self.replay_submit(earlier, &hash);
+            }
             return Err(self.keep_unrouted(caller, &request, &submission, body, hash).await?);
         };
         let basis = match self.basis(caller, &request, &submission, &receiver).await? {
             Ok(basis) => basis,
             Err(reasons) => {
+                if let Some(earlier) = self.earlier(caller, &request).await? {
+                    return self.replay_submit(earlier, &hash);
+                }
                 self.count(submission.kind, caller, Some(receiver.sector()), "consent_refused");
                 reasons
                     .iter()
@@ -135,12 +144,10 @@ impl MessageApi {
         let stored = match insert.instrument(tracing::info_span!("store.insert_message")).await {
             Ok(stored) => stored,
             // A concurrent retry of the same request committed first: answer as a replay.
-            Err(StoreError::Conflict) => {
-                match self.hub.store.message_by_request(&caller.org, &request.request_id).await? {
-                    Some(earlier) => return self.replay_submit(earlier, &record.request_hash),
-                    None => return Err(ApiError::Aborted),
-                }
-            }
+            Err(StoreError::Conflict) => match self.earlier(caller, &request).await? {
+                Some(earlier) => return self.replay_submit(earlier, &record.request_hash),
+                None => return Err(ApiError::Aborted),
+            },
             Err(e) => return Err(e.into()),
         };
         self.count(submission.kind, caller, Some(receiver.sector()), "accepted");
@@ -153,6 +160,15 @@ impl MessageApi {
         let sector = |s: Sector| short_name(s.as_str_name(), "SECTOR_");
         let to = receiver.map_or("UNKNOWN", sector);
         self.hub.metrics.message(short_name(kind.as_str_name(), "MESSAGE_KIND_"), sector(caller.sector), to, outcome);
+    }
+
+    /// The message `caller` stored earlier under this request's id, if any.
+    async fn earlier(
+        &self,
+        caller: &Caller,
+        request: &SubmitMessageRequest,
+    ) -> Result<Option<MessageRecord>, ApiError> {
+        Ok(self.hub.store.message_by_request(&caller.org, &request.request_id).await?)
     }
 
     /// Answers a retried submit with the stored message, if the body is the same.
