@@ -1,0 +1,77 @@
+# Sourced by scripts/test and scripts/bench: a throwaway PostgreSQL cluster
+# (trust auth, first free loopback port from 55432, socket and data in a temp
+# dir), stopped and deleted when the sourcing script exits. On a fresh Debian
+# machine it installs the `postgresql` package first; as root it runs the
+# server as the postgres user (PostgreSQL refuses to run as root).
+#
+# The sourcing script defines log and die, then calls
+#   start_throwaway_postgres [server options...]
+# which sets PG_BIN, PG_DIR, PG_PORT and PG_URL (the `postgres` database).
+
+find_pg_bin() {
+  local dir
+  dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
+  [[ -n "$dir" && -x "$dir/initdb" && -x "$dir/pg_ctl" ]] && echo "$dir"
+}
+
+install_postgres() {
+  local sudo=()
+  if [[ $EUID -ne 0 ]]; then
+    command -v sudo >/dev/null \
+      || die "PostgreSQL is not installed and we are neither root nor have sudo; install the 'postgresql' package"
+    sudo=(sudo)
+  fi
+  log "no PostgreSQL server under /usr/lib/postgresql; installing Debian's postgresql package"
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql
+}
+
+if [[ $EUID -eq 0 ]]; then
+  as_pg() { (cd / && runuser -u postgres -- "$@"); }
+else
+  as_pg() { "$@"; }
+fi
+
+PG_STARTED=0
+PG_DIR=
+
+# shellcheck disable=SC2317  # only called via the trap
+stop_throwaway_postgres() {
+  if [[ $PG_STARTED -eq 1 ]]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  [[ -z "$PG_DIR" ]] || rm -rf "$PG_DIR"
+}
+
+start_throwaway_postgres() {
+  PG_BIN=$(find_pg_bin || true)
+  if [[ -z "$PG_BIN" ]]; then
+    install_postgres
+    PG_BIN=$(find_pg_bin || true)
+    [[ -n "$PG_BIN" ]] || die "installed postgresql but found no initdb/pg_ctl under /usr/lib/postgresql/*/bin"
+  fi
+  log "using PostgreSQL $("$PG_BIN/pg_ctl" --version | awk '{print $3}') from $PG_BIN"
+  if [[ $EUID -eq 0 ]] && ! id -u postgres >/dev/null 2>&1; then
+    log "creating system user postgres"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin postgres
+  fi
+
+  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/referral-hub-pg.XXXXXX")
+  if [[ $EUID -eq 0 ]]; then chown postgres: "$PG_DIR"; fi
+  trap stop_throwaway_postgres EXIT
+
+  PG_PORT=55432
+  while (: <"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; do
+    PG_PORT=$((PG_PORT + 1))
+    [[ $PG_PORT -lt 56432 ]] || die "no free port in 55432-56431"
+  done
+
+  as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres --no-sync -E UTF8 >"$PG_DIR/initdb.log" 2>&1 \
+    || { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
+  PG_STARTED=1
+  as_pg "$PG_BIN/pg_ctl" -w -D "$PG_DIR/data" -l "$PG_DIR/log" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR $*" start >/dev/null \
+    || { cat "$PG_DIR/log" >&2 || true; die "could not start PostgreSQL"; }
+  PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+  log "throwaway PostgreSQL running on 127.0.0.1:$PG_PORT (data in $PG_DIR)"
+}
