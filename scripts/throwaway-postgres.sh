@@ -6,7 +6,10 @@
 #
 # The sourcing script defines log and die, then calls
 #   start_throwaway_postgres [server options...]
-# which sets PG_BIN, PG_DIR, PG_PORT and PG_URL (the `postgres` database).
+# which sets PG_BIN, PG_DIR, PG_PORT and PG_URL (the `postgres` database) and
+# an EXIT trap that removes the cluster; a script with more to clean up sets
+# its own trap afterwards and calls stop_throwaway_postgres from it (safe to
+# call when no cluster was started).
 
 find_pg_bin() {
   local dir
@@ -31,6 +34,16 @@ if [[ $EUID -eq 0 ]]; then
 else
   as_pg() { "$@"; }
 fi
+
+# The first loopback port from $1 up (a thousand at most) where nothing accepts connections.
+free_port() {
+  local port=$1
+  while (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    port=$((port + 1))
+    [[ $port -lt $(($1 + 1000)) ]] || die "no free port in $1-$(($1 + 999))"
+  done
+  echo "$port"
+}
 
 PG_STARTED=0
 PG_DIR=
@@ -60,11 +73,7 @@ start_throwaway_postgres() {
   if [[ $EUID -eq 0 ]]; then chown postgres: "$PG_DIR"; fi
   trap stop_throwaway_postgres EXIT
 
-  PG_PORT=55432
-  while (: <"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; do
-    PG_PORT=$((PG_PORT + 1))
-    [[ $PG_PORT -lt 56432 ]] || die "no free port in 55432-56431"
-  done
+  PG_PORT=$(free_port 55432)
 
   as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres --no-sync -E UTF8 >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
