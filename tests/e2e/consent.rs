@@ -282,6 +282,11 @@ async fn link_keys_join_agencies_without_keeping_the_identifier(backend: Backend
     let (key_a, key_b) = (a.child.unwrap().link_key, b.child.unwrap().link_key);
     assert_eq!(key_a, key_b, "the same child at two agencies");
     assert_eq!(key_a.len(), 64);
+    // Health's record matches the child by local id and by link key: listed once.
+    let mut consents = hub.consents(HEALTH_ORG, &["referrer"]).await;
+    let child = ChildRef { national_id: NATIONAL_ID.into(), ..sample::child() };
+    let listed = consents.list_consents(ListConsentsRequest { child: Some(child) }).await.unwrap().into_inner();
+    assert_eq!(listed.records.len(), 1);
 
     let mut auditor = hub.audit(SOCIAL_WELFARE_ORG, &["auditor"]).await;
     let by_child = ListAuditEntriesRequest {
