@@ -97,7 +97,9 @@ impl Store {
         for (chunk_index, chunk) in children.chunks(MAX_ROWS_PER_INSERT).enumerate() {
             // Two indexed lookups, not one `OR`: SQLite answers the `OR` by
             // scanning every record of the organisation, which grows without
-            // bound. `UNION ALL`, not `UNION`: PostgreSQL sizes the hash table
+            // bound. `c.child_link_key <> ''` lets the second use the partial
+            // index of records that have a link key (migration 0012).
+            // `UNION ALL`, not `UNION`: PostgreSQL sizes the hash table
             // that `UNION` dedups with from an estimate (every record without
             // a link key), which made this lookup 10x slower; a record found
             // both ways comes twice, adjacent in the order, and is dropped below.
@@ -107,11 +109,17 @@ impl Store {
                  SELECT {columns} FROM wanted w JOIN consent_records c \
                  ON c.recorded_by_org = w.org AND c.child_local_id = w.local_id \
                  UNION ALL SELECT {columns} FROM wanted w JOIN consent_records c \
-                 ON c.recorded_by_org = w.org AND c.child_link_key = w.link_key AND w.link_key <> '' \
+                 ON c.recorded_by_org = w.org AND c.child_link_key = w.link_key AND w.link_key <> '' AND c.child_link_key <> '' \
                  ORDER BY recorded_at, id",
                 rows::values(self.backend, chunk.len(), 3),
             );
-            let mut query = sqlx::query(&sql);
+            // Several children: planned afresh each time, not from a cached
+            // plan. The best plan depends on the table's size (a hash join
+            // over a scan while it is small, index probes once it is not),
+            // and PostgreSQL's cached generic plan keeps the choice made when
+            // the table was small until the next ANALYZE: a scan of every
+            // record per lookup. One child has one good plan at any size.
+            let mut query = sqlx::query(&sql).persistent(chunk.len() == 1);
             for child in chunk {
                 query = query.bind(child.org).bind(child.local_id).bind(child.link_key);
             }
