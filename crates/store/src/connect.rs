@@ -14,6 +14,10 @@ use crate::{InboxNotifier, Result, Store, StoreError, group_commit};
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
 
+/// How long a caller waits for a free connection before the store answers
+/// with an error.
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// PostgreSQL channel on which a replica tells the others that an inbox grew.
 pub(crate) const INBOX_CHANNEL: &str = "referralhub_inbox";
 
@@ -61,7 +65,7 @@ impl Store {
                 let options = AnyConnectOptions::from_str(&url)?;
                 let pool = || {
                     AnyPoolOptions::new()
-                        .acquire_timeout(Duration::from_secs(10))
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
                         // A file does not hang up: no ping (a round trip to the
                         // connection's worker thread) before every use.
                         .test_before_acquire(false)
@@ -72,11 +76,8 @@ impl Store {
                 (read, write)
             }
             Backend::Postgres => {
-                let pool = AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect(url)
-                    .await?;
+                let pool =
+                    AnyPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?;
                 (pool.clone(), pool)
             }
         };
@@ -94,7 +95,7 @@ impl Store {
             audit_timing: Arc::default(),
             sealer: Arc::default(),
         };
-        store.committer = Some(group_commit::Committer::start(store.clone()));
+        store.committer = Some(group_commit::Committer::start(store.clone(), url)?);
         Ok(store)
     }
 

@@ -6,6 +6,9 @@ pub enum StoreError {
     /// The database could not be reached or refused the statement.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The group committer's thread could not be started.
+    #[error("could not start the group committer: {0}")]
+    Thread(#[from] std::io::Error),
     /// Migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

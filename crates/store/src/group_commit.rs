@@ -7,18 +7,30 @@
 //! size; if any of it fails (a retry that a concurrent one beat, a bad row),
 //! the group is written again one job per savepoint, so a failing job fails
 //! alone. Every caller gets its own result, and only after the commit.
+//!
+//! The committer keeps the writer connection across consecutive groups (the
+//! pool would ping it on every return, one more round trip per group). On
+//! PostgreSQL it runs on a thread of its own, with a connection of its own: a
+//! group is a dozen round trips in a row, and on the server's runtime each
+//! answer waited behind the gRPC tasks before the next statement could go.
 
-use sqlx::{Any, Transaction};
+use std::time::{Duration, Instant};
+
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction, any::AnyPoolOptions, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use referral_hub_domain::audit::Entry;
 
-use crate::{ConsentRow, MessageRecord, Result, Store, StoreError, audit::ChainHead, inbox::InboxAck};
+use crate::{Backend, ConsentRow, MessageRecord, Result, Store, StoreError, audit::ChainHead, inbox::InboxAck};
 
 /// How many submissions one transaction takes at most.
 const MAX_GROUP: usize = 256;
 /// How many submissions may wait for the committer before callers wait to queue.
 const QUEUE: usize = 4096;
+/// How long the committer keeps the writer connection across consecutive
+/// groups before it hands it back, so that other writers (on SQLite they share
+/// the one connection) get their turn.
+const HOLD: Duration = Duration::from_millis(25);
 
 /// One unit of work for the committer.
 pub(crate) enum Job {
@@ -69,11 +81,33 @@ pub(crate) struct Committer {
 }
 
 impl Committer {
-    /// Starts the committing task over `store`'s write pool.
-    pub(crate) fn start(store: Store) -> Committer {
+    /// Starts the committer: on SQLite a task over `store`'s one writer
+    /// connection; on PostgreSQL a thread with its own runtime and its own
+    /// connection to `url` (see the module documentation).
+    pub(crate) fn start(store: Store, url: &str) -> Result<Committer> {
         let (queue, waiting) = mpsc::channel(QUEUE);
-        tokio::spawn(commit_groups(store, waiting));
-        Committer { queue }
+        match store.backend {
+            Backend::Sqlite => {
+                let writer = store.write.clone();
+                tokio::spawn(commit_groups(store, writer, waiting));
+            }
+            Backend::Postgres => {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                // Lazy, so that the connection is opened on (and its socket
+                // polled by) the committer's own runtime.
+                let writer = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(crate::connect::ACQUIRE_TIMEOUT)
+                    .connect_lazy(url)?;
+                std::thread::Builder::new().name("group-commit".into()).spawn(move || {
+                    runtime.block_on(async move {
+                        commit_groups(store, writer.clone(), waiting).await;
+                        writer.close().await;
+                    });
+                })?;
+            }
+        }
+        Ok(Committer { queue })
     }
 
     /// Queues a job and waits for its committed result.
@@ -85,19 +119,48 @@ impl Committer {
 }
 
 /// Takes every submission waiting (up to [`MAX_GROUP`]) and commits them together, until the store is dropped.
-async fn commit_groups(store: Store, mut waiting: mpsc::Receiver<(Job, Reply)>) {
+async fn commit_groups(store: Store, pool: AnyPool, mut waiting: mpsc::Receiver<(Job, Reply)>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
+    let mut writer = None;
     while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let replies = commit_group(&store, &mut group).await;
+        let replies = commit_group(&store, &pool, &mut writer, &mut group).await;
         for (reply, result) in replies {
             let _ = reply.send(result);
         }
         group.clear();
+        if waiting.is_empty() || writer.as_ref().is_some_and(|held: &Writer| held.since.elapsed() >= HOLD) {
+            writer = None;
+        }
     }
 }
 
-async fn commit_group(store: &Store, group: &mut Vec<(Job, Reply)>) -> Vec<(Reply, Result<Done>)> {
-    let outcome = write_group(store, group).await;
+/// The writer connection the committer holds across consecutive groups.
+struct Writer {
+    connection: PoolConnection<Any>,
+    /// When it was taken from the pool.
+    since: Instant,
+}
+
+async fn commit_group(
+    store: &Store,
+    pool: &AnyPool,
+    writer: &mut Option<Writer>,
+    group: &mut Vec<(Job, Reply)>,
+) -> Vec<(Reply, Result<Done>)> {
+    let outcome = match writer {
+        Some(held) => write_group(store, &mut held.connection, group).await,
+        None => match pool.acquire().await {
+            Ok(connection) => {
+                let held = writer.insert(Writer { connection, since: Instant::now() });
+                write_group(store, &mut held.connection, group).await
+            }
+            Err(error) => Err(error.into()),
+        },
+    };
+    if outcome.is_err() {
+        // The pool tests a connection handed back, and drops a broken one.
+        *writer = None;
+    }
     let results: Vec<Result<Done>> = match outcome {
         Ok(results) => results,
         Err(error) => {
@@ -114,24 +177,28 @@ async fn commit_group(store: &Store, group: &mut Vec<(Job, Reply)>) -> Vec<(Repl
 }
 
 /// Writes the group; `Err` only if no transaction can be written at all.
-async fn write_group(store: &Store, group: &mut [(Job, Reply)]) -> Result<Vec<Result<Done>>> {
+async fn write_group(
+    store: &Store,
+    writer: &mut AnyConnection,
+    group: &mut [(Job, Reply)],
+) -> Result<Vec<Result<Done>>> {
     let mut jobs: Vec<&mut Job> = group.iter_mut().map(|(job, _)| job).collect();
-    match write_together(store, &mut jobs).await {
+    match write_together(store, writer, &mut jobs).await {
         Ok(done) => Ok(done.into_iter().map(Ok).collect()),
         Err(error) => {
             // Something in the group failed, most often a retry that a
             // concurrent one beat to it: write each job in its own savepoint
             // instead, so it fails alone.
             tracing::debug!(%error, size = jobs.len(), "group written one job at a time");
-            write_one_by_one(store, &mut jobs).await
+            write_one_by_one(store, writer, &mut jobs).await
         }
     }
 }
 
 /// The whole group in one transaction, each table in as few statements as
 /// possible; any failure fails (and rolls back) all of it.
-async fn write_together(store: &Store, jobs: &mut [&mut Job]) -> Result<Vec<Done>> {
-    let mut tx = store.write.begin().await?;
+async fn write_together(store: &Store, writer: &mut AnyConnection, jobs: &mut [&mut Job]) -> Result<Vec<Done>> {
+    let mut tx = writer.begin().await?;
     let mut head = Store::lock_audit_head(&mut tx).await?;
     let done = write_jobs(store, &mut tx, &mut head, jobs).await?;
     Store::write_audit_head(&mut tx, &head).await?;
@@ -140,8 +207,12 @@ async fn write_together(store: &Store, jobs: &mut [&mut Job]) -> Result<Vec<Done
 }
 
 /// One transaction, each job in its own savepoint, so a failing one fails alone.
-async fn write_one_by_one(store: &Store, jobs: &mut [&mut Job]) -> Result<Vec<Result<Done>>> {
-    let mut tx = store.write.begin().await?;
+async fn write_one_by_one(
+    store: &Store,
+    writer: &mut AnyConnection,
+    jobs: &mut [&mut Job],
+) -> Result<Vec<Result<Done>>> {
+    let mut tx = writer.begin().await?;
     let mut head = Store::lock_audit_head(&mut tx).await?;
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs.iter_mut() {
