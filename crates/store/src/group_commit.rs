@@ -92,18 +92,23 @@ impl Committer {
                 tokio::spawn(commit_groups(store, writer, waiting));
             }
             Backend::Postgres => {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                 // Lazy, so that the connection is opened on (and its socket
                 // polled by) the committer's own runtime.
                 let writer = AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(crate::connect::ACQUIRE_TIMEOUT)
                     .connect_lazy(url)?;
+                // The runtime is built on the thread: dropped on the caller's
+                // (if spawning failed) it would panic inside async code.
                 std::thread::Builder::new().name("group-commit".into()).spawn(move || {
-                    runtime.block_on(async move {
-                        commit_groups(store, writer.clone(), waiting).await;
-                        writer.close().await;
-                    });
+                    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                        Ok(runtime) => runtime.block_on(async move {
+                            commit_groups(store, writer.clone(), waiting).await;
+                            writer.close().await;
+                        }),
+                        // Dropping the queue fails every write with `Closed`.
+                        Err(error) => tracing::error!(%error, "the group committer could not start"),
+                    }
                 })?;
             }
         }
