@@ -40,12 +40,14 @@ impl Store {
         }
     }
 
-    /// Database connections open and idle (on SQLite the readers and the writer together).
+    /// Database connections open and idle: the readers, the writer (SQLite)
+    /// and the group committer's own (PostgreSQL).
     pub fn pool_use(&self) -> (u32, u32) {
-        let (open, idle) = (self.read.size(), self.read.num_idle() as u32);
-        match self.backend {
-            crate::Backend::Postgres => (open, idle),
-            crate::Backend::Sqlite => (open + self.write.size(), idle + self.write.num_idle() as u32),
-        }
+        let writer = match self.backend {
+            crate::Backend::Postgres => self.committer.as_ref().and_then(|committer| committer.own_pool.as_ref()),
+            crate::Backend::Sqlite => Some(&self.write),
+        };
+        let pools = std::iter::once(&self.read).chain(writer);
+        pools.fold((0, 0), |(open, idle), pool| (open + pool.size(), idle + pool.num_idle() as u32))
     }
 }

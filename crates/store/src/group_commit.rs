@@ -78,6 +78,8 @@ type Reply = oneshot::Sender<Result<Done>>;
 #[derive(Clone)]
 pub(crate) struct Committer {
     queue: mpsc::Sender<(Job, Reply)>,
+    /// The committer's own connection pool (PostgreSQL), for the connection metrics.
+    pub(crate) own_pool: Option<AnyPool>,
 }
 
 impl Committer {
@@ -86,10 +88,11 @@ impl Committer {
     /// connection to `url` (see the module documentation).
     pub(crate) fn start(store: Store, url: &str) -> Result<Committer> {
         let (queue, waiting) = mpsc::channel(QUEUE);
-        match store.backend {
+        let own_pool = match store.backend {
             Backend::Sqlite => {
                 let writer = store.write.clone();
                 tokio::spawn(commit_groups(store, writer, waiting));
+                None
             }
             Backend::Postgres => {
                 // Lazy, so that the connection is opened on (and its socket
@@ -100,6 +103,7 @@ impl Committer {
                     .connect_lazy(url)?;
                 // The runtime is built on the thread: dropped on the caller's
                 // (if spawning failed) it would panic inside async code.
+                let own_pool = writer.clone();
                 std::thread::Builder::new().name("group-commit".into()).spawn(move || {
                     match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                         Ok(runtime) => runtime.block_on(async move {
@@ -110,9 +114,10 @@ impl Committer {
                         Err(error) => tracing::error!(%error, "the group committer could not start"),
                     }
                 })?;
+                Some(own_pool)
             }
-        }
-        Ok(Committer { queue })
+        };
+        Ok(Committer { queue, own_pool })
     }
 
     /// Queues a job and waits for its committed result.
