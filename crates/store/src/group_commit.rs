@@ -101,9 +101,9 @@ impl Committer {
                     .max_connections(1)
                     .acquire_timeout(crate::connect::ACQUIRE_TIMEOUT)
                     .connect_lazy(url)?;
+                let own_pool = writer.clone();
                 // The runtime is built on the thread: dropped on the caller's
                 // (if spawning failed) it would panic inside async code.
-                let own_pool = writer.clone();
                 std::thread::Builder::new().name("group-commit".into()).spawn(move || {
                     match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                         Ok(runtime) => runtime.block_on(async move {
