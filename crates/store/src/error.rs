@@ -8,7 +8,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     /// The group committer's thread could not be started.
     #[error("could not start the group committer: {0}")]
-    Thread(#[from] std::io::Error),
+    Thread(#[source] std::io::Error),
     /// Migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

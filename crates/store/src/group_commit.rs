@@ -104,16 +104,19 @@ impl Committer {
                 let own_pool = writer.clone();
                 // The runtime is built on the thread: dropped on the caller's
                 // (if spawning failed) it would panic inside async code.
-                std::thread::Builder::new().name("group-commit".into()).spawn(move || {
-                    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                        Ok(runtime) => runtime.block_on(async move {
-                            commit_groups(store, writer.clone(), waiting).await;
-                            writer.close().await;
-                        }),
-                        // Dropping the queue fails every write with `Closed`.
-                        Err(error) => tracing::error!(%error, "the group committer could not start"),
-                    }
-                })?;
+                std::thread::Builder::new()
+                    .name("group-commit".into())
+                    .spawn(move || {
+                        match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                            Ok(runtime) => runtime.block_on(async move {
+                                commit_groups(store, writer.clone(), waiting).await;
+                                writer.close().await;
+                            }),
+                            // Dropping the queue fails every write with `Closed`.
+                            Err(error) => tracing::error!(%error, "the group committer could not start"),
+                        }
+                    })
+                    .map_err(StoreError::Thread)?;
                 Some(own_pool)
             }
         };
