@@ -9,12 +9,20 @@ use referral_hub_domain::audit::{ChainBreak, Entry, GENESIS, Stored, Verifier};
 use crate::{
     Result, Store, StoreError,
     group_commit::{Done, Job},
-    rows::{self, MAX_ROWS_PER_INSERT},
+    multi_row::{
+        Column::{self, Bytes, Integer, Text},
+        MAX_ROWS_PER_INSERT, PaddedRows,
+    },
 };
 
 const COLUMNS: &str = "seq, at, action, outcome, severity, actor_org, actor_subject, actor_roles, \
     actor_certificate, source_address, purpose, message_id, message_kind, child_key_hash, consent_id, \
     legal_basis, detail, trace_id, previous_hash, hash";
+/// The types of [`COLUMNS`], in order.
+const COLUMN_TYPES: &[Column] = &[
+    Integer, Integer, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text,
+    Bytes, Bytes,
+];
 
 /// Entries read per round trip while verifying.
 const VERIFY_BATCH: u32 = 2000;
@@ -100,9 +108,9 @@ impl Store {
             chained.push((&*entry, previous, hash));
         }
         for chunk in chained.chunks(MAX_ROWS_PER_INSERT) {
-            let sql =
-                format!("INSERT INTO audit_log ({COLUMNS}) VALUES {}", rows::values(self.backend, chunk.len(), 20));
-            let mut query = sqlx::query(&sql).persistent(false);
+            let rows = PaddedRows::new(self.backend, 1, COLUMN_TYPES, chunk.len());
+            let sql = format!("INSERT INTO audit_log ({COLUMNS}) {}", rows.select);
+            let mut query = sqlx::query(&sql);
             for (entry, previous, hash) in chunk {
                 query = query
                     .bind(i64::try_from(entry.seq).unwrap_or(i64::MAX))
@@ -126,7 +134,7 @@ impl Store {
                     .bind(previous.to_vec())
                     .bind(hash.to_vec());
             }
-            query.execute(&mut **tx).await?;
+            rows.pad(query).execute(&mut **tx).await?;
         }
         self.audit_timing.record(chained.len(), started.elapsed());
         Ok(())

@@ -6,11 +6,17 @@ use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
 use crate::{
     ConsentRow, FollowUpRecord, Inserted, MessageRecord, Result, Store, StoreError,
-    rows::{self, MAX_ROWS_PER_INSERT, MESSAGE_COLUMNS},
+    multi_row::{
+        Column::{self, Bytes, Integer, Text},
+        MAX_ROWS_PER_INSERT, PaddedRows,
+    },
+    rows::{self, MESSAGE_COLUMNS},
 };
 
 const CONSENT_COLUMNS: &str = "id, recorded_by_org, request_id, request_hash, kind, child_local_id, child_link_key, \
     supersedes_id, recorded_at, body";
+/// The types of [`CONSENT_COLUMNS`], in order.
+const CONSENT_TYPES: &[Column] = &[Text, Text, Text, Bytes, Text, Text, Text, Text, Integer, Bytes];
 
 /// Why a message is held after its consent was withdrawn.
 pub const CONSENT_WITHDRAWN: &str = "CONSENT_WITHDRAWN";
@@ -111,7 +117,7 @@ impl Store {
                  UNION ALL SELECT {columns} FROM wanted w JOIN consent_records c \
                  ON c.recorded_by_org = w.org AND c.child_link_key = w.link_key AND w.link_key <> '' AND c.child_link_key <> '' \
                  ORDER BY recorded_at, id",
-                rows::values(self.backend, chunk.len(), 3),
+                rows::values(self.backend, 1, chunk.len(), 3),
             );
             // Several children: planned afresh each time, not from a cached
             // plan. The best plan depends on the table's size (a hash join
@@ -194,11 +200,12 @@ impl Store {
         consents: &[&ConsentRow],
     ) -> Result<()> {
         for chunk in consents.chunks(MAX_ROWS_PER_INSERT) {
+            let rows = PaddedRows::new(self.backend, 1, CONSENT_TYPES, chunk.len());
             let sql = format!(
-                "INSERT INTO consent_records ({CONSENT_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
-                rows::values(self.backend, chunk.len(), 10)
+                "INSERT INTO consent_records ({CONSENT_COLUMNS}) {} ON CONFLICT DO NOTHING RETURNING id",
+                rows.select
             );
-            let mut query = sqlx::query(&sql).persistent(false);
+            let mut query = sqlx::query(&sql);
             for consent in chunk {
                 query = query
                     .bind(&consent.id)
@@ -212,7 +219,7 @@ impl Store {
                     .bind(consent.recorded_at)
                     .bind(self.seal(&consent.id, &consent.body));
             }
-            if query.fetch_all(&mut **tx).await?.len() != chunk.len() {
+            if rows.pad(query).fetch_all(&mut **tx).await?.len() != chunk.len() {
                 return Err(StoreError::Conflict);
             }
         }

@@ -18,6 +18,7 @@ mod error;
 mod group_commit;
 mod inbox;
 mod messages;
+mod multi_row;
 mod notify;
 mod overdue;
 mod push;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 use referral_hub_domain::{
     audit::Entry,
@@ -13,8 +13,18 @@ use referral_hub_domain::{
 use crate::{
     ConsentRow, FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
     group_commit::{Done, Job, Submission},
-    rows::{self, FOLLOW_UP_COLUMNS, MAX_ROWS_PER_INSERT, MESSAGE_COLUMNS},
+    multi_row::{
+        Column::{self, Bytes, Integer, Text},
+        MAX_ROWS_PER_INSERT, PaddedRows,
+    },
+    rows::{self, FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
 };
+
+/// The types of the columns a new message is inserted with, in order.
+const MESSAGE_INSERT: &[Column] = &[
+    Text, Text, Text, Text, Text, Bytes, Text, Text, Text, Text, Integer, Integer, Integer, Integer, Bytes, Text, Text,
+    Text, Text, Text, Text, Text, Text, Text, Text, Text, Text,
+];
 
 impl Store {
     /// Stores a new message, its delivery record (an entry in the recipient's
@@ -52,15 +62,16 @@ impl Store {
         let consents: Vec<&ConsentRow> = submissions.iter().filter_map(|s| s.consent.as_ref()).collect();
         self.insert_consents_tx(tx, &consents).await?;
         for chunk in submissions.chunks(MAX_ROWS_PER_INSERT) {
+            let rows = PaddedRows::new(self.backend, 1, MESSAGE_INSERT, chunk.len());
             let sql = format!(
                 "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
                  kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body, \
                  consent_id, legal_basis, hold_reason, area, rerouted_from, sender_sector, recipient_sector, sex, \
-                 age_band, displacement, re_referral_of, traceparent) VALUES {} \
+                 age_band, displacement, re_referral_of, traceparent) {} \
                  ON CONFLICT (sender_org, request_id) DO NOTHING RETURNING id",
-                rows::values(self.backend, chunk.len(), 27)
+                rows.select
             );
-            let mut query = sqlx::query(&sql).persistent(false);
+            let mut query = sqlx::query(&sql);
             for Submission { message, .. } in chunk {
                 query = query
                     .bind(&message.id)
@@ -91,7 +102,7 @@ impl Store {
                     .bind(&message.re_referral_of)
                     .bind(&message.traceparent);
             }
-            if query.fetch_all(&mut **tx).await?.len() != chunk.len() {
+            if rows.pad(query).fetch_all(&mut **tx).await?.len() != chunk.len() {
                 return Err(StoreError::Conflict);
             }
         }
@@ -100,15 +111,14 @@ impl Store {
             .flat_map(|s| s.concerns.iter().map(|concern| (s.message.id.as_str(), concern.as_str())))
             .collect();
         for chunk in concerns.chunks(MAX_ROWS_PER_INSERT) {
-            let sql = format!(
-                "INSERT INTO message_concerns (message_id, concern) VALUES {} ON CONFLICT DO NOTHING",
-                rows::values(self.backend, chunk.len(), 2)
-            );
-            let mut query = sqlx::query(&sql).persistent(false);
+            let rows = PaddedRows::new(self.backend, 1, &[Text, Text], chunk.len());
+            let sql =
+                format!("INSERT INTO message_concerns (message_id, concern) {} ON CONFLICT DO NOTHING", rows.select);
+            let mut query = sqlx::query(&sql);
             for (message_id, concern) in chunk {
                 query = query.bind(*message_id).bind(*concern);
             }
-            query.execute(&mut **tx).await?;
+            rows.pad(query).execute(&mut **tx).await?;
         }
         let entries: Vec<InboxAppend<'_>> = submissions
             .iter()
@@ -296,27 +306,30 @@ impl Store {
         // Each organisation's first new position, then the next one to hand out.
         let mut next: BTreeMap<String, i64> = BTreeMap::new();
         for chunk in counted.chunks(MAX_ROWS_PER_INSERT) {
+            let rows = PaddedRows::new(self.backend, 1, &[Text, Integer, Integer], chunk.len());
             let sql = format!(
-                "INSERT INTO inboxes (org_id, last_position, acked_position) VALUES {} \
+                "INSERT INTO inboxes (org_id, last_position, acked_position) {} \
                  ON CONFLICT (org_id) DO UPDATE SET last_position = inboxes.last_position + excluded.last_position \
                  RETURNING org_id, last_position",
-                rows::values(self.backend, chunk.len(), 3)
+                rows.select
             );
-            let mut query = sqlx::query_as::<_, (String, i64)>(&sql).persistent(false);
+            let mut query = sqlx::query(&sql);
             for (org, count) in chunk {
                 query = query.bind(*org).bind(*count).bind(0_i64);
             }
-            for (org, last) in query.fetch_all(&mut **tx).await? {
+            for row in rows.pad(query).fetch_all(&mut **tx).await? {
+                let (org, last): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
                 let count = chunk.iter().find(|(o, _)| *o == org).map_or(0, |(_, c)| *c);
                 next.insert(org, last - count + 1);
             }
         }
         for chunk in entries.chunks(MAX_ROWS_PER_INSERT) {
+            let rows = PaddedRows::new(self.backend, 1, &[Text, Integer, Text, Text, Integer], chunk.len());
             let sql = format!(
-                "INSERT INTO inbox_entries (org_id, position, message_id, follow_up_id, created_at) VALUES {}",
-                rows::values(self.backend, chunk.len(), 5)
+                "INSERT INTO inbox_entries (org_id, position, message_id, follow_up_id, created_at) {}",
+                rows.select
             );
-            let mut query = sqlx::query(&sql).persistent(false);
+            let mut query = sqlx::query(&sql);
             for entry in chunk {
                 let position = next.get_mut(entry.org).ok_or(StoreError::Corrupt { column: "inboxes.org_id" })?;
                 query = query
@@ -327,19 +340,22 @@ impl Store {
                     .bind(entry.at);
                 *position += 1;
             }
-            query.execute(&mut **tx).await?;
+            rows.pad(query).execute(&mut **tx).await?;
         }
         if self.backend == crate::Backend::Postgres && !counted.is_empty() {
-            // Wrapped so the result is a plain integer the Any driver can decode.
-            let sql = format!(
-                "SELECT count(*) FROM (SELECT pg_notify($1, org) FROM (VALUES {}) AS orgs (org)) AS sent",
-                (2..counted.len() + 2).map(|i| format!("(${i})")).collect::<Vec<_>>().join(", ")
-            );
-            let mut query = sqlx::query(&sql).persistent(false).bind(crate::connect::INBOX_CHANNEL);
-            for (org, _) in &counted {
-                query = query.bind(*org);
+            for chunk in counted.chunks(MAX_ROWS_PER_INSERT) {
+                let orgs = PaddedRows::new(self.backend, 2, &[Text], chunk.len());
+                // Wrapped so the result is a plain integer the Any driver can decode.
+                let sql = format!(
+                    "SELECT count(*) FROM (SELECT pg_notify($1, v.column1) FROM ({}) AS v) AS sent",
+                    orgs.select
+                );
+                let mut query = sqlx::query(&sql).bind(crate::connect::INBOX_CHANNEL);
+                for (org, _) in chunk {
+                    query = query.bind(*org);
+                }
+                orgs.pad(query).execute(&mut **tx).await?;
             }
-            query.execute(&mut **tx).await?;
         }
         Ok(())
     }

@@ -114,19 +114,13 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Rows one multi-row INSERT carries at most: the widest row (a message, 27
-/// columns) times this stays far below SQLite's 32,766 bound parameters.
-pub(crate) const MAX_ROWS_PER_INSERT: usize = 128;
-
-/// `($1, …, $columns), ($columns+1, …)`: the VALUES of a multi-row INSERT of
-/// `rows` rows. One statement for many rows is what makes a group commit
-/// cheap: one hand-off to SQLite's worker thread, one round trip to PostgreSQL.
+/// `($first, …), (…)`: the VALUES of `rows` rows of `columns` values each.
 /// SQLite gets anonymous `?` instead: it looks numbered parameters up by a
 /// linear scan each, which makes binding thousands of them quadratic.
-pub(crate) fn values(backend: Backend, rows: usize, columns: usize) -> String {
+pub(crate) fn values(backend: Backend, first: usize, rows: usize, columns: usize) -> String {
     let row = |first| match backend {
         Backend::Sqlite => vec!["?"; columns].join(", "),
         Backend::Postgres => placeholders(first, columns),
     };
-    (0..rows).map(|i| format!("({})", row(1 + i * columns))).collect::<Vec<_>>().join(", ")
+    (0..rows).map(|i| format!("({})", row(first + i * columns))).collect::<Vec<_>>().join(", ")
 }
