@@ -162,22 +162,35 @@ impl Store {
 
     /// One page of entries matching `filter`, in sequence order.
     pub async fn query_audit(&self, filter: &AuditFilter) -> Result<Vec<Stored>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 AND ($2 = -1 OR at >= $2) AND ($3 = -1 OR at < $3) \
-             AND ($4 = '' OR actor_org = $4) AND ($5 = '' OR action = $5) AND ($6 = '' OR child_key_hash = $6) \
-             AND ($7 = '' OR message_id = $7) ORDER BY seq LIMIT $8"
-        );
-        let found = sqlx::query(&sql)
-            .bind(i64::try_from(filter.after_seq).unwrap_or(i64::MAX))
-            .bind(filter.from.unwrap_or(-1))
-            .bind(filter.to.unwrap_or(-1))
-            .bind(filter.actor_org.clone().unwrap_or_default())
-            .bind(filter.action.clone().unwrap_or_default())
-            .bind(filter.child_key_hash.clone().unwrap_or_default())
-            .bind(filter.message_id.clone().unwrap_or_default())
-            .bind(i64::from(filter.limit))
-            .fetch_all(&self.read)
-            .await?;
+        // Only the filters given, so that each combination is a statement of
+        // its own that can use its index (`audit_by_child`, …). One statement
+        // with `($n = '' OR column = $n)` for every filter could not: SQLite
+        // plans it before it sees the values, and searched by `seq` alone.
+        let times = [("at >=", filter.from), ("at <", filter.to)];
+        let texts = [
+            ("actor_org =", &filter.actor_org),
+            ("action =", &filter.action),
+            ("child_key_hash =", &filter.child_key_hash),
+            ("message_id =", &filter.message_id),
+        ]
+        .map(|(test, value)| (test, value.as_deref().filter(|v| !v.is_empty())));
+        let tests = times.iter().filter(|(_, v)| v.is_some()).map(|(test, _)| *test);
+        let tests = tests.chain(texts.iter().filter(|(_, v)| v.is_some()).map(|(test, _)| *test));
+        let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1");
+        let mut next = 2;
+        for test in tests {
+            sql += &format!(" AND {test} ${next}");
+            next += 1;
+        }
+        sql += &format!(" ORDER BY seq LIMIT ${next}");
+        let mut query = sqlx::query(&sql).bind(i64::try_from(filter.after_seq).unwrap_or(i64::MAX));
+        for time in times.into_iter().filter_map(|(_, v)| v) {
+            query = query.bind(time);
+        }
+        for text in texts.into_iter().filter_map(|(_, v)| v) {
+            query = query.bind(text);
+        }
+        let found = query.bind(i64::from(filter.limit)).fetch_all(&self.read).await?;
         found.iter().map(stored).collect()
     }
 
