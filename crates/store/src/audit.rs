@@ -62,6 +62,21 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
+/// The value of one audit query filter.
+enum Filter<'a> {
+    /// µs since the epoch.
+    Time(i64),
+    /// A column's exact value.
+    Text(&'a str),
+}
+
+impl Filter<'_> {
+    /// A text filter, if given: empty means none, as on the wire.
+    fn text(value: &Option<String>) -> Option<Filter<'_>> {
+        value.as_deref().filter(|v| !v.is_empty()).map(Filter::Text)
+    }
+}
+
 /// What a verification covered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
@@ -166,29 +181,28 @@ impl Store {
         // its own that can use its index (`audit_by_child`, …). One statement
         // with `($n = '' OR column = $n)` for every filter could not: SQLite
         // plans it before it sees the values, and searched by `seq` alone.
-        let times = [("at >=", filter.from), ("at <", filter.to)];
-        let texts = [
-            ("actor_org =", &filter.actor_org),
-            ("action =", &filter.action),
-            ("child_key_hash =", &filter.child_key_hash),
-            ("message_id =", &filter.message_id),
+        let given: Vec<(&str, Filter<'_>)> = [
+            ("at >=", filter.from.map(Filter::Time)),
+            ("at <", filter.to.map(Filter::Time)),
+            ("actor_org =", Filter::text(&filter.actor_org)),
+            ("action =", Filter::text(&filter.action)),
+            ("child_key_hash =", Filter::text(&filter.child_key_hash)),
+            ("message_id =", Filter::text(&filter.message_id)),
         ]
-        .map(|(test, value)| (test, value.as_deref().filter(|v| !v.is_empty())));
-        let tests = times.iter().filter(|(_, v)| v.is_some()).map(|(test, _)| *test);
-        let tests = tests.chain(texts.iter().filter(|(_, v)| v.is_some()).map(|(test, _)| *test));
+        .into_iter()
+        .filter_map(|(test, value)| Some((test, value?)))
+        .collect();
         let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1");
-        let mut next = 2;
-        for test in tests {
-            sql += &format!(" AND {test} ${next}");
-            next += 1;
+        for (i, (test, _)) in given.iter().enumerate() {
+            sql += &format!(" AND {test} ${}", i + 2);
         }
-        sql += &format!(" ORDER BY seq LIMIT ${next}");
+        sql += &format!(" ORDER BY seq LIMIT ${}", given.len() + 2);
         let mut query = sqlx::query(&sql).bind(i64::try_from(filter.after_seq).unwrap_or(i64::MAX));
-        for time in times.into_iter().filter_map(|(_, v)| v) {
-            query = query.bind(time);
-        }
-        for text in texts.into_iter().filter_map(|(_, v)| v) {
-            query = query.bind(text);
+        for (_, value) in given {
+            query = match value {
+                Filter::Time(at) => query.bind(at),
+                Filter::Text(text) => query.bind(text),
+            };
         }
         let found = query.bind(i64::from(filter.limit)).fetch_all(&self.read).await?;
         found.iter().map(stored).collect()
