@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction, any::AnyPoolOptions, pool::PoolConnection};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use referral_hub_domain::audit::Entry;
@@ -97,10 +97,7 @@ impl Committer {
             Backend::Postgres => {
                 // Lazy, so that the connection is opened on (and its socket
                 // polled by) the committer's own runtime.
-                let writer = AnyPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(crate::connect::ACQUIRE_TIMEOUT)
-                    .connect_lazy(url)?;
+                let writer = crate::connect::postgres_pool().max_connections(1).connect_lazy(url)?;
                 let own_pool = writer.clone();
                 // The runtime is built on the thread: dropped on the caller's
                 // (if spawning failed) it would panic inside async code.
