@@ -8,7 +8,9 @@ use referral_hub_domain::{
     wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel},
 };
 use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb};
-use referral_hub_store::{FollowUpRecord, Mailbox, MessageFilter, MessageRecord, Store, StoreError};
+use referral_hub_store::{
+    ChildKey, ConsentRow, FollowUpRecord, Mailbox, MessageFilter, MessageRecord, Store, StoreError,
+};
 
 async fn seeded(backend: Backend) -> TestDb {
     let db = TestDb::new(backend).await;
@@ -199,6 +201,61 @@ async fn acks_are_cumulative_monotonic_and_bounded(backend: Backend) {
     ));
 }
 
+/// Concurrent consent lookups share queries; each caller still gets its own
+/// child's records and only those, and a record that does not open fails the
+/// lookups of its own child alone.
+async fn concurrent_consent_lookups_each_get_their_own_records(backend: Backend) {
+    let db = seeded(backend).await;
+    for i in 0..20 {
+        let record = ConsentRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            recorded_by_org: HEALTH_ORG.into(),
+            request_id: format!("c{i}"),
+            request_hash: vec![1; 32],
+            kind: "GRANT".into(),
+            child_local_id: format!("child-{i}"),
+            child_link_key: String::new(),
+            supersedes_id: None,
+            recorded_at: i,
+            body: b"terms".to_vec(),
+        };
+        db.store.insert_consent(&record, audit()).await.unwrap();
+    }
+    let raw = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    sqlx::query("UPDATE consent_records SET body = $1 WHERE child_local_id = 'child-7'")
+        .bind(vec![0_u8, 1, 2])
+        .execute(&raw)
+        .await
+        .unwrap();
+    // Children 20-29 have no records; every third caller asks for two children.
+    let lookups: Vec<_> = (0..90_usize)
+        .map(|i| {
+            let store = db.store.clone();
+            let children: Vec<usize> = if i % 3 == 1 { vec![i % 30, (i + 1) % 30] } else { vec![i % 30] };
+            tokio::spawn(async move {
+                let local_ids: Vec<String> = children.iter().map(|c| format!("child-{c}")).collect();
+                let keys: Vec<ChildKey<'_>> =
+                    local_ids.iter().map(|local_id| ChildKey { org: HEALTH_ORG, local_id, link_key: "" }).collect();
+                (children, store.consents_for_children(&keys).await)
+            })
+        })
+        .collect();
+    for lookup in lookups {
+        let (children, found) = lookup.await.unwrap();
+        if children.contains(&7) {
+            assert!(found.is_err(), "child-7's record does not open: {found:?}");
+            continue;
+        }
+        let found = found.unwrap_or_else(|error| panic!("{children:?}: {error}"));
+        assert_eq!(found.len(), children.len());
+        for (child, records) in children.iter().zip(found) {
+            let local_ids: Vec<String> = records.iter().map(|r| r.child_local_id.clone()).collect();
+            let expected = if *child < 20 { vec![format!("child-{child}")] } else { vec![] };
+            assert_eq!(local_ids, expected, "child-{child}");
+        }
+    }
+}
+
 async fn lists_page_newest_first_with_filters(backend: Backend) {
     let db = seeded(backend).await;
     let mut ids = Vec::new();
@@ -245,6 +302,7 @@ referral_hub_e2e::on_both_backends!(
     a_reused_request_id_stores_nothing,
     a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing,
     acks_are_cumulative_monotonic_and_bounded,
+    concurrent_consent_lookups_each_get_their_own_records,
     lists_page_newest_first_with_filters,
     migrations_are_idempotent_and_data_survives_a_reconnect,
 );

@@ -9,7 +9,7 @@ use sqlx::{
     postgres::PgListener,
 };
 
-use crate::{InboxNotifier, Result, Store, StoreError, group_commit};
+use crate::{InboxNotifier, Result, Store, StoreError, consent_reads, group_commit};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -113,10 +113,12 @@ impl Store {
             backend,
             notifier,
             committer: None,
+            consent_reads: None,
             directory_cache: Arc::default(),
             audit_timing: Arc::default(),
             sealer: Arc::default(),
         };
+        store.consent_reads = Some(consent_reads::ConsentReads::start(store.clone()));
         store.committer = Some(group_commit::Committer::start(store.clone(), url)?);
         Ok(store)
     }

@@ -97,9 +97,17 @@ impl Store {
 
     /// [`Store::consents_for_child`] for many children in one query (a stream's
     /// batch re-checks consent for every message it delivers): one list per
-    /// child, in order.
+    /// child, in order. Concurrent callers share one query (see
+    /// [`crate::consent_reads`]).
     pub async fn consents_for_children(&self, children: &[ChildKey<'_>]) -> Result<Vec<Vec<ConsentRow>>> {
-        let mut lists = vec![Vec::new(); children.len()];
+        self.consent_reads.as_ref().ok_or(StoreError::Closed)?.lookup(children).await
+    }
+
+    /// The query behind [`Store::consents_for_children`]: `Err` if it failed,
+    /// else one result per child. A record whose body does not open fails the
+    /// children it belongs to, not the others.
+    pub(crate) async fn read_consents(&self, children: &[ChildKey<'_>]) -> Result<Vec<Result<Vec<ConsentRow>>>> {
+        let mut lists: Vec<Result<Vec<ConsentRow>>> = children.iter().map(|_| Ok(Vec::new())).collect();
         for (chunk_index, chunk) in children.chunks(MAX_ROWS_PER_INSERT).enumerate() {
             // Two indexed lookups, not one `OR`: SQLite answers the `OR` by
             // scanning every record of the organisation, which grows without
@@ -129,17 +137,17 @@ impl Store {
             for child in chunk {
                 query = query.bind(child.org).bind(child.local_id).bind(child.link_key);
             }
-            let mut records = query
-                .fetch_all(&self.read)
-                .await?
-                .iter()
-                .map(|row| self.consent_row(row))
-                .collect::<Result<Vec<_>>>()?;
+            let mut records =
+                query.fetch_all(&self.read).await?.iter().map(consent_fields).collect::<Result<Vec<_>>>()?;
             records.dedup_by(|a, b| a.id == b.id);
             for record in records {
                 for (i, child) in chunk.iter().enumerate() {
-                    if child.holds(&record) {
-                        lists[chunk_index * MAX_ROWS_PER_INSERT + i].push(record.clone());
+                    let list = &mut lists[chunk_index * MAX_ROWS_PER_INSERT + i];
+                    if let (true, Ok(found)) = (child.holds(&record), &mut *list) {
+                        match self.open_consent(record.clone()) {
+                            Ok(opened) => found.push(opened),
+                            Err(error) => *list = Err(error),
+                        }
                     }
                 }
             }
@@ -247,7 +255,11 @@ impl Store {
 impl Store {
     /// A consent row, its body opened.
     fn consent_row(&self, row: &AnyRow) -> Result<ConsentRow> {
-        let mut record = consent_fields(row)?;
+        self.open_consent(consent_fields(row)?)
+    }
+
+    /// `record` with its body opened.
+    fn open_consent(&self, mut record: ConsentRow) -> Result<ConsentRow> {
         record.body = self.open(&record.id, std::mem::take(&mut record.body), "consent_records.body")?;
         Ok(record)
     }

@@ -13,6 +13,7 @@ mod audit_timing;
 mod backup;
 mod connect;
 mod consent;
+mod consent_reads;
 mod directory;
 mod error;
 mod group_commit;
@@ -60,6 +61,9 @@ pub struct Store {
     /// Where submissions queue for group commit (`None` in the committer's own
     /// handle, so the queue closes when the last user handle is dropped).
     committer: Option<group_commit::Committer>,
+    /// Where consent lookups queue to share a query (`None` in the batcher's
+    /// own handle, for the same reason).
+    consent_reads: Option<consent_reads::ConsentReads>,
     /// Recently read organisations.
     directory_cache: Arc<directory::DirectoryCache>,
     /// How many audit entries this process appended, and how long that took.
