@@ -207,18 +207,7 @@ async fn acks_are_cumulative_monotonic_and_bounded(backend: Backend) {
 async fn concurrent_consent_lookups_each_get_their_own_records(backend: Backend) {
     let db = seeded(backend).await;
     for i in 0..20 {
-        let record = ConsentRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            recorded_by_org: HEALTH_ORG.into(),
-            request_id: format!("c{i}"),
-            request_hash: vec![1; 32],
-            kind: "GRANT".into(),
-            child_local_id: format!("child-{i}"),
-            child_link_key: String::new(),
-            supersedes_id: None,
-            recorded_at: i,
-            body: b"terms".to_vec(),
-        };
+        let record = consent(uuid::Uuid::now_v7(), &format!("child-{i}"));
         db.store.insert_consent(&record, audit()).await.unwrap();
     }
     let raw = sqlx::AnyPool::connect(&db.url).await.unwrap();
@@ -254,6 +243,46 @@ async fn concurrent_consent_lookups_each_get_their_own_records(backend: Backend)
             assert_eq!(local_ids, expected, "child-{child}");
         }
     }
+}
+
+/// A consent record of `HEALTH_ORG`'s with id `id`, for a child known there as `local_id`.
+fn consent(id: uuid::Uuid, local_id: &str) -> ConsentRow {
+    ConsentRow {
+        id: id.to_string(),
+        recorded_by_org: HEALTH_ORG.into(),
+        request_id: format!("request-{local_id}"),
+        request_hash: vec![1; 32],
+        kind: "GRANT".into(),
+        child_local_id: local_id.into(),
+        child_link_key: String::new(),
+        supersedes_id: None,
+        recorded_at: 1,
+        body: b"terms".to_vec(),
+    }
+}
+
+/// A re-sealing pass starts where the last pass under the same key stopped,
+/// instead of reading every payload again; rows newer than its mark are still
+/// checked, and a new key starts from the beginning.
+async fn a_reseal_pass_starts_at_its_mark(backend: Backend) {
+    let db = seeded(backend).await;
+    // A store without a sealer writes plain payloads, which need sealing.
+    let plain = Store::connect(&db.url).await.unwrap();
+    let at = |unix_seconds| uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, unix_seconds, 0));
+    plain.insert_consent(&consent(at(1_600_000_000), "old"), audit()).await.unwrap();
+    let k1 = &db.store;
+    assert_eq!(k1.reseal(100).await.unwrap(), 1);
+    // Below the mark (no hub writes such an id: ids are made at write time), and new.
+    plain.insert_consent(&consent(at(1_500_000_000), "older"), audit()).await.unwrap();
+    plain.insert_consent(&consent(uuid::Uuid::now_v7(), "new"), audit()).await.unwrap();
+    assert_eq!(k1.reseal(100).await.unwrap(), 1, "only the record above the mark is read");
+    assert_eq!(k1.reseal(100).await.unwrap(), 0);
+    let k2 = Store::connect(&db.url).await.unwrap();
+    k2.seal_with(referral_hub_e2e::test_sealer("k2"));
+    assert_eq!(k2.reseal(100).await.unwrap(), 3, "a new key starts from the beginning");
+    let bodies = db.store.raw_payloads().await.unwrap();
+    assert_eq!(bodies.len(), 3);
+    assert!(bodies.iter().all(|b| b.starts_with(&[0, 1, 2, b'k', b'2'])), "all sealed under k2");
 }
 
 async fn lists_page_newest_first_with_filters(backend: Backend) {
@@ -303,6 +332,7 @@ referral_hub_e2e::on_both_backends!(
     a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing,
     acks_are_cumulative_monotonic_and_bounded,
     concurrent_consent_lookups_each_get_their_own_records,
+    a_reseal_pass_starts_at_its_mark,
     lists_page_newest_first_with_filters,
     migrations_are_idempotent_and_data_survives_a_reconnect,
 );
