@@ -118,10 +118,11 @@ const SEALED_TABLES: [(&str, &str); 4] = [
 ];
 
 /// How far behind the present a pass leaves its mark. Ids are UUIDv7, made by
-/// the writer shortly before its commit, so a row committed late or by a
-/// replica whose clock lags can appear below the newest id already checked;
-/// rows with ids from the last ten minutes are checked again by the next pass.
-const MARK_MARGIN: std::time::Duration = std::time::Duration::from_secs(600);
+/// the writer shortly before its commit (seconds at most: a write waits 10 s
+/// for a connection), so a row committed late or by a replica whose clock
+/// lags can appear below the newest id already checked; rows with ids from
+/// the last two minutes are checked again by the next pass.
+const MARK_MARGIN: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl crate::Store {
     /// Seals again, under the current key, up to `limit` blobs per table
