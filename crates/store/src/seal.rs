@@ -147,9 +147,25 @@ impl crate::Store {
                     .bind(table)
                     .fetch_optional(&self.read)
                     .await?;
+            let start = match mark {
+                Some((key_id, through)) if key_id == sealer.current() => through,
+                _ => {
+                    // A new key (or the first pass): from the beginning, and the
+                    // mark taken now, so that a pass still running under another
+                    // key (replicas mid-rotation) cannot set it when it ends.
+                    sqlx::query(
+                        "INSERT INTO reseal_marks (table_name, key_id, checked_through) VALUES ($1, $2, '') \
+                         ON CONFLICT (table_name) DO UPDATE SET key_id = excluded.key_id, checked_through = ''",
+                    )
+                    .bind(table)
+                    .bind(sealer.current())
+                    .execute(&self.write)
+                    .await?;
+                    String::new()
+                }
+            };
             // Every row with an id up to `checked` is sealed under the current key.
-            let mut checked =
-                mark.filter(|(key_id, _)| key_id == sealer.current()).map(|(_, id)| id).unwrap_or_default();
+            let mut checked = start.clone();
             let mut budget = limit;
             'table: loop {
                 let rows: Vec<(String, Vec<u8>)> =
@@ -178,13 +194,15 @@ impl crate::Store {
                     checked = id;
                 }
             }
+            // Moved only if no other pass changed the mark meanwhile.
             sqlx::query(
-                "INSERT INTO reseal_marks (table_name, key_id, checked_through) VALUES ($1, $2, $3) \
-                 ON CONFLICT (table_name) DO UPDATE SET key_id = excluded.key_id, checked_through = excluded.checked_through",
+                "UPDATE reseal_marks SET checked_through = $1 \
+                 WHERE table_name = $2 AND key_id = $3 AND checked_through = $4",
             )
+            .bind(checked.min(floor.clone()))
             .bind(table)
             .bind(sealer.current())
-            .bind(checked.min(floor.clone()))
+            .bind(&start)
             .execute(&self.write)
             .await?;
         }
