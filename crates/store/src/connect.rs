@@ -20,17 +20,18 @@ pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A PostgreSQL connection idle this long is tested before use: long enough
 /// that under load (idle for microseconds) no read pays a ping, short enough
-/// that a server restart is noticed before a caller's query fails on it.
+/// that a connection left idle across a server restart is tested, not handed
+/// to a caller whose query would fail on it.
 const TEST_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// PostgreSQL channel on which a replica tells the others that an inbox grew.
 pub(crate) const INBOX_CHANNEL: &str = "referralhub_inbox";
 
 /// Pool options for PostgreSQL. sqlx's default pings every connection before
-/// handing it out; that was one more round trip for every read (about a
-/// seventh of the hub's CPU in the closed-loop benchmark). Only a connection
-/// idle for [`TEST_AFTER_IDLE`] is pinged; one that fails is dropped and
-/// another taken, as before.
+/// handing it out, one more round trip for every read (with the ping sqlx
+/// always sends when a connection goes back, a seventh of the hub's CPU in the
+/// closed-loop benchmark). Only a connection idle for [`TEST_AFTER_IDLE`] is
+/// pinged; one that fails is dropped and another taken, as before.
 pub(crate) fn postgres_pool() -> AnyPoolOptions {
     AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT).test_before_acquire(false).before_acquire(
         |connection, meta| {
