@@ -178,10 +178,13 @@ impl Store {
 
     /// The organisation that registered the client certificate `sha256`, if any.
     pub async fn organisation_with_certificate(&self, sha256: &str) -> Result<Option<String>> {
-        let owner = sqlx::query_scalar("SELECT id FROM organisations WHERE client_certificate_sha256 = $1 LIMIT 1")
-            .bind(sha256)
-            .fetch_optional(&self.read)
-            .await?;
+        // `<> ''` lets the partial index `organisations_by_certificate` serve it.
+        let owner = sqlx::query_scalar(
+            "SELECT id FROM organisations WHERE client_certificate_sha256 = $1 AND client_certificate_sha256 <> '' LIMIT 1",
+        )
+        .bind(sha256)
+        .fetch_optional(&self.read)
+        .await?;
         Ok(owner)
     }
 
