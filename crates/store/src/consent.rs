@@ -141,13 +141,12 @@ impl Store {
                 query.fetch_all(&self.read).await?.iter().map(consent_fields).collect::<Result<Vec<_>>>()?;
             records.dedup_by(|a, b| a.id == b.id);
             for record in records {
-                for (i, child) in chunk.iter().enumerate() {
+                for (i, _) in chunk.iter().enumerate().filter(|(_, child)| child.holds(&record)) {
                     let list = &mut lists[chunk_index * MAX_ROWS_PER_INSERT + i];
-                    if let (true, Ok(found)) = (child.holds(&record), &mut *list) {
-                        match self.open_consent(record.clone()) {
-                            Ok(opened) => found.push(opened),
-                            Err(error) => *list = Err(error),
-                        }
+                    let Ok(found) = list else { continue };
+                    match self.open_consent(record.clone()) {
+                        Ok(opened) => found.push(opened),
+                        Err(error) => *list = Err(error),
                     }
                 }
             }
