@@ -3,8 +3,11 @@
 //! loop at a fixed rate), R receiving organisations hold inbox streams and
 //! acknowledge, and every message's end-to-end time is measured from submit
 //! to the receiver's stream. The same run measures a no-op echo of the same
-//! payload size over the same connections, so every figure is also a ratio.
+//! payload size over the same connections, so every figure is also a ratio,
+//! and what one durable write costs on the hub's disk at the same pace, the
+//! floor under its latency.
 
+mod disk;
 mod report;
 mod run;
 mod setup;
@@ -59,6 +62,9 @@ pub struct Options {
     /// Skip the echo baseline.
     #[arg(long)]
     no_echo: bool,
+    /// Skip the disk baseline and probe (8 KiB write + fdatasync in --data-dir).
+    #[arg(long)]
+    no_disk: bool,
 }
 
 /// How requests are paced.
@@ -91,9 +97,15 @@ async fn main() -> std::process::ExitCode {
 async fn run_all(options: &Options) -> Result<(), String> {
     let fleet = setup::prepare(options).await?;
     let rss_before = report::rss_kib(options.server_pid);
+    let disk = if options.no_disk { run::Phase::empty() } else { disk::baseline(options).await? };
     let echo = if options.no_echo { run::Phase::empty() } else { run::echo(options, &fleet).await? };
+    let probe = (!options.no_disk).then(|| disk::Probe::start(options));
     let hub = run::referrals(options, &fleet).await?;
+    let probed = match probe {
+        Some(probe) => probe.finish().await?,
+        None => run::Phase::empty(),
+    };
     let rss_after = report::rss_kib(options.server_pid);
-    report::print(options, &hub, &echo, rss_before, rss_after);
+    report::print(options, &hub, &echo, [&disk, &probed], rss_before, rss_after);
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Printing a run's figures: throughput, latency percentiles, errors, memory,
-//! and the ratio of the hub to the echo baseline.
+//! the ratio of the hub to the echo baseline, and the disk's own floor.
 
 use hdrhistogram::Histogram;
 
@@ -29,7 +29,14 @@ fn percentiles(name: &str, h: &Histogram<u64>) {
 }
 
 /// Prints the report.
-pub fn print(options: &Options, hub: &Phase, echo: &Phase, rss_before: Option<u64>, rss_after: Option<u64>) {
+pub fn print(
+    options: &Options,
+    hub: &Phase,
+    echo: &Phase,
+    [disk, probe]: [&Phase; 2],
+    rss_before: Option<u64>,
+    rss_after: Option<u64>,
+) {
     let rate = |p: &Phase| if p.ok == 0 { 0.0 } else { p.ok as f64 / p.elapsed.as_secs_f64() };
     println!(
         "referral-hub-load: {:?} loop, {} senders, {} receivers, {} connections, {} s per phase",
@@ -40,12 +47,25 @@ pub fn print(options: &Options, hub: &Phase, echo: &Phase, rss_before: Option<u6
         crate::Mode::Open => println!("target rate {}/s", options.rate),
     }
     println!();
-    println!("echo baseline          {:>10.0} calls/s ({} ok)", rate(echo), echo.ok);
-    percentiles("echo latency", &echo.latency);
+    if !options.no_disk {
+        println!("disk baseline          {:>10.0} syncs/s ({} syncs of 8 KiB, one at a time)", rate(disk), disk.ok);
+        percentiles("disk sync latency", &disk.latency);
+    }
+    if !options.no_echo {
+        println!("echo baseline          {:>10.0} calls/s ({} ok)", rate(echo), echo.ok);
+        percentiles("echo latency", &echo.latency);
+    }
     println!("referrals (durable)    {:>10.0} /s ({} ok, {} delivered on streams)", rate(hub), hub.ok, hub.delivered);
     percentiles("submit latency", &hub.latency);
     percentiles("end-to-end latency", &hub.end_to_end);
-    println!("hub / echo throughput  {:>10.3}", rate(hub) / rate(echo).max(f64::MIN_POSITIVE));
+    if !options.no_disk {
+        // The disk's tail while the referrals ran: a stall here is a stall of every commit.
+        println!("disk probe beside them {:>10.0} syncs/s ({} syncs)", rate(probe), probe.ok);
+        percentiles("disk probe latency", &probe.latency);
+    }
+    if !options.no_echo {
+        println!("hub / echo throughput  {:>10.3}", rate(hub) / rate(echo).max(f64::MIN_POSITIVE));
+    }
     for (phase, errors) in [("echo", &echo.errors), ("referrals", &hub.errors)] {
         for (code, count) in errors {
             println!("errors ({phase}): {code} x {count}");

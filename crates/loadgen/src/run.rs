@@ -53,7 +53,8 @@ impl Phase {
     }
 }
 
-fn histogram() -> Histogram<u64> {
+/// An empty latency histogram (µs, up to two minutes).
+pub fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds")
 }
 

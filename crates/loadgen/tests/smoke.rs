@@ -15,7 +15,9 @@ async fn a_short_open_loop_run_submits_delivers_and_reports() {
         .expect("run the load generator");
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{report}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(report.contains("(40 syncs of 8 KiB, one at a time)"), "{report}");
     assert!(report.contains("calls/s (40 ok)"), "{report}");
+    assert!(report.contains("disk probe latency"), "{report}");
     assert!(report.contains("(40 ok, 40 delivered on streams)"), "{report}");
     assert!(report.contains("hub / echo throughput"), "{report}");
     assert!(!report.contains("errors"), "{report}");
