@@ -41,7 +41,6 @@ impl Store {
             return earlier.map(Inserted::Existing).ok_or(crate::StoreError::Conflict);
         }
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(Inserted::Created(alert.clone()))
     }
@@ -80,7 +79,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -33,7 +33,6 @@ impl Store {
         }
         self.insert_consents_tx(&mut tx, &[consent]).await?;
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(Inserted::Created(consent.clone()))
     }
@@ -80,7 +79,6 @@ impl Store {
             }
         }
         self.append_audit(&mut tx, &mut head, &mut audit).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         for (_, _, receiver) in notices {
             self.notifier.notify(receiver);

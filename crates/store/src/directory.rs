@@ -81,7 +81,6 @@ impl Store {
         }
         Self::write_organisation_tx(&mut tx, org).await?;
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         self.directory_cache.forget(&org.id);
         Ok(true)

@@ -211,7 +211,6 @@ async fn write_together(store: &Store, writer: &mut AnyConnection, jobs: &mut [&
     let mut tx = writer.begin().await?;
     let mut head = Store::lock_audit_head(&mut tx).await?;
     let done = write_jobs(store, &mut tx, &mut head, jobs).await?;
-    Store::write_audit_head(&mut tx, &head).await?;
     tx.commit().await?;
     Ok(done)
 }
@@ -241,7 +240,6 @@ async fn write_one_by_one(
             }
         }
     }
-    Store::write_audit_head(&mut tx, &head).await?;
     tx.commit().await?;
     Ok(results)
 }

@@ -155,7 +155,6 @@ impl Store {
             return Ok(Inserted::Existing(self.follow_up_row(&row)?));
         }
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         self.notifier.notify(deliver_to);
         Ok(Inserted::Created(follow_up.clone()))
@@ -325,10 +324,21 @@ impl Store {
         }
         for chunk in entries.chunks(MAX_ROWS_PER_INSERT) {
             let rows = PaddedRows::new(self.backend, 1, &[Text, Integer, Text, Text, Integer], chunk.len());
-            let sql = format!(
+            let insert = format!(
                 "INSERT INTO inbox_entries (org_id, position, message_id, follow_up_id, created_at) {}",
                 rows.select
             );
+            let sql = match self.backend {
+                crate::Backend::Sqlite => insert,
+                // Other replicas' streams are told in the same round trip
+                // (delivered at commit; repeats within a transaction are one
+                // notification). Counted so the Any driver gets a plain integer.
+                crate::Backend::Postgres => format!(
+                    "WITH added AS ({insert} RETURNING org_id) SELECT count(*) FROM \
+                     (SELECT pg_notify('{}', org_id) FROM (SELECT DISTINCT org_id FROM added) AS o) AS sent",
+                    crate::connect::INBOX_CHANNEL
+                ),
+            };
             let mut query = sqlx::query(&sql);
             for entry in chunk {
                 let position = next.get_mut(entry.org).ok_or(StoreError::Corrupt { column: "inboxes.org_id" })?;
@@ -341,21 +351,6 @@ impl Store {
                 *position += 1;
             }
             rows.pad(query).execute(&mut **tx).await?;
-        }
-        if self.backend == crate::Backend::Postgres && !counted.is_empty() {
-            for chunk in counted.chunks(MAX_ROWS_PER_INSERT) {
-                let orgs = PaddedRows::new(self.backend, 2, &[Text], chunk.len());
-                // Wrapped so the result is a plain integer the Any driver can decode.
-                let sql = format!(
-                    "SELECT count(*) FROM (SELECT pg_notify($1, v.column1) FROM ({}) AS v) AS sent",
-                    orgs.select
-                );
-                let mut query = sqlx::query(&sql).bind(crate::connect::INBOX_CHANNEL);
-                for (org, _) in chunk {
-                    query = query.bind(*org);
-                }
-                orgs.pad(query).execute(&mut **tx).await?;
-            }
         }
         Ok(())
     }

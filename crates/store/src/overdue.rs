@@ -97,7 +97,6 @@ impl Store {
             self.append_inbox(&mut tx, &[entry]).await?;
         }
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         self.notifier.notify(sender);
         if let Some(lead) = lead {
@@ -135,7 +134,6 @@ impl Store {
         self.insert_messages_tx(&mut tx, &[&submission]).await?;
         let stored = submission.message;
         self.append_audit(&mut tx, &mut head, &mut audit).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         self.notifier.notify(old_recipient);
         self.notifier.notify(&stored.recipient_org);

@@ -99,7 +99,6 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -153,7 +152,6 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -199,7 +197,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         self.notifier.notify(&letter.org_id);
         Ok(true)
@@ -217,7 +214,6 @@ impl Store {
             return Ok(false);
         }
         self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(true)
     }

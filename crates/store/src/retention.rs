@@ -40,7 +40,6 @@ impl Store {
             audit.push(Entry { message_id: id.clone(), message_kind: kind.clone(), ..template.clone() });
         }
         self.append_audit(&mut tx, &mut head, &mut audit).await?;
-        Self::write_audit_head(&mut tx, &head).await?;
         tx.commit().await?;
         Ok(due.into_iter().map(|(id, _)| id).collect())
     }
