@@ -6,12 +6,14 @@
 //! sleeping), then dead-lettered; a 410 stops at once; a replica killed
 //! mid-delivery has its queue taken over when the lease runs out.
 
-use referral_hub_domain::delivery::RETRY_SCHEDULE;
+use referral_hub_domain::{delivery::RETRY_SCHEDULE, sample};
 use referral_hub_e2e::{
-    Backend, TestHub,
+    Backend, SOCIAL_WELFARE_ORG, TestHub,
     receiver::{Receiver, signature_verifies},
+    submitted,
 };
 use referral_hub_proto::v1::{GetMessageRequest, ListAuditEntriesRequest, MessageStatus, Sector};
+use referral_hub_store::AuditFilter;
 use serde_json::Value;
 
 const FACILITY: &str = "demo-health-ygh";
@@ -178,7 +180,33 @@ async fn follow_ups_in_the_answer_to_a_push_are_taken(backend: Backend) {
     assert_eq!(business_status(&json(&tasks[0].body), "follow-up-action"), "acknowledge");
 }
 
+/// An agency whose endpoint never answers holds up only its own queue: in the
+/// same pass another agency is pushed to while that request still waits out
+/// its timeout (a pass went through the queues one after another, so one dead
+/// endpoint delayed every agency after it by the push timeout).
+async fn a_hanging_endpoint_holds_up_only_its_own_queue(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    // The facility's queue comes first in a pass: queues are taken in id order.
+    let (hanging_facility, primero) = (Receiver::start(&[0]).await, Receiver::start(&[]).await);
+    referral_from_the_facility(&hub, &hanging_facility, &primero).await;
+    let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["referrer"]).await;
+    submitted(&mut welfare, sample::submit("to-the-facility", FACILITY)).await;
+
+    let push = hub.push.clone();
+    tokio::spawn(async move { push.scan_now().await });
+    let guard = std::time::Duration::from_secs(60);
+    tokio::time::timeout(guard, primero.wait_for(1)).await.expect("Primero is pushed to");
+    tokio::time::timeout(guard, hanging_facility.wait_for(1)).await.expect("the facility is pushed to");
+    let failed = AuditFilter { action: Some("DELIVERY_FAILED".into()), limit: 10, ..AuditFilter::default() };
+    assert_eq!(
+        hub.db.store.query_audit(&failed).await.unwrap().len(),
+        0,
+        "Primero was pushed to before the facility's request timed out"
+    );
+}
+
 referral_hub_e2e::on_both_backends!(
+    a_hanging_endpoint_holds_up_only_its_own_queue,
     a_fhir_referral_reaches_primero_by_push_and_its_acceptance_returns_as_fhir_tasks,
     follow_ups_in_the_answer_to_a_push_are_taken,
     failures_are_retried_on_schedule_then_dead_lettered,

@@ -10,6 +10,8 @@
 pub mod webhook;
 
 use std::sync::Arc;
+
+use futures::{StreamExt as _, stream};
 use tracing::Instrument as _;
 
 use referral_hub_adapters::{Adapters, Document, Inbound, Outbound};
@@ -38,6 +40,8 @@ const LEASE: time::Duration = time::Duration::seconds(60);
 /// Entries pushed to one organisation per pass at most, so one busy
 /// organisation does not starve the others.
 const ENTRIES_PER_PASS: usize = 100;
+/// Organisations' queues pushed at once in a pass.
+const QUEUES_AT_ONCE: usize = 16;
 
 /// One replica's pusher.
 pub struct Pusher {
@@ -73,13 +77,16 @@ impl Pusher {
             .await
     }
 
-    /// One pass over every queue that is due and free.
+    /// One pass over every queue that is due and free, [`QUEUES_AT_ONCE`] at
+    /// a time: each queue stays in order, but an agency whose endpoint hangs
+    /// (up to [`webhook::PUSH_TIMEOUT`] an attempt) holds up only its own.
+    /// Every queue is tried; the first error is returned.
     pub async fn push_due(&self) -> Result<(), ApiError> {
         let now = micros(self.hub.clock.now());
-        for org in self.hub.store.due_push_queues(now).await? {
-            self.drain(&org).await?;
-        }
-        Ok(())
+        let due = self.hub.store.due_push_queues(now).await?;
+        let drains = due.into_iter().map(|org| async move { self.drain(&org).await });
+        let drained: Vec<Result<(), ApiError>> = stream::iter(drains).buffer_unordered(QUEUES_AT_ONCE).collect().await;
+        drained.into_iter().collect()
     }
 
     /// Pushes `org`'s queue from its head until it is empty, an entry fails,
