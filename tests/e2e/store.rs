@@ -353,3 +353,20 @@ async fn sqlite_enforces_foreign_keys_in_wal_mode() {
     let path = db.url.trim_start_matches("sqlite://");
     assert!(std::path::Path::new(&format!("{path}-wal")).exists(), "WAL file beside {path}");
 }
+
+/// A message stored through one replica wakes its recipient's streams on
+/// another at once: the inbox INSERT carries the `pg_notify`, and the other
+/// replica's listener passes it to its notifier (otherwise those streams would
+/// wait for their next poll).
+#[tokio::test]
+async fn an_inbox_entry_on_one_replica_wakes_streams_on_another() {
+    let db = seeded(Backend::Postgres).await;
+    let other = Store::connect(&db.url).await.unwrap();
+    let wake = other.notifier().subscribe(SOCIAL_WELFARE_ORG);
+    let woken = wake.notified();
+    tokio::pin!(woken);
+    woken.as_mut().enable();
+    db.store.insert_message(&message(HEALTH_ORG, "r"), None, vec![], vec![audit()]).await.unwrap();
+    let guard = std::time::Duration::from_secs(30);
+    tokio::time::timeout(guard, woken).await.expect("the other replica's streams are woken");
+}

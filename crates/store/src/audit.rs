@@ -129,6 +129,7 @@ impl Store {
         }
         let chunks = chained.chunks(MAX_ROWS_PER_INSERT).count();
         let head_in_insert = self.backend == Backend::Postgres;
+        let (head_seq, head_hash) = (i64::try_from(head.seq).unwrap_or(i64::MAX), head.hash.to_vec());
         for (i, chunk) in chained.chunks(MAX_ROWS_PER_INSERT).enumerate() {
             let with_head = head_in_insert && i + 1 == chunks;
             // The head's two placeholders come first.
@@ -137,7 +138,7 @@ impl Store {
             let sql = if with_head { format!("WITH appended AS ({insert}) {HEAD_UPDATE}") } else { insert };
             let mut query = sqlx::query(&sql);
             if with_head {
-                query = query.bind(i64::try_from(head.seq).unwrap_or(i64::MAX)).bind(head.hash.to_vec());
+                query = query.bind(head_seq).bind(head_hash.clone());
             }
             for (entry, previous, hash) in chunk {
                 query = query
@@ -165,11 +166,7 @@ impl Store {
             rows.pad(query).execute(&mut **tx).await?;
         }
         if !head_in_insert && !chained.is_empty() {
-            sqlx::query(HEAD_UPDATE)
-                .bind(i64::try_from(head.seq).unwrap_or(i64::MAX))
-                .bind(head.hash.to_vec())
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(HEAD_UPDATE).bind(head_seq).bind(head_hash).execute(&mut **tx).await?;
         }
         self.audit_timing.record(chained.len(), started.elapsed());
         Ok(())
