@@ -7,7 +7,6 @@
 //! stalled while they ran.
 
 use std::{
-    collections::BTreeMap,
     fs::{File, OpenOptions},
     os::unix::fs::FileExt,
     path::{Path, PathBuf},
@@ -78,7 +77,7 @@ async fn measure(
     tokio::task::spawn_blocking(move || {
         let measured = syncs(&path, pace, done);
         let _ = std::fs::remove_file(&path);
-        measured.map_err(|error| format!("disk baseline in {}: {error}", path.display()))
+        measured.map_err(|error| format!("syncing {}: {error}", path.display()))
     })
     .await
     .map_err(|error| error.to_string())?
@@ -106,14 +105,7 @@ fn syncs(path: &Path, pace: Option<Duration>, done: impl Fn(Duration) -> bool) -
         let _ = latency.record((began.elapsed().as_micros() as u64).max(1));
         written += 1;
     }
-    Ok(Phase {
-        ok: written,
-        elapsed: start.elapsed(),
-        latency,
-        errors: BTreeMap::new(),
-        end_to_end: histogram(),
-        delivered: 0,
-    })
+    Ok(Phase { ok: written, elapsed: start.elapsed(), latency, ..Phase::empty() })
 }
 
 fn preallocated(path: &Path) -> std::io::Result<File> {
