@@ -43,30 +43,36 @@ pub(super) async fn pump_inbox(
                 return;
             }
         };
-        if items.is_empty() {
-            tokio::select! {
-                _ = &mut notified => {}
-                _ = tokio::time::sleep(INBOX_POLL) => {}
-                _ = out.closed() => return,
+        if !items.is_empty() {
+            let entries = match inbox_entries(&hub, &reader, &items).await {
+                Ok(entries) => entries,
+                Err(error) => {
+                    let _ = out.send(Err(error.into())).await;
+                    return;
+                }
+            };
+            for (entry, item) in entries.into_iter().zip(&items) {
+                after = entry.position;
+                let span = tracing::info_span!("inbox.deliver", position = entry.position);
+                let submitted = item.follow_up.is_none().then_some(item.message.traceparent.as_deref()).flatten();
+                let send = out.send(Ok(StreamInboxResponse { entry: Some(entry) }));
+                if send.instrument(crate::telemetry::delivery_span(span, submitted)).await.is_err() {
+                    return;
+                }
+                hub.metrics.delivered(item, micros(hub.clock.now()));
             }
-            continue;
+            if items.len() == INBOX_BATCH as usize {
+                // More may be waiting already: read on at once.
+                continue;
+            }
         }
-        let entries = match inbox_entries(&hub, &reader, &items).await {
-            Ok(entries) => entries,
-            Err(error) => {
-                let _ = out.send(Err(error.into())).await;
-                return;
-            }
-        };
-        for (entry, item) in entries.into_iter().zip(&items) {
-            after = entry.position;
-            let span = tracing::info_span!("inbox.deliver", position = entry.position);
-            let submitted = item.follow_up.is_none().then_some(item.message.traceparent.as_deref()).flatten();
-            let send = out.send(Ok(StreamInboxResponse { entry: Some(entry) }));
-            if send.instrument(crate::telemetry::delivery_span(span, submitted)).await.is_err() {
-                return;
-            }
-            hub.metrics.delivered(item, micros(hub.clock.now()));
+        // The read reached the end of the inbox, and `notified`, armed before
+        // it, wakes us for anything committed since. Reading again to find
+        // nothing would cost a query (and a round trip) per delivery.
+        tokio::select! {
+            _ = &mut notified => {}
+            _ = tokio::time::sleep(INBOX_POLL) => {}
+            _ = out.closed() => return,
         }
     }
 }
