@@ -1,6 +1,6 @@
 //! Consent records and what withdrawing one does to the messages relying on it.
 
-use sqlx::{Any, Row, Transaction, any::AnyRow};
+use sqlx::{Any, AnyConnection, Row, Transaction, any::AnyRow};
 
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
@@ -104,7 +104,11 @@ impl Store {
     /// The query behind [`Store::consents_for_children`]: `Err` if it failed,
     /// else one result per child. A record whose body does not open fails the
     /// children it belongs to, not the others.
-    pub(crate) async fn read_consents(&self, children: &[ChildKey<'_>]) -> Result<Vec<Result<Vec<ConsentRow>>>> {
+    pub(crate) async fn read_consents(
+        &self,
+        connection: &mut AnyConnection,
+        children: &[ChildKey<'_>],
+    ) -> Result<Vec<Result<Vec<ConsentRow>>>> {
         let mut lists: Vec<Result<Vec<ConsentRow>>> = children.iter().map(|_| Ok(Vec::new())).collect();
         for (chunk_index, chunk) in children.chunks(MAX_ROWS_PER_INSERT).enumerate() {
             // Two indexed lookups, not one `OR`: SQLite answers the `OR` by
@@ -136,7 +140,7 @@ impl Store {
                 query = query.bind(child.org).bind(child.local_id).bind(child.link_key);
             }
             let mut records =
-                query.fetch_all(&self.read).await?.iter().map(consent_fields).collect::<Result<Vec<_>>>()?;
+                query.fetch_all(&mut *connection).await?.iter().map(consent_fields).collect::<Result<Vec<_>>>()?;
             records.dedup_by(|a, b| a.id == b.id);
             for record in records {
                 for (i, _) in chunk.iter().enumerate().filter(|(_, child)| child.holds(&record)) {
