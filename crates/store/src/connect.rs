@@ -151,7 +151,8 @@ impl Store {
     }
 }
 
-/// Listens for other replicas' inbox notifications and wakes local streams.
+/// Listens for other replicas' inbox notifications and wakes local streams
+/// (this process's own come back too, and are skipped).
 /// sqlx's listener reconnects by itself; if it gives up, streams still poll.
 async fn spawn_inbox_listener(url: &str, notifier: Arc<InboxNotifier>) -> Result<()> {
     let mut listener = PgListener::connect(url).await?;
@@ -159,7 +160,11 @@ async fn spawn_inbox_listener(url: &str, notifier: Arc<InboxNotifier>) -> Result
     tokio::spawn(async move {
         loop {
             match listener.recv().await {
-                Ok(notification) => notifier.notify(notification.payload()),
+                Ok(notification) => {
+                    if let Some(org) = notifier.org_from_elsewhere(notification.payload()) {
+                        notifier.notify(org);
+                    }
+                }
                 Err(error) => {
                     tracing::warn!(%error, "inbox listener stopped; streams fall back to polling");
                     return;

@@ -332,11 +332,14 @@ impl Store {
                 crate::Backend::Sqlite => insert,
                 // Other replicas' streams are told in the same round trip
                 // (delivered at commit; repeats within a transaction are one
-                // notification). Counted so the Any driver gets a plain integer.
+                // notification), marked as this replica's (see
+                // `InboxNotifier::replica`). Counted so the Any driver gets a
+                // plain integer.
                 crate::Backend::Postgres => format!(
                     "WITH added AS ({insert} RETURNING org_id) SELECT count(*) FROM \
-                     (SELECT pg_notify('{}', org_id) FROM (SELECT DISTINCT org_id FROM added) AS o) AS sent",
-                    crate::connect::INBOX_CHANNEL
+                     (SELECT pg_notify('{}', '{} ' || org_id) FROM (SELECT DISTINCT org_id FROM added) AS o) AS sent",
+                    crate::connect::INBOX_CHANNEL,
+                    self.notifier.replica(),
                 ),
             };
             let mut query = sqlx::query(&sql);
