@@ -43,24 +43,11 @@ pub(super) async fn pump_inbox(
                 return;
             }
         };
-        if !items.is_empty() {
-            let entries = match inbox_entries(&hub, &reader, &items).await {
-                Ok(entries) => entries,
-                Err(error) => {
-                    let _ = out.send(Err(error.into())).await;
-                    return;
-                }
-            };
-            for (entry, item) in entries.into_iter().zip(&items) {
-                after = entry.position;
-                let span = tracing::info_span!("inbox.deliver", position = entry.position);
-                let submitted = item.follow_up.is_none().then_some(item.message.traceparent.as_deref()).flatten();
-                let send = out.send(Ok(StreamInboxResponse { entry: Some(entry) }));
-                if send.instrument(crate::telemetry::delivery_span(span, submitted)).await.is_err() {
-                    return;
-                }
-                hub.metrics.delivered(item, micros(hub.clock.now()));
+        if let Some(last) = items.last() {
+            if !send_batch(&hub, &reader, &items, &out).await {
+                return;
             }
+            after = last.position;
             if items.len() == INBOX_BATCH as usize {
                 // More may be waiting already: read on at once.
                 continue;
@@ -75,6 +62,33 @@ pub(super) async fn pump_inbox(
             _ = out.closed() => return,
         }
     }
+}
+
+/// Releases `items` to `reader` and sends them in order; `false` once the
+/// stream is over (the client went away, or was sent an error).
+async fn send_batch(
+    hub: &Hub,
+    reader: &Caller,
+    items: &[InboxItem],
+    out: &mpsc::Sender<Result<StreamInboxResponse, Status>>,
+) -> bool {
+    let entries = match inbox_entries(hub, reader, items).await {
+        Ok(entries) => entries,
+        Err(error) => {
+            let _ = out.send(Err(error.into())).await;
+            return false;
+        }
+    };
+    for (entry, item) in entries.into_iter().zip(items) {
+        let span = tracing::info_span!("inbox.deliver", position = entry.position);
+        let submitted = item.follow_up.is_none().then_some(item.message.traceparent.as_deref()).flatten();
+        let send = out.send(Ok(StreamInboxResponse { entry: Some(entry) }));
+        if send.instrument(crate::telemetry::delivery_span(span, submitted)).await.is_err() {
+            return false;
+        }
+        hub.metrics.delivered(item, micros(hub.clock.now()));
+    }
+    true
 }
 
 /// Inbox items as `reader` may see them; new messages are released (and audited) as delivery attempts.
