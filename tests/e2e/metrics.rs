@@ -38,6 +38,13 @@ async fn what_happened_is_counted(backend: Backend) {
     assert!(scrape.value("referral_hub_overdue_flagged_total", &[]).is_some_and(|n| n >= 1.0), "overdue counted");
     assert!(scrape.value("referral_hub_audit_appends_total", &[]).is_some_and(|n| n >= 5.0));
     assert!(scrape.value("referral_hub_audit_append_duration_seconds_total", &[]).is_some_and(|s| s > 0.0));
+    let groups = |path: &str| scrape.value("referral_hub_group_commits_total", &[("path", path)]);
+    assert!(groups("locked").is_some_and(|n| n >= 1.0), "the first group reads the chain head under its lock");
+    let one_statement = groups("one_statement");
+    match backend {
+        Backend::Postgres => assert!(one_statement.is_some_and(|n| n >= 1.0), "{one_statement:?}"),
+        Backend::Sqlite => assert_eq!(one_statement, Some(0.0)),
+    }
     assert!(scrape.value("referral_hub_db_connections", &[("state", "idle")]).is_some());
     assert!(scrape.value("referral_hub_db_connections", &[("state", "in_use")]).is_some());
     let ids_in_labels = scrape.samples.iter().flat_map(|s| s.labels.values()).any(|v| v.contains("demo-"));

@@ -9,7 +9,8 @@ use referral_hub_domain::{
 };
 use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb};
 use referral_hub_store::{
-    ChildKey, ConsentRow, FollowUpRecord, Mailbox, MessageFilter, MessageRecord, Store, StoreError,
+    ChildKey, ConsentRow, Dimension, FollowUpRecord, Mailbox, MessageFilter, MessageRecord, StatsQuery, Store,
+    StoreError,
 };
 
 async fn seeded(backend: Backend) -> TestDb {
@@ -285,6 +286,89 @@ async fn a_reseal_pass_starts_at_its_mark(backend: Backend) {
     assert!(bodies.iter().all(|b| b.starts_with(&[0, 1, 2, b'k', b'2'])), "all sealed under k2");
 }
 
+/// On PostgreSQL, once the committer knows the chain head, a group goes in
+/// as one statement (the store's `group_statement`) and stores what the locked
+/// path stores: consent record, message, concerns, inbox entries in order,
+/// audit entries, and other replicas told. When another writer moved the head
+/// meanwhile, or a retry was beaten to it, the locked path takes over and the
+/// chain stays one. SQLite always takes the locked path.
+async fn a_group_in_one_statement_stores_what_the_locked_path_stores(backend: Backend) {
+    let db = seeded(backend).await;
+    let store = &db.store;
+    // Which path the next write takes: counted by the store.
+    let path_of = |before: referral_hub_store::GroupCommits| {
+        let after = store.group_commits();
+        match (after.one_statement - before.one_statement, after.locked - before.locked) {
+            (1, 0) => "one statement",
+            (0, 1) => "locked",
+            other => panic!("one group expected, got {other:?}"),
+        }
+    };
+    let one_statement = if backend == Backend::Postgres { "one statement" } else { "locked" };
+
+    let first = message(HEALTH_ORG, "first");
+    let before = store.group_commits();
+    store.insert_message(&first, None, vec![], vec![audit()]).await.unwrap();
+    assert_eq!(path_of(before), "locked", "the first group reads the head under its lock");
+
+    let other = Store::connect(&db.url).await.unwrap();
+    let woken = other.notifier().subscribe(POLICE_ORG);
+    let woken = woken.notified();
+    tokio::pin!(woken);
+    woken.as_mut().enable();
+    let grant = consent(uuid::Uuid::now_v7(), "child");
+    let second = MessageRecord {
+        recipient_org: POLICE_ORG.into(),
+        consent_id: Some(grant.id.clone()),
+        body: b"a \"quoted\" body \x00\xff".to_vec(),
+        child_link_key: Some("link".into()),
+        ..message(HEALTH_ORG, "second")
+    };
+    let concerns = vec!["NEGLECT".to_owned(), "PHYSICAL_ABUSE".to_owned()];
+    let before = store.group_commits();
+    assert_eq!(store.insert_message(&second, Some(&grant), concerns, vec![audit(), audit()]).await.unwrap(), second);
+    assert_eq!(path_of(before), one_statement);
+    assert_eq!(store.message(&second.id).await.unwrap(), Some(second.clone()), "every column, body opened");
+    assert_eq!(store.consent(&grant.id).await.unwrap(), Some(grant));
+    if backend == Backend::Postgres {
+        let guard = std::time::Duration::from_secs(30);
+        tokio::time::timeout(guard, woken).await.expect("the other replica's streams are woken");
+    }
+
+    // A follow-up moves the head outside the committer.
+    let ack = follow_up(&first.id, "f1", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
+    store.insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG, audit()).await.unwrap();
+    let third = message(HEALTH_ORG, "third");
+    let before = store.group_commits();
+    store.insert_message(&third, None, vec![], vec![audit()]).await.unwrap();
+    assert_eq!(path_of(before), "locked", "the head moved: the locked path reads it afresh");
+
+    let fourth = message(HEALTH_ORG, "fourth");
+    let before = store.group_commits();
+    store.insert_message(&fourth, None, vec![], vec![audit()]).await.unwrap();
+    assert_eq!(path_of(before), one_statement);
+    let reused = MessageRecord { request_hash: vec![7; 32], ..message(HEALTH_ORG, "fourth") };
+    let before = store.group_commits();
+    let refused = store.insert_message(&reused, None, vec![], vec![audit()]).await;
+    assert!(matches!(refused, Err(StoreError::Conflict)), "{refused:?}");
+    assert_eq!(path_of(before), "locked", "a failed statement wrote nothing; the job failed alone on the locked path");
+    let before = store.group_commits();
+    store.audit(vec![audit()]).await.unwrap();
+    assert_eq!(path_of(before), one_statement, "the head is known again");
+
+    let inbox = |org| async move {
+        let entries = store.inbox_after(org, 0, 10).await.unwrap();
+        entries.into_iter().map(|e| (e.position, e.message.request_id)).collect::<Vec<_>>()
+    };
+    assert_eq!(inbox(SOCIAL_WELFARE_ORG).await, [(1, "first".into()), (2, "third".into()), (3, "fourth".into())]);
+    assert_eq!(inbox(POLICE_ORG).await, [(1, "second".to_owned())]);
+    let query = StatsQuery { area: String::new(), from: 0, to: i64::MAX, group_by: vec![Dimension::Concern] };
+    let concerns: Vec<_> = store.statistics(&query).await.unwrap().0.into_iter().map(|c| (c.key, c.count)).collect();
+    assert_eq!(concerns, [(vec!["NEGLECT".to_owned()], 1), (vec!["PHYSICAL_ABUSE".to_owned()], 1)]);
+    let verified = store.verify_audit(1, None).await.unwrap().expect("one intact chain");
+    assert_eq!((verified.checked, verified.last_seq), (7, 7), "1 + 2 + follow-up + 1 + 1 + the lone entry");
+}
+
 async fn lists_page_newest_first_with_filters(backend: Backend) {
     let db = seeded(backend).await;
     let mut ids = Vec::new();
@@ -333,6 +417,7 @@ referral_hub_e2e::on_both_backends!(
     acks_are_cumulative_monotonic_and_bounded,
     concurrent_consent_lookups_each_get_their_own_records,
     a_reseal_pass_starts_at_its_mark,
+    a_group_in_one_statement_stores_what_the_locked_path_stores,
     lists_page_newest_first_with_filters,
     migrations_are_idempotent_and_data_survives_a_reconnect,
 );

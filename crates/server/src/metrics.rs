@@ -174,7 +174,8 @@ impl Metrics {
 }
 
 /// Gauges read from the store at scrape time: audit appends and their total
-/// time (their ratio is the mean append latency), and the connection pool.
+/// time (their ratio is the mean append latency), group commits by path, and
+/// the connection pool.
 fn observe_store(meter: &Meter, store: &Store) {
     let audit = store.clone();
     meter
@@ -188,6 +189,19 @@ fn observe_store(meter: &Meter, store: &Store) {
         .with_unit("s")
         .with_description("Time spent appending audit entries (hashing and writing), summed.")
         .with_callback(move |observer| observer.observe(audit.audit_timing().seconds, &[]))
+        .build();
+    let groups = store.clone();
+    meter
+        .u64_observable_counter("referral_hub_group_commits")
+        .with_description(
+            "Group commits of this replica, by path: one_statement (PostgreSQL, the chain head unchanged since \
+             this replica's last commit) or locked (the head read under its lock).",
+        )
+        .with_callback(move |observer| {
+            let commits = groups.group_commits();
+            observer.observe(commits.one_statement, &[KeyValue::new("path", "one_statement")]);
+            observer.observe(commits.locked, &[KeyValue::new("path", "locked")]);
+        })
         .build();
     let pool = store.clone();
     meter

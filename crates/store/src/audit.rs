@@ -2,6 +2,8 @@
 //! transaction, so a change and its audit entry commit together or not at all
 //! (the hub fails closed); the `audit_head` row lock serialises them.
 
+use std::borrow::Cow;
+
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use referral_hub_domain::audit::{ChainBreak, Entry, GENESIS, Stored, Verifier};
@@ -11,15 +13,16 @@ use crate::{
     group_commit::{Done, Job},
     multi_row::{
         Column::{self, Bytes, Integer, Text},
-        MAX_ROWS_PER_INSERT, PaddedRows,
+        MAX_ROWS_PER_INSERT, PaddedRows, Value, bind_row,
     },
 };
 
-const COLUMNS: &str = "seq, at, action, outcome, severity, actor_org, actor_subject, actor_roles, \
+/// The columns of an audit entry.
+pub(crate) const COLUMNS: &str = "seq, at, action, outcome, severity, actor_org, actor_subject, actor_roles, \
     actor_certificate, source_address, purpose, message_id, message_kind, child_key_hash, consent_id, \
     legal_basis, detail, trace_id, previous_hash, hash";
 /// The types of [`COLUMNS`], in order.
-const COLUMN_TYPES: &[Column] = &[
+pub(crate) const COLUMN_TYPES: &[Column] = &[
     Integer, Integer, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text,
     Bytes, Bytes,
 ];
@@ -41,6 +44,63 @@ impl ChainHead {
     /// The last sequence number.
     pub(crate) fn seq(&self) -> u64 {
         self.seq
+    }
+
+    /// Chains `entries` after this head, in order: assigns their sequence
+    /// numbers, hashes them and moves the head to the last.
+    pub(crate) fn chain<'e>(&mut self, entries: impl IntoIterator<Item = &'e mut Entry>) -> Vec<Chained<'e>> {
+        entries
+            .into_iter()
+            .map(|entry| {
+                entry.seq = self.seq + 1;
+                let previous = self.hash;
+                let hash = entry.chain_hash(&previous);
+                *self = ChainHead { seq: entry.seq, hash };
+                Chained { entry: &*entry, previous, hash }
+            })
+            .collect()
+    }
+
+    /// The head as `audit_head` stores it: sequence number and hash.
+    pub(crate) fn row(&self) -> (i64, Vec<u8>) {
+        (i64::try_from(self.seq).unwrap_or(i64::MAX), self.hash.to_vec())
+    }
+}
+
+/// An entry with its place in the chain, ready to insert.
+pub(crate) struct Chained<'e> {
+    entry: &'e Entry,
+    previous: [u8; 32],
+    hash: [u8; 32],
+}
+
+impl<'e> Chained<'e> {
+    /// The values of its `audit_log` row, in [`COLUMNS`] order.
+    pub(crate) fn values(&self) -> [Value<'e>; 20] {
+        let entry = self.entry;
+        let text = |value: &'e String| Value::Text(Some(value));
+        [
+            Value::Integer(i64::try_from(entry.seq).unwrap_or(i64::MAX)),
+            Value::Integer(entry.at),
+            text(&entry.action),
+            text(&entry.outcome),
+            text(&entry.severity),
+            text(&entry.actor_org),
+            text(&entry.actor_subject),
+            text(&entry.actor_roles),
+            text(&entry.actor_certificate),
+            text(&entry.source_address),
+            text(&entry.purpose),
+            text(&entry.message_id),
+            text(&entry.message_kind),
+            text(&entry.child_key_hash),
+            text(&entry.consent_id),
+            text(&entry.legal_basis),
+            text(&entry.detail),
+            text(&entry.trace_id),
+            Value::Bytes(Cow::Owned(self.previous.to_vec())),
+            Value::Bytes(Cow::Owned(self.hash.to_vec())),
+        ]
     }
 }
 
@@ -119,17 +179,10 @@ impl Store {
         entries: impl IntoIterator<Item = &'e mut Entry>,
     ) -> Result<()> {
         let started = std::time::Instant::now();
-        let mut chained = Vec::new();
-        for entry in entries {
-            entry.seq = head.seq + 1;
-            let previous = head.hash;
-            let hash = entry.chain_hash(&previous);
-            *head = ChainHead { seq: entry.seq, hash };
-            chained.push((&*entry, previous, hash));
-        }
+        let chained = head.chain(entries);
         let chunks = chained.chunks(MAX_ROWS_PER_INSERT).count();
         let head_in_insert = self.backend == Backend::Postgres;
-        let (head_seq, head_hash) = (i64::try_from(head.seq).unwrap_or(i64::MAX), head.hash.to_vec());
+        let (head_seq, head_hash) = head.row();
         for (i, chunk) in chained.chunks(MAX_ROWS_PER_INSERT).enumerate() {
             let with_head = head_in_insert && i + 1 == chunks;
             // The head's two placeholders come first.
@@ -140,28 +193,8 @@ impl Store {
             if with_head {
                 query = query.bind(head_seq).bind(head_hash.clone());
             }
-            for (entry, previous, hash) in chunk {
-                query = query
-                    .bind(i64::try_from(entry.seq).unwrap_or(i64::MAX))
-                    .bind(entry.at)
-                    .bind(&entry.action)
-                    .bind(&entry.outcome)
-                    .bind(&entry.severity)
-                    .bind(&entry.actor_org)
-                    .bind(&entry.actor_subject)
-                    .bind(&entry.actor_roles)
-                    .bind(&entry.actor_certificate)
-                    .bind(&entry.source_address)
-                    .bind(&entry.purpose)
-                    .bind(&entry.message_id)
-                    .bind(&entry.message_kind)
-                    .bind(&entry.child_key_hash)
-                    .bind(&entry.consent_id)
-                    .bind(&entry.legal_basis)
-                    .bind(&entry.detail)
-                    .bind(&entry.trace_id)
-                    .bind(previous.to_vec())
-                    .bind(hash.to_vec());
+            for chained in chunk {
+                query = bind_row(query, chained.values());
             }
             rows.pad(query).execute(&mut **tx).await?;
         }

@@ -117,6 +117,7 @@ impl Store {
             consent_reads: None,
             directory_cache: Arc::default(),
             audit_timing: Arc::default(),
+            group_counts: Arc::default(),
             sealer: Arc::default(),
         };
         store.consent_reads = Some(consent_reads::ConsentReads::start(store.clone()));

@@ -1,5 +1,7 @@
 //! Consent records and what withdrawing one does to the messages relying on it.
 
+use std::borrow::Cow;
+
 use sqlx::{Any, AnyConnection, Row, Transaction, any::AnyRow};
 
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
@@ -8,15 +10,16 @@ use crate::{
     ConsentRow, FollowUpRecord, Inserted, MessageRecord, Result, Store, StoreError,
     multi_row::{
         Column::{self, Bytes, Integer, Text},
-        MAX_ROWS_PER_INSERT, PaddedRows,
+        MAX_ROWS_PER_INSERT, PaddedRows, Value, bind_row,
     },
     rows::{self, MESSAGE_COLUMNS},
 };
 
-const CONSENT_COLUMNS: &str = "id, recorded_by_org, request_id, request_hash, kind, child_local_id, child_link_key, \
+/// The columns of a consent record.
+pub(crate) const CONSENT_COLUMNS: &str = "id, recorded_by_org, request_id, request_hash, kind, child_local_id, child_link_key, \
     supersedes_id, recorded_at, body";
 /// The types of [`CONSENT_COLUMNS`], in order.
-const CONSENT_TYPES: &[Column] = &[Text, Text, Text, Bytes, Text, Text, Text, Text, Integer, Bytes];
+pub(crate) const CONSENT_TYPES: &[Column] = &[Text, Text, Text, Bytes, Text, Text, Text, Text, Integer, Bytes];
 
 /// Why a message is held after its consent was withdrawn.
 pub const CONSENT_WITHDRAWN: &str = "CONSENT_WITHDRAWN";
@@ -203,6 +206,22 @@ impl Store {
     /// Inserts `consents` inside `tx`, as few statements as possible.
     /// [`StoreError::Conflict`] if any was not inserted: the only other unique
     /// key than the request's is the record it supersedes, superseded already.
+    /// The values of a consent record's row, in [`CONSENT_COLUMNS`] order, its body sealed.
+    pub(crate) fn consent_values<'a>(&self, consent: &'a ConsentRow) -> [Value<'a>; 10] {
+        [
+            Value::Text(Some(&consent.id)),
+            Value::Text(Some(&consent.recorded_by_org)),
+            Value::Text(Some(&consent.request_id)),
+            Value::Bytes(Cow::Borrowed(&consent.request_hash)),
+            Value::Text(Some(&consent.kind)),
+            Value::Text(Some(&consent.child_local_id)),
+            Value::Text(Some(&consent.child_link_key)),
+            Value::Text(consent.supersedes_id.as_deref()),
+            Value::Integer(consent.recorded_at),
+            Value::Bytes(Cow::Owned(self.seal(&consent.id, &consent.body))),
+        ]
+    }
+
     pub(crate) async fn insert_consents_tx(
         &self,
         tx: &mut Transaction<'_, Any>,
@@ -216,17 +235,7 @@ impl Store {
             );
             let mut query = sqlx::query(&sql);
             for consent in chunk {
-                query = query
-                    .bind(&consent.id)
-                    .bind(&consent.recorded_by_org)
-                    .bind(&consent.request_id)
-                    .bind(&consent.request_hash)
-                    .bind(&consent.kind)
-                    .bind(&consent.child_local_id)
-                    .bind(&consent.child_link_key)
-                    .bind(&consent.supersedes_id)
-                    .bind(consent.recorded_at)
-                    .bind(self.seal(&consent.id, &consent.body));
+                query = bind_row(query, self.consent_values(consent));
             }
             if rows.pad(query).fetch_all(&mut **tx).await?.len() != chunk.len() {
                 return Err(StoreError::Conflict);

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// Migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Rows could not be encoded as JSON for a group statement.
+    #[error("could not encode rows: {0}")]
+    Encode(#[from] serde_json::Error),
     /// The URL names no supported backend.
     #[error("unsupported database URL: expected sqlite:// or postgres://")]
     UnsupportedUrl,

@@ -8,20 +8,31 @@
 //! the group is written again one job per savepoint, so a failing job fails
 //! alone. Every caller gets its own result, and only after the commit.
 //!
+//! On PostgreSQL a group of submissions and audit appends is written as one
+//! statement, in one round trip, while the chain head is where this committer
+//! left it ([`crate::group_statement`]); otherwise, and always on SQLite, in a
+//! transaction that holds the head's lock.
+//!
 //! The committer keeps the writer connection across consecutive groups (the
 //! pool would ping it on every return, one more round trip per group). On
 //! PostgreSQL it runs on a thread of its own, with a connection of its own: a
-//! group is a dozen round trips in a row, and on the server's runtime each
+//! locked group is nine round trips in a row, and on the server's runtime each
 //! answer waited behind the gRPC tasks before the next statement could go.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
 
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use referral_hub_domain::audit::Entry;
 
-use crate::{Backend, ConsentRow, MessageRecord, Result, Store, StoreError, audit::ChainHead, inbox::InboxAck};
+use crate::{
+    Backend, ConsentRow, MessageRecord, Result, Store, StoreError, audit::ChainHead, group_statement::GroupStatement,
+    inbox::InboxAck,
+};
 
 /// How many submissions one transaction takes at most.
 const MAX_GROUP: usize = 256;
@@ -62,8 +73,16 @@ pub(crate) struct Submission {
 }
 
 impl Job {
+    /// The message the job stores, if it stores one.
+    pub(crate) fn submission(&self) -> Option<&Submission> {
+        match self {
+            Job::Message(submission) => Some(submission),
+            Job::Audit(_) | Job::Ack(_) => None,
+        }
+    }
+
     /// The audit entries the job appends.
-    fn audit_mut(&mut self) -> &mut Vec<Entry> {
+    pub(crate) fn audit_mut(&mut self) -> &mut Vec<Entry> {
         match self {
             Job::Message(submission) => &mut submission.audit,
             Job::Audit(entries) => entries,
@@ -73,6 +92,34 @@ impl Job {
 }
 
 type Reply = oneshot::Sender<Result<Done>>;
+
+/// How many groups this process committed, by path: on PostgreSQL the share
+/// written as one statement shows how often replicas contend for the chain
+/// head (see [`crate::group_statement`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupCommits {
+    /// Written as one statement, without the head's lock.
+    pub one_statement: u64,
+    /// Written in a transaction holding the head's lock.
+    pub locked: u64,
+}
+
+/// Running [`GroupCommits`], shared by every handle of a store.
+#[derive(Debug, Default)]
+pub(crate) struct GroupCounts {
+    one_statement: AtomicU64,
+    locked: AtomicU64,
+}
+
+impl Store {
+    /// Groups committed so far by this process, by path.
+    pub fn group_commits(&self) -> GroupCommits {
+        GroupCommits {
+            one_statement: self.group_counts.one_statement.load(Ordering::Relaxed),
+            locked: self.group_counts.locked.load(Ordering::Relaxed),
+        }
+    }
+}
 
 /// The handle callers queue submissions through.
 #[derive(Clone)]
@@ -132,8 +179,9 @@ impl Committer {
 async fn commit_groups(store: Store, pool: AnyPool, mut waiting: mpsc::Receiver<(Job, Reply)>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     let mut writer = None;
+    let mut statement = (store.backend == Backend::Postgres).then(|| GroupStatement::new(&store));
     while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let replies = commit_group(&store, &pool, &mut writer, &mut group).await;
+        let replies = commit_group(&store, &pool, &mut writer, statement.as_mut(), &mut group).await;
         for (reply, result) in replies {
             let _ = reply.send(result);
         }
@@ -155,14 +203,15 @@ async fn commit_group(
     store: &Store,
     pool: &AnyPool,
     writer: &mut Option<Writer>,
+    statement: Option<&mut GroupStatement>,
     group: &mut Vec<(Job, Reply)>,
 ) -> Vec<(Reply, Result<Done>)> {
     let outcome = match writer {
-        Some(held) => write_group(store, &mut held.connection, group).await,
+        Some(held) => write_group(store, &mut held.connection, statement, group).await,
         None => match pool.acquire().await {
             Ok(connection) => {
                 let held = writer.insert(Writer { connection, since: Instant::now() });
-                write_group(store, &mut held.connection, group).await
+                write_group(store, &mut held.connection, statement, group).await
             }
             Err(error) => Err(error.into()),
         },
@@ -186,15 +235,29 @@ async fn commit_group(
     group.drain(..).map(|(_, reply)| reply).zip(results).collect()
 }
 
-/// Writes the group; `Err` only if no transaction can be written at all.
+/// Writes the group: on PostgreSQL as one statement when it can (see
+/// [`crate::group_statement`]), otherwise in a transaction that holds the
+/// chain head's lock. `Err` only if no transaction can be written at all.
 async fn write_group(
     store: &Store,
     writer: &mut AnyConnection,
+    mut statement: Option<&mut GroupStatement>,
     group: &mut [(Job, Reply)],
 ) -> Result<Vec<Result<Done>>> {
     let mut jobs: Vec<&mut Job> = group.iter_mut().map(|(job, _)| job).collect();
-    match write_together(store, writer, &mut jobs).await {
-        Ok(done) => Ok(done.into_iter().map(Ok).collect()),
+    let together = match statement.as_deref_mut() {
+        Some(statement) => match statement.write(store, writer, &mut jobs).await {
+            Ok(Some(done)) => {
+                store.group_counts.one_statement.fetch_add(1, Ordering::Relaxed);
+                return Ok(done.into_iter().map(Ok).collect());
+            }
+            Ok(None) => write_together(store, writer, &mut jobs).await,
+            Err(error) => Err(error),
+        },
+        None => write_together(store, writer, &mut jobs).await,
+    };
+    let written = match together {
+        Ok((done, head)) => Ok((done.into_iter().map(Ok).collect(), head)),
         Err(error) => {
             // Something in the group failed, most often a retry that a
             // concurrent one beat to it: write each job in its own savepoint
@@ -202,25 +265,38 @@ async fn write_group(
             tracing::debug!(%error, size = jobs.len(), "group written one job at a time");
             write_one_by_one(store, writer, &mut jobs).await
         }
-    }
+    };
+    written.map(|(results, head)| {
+        store.group_counts.locked.fetch_add(1, Ordering::Relaxed);
+        if let Some(statement) = statement {
+            statement.head = Some(head);
+        }
+        results
+    })
 }
 
 /// The whole group in one transaction, each table in as few statements as
-/// possible; any failure fails (and rolls back) all of it.
-async fn write_together(store: &Store, writer: &mut AnyConnection, jobs: &mut [&mut Job]) -> Result<Vec<Done>> {
+/// possible; any failure fails (and rolls back) all of it. Returns the chain
+/// head it committed.
+async fn write_together(
+    store: &Store,
+    writer: &mut AnyConnection,
+    jobs: &mut [&mut Job],
+) -> Result<(Vec<Done>, ChainHead)> {
     let mut tx = writer.begin().await?;
     let mut head = Store::lock_audit_head(&mut tx).await?;
     let done = write_jobs(store, &mut tx, &mut head, jobs).await?;
     tx.commit().await?;
-    Ok(done)
+    Ok((done, head))
 }
 
-/// One transaction, each job in its own savepoint, so a failing one fails alone.
+/// One transaction, each job in its own savepoint, so a failing one fails
+/// alone. Returns the chain head it committed.
 async fn write_one_by_one(
     store: &Store,
     writer: &mut AnyConnection,
     jobs: &mut [&mut Job],
-) -> Result<Vec<Result<Done>>> {
+) -> Result<(Vec<Result<Done>>, ChainHead)> {
     let mut tx = writer.begin().await?;
     let mut head = Store::lock_audit_head(&mut tx).await?;
     let mut results = Vec::with_capacity(jobs.len());
@@ -241,7 +317,7 @@ async fn write_one_by_one(
         }
     }
     tx.commit().await?;
-    Ok(results)
+    Ok((results, head))
 }
 
 /// The writes of `jobs` inside `tx`: the messages (with what they bring), then
@@ -252,23 +328,22 @@ async fn write_jobs(
     head: &mut ChainHead,
     jobs: &mut [&mut Job],
 ) -> Result<Vec<Done>> {
-    let submissions: Vec<&Submission> = jobs
-        .iter()
-        .filter_map(|job| match &**job {
-            Job::Message(submission) => Some(&**submission),
-            Job::Audit(_) | Job::Ack(_) => None,
-        })
-        .collect();
+    let submissions: Vec<&Submission> = jobs.iter().filter_map(|job| job.submission()).collect();
     store.insert_messages_tx(tx, &submissions).await?;
     for job in jobs.iter_mut() {
         if let Job::Ack(ack) = &mut **job {
             store.ack_inbox_tx(tx, ack).await?;
         }
     }
-    let mut seq = head.seq();
+    let before = head.seq();
     store.append_audit(tx, head, jobs.iter_mut().flat_map(|job| job.audit_mut().iter_mut())).await?;
-    Ok(jobs
-        .iter()
+    Ok(results(jobs, before))
+}
+
+/// One result per written job; `seq` is the chain head's sequence number
+/// before the jobs' audit entries were appended.
+pub(crate) fn results(jobs: &[&mut Job], mut seq: u64) -> Vec<Done> {
+    jobs.iter()
         .map(|job| match &**job {
             Job::Message(submission) => Done::Message(Box::new(submission.message.clone())),
             Job::Audit(entries) => {
@@ -280,5 +355,5 @@ async fn write_jobs(
                 Done::Ack(ack.cursor)
             }
         })
-        .collect())
+        .collect()
 }

@@ -17,6 +17,7 @@ mod consent_reads;
 mod directory;
 mod error;
 mod group_commit;
+mod group_statement;
 mod inbox;
 mod messages;
 mod multi_row;
@@ -35,6 +36,7 @@ pub use connect::Backend;
 pub use consent::{CONSENT_WITHDRAWN, ChildKey};
 pub use directory::DIRECTORY_CACHE_TTL;
 pub use error::StoreError;
+pub use group_commit::GroupCommits;
 pub use notify::InboxNotifier;
 pub use overdue::Deadline;
 pub use records::{
@@ -68,6 +70,8 @@ pub struct Store {
     directory_cache: Arc<directory::DirectoryCache>,
     /// How many audit entries this process appended, and how long that took.
     audit_timing: Arc<audit_timing::AuditTiming>,
+    /// How many groups the committer wrote, by path.
+    group_counts: Arc<group_commit::GroupCounts>,
     /// Seals payloads at rest, once [`Store::seal_with`] set it (shared by
     /// every handle, the group committer's too).
     sealer: Arc<std::sync::OnceLock<Sealer>>,

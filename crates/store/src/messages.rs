@@ -1,7 +1,7 @@
 //! Messages and follow-ups: idempotent inserts that commit the record, its
 //! state change and its inbox entry together, and the reads around them.
 
-use std::collections::BTreeMap;
+use std::{borrow::Cow, collections::BTreeMap};
 
 use sqlx::{Any, Row, Transaction};
 
@@ -15,18 +15,63 @@ use crate::{
     group_commit::{Done, Job, Submission},
     multi_row::{
         Column::{self, Bytes, Integer, Text},
-        MAX_ROWS_PER_INSERT, PaddedRows,
+        MAX_ROWS_PER_INSERT, PaddedRows, Value, bind_row,
     },
     rows::{self, FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
 };
 
-/// The types of the columns a new message is inserted with, in order.
-const MESSAGE_INSERT: &[Column] = &[
+/// The columns a new message is inserted with.
+pub(crate) const MESSAGE_INSERT_COLUMNS: &str = "id, sender_org, sender_subject, recipient_org, request_id, \
+    request_hash, kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body, \
+    consent_id, legal_basis, hold_reason, area, rerouted_from, sender_sector, recipient_sector, sex, age_band, \
+    displacement, re_referral_of, traceparent";
+/// The types of [`MESSAGE_INSERT_COLUMNS`], in order.
+pub(crate) const MESSAGE_INSERT: &[Column] = &[
     Text, Text, Text, Text, Text, Bytes, Text, Text, Text, Text, Integer, Integer, Integer, Integer, Bytes, Text, Text,
     Text, Text, Text, Text, Text, Text, Text, Text, Text, Text,
 ];
 
+/// Each submission's concern codes, as `(message id, concern)` rows of `message_concerns`.
+pub(crate) fn concern_rows<'a>(submissions: &'a [&Submission]) -> impl Iterator<Item = (&'a str, &'a str)> {
+    submissions.iter().flat_map(|s| s.concerns.iter().map(|concern| (s.message.id.as_str(), concern.as_str())))
+}
+
 impl Store {
+    /// The values of a new message's row, in [`MESSAGE_INSERT_COLUMNS`] order,
+    /// its body sealed.
+    pub(crate) fn message_values<'a>(&self, message: &'a MessageRecord) -> [Value<'a>; 27] {
+        let text = |value: &'a Option<String>| Value::Text(value.as_deref());
+        [
+            Value::Text(Some(&message.id)),
+            Value::Text(Some(&message.sender_org)),
+            Value::Text(Some(&message.sender_subject)),
+            Value::Text(Some(&message.recipient_org)),
+            Value::Text(Some(&message.request_id)),
+            Value::Bytes(Cow::Borrowed(&message.request_hash)),
+            Value::Text(Some(message.kind.as_str_name())),
+            Value::Text(Some(message.status.as_str_name())),
+            Value::Text(Some(message.risk_level.as_str_name())),
+            text(&message.child_link_key),
+            Value::Integer(message.created_at),
+            Value::Integer(message.updated_at),
+            Value::Integer(message.acknowledge_by),
+            Value::Integer(message.respond_by),
+            Value::Bytes(Cow::Owned(self.seal(&message.id, &message.body))),
+            text(&message.consent_id),
+            text(&message.legal_basis),
+            text(&message.hold_reason),
+            text(&message.area),
+            text(&message.rerouted_from),
+            text(&message.sender_sector),
+            text(&message.recipient_sector),
+            text(&message.sex),
+            text(&message.age_band),
+            text(&message.displacement),
+            text(&message.re_referral_of),
+            text(&message.traceparent),
+        ]
+    }
+
     /// Stores a new message, its delivery record (an entry in the recipient's
     /// inbox), the consent record it brought inline (if any) and its audit
     /// entries, durably, before answering. If the sender already used the
@@ -64,52 +109,19 @@ impl Store {
         for chunk in submissions.chunks(MAX_ROWS_PER_INSERT) {
             let rows = PaddedRows::new(self.backend, 1, MESSAGE_INSERT, chunk.len());
             let sql = format!(
-                "INSERT INTO messages (id, sender_org, sender_subject, recipient_org, request_id, request_hash, \
-                 kind, status, risk_level, child_link_key, created_at, updated_at, acknowledge_by, respond_by, body, \
-                 consent_id, legal_basis, hold_reason, area, rerouted_from, sender_sector, recipient_sector, sex, \
-                 age_band, displacement, re_referral_of, traceparent) {} \
+                "INSERT INTO messages ({MESSAGE_INSERT_COLUMNS}) {} \
                  ON CONFLICT (sender_org, request_id) DO NOTHING RETURNING id",
                 rows.select
             );
             let mut query = sqlx::query(&sql);
             for Submission { message, .. } in chunk {
-                query = query
-                    .bind(&message.id)
-                    .bind(&message.sender_org)
-                    .bind(&message.sender_subject)
-                    .bind(&message.recipient_org)
-                    .bind(&message.request_id)
-                    .bind(&message.request_hash)
-                    .bind(message.kind.as_str_name())
-                    .bind(message.status.as_str_name())
-                    .bind(message.risk_level.as_str_name())
-                    .bind(&message.child_link_key)
-                    .bind(message.created_at)
-                    .bind(message.updated_at)
-                    .bind(message.acknowledge_by)
-                    .bind(message.respond_by)
-                    .bind(self.seal(&message.id, &message.body))
-                    .bind(&message.consent_id)
-                    .bind(&message.legal_basis)
-                    .bind(&message.hold_reason)
-                    .bind(&message.area)
-                    .bind(&message.rerouted_from)
-                    .bind(&message.sender_sector)
-                    .bind(&message.recipient_sector)
-                    .bind(&message.sex)
-                    .bind(&message.age_band)
-                    .bind(&message.displacement)
-                    .bind(&message.re_referral_of)
-                    .bind(&message.traceparent);
+                query = bind_row(query, self.message_values(message));
             }
             if rows.pad(query).fetch_all(&mut **tx).await?.len() != chunk.len() {
                 return Err(StoreError::Conflict);
             }
         }
-        let concerns: Vec<(&str, &str)> = submissions
-            .iter()
-            .flat_map(|s| s.concerns.iter().map(|concern| (s.message.id.as_str(), concern.as_str())))
-            .collect();
+        let concerns: Vec<(&str, &str)> = concern_rows(submissions).collect();
         for chunk in concerns.chunks(MAX_ROWS_PER_INSERT) {
             let rows = PaddedRows::new(self.backend, 1, &[Text, Text], chunk.len());
             let sql =

@@ -8,6 +8,8 @@
 //! statement cache (100 per connection). Exact sizes would be up to 128 texts
 //! per statement, too many to keep.
 
+use std::borrow::Cow;
+
 use sqlx::{Any, any::AnyArguments, query::Query};
 
 use crate::{Backend, rows::values};
@@ -26,6 +28,50 @@ pub(crate) enum Column {
     Integer,
     /// `BYTEA` (`BLOB` on SQLite).
     Bytes,
+}
+
+/// One column's value in a row being written. Each table lists a row's values
+/// once, in column order, and both ways of writing rows take them from there:
+/// bound to the placeholders of a multi-row statement, or carried in the JSON
+/// of a group statement (`group_statement`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Value<'a> {
+    /// A [`Column::Text`] value; `None` is NULL.
+    Text(Option<&'a str>),
+    /// A [`Column::Integer`] value.
+    Integer(i64),
+    /// A [`Column::Bytes`] value (hexadecimal in JSON).
+    Bytes(Cow<'a, [u8]>),
+}
+
+impl<'a> Value<'a> {
+    /// Binds the value to the next placeholder of `query`.
+    pub(crate) fn bind(self, query: Query<'a, Any, AnyArguments<'a>>) -> Query<'a, Any, AnyArguments<'a>> {
+        match self {
+            Value::Text(text) => query.bind(text),
+            Value::Integer(number) => query.bind(number),
+            Value::Bytes(bytes) => query.bind(bytes.into_owned()),
+        }
+    }
+}
+
+impl serde::Serialize for Value<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Text(Some(text)) => serializer.serialize_str(text),
+            Value::Text(None) => serializer.serialize_none(),
+            Value::Integer(number) => serializer.serialize_i64(*number),
+            Value::Bytes(bytes) => serializer.serialize_str(&referral_hub_domain::audit::hex(bytes)),
+        }
+    }
+}
+
+/// Binds every value of `row`, in order.
+pub(crate) fn bind_row<'a>(
+    query: Query<'a, Any, AnyArguments<'a>>,
+    row: impl IntoIterator<Item = Value<'a>>,
+) -> Query<'a, Any, AnyArguments<'a>> {
+    row.into_iter().fold(query, |query, value| value.bind(query))
 }
 
 /// The rows of one multi-row statement, padded to a fixed size.
