@@ -40,14 +40,16 @@ impl Store {
         }
     }
 
-    /// Database connections open and idle: the readers, the writer (SQLite)
-    /// and the group committer's own (PostgreSQL).
+    /// Database connections open and idle: the readers, the writer (SQLite),
+    /// the inbox readers and the group committer's own (PostgreSQL).
     pub fn pool_use(&self) -> (u32, u32) {
-        let writer = match self.backend {
-            crate::Backend::Postgres => self.committer.as_ref().and_then(|committer| committer.own_pool.as_ref()),
-            crate::Backend::Sqlite => Some(&self.write),
+        let others = match self.backend {
+            crate::Backend::Postgres => {
+                vec![Some(&self.inbox_reads), self.committer.as_ref().and_then(|committer| committer.own_pool.as_ref())]
+            }
+            crate::Backend::Sqlite => vec![Some(&self.write)],
         };
-        let pools = std::iter::once(&self.read).chain(writer);
+        let pools = std::iter::once(&self.read).chain(others.into_iter().flatten());
         pools.fold((0, 0), |(open, idle), pool| (open + pool.size(), idle + pool.num_idle() as u32))
     }
 }

@@ -20,7 +20,8 @@ impl Store {
              LEFT JOIN follow_ups f ON f.id = e.follow_up_id \
              WHERE e.org_id = $1 AND e.position > $2 ORDER BY e.position LIMIT $3"
         );
-        let found = sqlx::query(&sql).bind(org).bind(to_db(after)).bind(i64::from(limit)).fetch_all(&self.read).await?;
+        let found =
+            sqlx::query(&sql).bind(org).bind(to_db(after)).bind(i64::from(limit)).fetch_all(&self.inbox_reads).await?;
         found
             .iter()
             .map(|row| {

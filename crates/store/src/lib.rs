@@ -58,6 +58,10 @@ pub struct Store {
     /// Writes. On SQLite exactly one connection, the single writer path that
     /// avoids lock upgrades failing under WAL; on PostgreSQL the same pool as `read`.
     write: AnyPool,
+    /// Inbox reads, for streams and push: on PostgreSQL a pool of their own
+    /// that always uses the generic plan (see `connect::INBOX_READER_SETTINGS`);
+    /// on SQLite the same pool as `read`.
+    inbox_reads: AnyPool,
     backend: Backend,
     notifier: Arc<InboxNotifier>,
     /// Where submissions queue for group commit (`None` in the committer's own
