@@ -65,6 +65,9 @@ pub struct Options {
     /// Skip the disk baseline and probe (8 KiB write + fdatasync in --data-dir).
     #[arg(long)]
     no_disk: bool,
+    /// Each receiver acknowledges after this many messages (1: every message).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    ack_every: u64,
 }
 
 /// How requests are paced.

@@ -84,7 +84,8 @@ pub async fn referrals(options: &Options, fleet: &Fleet) -> Result<Phase, String
             .connect()
             .await
             .map_err(|e| format!("receiver {org}: {e}"))?;
-        tokio::spawn(receive(channel, token.clone(), started.clone(), seen_tx.clone(), stopped.clone()));
+        let acks = Acks { every: options.ack_every, token: token.clone() };
+        tokio::spawn(receive(channel, acks, started.clone(), seen_tx.clone(), stopped.clone()));
     }
     drop(seen_tx);
     let channels = fleet.channels.clone();
@@ -127,17 +128,26 @@ pub async fn referrals(options: &Options, fleet: &Fleet) -> Result<Phase, String
     Ok(Phase { ok, elapsed, latency, errors, end_to_end, delivered })
 }
 
+/// How a receiver authenticates and acknowledges.
+struct Acks {
+    /// Acknowledge after this many messages.
+    every: u64,
+    /// The receiver's bearer token.
+    token: String,
+}
+
 /// One receiving organisation: streams its inbox, reports each referral's
 /// end-to-end time, and acknowledges in batches.
 async fn receive(
     channel: tonic::transport::Channel,
-    token: String,
+    acks: Acks,
     started: Arc<Mutex<HashMap<String, Instant>>>,
     seen: mpsc::UnboundedSender<u64>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut client = MessageServiceClient::new(channel);
-    let Ok(response) = client.stream_inbox(authorised(&token, StreamInboxRequest::default())).await else { return };
+    let token = &acks.token;
+    let Ok(response) = client.stream_inbox(authorised(token, StreamInboxRequest::default())).await else { return };
     let mut stream = response.into_inner();
     let mut unacked = 0;
     loop {
@@ -154,9 +164,9 @@ async fn receive(
             }
         }
         unacked += 1;
-        if unacked >= 64 {
+        if unacked >= acks.every {
             unacked = 0;
-            let _ = client.ack_delivery(authorised(&token, AckDeliveryRequest { position: entry.position })).await;
+            let _ = client.ack_delivery(authorised(token, AckDeliveryRequest { position: entry.position })).await;
         }
     }
 }
