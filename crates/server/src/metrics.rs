@@ -187,7 +187,10 @@ fn observe_store(meter: &Meter, store: &Store) {
     meter
         .f64_observable_counter("referral_hub_audit_append_duration")
         .with_unit("s")
-        .with_description("Time spent appending audit entries (hashing and writing), summed.")
+        .with_description(
+            "Time spent appending audit entries (hashing and writing; for a PostgreSQL group written as one \
+             statement, the whole statement), summed.",
+        )
         .with_callback(move |observer| observer.observe(audit.audit_timing().seconds, &[]))
         .build();
     let groups = store.clone();
