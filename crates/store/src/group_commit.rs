@@ -94,8 +94,9 @@ impl Job {
 type Reply = oneshot::Sender<Result<Done>>;
 
 /// How many groups this process committed, by path: on PostgreSQL the share
-/// written as one statement shows how often replicas contend for the chain
-/// head (see [`crate::group_statement`]).
+/// on the locked path shows how often the chain head moved between this
+/// committer's groups (other replicas, follow-ups, consent records) or a
+/// group was acknowledgements (see [`crate::group_statement`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GroupCommits {
     /// Written as one statement, without the head's lock.
@@ -251,16 +252,17 @@ async fn write_group(
     group: &mut [(Job, Reply)],
 ) -> Result<Vec<Result<Done>>> {
     let mut jobs: Vec<&mut Job> = group.iter_mut().map(|(job, _)| job).collect();
-    let together = match statement.as_deref_mut() {
-        Some(statement) => match statement.write(store, writer, &mut jobs).await {
-            Ok(Some(done)) => {
-                store.group_counts.one_statement.fetch_add(1, Ordering::Relaxed);
-                return Ok(done.into_iter().map(Ok).collect());
-            }
-            Ok(None) => write_together(store, writer, &mut jobs).await,
-            Err(error) => Err(error),
-        },
-        None => write_together(store, writer, &mut jobs).await,
+    let in_one_statement = match statement.as_deref_mut() {
+        Some(statement) => statement.write(store, writer, &mut jobs).await,
+        None => Ok(None),
+    };
+    let together = match in_one_statement {
+        Ok(Some(done)) => {
+            store.group_counts.one_statement.fetch_add(1, Ordering::Relaxed);
+            return Ok(done.into_iter().map(Ok).collect());
+        }
+        Ok(None) => write_together(store, writer, &mut jobs).await,
+        Err(error) => Err(error),
     };
     let written = match together {
         Ok((done, head)) => Ok((done.into_iter().map(Ok).collect(), head)),

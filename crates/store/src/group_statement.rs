@@ -52,9 +52,10 @@ impl GroupStatement {
 
     /// Writes `jobs` in one statement, if it can: `Ok(None)` (nothing
     /// written) if the head is not known, another writer moved it, or the
-    /// group holds an acknowledgement (rare, and an `UPDATE` of messages this
-    /// statement does not make). `Err` if the statement failed and wrote
-    /// nothing, most often a retry that a concurrent one beat to it.
+    /// group holds acknowledgements (committed in groups of their own; each
+    /// is an `UPDATE` of messages, which this statement does not make). `Err`
+    /// if the statement failed and wrote nothing, most often a retry that a
+    /// concurrent one beat to it.
     pub(crate) async fn write(
         &mut self,
         store: &Store,
