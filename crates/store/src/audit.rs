@@ -74,11 +74,11 @@ pub(crate) struct Chained<'e> {
     hash: [u8; 32],
 }
 
-impl<'e> Chained<'e> {
+impl Chained<'_> {
     /// The values of its `audit_log` row, in [`COLUMNS`] order.
-    pub(crate) fn values(&self) -> [Value<'e>; 20] {
+    pub(crate) fn values<'s>(&'s self) -> [Value<'s>; 20] {
         let entry = self.entry;
-        let text = |value: &'e String| Value::Text(Some(value));
+        let text = |value: &'s String| Value::Text(Some(value));
         [
             Value::Integer(i64::try_from(entry.seq).unwrap_or(i64::MAX)),
             Value::Integer(entry.at),
@@ -98,8 +98,8 @@ impl<'e> Chained<'e> {
             text(&entry.legal_basis),
             text(&entry.detail),
             text(&entry.trace_id),
-            Value::Bytes(Cow::Owned(self.previous.to_vec())),
-            Value::Bytes(Cow::Owned(self.hash.to_vec())),
+            Value::Bytes(Cow::Borrowed(&self.previous)),
+            Value::Bytes(Cow::Borrowed(&self.hash)),
         ]
     }
 }

@@ -181,14 +181,15 @@ async fn commit_groups(store: Store, pool: AnyPool, mut waiting: mpsc::Receiver<
     let mut group = Vec::with_capacity(MAX_GROUP);
     let mut writer = None;
     let mut statement = (store.backend == Backend::Postgres).then(|| GroupStatement::new(&store));
+    let mut acks = Vec::new();
     while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
         // Acknowledgements (each an UPDATE of every message it delivers, on
         // the locked path) are committed after the rest, so what queued beside
         // them is answered without waiting for them: at 500/s this took a
         // fifth off the submit p99.
-        let (others, acks): (Vec<_>, Vec<_>) = group.drain(..).partition(|(job, _)| !matches!(job, Job::Ack(_)));
-        for mut jobs in [others, acks].into_iter().filter(|jobs| !jobs.is_empty()) {
-            let replies = commit_group(&store, &pool, &mut writer, statement.as_mut(), &mut jobs).await;
+        acks.extend(group.extract_if(.., |(job, _)| matches!(job, Job::Ack(_))));
+        for jobs in [&mut group, &mut acks].into_iter().filter(|jobs| !jobs.is_empty()) {
+            let replies = commit_group(&store, &pool, &mut writer, statement.as_mut(), jobs).await;
             for (reply, result) in replies {
                 let _ = reply.send(result);
             }
