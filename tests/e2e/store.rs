@@ -202,6 +202,53 @@ async fn acks_are_cumulative_monotonic_and_bounded(backend: Backend) {
     ));
 }
 
+/// Acknowledgements that queue among submissions are committed after them,
+/// one per round: each still gets its own cursor, a bad one fails alone,
+/// every message up to the last acknowledged position is delivered once (one
+/// audit entry each), and the chain stays whole.
+async fn acks_queued_among_submissions_each_commit_once(backend: Backend) {
+    let db = seeded(backend).await;
+    for i in 0..20 {
+        db.store
+            .insert_message(&message(HEALTH_ORG, &format!("first-{i}")), None, vec![], vec![audit()])
+            .await
+            .unwrap();
+    }
+    let mut acks = Vec::new();
+    let mut submissions = Vec::new();
+    for i in 0..20_u64 {
+        let store: Store = db.store.clone();
+        submissions.push(tokio::spawn(async move {
+            store.insert_message(&message(POLICE_ORG, &format!("later-{i}")), None, vec![], vec![audit()]).await
+        }));
+        if i % 2 == 1 {
+            // Positions 20, 18, ..., 2: a later one may commit first.
+            let position = 21 - i;
+            let store: Store = db.store.clone();
+            let ack = tokio::spawn(async move { store.ack_inbox(SOCIAL_WELFARE_ORG, position, 10, &audit()).await });
+            acks.push((position, ack));
+        }
+    }
+    let store: Store = db.store.clone();
+    let beyond = tokio::spawn(async move { store.ack_inbox(SOCIAL_WELFARE_ORG, 1000, 10, &audit()).await });
+    for (position, ack) in acks {
+        let cursor = ack.await.unwrap().unwrap();
+        assert!((position..=20).contains(&cursor), "ack of {position} left the cursor at {cursor}");
+    }
+    assert!(matches!(beyond.await.unwrap(), Err(StoreError::AckBeyondEnd { position: 1000, .. })));
+    for submission in submissions {
+        submission.await.unwrap().unwrap();
+    }
+    assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 20);
+    let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 100).await.unwrap();
+    let statuses: Vec<MessageStatus> = inbox.iter().map(|entry| entry.message.status).collect();
+    assert_eq!(statuses[..20], [MessageStatus::Delivered; 20]);
+    assert_eq!(statuses[20..], [MessageStatus::Submitted; 20]);
+    // 40 submissions and one delivery entry for each of the first 20.
+    let verified = db.store.verify_audit(1, None).await.unwrap().expect("intact chain");
+    assert_eq!((verified.checked, verified.last_seq), (60, 60));
+}
+
 /// Concurrent consent lookups share queries; each caller still gets its own
 /// child's records and only those, and a record that does not open fails the
 /// lookups of its own child alone.
@@ -415,6 +462,7 @@ referral_hub_e2e::on_both_backends!(
     a_reused_request_id_stores_nothing,
     a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing,
     acks_are_cumulative_monotonic_and_bounded,
+    acks_queued_among_submissions_each_commit_once,
     concurrent_consent_lookups_each_get_their_own_records,
     a_reseal_pass_starts_at_its_mark,
     a_group_in_one_statement_stores_what_the_locked_path_stores,

@@ -13,6 +13,13 @@
 //! left it ([`crate::group_statement`]); otherwise, and always on SQLite, in a
 //! transaction that holds the head's lock.
 //!
+//! Inbox acknowledgements are the slow jobs (each an `UPDATE` of every message
+//! it delivers, on the locked path) and receivers tend to send them together;
+//! the committer writes them after what queued beside them, one per round,
+//! taking whatever arrived meanwhile first, so a submission waits behind one
+//! acknowledgement, not behind all of them ([`ACK_PATIENCE`] bounds how far
+//! they fall behind a full queue).
+//!
 //! The committer keeps the writer connection across consecutive groups (the
 //! pool would ping it on every return, one more round trip per group). On
 //! PostgreSQL it runs on a thread of its own, with a connection of its own: a
@@ -20,6 +27,7 @@
 //! answer waited behind the gRPC tasks before the next statement could go.
 
 use std::{
+    collections::VecDeque,
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
@@ -42,6 +50,10 @@ const QUEUE: usize = 4096;
 /// groups before it hands it back, so that other writers (on SQLite they share
 /// the one connection) get their turn.
 const HOLD: Duration = Duration::from_millis(25);
+/// How long an acknowledgement may be held back behind other jobs, one
+/// committed per round, before every one that waited this long is committed
+/// in the same round.
+const ACK_PATIENCE: Duration = Duration::from_millis(10);
 
 /// One unit of work for the committer.
 pub(crate) enum Job {
@@ -181,20 +193,38 @@ async fn commit_groups(store: Store, pool: AnyPool, mut waiting: mpsc::Receiver<
     let mut group = Vec::with_capacity(MAX_GROUP);
     let mut writer = None;
     let mut statement = (store.backend == Backend::Postgres).then(|| GroupStatement::new(&store));
-    let mut acks = Vec::new();
-    while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
-        // Acknowledgements (each an UPDATE of every message it delivers, on
-        // the locked path) are committed after the rest, so what queued beside
-        // them is answered without waiting for them: at 500/s this took a
-        // fifth off the submit p99.
-        acks.extend(group.extract_if(.., |(job, _)| matches!(job, Job::Ack(_))));
-        for jobs in [&mut group, &mut acks].into_iter().filter(|jobs| !jobs.is_empty()) {
+    // Acknowledgements taken from the queue but not yet committed, with when.
+    let mut held_acks = VecDeque::new();
+    let mut due_acks = Vec::new();
+    loop {
+        if held_acks.is_empty() {
+            if waiting.recv_many(&mut group, MAX_GROUP).await == 0 {
+                break;
+            }
+        } else {
+            // Acknowledgements are waiting: take what else has queued, without waiting for more.
+            while group.len() < MAX_GROUP {
+                match waiting.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        // Acknowledgements go after the rest, one per round, or every one
+        // held ACK_PATIENCE (see the module documentation).
+        let now = Instant::now();
+        held_acks.extend(group.extract_if(.., |(job, _)| matches!(job, Job::Ack(_))).map(|ack| (now, ack)));
+        let waited = held_acks.iter().take_while(|(since, _)| now - *since >= ACK_PATIENCE).count();
+        let due = waited.max(1).min(held_acks.len());
+        due_acks.extend(held_acks.drain(..due).map(|(_, ack)| ack));
+        for jobs in [&mut group, &mut due_acks].into_iter().filter(|jobs| !jobs.is_empty()) {
             let replies = commit_group(&store, &pool, &mut writer, statement.as_mut(), jobs).await;
             for (reply, result) in replies {
                 let _ = reply.send(result);
             }
         }
-        if waiting.is_empty() || writer.as_ref().is_some_and(|held: &Writer| held.since.elapsed() >= HOLD) {
+        let idle = waiting.is_empty() && held_acks.is_empty();
+        if idle || writer.as_ref().is_some_and(|held: &Writer| held.since.elapsed() >= HOLD) {
             writer = None;
         }
     }
