@@ -50,6 +50,11 @@ pub struct Options {
     /// How long each phase runs, in seconds.
     #[arg(long, default_value_t = 20)]
     seconds: u64,
+    /// How long each phase runs first, in seconds, at the same pace, without
+    /// being measured: right after a hub starts, its first requests wait for
+    /// connections to open and statements to be prepared.
+    #[arg(long, default_value_t = 1)]
+    warmup_seconds: u64,
     /// gRPC connections shared by all senders.
     #[arg(long, default_value_t = 4)]
     connections: usize,
@@ -82,6 +87,10 @@ pub enum Mode {
 impl Options {
     fn duration(&self) -> Duration {
         Duration::from_secs(self.seconds)
+    }
+
+    fn warmup(&self) -> Duration {
+        Duration::from_secs(self.warmup_seconds)
     }
 }
 

@@ -39,8 +39,8 @@ pub fn print(
 ) {
     let rate = |p: &Phase| if p.ok == 0 { 0.0 } else { p.ok as f64 / p.elapsed.as_secs_f64() };
     println!(
-        "referral-hub-load: {:?} loop, {} senders, {} receivers, {} connections, {} s per phase",
-        options.mode, options.senders, options.receivers, options.connections, options.seconds
+        "referral-hub-load: {:?} loop, {} senders, {} receivers, {} connections, {} s per phase after {} s of warm-up",
+        options.mode, options.senders, options.receivers, options.connections, options.seconds, options.warmup_seconds
     );
     match options.mode {
         crate::Mode::Closed => println!("concurrency {}", options.concurrency),

@@ -62,7 +62,7 @@ pub fn histogram() -> Histogram<u64> {
 pub async fn echo(options: &Options, fleet: &Fleet) -> Result<Phase, String> {
     let payload = sample::submit("x", "y").encode_to_vec();
     let channels = fleet.channels.clone();
-    let (latency, ok, errors, elapsed) = drive(options, move |seq| {
+    let (latency, ok, errors, elapsed) = drive(options, move |seq, _| {
         let mut client = DiagnosticsServiceClient::new(channels[seq as usize % channels.len()].clone());
         let payload = payload.clone();
         async move { client.echo(EchoRequest { payload }).await.map(drop).map_err(|s| s.code()) }
@@ -92,7 +92,7 @@ pub async fn referrals(options: &Options, fleet: &Fleet) -> Result<Phase, String
     let senders = Arc::new(fleet.senders.clone());
     let receivers = Arc::new(fleet.receivers.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>());
     let starts = started.clone();
-    let (latency, ok, errors, elapsed) = drive(options, move |seq| {
+    let (latency, ok, errors, elapsed) = drive(options, move |seq, measured| {
         let mut client = MessageServiceClient::new(channels[seq as usize % channels.len()].clone());
         let (_, token) = &senders[seq as usize % senders.len()];
         let recipient = &receivers[seq as usize % receivers.len()];
@@ -103,7 +103,9 @@ pub async fn referrals(options: &Options, fleet: &Fleet) -> Result<Phase, String
             consent.child = Some(child);
         }
         let request = authorised(token, submit);
-        starts.lock().unwrap_or_else(|p| p.into_inner()).insert(format!("load-{seq}"), Instant::now());
+        if measured {
+            starts.lock().unwrap_or_else(|p| p.into_inner()).insert(format!("load-{seq}"), Instant::now());
+        }
         async move { client.submit_message(request).await.map(drop).map_err(|s| s.code()) }
     })
     .await;
@@ -180,16 +182,19 @@ fn authorised<T>(token: &str, message: T) -> Request<T> {
     request
 }
 
-/// Runs `call` closed-loop or open-loop for the configured time.
+/// Runs `call` closed-loop or open-loop for the warm-up and then the
+/// configured time; `call(seq, measured)` is told whether the call started
+/// after the warm-up, and only those are counted.
 async fn drive<F, Fut>(options: &Options, call: F) -> (Histogram<u64>, u64, BTreeMap<String, u64>, Duration)
 where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    F: Fn(u64, bool) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Code>> + Send + 'static,
 {
     let call = Arc::new(call);
     let (results_tx, mut results_rx) = mpsc::unbounded_channel::<(u64, Result<(), Code>)>();
     let start = Instant::now();
-    let deadline = start + options.duration();
+    let measured_from = start + options.warmup();
+    let deadline = measured_from + options.duration();
     let counter = Arc::new(AtomicU64::new(0));
     match options.mode {
         Mode::Closed => {
@@ -199,8 +204,11 @@ where
                     while Instant::now() < deadline {
                         let seq = counter.fetch_add(1, Ordering::Relaxed);
                         let t0 = Instant::now();
-                        let outcome = call(seq).await;
-                        let _ = results.send((t0.elapsed().as_micros() as u64, outcome));
+                        let measured = t0 >= measured_from;
+                        let outcome = call(seq, measured).await;
+                        if measured {
+                            let _ = results.send((t0.elapsed().as_micros() as u64, outcome));
+                        }
                     }
                 });
             }
@@ -219,9 +227,12 @@ where
                     tokio::time::sleep_until(scheduled.into()).await;
                     let Ok(permit) = in_flight.clone().acquire_owned().await else { break };
                     let (call, results) = (call.clone(), results.clone());
+                    let measured = scheduled >= measured_from;
                     tokio::spawn(async move {
-                        let outcome = call(seq).await;
-                        let _ = results.send((scheduled.elapsed().as_micros() as u64, outcome));
+                        let outcome = call(seq, measured).await;
+                        if measured {
+                            let _ = results.send((scheduled.elapsed().as_micros() as u64, outcome));
+                        }
                         drop(permit);
                     });
                     seq += 1;
@@ -242,5 +253,5 @@ where
             Err(code) => *errors.entry(format!("{code:?}")).or_insert(0) += 1,
         }
     }
-    (latency, ok, errors, start.elapsed())
+    (latency, ok, errors, measured_from.elapsed())
 }
