@@ -5,7 +5,9 @@
 //! to the receiver's stream. The same run measures a no-op echo of the same
 //! payload size over the same connections, so every figure is also a ratio,
 //! and what one durable write costs on the hub's disk at the same pace, the
-//! floor under its latency.
+//! floor under its latency. Each phase first runs a short warm-up at the same
+//! pace that is not counted: the figures are a running hub's, not those of
+//! its first requests after a start.
 
 mod disk;
 mod report;
