@@ -249,6 +249,39 @@ async fn acks_queued_among_submissions_each_commit_once(backend: Backend) {
     assert_eq!((verified.checked, verified.last_seq), (60, 60));
 }
 
+/// An acknowledgement of a long backlog is written in steps, one per round of
+/// the committer: what queues beside it is written too, and in the end every
+/// message of the backlog is delivered once, with one audit entry each.
+async fn a_long_ack_delivers_its_whole_range_in_steps(backend: Backend) {
+    let db = seeded(backend).await;
+    let backlog: Vec<_> = (0..300)
+        .map(|i| {
+            let store: Store = db.store.clone();
+            tokio::spawn(async move {
+                store.insert_message(&message(HEALTH_ORG, &format!("backlog-{i}")), None, vec![], vec![audit()]).await
+            })
+        })
+        .collect();
+    for message in backlog {
+        message.await.unwrap().unwrap();
+    }
+    let store: Store = db.store.clone();
+    let long = tokio::spawn(async move { store.ack_inbox(SOCIAL_WELFARE_ORG, 300, 10, &audit()).await });
+    let store: Store = db.store.clone();
+    let short = tokio::spawn(async move { store.ack_inbox(SOCIAL_WELFARE_ORG, 7, 10, &audit()).await });
+    db.store.insert_message(&message(POLICE_ORG, "beside"), None, vec![], vec![audit()]).await.unwrap();
+    assert_eq!(long.await.unwrap().unwrap(), 300);
+    assert!((7..=300).contains(&short.await.unwrap().unwrap()));
+    assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 300);
+    let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
+    let statuses: Vec<MessageStatus> = inbox.iter().map(|entry| entry.message.status).collect();
+    assert_eq!(statuses[..300], [MessageStatus::Delivered; 300]);
+    assert_eq!(statuses[300..], [MessageStatus::Submitted]);
+    // 301 submissions and one delivery entry for each of the 300.
+    let verified = db.store.verify_audit(1, None).await.unwrap().expect("intact chain");
+    assert_eq!((verified.checked, verified.last_seq), (601, 601));
+}
+
 /// Concurrent consent lookups share queries; each caller still gets its own
 /// child's records and only those, and a record that does not open fails the
 /// lookups of its own child alone.
@@ -463,6 +496,7 @@ referral_hub_e2e::on_both_backends!(
     a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing,
     acks_are_cumulative_monotonic_and_bounded,
     acks_queued_among_submissions_each_commit_once,
+    a_long_ack_delivers_its_whole_range_in_steps,
     concurrent_consent_lookups_each_get_their_own_records,
     a_reseal_pass_starts_at_its_mark,
     a_group_in_one_statement_stores_what_the_locked_path_stores,

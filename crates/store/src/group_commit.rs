@@ -18,7 +18,8 @@
 //! the committer writes them after what queued beside them, one per round,
 //! taking whatever arrived meanwhile first, so a submission waits behind one
 //! acknowledgement, not behind all of them ([`ACK_PATIENCE`] bounds how far
-//! they fall behind a full queue).
+//! they fall behind a full queue). A long acknowledgement is written in steps
+//! (`inbox::ACK_STEP` positions each), one per round, behind those held.
 //!
 //! The committer keeps the writer connection across consecutive groups (the
 //! pool would ping it on every return, one more round trip per group). On
@@ -218,9 +219,16 @@ async fn commit_groups(store: Store, pool: AnyPool, mut waiting: mpsc::Receiver<
         let due = waited.max(1).min(held_acks.len());
         due_acks.extend(held_acks.drain(..due).map(|(_, ack)| ack));
         for jobs in [&mut group, &mut due_acks].into_iter().filter(|jobs| !jobs.is_empty()) {
-            let replies = commit_group(&store, &pool, &mut writer, statement.as_mut(), jobs).await;
-            for (reply, result) in replies {
-                let _ = reply.send(result);
+            for (job, reply, result) in commit_group(&store, &pool, &mut writer, statement.as_mut(), jobs).await {
+                match job {
+                    // A long acknowledgement goes on in a later round, behind those held now.
+                    Job::Ack(ack) if result.is_ok() && !ack.finished() => {
+                        held_acks.push_back((Instant::now(), (Job::Ack(ack), reply)));
+                    }
+                    _ => {
+                        let _ = reply.send(result);
+                    }
+                }
             }
         }
         let idle = waiting.is_empty() && held_acks.is_empty();
@@ -243,7 +251,7 @@ async fn commit_group(
     writer: &mut Option<Writer>,
     statement: Option<&mut GroupStatement>,
     group: &mut Vec<(Job, Reply)>,
-) -> Vec<(Reply, Result<Done>)> {
+) -> Vec<(Job, Reply, Result<Done>)> {
     let outcome = match writer {
         Some(held) => write_group(store, &mut held.connection, statement, group).await,
         None => match pool.acquire().await {
@@ -270,7 +278,7 @@ async fn commit_group(
             store.notifier.notify(&message.recipient_org);
         }
     }
-    group.drain(..).map(|(_, reply)| reply).zip(results).collect()
+    group.drain(..).zip(results).map(|((job, reply), result)| (job, reply, result)).collect()
 }
 
 /// Writes the group: on PostgreSQL as one statement when it can (see

@@ -52,7 +52,9 @@ impl Store {
     /// back; acknowledging a position not yet handed out is
     /// [`StoreError::AckBeyondEnd`]. Returns the cursor after the call.
     /// Concurrent acknowledgements and submissions share one commit (see
-    /// [`crate::group_commit`]).
+    /// [`crate::group_commit`]); a long acknowledgement takes several, each
+    /// moving the cursor up to [`ACK_STEP`] positions, so one that fails part
+    /// way has delivered (and moved the cursor over) a prefix of its range.
     pub async fn ack_inbox(&self, org: &str, position: u64, at: i64, template: &Entry) -> Result<u64> {
         let ack = InboxAck { org: org.into(), position, at, template: template.clone(), audit: vec![], cursor: 0 };
         match self.committer()?.run(Job::Ack(Box::new(ack))).await? {
@@ -74,12 +76,14 @@ impl Store {
         if ack.position > last {
             return Err(StoreError::AckBeyondEnd { position: ack.position, last });
         }
-        ack.cursor = acked.max(ack.position);
+        // One step of at most ACK_STEP positions; the committer writes the rest in later rounds.
+        let step = ack.position.min(acked.saturating_add(ACK_STEP));
+        ack.cursor = acked.max(step);
         if ack.position <= acked {
             return Ok(());
         }
         sqlx::query("UPDATE inboxes SET acked_position = $1 WHERE org_id = $2 AND acked_position < $1")
-            .bind(to_db(ack.position))
+            .bind(to_db(step))
             .bind(&ack.org)
             .execute(&mut **tx)
             .await?;
@@ -93,7 +97,7 @@ impl Store {
         .bind(MessageStatus::Submitted.as_str_name())
         .bind(&ack.org)
         .bind(to_db(acked))
-        .bind(to_db(ack.position))
+        .bind(to_db(step))
         .fetch_all(&mut **tx)
         .await?;
         ack.audit = delivered
@@ -103,6 +107,12 @@ impl Store {
         Ok(())
     }
 }
+
+/// How far one commit moves an inbox cursor. A receiver that acknowledges a
+/// backlog of thousands at once (after an outage, say) is written in steps of
+/// this many positions, one per round of the committer, so that the
+/// submissions queued meanwhile wait for one step, not for all of it.
+const ACK_STEP: u64 = 128;
 
 /// An inbox acknowledgement waiting for the group committer.
 pub(crate) struct InboxAck {
@@ -116,8 +126,15 @@ pub(crate) struct InboxAck {
     pub template: Entry,
     /// The entries for the messages this acknowledgement delivered.
     pub audit: Vec<Entry>,
-    /// The cursor after the acknowledgement.
+    /// The cursor after the acknowledgement's last step.
     pub cursor: u64,
+}
+
+impl InboxAck {
+    /// Whether the cursor has reached the acknowledged position.
+    pub(crate) fn finished(&self) -> bool {
+        self.cursor >= self.position
+    }
 }
 
 /// Positions are u64 on the wire and BIGINT in the database; they start at 1
