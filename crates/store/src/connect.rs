@@ -143,7 +143,7 @@ impl Store {
             sealer: Arc::default(),
         };
         store.consent_reads = Some(consent_reads::ConsentReads::start(store.clone()));
-        store.committer = Some(group_commit::Committer::start(store.clone(), url)?);
+        store.committer = Some(group_commit::Committer::start(store.clone(), url).await?);
         Ok(store)
     }
 

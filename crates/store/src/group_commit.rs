@@ -147,7 +147,7 @@ impl Committer {
     /// Starts the committer: on SQLite a task over `store`'s one writer
     /// connection; on PostgreSQL a thread with its own runtime and its own
     /// connection to `url` (see the module documentation).
-    pub(crate) fn start(store: Store, url: &str) -> Result<Committer> {
+    pub(crate) async fn start(store: Store, url: &str) -> Result<Committer> {
         let (queue, waiting) = mpsc::channel(QUEUE);
         let own_pool = match store.backend {
             Backend::Sqlite => {
@@ -161,20 +161,26 @@ impl Committer {
                 let writer = crate::connect::postgres_pool().max_connections(1).connect_lazy(url)?;
                 let own_pool = writer.clone();
                 // The runtime is built on the thread: dropped on the caller's
-                // (if spawning failed) it would panic inside async code.
+                // (if spawning failed) it would panic inside async code. The
+                // thread says whether it could, so that a store without a
+                // committer does not start.
+                let (built, runtime_built) = oneshot::channel();
                 std::thread::Builder::new()
                     .name("group-commit".into())
-                    .spawn(move || {
-                        match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                            Ok(runtime) => runtime.block_on(async move {
+                    .spawn(move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                        Ok(runtime) => {
+                            let _ = built.send(Ok(()));
+                            runtime.block_on(async move {
                                 commit_groups(store, writer.clone(), waiting).await;
                                 writer.close().await;
-                            }),
-                            // Dropping the queue fails every write with `Closed`.
-                            Err(error) => tracing::error!(%error, "the group committer could not start"),
+                            });
+                        }
+                        Err(error) => {
+                            let _ = built.send(Err(error));
                         }
                     })
                     .map_err(StoreError::Thread)?;
+                runtime_built.await.map_err(|_| StoreError::Closed)?.map_err(StoreError::Thread)?;
                 Some(own_pool)
             }
         };
