@@ -53,7 +53,7 @@ impl Store {
     /// [`StoreError::AckBeyondEnd`]. Returns the cursor after the call.
     /// Concurrent acknowledgements and submissions share one commit (see
     /// [`crate::group_commit`]); a long acknowledgement takes several, each
-    /// moving the cursor up to [`ACK_STEP`] positions, so one that fails part
+    /// moving the cursor up to `ACK_STEP` positions, so one that fails part
     /// way has delivered (and moved the cursor over) a prefix of its range.
     pub async fn ack_inbox(&self, org: &str, position: u64, at: i64, template: &Entry) -> Result<u64> {
         let ack = InboxAck { org: org.into(), position, at, template: template.clone(), audit: vec![], cursor: 0 };
