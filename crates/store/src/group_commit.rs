@@ -13,13 +13,10 @@
 //! left it ([`crate::group_statement`]); otherwise, and always on SQLite, in a
 //! transaction that holds the head's lock.
 //!
-//! Inbox acknowledgements are the slow jobs (each an `UPDATE` of every message
-//! it delivers, on the locked path) and receivers tend to send them together;
-//! the committer writes them after what queued beside them, one per round,
-//! taking whatever arrived meanwhile first, so a submission waits behind one
-//! acknowledgement, not behind all of them ([`ACK_PATIENCE`] bounds how far
-//! they fall behind a full queue). A long acknowledgement is written in steps
-//! (`inbox::ACK_STEP` positions each), one per round, behind those held.
+//! Inbox acknowledgements (each an `UPDATE` of every message it delivers, on
+//! the locked path) are held back and written one per round, after whatever
+//! else queued meanwhile ([`crate::held_acks`]); a long one is written in
+//! steps (`inbox::ACK_STEP` positions each), one per round, behind those held.
 //!
 //! The committer keeps the writer connection across consecutive groups (the
 //! pool would ping it on every return, one more round trip per group). On
@@ -28,7 +25,6 @@
 //! answer waited behind the gRPC tasks before the next statement could go.
 
 use std::{
-    collections::VecDeque,
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
@@ -40,7 +36,7 @@ use referral_hub_domain::audit::Entry;
 
 use crate::{
     Backend, ConsentRow, MessageRecord, Result, Store, StoreError, audit::ChainHead, group_statement::GroupStatement,
-    inbox::InboxAck,
+    held_acks::HeldAcks, inbox::InboxAck,
 };
 
 /// How many submissions one transaction takes at most.
@@ -51,10 +47,6 @@ const QUEUE: usize = 4096;
 /// groups before it hands it back, so that other writers (on SQLite they share
 /// the one connection) get their turn.
 const HOLD: Duration = Duration::from_millis(25);
-/// How long an acknowledgement may be held back behind other jobs, one
-/// committed per round, before every one that waited this long is committed
-/// in the same round.
-const ACK_PATIENCE: Duration = Duration::from_millis(10);
 
 /// One unit of work for the committer.
 pub(crate) enum Job {
@@ -200,8 +192,7 @@ async fn commit_groups(store: Store, pool: AnyPool, mut waiting: mpsc::Receiver<
     let mut group = Vec::with_capacity(MAX_GROUP);
     let mut writer = None;
     let mut statement = (store.backend == Backend::Postgres).then(|| GroupStatement::new(&store));
-    // Acknowledgements taken from the queue but not yet committed, with when.
-    let mut held_acks = VecDeque::new();
+    let mut held_acks = HeldAcks::new();
     let mut due_acks = Vec::new();
     loop {
         if held_acks.is_empty() {
@@ -217,19 +208,15 @@ async fn commit_groups(store: Store, pool: AnyPool, mut waiting: mpsc::Receiver<
                 }
             }
         }
-        // Acknowledgements go after the rest, one per round, or every one
-        // held ACK_PATIENCE (see the module documentation).
         let now = Instant::now();
-        held_acks.extend(group.extract_if(.., |(job, _)| matches!(job, Job::Ack(_))).map(|ack| (now, ack)));
-        let waited = held_acks.iter().take_while(|(since, _)| now - *since >= ACK_PATIENCE).count();
-        let due = waited.max(1).min(held_acks.len());
-        due_acks.extend(held_acks.drain(..due).map(|(_, ack)| ack));
+        held_acks.hold(now, group.extract_if(.., |(job, _)| matches!(job, Job::Ack(_))));
+        held_acks.take_due(now, &mut due_acks);
         for jobs in [&mut group, &mut due_acks].into_iter().filter(|jobs| !jobs.is_empty()) {
             for (job, reply, result) in commit_group(&store, &pool, &mut writer, statement.as_mut(), jobs).await {
                 match job {
                     // A long acknowledgement goes on in a later round, behind those held now.
                     Job::Ack(ack) if result.is_ok() && !ack.finished() => {
-                        held_acks.push_back((Instant::now(), (Job::Ack(ack), reply)));
+                        held_acks.hold(Instant::now(), [(Job::Ack(ack), reply)]);
                     }
                     _ => {
                         let _ = reply.send(result);

@@ -18,6 +18,7 @@ mod directory;
 mod error;
 mod group_commit;
 mod group_statement;
+mod held_acks;
 mod inbox;
 mod messages;
 mod multi_row;
