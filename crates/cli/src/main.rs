@@ -248,7 +248,7 @@ struct IssueArgs {
     /// Organisation id (`org` claim).
     #[arg(long)]
     org: String,
-    /// Comma-separated roles: referrer, receiver, supervisor, auditor, admin.
+    /// Comma-separated roles: referrer, receiver, supervisor, auditor, admin, oversight.
     #[arg(long, value_delimiter = ',', required = true)]
     roles: Vec<String>,
     /// Worker or system id (`sub` claim).
@@ -341,7 +341,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let unknown: Vec<_> = args.roles.iter().filter(|r| Role::parse(r).is_none()).collect();
             if !unknown.is_empty() {
                 return Err(CliError::Config(format!(
-                    "unknown role(s) {unknown:?}; known: referrer, receiver, supervisor, auditor, admin"
+                    "unknown role(s) {unknown:?}; known: referrer, receiver, supervisor, auditor, admin, oversight"
                 )));
             }
             let key = HubKey::load_or_create(&args.database.data_dir)?;

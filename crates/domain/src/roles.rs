@@ -13,13 +13,19 @@ pub enum Role {
     Supervisor,
     /// Reads the audit log and statistics, never payloads.
     Auditor,
-    /// Manages the directory and configuration.
+    /// Manages its own organisation's settings; an operator organisation's
+    /// admin manages the whole directory (security.md "Authorisation").
     Admin,
+    /// Reads every organisation's audit metadata and statistics. Honoured only
+    /// for organisations the operator granted it to (`--oversight-org`), so no
+    /// agency can give it to itself.
+    Oversight,
 }
 
 impl Role {
     /// Every role, for help texts and tests.
-    pub const ALL: [Role; 5] = [Role::Referrer, Role::Receiver, Role::Supervisor, Role::Auditor, Role::Admin];
+    pub const ALL: [Role; 6] =
+        [Role::Referrer, Role::Receiver, Role::Supervisor, Role::Auditor, Role::Admin, Role::Oversight];
 
     /// The claim value, e.g. `referrer`.
     pub fn as_str(self) -> &'static str {
@@ -29,6 +35,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Auditor => "auditor",
             Role::Admin => "admin",
+            Role::Oversight => "oversight",
         }
     }
 
