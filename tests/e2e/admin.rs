@@ -1,10 +1,10 @@
-//! Directory administration: only admins change it, every change is audited,
-//! bad entries name every bad field, and a suspended organisation is shut out.
+//! Directory administration: only the operator's admins change it, every
+//! change is audited, bad entries name every bad field, and a suspended
+//! organisation is shut out. (What other organisations' admins may not do is
+//! `operator.rs`.)
 
 use referral_hub_domain::sample;
-use referral_hub_e2e::{
-    Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, bad_fields, precondition, submitted,
-};
+use referral_hub_e2e::{Backend, HEALTH_ORG, OPERATOR_ORG, POLICE_ORG, TestHub, bad_fields, precondition, submitted};
 use referral_hub_proto::v1::{
     DeliveryChannel, GetMessageRequest, ListAuditEntriesRequest, ListTaxonomiesRequest, Organisation,
     OrganisationStatus, RegisterOrganisationRequest, SearchOrganisationsRequest, Sector, SuspendOrganisationRequest,
@@ -27,11 +27,11 @@ fn shelter() -> Organisation {
     }
 }
 
-async fn admins_register_update_and_suspend_organisations(backend: Backend) {
+async fn the_operator_registers_updates_and_suspends_organisations(backend: Backend) {
     let hub = TestHub::start(backend).await;
-    let mut admin = hub.directory(SOCIAL_WELFARE_ORG, &["admin"]).await;
+    let mut admin = hub.directory(OPERATOR_ORG, &["admin"]).await;
     let register = RegisterOrganisationRequest { organisation: Some(shelter()) };
-    let mut not_admin = hub.directory(SOCIAL_WELFARE_ORG, &["supervisor", "referrer"]).await;
+    let mut not_admin = hub.directory(OPERATOR_ORG, &["supervisor", "referrer"]).await;
     assert_eq!(not_admin.register_organisation(register.clone()).await.unwrap_err().code(), Code::PermissionDenied);
 
     admin.register_organisation(register.clone()).await.unwrap();
@@ -92,6 +92,7 @@ async fn admins_register_update_and_suspend_organisations(backend: Backend) {
     let changes = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
     assert_eq!(changes.len(), 3, "register, suspend, reinstate");
     assert!(changes[1].detail.contains("Licence revoked") && changes[1].detail.contains("SUSPENDED"));
+    assert!(changes.iter().all(|c| c.actor_org == OPERATOR_ORG));
 }
 
 async fn taxonomies_are_served_with_their_names(backend: Backend) {
@@ -105,6 +106,6 @@ async fn taxonomies_are_served_with_their_names(backend: Backend) {
 }
 
 referral_hub_e2e::on_both_backends!(
-    admins_register_update_and_suspend_organisations,
+    the_operator_registers_updates_and_suspends_organisations,
     taxonomies_are_served_with_their_names
 );

@@ -4,7 +4,9 @@
 //! route for an admin instead of dropping it.
 
 use referral_hub_domain::{sample, wire::submit_message_request::Payload};
-use referral_hub_e2e::{Backend, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestHub, next_entry, precondition, submitted};
+use referral_hub_e2e::{
+    Backend, HEALTH_ORG, OPERATOR_ORG, SOCIAL_WELFARE_ORG, TestHub, next_entry, precondition, submitted,
+};
 use referral_hub_proto::v1::{
     DeliveryChannel, ListAuditEntriesRequest, ListUnroutedAlertsRequest, MessageKind, Organisation, OrganisationStatus,
     RiskLevel, RouteAlertRequest, Sector, StreamInboxRequest, SubmitMessageRequest, inbox_entry::Item,
@@ -63,7 +65,7 @@ async fn an_alert_reaches_the_nearest_lead_agency_with_family_tracing(backend: B
     assert_eq!(alert.nicknames, vec!["Lay Lay".to_owned()]);
 }
 
-async fn an_alert_no_lead_agency_covers_is_kept_for_an_admin(backend: Backend) {
+async fn an_alert_no_lead_agency_covers_is_kept_for_the_operator(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
     let request = alert_found_in("alert-abroad", "TH/BKK/Bang_Rak");
@@ -74,7 +76,7 @@ async fn an_alert_no_lead_agency_covers_is_kept_for_an_admin(backend: Backend) {
     let retried = health.submit_message(request.clone()).await.unwrap_err();
     assert_eq!(precondition(&retried)[0].1, description, "a retry is told the same, nothing kept twice");
 
-    let mut admin = hub.messages(SOCIAL_WELFARE_ORG, &["admin"]).await;
+    let mut admin = hub.messages(OPERATOR_ORG, &["admin"]).await;
     let waiting = admin.list_unrouted_alerts(ListUnroutedAlertsRequest::default()).await.unwrap().into_inner().alerts;
     assert_eq!(waiting.len(), 1);
     let kept = &waiting[0];
@@ -112,5 +114,5 @@ async fn an_alert_no_lead_agency_covers_is_kept_for_an_admin(backend: Backend) {
 
 referral_hub_e2e::on_both_backends!(
     an_alert_reaches_the_nearest_lead_agency_with_family_tracing,
-    an_alert_no_lead_agency_covers_is_kept_for_an_admin,
+    an_alert_no_lead_agency_covers_is_kept_for_the_operator,
 );

@@ -1,6 +1,6 @@
 //! The directory, and what load balancers and grpcurl need: health and reflection.
 
-use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, bad_fields};
+use referral_hub_e2e::{Backend, HEALTH_ORG, OPERATOR_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, bad_fields};
 use referral_hub_proto::v1::{GetOrganisationRequest, OrganisationStatus, SearchOrganisationsRequest, Sector};
 use tonic::Code;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
@@ -29,7 +29,7 @@ async fn search_by_service_area_and_sector(backend: Backend) {
     let found = directory.search_organisations(search("mhpss", "MM/YGN", Sector::Unspecified)).await.unwrap();
     assert_eq!(ids(found.into_inner()), vec![SOCIAL_WELFARE_ORG]);
     let found = directory.search_organisations(search("", "MM/YGN/Hlaingthaya", Sector::Unspecified)).await.unwrap();
-    assert_eq!(ids(found.into_inner()), vec!["demo-court-yangon", SOCIAL_WELFARE_ORG]);
+    assert_eq!(ids(found.into_inner()), vec!["demo-court-yangon", OPERATOR_ORG, SOCIAL_WELFARE_ORG]);
     let found = directory.search_organisations(search("", "", Sector::Police)).await.unwrap();
     assert_eq!(ids(found.into_inner()), vec![POLICE_ORG]);
 
@@ -39,7 +39,7 @@ async fn search_by_service_area_and_sector(backend: Backend) {
     assert_eq!(first.organisations.len(), 4);
     let rest = SearchOrganisationsRequest { page_token: first.next_page_token.clone(), ..page };
     let second = directory.search_organisations(rest).await.unwrap().into_inner();
-    assert_eq!((second.organisations.len(), second.next_page_token.as_str()), (2, ""));
+    assert_eq!((second.organisations.len(), second.next_page_token.as_str()), (3, ""));
     let mut police = hub.db.store.organisation(POLICE_ORG).await.unwrap().unwrap();
     police.status = OrganisationStatus::Suspended as i32;
     hub.db.store.upsert_organisation(&police).await.unwrap();

@@ -27,7 +27,7 @@ use tonic::{
 };
 
 /// Every role there is.
-const ALL_ROLES: [&str; 5] = ["referrer", "receiver", "supervisor", "auditor", "admin"];
+const ALL_ROLES: [&str; 6] = ["referrer", "receiver", "supervisor", "auditor", "admin", "oversight"];
 
 /// What an organisation that is neither sender nor receiver may get.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +41,9 @@ enum Outsider {
     OwnDataOnly,
     /// Answered across organisations by design (why), but never with child data.
     HubWide(&'static str),
+    /// The hub operator's act: `PERMISSION_DENIED` for any other organisation,
+    /// even with every role (`admin` included).
+    OperatorOnly,
 }
 
 /// The ids a request is about.
@@ -83,7 +86,6 @@ fn matrix() -> Vec<(&'static str, Rule)> {
     use Outsider::*;
     const PARTY: &[&str] = &["referrer", "receiver"];
     const DIRECTORY: &str = "the directory is public to every registered organisation";
-    const OPERATOR: &str = "admin is the hub operator's role";
     // Another organisation's consent record counts as no consent at all.
     const NO_CONSENT: Code = Code::FailedPrecondition;
     const OVERSIGHT: &str = "auditors are oversight bodies; audit entries hold ids and categories, never payloads";
@@ -154,11 +156,11 @@ fn matrix() -> Vec<(&'static str, Rule)> {
         ),
         (
             "referralhub.v1.MessageService.ListUnroutedAlerts",
-            rule(&["admin"], HubWide(OPERATOR), |_| wire::ListUnroutedAlertsRequest::default().encode_to_vec()),
+            rule(&["admin"], OperatorOnly, |_| wire::ListUnroutedAlertsRequest::default().encode_to_vec()),
         ),
         (
             "referralhub.v1.MessageService.RouteAlert",
-            rule(&["admin"], HubWide(OPERATOR), |ids| {
+            rule(&["admin"], OperatorOnly, |ids| {
                 wire::RouteAlertRequest { alert_id: ids.message.clone(), recipient_org_id: SOCIAL_WELFARE_ORG.into() }
                     .encode_to_vec()
             }),
@@ -221,13 +223,13 @@ fn matrix() -> Vec<(&'static str, Rule)> {
         ),
         (
             "referralhub.v1.DirectoryService.RegisterOrganisation",
-            rule(&["admin"], HubWide(OPERATOR), |_| {
+            rule(&["admin"], OperatorOnly, |_| {
                 wire::RegisterOrganisationRequest { organisation: Some(probe_org()) }.encode_to_vec()
             }),
         ),
         (
             "referralhub.v1.DirectoryService.UpdateOrganisation",
-            rule(&["admin"], HubWide(OPERATOR), |_| {
+            rule(&["admin"], OperatorOnly, |_| {
                 wire::UpdateOrganisationRequest {
                     organisation: Some(Organisation { name: "Renamed probe".into(), ..probe_org() }),
                 }
@@ -236,7 +238,7 @@ fn matrix() -> Vec<(&'static str, Rule)> {
         ),
         (
             "referralhub.v1.DirectoryService.SuspendOrganisation",
-            rule(&["admin"], HubWide(OPERATOR), |_| {
+            rule(&["admin"], OperatorOnly, |_| {
                 wire::SuspendOrganisationRequest { organisation_id: PROBE_ORG.into(), reason: "Probe done.".into() }
                     .encode_to_vec()
             }),
@@ -403,6 +405,9 @@ async fn every_rpc_keeps_to_its_organisation(backend: Backend) {
                     assert_eq!(answer.code, Code::Ok, "{name}: {answer:?}");
                     assert!(!answer.shows(&fixture.ids.message), "{name} showed another organisation the message");
                     assert!(!answer.shows(&fixture.ids.consent), "{name} showed another organisation the consent");
+                }
+                Outsider::OperatorOnly => {
+                    assert_eq!(answer.code, Code::PermissionDenied, "{name}: {answer:?}");
                 }
                 Outsider::HubWide(why) => {
                     assert!(!matches!(answer.code, Code::Internal | Code::Unknown), "{name} ({why}): {answer:?}");

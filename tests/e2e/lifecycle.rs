@@ -68,7 +68,7 @@ impl Parties {
             match step {
                 Step::DeliveryAck => {
                     let inbox = hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10_000).await.unwrap();
-                    let position = inbox.iter().find(|e| e.message.id == id).unwrap().position;
+                    let position = inbox.iter().find(|e| e.message().is_some_and(|m| m.id == id)).unwrap().position;
                     self.receiver.ack_delivery(AckDeliveryRequest { position }).await.unwrap();
                 }
                 Step::FollowUp(party, action) => {

@@ -17,6 +17,7 @@ mod isolation;
 mod keys;
 mod lifecycle;
 mod metrics;
+mod operator;
 mod overload;
 mod push;
 mod readme;

@@ -97,7 +97,7 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
     let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
     let positions: Vec<u64> = inbox.iter().map(|e| e.position).collect();
     assert_eq!(positions, (1..=40).collect::<Vec<_>>());
-    assert_eq!(inbox.iter().map(|e| e.message.id.clone()).collect::<BTreeSet<_>>(), ids);
+    assert_eq!(inbox.iter().map(|e| e.message().unwrap().id.clone()).collect::<BTreeSet<_>>(), ids);
     let page = db.store.inbox_after(SOCIAL_WELFARE_ORG, 38, 1000).await.unwrap();
     assert_eq!(page.iter().map(|e| e.position).collect::<Vec<_>>(), vec![39, 40]);
     // Concurrent appends never fork the audit chain.
@@ -139,7 +139,7 @@ async fn a_bad_submission_fails_alone_in_its_group(backend: Backend) {
     assert_eq!((stored.len(), conflicts, refused), (40, 10, 10));
     let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
     assert_eq!(inbox.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=40).collect::<Vec<_>>());
-    assert_eq!(inbox.iter().map(|e| e.message.id.clone()).collect::<BTreeSet<_>>(), stored);
+    assert_eq!(inbox.iter().map(|e| e.message().unwrap().id.clone()).collect::<BTreeSet<_>>(), stored);
     let verified = db.store.verify_audit(1, None).await.unwrap().expect("intact chain");
     assert_eq!(verified.checked, 40, "one entry per stored message, none for the failed ones");
 }
@@ -241,7 +241,7 @@ async fn acks_queued_among_submissions_each_commit_once(backend: Backend) {
     }
     assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 20);
     let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 100).await.unwrap();
-    let statuses: Vec<MessageStatus> = inbox.iter().map(|entry| entry.message.status).collect();
+    let statuses: Vec<MessageStatus> = inbox.iter().map(|entry| entry.message().unwrap().status).collect();
     assert_eq!(statuses[..20], [MessageStatus::Delivered; 20]);
     assert_eq!(statuses[20..], [MessageStatus::Submitted; 20]);
     // 40 submissions and one delivery entry for each of the first 20.
@@ -274,7 +274,7 @@ async fn a_long_ack_delivers_its_whole_range_in_steps(backend: Backend) {
     assert!((7..=300).contains(&short.await.unwrap().unwrap()));
     assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 300);
     let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
-    let statuses: Vec<MessageStatus> = inbox.iter().map(|entry| entry.message.status).collect();
+    let statuses: Vec<MessageStatus> = inbox.iter().map(|entry| entry.message().unwrap().status).collect();
     assert_eq!(statuses[..300], [MessageStatus::Delivered; 300]);
     assert_eq!(statuses[300..], [MessageStatus::Submitted]);
     // 301 submissions and one delivery entry for each of the 300.
@@ -438,7 +438,7 @@ async fn a_group_in_one_statement_stores_what_the_locked_path_stores(backend: Ba
 
     let inbox = |org| async move {
         let entries = store.inbox_after(org, 0, 10).await.unwrap();
-        entries.into_iter().map(|e| (e.position, e.message.request_id)).collect::<Vec<_>>()
+        entries.into_iter().map(|e| (e.position, e.message().unwrap().request_id.clone())).collect::<Vec<_>>()
     };
     assert_eq!(inbox(SOCIAL_WELFARE_ORG).await, [(1, "first".into()), (2, "third".into()), (3, "fourth".into())]);
     assert_eq!(inbox(POLICE_ORG).await, [(1, "second".to_owned())]);

@@ -31,6 +31,7 @@ use referral_hub_proto::v1::{
 };
 use referral_hub_server::{
     KeyReload, ServerConfig, TlsConfig,
+    authority::Authority,
     clock::{Clock, ManualClock},
     keys::{HubKey, TokenRequest},
     limits::Limits,
@@ -38,10 +39,14 @@ use referral_hub_server::{
 };
 use referral_hub_store::Store;
 
-pub use referral_hub_server::demo::{COURT_ORG, HEALTH_ORG, SOCIAL_WELFARE_ORG};
+pub use referral_hub_server::demo::{COURT_ORG, HEALTH_ORG, OPERATOR_ORG, SOCIAL_WELFARE_ORG};
 
 /// Another demo organisation: neither sender nor receiver in most tests.
 pub const POLICE_ORG: &str = "demo-police-hlaing";
+
+/// The demo organisation test hubs grant `oversight` (the ombudsperson's
+/// part): the community group, which is otherwise rarely a party.
+pub const OVERSIGHT_ORG: &str = "demo-community-hlaing";
 
 /// Test schedulers and pushers run only when asked (`SchedulerControl::scan_now`).
 const SCHEDULER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -223,6 +228,7 @@ async fn server(
         push: push.clone(),
         retention: RETENTION,
         limits: limits.clone(),
+        authority: Authority::new([OPERATOR_ORG.to_owned()], [OVERSIGHT_ORG.to_owned()]),
     };
     let serving = async move {
         if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {

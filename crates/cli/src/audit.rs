@@ -13,7 +13,7 @@ use referral_hub_server::{
 };
 use referral_hub_store::Store;
 
-use crate::{CliError, DatabaseArgs, admin_entry, create_dir, read};
+use crate::{CliError, DatabaseArgs, admin_entry, private_files::create_dir, read};
 
 /// The audit subcommands.
 #[derive(Subcommand)]

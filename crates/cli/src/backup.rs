@@ -11,7 +11,10 @@ use clap::Args;
 use referral_hub_server::clock::{Clock, SystemClock, micros};
 use referral_hub_store::Store;
 
-use crate::{CliError, DatabaseArgs, admin_entry, create_dir};
+use crate::{
+    CliError, DatabaseArgs, admin_entry,
+    private_files::{create_dir, restrict_file},
+};
 
 /// `backup`.
 #[derive(Args)]
@@ -73,6 +76,7 @@ pub async fn restore(args: RestoreArgs) -> Result<(), CliError> {
     checked(&args.from).await?;
     std::fs::copy(&args.from, &target)
         .map_err(|source| CliError::File { path: target.display().to_string(), source })?;
+    restrict_file(&target)?;
     let store = Store::connect(&sqlite_url(&target)).await?;
     store.migrate().await?;
     let entry = admin_entry(micros(SystemClock.now()), serde_json::json!({"change": "restore"}));

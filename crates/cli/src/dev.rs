@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::Path};
 
 use referral_hub_server::{
     clock::{Clock, SystemClock},
-    demo::{HEALTH_ORG, SOCIAL_WELFARE_ORG},
+    demo::{HEALTH_ORG, OPERATOR_ORG, SOCIAL_WELFARE_ORG},
     keys::{HubKey, TokenRequest},
 };
 
@@ -30,6 +30,7 @@ pub fn print_banner(
     };
     let health = token(HEALTH_ORG, &["referrer", "receiver"])?;
     let welfare = token(SOCIAL_WELFARE_ORG, &["referrer", "receiver", "supervisor"])?;
+    let operator = token(OPERATOR_ORG, &["admin", "oversight"])?;
     eprintln!(
         r#"
 ################################################################################
@@ -41,6 +42,8 @@ data directory: {data}   listening on: {address}
 # Tokens (valid 30 days):
 export HEALTH_TOKEN={health}
 export WELFARE_TOKEN={welfare}
+# The hub operator (directory changes, unrouted alerts, oversight):
+export OPERATOR_TOKEN={operator}
 
 # What the hub offers (reflection, no proto files needed):
 grpcurl -plaintext {address} list

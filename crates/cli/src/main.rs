@@ -7,6 +7,7 @@ mod backup;
 mod config_file;
 mod dev;
 mod organisations;
+mod private_files;
 mod push;
 
 use std::{
@@ -29,6 +30,7 @@ use referral_hub_domain::{
 };
 use referral_hub_server::{
     KeyReload, ServerConfig, TlsConfig,
+    authority::Authority,
     clock::{Clock, SystemClock},
     keys::{self, HubKey, TokenRequest},
     limits::Limits,
@@ -36,6 +38,8 @@ use referral_hub_server::{
     telemetry::{self, LogFormat},
 };
 use referral_hub_store::Store;
+
+use private_files::create_dir;
 
 /// jemalloc instead of glibc's allocator: under load the hub allocates many
 /// short-lived buffers on several threads, where glibc's spent a tenth of the
@@ -167,6 +171,16 @@ struct ServeArgs {
     /// file name without extension is the `kid`.
     #[arg(long = "jwt-public-key", env = "REFERRAL_HUB_JWT_PUBLIC_KEYS", value_delimiter = ',')]
     jwt_public_keys: Vec<PathBuf>,
+    /// Organisations that run the hub (repeat or separate with commas): their
+    /// `admin` alone registers, suspends and re-routes organisations (channel,
+    /// push endpoint, lead areas, client certificate) and routes unrouted
+    /// alerts. Dev mode adds the demo operator organisation.
+    #[arg(long = "operator-org", env = "REFERRAL_HUB_OPERATOR_ORGS", value_delimiter = ',')]
+    operator_orgs: Vec<String>,
+    /// Organisations granted the hub-wide `oversight` role (every organisation's
+    /// audit metadata and statistics); the role is ignored in anyone else's tokens.
+    #[arg(long = "oversight-org", env = "REFERRAL_HUB_OVERSIGHT_ORGS", value_delimiter = ',')]
+    oversight_orgs: Vec<String>,
     /// A JWKS file (an identity provider's JSON Web Key Set) whose Ed25519 keys verify tokens.
     #[arg(long, env = "REFERRAL_HUB_JWKS")]
     jwks: Option<PathBuf>,
@@ -236,6 +250,12 @@ struct ServeArgs {
     minimum_age_of_criminal_responsibility: u32,
 }
 
+/// The operator's organisations: as configured, plus the demo one in dev mode.
+fn operators(args: &ServeArgs) -> Vec<String> {
+    let demo = args.dev.then(|| referral_hub_server::demo::OPERATOR_ORG.to_owned());
+    args.operator_orgs.iter().cloned().chain(demo).collect()
+}
+
 /// How often each replica looks for PUSH deliveries that are due.
 const PUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -277,6 +297,7 @@ pub enum CliError {
 }
 
 fn main() -> ExitCode {
+    private_files::mask_group_and_others();
     let cli = match config_file::with_config_file(std::env::args_os().collect()) {
         Ok(argv) => Cli::parse_from(argv),
         Err(e) => {
@@ -434,6 +455,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         None => None,
     };
     tracing::info!(%address, backend = ?store.backend(), "serving");
+    let authority = Authority::new(operators(&args), args.oversight_orgs.clone());
     let config = ServerConfig {
         admin_listener,
         issuer: args.token.issuer,
@@ -461,6 +483,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
                 .then_some(RateLimit { per_second: args.rate_limit_per_org, burst: args.rate_limit_burst }),
             args.max_in_flight as usize,
         ),
+        authority,
     };
     referral_hub_server::serve(store.clone(), config, listener, shutdown_signal()).await?;
     store.close().await;
@@ -537,8 +560,4 @@ fn config_file<T, E: std::fmt::Display>(
 
 pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|source| CliError::File { path: path.display().to_string(), source })
-}
-
-pub fn create_dir(path: &Path) -> Result<(), CliError> {
-    std::fs::create_dir_all(path).map_err(|source| CliError::File { path: path.display().to_string(), source })
 }

@@ -8,7 +8,10 @@ use referral_hub_domain::{
     validation::validate_organisation,
     wire::{DeliveryChannel, Organisation, OrganisationStatus, Sector},
 };
-use referral_hub_server::clock::{Clock, SystemClock, micros};
+use referral_hub_server::{
+    clock::{Clock, SystemClock, micros},
+    directory_writes::{self, Proposed, Written},
+};
 use referral_hub_store::Store;
 
 use crate::{CliError, DatabaseArgs, admin_entry};
@@ -86,11 +89,17 @@ pub async fn run(command: OrganisationCommand) -> Result<(), CliError> {
         OrganisationCommand::Suspend(args) => {
             let store = Store::connect(&args.database.url()).await?;
             let found = store.organisation(&args.id).await?;
-            let organisation = found.ok_or_else(|| CliError::Config(format!("no organisation {}", args.id)))?;
-            let suspended = Organisation { status: OrganisationStatus::Suspended as i32, ..organisation };
-            let audit = admin_entry(now, change("suspend", &suspended, &args.reason));
-            store.replace_organisation(&suspended, audit).await?;
+            let before = found.ok_or_else(|| CliError::Config(format!("no organisation {}", args.id)))?;
+            let suspended = Organisation { status: OrganisationStatus::Suspended as i32, ..before.clone() };
+            let proposed = Proposed {
+                change: "SuspendOrganisation",
+                before: Some(&before),
+                after: &suspended,
+                reason: &args.reason,
+            };
+            let written = directory_writes::write(&store, admin_entry(now, serde_json::Value::Null), proposed).await?;
             store.close().await;
+            written_or_stale(written, &args.id)?;
             eprintln!("suspended {}", args.id);
             Ok(())
         }
@@ -113,23 +122,34 @@ pub async fn run(command: OrganisationCommand) -> Result<(), CliError> {
     }
 }
 
-/// Registers (`new`) or replaces the entry `args` describe, audited.
+/// Registers (`new`) or replaces the entry `args` describe, audited with each
+/// changed field and told to the organisation (`directory_writes`).
 async fn write(args: &OrganisationArgs, new: bool, now: i64) -> Result<(), CliError> {
     let (store, organisation) = (Store::connect(&args.database.url()).await?, entry(args)?);
-    let audit = admin_entry(now, change(if new { "register" } else { "update" }, &organisation, ""));
-    let done = match new {
-        true => store.register_organisation(&organisation, audit).await?,
-        false => store.replace_organisation(&organisation, audit).await?,
-    };
-    store.close().await;
     let id = &organisation.id;
-    match (done, new) {
-        (true, _) => {
+    let before = if new { None } else { store.organisation(id).await? };
+    if !new && before.is_none() {
+        return Err(CliError::Config(format!("no organisation {id} to update")));
+    }
+    let change = if new { "RegisterOrganisation" } else { "UpdateOrganisation" };
+    let proposed = Proposed { change, before: before.as_ref(), after: &organisation, reason: "" };
+    let written = directory_writes::write(&store, admin_entry(now, serde_json::Value::Null), proposed).await?;
+    store.close().await;
+    match written {
+        Written::Stale(_) if new => Err(CliError::Config(format!("{id} is already registered; use update"))),
+        written => {
+            written_or_stale(written, id)?;
             eprintln!("{} {id}", if new { "registered" } else { "updated" });
             Ok(())
         }
-        (false, true) => Err(CliError::Config(format!("{id} is already registered; use update"))),
-        (false, false) => Err(CliError::Config(format!("no organisation {id} to update"))),
+    }
+}
+
+/// An error when another change landed between this command's read and its write.
+fn written_or_stale(written: Written, id: &str) -> Result<(), CliError> {
+    match written {
+        Written::Changed(_) => Ok(()),
+        Written::Stale(_) => Err(CliError::Config(format!("{id} changed meanwhile; run the command again"))),
     }
 }
 
@@ -155,14 +175,4 @@ fn entry(args: &OrganisationArgs) -> Result<Organisation, CliError> {
     }
     let reasons: Vec<String> = violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect();
     Err(CliError::Config(reasons.join("; ")))
-}
-
-/// The audit detail of a directory change: ids and codes.
-fn change(what: &str, organisation: &Organisation, reason: &str) -> serde_json::Value {
-    serde_json::json!({
-        "change": format!("organisations {what}"),
-        "organisation_id": organisation.id,
-        "status": organisation.status().as_str_name(),
-        "reason": reason,
-    })
 }

@@ -48,8 +48,10 @@ fn example_uncommented() -> toml::Table {
 }
 
 fn serve(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    // In a directory of its own: the default data directory is relative.
+    let scratch = tempfile::tempdir().unwrap();
     let mut command = Command::new(BINARY);
-    command.arg("serve").args(args);
+    command.arg("serve").args(args).current_dir(scratch.path());
     for (key, value) in env {
         command.env(key, value);
     }

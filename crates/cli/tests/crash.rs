@@ -217,7 +217,10 @@ async fn kill_nine_rounds(backend: Backend) {
     }
     assert!(accepted.values().all(|id| delivered.contains(id)), "every accepted message reaches its receiver");
 
-    let verify = std::process::Command::new(BINARY).args(["audit", "verify"]).args(database).output().unwrap();
+    // In a directory of its own: the default data directory is relative.
+    let scratch = tempfile::tempdir().unwrap();
+    let mut verify = std::process::Command::new(BINARY);
+    let verify = verify.args(["audit", "verify"]).args(database).current_dir(scratch.path()).output().unwrap();
     let text = String::from_utf8_lossy(&verify.stdout).into_owned() + &String::from_utf8_lossy(&verify.stderr);
     assert!(verify.status.success() && text.contains("audit chain intact"), "{text} ({context})");
 }

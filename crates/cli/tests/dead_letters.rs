@@ -15,9 +15,12 @@ const BINARY: &str = env!("CARGO_BIN_EXE_referral-hub");
 const WELFARE: &str = "dsw-push";
 
 fn cli(hub: &TestHub, args: &[&str]) -> (bool, String) {
+    // In a directory of its own: the default data directory is relative.
+    let scratch = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(BINARY)
         .args(args)
         .args(["--database-url", &hub.db.url])
+        .current_dir(scratch.path())
         .output()
         .expect("run referral-hub");
     let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);

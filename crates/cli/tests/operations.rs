@@ -111,7 +111,14 @@ async fn the_directory_is_kept_from_the_console() {
     assert!(ok && listed.contains("mm-ygn-clinic\tHEALTH\tSUSPENDED\tPULL\tMM/YGN"), "{listed}");
     let changes = admin_changes(data.path()).await;
     assert_eq!(changes.len(), 2, "register and suspend; refusals change nothing: {changes:?}");
-    assert!(changes[1].contains("organisations suspend") && changes[1].contains("Closed for renovation."));
+    assert!(changes[1].contains("SuspendOrganisation") && changes[1].contains("Closed for renovation."));
+    assert!(
+        changes[1].contains(
+            r#"{"after":"ORGANISATION_STATUS_SUSPENDED","before":"ORGANISATION_STATUS_ACTIVE","field":"status"}"#
+        ),
+        "{}",
+        changes[1]
+    );
 }
 
 #[test]
@@ -155,7 +162,10 @@ async fn postgres_backs_up_with_pg_dump_and_restores_with_pg_restore() {
     let restored = Command::new(bin.join("pg_restore")).args(args).arg(&file).output().unwrap();
     assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
 
-    let verify = Command::new(BINARY).args(["audit", "verify", "--database-url", &restored_url]).output().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let mut verify = Command::new(BINARY);
+    let verify =
+        verify.args(["audit", "verify", "--database-url", &restored_url]).current_dir(scratch.path()).output().unwrap();
     let text = String::from_utf8_lossy(&verify.stdout).into_owned() + &String::from_utf8_lossy(&verify.stderr);
     assert!(verify.status.success() && text.contains("audit chain intact"), "{text}");
     let store = Store::connect(&restored_url).await.unwrap();

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod consent;
 pub mod deadlines;
 pub mod delivery;
+pub mod directory_change;
 pub mod lifecycle;
 pub mod link_key;
 pub mod payload;

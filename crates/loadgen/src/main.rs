@@ -31,8 +31,9 @@ pub struct Options {
     /// `iss` and `aud` of the tokens (the hub's --issuer / --audience).
     #[arg(long, default_value = "referral-hub")]
     issuer: String,
-    /// A registered organisation whose `admin` token registers this run's organisations.
-    #[arg(long, default_value = "demo-social-welfare-yangon")]
+    /// An operator organisation (`serve --operator-org`; dev mode's demo one by
+    /// default) whose `admin` token registers this run's organisations.
+    #[arg(long, default_value = "demo-hub-operator")]
     admin_org: String,
     /// Sending organisations.
     #[arg(long, default_value_t = 4)]

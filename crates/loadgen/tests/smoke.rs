@@ -1,12 +1,12 @@
 //! The load generator runs against a real hub and reports what it measured.
 
-use referral_hub_e2e::{Backend, ISSUER, SOCIAL_WELFARE_ORG, TestHub};
+use referral_hub_e2e::{Backend, ISSUER, OPERATOR_ORG, TestHub};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_open_loop_run_submits_delivers_and_reports() {
     let hub = TestHub::start(Backend::Sqlite).await;
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_referral-hub-load"))
-        .args(["--target", &hub.address.to_string(), "--issuer", ISSUER, "--admin-org", SOCIAL_WELFARE_ORG])
+        .args(["--target", &hub.address.to_string(), "--issuer", ISSUER, "--admin-org", OPERATOR_ORG])
         .args(["--mode", "open", "--rate", "40", "--seconds", "1", "--warmup-seconds", "1"])
         .args(["--senders", "2", "--receivers", "2"])
         .arg("--data-dir")

@@ -155,7 +155,7 @@ fn status_of(error: &ApiError) -> StatusCode {
         ApiError::InvalidArgument(_) | ApiError::ConsentRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ApiError::FailedPrecondition { .. } | ApiError::Aborted => StatusCode::CONFLICT,
         ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-        ApiError::PermissionDenied(_) => StatusCode::FORBIDDEN,
+        ApiError::PermissionDenied(_) | ApiError::NotTheOperator(_) => StatusCode::FORBIDDEN,
         ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         ApiError::ResourceExhausted { .. } => StatusCode::TOO_MANY_REQUESTS,
         ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,

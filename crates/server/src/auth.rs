@@ -36,6 +36,9 @@ pub struct Caller {
     pub facts: CallFacts,
     /// The sector of the caller's organisation (what it needs to know), from the directory.
     pub sector: Sector,
+    /// Whether the caller is the hub operator: `admin` of an operator
+    /// organisation (`crate::authority`), who alone acts hub-wide.
+    pub operator: bool,
 }
 
 impl Caller {
@@ -161,6 +164,7 @@ impl Authenticator {
             roles: identity.roles,
             facts,
             sector: Sector::Unspecified,
+            operator: false,
         })
     }
 

@@ -12,6 +12,10 @@ pub const SOCIAL_WELFARE_ORG: &str = "demo-social-welfare-yangon";
 /// Id of the demo juvenile court (the receiver of case transfers to justice).
 pub const COURT_ORG: &str = "demo-court-yangon";
 
+/// Id of the demo hub operator (a ministry IT unit): dev mode names it with
+/// `--operator-org`, so its `admin` manages the whole directory.
+pub const OPERATOR_ORG: &str = "demo-hub-operator";
+
 /// The demo organisations.
 pub fn organisations() -> Vec<Organisation> {
     let org = |id: &str, name: &str, sector: Sector, area: &str, services: &[&str], lead: &[&str]| Organisation {
@@ -60,6 +64,7 @@ pub fn organisations() -> Vec<Organisation> {
             &[],
         ),
         org(COURT_ORG, "Yangon Region Juvenile Court", Sector::Justice, "MM/YGN", &["justice", "legal_aid"], &[]),
+        org(OPERATOR_ORG, "Ministry IT Unit (hub operator)", Sector::Other, "MM", &[], &[]),
         org(
             "demo-community-hlaing",
             "Hlaing Community Child Protection Group",

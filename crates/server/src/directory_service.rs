@@ -5,7 +5,8 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use referral_hub_domain::{
-    audit::{Action, Entry, Outcome, Severity},
+    audit::{Action, Outcome, Severity},
+    directory_change::{changes, operators_fields},
     roles::Role,
     validation::{self, AREA_RULE, FieldViolation, is_area_path},
     wire::{
@@ -20,8 +21,9 @@ use referral_hub_store::OrganisationSearch;
 
 use crate::{
     auth::Caller,
+    directory_writes::{self, Proposed, Written},
     error::{ApiError, invalid},
-    hub::{Hub, detail},
+    hub::Hub,
     paging::{next_page_token, page_size},
 };
 
@@ -46,7 +48,7 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<SearchOrganisationsRequest>,
     ) -> Result<Response<SearchOrganisationsResponse>, Status> {
-        self.hub.caller(&request, ANY_ROLE).await?;
+        let caller = self.hub.caller(&request, ANY_ROLE).await?;
         let request = request.into_inner();
         let mut violations = Vec::new();
         let mut fail = |field: &str, description: &str| {
@@ -76,6 +78,7 @@ impl DirectoryService for DirectoryApi {
         };
         let organisations = self.hub.store.search_organisations(&search).await.map_err(ApiError::from)?;
         let next_page_token = next_page_token(&organisations, limit, |o| o.id.clone());
+        let organisations = organisations.into_iter().map(|o| as_seen_by(&caller, o)).collect();
         Ok(Response::new(SearchOrganisationsResponse { organisations, next_page_token }))
     }
 
@@ -83,10 +86,10 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<GetOrganisationRequest>,
     ) -> Result<Response<GetOrganisationResponse>, Status> {
-        self.hub.caller(&request, ANY_ROLE).await?;
+        let caller = self.hub.caller(&request, ANY_ROLE).await?;
         let found = self.hub.store.organisation(&request.get_ref().organisation_id).await.map_err(ApiError::from)?;
         let organisation = found.ok_or(ApiError::NotFound("organisation"))?;
-        Ok(Response::new(GetOrganisationResponse { organisation: Some(organisation) }))
+        Ok(Response::new(GetOrganisationResponse { organisation: Some(as_seen_by(&caller, organisation)) }))
     }
 
     async fn register_organisation(
@@ -94,9 +97,10 @@ impl DirectoryService for DirectoryApi {
         request: Request<RegisterOrganisationRequest>,
     ) -> Result<Response<RegisterOrganisationResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Admin]).await?;
+        self.hub.require_operator(&caller, "register organisations").await?;
         let organisation = self.checked(request.into_inner().organisation)?;
-        let audit = self.admin_entry(&caller, "RegisterOrganisation", &organisation, "");
-        if !self.hub.store.register_organisation(&organisation, audit).await.map_err(ApiError::from)? {
+        let proposed = Proposed { change: "RegisterOrganisation", before: None, after: &organisation, reason: "" };
+        if let Written::Stale(_) = self.write(&caller, proposed).await? {
             return Err(ApiError::FailedPrecondition {
                 kind: "ORGANISATION_EXISTS",
                 subject: organisation.id,
@@ -113,7 +117,11 @@ impl DirectoryService for DirectoryApi {
     ) -> Result<Response<UpdateOrganisationResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Admin]).await?;
         let organisation = self.checked(request.into_inner().organisation)?;
-        self.replace(&caller, "UpdateOrganisation", &organisation, "").await?;
+        if !caller.operator && organisation.id != caller.org {
+            self.hub.require_operator(&caller, "change another organisation's entry").await?;
+        }
+        let organisation =
+            self.replace(&caller, "UpdateOrganisation", &organisation.id, |_| organisation.clone(), "").await?;
         Ok(Response::new(UpdateOrganisationResponse { organisation: Some(organisation) }))
     }
 
@@ -122,15 +130,16 @@ impl DirectoryService for DirectoryApi {
         request: Request<SuspendOrganisationRequest>,
     ) -> Result<Response<SuspendOrganisationResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Admin]).await?;
+        self.hub.require_operator(&caller, "suspend organisations").await?;
         let request = request.into_inner();
         let violations = validation::validate_reason("reason", &request.reason);
         if !violations.is_empty() {
             return Err(ApiError::InvalidArgument(violations).into());
         }
-        let found = self.hub.store.organisation(&request.organisation_id).await.map_err(ApiError::from)?;
-        let organisation = found.ok_or(ApiError::NotFound("organisation"))?;
-        let suspended = Organisation { status: OrganisationStatus::Suspended as i32, ..organisation };
-        self.replace(&caller, "SuspendOrganisation", &suspended, &request.reason).await?;
+        let suspend =
+            |current: &Organisation| Organisation { status: OrganisationStatus::Suspended as i32, ..current.clone() };
+        let (id, reason) = (&request.organisation_id, &request.reason);
+        let suspended = self.replace(&caller, "SuspendOrganisation", id, suspend, reason).await?;
         Ok(Response::new(SuspendOrganisationResponse { organisation: Some(suspended) }))
     }
 
@@ -168,28 +177,51 @@ impl DirectoryApi {
         Ok(organisation)
     }
 
+    /// Replaces the entry of the organisation `change` makes from the current
+    /// one, as `caller` may: an organisation's own admin only its own fields
+    /// (`directory_change::Steward`). Decided again if another change landed
+    /// between the read and the write, so the audited before is the replaced one.
     async fn replace(
         &self,
         caller: &Caller,
-        rpc: &str,
-        organisation: &Organisation,
+        rpc: &'static str,
+        id: &str,
+        change: impl Fn(&Organisation) -> Organisation,
         reason: &str,
-    ) -> Result<(), ApiError> {
-        let audit = self.admin_entry(caller, rpc, organisation, reason);
-        if !self.hub.store.replace_organisation(organisation, audit).await? {
-            return Err(ApiError::NotFound("organisation"));
+    ) -> Result<Organisation, ApiError> {
+        let mut current = self.hub.store.organisation(id).await?;
+        for _ in 0..STALE_RETRIES {
+            let before = current.ok_or(ApiError::NotFound("organisation"))?;
+            let after = change(&before);
+            let refused = operators_fields(&changes(Some(&before), &after)).join(", ");
+            if !caller.operator && !refused.is_empty() {
+                self.hub.require_operator(caller, &format!("change {refused}")).await?;
+            }
+            let proposed = Proposed { change: rpc, before: Some(&before), after: &after, reason };
+            match self.write(caller, proposed).await? {
+                Written::Changed(_) => return Ok(after),
+                Written::Stale(now) => current = now,
+            }
         }
-        Ok(())
+        Err(ApiError::Aborted)
     }
 
-    fn admin_entry(&self, caller: &Caller, rpc: &str, organisation: &Organisation, reason: &str) -> Entry {
-        let mut entry = self.hub.entry(caller, Action::AdminChange, Outcome::Success, Severity::Warning);
-        entry.detail = detail(&[
-            ("rpc", rpc.into()),
-            ("organisation_id", organisation.id.clone().into()),
-            ("status", organisation.status().as_str_name().into()),
-            ("reason", reason.into()),
-        ]);
-        entry
+    async fn write(&self, caller: &Caller, proposed: Proposed<'_>) -> Result<Written, ApiError> {
+        let author = self.hub.entry(caller, Action::AdminChange, Outcome::Success, Severity::Warning);
+        Ok(directory_writes::write(&self.hub.store, author, proposed).await?)
     }
+}
+
+/// How often a directory change is decided again when other changes keep
+/// landing between its read and its write, before the caller is told to retry.
+const STALE_RETRIES: usize = 3;
+
+/// `org` as `caller` may see it: where an organisation receives its
+/// deliveries and which certificate it presents are for the operator and the
+/// organisation itself, not for whoever might want to impersonate or divert it.
+fn as_seen_by(caller: &Caller, org: Organisation) -> Organisation {
+    if caller.operator || caller.org == org.id {
+        return org;
+    }
+    Organisation { push_endpoint: String::new(), client_certificate_sha256: String::new(), ..org }
 }

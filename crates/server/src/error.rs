@@ -37,6 +37,9 @@ pub enum ApiError {
     /// The caller lacks every role that allows this.
     #[error("requires role {}", roles_text(.0))]
     PermissionDenied(Vec<Role>),
+    /// A hub-wide act (what it is) by a caller who is not the hub operator.
+    #[error("only the hub operator may {0}")]
+    NotTheOperator(String),
     /// No valid token; the detail is for the server log only.
     #[error("unauthenticated")]
     Unauthenticated(&'static str),
@@ -126,7 +129,7 @@ impl From<ApiError> for Status {
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             ApiError::NotFound(_) => Status::not_found(message),
-            ApiError::PermissionDenied(_) => Status::permission_denied(message),
+            ApiError::PermissionDenied(_) | ApiError::NotTheOperator(_) => Status::permission_denied(message),
             ApiError::Unauthenticated(reason) => {
                 tracing::info!(reason, "request refused: unauthenticated");
                 Status::unauthenticated(message)

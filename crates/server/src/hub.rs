@@ -43,6 +43,8 @@ pub struct Hub {
     pub limits: crate::limits::Limits,
     /// What each organisation has left of its request budget.
     pub budgets: crate::limits::Budgets,
+    /// Who may act hub-wide: the operator's organisations, oversight grants.
+    pub authority: crate::authority::Authority,
 }
 
 impl Hub {
@@ -73,6 +75,7 @@ impl Hub {
             Err(ApiError::Unauthenticated(reason)) => return Err(self.refuse_unauthenticated(&facts, reason).await),
             Err(other) => return Err(other),
         };
+        let caller = self.authority.apply(caller);
         self.require(&caller, roles).await?;
         Ok(caller)
     }
@@ -109,6 +112,18 @@ impl Hub {
         entry.detail = detail(&[("rpc", caller.facts.rpc.clone().into())]);
         self.store.audit(vec![entry]).await?;
         Err(ApiError::PermissionDenied(roles.to_vec()))
+    }
+
+    /// `PERMISSION_DENIED` (audited) unless `caller` is the hub operator
+    /// (`crate::authority`); `act` says what was refused, e.g. "register organisations".
+    pub async fn require_operator(&self, caller: &Caller, act: &str) -> Result<(), ApiError> {
+        if caller.operator {
+            return Ok(());
+        }
+        let mut entry = self.entry(caller, Action::PermissionDenied, Outcome::Refused, Severity::Warning);
+        entry.detail = detail(&[("rpc", caller.facts.rpc.clone().into()), ("reason", "not the hub operator".into())]);
+        self.store.audit(vec![entry]).await?;
+        Err(ApiError::NotTheOperator(act.to_owned()))
     }
 
     async fn refuse_unauthenticated(&self, facts: &CallFacts, reason: &'static str) -> ApiError {

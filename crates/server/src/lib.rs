@@ -6,6 +6,7 @@
 mod adapter_http;
 mod audit_service;
 pub mod auth;
+pub mod authority;
 pub mod checkpoint;
 pub mod clock;
 mod consent_service;
@@ -14,6 +15,7 @@ mod convert;
 pub mod demo;
 mod diagnostics_service;
 mod directory_service;
+pub mod directory_writes;
 pub mod error;
 mod hub;
 pub mod keys;

@@ -137,8 +137,8 @@ impl Metrics {
     /// Records how long `item` waited, from submission to `now` (µs), if it
     /// is a message handed to its receiver for the first time.
     pub fn delivered(&self, item: &InboxItem, now: i64) {
-        if item.follow_up.is_none() && item.message.status == MessageStatus::Submitted {
-            self.delivery_latency.record((now - item.message.created_at).max(0) as f64 / 1e6, &[]);
+        if let Some(message) = item.new_message().filter(|m| m.status == MessageStatus::Submitted) {
+            self.delivery_latency.record((now - message.created_at).max(0) as f64 / 1e6, &[]);
         }
     }
 

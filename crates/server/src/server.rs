@@ -68,6 +68,8 @@ pub struct ServerConfig {
     /// reach the gRPC health service, in plaintext; apart from the API
     /// listener so it can stay on an internal network. `None`: neither.
     pub admin_listener: Option<TcpListener>,
+    /// The operator's organisations and the oversight grants (`crate::authority`).
+    pub authority: crate::authority::Authority,
 }
 
 /// Re-reads the keys tokens may be signed with every interval (and on
@@ -196,6 +198,7 @@ pub async fn serve(
         retention: config.retention,
         limits: config.limits,
         budgets: Default::default(),
+        authority: config.authority,
     });
     tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
     tokio::spawn(reseal(hub.store.clone()));

@@ -10,7 +10,7 @@ use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use referral_hub_domain::audit::Entry;
 
-use referral_hub_domain::wire::{DeliveryChannel, Organisation, OrganisationStatus, Sector};
+use referral_hub_domain::wire::{DeliveryChannel, DirectoryNotice, Organisation, OrganisationStatus, Sector};
 
 use crate::{OrganisationSearch, Result, Store, rows};
 
@@ -48,7 +48,7 @@ const ORGANISATION_COLUMNS: &str = "o.id, o.name, o.sector, o.channel, o.status,
 impl Store {
     /// Registers `org`, or replaces it if its id is already registered. For
     /// seeding (dev mode, tests); admin changes go through
-    /// [`Store::register_organisation`] and [`Store::replace_organisation`], which audit.
+    /// [`Store::change_organisation`], which audits and tells the organisation.
     pub async fn upsert_organisation(&self, org: &Organisation) -> Result<()> {
         let mut tx = self.write.begin().await?;
         Self::write_organisation_tx(&mut tx, org).await?;
@@ -57,33 +57,67 @@ impl Store {
         Ok(())
     }
 
-    /// Registers a new organisation with its audit entry; `false` (and nothing
-    /// written) if the id is taken.
-    pub async fn register_organisation(&self, org: &Organisation, audit: Entry) -> Result<bool> {
-        self.change_organisation(org, audit, false).await
-    }
-
-    /// Replaces a registered organisation's entry with its audit entry; `false`
-    /// (and nothing written) if the id is unknown.
-    pub async fn replace_organisation(&self, org: &Organisation, audit: Entry) -> Result<bool> {
-        self.change_organisation(org, audit, true).await
-    }
-
-    async fn change_organisation(&self, org: &Organisation, mut audit: Entry, must_exist: bool) -> Result<bool> {
+    /// Writes `change` if the organisation's entry is still exactly
+    /// `change.before` (`None`: not registered), with its audit entry and the
+    /// notice in the organisation's inbox, all in one transaction. The check
+    /// runs under the audit chain head's lock, which every writer takes first,
+    /// so the before that the audit entry records is the one replaced.
+    pub async fn change_organisation(&self, change: DirectoryChange<'_>) -> Result<DirectoryWrite> {
+        let DirectoryChange { before, after, mut audit, notice } = change;
         let mut tx = self.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
-        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM organisations WHERE id = $1")
-            .bind(&org.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_some() != must_exist {
-            return Ok(false);
+        let sql = format!("SELECT {ORGANISATION_COLUMNS} FROM organisations o WHERE o.id = $1");
+        let row = sqlx::query(&sql).bind(&after.id).fetch_optional(&mut *tx).await?;
+        let current = row.as_ref().map(organisation).transpose()?;
+        if current.as_ref() != before {
+            return Ok(DirectoryWrite::Stale(current));
         }
-        Self::write_organisation_tx(&mut tx, org).await?;
+        Self::write_organisation_tx(&mut tx, after).await?;
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
+        self.append_notice(&mut tx, &after.id, notice).await?;
         tx.commit().await?;
-        self.directory_cache.forget(&org.id);
-        Ok(true)
+        self.directory_cache.forget(&after.id);
+        self.notifier.notify(&after.id);
+        Ok(DirectoryWrite::Written)
+    }
+
+    /// Stores `notice` and appends it to `org`'s inbox at its next position
+    /// (waking other replicas' streams on PostgreSQL at commit).
+    async fn append_notice(&self, tx: &mut Transaction<'_, Any>, org: &str, notice: &DirectoryNotice) -> Result<()> {
+        let at = notice.changed_at.as_ref().map_or(0, referral_hub_domain::timestamps::micros_of);
+        sqlx::query("INSERT INTO directory_notices (id, org_id, created_at, body) VALUES ($1, $2, $3, $4)")
+            .bind(&notice.id)
+            .bind(org)
+            .bind(at)
+            .bind(prost::Message::encode_to_vec(notice))
+            .execute(&mut **tx)
+            .await?;
+        let position: i64 = sqlx::query_scalar(
+            "INSERT INTO inboxes (org_id, last_position, acked_position) VALUES ($1, 1, 0) \
+             ON CONFLICT (org_id) DO UPDATE SET last_position = inboxes.last_position + 1 RETURNING last_position",
+        )
+        .bind(org)
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO inbox_entries (org_id, position, message_id, follow_up_id, notice_id, created_at) \
+             VALUES ($1, $2, NULL, NULL, $3, $4)",
+        )
+        .bind(org)
+        .bind(position)
+        .bind(&notice.id)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+        if matches!(self.backend, crate::Backend::Postgres) {
+            let payload = format!("{} {org}", self.notifier.replica());
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::connect::INBOX_CHANNEL)
+                .bind(payload)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn write_organisation_tx(tx: &mut Transaction<'_, Any>, org: &Organisation) -> Result<()> {
@@ -238,4 +272,26 @@ fn organisation(row: &AnyRow) -> Result<Organisation> {
 
 fn json(values: &[String]) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// An audited change to one organisation's directory entry.
+pub struct DirectoryChange<'a> {
+    /// The entry the change was decided on; `None` for a registration.
+    pub before: Option<&'a Organisation>,
+    /// The entry as it is to be.
+    pub after: &'a Organisation,
+    /// The audit entry, with each changed field's before and after.
+    pub audit: Entry,
+    /// What the organisation is told in its inbox.
+    pub notice: &'a DirectoryNotice,
+}
+
+/// What [`Store::change_organisation`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DirectoryWrite {
+    /// Written, audited, and the organisation told.
+    Written,
+    /// Nothing written: the entry is no longer the `before` the change was
+    /// decided on; here is what it is now (`None`: not registered).
+    Stale(Option<Organisation>),
 }

@@ -6,7 +6,7 @@ use sqlx::{Any, Transaction};
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
 use crate::{
-    InboxItem, Result, Store, StoreError,
+    InboxContent, InboxItem, Result, Store, StoreError,
     group_commit::{Done, Job},
     rows::{FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
 };
@@ -15,26 +15,36 @@ impl Store {
     /// Up to `limit` entries of `org`'s inbox after `after`, in order.
     pub async fn inbox_after(&self, org: &str, after: u64, limit: u32) -> Result<Vec<InboxItem>> {
         let sql = format!(
-            "SELECT e.position AS e_position, e.follow_up_id AS e_follow_up_id, {MESSAGE_COLUMNS}, {FOLLOW_UP_COLUMNS} \
-             FROM inbox_entries e JOIN messages m ON m.id = e.message_id \
+            "SELECT e.position AS e_position, e.follow_up_id AS e_follow_up_id, e.notice_id AS e_notice_id, \
+             dn.body AS notice_body, {MESSAGE_COLUMNS}, {FOLLOW_UP_COLUMNS} \
+             FROM inbox_entries e LEFT JOIN messages m ON m.id = e.message_id \
              LEFT JOIN follow_ups f ON f.id = e.follow_up_id \
+             LEFT JOIN directory_notices dn ON dn.id = e.notice_id \
              WHERE e.org_id = $1 AND e.position > $2 ORDER BY e.position LIMIT $3"
         );
         let found =
             sqlx::query(&sql).bind(org).bind(to_db(after)).bind(i64::from(limit)).fetch_all(&self.inbox_reads).await?;
-        found
-            .iter()
-            .map(|row| {
-                use sqlx::Row;
-                let position: i64 = row.try_get("e_position")?;
-                let follow_up_id: Option<String> = row.try_get("e_follow_up_id")?;
-                Ok(InboxItem {
-                    position: from_db(position),
-                    message: self.message_row(row)?,
-                    follow_up: follow_up_id.map(|_| self.follow_up_row(row)).transpose()?,
-                })
-            })
-            .collect()
+        found.iter().map(|row| self.inbox_row(row)).collect()
+    }
+
+    fn inbox_row(&self, row: &sqlx::any::AnyRow) -> Result<InboxItem> {
+        use sqlx::Row;
+        let position: i64 = row.try_get("e_position")?;
+        let follow_up_id: Option<String> = row.try_get("e_follow_up_id")?;
+        let notice_id: Option<String> = row.try_get("e_notice_id")?;
+        let content = match (notice_id, follow_up_id) {
+            (Some(_), _) => {
+                let body: Vec<u8> = row.try_get("notice_body")?;
+                let notice = prost::Message::decode(body.as_slice())
+                    .map_err(|_| StoreError::Corrupt { column: "directory_notices.body" })?;
+                InboxContent::Notice(notice)
+            }
+            (None, Some(_)) => {
+                InboxContent::FollowUp { message: self.message_row(row)?, follow_up: self.follow_up_row(row)? }
+            }
+            (None, None) => InboxContent::Message(self.message_row(row)?),
+        };
+        Ok(InboxItem { position: from_db(position), content })
     }
 
     /// The last position `org`'s system acknowledged (0 before the first ack).
@@ -90,7 +100,7 @@ impl Store {
         let delivered: Vec<(String, String)> = sqlx::query_as(
             "UPDATE messages SET status = $1, updated_at = $2 WHERE status = $3 AND id IN \
              (SELECT message_id FROM inbox_entries WHERE org_id = $4 AND position > $5 AND position <= $6 \
-              AND follow_up_id IS NULL) RETURNING id, kind",
+              AND follow_up_id IS NULL AND message_id IS NOT NULL) RETURNING id, kind",
         )
         .bind(MessageStatus::Delivered.as_str_name())
         .bind(ack.at)

@@ -36,12 +36,13 @@ pub use audit_timing::AuditTimes;
 pub use connect::Backend;
 pub use consent::{CONSENT_WITHDRAWN, ChildKey};
 pub use directory::DIRECTORY_CACHE_TTL;
+pub use directory::{DirectoryChange, DirectoryWrite};
 pub use error::StoreError;
 pub use group_commit::GroupCommits;
 pub use notify::InboxNotifier;
 pub use overdue::Deadline;
 pub use records::{
-    ConsentRow, DeadLetter, FollowUpRecord, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord,
+    ConsentRow, DeadLetter, FollowUpRecord, InboxContent, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord,
     OrganisationSearch, PushRetry, UnroutedAlert,
 };
 pub use seal::{Sealer, SealerError};

@@ -1,6 +1,6 @@
 //! The rows the store reads and writes, in typed form.
 
-use referral_hub_domain::wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel, Sector};
+use referral_hub_domain::wire::{DirectoryNotice, FollowUpAction, MessageKind, MessageStatus, RiskLevel, Sector};
 
 /// A message's routing envelope and its encoded body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,14 +164,46 @@ pub enum Inserted<T> {
 }
 
 /// One entry of an organisation's inbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InboxItem {
     /// Gap-free position in the organisation's inbox.
     pub position: u64,
-    /// The message (for a follow-up: the message it is about).
-    pub message: MessageRecord,
-    /// The follow-up, when the entry is one.
-    pub follow_up: Option<FollowUpRecord>,
+    /// What arrived there.
+    pub content: InboxContent,
+}
+
+/// What an inbox entry holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InboxContent {
+    /// A new message addressed to the organisation.
+    Message(MessageRecord),
+    /// A follow-up on a message the organisation sent or received.
+    FollowUp {
+        /// The message it is about.
+        message: MessageRecord,
+        /// The follow-up.
+        follow_up: FollowUpRecord,
+    },
+    /// A change to the organisation's own directory entry.
+    Notice(DirectoryNotice),
+}
+
+impl InboxItem {
+    /// The message the entry is or is about; `None` for a notice.
+    pub fn message(&self) -> Option<&MessageRecord> {
+        match &self.content {
+            InboxContent::Message(message) | InboxContent::FollowUp { message, .. } => Some(message),
+            InboxContent::Notice(_) => None,
+        }
+    }
+
+    /// The new message the entry delivers; `None` for a follow-up or a notice.
+    pub fn new_message(&self) -> Option<&MessageRecord> {
+        match &self.content {
+            InboxContent::Message(message) => Some(message),
+            InboxContent::FollowUp { .. } | InboxContent::Notice(_) => None,
+        }
+    }
 }
 
 /// Which side of the exchange to list.

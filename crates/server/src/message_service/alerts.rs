@@ -87,6 +87,7 @@ impl MessageApi {
             roles: [Role::Referrer].into(),
             facts: admin.facts.clone(),
             sector: sender_org.sector(),
+            operator: false,
         };
         let submitted = self.submit(&sender, body, &Route::Chosen(receiver)).await?;
         let message = submitted.message.ok_or(ApiError::Aborted)?;

@@ -11,7 +11,7 @@ use referral_hub_domain::{
     audit::Action,
     wire::{InboxEntry, StreamInboxResponse, inbox_entry},
 };
-use referral_hub_store::{InboxItem, MessageRecord};
+use referral_hub_store::{InboxContent, InboxItem, MessageRecord};
 
 use crate::{auth::Caller, clock::micros, convert, error::ApiError, hub::Hub, release::Released};
 
@@ -81,7 +81,7 @@ async fn send_batch(
     };
     for (entry, item) in entries.into_iter().zip(items) {
         let span = tracing::info_span!("inbox.deliver", position = entry.position);
-        let submitted = item.follow_up.is_none().then_some(item.message.traceparent.as_deref()).flatten();
+        let submitted = item.new_message().and_then(|m| m.traceparent.as_deref());
         let send = out.send(Ok(StreamInboxResponse { entry: Some(entry) }));
         if send.instrument(crate::telemetry::delivery_span(span, submitted)).await.is_err() {
             return false;
@@ -93,15 +93,15 @@ async fn send_batch(
 
 /// Inbox items as `reader` may see them; new messages are released (and audited) as delivery attempts.
 async fn inbox_entries(hub: &Hub, reader: &Caller, items: &[InboxItem]) -> Result<Vec<InboxEntry>, ApiError> {
-    let new_messages: Vec<MessageRecord> =
-        items.iter().filter(|i| i.follow_up.is_none()).map(|i| i.message.clone()).collect();
+    let new_messages: Vec<MessageRecord> = items.iter().filter_map(InboxItem::new_message).cloned().collect();
     let mut released = hub.release(reader, &new_messages, Action::DeliveryAttempted).await?.into_iter();
     items
         .iter()
         .map(|item| {
-            let entry = match &item.follow_up {
-                Some(follow_up) => inbox_entry::Item::FollowUp(convert::follow_up(follow_up)?),
-                None => match released.next().ok_or(ApiError::Aborted)? {
+            let entry = match &item.content {
+                InboxContent::FollowUp { follow_up, .. } => inbox_entry::Item::FollowUp(convert::follow_up(follow_up)?),
+                InboxContent::Notice(notice) => inbox_entry::Item::DirectoryNotice(notice.clone()),
+                InboxContent::Message(_) => match released.next().ok_or(ApiError::Aborted)? {
                     Released { withheld: Some(withheld), .. } => inbox_entry::Item::Withheld(withheld),
                     Released { message, withheld: None } => inbox_entry::Item::Message(message),
                 },

@@ -207,12 +207,14 @@ impl MessageService for MessageApi {
         &self,
         request: Request<ListUnroutedAlertsRequest>,
     ) -> Result<Response<ListUnroutedAlertsResponse>, Status> {
-        self.hub.caller(&request, &[Role::Admin]).await?;
+        let caller = self.hub.caller(&request, &[Role::Admin]).await?;
+        self.hub.require_operator(&caller, "list unrouted alerts").await?;
         Ok(Response::new(self.list_unrouted(request.into_inner()).await?))
     }
 
     async fn route_alert(&self, request: Request<RouteAlertRequest>) -> Result<Response<RouteAlertResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Admin]).await?;
+        self.hub.require_operator(&caller, "route unrouted alerts").await?;
         Ok(Response::new(self.route_alert(&caller, request.into_inner()).await?))
     }
 

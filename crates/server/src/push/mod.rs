@@ -7,6 +7,7 @@
 //! runs out. Failures are retried on the schedule of
 //! [`referral_hub_domain::delivery`], then dead-lettered.
 
+mod notice;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use referral_hub_domain::{
     delivery::{AfterFailure, DEFAULT_MAX_AGE, after_failure},
     roles::Role,
 };
-use referral_hub_store::{DeadLetter, InboxItem, PushRetry};
+use referral_hub_store::{DeadLetter, InboxContent, InboxItem, PushRetry};
 
 use crate::{
     auth::{CallFacts, Caller},
@@ -108,12 +109,13 @@ impl Pusher {
             roles: [Role::Receiver, Role::Referrer].into(),
             facts: CallFacts { rpc: "push".into(), ..CallFacts::default() },
             sector: org.sector(),
+            operator: false,
         };
         for _ in 0..ENTRIES_PER_PASS {
             let after = store.acked_position(org_id).await?;
             let Some(item) = store.inbox_after(org_id, after, 1).await?.into_iter().next() else { break };
             let span = tracing::info_span!("push.deliver", org = %org.id, position = item.position);
-            let submitted = item.follow_up.is_none().then_some(item.message.traceparent.as_deref()).flatten();
+            let submitted = item.new_message().and_then(|m| m.traceparent.as_deref());
             let span = crate::telemetry::delivery_span(span, submitted);
             if !self.push_one(&reader, &org.push_endpoint, &item, retry).instrument(span).await? {
                 return Ok(()); // Failed: push_failed or dead_letter released the lease.
@@ -155,15 +157,17 @@ impl Pusher {
             }
             None => Answer::Failed("no signing secret: run `referral-hub push-secret`".into()),
         };
-        let entry = |action: Action, outcome: Outcome, severity: Severity| Entry {
-            message_id: item.message.id.clone(),
-            message_kind: item.message.kind.as_str_name().into(),
-            ..self.hub.entry(reader, action, outcome, severity)
+        let entry = |action: Action, outcome: Outcome, severity: Severity| {
+            about(item, &id, self.hub.entry(reader, action, outcome, severity))
         };
         match answer {
             Answer::Delivered(body) => {
                 let template = entry(Action::DeliverySucceeded, Outcome::Success, Severity::Info);
                 self.hub.store.push_succeeded(&reader.org, item.position, micros(now), &template).await?;
+                if item.message().is_none() {
+                    // Acknowledging audits the messages it delivers; a notice is none.
+                    self.hub.store.audit(vec![template]).await?;
+                }
                 self.hub.metrics.push(PushOutcome::Delivered);
                 self.hub.metrics.delivered(item, micros(now));
                 self.follow_ups_in_answer(reader, &body).await;
@@ -233,13 +237,14 @@ impl Pusher {
             return Ok(Err(format!("no adapter for {}", reader.sector.as_str_name())));
         };
         let span = tracing::info_span!("adapter.outbound", sector = reader.sector.as_str_name());
-        let written = match &item.follow_up {
-            Some(follow_up) => {
+        let written = match &item.content {
+            InboxContent::FollowUp { follow_up, .. } => {
                 let follow_up = convert::follow_up(follow_up)?;
                 span.in_scope(|| adapter.outbound(Outbound::FollowUp(&follow_up))).map(|d| (follow_up.id.clone(), d))
             }
-            None => {
-                let released = self.hub.release(reader, std::slice::from_ref(&item.message), Action::DeliveryAttempted);
+            InboxContent::Notice(notice) => Ok((notice.id.clone(), notice::document(notice))),
+            InboxContent::Message(message) => {
+                let released = self.hub.release(reader, std::slice::from_ref(message), Action::DeliveryAttempted);
                 match released.await?.into_iter().next().ok_or(ApiError::Aborted)? {
                     Released { withheld: Some(withheld), .. } => span
                         .in_scope(|| adapter.outbound(Outbound::Withheld(&withheld)))
@@ -263,12 +268,18 @@ impl Pusher {
         gone: bool,
     ) -> Result<(), ApiError> {
         let now = micros(self.hub.clock.now());
+        let Some(message) = item.message() else {
+            return self.pass_over_notice(reader, item, reason).await;
+        };
         let letter = DeadLetter {
             id: uuid::Uuid::now_v7().to_string(),
             org_id: reader.org.clone(),
             position: item.position,
-            message_id: item.message.id.clone(),
-            follow_up_id: item.follow_up.as_ref().map(|f| f.id.clone()),
+            message_id: message.id.clone(),
+            follow_up_id: match &item.content {
+                InboxContent::FollowUp { follow_up, .. } => Some(follow_up.id.clone()),
+                InboxContent::Message(_) | InboxContent::Notice(_) => None,
+            },
             attempts: retry.attempts + 1,
             first_failed_at: retry.first_failed_at.unwrap_or(now),
             dead_at: now,
@@ -276,8 +287,8 @@ impl Pusher {
             state: "DEAD".into(),
         };
         let mut audit = Entry {
-            message_id: item.message.id.clone(),
-            message_kind: item.message.kind.as_str_name().into(),
+            message_id: message.id.clone(),
+            message_kind: message.kind.as_str_name().into(),
             ..self.hub.entry(reader, Action::DeliveryDeadLettered, Outcome::Failed, Severity::High)
         };
         audit.detail = detail(&[("dead_letter", letter.id.clone().into()), ("error", reason.into())]);
@@ -285,6 +296,37 @@ impl Pusher {
         self.hub.metrics.push(PushOutcome::DeadLettered);
         tracing::error!(org = %letter.org_id, dead_letter = %letter.id, attempts = letter.attempts, "push delivery dead-lettered");
         Ok(())
+    }
+}
+
+impl Pusher {
+    /// Gives up on a directory notice the endpoint would not take: it moves
+    /// past it (a notice is not kept as a dead letter, whose rows are about
+    /// messages), audited with the reason; the change itself is in the audit log.
+    async fn pass_over_notice(&self, reader: &Caller, item: &InboxItem, reason: &str) -> Result<(), ApiError> {
+        let now = micros(self.hub.clock.now());
+        let notice = match &item.content {
+            InboxContent::Notice(notice) => notice.id.as_str(),
+            InboxContent::Message(_) | InboxContent::FollowUp { .. } => "",
+        };
+        let mut audit = self.hub.entry(reader, Action::DeliveryDeadLettered, Outcome::Failed, Severity::High);
+        audit.detail = detail(&[("directory_notice", notice.into()), ("error", reason.into())]);
+        self.hub.store.push_succeeded(&reader.org, item.position, now, &audit).await?;
+        self.hub.store.audit(vec![audit]).await?;
+        self.hub.metrics.push(PushOutcome::DeadLettered);
+        tracing::error!(org = %reader.org, position = item.position, "directory notice could not be pushed");
+        Ok(())
+    }
+}
+
+/// `entry` about what `item` delivers: its message, or (for a notice, whose
+/// webhook id is `id`) the notice's id in the detail.
+fn about(item: &InboxItem, id: &str, entry: Entry) -> Entry {
+    match item.message() {
+        Some(message) => {
+            Entry { message_id: message.id.clone(), message_kind: message.kind.as_str_name().into(), ..entry }
+        }
+        None => Entry { detail: detail(&[("directory_notice", id.into())]), ..entry },
     }
 }
 
