@@ -223,6 +223,7 @@ async fn server(
         push: push.clone(),
         retention: RETENTION,
         limits: limits.clone(),
+        statistics_period: referral_hub_domain::statistics::PeriodUnit::Month,
     };
     let serving = async move {
         if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {

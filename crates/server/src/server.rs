@@ -68,6 +68,8 @@ pub struct ServerConfig {
     /// reach the gRPC health service, in plaintext; apart from the API
     /// listener so it can stay on an internal network. `None`: neither.
     pub admin_listener: Option<TcpListener>,
+    /// The one period unit statistics are published by (`--statistics-period`).
+    pub statistics_period: referral_hub_domain::statistics::PeriodUnit,
 }
 
 /// Re-reads the keys tokens may be signed with every interval (and on
@@ -208,7 +210,8 @@ pub async fn serve(
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let stats = StatsServiceServer::new(StatsApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let stats = StatsServiceServer::new(StatsApi::new(hub.clone(), config.statistics_period))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let diagnostics = DiagnosticsServiceServer::new(DiagnosticsApi).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let directory =
         DirectoryServiceServer::new(DirectoryApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
