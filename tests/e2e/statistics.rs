@@ -156,7 +156,7 @@ async fn statistics_cannot_be_differenced_to_read_what_consent_withheld(backend:
     // The two windows of the attack: refused, whoever asks, with or without a unit.
     for to in [micros(sent_at, 0), micros(sent_at, 1)] {
         for period in [Period::Unspecified, Period::Month] {
-            let request = GetStatisticsRequest { period: period as i32, ..attack(to.clone()) };
+            let request = GetStatisticsRequest { period: period as i32, ..attack(to) };
             let refused = school.get_statistics(request.clone()).await.unwrap_err();
             assert_eq!(refused.code(), Code::InvalidArgument);
             assert!(bad_fields(&refused).contains(&"to".to_owned()), "{refused:?}");
