@@ -12,15 +12,16 @@ use referral_hub_domain::sample;
 use referral_hub_e2e::{
     Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub,
     canary::{leaks, plant},
-    follow_up, next_entry,
+    follow_up, month_statistics, next_entry,
     otlp::Collector,
     receiver::Receiver,
     submitted,
 };
 use referral_hub_proto::v1::{
-    Dimension, FollowUpAction as A, GetMessageRequest, GetStatisticsRequest, ListOverdueRequest, Sector,
-    StreamInboxRequest, SubmitMessageRequest, inbox_entry::Item,
+    Dimension, FollowUpAction as A, GetMessageRequest, ListOverdueRequest, Sector, StreamInboxRequest,
+    SubmitMessageRequest, inbox_entry::Item,
 };
+use referral_hub_server::clock::Clock as _;
 use referral_hub_server::telemetry::Telemetry;
 use tonic::Code;
 
@@ -147,15 +148,10 @@ async fn no_canary_leaves_the_hub_except_to_its_receivers(backend: Backend) {
     let mut welfare_supervisor = hub.messages(SOCIAL_WELFARE_ORG, &["supervisor"]).await;
     let overdue = welfare_supervisor.list_overdue(ListOverdueRequest::default()).await.unwrap().into_inner();
     assert!(overdue.messages.iter().any(|m| m.message_id == alert.id), "the unacknowledged alert is overdue");
+    let month = hub.end_the_month_of(hub.clock.now() - time::Duration::days(30));
     let mut auditor = hub.stats(HEALTH_ORG, &["auditor"]).await;
     for dimension in [Dimension::Concern, Dimension::Sex, Dimension::Outcome, Dimension::SectorPair] {
-        let now = hub.clock_now_seconds();
-        let request = GetStatisticsRequest {
-            from: Some(prost_types::Timestamp { seconds: now - 40 * 86_400, nanos: 0 }),
-            to: Some(prost_types::Timestamp { seconds: now, nanos: 0 }),
-            group_by: vec![dimension as i32],
-            ..Default::default()
-        };
+        let request = month_statistics(month, &[dimension]);
         answers_to_others.push(format!("{:?}", auditor.get_statistics(request).await.unwrap().into_inner()));
     }
     let metrics = hub.metrics().await;

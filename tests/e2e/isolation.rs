@@ -249,12 +249,13 @@ fn matrix() -> Vec<(&'static str, Rule)> {
         ),
         (
             "referralhub.v1.StatsService.GetStatistics",
-            rule(&["supervisor", "auditor"], HubWide("aggregates, small cells suppressed"), |_| {
+            rule(&["auditor"], OwnDataOnly, |_| {
                 wire::GetStatisticsRequest {
                     area: "MM".into(),
-                    from: Some(prost_types::Timestamp { seconds: 0, nanos: 0 }),
-                    to: Some(prost_types::Timestamp { seconds: 4_102_444_800, nanos: 0 }),
+                    from: Some(prost_types::Timestamp { seconds: 1_577_836_800, nanos: 0 }),
                     group_by: vec![wire::Dimension::SectorPair as i32],
+                    period: wire::Period::Month as i32,
+                    ..Default::default()
                 }
                 .encode_to_vec()
             }),

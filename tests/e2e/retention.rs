@@ -4,14 +4,15 @@
 //! purge is audited once.
 
 use referral_hub_domain::sample;
-use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, RETENTION, SOCIAL_WELFARE_ORG, TestHub, follow_up, submitted};
-use referral_hub_proto::v1::{
-    FollowUpAction, GetMessageRequest, GetStatisticsRequest, ListAuditEntriesRequest, MessageStatus,
+use referral_hub_e2e::{
+    Backend, HEALTH_ORG, POLICE_ORG, RETENTION, SOCIAL_WELFARE_ORG, TestHub, follow_up, month_statistics, submitted,
 };
+use referral_hub_proto::v1::{FollowUpAction, GetMessageRequest, ListAuditEntriesRequest, MessageStatus};
+use referral_hub_server::clock::Clock as _;
 
 async fn payloads_are_purged_after_the_retention_period(backend: Backend) {
     let hub = TestHub::start(backend).await;
-    let start = hub.clock_now_seconds();
+    let start = hub.clock.now();
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
     let mut ids = Vec::new();
     for i in 0..6 {
@@ -41,12 +42,8 @@ async fn payloads_are_purged_after_the_retention_period(backend: Backend) {
     let purges: Vec<_> = entries.iter().filter(|e| e.action == "PAYLOAD_PURGED").collect();
     assert_eq!(purges.len(), 1, "audited once, however many scans");
     assert_eq!(purges[0].message_id, ids[0]);
-    let mut stats = hub.stats(POLICE_ORG, &["auditor"]).await;
-    let request = GetStatisticsRequest {
-        from: Some(prost_types::Timestamp { seconds: start - 60, nanos: 0 }),
-        to: Some(prost_types::Timestamp { seconds: start + 60, nanos: 0 }),
-        ..Default::default()
-    };
+    let mut stats = hub.stats(HEALTH_ORG, &["auditor"]).await;
+    let request = month_statistics(hub.end_the_month_of(start), &[]);
     assert_eq!(stats.get_statistics(request).await.unwrap().into_inner().total, "6", "metadata still counts");
 }
 

@@ -9,8 +9,8 @@ use referral_hub_domain::{
 };
 use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb};
 use referral_hub_store::{
-    ChildKey, ConsentRow, Dimension, FollowUpRecord, Mailbox, MessageFilter, MessageRecord, StatsQuery, Store,
-    StoreError,
+    ChildKey, ConsentRow, Dimension, FollowUpRecord, Mailbox, MessageFilter, MessageRecord, Population, StatsQuery,
+    Store, StoreError,
 };
 
 async fn seeded(backend: Backend) -> TestDb {
@@ -442,9 +442,22 @@ async fn a_group_in_one_statement_stores_what_the_locked_path_stores(backend: Ba
     };
     assert_eq!(inbox(SOCIAL_WELFARE_ORG).await, [(1, "first".into()), (2, "third".into()), (3, "fourth".into())]);
     assert_eq!(inbox(POLICE_ORG).await, [(1, "second".to_owned())]);
-    let query = StatsQuery { area: String::new(), from: 0, to: i64::MAX, group_by: vec![Dimension::Concern] };
-    let concerns: Vec<_> = store.statistics(&query).await.unwrap().0.into_iter().map(|c| (c.key, c.count)).collect();
+    let query = |population| StatsQuery {
+        population,
+        area: String::new(),
+        from: 0,
+        to: i64::MAX,
+        group_by: vec![Dimension::Concern],
+    };
+    let concerns: Vec<_> =
+        store.statistics(&query(Population::Hub)).await.unwrap().0.into_iter().map(|c| (c.key, c.count)).collect();
     assert_eq!(concerns, [(vec!["NEGLECT".to_owned()], 1), (vec!["PHYSICAL_ABUSE".to_owned()], 1)]);
+    let total = |population| async move {
+        store.statistics(&StatsQuery { group_by: vec![], ..query(population) }).await.unwrap().1
+    };
+    assert_eq!(total(Population::Hub).await, 4);
+    assert_eq!(total(Population::SentOrReceivedBy(POLICE_ORG.into())).await, 1, "police received one");
+    assert_eq!(total(Population::SentBy(POLICE_ORG.into())).await, 0, "and sent none");
     let verified = store.verify_audit(1, None).await.unwrap().expect("one intact chain");
     assert_eq!((verified.checked, verified.last_seq), (7, 7), "1 + 2 + follow-up + 1 + 1 + the lone entry");
 }

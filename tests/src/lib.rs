@@ -229,6 +229,7 @@ async fn server(
         retention: RETENTION,
         limits: limits.clone(),
         authority: Authority::new([OPERATOR_ORG.to_owned()], [OVERSIGHT_ORG.to_owned()]),
+        statistics_period: referral_hub_domain::statistics::PeriodUnit::Month,
     };
     let serving = async move {
         if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {
@@ -466,6 +467,33 @@ impl TestHub {
     /// The hub clock's current time, in seconds since the Unix epoch.
     pub fn clock_now_seconds(&self) -> i64 {
         self.clock.now().unix_timestamp()
+    }
+
+    /// Moves the clock to the first instant of the calendar month after the
+    /// one containing `at` (unless it is there already), so that month has
+    /// ended and statistics may count it; returns that month's start.
+    pub fn end_the_month_of(&self, at: time::OffsetDateTime) -> time::OffsetDateTime {
+        let month = referral_hub_domain::statistics::PeriodUnit::Month;
+        let start = month.start_of(at);
+        let next = month.next(start);
+        if self.clock.now() < next {
+            self.clock.advance(next - self.clock.now());
+        }
+        start
+    }
+}
+
+/// A statistics request for the whole calendar month starting at `start`,
+/// grouped by `group_by`, of the caller's own organisation.
+pub fn month_statistics(
+    start: time::OffsetDateTime,
+    group_by: &[referral_hub_proto::v1::Dimension],
+) -> referral_hub_proto::v1::GetStatisticsRequest {
+    referral_hub_proto::v1::GetStatisticsRequest {
+        from: Some(prost_types::Timestamp { seconds: start.unix_timestamp(), nanos: 0 }),
+        period: referral_hub_proto::v1::Period::Month as i32,
+        group_by: group_by.iter().map(|d| *d as i32).collect(),
+        ..Default::default()
     }
 }
 

@@ -25,6 +25,7 @@ use referral_hub_domain::{
     deadlines::DeadlinePolicy,
     rate_limit::RateLimit,
     roles::Role,
+    statistics::PeriodUnit,
     taxonomy::Taxonomies,
     validation::{DEFAULT_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY, Rules},
 };
@@ -211,6 +212,11 @@ struct ServeArgs {
     /// (metadata and audit entries stay).
     #[arg(long, env = "REFERRAL_HUB_RETENTION_DAYS", default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..))]
     retention_days: u32,
+    /// The one period unit statistics are published by (whole UTC days, ISO
+    /// weeks or calendar months): a hub publishing two units would let a
+    /// month be differenced against its days (docs/operations.md "Statistics").
+    #[arg(long, env = "REFERRAL_HUB_STATISTICS_PERIOD", value_enum, default_value = "month")]
+    statistics_period: StatisticsPeriodArg,
     /// Requests per second each organisation may sustain (0: no limit);
     /// beyond it, and its burst, calls get RESOURCE_EXHAUSTED with a retry hint.
     #[arg(long, env = "REFERRAL_HUB_RATE_LIMIT_PER_ORG", default_value_t = 200)]
@@ -478,6 +484,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         scheduler: SchedulerControl::every(std::time::Duration::from_secs(args.overdue_scan_seconds.max(1))),
         push: SchedulerControl::every(PUSH_INTERVAL),
         retention: time::Duration::days(i64::from(args.retention_days)),
+        statistics_period: args.statistics_period.into(),
         limits: Limits::new(
             (args.rate_limit_per_org > 0)
                 .then_some(RateLimit { per_second: args.rate_limit_per_org, burst: args.rate_limit_burst }),
@@ -544,6 +551,27 @@ impl From<LogFormatArg> for LogFormat {
         match format {
             LogFormatArg::Json => LogFormat::Json,
             LogFormatArg::Pretty => LogFormat::Pretty,
+        }
+    }
+}
+
+/// `--statistics-period`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum StatisticsPeriodArg {
+    /// 00:00:00 UTC to the next midnight.
+    Day,
+    /// Monday 00:00:00 UTC to the next Monday.
+    Week,
+    /// The 1st at 00:00:00 UTC to the next 1st.
+    Month,
+}
+
+impl From<StatisticsPeriodArg> for PeriodUnit {
+    fn from(period: StatisticsPeriodArg) -> Self {
+        match period {
+            StatisticsPeriodArg::Day => PeriodUnit::Day,
+            StatisticsPeriodArg::Week => PeriodUnit::Week,
+            StatisticsPeriodArg::Month => PeriodUnit::Month,
         }
     }
 }

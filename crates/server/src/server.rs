@@ -70,6 +70,8 @@ pub struct ServerConfig {
     pub admin_listener: Option<TcpListener>,
     /// The operator's organisations and the oversight grants (`crate::authority`).
     pub authority: crate::authority::Authority,
+    /// The one period unit statistics are published by (`--statistics-period`).
+    pub statistics_period: referral_hub_domain::statistics::PeriodUnit,
 }
 
 /// Re-reads the keys tokens may be signed with every interval (and on
@@ -211,7 +213,8 @@ pub async fn serve(
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let stats = StatsServiceServer::new(StatsApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let stats = StatsServiceServer::new(StatsApi::new(hub.clone(), config.statistics_period))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let diagnostics = DiagnosticsServiceServer::new(DiagnosticsApi).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let directory =
         DirectoryServiceServer::new(DirectoryApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);

@@ -1,5 +1,6 @@
 //! `referralhub.v1.StatsService`: counts for oversight from clear metadata,
-//! with small cells suppressed by the domain's rule.
+//! over one whole ended period, with small cells suppressed by the domain's
+//! rule against the table's marginals (security.md "Privacy").
 
 use std::sync::Arc;
 
@@ -8,17 +9,19 @@ use tonic::{Request, Response, Status};
 use referral_hub_domain::{
     audit::{Action, Outcome, Severity},
     roles::Role,
-    statistics::suppress,
+    statistics::{Cube, Period, PeriodRequest, PeriodUnit, describes_the_child, publish, whole_period},
     timestamps::micros_of,
     validation::{AREA_RULE, FieldViolation, is_area_path},
     wire::{
-        Dimension as WireDimension, GetStatisticsRequest, GetStatisticsResponse, StatisticsCell,
-        stats_service_server::StatsService,
+        Dimension as WireDimension, GetStatisticsRequest, GetStatisticsResponse, Period as WirePeriod, StatisticsCell,
+        StatisticsScope, stats_service_server::StatsService,
     },
 };
-use referral_hub_store::{Dimension, StatsQuery};
+use referral_hub_store::{Dimension, Population, StatsQuery};
 
 use crate::{
+    auth::Caller,
+    clock::micros,
     error::ApiError,
     hub::{Hub, detail},
 };
@@ -29,13 +32,23 @@ pub const SUPPRESSION_THRESHOLD: u64 = 5;
 /// The StatsService implementation.
 pub struct StatsApi {
     hub: Arc<Hub>,
+    /// The one period unit this hub publishes: units that nest (a month and
+    /// its days) could be differenced.
+    period: PeriodUnit,
 }
 
 impl StatsApi {
-    /// A service over the shared hub state.
-    pub fn new(hub: Arc<Hub>) -> Self {
-        Self { hub }
+    /// A service over the shared hub state, publishing periods of `period`.
+    pub fn new(hub: Arc<Hub>, period: PeriodUnit) -> Self {
+        Self { hub, period }
     }
+}
+
+/// A request that passed validation.
+struct Asked {
+    period: Period,
+    group_by: Vec<(WireDimension, Dimension)>,
+    hub_wide: bool,
 }
 
 #[tonic::async_trait]
@@ -44,31 +57,54 @@ impl StatsService for StatsApi {
         &self,
         request: Request<GetStatisticsRequest>,
     ) -> Result<Response<GetStatisticsResponse>, Status> {
-        let caller = self.hub.caller(&request, &[Role::Supervisor, Role::Auditor]).await?;
+        let caller = self.hub.caller(&request, &[Role::Auditor, Role::Oversight]).await?;
         let request = request.into_inner();
+        let asked = self.validate(&request)?;
+        if asked.hub_wide {
+            self.hub.require(&caller, &[Role::Oversight]).await?;
+        }
+        let mut entry = self.hub.entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
+        entry.detail = detail(&[
+            ("rpc", "GetStatistics".into()),
+            ("area", request.area.clone().into()),
+            ("scope", if asked.hub_wide { "hub" } else { "own organisation" }.into()),
+            ("from", asked.period.start.into()),
+        ]);
+        self.hub.store.audit(vec![entry]).await.map_err(ApiError::from)?;
+        let cube = self.cube(&caller, &request.area, &asked).await?;
+        let answer = publish(&cube, SUPPRESSION_THRESHOLD);
+        Ok(Response::new(GetStatisticsResponse {
+            cells: answer.cells.into_iter().map(|c| StatisticsCell { key: c.key, count: c.count }).collect(),
+            total: answer.total,
+            threshold: SUPPRESSION_THRESHOLD as u32,
+        }))
+    }
+}
+
+impl StatsApi {
+    /// Every violation of `request`, or what it asks for.
+    fn validate(&self, request: &GetStatisticsRequest) -> Result<Asked, ApiError> {
         let mut violations = Vec::new();
-        let mut fail = |field: &str, description: &str| {
-            violations.push(FieldViolation { field: field.into(), description: description.into() })
-        };
         if !request.area.is_empty() && !is_area_path(&request.area) {
-            fail("area", AREA_RULE);
+            violations.push(FieldViolation { field: "area".into(), description: AREA_RULE.into() });
         }
-        let (from, to) = match (&request.from, &request.to) {
-            (Some(from), Some(to)) if micros_of(from) < micros_of(to) => (micros_of(from), micros_of(to)),
-            _ => {
-                fail("to", "from and to are required, from before to");
-                (0, 0)
-            }
+        let asked_period = PeriodRequest {
+            unit: period_unit(request.period),
+            from: request.from.as_ref().map(micros_of),
+            to: request.to.as_ref().map(micros_of),
         };
+        let period = whole_period(asked_period, self.period, micros(self.hub.clock.now()))
+            .map_err(|refused| violations.extend(refused))
+            .ok();
         if request.group_by.len() > 3 {
-            fail("group_by", "at most 3 dimensions");
+            violations.push(FieldViolation { field: "group_by".into(), description: "at most 3 dimensions".into() });
         }
-        let group_by: Vec<Dimension> = request
+        let group_by: Vec<(WireDimension, Dimension)> = request
             .group_by
             .iter()
             .enumerate()
             .filter_map(|(i, d)| {
-                let dimension = dimension(*d);
+                let dimension = WireDimension::try_from(*d).ok().and_then(|w| Some((w, dimension(w)?)));
                 if dimension.is_none() {
                     violations.push(FieldViolation {
                         field: format!("group_by[{i}]"),
@@ -78,25 +114,60 @@ impl StatsService for StatsApi {
                 dimension
             })
             .collect();
-        if !violations.is_empty() {
-            return Err(ApiError::InvalidArgument(violations).into());
+        let hub_wide = match StatisticsScope::try_from(request.scope) {
+            Ok(StatisticsScope::Hub) => true,
+            Ok(StatisticsScope::Unspecified | StatisticsScope::OwnOrganisation) => false,
+            Err(_) => {
+                violations.push(FieldViolation { field: "scope".into(), description: "unknown scope".into() });
+                false
+            }
+        };
+        match period {
+            Some(period) if violations.is_empty() => Ok(Asked { period, group_by, hub_wide }),
+            _ => Err(ApiError::InvalidArgument(violations)),
         }
-        let mut entry = self.hub.entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
-        entry.detail = detail(&[("rpc", "GetStatistics".into()), ("area", request.area.clone().into())]);
-        self.hub.store.audit(vec![entry]).await.map_err(ApiError::from)?;
-        let query = StatsQuery { area: request.area, from, to, group_by };
-        let (cells, total) = self.hub.store.statistics(&query).await.map_err(ApiError::from)?;
-        let (cells, total) = suppress(cells, total, SUPPRESSION_THRESHOLD);
-        Ok(Response::new(GetStatisticsResponse {
-            cells: cells.into_iter().map(|c| StatisticsCell { key: c.key, count: c.count }).collect(),
-            total,
-            threshold: SUPPRESSION_THRESHOLD as u32,
-        }))
+    }
+
+    /// The counts of the population asked for, by every subset of its dimensions.
+    async fn cube(&self, caller: &Caller, area: &str, asked: &Asked) -> Result<Cube, ApiError> {
+        let about_the_child = asked.group_by.iter().any(|(wire, _)| describes_the_child(*wire));
+        let population = match (asked.hub_wide, about_the_child) {
+            (true, _) => Population::Hub,
+            (false, true) => Population::SentBy(caller.org.clone()),
+            (false, false) => Population::SentOrReceivedBy(caller.org.clone()),
+        };
+        let mut cube = Cube { total: 0, tables: Vec::with_capacity(1 << asked.group_by.len()) };
+        for mask in 0..1usize << asked.group_by.len() {
+            let group_by =
+                asked.group_by.iter().enumerate().filter(|(b, _)| mask & (1 << b) != 0).map(|(_, (_, d))| *d).collect();
+            let query = StatsQuery {
+                population: population.clone(),
+                area: area.to_owned(),
+                from: asked.period.start,
+                to: asked.period.end,
+                group_by,
+            };
+            let (cells, total) = self.hub.store.statistics(&query).await?;
+            if mask == 0 {
+                cube.total = total;
+            }
+            cube.tables.push(cells);
+        }
+        Ok(cube)
     }
 }
 
-fn dimension(value: i32) -> Option<Dimension> {
-    Some(match WireDimension::try_from(value).ok()? {
+fn period_unit(value: i32) -> Option<PeriodUnit> {
+    match WirePeriod::try_from(value).ok()? {
+        WirePeriod::Day => Some(PeriodUnit::Day),
+        WirePeriod::Week => Some(PeriodUnit::Week),
+        WirePeriod::Month => Some(PeriodUnit::Month),
+        WirePeriod::Unspecified => None,
+    }
+}
+
+fn dimension(value: WireDimension) -> Option<Dimension> {
+    Some(match value {
         WireDimension::Kind => Dimension::Kind,
         WireDimension::SectorPair => Dimension::SectorPair,
         WireDimension::Concern => Dimension::Concern,

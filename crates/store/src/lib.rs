@@ -46,7 +46,7 @@ pub use records::{
     OrganisationSearch, PushRetry, UnroutedAlert,
 };
 pub use seal::{Sealer, SealerError};
-pub use statistics::{Dimension, StatsQuery};
+pub use statistics::{Dimension, Population, StatsQuery};
 
 use std::sync::Arc;
 

@@ -70,9 +70,23 @@ impl Dimension {
     }
 }
 
-/// Which messages to count: created in `[from, to)`, in `area` or below it.
+/// Whose messages are counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Population {
+    /// Every organisation's.
+    Hub,
+    /// Those the organisation sent or received.
+    SentOrReceivedBy(String),
+    /// Those the organisation sent.
+    SentBy(String),
+}
+
+/// Which messages to count: created in `[from, to)`, in `area` or below it,
+/// of `population`.
 #[derive(Debug, Clone)]
 pub struct StatsQuery {
+    /// Whose messages.
+    pub population: Population,
     /// Area code path; empty for everywhere.
     pub area: String,
     /// From, µs since the epoch.
@@ -84,15 +98,30 @@ pub struct StatsQuery {
 }
 
 const SCOPE: &str = "m.created_at >= $1 AND m.created_at < $2 \
-    AND ($3 = '' OR m.area = $3 OR substr(m.area, 1, length($3) + 1) = $3 || '/')";
+    AND ($3 = '' OR m.area = $3 OR substr(m.area, 1, length($3) + 1) = $3 || '/') \
+    AND ($4 = '' OR m.sender_org = $4 OR ($5 = 1 AND m.recipient_org = $4))";
+
+impl Population {
+    /// The organisation (`$4`, empty for the hub) and whether its received messages count (`$5`).
+    fn parameters(&self) -> (&str, i64) {
+        match self {
+            Population::Hub => ("", 0),
+            Population::SentOrReceivedBy(org) => (org, 1),
+            Population::SentBy(org) => (org, 0),
+        }
+    }
+}
 
 impl Store {
     /// Counts of distinct messages per combination of the grouping values, and the total.
     pub async fn statistics(&self, query: &StatsQuery) -> Result<(Vec<Cell>, u64)> {
+        let (org, received) = query.population.parameters();
         let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM messages m WHERE {SCOPE}"))
             .bind(query.from)
             .bind(query.to)
             .bind(&query.area)
+            .bind(org)
+            .bind(received)
             .fetch_one(&self.read)
             .await?;
         let total = u64::try_from(total).unwrap_or(0);
@@ -113,7 +142,14 @@ impl Store {
             group.join(", "),
             group.join(", ")
         );
-        let rows = sqlx::query(&sql).bind(query.from).bind(query.to).bind(&query.area).fetch_all(&self.read).await?;
+        let rows = sqlx::query(&sql)
+            .bind(query.from)
+            .bind(query.to)
+            .bind(&query.area)
+            .bind(org)
+            .bind(received)
+            .fetch_all(&self.read)
+            .await?;
         let cells = rows
             .iter()
             .map(|row| {
