@@ -19,6 +19,7 @@ mod lifecycle;
 mod metrics;
 mod overload;
 mod push;
+mod push_endpoints;
 mod readme;
 mod retention;
 mod scale_out;

@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod lifecycle;
 pub mod link_key;
 pub mod payload;
+pub mod push_policy;
 pub mod rate_limit;
 pub mod roles;
 pub mod sample;
