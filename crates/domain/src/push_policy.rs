@@ -89,8 +89,12 @@ impl PushPolicy {
             return Err(EndpointRefusal::Fragment);
         }
         let loopback = match url.host() {
-            Some(Host::Ipv4(ip)) => self.admits(IpAddr::V4(ip)).map_err(EndpointRefusal::Address)? == Admitted::Loopback,
-            Some(Host::Ipv6(ip)) => self.admits(IpAddr::V6(ip)).map_err(EndpointRefusal::Address)? == Admitted::Loopback,
+            Some(Host::Ipv4(ip)) => {
+                self.admits(IpAddr::V4(ip)).map_err(EndpointRefusal::Address)? == Admitted::Loopback
+            }
+            Some(Host::Ipv6(ip)) => {
+                self.admits(IpAddr::V6(ip)).map_err(EndpointRefusal::Address)? == Admitted::Loopback
+            }
             Some(Host::Domain(name)) => names_loopback(name),
             None => return Err(EndpointRefusal::NotAUrl),
         };

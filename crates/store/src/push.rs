@@ -221,12 +221,7 @@ impl Store {
     /// `org`'s signing secrets: the current one and, during a rotation, the
     /// previous one, opened (they are sealed at rest like payloads).
     pub async fn push_secrets(&self, org: &str) -> Result<Option<(String, Option<String>)>> {
-        let found: Option<(Vec<u8>, Option<Vec<u8>>)> =
-            sqlx::query_as("SELECT secret, previous_secret FROM push_secrets WHERE org_id = $1")
-                .bind(org)
-                .fetch_optional(&self.read)
-                .await?;
-        let Some((current, previous)) = found else { return Ok(None) };
+        let Some((current, previous)) = self.stored_secrets(org).await? else { return Ok(None) };
         let current = self.open_secret(org, current, "push_secrets.secret")?;
         let previous = previous.map(|blob| self.open_secret(org, blob, "push_secrets.previous_secret")).transpose()?;
         Ok(Some((current, previous)))
@@ -285,14 +280,20 @@ impl Store {
     /// `org`'s signing secrets as they are on disk: for tests and audits that
     /// check what the database itself shows.
     pub async fn raw_push_secrets(&self, org: &str) -> Result<Vec<Vec<u8>>> {
-        let found: Option<(Vec<u8>, Option<Vec<u8>>)> =
-            sqlx::query_as("SELECT secret, previous_secret FROM push_secrets WHERE org_id = $1")
-                .bind(org)
-                .fetch_optional(&self.read)
-                .await?;
+        let found = self.stored_secrets(org).await?;
         Ok(found.into_iter().flat_map(|(current, previous)| [Some(current), previous]).flatten().collect())
     }
 
+    /// `org`'s secret blobs as stored: the current one and, during a rotation, the previous one.
+    async fn stored_secrets(&self, org: &str) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>> {
+        let found = sqlx::query_as("SELECT secret, previous_secret FROM push_secrets WHERE org_id = $1")
+            .bind(org)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found)
+    }
+
+    /// `org`'s secret `blob` opened, as text.
     fn open_secret(&self, org: &str, blob: Vec<u8>, column: &'static str) -> Result<String> {
         let plain = self.open(&secret_row(org), blob, column)?;
         String::from_utf8(plain).map_err(|_| crate::StoreError::Corrupt { column })

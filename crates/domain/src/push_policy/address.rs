@@ -100,9 +100,7 @@ fn carried_v4(address: Ipv6Addr) -> Option<Ipv4Addr> {
         [0, 0, 0, 0, 0, 0, 0, 0 | 1] => None,
         [0, 0, 0, 0, 0, 0, ..] => Some(low),
         [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(low),
-        [0x2002, high, next, ..] => {
-            Some(Ipv4Addr::new((high >> 8) as u8, high as u8, (next >> 8) as u8, next as u8))
-        }
+        [0x2002, high, next, ..] => Some(Ipv4Addr::new((high >> 8) as u8, high as u8, (next >> 8) as u8, next as u8)),
         _ => None,
     }
 }

@@ -38,8 +38,11 @@ fn endpoints_are_parsed_not_prefix_matched() {
     for (url, expected) in cases {
         assert_eq!(refusal(&strict, url), Some(expected), "{url}");
     }
-    assert_eq!(strict.endpoint("https://localhost/").map(|u| u.to_string()), Ok("https://localhost/".into()),
-        "delivery leaves host names to the resolver");
+    assert_eq!(
+        strict.endpoint("https://localhost/").map(|u| u.to_string()),
+        Ok("https://localhost/".into()),
+        "delivery leaves host names to the resolver"
+    );
     let long = format!("https://his.example.org/{}", "a".repeat(MAX_ENDPOINT_CHARS));
     assert_eq!(refusal(&strict, &long), Some(EndpointRefusal::Malformed));
 }
@@ -57,7 +60,8 @@ fn dev_mode_admits_plain_http_to_loopback_hosts_only() {
 
 #[test]
 fn the_allowlist_admits_its_networks_over_https_only() {
-    let policy = PushPolicy { dev: false, allow: vec!["10.20.0.0/16".parse().unwrap(), "fd00:1::/48".parse().unwrap()] };
+    let policy =
+        PushPolicy { dev: false, allow: vec!["10.20.0.0/16".parse().unwrap(), "fd00:1::/48".parse().unwrap()] };
     assert_eq!(refusal(&policy, "https://10.20.3.4/hooks"), None);
     assert_eq!(refusal(&policy, "https://[fd00:1::7]/hooks"), None);
     assert_eq!(refusal(&policy, "http://10.20.3.4/hooks"), Some(EndpointRefusal::Scheme));

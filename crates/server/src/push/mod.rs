@@ -18,8 +18,8 @@ use tracing::Instrument as _;
 use referral_hub_adapters::{Adapters, Document, Inbound, Outbound};
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
-    push_policy::PushPolicy,
     delivery::{AfterFailure, DEFAULT_MAX_AGE, after_failure},
+    push_policy::PushPolicy,
     roles::Role,
 };
 use referral_hub_store::{DeadLetter, InboxItem, PushRetry};
