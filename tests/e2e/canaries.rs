@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use referral_hub_domain::sample;
+use referral_hub_domain::{push_policy::PushPolicy, sample};
 use referral_hub_e2e::{
     Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub,
     canary::{leaks, plant},
@@ -76,7 +76,8 @@ const PUSHED: [(&str, Sector); 5] = [
 
 async fn no_canary_leaves_the_hub_except_to_its_receivers(backend: Backend) {
     let (logs, collector, telemetry) = Captured::install().await;
-    let hub = TestHub::start(backend).await;
+    // Pushed to local http sinks: dev mode's push policy, opted into.
+    let hub = TestHub::start_with_push(backend, PushPolicy::dev()).await;
     let today = time::OffsetDateTime::from_unix_timestamp(hub.clock_now_seconds()).unwrap().date();
     let mut planted = 0;
     let mut canaried = |mut request: SubmitMessageRequest| {

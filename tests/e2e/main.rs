@@ -20,6 +20,7 @@ mod metrics;
 mod operator;
 mod overload;
 mod push;
+mod push_endpoints;
 mod readme;
 mod retention;
 mod scale_out;

@@ -6,7 +6,7 @@
 //! sleeping), then dead-lettered; a 410 stops at once; a replica killed
 //! mid-delivery has its queue taken over when the lease runs out.
 
-use referral_hub_domain::{delivery::RETRY_SCHEDULE, sample};
+use referral_hub_domain::{delivery::RETRY_SCHEDULE, push_policy::PushPolicy, sample};
 use referral_hub_e2e::{
     Backend, SOCIAL_WELFARE_ORG, TestHub,
     receiver::{Receiver, signature_verifies},
@@ -51,7 +51,7 @@ async fn referral_from_the_facility(
 }
 
 async fn a_fhir_referral_reaches_primero_by_push_and_its_acceptance_returns_as_fhir_tasks(backend: Backend) {
-    let hub = TestHub::start(backend).await;
+    let hub = TestHub::start_with_push(backend, PushPolicy::dev()).await;
     let (facility, primero) = (Receiver::start(&[]).await, Receiver::start(&[]).await);
     let (message_id, facility_secret, primero_secret) = referral_from_the_facility(&hub, &facility, &primero).await;
 
@@ -88,7 +88,7 @@ async fn a_fhir_referral_reaches_primero_by_push_and_its_acceptance_returns_as_f
 }
 
 async fn failures_are_retried_on_schedule_then_dead_lettered(backend: Backend) {
-    let hub = TestHub::start(backend).await;
+    let hub = TestHub::start_with_push(backend, PushPolicy::dev()).await;
     // Two 500s then success for the first referral; every attempt fails for the second.
     let primero = Receiver::start(&[500, 500]).await;
     let facility = Receiver::start(&[]).await;
@@ -134,7 +134,7 @@ async fn failures_are_retried_on_schedule_then_dead_lettered(backend: Backend) {
 }
 
 async fn a_failing_push_is_dead_lettered_at_the_maximum_age(backend: Backend) {
-    let hub = TestHub::start(backend).await;
+    let hub = TestHub::start_with_push(backend, PushPolicy::dev()).await;
     let primero = Receiver::start(&[503; 20]).await;
     let facility = Receiver::start(&[]).await;
     referral_from_the_facility(&hub, &facility, &primero).await;
@@ -150,7 +150,7 @@ async fn a_failing_push_is_dead_lettered_at_the_maximum_age(backend: Backend) {
 }
 
 async fn a_gone_endpoint_is_suspended_at_once(backend: Backend) {
-    let hub = TestHub::start(backend).await;
+    let hub = TestHub::start_with_push(backend, PushPolicy::dev()).await;
     let primero = Receiver::start(&[410]).await;
     let facility = Receiver::start(&[]).await;
     referral_from_the_facility(&hub, &facility, &primero).await;
@@ -164,7 +164,7 @@ async fn a_gone_endpoint_is_suspended_at_once(backend: Backend) {
 }
 
 async fn follow_ups_in_the_answer_to_a_push_are_taken(backend: Backend) {
-    let hub = TestHub::start(backend).await;
+    let hub = TestHub::start_with_push(backend, PushPolicy::dev()).await;
     let (facility, primero) = (Receiver::start(&[]).await, Receiver::start(&[]).await);
     let (message_id, _, _) = referral_from_the_facility(&hub, &facility, &primero).await;
     // Primero answers the push itself with "in progress": the message is acknowledged at once.
@@ -185,7 +185,7 @@ async fn follow_ups_in_the_answer_to_a_push_are_taken(backend: Backend) {
 /// its timeout (a pass went through the queues one after another, so one dead
 /// endpoint delayed every agency after it by the push timeout).
 async fn a_hanging_endpoint_holds_up_only_its_own_queue(backend: Backend) {
-    let hub = TestHub::start(backend).await;
+    let hub = TestHub::start_with_push(backend, PushPolicy::dev()).await;
     // The facility's queue comes first in a pass: queues are taken in id order.
     let (hanging_facility, primero) = (Receiver::start(&[0]).await, Receiver::start(&[]).await);
     referral_from_the_facility(&hub, &hanging_facility, &primero).await;
@@ -218,7 +218,7 @@ referral_hub_e2e::on_both_backends!(
 /// request hangs; the other takes the queue over once the lease runs out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_replica_s_queue_is_taken_over_after_its_lease() {
-    let hub = TestHub::start(Backend::Postgres).await;
+    let hub = TestHub::start_with_push(Backend::Postgres, PushPolicy::dev()).await;
     let primero = Receiver::start(&[0]).await; // 0: the first request never gets an answer
     let facility = Receiver::start(&[]).await;
     let (message_id, _, _) = referral_from_the_facility(&hub, &facility, &primero).await;

@@ -5,7 +5,7 @@
 //! the audit entry.
 
 use opentelemetry_proto::tonic::trace::v1::Span;
-use referral_hub_domain::sample;
+use referral_hub_domain::{push_policy::PushPolicy, sample};
 use referral_hub_e2e::{
     Backend, Bearer, HEALTH_ORG, TestHub,
     otlp::{Collector, hex},
@@ -38,7 +38,7 @@ async fn spans_continue_the_callers_trace_through_store_and_adapters() {
     let (layer, telemetry) = referral_hub_server::telemetry::otlp_layer(&endpoint).expect("exporter");
     let subscriber = tracing_subscriber::registry().with(layer.with_filter(tracing::level_filters::LevelFilter::INFO));
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this process");
-    let hub = TestHub::start(Backend::Sqlite).await;
+    let hub = TestHub::start_with_push(Backend::Sqlite, PushPolicy::dev()).await;
     let receiver = Receiver::start(&[]).await;
     // The organisations of the FHIR fixture: a facility, and a Primero system receiving by push.
     hub.push_organisation(FACILITY, Sector::Health, "MM/YGN", &receiver.url).await;

@@ -22,7 +22,7 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-use referral_hub_domain::{deadlines::DeadlinePolicy, validation::Rules};
+use referral_hub_domain::{deadlines::DeadlinePolicy, push_policy::PushPolicy, validation::Rules};
 use referral_hub_proto::v1::{
     DeliveryChannel, FollowUpAction, InboxEntry, Message, Organisation, OrganisationStatus, PostFollowUpRequest,
     Sector, StreamInboxResponse, SubmitMessageRequest, audit_service_client::AuditServiceClient,
@@ -161,8 +161,18 @@ pub struct TestHub {
     pub push: Arc<SchedulerControl>,
     /// Its verification keys' reloader (`scan_now` after changing key files).
     pub keys: Arc<SchedulerControl>,
+    /// Its limits and push policy, which its replicas share.
+    options: Options,
     _server: Server,
     key_dir: TempDir,
+}
+
+/// What a test hub is configured with beyond the defaults.
+#[derive(Clone)]
+struct Options {
+    limits: Limits,
+    /// Strict unless a test opts into dev mode to push to a local http sink.
+    push: PushPolicy,
 }
 
 /// The main test server; stopped when dropped.
@@ -206,7 +216,7 @@ async fn server(
     clock: &ManualClock,
     tls: Option<TlsConfig>,
     (scheduler, push): (&Arc<SchedulerControl>, &Arc<SchedulerControl>),
-    limits: &Limits,
+    options: &Options,
     key_reload: Option<KeyReload>,
 ) -> (SocketAddr, SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -220,14 +230,15 @@ async fn server(
         verification_keys: HashMap::from([(key.kid().to_owned(), key.decoding_key())]),
         key_reload,
         tls,
-        rules: Rules::default(),
+        rules: Rules { push: options.push.clone(), ..Rules::default() },
         deadlines: DeadlinePolicy::default(),
         clock: Arc::new(clock.clone()),
         link_key_secret: b"test link key secret, 32 bytes or more".to_vec(),
         scheduler: scheduler.clone(),
         push: push.clone(),
+        push_timeouts: Default::default(),
         retention: RETENTION,
-        limits: limits.clone(),
+        limits: options.limits.clone(),
         authority: Authority::new([OPERATOR_ORG.to_owned()], [OVERSIGHT_ORG.to_owned()]),
         statistics_period: referral_hub_domain::statistics::PeriodUnit::Month,
     };
@@ -270,8 +281,19 @@ impl TestHub {
         Self::start_on(TestDb::new(backend).await, tls, limits).await
     }
 
+    /// Starts a plaintext hub on `backend` whose pusher may reach what `push`
+    /// admits: tests that push to a local http sink opt into
+    /// [`PushPolicy::dev`] here; every other hub has the strict policy.
+    pub async fn start_with_push(backend: Backend, push: PushPolicy) -> TestHub {
+        Self::start_configured(TestDb::new(backend).await, None, Options { limits: unlimited(), push }).await
+    }
+
     /// Starts a hub on the database `db`.
     pub async fn start_on(db: TestDb, tls: Option<TlsConfig>, limits: Limits) -> TestHub {
+        Self::start_configured(db, tls, Options { limits, push: PushPolicy::default() }).await
+    }
+
+    async fn start_configured(db: TestDb, tls: Option<TlsConfig>, options: Options) -> TestHub {
         referral_hub_server::demo::seed(&db.store).await.expect("seed demo directory");
         let key_dir = tempfile::tempdir().expect("temp dir");
         let key = Arc::new(HubKey::load_or_create(key_dir.path()).expect("hub key"));
@@ -285,7 +307,7 @@ impl TestHub {
         let (scheduler, push) =
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
         let (address, admin_address, serving) =
-            server(db.store.clone(), &key, &clock, tls, (&scheduler, &push), &limits, Some(key_reload)).await;
+            server(db.store.clone(), &key, &clock, tls, (&scheduler, &push), &options, Some(key_reload)).await;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             tokio::select! {
@@ -294,7 +316,7 @@ impl TestHub {
             }
         });
         let server = Server { _stop: stop };
-        TestHub { address, admin_address, db, clock, key, scheduler, push, keys, _server: server, key_dir }
+        TestHub { address, admin_address, db, clock, key, scheduler, push, keys, options, _server: server, key_dir }
     }
 
     /// Another replica of this hub: its own runtime, server and connection
@@ -303,6 +325,7 @@ impl TestHub {
         let (ready, started) = oneshot::channel();
         let (kill, killed) = oneshot::channel::<()>();
         let (url, key, clock) = (self.db.url.clone(), self.key.clone(), self.clock.clone());
+        let options = Options { limits: unlimited(), ..self.options.clone() };
         let (scheduler, push) =
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
         let (replica_scheduler, replica_push) = (scheduler.clone(), push.clone());
@@ -313,7 +336,7 @@ impl TestHub {
                 let store = Store::connect(&url).await.expect("connect replica");
                 store.seal_with(test_sealer("k1"));
                 let controls = (&replica_scheduler, &replica_push);
-                let (address, _admin, serving) = server(store, &key, &clock, None, controls, &unlimited(), None).await;
+                let (address, _admin, serving) = server(store, &key, &clock, None, controls, &options, None).await;
                 let _ = ready.send(address);
                 tokio::select! {
                     _ = serving => {}

@@ -35,6 +35,8 @@ struct Log {
     script: VecDeque<u16>,
     /// Bodies to answer with, in order; empty once they run out.
     bodies: VecDeque<Vec<u8>>,
+    /// A `location` header for every answer (a redirect, with a 3xx in the script).
+    location: Option<String>,
 }
 
 /// The endpoint; serves until dropped with the test's runtime.
@@ -58,6 +60,7 @@ impl Receiver {
                 received: vec![],
                 script: script.iter().copied().collect(),
                 bodies: VecDeque::new(),
+                location: None,
             })),
             count: watch::Sender::new(0),
         };
@@ -78,15 +81,20 @@ impl Receiver {
         self.log.lock().expect("receiver log").bodies.push_back(body);
     }
 
+    /// Sends a `location` header pointing at `url` with every answer from now on.
+    pub fn redirect_to(&self, url: &str) {
+        self.log.lock().expect("receiver log").location = Some(url.to_owned());
+    }
+
     /// Everything received so far, in order.
     pub fn received(&self) -> Vec<Received> {
         self.log.lock().expect("receiver log").received.clone()
     }
 }
 
-async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> (StatusCode, Vec<u8>) {
+async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> (StatusCode, HeaderMap, Vec<u8>) {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let (status, answer) = {
+    let (status, location, answer) = {
         let mut log = receiver.log.lock().expect("receiver log");
         log.received.push(Received {
             id: header("webhook-id"),
@@ -95,13 +103,36 @@ async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Byte
             content_type: header("content-type"),
             body: body.to_vec(),
         });
-        (log.script.pop_front().unwrap_or(200), log.bodies.pop_front().unwrap_or_default())
+        (log.script.pop_front().unwrap_or(200), log.location.clone(), log.bodies.pop_front().unwrap_or_default())
     };
     receiver.count.send_modify(|n| *n += 1);
     if status == 0 {
         std::future::pending::<()>().await;
     }
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), answer)
+    let mut answer_headers = HeaderMap::new();
+    if let Some(location) = location.and_then(|l| l.parse().ok()) {
+        answer_headers.insert(axum::http::header::LOCATION, location);
+    }
+    (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), answer_headers, answer)
+}
+
+/// Spaces a flood answer is made of, shared by every chunk (nothing is allocated per chunk).
+static FLOOD_CHUNK: [u8; 64 * 1024] = [b' '; 64 * 1024];
+
+/// Starts an endpoint on a random loopback port that answers every request
+/// 200 with `bytes` bytes of spaces (whole 64 KiB chunks), produced lazily as
+/// the reader takes them; returns its URL. An endpoint that floods the hub.
+pub async fn flood(bytes: u64) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind flood");
+    let url = format!("http://{}/hooks", listener.local_addr().expect("flood address"));
+    let chunks = bytes / FLOOD_CHUNK.len() as u64;
+    let answer = move || async move {
+        let chunk = || Ok::<_, std::convert::Infallible>(Bytes::from_static(&FLOOD_CHUNK));
+        axum::body::Body::from_stream(futures::StreamExt::take(futures::stream::repeat_with(chunk), chunks as usize))
+    };
+    let app = axum::Router::new().route("/hooks", axum::routing::post(answer));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("flood serves") });
+    url
 }
 
 /// Standard Webhooks verification, written independently of the hub's

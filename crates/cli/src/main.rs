@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 use referral_hub_domain::{
     consent::ConsentPolicy,
     deadlines::DeadlinePolicy,
+    push_policy::{IpNet, PushPolicy},
     rate_limit::RateLimit,
     roles::Role,
     statistics::PeriodUnit,
@@ -35,6 +36,7 @@ use referral_hub_server::{
     clock::{Clock, SystemClock},
     keys::{self, HubKey, TokenRequest},
     limits::Limits,
+    push::webhook::PushTimeouts,
     scheduler::SchedulerControl,
     telemetry::{self, LogFormat},
 };
@@ -254,6 +256,17 @@ struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(0..=18)
     )]
     minimum_age_of_criminal_responsibility: u32,
+    /// A network (CIDR, e.g. `10.20.0.0/16`) push endpoints may be in although
+    /// private, link-local, CGNAT or otherwise refused; repeat or separate with
+    /// commas. Everything else must be a public address.
+    #[arg(long = "push-allow-cidr", env = "REFERRAL_HUB_PUSH_ALLOW_CIDR", value_delimiter = ',')]
+    push_allow_cidrs: Vec<IpNet>,
+    /// Seconds push delivery waits for a connection to an endpoint.
+    #[arg(long, env = "REFERRAL_HUB_PUSH_CONNECT_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    push_connect_timeout_seconds: u64,
+    /// Seconds push delivery waits for a whole exchange (connect, send, answer).
+    #[arg(long, env = "REFERRAL_HUB_PUSH_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    push_timeout_seconds: u64,
 }
 
 /// The operator's organisations: as configured, plus the demo one in dev mode.
@@ -476,6 +489,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             taxonomies,
             consent,
             minimum_age_of_criminal_responsibility: args.minimum_age_of_criminal_responsibility,
+            push: PushPolicy { dev: args.dev, allow: args.push_allow_cidrs },
             ..Rules::default()
         },
         deadlines,
@@ -483,6 +497,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         link_key_secret: keys::load_or_create_link_secret(&args.database.data_dir)?,
         scheduler: SchedulerControl::every(std::time::Duration::from_secs(args.overdue_scan_seconds.max(1))),
         push: SchedulerControl::every(PUSH_INTERVAL),
+        push_timeouts: PushTimeouts {
+            connect: std::time::Duration::from_secs(args.push_connect_timeout_seconds),
+            total: std::time::Duration::from_secs(args.push_timeout_seconds),
+        },
         retention: time::Duration::days(i64::from(args.retention_days)),
         statistics_period: args.statistics_period.into(),
         limits: Limits::new(

@@ -4,8 +4,8 @@
 
 use clap::{Args, Subcommand};
 use referral_hub_domain::{
-    taxonomy::Taxonomies,
-    validation::validate_organisation,
+    push_policy::{IpNet, PushPolicy},
+    validation::{Rules, validate_organisation},
     wire::{DeliveryChannel, Organisation, OrganisationStatus, Sector},
 };
 use referral_hub_server::{
@@ -58,6 +58,9 @@ pub struct OrganisationArgs {
     /// SHA-256 (hex) of the client certificate its calls must come over.
     #[arg(long)]
     client_certificate_sha256: Option<String>,
+    /// Networks a push endpoint may be in although private (as `serve --push-allow-cidr`).
+    #[arg(long = "push-allow-cidr", env = "REFERRAL_HUB_PUSH_ALLOW_CIDR", value_delimiter = ',')]
+    push_allow_cidrs: Vec<IpNet>,
 }
 
 /// `suspend`.
@@ -169,7 +172,9 @@ fn entry(args: &OrganisationArgs) -> Result<Organisation, CliError> {
         push_endpoint: args.push_endpoint.clone().unwrap_or_default(),
         client_certificate_sha256: args.client_certificate_sha256.clone().unwrap_or_default(),
     };
-    let violations = validate_organisation(&organisation, &Taxonomies::default());
+    // The console has no dev mode: plain http endpoints are for `serve --dev` registrations.
+    let rules = Rules { push: PushPolicy { dev: false, allow: args.push_allow_cidrs.clone() }, ..Rules::default() };
+    let violations = validate_organisation(&organisation, &rules);
     if violations.is_empty() {
         return Ok(organisation);
     }

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use referral_hub_domain::audit::Entry;
 use referral_hub_server::{
     clock::{Clock, SystemClock, micros},
+    keys,
     push::webhook,
 };
 use referral_hub_store::{DeadLetter, Store};
@@ -55,6 +56,10 @@ pub struct PushSecretArgs {
     /// Keep signing with the old secret too until the receiver has the new one.
     #[arg(long)]
     keep_previous: bool,
+    /// Id of the payload key the secret is sealed with (as `serve --payload-key-id`;
+    /// the keys are in the data directory).
+    #[arg(long, env = "REFERRAL_HUB_PAYLOAD_KEY_ID", default_value = "k1")]
+    payload_key_id: String,
 }
 
 /// Runs a dead-letter subcommand.
@@ -101,6 +106,8 @@ pub async fn push_secret(args: PushSecretArgs) -> Result<(), CliError> {
         return Err(CliError::Config(format!("no organisation {} in the directory", args.org)));
     }
     let secret = webhook::new_secret().map_err(|_| CliError::Config("no randomness available".into()))?;
+    // Sealed at rest like payloads, with the hub's payload keys.
+    store.seal_with(keys::load_or_create_payload_keys(&args.database.data_dir, &args.payload_key_id)?);
     store.set_push_secret(&args.org, &secret, args.keep_previous, micros(SystemClock.now())).await?;
     store.close().await;
     println!("{secret}");

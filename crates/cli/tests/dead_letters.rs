@@ -3,7 +3,7 @@
 //! as metadata only, retried into the queue and delivered; a rotated secret
 //! signs the next push.
 
-use referral_hub_domain::sample;
+use referral_hub_domain::{push_policy::PushPolicy, sample};
 use referral_hub_e2e::{
     Backend, HEALTH_ORG, TestHub,
     receiver::{Receiver, signature_verifies},
@@ -28,7 +28,7 @@ fn cli(hub: &TestHub, args: &[&str]) -> (bool, String) {
 }
 
 async fn a_dead_letter_is_listed_shown_and_retried(backend: Backend) {
-    let hub = TestHub::start(backend).await;
+    let hub = TestHub::start_with_push(backend, PushPolicy::dev()).await;
     let endpoint = Receiver::start(&[410]).await;
     hub.push_organisation(WELFARE, Sector::SocialWelfare, "MM/YGN/Hlaing", &endpoint.url).await;
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
@@ -43,8 +43,16 @@ async fn a_dead_letter_is_listed_shown_and_retried(backend: Backend) {
     assert!(ok && shown.contains(&sent.id), "{shown}");
     assert!(!shown.contains("Aye") && !shown.contains("Bruising"), "metadata only, never the payload: {shown}");
 
-    let (ok, secret) = cli(&hub, &["push-secret", "--org", WELFARE]);
+    // The hub's payload key k1, where the command reads it: the secret is sealed with it.
+    let payload_keys = hub.key_dir().join("keys/payload");
+    std::fs::create_dir_all(&payload_keys).unwrap();
+    std::fs::write(payload_keys.join("k1.key"), [1u8; 32]).unwrap();
+    let data_dir = hub.key_dir().to_str().unwrap().to_owned();
+    let (ok, secret) = cli(&hub, &["push-secret", "--org", WELFARE, "--data-dir", &data_dir]);
     assert!(ok && secret.starts_with("whsec_"), "{secret}");
+    let raw = hub.db.store.raw_push_secrets(WELFARE).await.unwrap();
+    let key = secret.trim().trim_start_matches("whsec_");
+    assert!(raw.iter().all(|blob| !blob.windows(key.len()).any(|w| w == key.as_bytes())), "sealed at rest");
     let (ok, text) = cli(&hub, &["dead-letters", "retry", &id]);
     assert!(ok, "{text}");
     hub.push.scan_now().await;

@@ -12,6 +12,7 @@ pub mod directory_change;
 pub mod lifecycle;
 pub mod link_key;
 pub mod payload;
+pub mod push_policy;
 pub mod rate_limit;
 pub mod roles;
 pub mod sample;

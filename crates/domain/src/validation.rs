@@ -4,6 +4,7 @@
 use time::{Date, macros::format_description};
 
 use crate::consent::ConsentPolicy;
+use crate::push_policy::PushPolicy;
 use crate::taxonomy::{self, Code, Taxonomies};
 use crate::wire::{
     AgreementKind, Attachment, Caregiver, CaregiverExclusion, CaregiverNotAsked, ChildDetails, ChildRef,
@@ -40,6 +41,8 @@ pub struct Rules {
     /// a child younger than this at the events is flagged in a justice
     /// transfer by the hub, never by the sender.
     pub minimum_age_of_criminal_responsibility: u32,
+    /// Which push endpoints an organisation may register (and push delivery reach).
+    pub push: PushPolicy,
 }
 
 /// The minimum age of criminal responsibility the UN Committee on the Rights
@@ -53,6 +56,7 @@ impl Default for Rules {
             max_attachment_bytes: 25 * 1024 * 1024,
             consent: ConsentPolicy::default(),
             minimum_age_of_criminal_responsibility: DEFAULT_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY,
+            push: PushPolicy::default(),
         }
     }
 }
@@ -488,8 +492,10 @@ pub fn validate_consent(request_id: &str, terms: Option<&ConsentTerms>, today: D
 }
 
 /// Checks a directory entry: every field has bounds, services come from the
-/// taxonomy, and an organisation leads only areas it covers.
-pub fn validate_organisation(org: &Organisation, taxonomies: &Taxonomies) -> Vec<FieldViolation> {
+/// taxonomy, an organisation leads only areas it covers, and a push endpoint
+/// is one `rules.push` admits.
+pub fn validate_organisation(org: &Organisation, rules: &Rules) -> Vec<FieldViolation> {
+    let taxonomies = &rules.taxonomies;
     let mut check = Check::default();
     check.token("organisation.id", &org.id);
     check.text("organisation.name", &org.name, true, NAME_MAX);
@@ -524,11 +530,12 @@ pub fn validate_organisation(org: &Organisation, taxonomies: &Taxonomies) -> Vec
             check.fail("organisation.channel", "OTHER organisations pull: no sector adapter writes for them")
         }
         (DeliveryChannel::Push, "") => check.fail("organisation.push_endpoint", "required for PUSH"),
-        (DeliveryChannel::Push, url) if !is_push_endpoint(url) => check.fail(
-            "organisation.push_endpoint",
-            "an https:// URL of at most 2000 characters (http:// only to 127.0.0.1 or localhost)",
-        ),
-        (DeliveryChannel::Push, _) | (_, "") => {}
+        (DeliveryChannel::Push, url) => {
+            if let Err(refusal) = rules.push.registrable(url) {
+                check.fail("organisation.push_endpoint", refusal.to_string())
+            }
+        }
+        (_, "") => {}
         _ => check.fail("organisation.push_endpoint", "only for PUSH"),
     }
     if !known(org.status, OrganisationStatus::try_from) {
@@ -542,15 +549,6 @@ pub fn validate_organisation(org: &Organisation, taxonomies: &Taxonomies) -> Vec
             .fail("organisation.client_certificate_sha256", "64 lowercase hex digits (SHA-256 of the DER certificate)");
     }
     check.violations
-}
-
-/// Whether `url` may receive pushed deliveries: https, or plain http to the
-/// loopback interface (a receiver on the same machine, and tests).
-fn is_push_endpoint(url: &str) -> bool {
-    let loopback = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/"];
-    url.len() <= 2000
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-        && (url.starts_with("https://") || loopback.iter().any(|prefix| url.starts_with(prefix)))
 }
 
 /// Checks identifiers (request ids, message ids, organisation ids): each

@@ -133,7 +133,7 @@ fn consent(request_id: &str, terms: Option<wire::ConsentTerms>) {
 }
 
 fn organisation(org: wire::Organisation) {
-    let _ = validate_organisation(&org, &Rules::default().taxonomies);
+    let _ = validate_organisation(&org, &Rules::default());
 }
 
 #[test]

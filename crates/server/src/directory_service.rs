@@ -170,7 +170,7 @@ impl DirectoryApi {
     /// The organisation of an admin request, or every bad field at once.
     fn checked(&self, organisation: Option<Organisation>) -> Result<Organisation, ApiError> {
         let organisation = organisation.ok_or_else(|| invalid("organisation", "required"))?;
-        let violations = validation::validate_organisation(&organisation, &self.hub.rules.taxonomies);
+        let violations = validation::validate_organisation(&organisation, &self.hub.rules);
         if !violations.is_empty() {
             return Err(ApiError::InvalidArgument(violations));
         }

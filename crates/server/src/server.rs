@@ -57,6 +57,9 @@ pub struct ServerConfig {
     pub scheduler: Arc<SchedulerControl>,
     /// The pusher's interval and controls.
     pub push: Arc<SchedulerControl>,
+    /// How long the pusher waits for an endpoint (which endpoints it may
+    /// reach is `rules.push`).
+    pub push_timeouts: crate::push::webhook::PushTimeouts,
     /// How long after a message is closed or withdrawn its payload is kept.
     pub retention: time::Duration,
     /// Overload bounds: requests in flight, each organisation's rate.
@@ -106,6 +109,9 @@ pub enum ServeError {
     /// An adapter's code tables are unusable.
     #[error("adapters: {0}")]
     Adapters(#[from] referral_hub_adapters::codes::CodeTableError),
+    /// The pusher's HTTP client could not be built (no TLS backend).
+    #[error("push client: {0}")]
+    PushClient(#[from] reqwest::Error),
 }
 
 /// Accepted connections with Nagle's algorithm off: gRPC writes small frames
@@ -205,7 +211,7 @@ pub async fn serve(
     tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
     tokio::spawn(reseal(hub.store.clone()));
     let adapters = Arc::new(Adapters::builtin()?);
-    tokio::spawn(Pusher::new(hub.clone(), adapters.clone()).run(config.push));
+    tokio::spawn(Pusher::new(hub.clone(), adapters.clone(), config.push_timeouts)?.run(config.push));
     if let Some(reload) = config.key_reload {
         tokio::spawn(reload_keys(hub.clone(), reload));
     }

@@ -218,17 +218,17 @@ impl Store {
         Ok(true)
     }
 
-    /// `org`'s signing secrets: the current one and, during a rotation, the previous one.
+    /// `org`'s signing secrets: the current one and, during a rotation, the
+    /// previous one, opened (they are sealed at rest like payloads).
     pub async fn push_secrets(&self, org: &str) -> Result<Option<(String, Option<String>)>> {
-        let found = sqlx::query_as("SELECT secret, previous_secret FROM push_secrets WHERE org_id = $1")
-            .bind(org)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(found)
+        let Some((current, previous)) = self.stored_secrets(org).await? else { return Ok(None) };
+        let current = self.open_secret(org, current, "push_secrets.secret")?;
+        let previous = previous.map(|blob| self.open_secret(org, blob, "push_secrets.previous_secret")).transpose()?;
+        Ok(Some((current, previous)))
     }
 
-    /// Makes `secret` `org`'s signing secret; the one it replaces keeps
-    /// signing too until `keep_previous` is false on a later call.
+    /// Makes `secret` `org`'s signing secret (sealed); the one it replaces
+    /// keeps signing too until `keep_previous` is false on a later call.
     pub async fn set_push_secret(&self, org: &str, secret: &str, keep_previous: bool, now: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO push_secrets (org_id, secret, previous_secret, rotated_at) VALUES ($1, $2, NULL, $4) \
@@ -236,13 +236,75 @@ impl Store {
              secret = $2, rotated_at = $4",
         )
         .bind(org)
-        .bind(secret)
+        .bind(self.seal(&secret_row(org), secret.as_bytes()))
         .bind(i64::from(keep_previous))
         .bind(now)
         .execute(&self.write)
         .await?;
         Ok(())
     }
+
+    /// Seals again, under the current key, signing secrets stored plain (from
+    /// before migration 0015) or under an older key; returns how many
+    /// organisations' secrets it changed. One row per PUSH organisation, so
+    /// the whole table is read each pass. An update applies only if the
+    /// secret is still the one read (every write changes it).
+    pub(crate) async fn reseal_push_secrets(&self, sealer: &crate::Sealer) -> Result<u64> {
+        let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT org_id, secret, previous_secret FROM push_secrets ORDER BY org_id")
+                .fetch_all(&self.read)
+                .await?;
+        let mut changed = 0;
+        for (org, current, previous) in rows {
+            if !sealer.stale(&current) && !previous.as_deref().is_some_and(|p| sealer.stale(p)) {
+                continue;
+            }
+            let row = secret_row(&org);
+            let reseal = |blob: &[u8], column: &'static str| -> Result<Vec<u8>> {
+                Ok(sealer.seal(&row, &sealer.open(&row, blob, column)?))
+            };
+            let updated = sqlx::query(
+                "UPDATE push_secrets SET secret = $1, previous_secret = $2 WHERE org_id = $3 AND secret = $4",
+            )
+            .bind(reseal(&current, "push_secrets.secret")?)
+            .bind(previous.as_deref().map(|p| reseal(p, "push_secrets.previous_secret")).transpose()?)
+            .bind(&org)
+            .bind(&current)
+            .execute(&self.write)
+            .await?;
+            changed += updated.rows_affected();
+        }
+        Ok(changed)
+    }
+
+    /// `org`'s signing secrets as they are on disk: for tests and audits that
+    /// check what the database itself shows.
+    pub async fn raw_push_secrets(&self, org: &str) -> Result<Vec<Vec<u8>>> {
+        let found = self.stored_secrets(org).await?;
+        Ok(found.into_iter().flat_map(|(current, previous)| [Some(current), previous]).flatten().collect())
+    }
+
+    /// `org`'s secret blobs as stored: the current one and, during a rotation, the previous one.
+    async fn stored_secrets(&self, org: &str) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>> {
+        let found = sqlx::query_as("SELECT secret, previous_secret FROM push_secrets WHERE org_id = $1")
+            .bind(org)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found)
+    }
+
+    /// `org`'s secret `blob` opened, as text.
+    fn open_secret(&self, org: &str, blob: Vec<u8>, column: &'static str) -> Result<String> {
+        let plain = self.open(&secret_row(org), blob, column)?;
+        String::from_utf8(plain).map_err(|_| crate::StoreError::Corrupt { column })
+    }
+}
+
+/// The associated data a signing secret is sealed with: bound to its
+/// organisation (a secret copied to another organisation's row does not
+/// open), and apart from payload rows' ids.
+fn secret_row(org: &str) -> String {
+    format!("push_secrets/{org}")
 }
 
 fn dead_letter(row: &AnyRow) -> Result<DeadLetter> {

@@ -8,7 +8,9 @@
 //! Sealed blob: `0x00`, format `0x01`, key id length, key id, 24-byte nonce,
 //! ciphertext with tag. A protobuf body never starts with `0x00` (field 0 does
 //! not exist), so a blob written before sealing reads as plain and is sealed
-//! by the next [`crate::Store::reseal`] pass.
+//! by the next [`crate::Store::reseal`] pass. Webhook signing secrets are
+//! sealed the same way (`whsec_…` never starts with `0x00` either), bound to
+//! their organisation instead of a row id.
 
 use std::collections::BTreeMap;
 
@@ -206,6 +208,7 @@ impl crate::Store {
             .execute(&self.write)
             .await?;
         }
+        changed += self.reseal_push_secrets(sealer).await?;
         Ok(changed)
     }
 }

@@ -356,10 +356,17 @@ fn push_organisations_need_a_safe_endpoint_and_an_adapter() {
         push_endpoint: endpoint.into(),
         ..Organisation::default()
     };
-    let check = |o: Organisation| fields(&validate_organisation(&o, &Taxonomies::default())).join(",");
+    let check = |o: Organisation| fields(&validate_organisation(&o, &Rules::default())).join(",");
     let (push, pull) = (DeliveryChannel::Push, DeliveryChannel::Pull);
     assert_eq!(check(org(Sector::Health, push, "https://his.example.org/hooks")), "");
-    assert_eq!(check(org(Sector::Health, push, "http://127.0.0.1:8080/hooks")), "");
+    let local = org(Sector::Health, push, "http://127.0.0.1:8080/hooks");
+    assert_eq!(check(local.clone()), "organisation.push_endpoint", "loopback only in dev mode");
+    let dev = Rules { push: crate::push_policy::PushPolicy::dev(), ..Rules::default() };
+    assert!(validate_organisation(&local, &dev).is_empty());
+    let userinfo = org(Sector::Health, push, "http://127.0.0.1:1@localhost:47203/hook");
+    let refused = validate_organisation(&userinfo, &dev);
+    assert_eq!(fields(&refused), ["organisation.push_endpoint"], "userinfo, even in dev mode");
+    assert!(refused[0].description.contains("user name"), "{refused:?}");
     assert_eq!(check(org(Sector::Health, push, "http://his.example.org/hooks")), "organisation.push_endpoint");
     assert_eq!(check(org(Sector::Health, push, "")), "organisation.push_endpoint");
     assert_eq!(check(org(Sector::Health, pull, "https://his.example.org/hooks")), "organisation.push_endpoint");
@@ -379,7 +386,7 @@ fn a_bound_certificate_is_a_sha256_in_lowercase_hex() {
         client_certificate_sha256: fingerprint.into(),
         ..Organisation::default()
     };
-    let check = |o: Organisation| fields(&validate_organisation(&o, &Taxonomies::default())).join(",");
+    let check = |o: Organisation| fields(&validate_organisation(&o, &Rules::default())).join(",");
     assert_eq!(check(org("")), "", "no binding");
     assert_eq!(check(org(&"0a".repeat(32))), "");
     for bad in ["0A".repeat(32), "0a".repeat(31), "zz".repeat(32), format!("{}:", "0a".repeat(31))] {

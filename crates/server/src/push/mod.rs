@@ -8,6 +8,7 @@
 //! [`referral_hub_domain::delivery`], then dead-lettered.
 
 mod notice;
+mod pinned;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use referral_hub_adapters::{Adapters, Document, Inbound, Outbound};
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
     delivery::{AfterFailure, DEFAULT_MAX_AGE, after_failure},
+    push_policy::PushPolicy,
     roles::Role,
 };
 use referral_hub_store::{DeadLetter, InboxContent, InboxItem, PushRetry};
@@ -34,7 +36,7 @@ use crate::{
     release::Released,
     scheduler::SchedulerControl,
 };
-use webhook::Answer;
+use webhook::{Answer, PushTimeouts};
 
 /// How long a replica holds an organisation's queue without renewing it.
 const LEASE: time::Duration = time::Duration::seconds(60);
@@ -50,21 +52,26 @@ pub struct Pusher {
     /// Follow-ups in agencies' answers go through the same path as posted ones.
     messages: MessageApi,
     adapters: Arc<Adapters>,
+    /// Pinned to the addresses `policy` admits, no redirects, `--push-*-timeout-seconds`.
     client: reqwest::Client,
+    /// Which endpoints and addresses may be pushed to (`Rules::push`).
+    policy: Arc<PushPolicy>,
     /// This replica's name on the leases it takes.
     owner: String,
 }
 
 impl Pusher {
-    /// A pusher over the shared hub state.
-    pub fn new(hub: Arc<Hub>, adapters: Arc<Adapters>) -> Self {
-        Self {
+    /// A pusher over the shared hub state; fails only if no HTTP client can be built.
+    pub fn new(hub: Arc<Hub>, adapters: Arc<Adapters>, timeouts: PushTimeouts) -> reqwest::Result<Self> {
+        let policy = Arc::new(hub.rules.push.clone());
+        Ok(Self {
             messages: MessageApi::new(hub.clone()),
+            client: webhook::client(policy.clone(), timeouts)?,
+            policy,
             hub,
             adapters,
-            client: reqwest::Client::new(),
             owner: uuid::Uuid::now_v7().to_string(),
-        }
+        })
     }
 
     /// Pushes on every tick or interval of `control`, for as long as the server runs.
@@ -80,7 +87,7 @@ impl Pusher {
 
     /// One pass over every queue that is due and free, [`QUEUES_AT_ONCE`] at
     /// a time: each queue stays in order, but an agency whose endpoint hangs
-    /// (up to [`webhook::PUSH_TIMEOUT`] an attempt) holds up only its own.
+    /// (up to the push timeout an attempt) holds up only its own.
     /// Every queue is tried; the first error is returned.
     pub async fn push_due(&self) -> Result<(), ApiError> {
         let now = micros(self.hub.clock.now());
@@ -153,7 +160,8 @@ impl Pusher {
         });
         let answer = match signature {
             Some(signature) => {
-                webhook::send(&self.client, endpoint, &id, now.unix_timestamp(), &signature, &document).await
+                let at = now.unix_timestamp();
+                webhook::send(&self.client, &self.policy, endpoint, &id, at, &signature, &document).await
             }
             None => Answer::Failed("no signing secret: run `referral-hub push-secret`".into()),
         };
