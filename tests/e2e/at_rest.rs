@@ -1,14 +1,23 @@
 //! Encryption at rest: payloads are sealed before they reach the database,
 //! so neither the database file nor a raw query shows a child's data; a key
 //! rotation re-seals everything while the hub serves, after which the old key
-//! can be retired.
+//! can be retired. Children's local case ids, found by equality only, are
+//! kept as keys, never as the agency's case numbers.
 
 use std::collections::BTreeMap;
 
+use prost::Message as _;
+use referral_hub_domain::{
+    link_key::{is_local_id_key, local_id_key},
+    wire::{ChildRef, ConsentRecord, ConsentRecordKind, ConsentTerms, ListConsentsRequest, RecordConsentRequest},
+};
 use referral_hub_domain::{sample, wire::submit_message_request::Payload};
-use referral_hub_e2e::{Backend, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, submitted, test_sealer};
+use referral_hub_e2e::{
+    Backend, HEALTH_ORG, LINK_KEY_SECRET, SOCIAL_WELFARE_ORG, TestDb, TestHub, follow_up, submitted, test_sealer,
+    unlimited,
+};
 use referral_hub_proto::v1::{FollowUpAction, GetMessageRequest};
-use referral_hub_store::{Sealer, Store};
+use referral_hub_store::{ConsentRow, Sealer, Store};
 
 const CANARY: &str = "CANARY-at-rest-7f3a";
 
@@ -76,4 +85,69 @@ async fn payloads_are_sealed_and_keys_rotate(backend: Backend) {
     assert_eq!(retired.follow_ups(&sent.id).await.unwrap().len(), 1);
 }
 
-referral_hub_e2e::on_both_backends!(payloads_are_sealed_and_keys_rotate);
+/// A consent record about `local_id`, recorded by the health centre, as an
+/// older hub stored it: the local id in clear.
+fn legacy_row(local_id: &str) -> ConsentRow {
+    let terms = ConsentTerms {
+        child: Some(ChildRef { local_id: local_id.into(), ..ChildRef::default() }),
+        ..sample::consent()
+    };
+    let record = ConsentRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind: ConsentRecordKind::Grant as i32,
+        terms: Some(terms),
+        recorded_by_org_id: HEALTH_ORG.into(),
+        recorded_by_subject: "worker-1".into(),
+        ..ConsentRecord::default()
+    };
+    ConsentRow {
+        id: record.id.clone(),
+        recorded_by_org: HEALTH_ORG.into(),
+        request_id: "legacy".into(),
+        request_hash: vec![1],
+        kind: "CONSENT_RECORD_KIND_GRANT".into(),
+        child_local_id: local_id.into(),
+        child_link_key: String::new(),
+        supersedes_id: None,
+        recorded_at: 0,
+        body: record.encode_to_vec(),
+    }
+}
+
+async fn local_case_ids_are_kept_as_keys(backend: Backend) {
+    const LEGACY: &str = "HF-LEGACY-CANARY-31";
+    const NEW: &str = "HF-NEW-CANARY-47";
+    // A record from before local ids were keyed: keyed when the hub starts.
+    let db = TestDb::new(backend).await;
+    referral_hub_server::demo::seed(&db.store).await.unwrap();
+    db.store.insert_consent(&legacy_row(LEGACY), referral_hub_domain::audit::Entry::default()).await.unwrap();
+    let hub = TestHub::start_on(db, None, unlimited()).await;
+
+    let mut consents = hub.consents(HEALTH_ORG, &["referrer"]).await;
+    let terms =
+        ConsentTerms { child: Some(ChildRef { local_id: NEW.into(), ..ChildRef::default() }), ..sample::consent() };
+    let request = RecordConsentRequest { request_id: "keyed".into(), terms: Some(terms), supersedes_id: String::new() };
+    consents.record_consent(request).await.unwrap();
+
+    let stored = Store::connect(&hub.db.url).await.unwrap().unkeyed_local_ids(100).await.unwrap();
+    assert!(stored.is_empty(), "every local id is keyed: {stored:?}");
+    for local_id in [LEGACY, NEW] {
+        let rows =
+            hub.db.store.consents_for_child(HEALTH_ORG, &local_id_key(LINK_KEY_SECRET, HEALTH_ORG, local_id), "").await;
+        let rows = rows.unwrap();
+        assert_eq!(rows.len(), 1, "{local_id}");
+        assert!(is_local_id_key(&rows[0].child_local_id) && rows[0].child_local_id != local_id);
+        // The sender finds it by the id it knows.
+        let child = ChildRef { local_id: local_id.into(), ..ChildRef::default() };
+        let listed = consents.list_consents(ListConsentsRequest { child: Some(child) }).await.unwrap().into_inner();
+        assert_eq!(listed.records.len(), 1, "{local_id}");
+    }
+    if backend == Backend::Sqlite {
+        let path = hub.db.url.trim_start_matches("sqlite://").to_owned();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+        assert!(!contains(&bytes, NEW), "the new local id is nowhere in the database files");
+    }
+}
+
+referral_hub_e2e::on_both_backends!(payloads_are_sealed_and_keys_rotate, local_case_ids_are_kept_as_keys);

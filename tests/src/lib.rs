@@ -57,6 +57,9 @@ pub const JWKS_FILE: &str = "jwks.json";
 /// Test hubs keep closed messages' payloads 30 days.
 pub const RETENTION: time::Duration = time::Duration::days(30);
 
+/// The secret of test hubs' link keys and local-id keys.
+pub const LINK_KEY_SECRET: &[u8] = b"test link key secret, 32 bytes or more";
+
 /// `iss` and `aud` of test tokens.
 pub const ISSUER: &str = "referral-hub-test";
 
@@ -233,7 +236,7 @@ async fn server(
         rules: Rules { push: options.push.clone(), ..Rules::default() },
         deadlines: DeadlinePolicy::default(),
         clock: Arc::new(clock.clone()),
-        link_key_secret: b"test link key secret, 32 bytes or more".to_vec(),
+        link_key_secret: LINK_KEY_SECRET.to_vec(),
         scheduler: scheduler.clone(),
         push: push.clone(),
         push_timeouts: Default::default(),

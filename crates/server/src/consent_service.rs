@@ -23,7 +23,7 @@ use referral_hub_store::{ConsentRow, FollowUpRecord, Inserted, StoreError};
 use crate::{
     auth::Caller,
     clock::micros,
-    consents::{consent_row, decode_record, new_record, request_hash},
+    consents::{decode_record, new_record, request_hash},
     convert::timestamp,
     error::{ApiError, invalid, request_id_reused},
     hub::{Hub, detail},
@@ -74,7 +74,7 @@ impl ConsentApi {
             String::new(),
             micros(now),
         );
-        let row = consent_row(&record, request.request_id.clone(), hash.clone());
+        let row = self.hub.consent_row(&record, request.request_id.clone(), hash.clone());
         let mut entry = self.hub.entry(caller, Action::ConsentRecorded, Outcome::Success, Severity::Info);
         entry.consent_id = record.id.clone();
         entry.child_key_hash = child_key_hash(&row.child_link_key);
@@ -140,7 +140,7 @@ impl ConsentApi {
                 request.reason.clone(),
                 now,
             );
-            let row = consent_row(&withdrawal, request.request_id.clone(), hash.clone());
+            let row = self.hub.consent_row(&withdrawal, request.request_id.clone(), hash.clone());
             let (holds, notices, mut audit) = self.consequences(caller, &request, &withdrawn, now).await?;
             let mut entry = self.hub.entry(caller, Action::ConsentWithdrawn, Outcome::Success, Severity::Warning);
             entry.consent_id = withdrawn.id.clone();
@@ -275,7 +275,7 @@ impl ConsentService for ConsentApi {
         let rows = self
             .hub
             .store
-            .consents_for_child(&caller.org, &child.local_id, &child.link_key)
+            .consents_for_child(&caller.org, &self.hub.local_id_key(&caller.org, &child.local_id), &child.link_key)
             .await
             .map_err(ApiError::from)?;
         let records: Vec<ConsentRecord> = rows.iter().map(decode_record).collect::<Result<_, _>>()?;

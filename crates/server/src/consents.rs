@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use referral_hub_domain::{
     consent::{self, Decision},
-    link_key::link_key,
+    link_key::{link_key, local_id_key},
     timestamps::timestamp,
     wire::{ChildRef, ConsentRecord, ConsentRecordKind, ConsentTerms, MessageKind, Organisation, Purpose},
 };
@@ -24,12 +24,39 @@ impl Hub {
         }
     }
 
+    /// What the store keeps of `local_id`, a child's case id in `org`, and
+    /// looks records up by (`domain::link_key::local_id_key`).
+    pub fn local_id_key(&self, org: &str, local_id: &str) -> String {
+        local_id_key(&self.link_key_secret, org, local_id)
+    }
+
+    /// The stored form of `record`, idempotent under `request_id` with
+    /// `request_hash`; the child's local id kept as its key.
+    pub fn consent_row(&self, record: &ConsentRecord, request_id: String, request_hash: Vec<u8>) -> ConsentRow {
+        let child = record.terms.as_ref().and_then(|t| t.child.clone()).unwrap_or_default();
+        ConsentRow {
+            id: record.id.clone(),
+            recorded_by_org: record.recorded_by_org_id.clone(),
+            request_id,
+            request_hash,
+            kind: record.kind().as_str_name().to_owned(),
+            child_local_id: self.local_id_key(&record.recorded_by_org_id, &child.local_id),
+            child_link_key: child.link_key,
+            supersedes_id: Some(record.supersedes_id.clone()).filter(|s| !s.is_empty()),
+            recorded_at: crate::clock::micros_of_opt(record.recorded_at.as_ref()),
+            body: record.encode_to_vec(),
+        }
+    }
+
     /// Every record each organisation holds for each child (an organisation
     /// and the child as it knows it), decoded, in one query: one list per pair.
     pub async fn children_records(&self, children: &[(&str, &ChildRef)]) -> Result<Vec<Vec<ConsentRecord>>, ApiError> {
+        let local_keys: Vec<String> =
+            children.iter().map(|(org, child)| self.local_id_key(org, &child.local_id)).collect();
         let keys: Vec<ChildKey<'_>> = children
             .iter()
-            .map(|(org, child)| ChildKey { org, local_id: &child.local_id, link_key: &child.link_key })
+            .zip(&local_keys)
+            .map(|((org, child), local_id)| ChildKey { org, local_id, link_key: &child.link_key })
             .collect();
         let lists = self.store.consents_for_children(&keys).await?;
         lists.iter().map(|rows| rows.iter().map(decode_record).collect()).collect()
@@ -96,23 +123,6 @@ pub fn new_record(
         supersedes_id,
         withdrawal_reason,
         active: false,
-    }
-}
-
-/// The stored form of `record`, idempotent under `request_id` with `request_hash`.
-pub fn consent_row(record: &ConsentRecord, request_id: String, request_hash: Vec<u8>) -> ConsentRow {
-    let child = record.terms.as_ref().and_then(|t| t.child.clone()).unwrap_or_default();
-    ConsentRow {
-        id: record.id.clone(),
-        recorded_by_org: record.recorded_by_org_id.clone(),
-        request_id,
-        request_hash,
-        kind: record.kind().as_str_name().to_owned(),
-        child_local_id: child.local_id,
-        child_link_key: child.link_key,
-        supersedes_id: Some(record.supersedes_id.clone()).filter(|s| !s.is_empty()),
-        recorded_at: crate::clock::micros_of_opt(record.recorded_at.as_ref()),
-        body: record.encode_to_vec(),
     }
 }
 

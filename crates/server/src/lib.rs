@@ -20,6 +20,7 @@ pub mod error;
 mod hub;
 pub mod keys;
 pub mod limits;
+pub mod local_ids;
 mod message_service;
 pub mod metrics;
 mod paging;

@@ -112,6 +112,9 @@ pub enum ServeError {
     /// The pusher's HTTP client could not be built (no TLS backend).
     #[error("push client: {0}")]
     PushClient(#[from] reqwest::Error),
+    /// The database failed a step that must be done before serving.
+    #[error(transparent)]
+    Store(#[from] referral_hub_store::StoreError),
 }
 
 /// Accepted connections with Nagle's algorithm off: gRPC writes small frames
@@ -194,6 +197,11 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
+    // Before any lookup: records are found by the key of the child's local id.
+    let keyed = crate::local_ids::key_stored_local_ids(&store, &config.link_key_secret).await?;
+    if keyed > 0 {
+        tracing::info!(keyed, "children's local ids in consent records replaced by their keys");
+    }
     let metrics = crate::metrics::Metrics::new(&store);
     let hub = Arc::new(Hub {
         store,

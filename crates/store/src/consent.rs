@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use sqlx::{Any, AnyConnection, Row, Transaction, any::AnyRow};
 
-use referral_hub_domain::{audit::Entry, wire::MessageStatus};
+use referral_hub_domain::{audit::Entry, link_key::LOCAL_ID_KEY_PREFIX, wire::MessageStatus};
 
 use crate::{
     ConsentRow, FollowUpRecord, Inserted, MessageRecord, Result, Store, StoreError,
@@ -245,6 +245,28 @@ impl Store {
     }
 
     /// The record `org` stored under `request_id`, if any: a retry is answered from it.
+    /// Up to `limit` consent records whose child local id is still stored as
+    /// it was sent (rows from before local ids were keyed): (id, recording
+    /// organisation, local id), for the server's keying pass.
+    pub async fn unkeyed_local_ids(&self, limit: u32) -> Result<Vec<(String, String, String)>> {
+        let sql = format!(
+            "SELECT id, recorded_by_org, child_local_id FROM consent_records \
+             WHERE child_local_id <> '' AND child_local_id NOT LIKE '{LOCAL_ID_KEY_PREFIX}%' ORDER BY id LIMIT $1"
+        );
+        Ok(sqlx::query_as(&sql).bind(i64::from(limit)).fetch_all(&self.write).await?)
+    }
+
+    /// Replaces record `id`'s local id `plain` by its `key`; a no-op if it no longer is `plain`.
+    pub async fn key_local_id(&self, id: &str, plain: &str, key: &str) -> Result<()> {
+        sqlx::query("UPDATE consent_records SET child_local_id = $1 WHERE id = $2 AND child_local_id = $3")
+            .bind(key)
+            .bind(id)
+            .bind(plain)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     pub async fn consent_for_request(&self, org: &str, request_id: &str) -> Result<Option<ConsentRow>> {
         self.consent_by_request(&self.read, org, request_id).await
     }

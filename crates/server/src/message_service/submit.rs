@@ -28,7 +28,7 @@ use referral_hub_store::{Inserted, MessageRecord, StoreError, UnroutedAlert};
 use crate::{
     auth::Caller,
     clock::micros,
-    consents::{consent_row, new_record, purpose_of, request_hash},
+    consents::{new_record, purpose_of, request_hash},
     convert,
     error::{ApiError, invalid, refusal_names},
     hub::detail,
@@ -135,10 +135,9 @@ impl MessageApi {
         if record.legal_basis.is_some() {
             audit.push(self.submitted_entry(caller, Action::OverrideUsed, Severity::High, &record));
         }
-        let inline = submission
-            .inline
-            .as_ref()
-            .map(|r| consent_row(r, format!("message:{}", request.request_id), request_hash(&r.encode_to_vec())));
+        let inline = submission.inline.as_ref().map(|r| {
+            self.hub.consent_row(r, format!("message:{}", request.request_id), request_hash(&r.encode_to_vec()))
+        });
         let concerns = submission.facts.concerns.clone();
         let insert = self.hub.store.insert_message(&record, inline.as_ref(), concerns, audit);
         let stored = match insert.instrument(tracing::info_span!("store.insert_message")).await {
