@@ -78,9 +78,19 @@ start_throwaway_postgres() {
   as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres --no-sync -E UTF8 >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
   PG_STARTED=1
-  as_pg "$PG_BIN/pg_ctl" -w -D "$PG_DIR/data" -l "$PG_DIR/log" \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR $*" start >/dev/null \
-    || { cat "$PG_DIR/log" >&2 || true; die "could not start PostgreSQL"; }
+  # A port nothing listens on may still be bound (another program's outgoing
+  # connection took it as its local port): then the next free one, a few times.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    if as_pg "$PG_BIN/pg_ctl" -w -D "$PG_DIR/data" -l "$PG_DIR/log" \
+      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR $*" start >/dev/null; then
+      break
+    fi
+    grep -q "Address already in use" "$PG_DIR/log" && [[ $attempt -lt 5 ]] \
+      || { cat "$PG_DIR/log" >&2 || true; die "could not start PostgreSQL"; }
+    log "port $PG_PORT is taken; trying the next free one"
+    PG_PORT=$(free_port $((PG_PORT + 1)))
+  done
   PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
   log "throwaway PostgreSQL running on 127.0.0.1:$PG_PORT (data in $PG_DIR)"
 }

