@@ -5,8 +5,11 @@
 //! for the operator and itself to see. The attacks are those of a hostile
 //! review, made with the *school's* admin token.
 
-use referral_hub_domain::sample;
-use referral_hub_e2e::{Backend, HEALTH_ORG, OPERATOR_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, next_entry};
+use referral_hub_domain::{push_policy::PushPolicy, sample};
+use referral_hub_e2e::{
+    Backend, HEALTH_ORG, OPERATOR_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, next_entry,
+    receiver::{Receiver, signature_verifies},
+};
 use referral_hub_proto::v1::{
     DeliveryChannel, DirectoryNotice, FieldChange, GetOrganisationRequest, ListAuditEntriesRequest,
     ListUnroutedAlertsRequest, Organisation, OrganisationStatus, RegisterOrganisationRequest, RouteAlertRequest,
@@ -202,7 +205,34 @@ async fn endpoints_and_certificates_are_seen_only_by_the_operator_and_the_owner(
     }
 }
 
+async fn a_push_organisation_is_told_by_a_signed_post(backend: Backend) {
+    let hub = TestHub::start_with_push(backend, PushPolicy::dev()).await;
+    let sink = Receiver::start(&[]).await;
+    let secret = hub.push_organisation("dsw-push", Sector::SocialWelfare, "MM/YGN/Hlaing", &sink.url).await;
+    let before = organisation(&hub, "dsw-push").await;
+    let mut operator = hub.directory(OPERATOR_ORG, &["admin"]).await;
+    let led = Organisation { lead_agency_areas: vec!["MM/YGN/Hlaing".into()], ..before };
+    operator.update_organisation(UpdateOrganisationRequest { organisation: Some(led) }).await.unwrap();
+
+    hub.push.scan_now().await;
+    let pushed = sink.received();
+    assert_eq!(pushed.len(), 1);
+    assert!(signature_verifies(&secret, &pushed[0]), "signed like every delivery");
+    let notice: serde_json::Value = serde_json::from_slice(&pushed[0].body).unwrap();
+    assert_eq!(notice["type"], "referralhub.v1.DirectoryNotice");
+    assert_eq!(notice["id"], pushed[0].id.as_str(), "the webhook id is the notice's");
+    assert_eq!(notice["changed_by_org_id"], OPERATOR_ORG);
+    assert_eq!(
+        notice["changes"],
+        serde_json::json!([{"field": "lead_agency_areas", "before": "", "after": "MM/YGN/Hlaing"}])
+    );
+    // Delivered once: the cursor moved past it.
+    hub.push.scan_now().await;
+    assert_eq!(sink.received().len(), 1);
+}
+
 referral_hub_e2e::on_both_backends!(
+    a_push_organisation_is_told_by_a_signed_post,
     a_non_operator_admin_gets_permission_denied_on_every_hub_wide_act,
     the_owner_is_told_in_its_inbox_of_every_change_to_its_entry,
     endpoints_and_certificates_are_seen_only_by_the_operator_and_the_owner,
