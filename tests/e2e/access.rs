@@ -136,6 +136,8 @@ async fn bad_tokens_are_unauthenticated(backend: Backend) {
         ("no sub", lacking("sub")),
         ("no org", lacking("org")),
         ("no roles", lacking("roles")),
+        ("no iat", lacking("iat")),
+        ("lifetime beyond the maximum", sign(&claims(HEALTH_ORG, ISSUER, ISSUER, time::Duration::hours(25)), now)),
     ];
     let mut full = hub.messages_with_token(&signed_by_hub(&hub.key, &full_claims(now))).await;
     full.submit_message(sample::submit("crafted", SOCIAL_WELFARE_ORG)).await.expect("the complete crafted token works");
@@ -154,17 +156,28 @@ async fn bad_tokens_are_unauthenticated(backend: Backend) {
     let status = client.submit_message(sample::submit("after", SOCIAL_WELFARE_ORG)).await.unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
 
-    // Every refusal is in the audit log, with the RPC and a reason but not the token.
+    // Every refusal is in the audit log, with a reason but not the token: the
+    // first of each reason (this minute, from this address) in full with the
+    // RPC, the rest counted once the minute is over.
+    hub.clock.advance(time::Duration::minutes(1));
+    hub.refusals.scan_now().await;
     let filter =
         AuditFilter { action: Some(Action::AuthenticationFailed.as_str().into()), limit: 100, ..Default::default() };
     let refused = hub.db.store.query_audit(&filter).await.unwrap();
-    assert_eq!(refused.len(), cases.len() + 1, "one audit entry per refused call");
+    let detail =
+        |s: &referral_hub_domain::audit::Stored| serde_json::from_str::<serde_json::Value>(&s.entry.detail).unwrap();
+    let (full, counts): (Vec<_>, Vec<_>) = refused.iter().partition(|s| detail(s).get("count").is_none());
+    let counted: u64 = counts.iter().map(|s| detail(s)["count"].as_u64().unwrap() - 1).sum();
+    assert_eq!(full.len() as u64 + counted, cases.len() as u64 + 1, "every refused call is counted once");
+    assert!(full.len() < cases.len(), "refusals for the same reason share an entry: {}", full.len());
     for stored in &refused {
         assert_eq!(stored.entry.outcome, "REFUSED");
-        assert!(stored.entry.detail.contains("SubmitMessage"), "{}", stored.entry.detail);
         assert!(!stored.entry.detail.contains(&v[2]), "no token material in the audit log");
     }
-    assert!(refused.iter().any(|s| s.entry.detail.contains("suspended")));
+    assert!(full.iter().all(|s| s.entry.detail.contains("SubmitMessage")), "the first in full names the RPC");
+    for reason in ["suspended", "token lacks iat", "token lifetime beyond the maximum", "malformed token"] {
+        assert!(full.iter().any(|s| s.entry.detail.contains(reason)), "{reason}");
+    }
 }
 
 /// Every claim a hub token has, valid for an hour from `now`, for HEALTH_ORG as a referrer.
@@ -172,6 +185,7 @@ fn full_claims(now: time::OffsetDateTime) -> serde_json::Map<String, serde_json:
     let exp = (now + time::Duration::hours(1)).unix_timestamp();
     let claims = serde_json::json!({
         "iss": ISSUER, "aud": ISSUER, "sub": "w", "org": HEALTH_ORG, "roles": ["referrer"], "exp": exp,
+        "iat": now.unix_timestamp(),
     });
     claims.as_object().cloned().unwrap_or_default()
 }

@@ -5,7 +5,7 @@
 
 use referral_hub_domain::sample;
 use referral_hub_e2e::{Backend, HEALTH_ORG, ISSUER, JWKS_FILE, SOCIAL_WELFARE_ORG, TestHub};
-use referral_hub_server::keys::{HubKey, TokenRequest, retire_signing_key, rotate_signing_key};
+use referral_hub_server::keys::{HubKey, SpeaksFor, TokenRequest, retire_signing_key, rotate_signing_key};
 use tonic::Code;
 
 /// A referrer token for HEALTH signed by `key`.
@@ -59,6 +59,13 @@ async fn an_identity_providers_jwks_is_reread_when_it_changes(backend: Backend) 
 
     let jwks = hub.key_dir().join(JWKS_FILE);
     std::fs::write(&jwks, serde_json::json!({ "keys": [provider.jwk()] }).to_string()).unwrap();
+    hub.keys.scan_now().await;
+    assert_eq!(
+        answer(&hub, &issued, "unbound").await,
+        Code::Unauthenticated,
+        "a provider key speaks for nobody unbound"
+    );
+    hub.bind_key(provider.kid(), SpeaksFor::Any);
     hub.keys.scan_now().await;
     assert_eq!(answer(&hub, &issued, "published").await, Code::Ok);
 

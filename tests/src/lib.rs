@@ -31,9 +31,10 @@ use referral_hub_proto::v1::{
 };
 use referral_hub_server::{
     KeyReload, ServerConfig, TlsConfig,
+    admission::Admission,
     authority::Authority,
     clock::{Clock, ManualClock},
-    keys::{HubKey, TokenRequest},
+    keys::{HubKey, KeyBindings, SpeaksFor, TokenRequest},
     limits::Limits,
     scheduler::SchedulerControl,
 };
@@ -164,6 +165,12 @@ pub struct TestHub {
     pub push: Arc<SchedulerControl>,
     /// Its verification keys' reloader (`scan_now` after changing key files).
     pub keys: Arc<SchedulerControl>,
+    /// Its revocation refresh (`scan_now` after revoking in the store).
+    pub revocations: Arc<SchedulerControl>,
+    /// Its writer of refusal counts (`scan_now` after moving the clock past a minute).
+    pub refusals: Arc<SchedulerControl>,
+    /// Whom identity provider keys speak for (`bind_key`, then `keys.scan_now`).
+    key_bindings: Arc<std::sync::Mutex<KeyBindings>>,
     /// Its limits and push policy, which its replicas share.
     options: Options,
     _server: Server,
@@ -176,6 +183,25 @@ struct Options {
     limits: Limits,
     /// Strict unless a test opts into dev mode to push to a local http sink.
     push: PushPolicy,
+    /// How long a verified request's body may take; the server's default when `None`.
+    body_read_timeout: Option<std::time::Duration>,
+}
+
+impl Options {
+    fn new(limits: Limits, push: PushPolicy) -> Options {
+        Options { limits, push, body_read_timeout: None }
+    }
+
+    /// The admission settings of one server: its periodic tasks run only when asked.
+    fn admission(&self) -> Admission {
+        let defaults = Admission::default();
+        Admission {
+            revocation_refresh: SchedulerControl::every(SCHEDULER_INTERVAL),
+            refusal_flush: SchedulerControl::every(SCHEDULER_INTERVAL),
+            body_read_timeout: self.body_read_timeout.unwrap_or(defaults.body_read_timeout),
+            ..defaults
+        }
+    }
 }
 
 /// The main test server; stopped when dropped.
@@ -191,6 +217,8 @@ pub struct Replica {
     pub scheduler: Arc<SchedulerControl>,
     /// Its pusher.
     pub push: Arc<SchedulerControl>,
+    /// Its revocation refresh.
+    pub revocations: Arc<SchedulerControl>,
     kill: Option<oneshot::Sender<()>>,
 }
 
@@ -213,6 +241,7 @@ impl Drop for Replica {
 }
 
 /// The real server over `store`, bound to a random loopback port; the future serves until dropped.
+#[allow(clippy::too_many_arguments)]
 async fn server(
     store: Store,
     key: &HubKey,
@@ -221,6 +250,7 @@ async fn server(
     (scheduler, push): (&Arc<SchedulerControl>, &Arc<SchedulerControl>),
     options: &Options,
     key_reload: Option<KeyReload>,
+    admission: Admission,
 ) -> (SocketAddr, SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -230,7 +260,7 @@ async fn server(
         admin_listener: Some(admin),
         issuer: ISSUER.into(),
         audience: ISSUER.into(),
-        verification_keys: HashMap::from([(key.kid().to_owned(), key.decoding_key())]),
+        verification_keys: HashMap::from([(key.kid().to_owned(), key.verification_key())]),
         key_reload,
         tls,
         rules: Rules { push: options.push.clone(), ..Rules::default() },
@@ -244,6 +274,7 @@ async fn server(
         limits: options.limits.clone(),
         authority: Authority::new([OPERATOR_ORG.to_owned()], [OVERSIGHT_ORG.to_owned()]),
         statistics_period: referral_hub_domain::statistics::PeriodUnit::Month,
+        admission,
     };
     let serving = async move {
         if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {
@@ -288,12 +319,24 @@ impl TestHub {
     /// admits: tests that push to a local http sink opt into
     /// [`PushPolicy::dev`] here; every other hub has the strict policy.
     pub async fn start_with_push(backend: Backend, push: PushPolicy) -> TestHub {
-        Self::start_configured(TestDb::new(backend).await, None, Options { limits: unlimited(), push }).await
+        Self::start_configured(TestDb::new(backend).await, None, Options::new(unlimited(), push)).await
     }
 
     /// Starts a hub on the database `db`.
     pub async fn start_on(db: TestDb, tls: Option<TlsConfig>, limits: Limits) -> TestHub {
-        Self::start_configured(db, tls, Options { limits, push: PushPolicy::default() }).await
+        Self::start_configured(db, tls, Options::new(limits, PushPolicy::default())).await
+    }
+
+    /// Starts a plaintext hub on `backend` with overload `limits`, whose verified
+    /// requests' bodies must arrive within `body_read_timeout`.
+    pub async fn start_with_body_read_timeout(
+        backend: Backend,
+        limits: Limits,
+        body_read_timeout: std::time::Duration,
+    ) -> TestHub {
+        let options =
+            Options { body_read_timeout: Some(body_read_timeout), ..Options::new(limits, PushPolicy::default()) };
+        Self::start_configured(TestDb::new(backend).await, None, options).await
     }
 
     async fn start_configured(db: TestDb, tls: Option<TlsConfig>, options: Options) -> TestHub {
@@ -304,13 +347,21 @@ impl TestHub {
         let jwks = key_dir.path().join(JWKS_FILE);
         std::fs::write(&jwks, r#"{"keys": []}"#).expect("an empty JWKS");
         let data_dir = key_dir.path().to_owned();
-        let load = move || referral_hub_server::keys::verification_keys(&data_dir, &[], Some(&jwks));
+        let key_bindings = Arc::new(std::sync::Mutex::new(KeyBindings::default()));
+        let bindings = key_bindings.clone();
+        let load = move || {
+            let bindings = bindings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            referral_hub_server::keys::verification_keys(&data_dir, &[], Some(&jwks), &bindings)
+        };
         let key_reload = KeyReload { load: Box::new(load), control: keys.clone() };
+        let admission = options.admission();
+        let (revocations, refusals) = (admission.revocation_refresh.clone(), admission.refusal_flush.clone());
         let clock = ManualClock::new(time::OffsetDateTime::now_utc());
         let (scheduler, push) =
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
+        let controls = (&scheduler, &push);
         let (address, admin_address, serving) =
-            server(db.store.clone(), &key, &clock, tls, (&scheduler, &push), &options, Some(key_reload)).await;
+            server(db.store.clone(), &key, &clock, tls, controls, &options, Some(key_reload), admission).await;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             tokio::select! {
@@ -319,7 +370,22 @@ impl TestHub {
             }
         });
         let server = Server { _stop: stop };
-        TestHub { address, admin_address, db, clock, key, scheduler, push, keys, options, _server: server, key_dir }
+        TestHub {
+            address,
+            admin_address,
+            db,
+            clock,
+            key,
+            scheduler,
+            push,
+            keys,
+            revocations,
+            refusals,
+            key_bindings,
+            options,
+            _server: server,
+            key_dir,
+        }
     }
 
     /// Another replica of this hub: its own runtime, server and connection
@@ -332,6 +398,8 @@ impl TestHub {
         let (scheduler, push) =
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
         let (replica_scheduler, replica_push) = (scheduler.clone(), push.clone());
+        let replica_admission = options.admission();
+        let revocations = replica_admission.revocation_refresh.clone();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
             let runtime = runtime.expect("replica runtime");
@@ -339,7 +407,8 @@ impl TestHub {
                 let store = Store::connect(&url).await.expect("connect replica");
                 store.seal_with(test_sealer("k1"));
                 let controls = (&replica_scheduler, &replica_push);
-                let (address, _admin, serving) = server(store, &key, &clock, None, controls, &options, None).await;
+                let (address, _admin, serving) =
+                    server(store, &key, &clock, None, controls, &options, None, replica_admission).await;
                 let _ = ready.send(address);
                 tokio::select! {
                     _ = serving => {}
@@ -348,7 +417,7 @@ impl TestHub {
             });
             // Dropping the runtime here ends every task of this replica at once, as a crash would.
         });
-        Replica { address: started.await.expect("replica started"), scheduler, push, kill: Some(kill) }
+        Replica { address: started.await.expect("replica started"), scheduler, push, revocations, kill: Some(kill) }
     }
 
     /// Its metrics, as Prometheus scrapes them.
@@ -356,6 +425,12 @@ impl TestHub {
         let response =
             reqwest::get(format!("http://{}/metrics", self.admin_address)).await.expect("the admin listener");
         response.text().await.expect("a body")
+    }
+
+    /// Lets the identity provider key `kid` speak for `speaks_for` from the
+    /// next key reload on (`keys.scan_now()`).
+    pub fn bind_key(&self, kid: &str, speaks_for: SpeaksFor) {
+        self.key_bindings.lock().unwrap_or_else(|p| p.into_inner()).bind(kid, speaks_for);
     }
 
     /// The directory holding this hub's signing key (as a data directory would).

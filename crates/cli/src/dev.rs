@@ -15,17 +15,17 @@ use crate::CliError;
 const DEMO_REFERRAL: &str = r#"{"request_id":"demo-1","recipient_org_id":"demo-social-welfare-yangon","child":{"local_id":"HF-0001"},"consent":{"child":{"local_id":"HF-0001"},"consenters":[{"role":"CONSENTER_ROLE_CAREGIVER","kind":"AGREEMENT_KIND_CONSENT"},{"role":"CONSENTER_ROLE_CHILD","kind":"AGREEMENT_KIND_ASSENT"}],"child_age_years":9,"decision":"CONSENT_DECISION_PERMIT","recipient_sectors":["SECTOR_SOCIAL_WELFARE"],"purposes":["PURPOSE_SERVICE_PROVISION"],"categories":["DATA_CATEGORY_IDENTITY","DATA_CATEGORY_PROTECTION_CONCERN","DATA_CATEGORY_DEMOGRAPHIC"],"expires_at":"2030-01-01T00:00:00Z","method":"CONSENT_METHOD_VERBAL"},"referral":{"protection_concerns":["neglect"],"risk_level":"RISK_LEVEL_MEDIUM","requested_services":["case_management"],"reason":"Child often left alone for days.","priority":"PRIORITY_URGENT","child":{"sex":"female","estimated_age_years":9}}}"#;
 
 /// Prints the dev banner with ready-to-paste tokens and commands.
+/// `claims`: the issuer, the audience and the tokens' lifetime (the hub's maximum).
 pub fn print_banner(
     key: &HubKey,
-    issuer: &str,
-    audience: &str,
+    (issuer, audience, lifetime): (&str, &str, std::time::Duration),
     address: SocketAddr,
     data_dir: &Path,
 ) -> Result<(), CliError> {
+    let ttl = time::Duration::try_from(lifetime).unwrap_or(time::Duration::hours(24));
     let token = |org: &str, roles: &[&str]| {
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
-        let request =
-            TokenRequest { issuer, audience, subject: "dev-worker", org, roles: &roles, ttl: time::Duration::days(30) };
+        let request = TokenRequest { issuer, audience, subject: "dev-worker", org, roles: &roles, ttl };
         key.issue(&request, SystemClock.now())
     };
     let health = token(HEALTH_ORG, &["referrer", "receiver"])?;
@@ -39,7 +39,7 @@ pub fn print_banner(
 ################################################################################
 data directory: {data}   listening on: {address}
 
-# Tokens (valid 30 days):
+# Tokens (valid {hours} hours, the hub's --max-token-lifetime-hours):
 export HEALTH_TOKEN={health}
 export WELFARE_TOKEN={welfare}
 # The hub operator (directory changes, unrouted alerts, oversight):
@@ -57,6 +57,7 @@ grpcurl -plaintext -H "authorization: Bearer $WELFARE_TOKEN" -d '{{}}' {address}
 # More tokens: referral-hub token issue --data-dir {data} --org ORG_ID --roles referrer,receiver
 "#,
         data = data_dir.display(),
+        hours = lifetime.as_secs() / 3600,
     );
     Ok(())
 }

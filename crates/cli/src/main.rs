@@ -9,6 +9,7 @@ mod dev;
 mod organisations;
 mod private_files;
 mod push;
+mod tokens;
 
 use std::{
     net::SocketAddr,
@@ -25,16 +26,16 @@ use referral_hub_domain::{
     deadlines::DeadlinePolicy,
     push_policy::{IpNet, PushPolicy},
     rate_limit::RateLimit,
-    roles::Role,
     statistics::PeriodUnit,
     taxonomy::Taxonomies,
     validation::{DEFAULT_MINIMUM_AGE_OF_CRIMINAL_RESPONSIBILITY, Rules},
 };
 use referral_hub_server::{
     KeyReload, ServerConfig, TlsConfig,
+    admission::{Admission, Http2Limits},
     authority::Authority,
     clock::{Clock, SystemClock},
-    keys::{self, HubKey, TokenRequest},
+    keys::{self, HubKey, KeyBindings, SpeaksFor},
     limits::Limits,
     push::webhook::PushTimeouts,
     scheduler::SchedulerControl,
@@ -63,9 +64,9 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
-    /// Tokens signed by the hub's own key.
+    /// Tokens signed by the hub's own key: issue, list, revoke.
     #[command(subcommand)]
-    Token(TokenCommand),
+    Token(tokens::TokenCommand),
     /// The hub's signing key: rotate it without downtime, retire old ones, publish the public key.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -84,12 +85,6 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty data directory, checked and audited.
     Restore(backup::RestoreArgs),
-}
-
-#[derive(Subcommand)]
-enum TokenCommand {
-    /// Print a token for an organisation's system or worker.
-    Issue(IssueArgs),
 }
 
 #[derive(Subcommand)]
@@ -141,13 +136,17 @@ impl DatabaseArgs {
 
 /// Token claims shared by serving and issuing.
 #[derive(Args)]
-struct TokenArgs {
+pub struct TokenArgs {
     /// `iss` the hub issues and expects.
     #[arg(long, env = "REFERRAL_HUB_ISSUER", default_value = "referral-hub")]
     issuer: String,
     /// `aud` the hub issues and expects.
     #[arg(long, env = "REFERRAL_HUB_AUDIENCE", default_value = "referral-hub")]
     audience: String,
+    /// The longest a token may live (`exp - iat`), in hours: the hub refuses
+    /// longer-lived tokens (and tokens without `iat`), and `token issue` will not make one.
+    #[arg(long, env = "REFERRAL_HUB_MAX_TOKEN_LIFETIME_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=8760))]
+    max_token_lifetime_hours: u32,
 }
 
 #[derive(Args)]
@@ -187,6 +186,35 @@ struct ServeArgs {
     /// A JWKS file (an identity provider's JSON Web Key Set) whose Ed25519 keys verify tokens.
     #[arg(long, env = "REFERRAL_HUB_JWKS")]
     jwks: Option<PathBuf>,
+    /// The organisations an identity provider's key may speak for:
+    /// `KID=org1,org2`, or `KID=*` for any (repeat, or separate with `;`).
+    /// A provider key (--jwt-public-key, --jwks) without a binding verifies
+    /// nobody's tokens; the hub's own keys speak for any organisation.
+    #[arg(long = "key-orgs", env = "REFERRAL_HUB_KEY_ORGS", value_delimiter = ';')]
+    key_orgs: Vec<String>,
+    /// Seconds between re-reads of the token revocations (`token revoke`):
+    /// how long a revoked token may still be honoured by this replica.
+    #[arg(long, env = "REFERRAL_HUB_REVOCATION_REFRESH_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    revocation_refresh_seconds: u64,
+    /// Seconds a request body may take to arrive once its token is verified;
+    /// a slower one is cut off (408 for adapters) and its in-flight slot freed.
+    #[arg(long, env = "REFERRAL_HUB_BODY_READ_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_seconds: u64,
+    /// Inbox streams each organisation may hold open on this replica; more get RESOURCE_EXHAUSTED.
+    #[arg(long, env = "REFERRAL_HUB_MAX_STREAMS_PER_ORG", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    max_streams_per_org: u32,
+    /// HTTP/2: concurrent calls one connection may have open.
+    #[arg(long, env = "REFERRAL_HUB_HTTP2_MAX_CONCURRENT_STREAMS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    http2_max_concurrent_streams: u32,
+    /// HTTP/2: seconds between keepalive pings on an idle connection.
+    #[arg(long, env = "REFERRAL_HUB_HTTP2_KEEPALIVE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    http2_keepalive_seconds: u64,
+    /// HTTP/2: seconds a keepalive ping may go unanswered before the connection is closed.
+    #[arg(long, env = "REFERRAL_HUB_HTTP2_KEEPALIVE_TIMEOUT_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    http2_keepalive_timeout_seconds: u64,
+    /// HTTP/2: the largest header block accepted, in bytes.
+    #[arg(long, env = "REFERRAL_HUB_HTTP2_MAX_HEADER_LIST_BYTES", default_value_t = 16_384, value_parser = clap::value_parser!(u32).range(1024..))]
+    http2_max_header_list_bytes: u32,
     /// Seconds between re-reads of the verification keys (the hub's own after
     /// `keys rotate`, PEM files, the JWKS), so changes apply without a restart.
     #[arg(long, env = "REFERRAL_HUB_KEY_RELOAD_SECONDS", default_value_t = 10)]
@@ -275,28 +303,11 @@ fn operators(args: &ServeArgs) -> Vec<String> {
     args.operator_orgs.iter().cloned().chain(demo).collect()
 }
 
+/// How often the counts of refused calls whose minute is over are written.
+const REFUSAL_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How often each replica looks for PUSH deliveries that are due.
 const PUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
-
-#[derive(Args)]
-struct IssueArgs {
-    #[command(flatten)]
-    database: DatabaseArgs,
-    #[command(flatten)]
-    token: TokenArgs,
-    /// Organisation id (`org` claim).
-    #[arg(long)]
-    org: String,
-    /// Comma-separated roles: referrer, receiver, supervisor, auditor, admin, oversight.
-    #[arg(long, value_delimiter = ',', required = true)]
-    roles: Vec<String>,
-    /// Worker or system id (`sub` claim).
-    #[arg(long, default_value = "system")]
-    subject: String,
-    /// Validity in hours.
-    #[arg(long, default_value_t = 24)]
-    ttl_hours: i64,
-}
 
 /// Why the command failed; printed as one line.
 #[derive(Debug, thiserror::Error)]
@@ -377,42 +388,22 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Backup(args) => backup::backup(args).await,
         Command::Restore(args) => backup::restore(args).await,
-        Command::Token(TokenCommand::Issue(args)) => {
-            let unknown: Vec<_> = args.roles.iter().filter(|r| Role::parse(r).is_none()).collect();
-            if !unknown.is_empty() {
-                return Err(CliError::Config(format!(
-                    "unknown role(s) {unknown:?}; known: referrer, receiver, supervisor, auditor, admin, oversight"
-                )));
-            }
-            let key = HubKey::load_or_create(&args.database.data_dir)?;
-            let token = key.issue(
-                &TokenRequest {
-                    issuer: &args.token.issuer,
-                    audience: &args.token.audience,
-                    subject: &args.subject,
-                    org: &args.org,
-                    roles: &args.roles,
-                    ttl: time::Duration::hours(args.ttl_hours),
-                },
-                SystemClock.now(),
-            )?;
-            let change = serde_json::json!({
-                "change": "token issue", "organisation_id": args.org, "roles": args.roles.join(","),
-                "ttl_hours": args.ttl_hours, "kid": key.kid(),
-            });
-            audited(&args.database, change).await?;
-            println!("{token}");
-            Ok(())
-        }
+        Command::Token(command) => tokens::run(command).await,
     }
+}
+
+/// The store at `database`, migrated, its data directory created.
+pub async fn open_store(database: &DatabaseArgs) -> Result<Store, CliError> {
+    create_dir(&database.data_dir)?;
+    let store = Store::connect(&database.url()).await?;
+    store.migrate().await?;
+    Ok(store)
 }
 
 /// Records an operator's change made outside the database (keys, tokens) in
 /// the audit log of the hub at `database`.
 async fn audited(database: &DatabaseArgs, change: serde_json::Value) -> Result<(), CliError> {
-    create_dir(&database.data_dir)?;
-    let store = Store::connect(&database.url()).await?;
-    store.migrate().await?;
+    let store = open_store(database).await?;
     store.audit(vec![admin_entry(referral_hub_server::clock::micros(SystemClock.now()), change)]).await?;
     store.close().await;
     Ok(())
@@ -447,8 +438,15 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     create_dir(&args.database.data_dir)?;
     let key = HubKey::load_or_create(&args.database.data_dir)?;
     let (data_dir, pem_files, jwks) = (args.database.data_dir.clone(), args.jwt_public_keys.clone(), args.jwks.clone());
-    let load = move || keys::verification_keys(&data_dir, &pem_files, jwks.as_deref());
+    let bindings = KeyBindings::parse(&args.key_orgs).map_err(CliError::Config)?;
+    let load = move || keys::verification_keys(&data_dir, &pem_files, jwks.as_deref(), &bindings);
     let verification_keys = load()?;
+    for (kid, key) in &verification_keys {
+        if key.speaks_for == SpeaksFor::Only(Default::default()) {
+            tracing::warn!(kid, "an identity provider key without --key-orgs verifies nobody's tokens");
+        }
+    }
+    let max_token_lifetime = std::time::Duration::from_secs(u64::from(args.token.max_token_lifetime_hours) * 3600);
 
     let store = Store::connect(&args.database.url()).await?;
     store.migrate().await?;
@@ -461,7 +459,8 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .map_err(|source| CliError::File { path: args.listen.to_string(), source })?;
     let address = listener.local_addr().map_err(|source| CliError::File { path: args.listen.to_string(), source })?;
     if args.dev {
-        dev::print_banner(&key, &args.token.issuer, &args.token.audience, address, &args.database.data_dir)?;
+        let claims = (args.token.issuer.as_str(), args.token.audience.as_str(), max_token_lifetime);
+        dev::print_banner(&key, claims, address, &args.database.data_dir)?;
     }
     let admin_listener = match args.admin_listen {
         Some(admin) => {
@@ -507,7 +506,22 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             (args.rate_limit_per_org > 0)
                 .then_some(RateLimit { per_second: args.rate_limit_per_org, burst: args.rate_limit_burst }),
             args.max_in_flight as usize,
-        ),
+        )
+        .with_streams_per_organisation(args.max_streams_per_org as usize),
+        admission: Admission {
+            max_token_lifetime,
+            revocation_refresh: SchedulerControl::every(std::time::Duration::from_secs(
+                args.revocation_refresh_seconds,
+            )),
+            refusal_flush: SchedulerControl::every(REFUSAL_FLUSH_INTERVAL),
+            body_read_timeout: std::time::Duration::from_secs(args.body_read_timeout_seconds),
+            http2: Http2Limits {
+                max_concurrent_streams: args.http2_max_concurrent_streams,
+                keepalive_interval: std::time::Duration::from_secs(args.http2_keepalive_seconds),
+                keepalive_timeout: std::time::Duration::from_secs(args.http2_keepalive_timeout_seconds),
+                max_header_list_size: args.http2_max_header_list_bytes,
+            },
+        },
         authority,
     };
     referral_hub_server::serve(store.clone(), config, listener, shutdown_signal()).await?;

@@ -19,6 +19,7 @@ pub mod sample;
 pub mod statistics;
 pub mod taxonomy;
 pub mod timestamps;
+pub mod tokens;
 pub mod validation;
 
 pub use referral_hub_proto::v1 as wire;

@@ -34,16 +34,25 @@ impl TokenBucket {
     /// long until there will be (µs), for the caller's retry hint. A clock
     /// that steps back refills nothing.
     pub fn take(&mut self, limit: RateLimit, now: i64) -> Result<(), i64> {
+        self.take_many(limit, now, 1)
+    }
+
+    /// Takes `count` tokens at `now` (µs), all or none: a batch document is
+    /// charged per item, and refused whole when the bucket cannot pay for
+    /// every item. `Err` says how long until it could (µs); a batch larger
+    /// than the burst never can, however long the caller waits.
+    pub fn take_many(&mut self, limit: RateLimit, now: i64, count: u32) -> Result<(), i64> {
         let rate = i64::from(limit.per_second.max(1));
         let capacity = i64::from(limit.burst.max(1)) * MICRO;
         let elapsed = now.saturating_sub(self.refilled_at).max(0);
         self.micro_tokens = self.micro_tokens.saturating_add(elapsed.saturating_mul(rate)).min(capacity);
         self.refilled_at = self.refilled_at.max(now);
-        if self.micro_tokens >= MICRO {
-            self.micro_tokens -= MICRO;
+        let wanted = i64::from(count).saturating_mul(MICRO);
+        if self.micro_tokens >= wanted {
+            self.micro_tokens -= wanted;
             Ok(())
         } else {
-            Err((MICRO - self.micro_tokens + rate - 1) / rate)
+            Err((wanted - self.micro_tokens + rate - 1) / rate)
         }
     }
 }
@@ -62,6 +71,15 @@ mod tests {
         assert_eq!(bucket.take(LIMIT, 99_999), Err(1));
         assert_eq!(bucket.take(LIMIT, 100_000), Ok(()));
         assert_eq!(bucket.take(LIMIT, 100_000), Err(100_000));
+    }
+
+    #[test]
+    fn a_batch_is_paid_whole_or_not_at_all() {
+        let mut bucket = TokenBucket::full(LIMIT, 0);
+        assert_eq!(bucket.take_many(LIMIT, 0, 4), Err(100_000), "one item short: 100 ms");
+        assert_eq!(bucket.take_many(LIMIT, 0, 3), Ok(()), "the refused batch took nothing");
+        assert_eq!(bucket.take(LIMIT, 0), Err(100_000));
+        assert!(bucket.take_many(LIMIT, 3_600 * MICRO, 4).is_err(), "beyond the burst, never");
     }
 
     #[test]

@@ -56,9 +56,16 @@ impl Endpoints {
             return plain(StatusCode::NOT_FOUND, "no adapter serves this path");
         };
         let (parts, body) = request.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, MAX_DOCUMENT_BYTES).await else {
-            let too_large = format!("larger than {MAX_DOCUMENT_BYTES} bytes");
-            return native(adapter, StatusCode::PAYLOAD_TOO_LARGE, &[violation("document", too_large)]);
+        let bytes = match axum::body::to_bytes(body, MAX_DOCUMENT_BYTES).await {
+            Ok(bytes) => bytes,
+            Err(error) if crate::read_deadline::is_too_slow(&error) => {
+                let slow = "did not arrive within the body read timeout";
+                return native(adapter, StatusCode::REQUEST_TIMEOUT, &[violation("document", slow)]);
+            }
+            Err(_) => {
+                let too_large = format!("larger than {MAX_DOCUMENT_BYTES} bytes");
+                return native(adapter, StatusCode::PAYLOAD_TOO_LARGE, &[violation("document", too_large)]);
+            }
         };
         let call = tonic::Request::from_http(axum::http::Request::from_parts(parts, ()));
         let mut caller = match self.hub.caller(&call, &[Role::Referrer, Role::Receiver]).await {
@@ -75,6 +82,12 @@ impl Endpoints {
             Err(violations) => return native(adapter, StatusCode::UNPROCESSABLE_ENTITY, &violations),
         };
         let batch = inbound.len() > 1;
+        // A batch is charged per item (the call itself paid for the first),
+        // all or nothing: refused whole, nothing stored, if the budget cannot pay.
+        let items = u32::try_from(inbound.len()).unwrap_or(u32::MAX);
+        if let Err(error) = self.hub.spend_budget(&caller.org, items.saturating_sub(1)) {
+            return self.refused(adapter, path, None, error);
+        }
         let mut accepted = Vec::with_capacity(inbound.len());
         let mut refusals = Vec::new();
         for (index, item) in inbound.into_iter().enumerate() {
@@ -147,6 +160,16 @@ impl Endpoints {
             }
             other => vec![violation(&item("request".into()), other.to_string())],
         }
+    }
+}
+
+/// A refusal made before any handler ran (the token, at the middleware), for
+/// `path`: in the sector's error format when an adapter serves it.
+pub(crate) fn refusal_response(adapters: &Adapters, path: &str, error: ApiError) -> Response {
+    let status = status_of(&error);
+    match adapters.for_path(path) {
+        Some(adapter) => native(adapter, status, &[violation("request", error.to_string())]),
+        None => Response::builder().status(status).body(Body::from(error.to_string())).unwrap_or_default(),
     }
 }
 

@@ -3,24 +3,33 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tonic::{Request, metadata::MetadataMap};
+use tonic::Request;
 
-use referral_hub_domain::{roles::Role, wire::Sector};
+use referral_hub_domain::{
+    roles::Role,
+    tokens::{LifetimeRefusal, Revocations, TokenFacts, check_lifetime},
+    wire::Sector,
+};
 
 use crate::{
     error::ApiError,
+    keys::VerificationKey,
     verified_tokens::{Identity, VerifiedTokens},
 };
 
 /// Verifies bearer tokens against the configured keys, which can be
 /// replaced while serving (key rotation, an identity provider's JWKS).
 pub struct Authenticator {
-    keys: std::sync::RwLock<HashMap<String, DecodingKey>>,
+    keys: std::sync::RwLock<HashMap<String, VerificationKey>>,
     validation: Validation,
     verified: VerifiedTokens,
+    /// Seconds a token may live (`exp - iat`).
+    max_lifetime: u64,
+    /// Every revocation in force, re-read from the store on an interval.
+    revocations: std::sync::RwLock<Revocations>,
 }
 
 /// The verified caller of an RPC.
@@ -42,6 +51,18 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller a verified token names, before the directory is consulted.
+    pub(crate) fn verified(identity: Identity, facts: CallFacts) -> Caller {
+        Caller {
+            org: identity.org,
+            subject: identity.subject,
+            roles: identity.roles,
+            facts,
+            sector: Sector::Unspecified,
+            operator: false,
+        }
+    }
+
     /// Whether the caller holds `role`.
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
@@ -116,24 +137,39 @@ struct Claims {
     org: String,
     roles: Vec<String>,
     exp: u64,
+    iat: Option<u64>,
+    jti: Option<String>,
 }
 
 impl Authenticator {
-    /// Accepts EdDSA tokens signed by one of `keys` (by `kid`), issued by
-    /// `issuer` for `audience`. Only asymmetric algorithms: an HS256 token
-    /// (algorithm confusion) or `alg: none` never verifies.
-    pub fn new(keys: HashMap<String, DecodingKey>, issuer: &str, audience: &str) -> Self {
+    /// Accepts EdDSA tokens signed by one of `keys` (by `kid`) for an
+    /// organisation the key speaks for, issued by `issuer` for `audience`,
+    /// with an `iat` and at most `max_lifetime` between `iat` and `exp`. Only
+    /// asymmetric algorithms: an HS256 token (algorithm confusion) or
+    /// `alg: none` never verifies.
+    pub fn new(
+        keys: HashMap<String, VerificationKey>,
+        issuer: &str,
+        audience: &str,
+        max_lifetime: std::time::Duration,
+    ) -> Self {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        Self { keys: std::sync::RwLock::new(keys), validation, verified: VerifiedTokens::default() }
+        Self {
+            keys: std::sync::RwLock::new(keys),
+            validation,
+            verified: VerifiedTokens::default(),
+            max_lifetime: max_lifetime.as_secs(),
+            revocations: std::sync::RwLock::new(Revocations::default()),
+        }
     }
 
     /// Verifies with `keys` from now on; returns whether they differ from before (by `kid`).
-    pub fn replace_keys(&self, keys: HashMap<String, DecodingKey>) -> bool {
+    pub fn replace_keys(&self, keys: HashMap<String, VerificationKey>) -> bool {
         let mut current = self.keys.write().unwrap_or_else(|p| p.into_inner());
         let changed = current.len() != keys.len() || keys.keys().any(|kid| !current.contains_key(kid));
         *current = keys;
@@ -141,10 +177,24 @@ impl Authenticator {
         changed
     }
 
+    /// Refuses the tokens `revocations` name from now on, remembered or not;
+    /// returns how many revocations are in force.
+    pub fn replace_revocations(&self, revocations: Revocations) -> usize {
+        let count = revocations.len();
+        *self.revocations.write().unwrap_or_else(|p| p.into_inner()) = revocations;
+        count
+    }
+
+    /// The longest a token may live (`exp - iat`), in seconds.
+    pub fn max_lifetime_seconds(&self) -> u64 {
+        self.max_lifetime
+    }
+
     /// The verified identity in `authorization: Bearer …`, or `UNAUTHENTICATED`.
-    /// The reason stays in the server's log; the caller learns only that it failed.
-    pub fn verify(&self, metadata: &MetadataMap, facts: CallFacts) -> Result<Caller, ApiError> {
-        let token = metadata
+    /// The reason stays in the server's log and the audit log; the caller
+    /// learns only that it failed.
+    pub(crate) fn verify_headers(&self, headers: &axum::http::HeaderMap) -> Result<Identity, ApiError> {
+        let token = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
@@ -153,30 +203,35 @@ impl Authenticator {
         let identity = match self.verified.get(token, now) {
             Some(identity) => identity,
             None => {
-                let identity = self.verify_signed(token)?;
+                let identity = self.verify_signed(token, now)?;
                 self.verified.remember(token, identity.clone());
                 identity
             }
         };
-        Ok(Caller {
-            org: identity.org,
-            subject: identity.subject,
-            roles: identity.roles,
-            facts,
-            sector: Sector::Unspecified,
-            operator: false,
-        })
+        // Checked on every call, after the cache: a remembered token is never
+        // honoured once revoked.
+        let facts = TokenFacts {
+            jti: identity.jti.as_deref(),
+            org: &identity.org,
+            subject: &identity.subject,
+            issued_at: identity.issued_at,
+        };
+        if self.revocations.read().unwrap_or_else(|p| p.into_inner()).revokes(&facts) {
+            return Err(ApiError::Unauthenticated("token revoked"));
+        }
+        Ok(identity)
     }
 
-    /// Checks `token`'s signature, issuer, audience and times.
-    fn verify_signed(&self, token: &str) -> Result<Identity, ApiError> {
+    /// Checks `token`'s signature, issuer, audience, times and lifetime, and
+    /// that its key speaks for its organisation.
+    fn verify_signed(&self, token: &str, now: u64) -> Result<Identity, ApiError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::Unauthenticated("malformed token"))?;
         let key = {
             let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
             header.kid.as_deref().and_then(|kid| keys.get(kid)).cloned()
         };
         let key = key.ok_or(ApiError::Unauthenticated("unknown signing key"))?;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
+        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &self.validation).map_err(|e| {
             tracing::info!(reason = %e, "token refused");
             ApiError::Unauthenticated("invalid token")
         })?;
@@ -184,11 +239,23 @@ impl Authenticator {
         if claims.org.is_empty() || claims.sub.is_empty() {
             return Err(ApiError::Unauthenticated("token lacks org or sub"));
         }
+        check_lifetime(claims.iat, claims.exp, now, self.max_lifetime, self.validation.leeway).map_err(|refusal| {
+            ApiError::Unauthenticated(match refusal {
+                LifetimeRefusal::NoIssuedAt => "token lacks iat",
+                LifetimeRefusal::IssuedInTheFuture => "token issued in the future",
+                LifetimeRefusal::TooLong => "token lifetime beyond the maximum",
+            })
+        })?;
+        if !key.speaks_for.allows(&claims.org) {
+            return Err(ApiError::Unauthenticated("signing key not bound to the organisation"));
+        }
         Ok(Identity {
             org: claims.org,
             subject: claims.sub,
             roles: claims.roles.iter().filter_map(|r| Role::parse(r)).collect(),
             honoured_until: claims.exp.saturating_add(self.validation.leeway),
+            jti: claims.jti,
+            issued_at: claims.iat.unwrap_or_default(),
         })
     }
 }

@@ -17,8 +17,10 @@ use referral_hub_store::Store;
 
 use crate::{
     auth::{Authenticator, CallFacts, Caller},
+    authenticate::Verified,
     clock::{Clock, micros},
     error::ApiError,
+    refused_calls::Refusal,
 };
 
 /// Everything a request handler needs, shared behind an `Arc`.
@@ -45,35 +47,36 @@ pub struct Hub {
     pub budgets: crate::limits::Budgets,
     /// Who may act hub-wide: the operator's organisations, oversight grants.
     pub authority: crate::authority::Authority,
+    /// Refused calls of the current minute, counted until written.
+    pub(crate) refusals: std::sync::Mutex<crate::refusals::RefusalTally>,
+    /// Open inbox streams per organisation.
+    pub(crate) streams: crate::limits::StreamSlots,
 }
 
 impl Hub {
-    /// Verifies the token, that the caller's organisation is registered and
-    /// active (a suspended organisation's tokens are refused), that the call
-    /// came over the organisation's registered client certificate if it has
-    /// one (and not over another organisation's), and that the caller holds
-    /// one of `roles`. Every refusal is audited.
+    /// The caller whose token the middleware (`authenticate::authenticate_first`)
+    /// verified, once its organisation is registered and active (a suspended
+    /// organisation's tokens are refused), the call came over the
+    /// organisation's registered client certificate if it has one (and not
+    /// over another organisation's), and the caller holds one of `roles`.
+    /// Every refusal is audited (counted per minute: `refused_calls.rs`).
     pub async fn caller<T>(&self, request: &Request<T>, roles: &[Role]) -> Result<Caller, ApiError> {
         let facts = CallFacts::of(request);
-        let caller = match self.auth.verify(request.metadata(), facts.clone()) {
-            Ok(caller) => match self.store.organisation(&caller.org).await? {
-                Some(org) if org.status() != OrganisationStatus::Active => {
-                    return Err(self.refuse_unauthenticated(&facts, "organisation unknown or suspended").await);
+        let Some(Verified(identity)) = request.extensions().get::<Verified>().cloned() else {
+            // Every route but health and reflection is behind the middleware; fail closed if not.
+            return Err(self.refuse_unauthenticated(&facts, "not verified before the handler").await);
+        };
+        let caller = Caller::verified(identity, facts.clone());
+        let caller = match self.store.organisation(&caller.org).await? {
+            Some(org) if org.status() == OrganisationStatus::Active => {
+                if !self.certificate_is_its_own(&org, &facts.certificate).await? {
+                    let reason = "client certificate is not the organisation's";
+                    return Err(self.refuse_unauthenticated(&facts, reason).await);
                 }
-                Some(org) => {
-                    if !self.certificate_is_its_own(&org, &facts.certificate).await? {
-                        let reason = "client certificate is not the organisation's";
-                        return Err(self.refuse_unauthenticated(&facts, reason).await);
-                    }
-                    self.spend_budget(&org.id)?;
-                    Caller { sector: org.sector(), ..caller }
-                }
-                None => {
-                    return Err(self.refuse_unauthenticated(&facts, "organisation unknown or suspended").await);
-                }
-            },
-            Err(ApiError::Unauthenticated(reason)) => return Err(self.refuse_unauthenticated(&facts, reason).await),
-            Err(other) => return Err(other),
+                self.spend_budget(&org.id, 1)?;
+                Caller { sector: org.sector(), ..caller }
+            }
+            _ => return Err(self.refuse_unauthenticated(&facts, "organisation unknown or suspended").await),
         };
         let caller = self.authority.apply(caller);
         self.require(&caller, roles).await?;
@@ -93,11 +96,12 @@ impl Hub {
         })
     }
 
-    /// `RESOURCE_EXHAUSTED` when `org` has used up its request budget. Not
-    /// audited: under a flood an audit write per refusal would be the overload.
-    fn spend_budget(&self, org: &str) -> Result<(), ApiError> {
+    /// Spends `requests` of `org`'s budget at once, or none of it:
+    /// `RESOURCE_EXHAUSTED` when it cannot pay for them all. Not audited:
+    /// under a flood an audit write per refusal would be the overload.
+    pub(crate) fn spend_budget(&self, org: &str, requests: u32) -> Result<(), ApiError> {
         let Some(limit) = self.limits.per_organisation else { return Ok(()) };
-        self.budgets.spend(org, limit, micros(self.clock.now())).inspect_err(|_| {
+        self.budgets.spend(org, limit, requests, micros(self.clock.now())).inspect_err(|_| {
             self.metrics.rate_limited();
             tracing::warn!(org, "request refused: organisation rate limit");
         })
@@ -108,9 +112,9 @@ impl Hub {
         if roles.iter().any(|r| caller.has(*r)) {
             return Ok(());
         }
-        let mut entry = self.entry(caller, Action::PermissionDenied, Outcome::Refused, Severity::Warning);
-        entry.detail = detail(&[("rpc", caller.facts.rpc.clone().into())]);
-        self.store.audit(vec![entry]).await?;
+        let refusal =
+            Refusal { action: Action::PermissionDenied, caller: Some(caller), reason: caller.facts.rpc.clone() };
+        self.audit_refusal(&caller.facts, refusal).await?;
         Err(ApiError::PermissionDenied(roles.to_vec()))
     }
 
@@ -126,12 +130,12 @@ impl Hub {
         Err(ApiError::NotTheOperator(act.to_owned()))
     }
 
-    async fn refuse_unauthenticated(&self, facts: &CallFacts, reason: &'static str) -> ApiError {
-        let mut entry = self.facts_entry(facts, Action::AuthenticationFailed, Outcome::Refused, Severity::Warning);
-        entry.detail = detail(&[("reason", reason.into()), ("rpc", facts.rpc.clone().into())]);
-        match self.store.audit(vec![entry]).await {
-            Ok(_) => ApiError::Unauthenticated(reason),
-            Err(e) => e.into(),
+    /// `UNAUTHENTICATED` for `reason`, audited (counted per minute).
+    pub(crate) async fn refuse_unauthenticated(&self, facts: &CallFacts, reason: &'static str) -> ApiError {
+        let refusal = Refusal { action: Action::AuthenticationFailed, caller: None, reason: reason.into() };
+        match self.audit_refusal(facts, refusal).await {
+            Ok(()) => ApiError::Unauthenticated(reason),
+            Err(e) => e,
         }
     }
 
@@ -145,7 +149,7 @@ impl Hub {
         }
     }
 
-    fn facts_entry(&self, facts: &CallFacts, action: Action, outcome: Outcome, severity: Severity) -> Entry {
+    pub(crate) fn facts_entry(&self, facts: &CallFacts, action: Action, outcome: Outcome, severity: Severity) -> Entry {
         Entry {
             at: micros(self.clock.now()),
             action: action.as_str().into(),

@@ -6,7 +6,7 @@
 //! be signed with, and a running hub re-reads them when the files change.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     fs, io,
     path::Path,
 };
@@ -170,21 +170,122 @@ impl HubKey {
         DecodingKey::from_ed_der(&self.public)
     }
 
+    /// The verifying half as the authenticator holds it: the hub's own key
+    /// speaks for any organisation (the operator issues its tokens).
+    pub fn verification_key(&self) -> VerificationKey {
+        VerificationKey { key: self.decoding_key(), speaks_for: SpeaksFor::Any }
+    }
+
     /// Signs a token for `org` / `subject` with `roles`, valid for `ttl` from `now`.
     pub fn issue(&self, claims: &TokenRequest<'_>, now: OffsetDateTime) -> Result<String, KeyError> {
+        self.issue_recorded(claims, now).map(|issued| issued.token)
+    }
+
+    /// Signs a token like [`HubKey::issue`], with a fresh `jti`, and returns
+    /// what the hub records of it besides the token itself.
+    pub fn issue_recorded(&self, claims: &TokenRequest<'_>, now: OffsetDateTime) -> Result<IssuedToken, KeyError> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
+        let jti = uuid::Uuid::now_v7().to_string();
+        let (issued_at, expires_at) = (now.unix_timestamp(), (now + claims.ttl).unix_timestamp());
         let body = Claims {
             iss: claims.issuer,
             aud: claims.audience,
             sub: claims.subject,
             org: claims.org,
             roles: claims.roles,
-            iat: now.unix_timestamp(),
-            nbf: now.unix_timestamp(),
-            exp: (now + claims.ttl).unix_timestamp(),
+            iat: issued_at,
+            nbf: issued_at,
+            exp: expires_at,
+            jti: &jti,
         };
-        Ok(jsonwebtoken::encode(&header, &body, &EncodingKey::from_ed_der(&self.pkcs8))?)
+        let token = jsonwebtoken::encode(&header, &body, &EncodingKey::from_ed_der(&self.pkcs8))?;
+        Ok(IssuedToken { token, jti, kid: self.kid.clone(), issued_at, expires_at })
+    }
+}
+
+/// A token the hub signed, and the metadata `token list` shows of it.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The token; printed once, never stored.
+    pub token: String,
+    /// Its `jti`, by which it can be revoked.
+    pub jti: String,
+    /// The key that signed it.
+    pub kid: String,
+    /// `iat`, Unix seconds.
+    pub issued_at: i64,
+    /// `exp`, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// Which organisations a verification key may sign tokens for. An identity
+/// provider's key speaks only for the organisations the operator bound it to,
+/// so one agency's compromised provider cannot act for another agency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpeaksFor {
+    /// Any organisation: the hub's own keys, or a key bound with `*`.
+    Any,
+    /// These organisations only (none: the key verifies nobody's tokens).
+    Only(BTreeSet<String>),
+}
+
+impl SpeaksFor {
+    /// Whether a token for `org` signed by this key is honoured.
+    pub fn allows(&self, org: &str) -> bool {
+        match self {
+            SpeaksFor::Any => true,
+            SpeaksFor::Only(orgs) => orgs.contains(org),
+        }
+    }
+}
+
+/// A key tokens may be signed with, and whom it may speak for.
+#[derive(Clone)]
+pub struct VerificationKey {
+    /// The public key.
+    pub key: DecodingKey,
+    /// The organisations its tokens may name.
+    pub speaks_for: SpeaksFor,
+}
+
+/// `--key-orgs KID=org1,org2` (or `KID=*`): the organisations each identity
+/// provider key may speak for, by `kid`. A provider key without a binding
+/// speaks for nobody: binding is explicit, never implied.
+#[derive(Debug, Clone, Default)]
+pub struct KeyBindings(HashMap<String, SpeaksFor>);
+
+impl KeyBindings {
+    /// Parses `KID=org1,org2` / `KID=*` specifications.
+    pub fn parse(specs: &[String]) -> Result<KeyBindings, String> {
+        let mut bindings = KeyBindings::default();
+        for spec in specs {
+            let Some((kid, orgs)) = spec.split_once('=') else {
+                return Err(format!("--key-orgs {spec:?}: expected KID=org1,org2 or KID=*"));
+            };
+            let orgs: BTreeSet<String> =
+                orgs.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
+            let speaks_for = match orgs.iter().any(|o| o == "*") {
+                true if orgs.len() == 1 => SpeaksFor::Any,
+                true => return Err(format!("--key-orgs {spec:?}: `*` stands alone")),
+                false if kid.is_empty() || orgs.is_empty() => {
+                    return Err(format!("--key-orgs {spec:?}: a kid and at least one organisation"));
+                }
+                false => SpeaksFor::Only(orgs),
+            };
+            bindings.bind(kid.trim(), speaks_for);
+        }
+        Ok(bindings)
+    }
+
+    /// Binds `kid` to `speaks_for`, replacing any earlier binding.
+    pub fn bind(&mut self, kid: &str, speaks_for: SpeaksFor) {
+        self.0.insert(kid.to_owned(), speaks_for);
+    }
+
+    /// Whom the provider key `kid` speaks for: nobody unless bound.
+    fn of(&self, kid: &str) -> SpeaksFor {
+        self.0.get(kid).cloned().unwrap_or(SpeaksFor::Only(BTreeSet::new()))
     }
 }
 
@@ -223,28 +324,34 @@ pub fn retire_signing_key(data_dir: &Path, kid: &str) -> Result<bool, KeyError> 
 }
 
 /// Every key a token may be signed with, by `kid`: the hub's signing key and
-/// its previous ones in `data_dir`, Ed25519 public keys in PEM files (`kid` =
-/// file stem), and the Ed25519 keys of a JWKS file (an identity provider's).
+/// its previous ones in `data_dir` (speaking for any organisation), Ed25519
+/// public keys in PEM files (`kid` = file stem), and the Ed25519 keys of a
+/// JWKS file (an identity provider's), each speaking for the organisations
+/// `bindings` gives its `kid`.
 pub fn verification_keys(
     data_dir: &Path,
     pem_files: &[std::path::PathBuf],
     jwks: Option<&Path>,
-) -> Result<HashMap<String, DecodingKey>, KeyError> {
+    bindings: &KeyBindings,
+) -> Result<HashMap<String, VerificationKey>, KeyError> {
     let current = HubKey::load_or_create(data_dir)?;
-    let mut keys = HashMap::from([(current.kid.clone(), current.decoding_key())]);
+    let mut keys = HashMap::from([(current.kid.clone(), current.verification_key())]);
+    let provider = |kid: &str, key| VerificationKey { key, speaks_for: bindings.of(kid) };
     let previous = data_dir.join("keys").join(PREVIOUS_DIR);
     if let Ok(entries) = fs::read_dir(&previous) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Some(kid) = name.strip_suffix(PREVIOUS_SUFFIX) else { continue };
             let public = read_file(&entry.path())?;
-            keys.insert(kid.to_owned(), DecodingKey::from_ed_der(&public));
+            let key = VerificationKey { key: DecodingKey::from_ed_der(&public), speaks_for: SpeaksFor::Any };
+            keys.insert(kid.to_owned(), key);
         }
     }
     for path in pem_files {
         let shown = path.display().to_string();
         let key = DecodingKey::from_ed_pem(&read_file(path)?).map_err(|_| KeyError::Malformed { path: shown })?;
-        keys.insert(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), key);
+        let kid = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        keys.insert(kid.clone(), provider(&kid, key));
     }
     if let Some(path) = jwks {
         let shown = path.display().to_string();
@@ -258,7 +365,7 @@ pub fn verification_keys(
             );
             let (Some(kid), true) = (jwk.common.key_id.clone(), ed25519) else { continue };
             let key = DecodingKey::from_jwk(jwk).map_err(|_| KeyError::Malformed { path: shown.clone() })?;
-            keys.insert(kid, key);
+            keys.insert(kid.clone(), provider(&kid, key));
         }
     }
     Ok(keys)
@@ -294,6 +401,7 @@ struct Claims<'a> {
     iat: i64,
     nbf: i64,
     exp: i64,
+    jti: &'a str,
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {

@@ -4,8 +4,10 @@
 //! durability from the store crate; this crate only wires them to the network.
 
 mod adapter_http;
+pub mod admission;
 mod audit_service;
 pub mod auth;
+mod authenticate;
 pub mod authority;
 pub mod checkpoint;
 pub mod clock;
@@ -25,6 +27,9 @@ mod message_service;
 pub mod metrics;
 mod paging;
 pub mod push;
+mod read_deadline;
+pub mod refusals;
+mod refused_calls;
 mod release;
 pub mod scheduler;
 mod server;

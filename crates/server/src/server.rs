@@ -4,7 +4,6 @@
 
 use std::{collections::HashMap, future::Future, sync::Arc};
 
-use jsonwebtoken::DecodingKey;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{
@@ -26,9 +25,10 @@ use referral_hub_domain::{
 use referral_hub_store::Store;
 
 use crate::{
-    audit_service::AuditApi, auth::Authenticator, clock::Clock, consent_service::ConsentApi,
-    diagnostics_service::DiagnosticsApi, directory_service::DirectoryApi, hub::Hub, message_service::MessageApi,
-    push::Pusher, scheduler::SchedulerControl, stats_service::StatsApi,
+    admission::Admission, audit_service::AuditApi, auth::Authenticator, authenticate::Gate, clock::Clock,
+    consent_service::ConsentApi, diagnostics_service::DiagnosticsApi, directory_service::DirectoryApi, hub::Hub,
+    keys::VerificationKey, message_service::MessageApi, push::Pusher, scheduler::SchedulerControl,
+    stats_service::StatsApi,
 };
 
 /// Largest request the hub decodes, over gRPC and through the adapters alike.
@@ -41,8 +41,8 @@ pub struct ServerConfig {
     pub issuer: String,
     /// `aud` tokens must carry.
     pub audience: String,
-    /// Token verification keys by `kid`.
-    pub verification_keys: HashMap<String, DecodingKey>,
+    /// Token verification keys by `kid`, each with the organisations it speaks for.
+    pub verification_keys: HashMap<String, VerificationKey>,
     /// TLS; `None` only in dev mode and tests on loopback.
     pub tls: Option<TlsConfig>,
     /// Validation rules.
@@ -75,14 +75,17 @@ pub struct ServerConfig {
     pub authority: crate::authority::Authority,
     /// The one period unit statistics are published by (`--statistics-period`).
     pub statistics_period: referral_hub_domain::statistics::PeriodUnit,
+    /// Token lifetimes, revocation and refusal-count intervals, body read
+    /// timeout, HTTP/2 limits.
+    pub admission: Admission,
 }
 
 /// Re-reads the keys tokens may be signed with every interval (and on
 /// `control.scan_now()`), so a rotated signing key or an identity provider's
 /// new JWKS applies without a restart. A read that fails keeps the keys in use.
 pub struct KeyReload {
-    /// Reads every verification key, by `kid`.
-    pub load: Box<dyn Fn() -> Result<HashMap<String, DecodingKey>, crate::keys::KeyError> + Send + Sync>,
+    /// Reads every verification key, by `kid`, with whom it speaks for.
+    pub load: Box<dyn Fn() -> Result<HashMap<String, VerificationKey>, crate::keys::KeyError> + Send + Sync>,
     /// When to re-read.
     pub control: Arc<SchedulerControl>,
 }
@@ -172,6 +175,33 @@ async fn reload_keys(hub: Arc<Hub>, reload: KeyReload) {
         .await;
 }
 
+/// Re-reads the revocations in force on every tick of `control`, for as long
+/// as the server runs, so a `token revoke` on any replica's database applies
+/// here within an interval.
+async fn refresh_revocations(hub: Arc<Hub>, control: Arc<SchedulerControl>) {
+    control.run(|| reread_revocations(&hub)).await;
+}
+
+/// Reads the revocations that can still name an unexpired token (those
+/// younger than the longest a token may live). A read that fails keeps the
+/// revocations in use.
+async fn reread_revocations(hub: &Hub) {
+    let lifetime = hub.auth.max_lifetime_seconds().saturating_add(REVOCATION_MARGIN_SECONDS);
+    let lifetime = i64::try_from(lifetime).unwrap_or(i64::MAX / 1_000_000).saturating_mul(1_000_000);
+    let since = crate::clock::micros(hub.clock.now()).saturating_sub(lifetime);
+    match hub.store.revocations_since(since).await {
+        Ok(revocations) => {
+            let count = hub.auth.replace_revocations(revocations.into_iter().collect());
+            tracing::debug!(count, "revocations re-read");
+        }
+        Err(error) => tracing::error!(%error, "revocations unreadable; those in use stay"),
+    }
+}
+
+/// Revocations are kept this much longer than the longest token lifetime:
+/// the verifier's leeway and clock skew between replicas.
+const REVOCATION_MARGIN_SECONDS: u64 = 3_600;
+
 /// Serves the admin endpoints on `listener`, in plaintext for the internal
 /// network: `GET /metrics`, and the gRPC health service, which an
 /// orchestrator's probes reach without the API listener's TLS.
@@ -208,14 +238,26 @@ pub async fn serve(
         rules: config.rules,
         deadlines: config.deadlines,
         clock: config.clock,
-        auth: Authenticator::new(config.verification_keys, &config.issuer, &config.audience),
+        auth: Authenticator::new(
+            config.verification_keys,
+            &config.issuer,
+            &config.audience,
+            config.admission.max_token_lifetime,
+        ),
         link_key_secret: config.link_key_secret,
         metrics,
         retention: config.retention,
         limits: config.limits,
         budgets: Default::default(),
         authority: config.authority,
+        refusals: crate::refused_calls::new_tally(),
+        streams: Default::default(),
     });
+    let admission = config.admission;
+    // Revocations are read before the first call is served, then on the interval.
+    reread_revocations(&hub).await;
+    tokio::spawn(refresh_revocations(hub.clone(), admission.revocation_refresh.clone()));
+    tokio::spawn(crate::refused_calls::flush_refusals(hub.clone(), admission.refusal_flush.clone()));
     tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
     tokio::spawn(reseal(hub.store.clone()));
     let adapters = Arc::new(Adapters::builtin()?);
@@ -223,13 +265,14 @@ pub async fn serve(
     if let Some(reload) = config.key_reload {
         tokio::spawn(reload_keys(hub.clone(), reload));
     }
-    let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters);
+    let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters.clone());
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let stats = StatsServiceServer::new(StatsApi::new(hub.clone(), config.statistics_period))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let diagnostics = DiagnosticsServiceServer::new(DiagnosticsApi).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let diagnostics =
+        DiagnosticsServiceServer::new(DiagnosticsApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let directory =
         DirectoryServiceServer::new(DirectoryApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
 
@@ -249,7 +292,12 @@ pub async fn serve(
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
 
-    let mut builder = Server::builder();
+    let http2 = admission.http2;
+    let mut builder = Server::builder()
+        .max_concurrent_streams(http2.max_concurrent_streams)
+        .http2_keepalive_interval(Some(http2.keepalive_interval))
+        .http2_keepalive_timeout(Some(http2.keepalive_timeout))
+        .http2_max_header_list_size(http2.max_header_list_size);
     if let Some(tls) = config.tls {
         let mut tls_config = ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
         if let Some(ca) = tls.client_ca_pem {
@@ -257,6 +305,7 @@ pub async fn serve(
         }
         builder = builder.tls_config(tls_config)?;
     }
+    let gate = Arc::new(Gate { hub: hub.clone(), adapters, body_read_timeout: admission.body_read_timeout });
     let routes = Routes::from(adapter_routes)
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
@@ -268,7 +317,8 @@ pub async fn serve(
         .add_service(diagnostics)
         .add_service(stats)
         .into_axum_router()
-        .layer(axum::middleware::from_fn_with_state(hub, crate::limits::shed_beyond_in_flight))
+        .layer(axum::middleware::from_fn_with_state(hub.clone(), crate::limits::shed_beyond_in_flight))
+        .layer(axum::middleware::from_fn_with_state(gate, crate::authenticate::authenticate_first))
         .layer(axum::middleware::from_fn(crate::auth::trace_the_rpc));
     // HTTP/1.1 too, for the adapters' endpoints; gRPC clients speak HTTP/2 as ever.
     builder
@@ -276,5 +326,9 @@ pub async fn serve(
         .add_routes(Routes::from(routes))
         .serve_with_incoming_shutdown(without_nagle(listener), shutdown)
         .await?;
+    // The refusals counted since the last flush are written before the process ends.
+    if let Err(error) = hub.flush_refusals(true).await {
+        tracing::error!(%error, "refusal counts not written at shutdown");
+    }
     Ok(())
 }

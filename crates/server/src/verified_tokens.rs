@@ -4,7 +4,9 @@
 //! still expires on time, and every remembered token is forgotten whenever the
 //! verification keys change (rotation, retirement, a new JWKS). What the
 //! directory says (suspension, certificate binding) is checked on every call
-//! regardless. Tokens are remembered by their SHA-256, never kept themselves.
+//! regardless, and so are revocations (`Authenticator::verify_headers` checks
+//! them after this cache). Tokens are remembered by their SHA-256, never kept
+//! themselves.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -30,6 +32,10 @@ pub(crate) struct Identity {
     pub roles: BTreeSet<Role>,
     /// The last second (Unix time) the token is honoured: `exp` plus the leeway.
     pub honoured_until: u64,
+    /// `jti`, when the token has one (the hub's own always do).
+    pub jti: Option<String>,
+    /// `iat`, Unix seconds.
+    pub issued_at: u64,
 }
 
 /// Tokens verified already, by hash.
@@ -77,7 +83,14 @@ mod tests {
     use super::*;
 
     fn identity(until: u64) -> Identity {
-        Identity { org: "o".into(), subject: "s".into(), roles: BTreeSet::new(), honoured_until: until }
+        Identity {
+            org: "o".into(),
+            subject: "s".into(),
+            roles: BTreeSet::new(),
+            honoured_until: until,
+            jti: None,
+            issued_at: 0,
+        }
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod retention;
 mod rows;
 mod seal;
 mod statistics;
+mod tokens;
 
 pub use audit::{AuditFilter, Verified};
 pub use audit_timing::AuditTimes;
@@ -47,6 +48,7 @@ pub use records::{
 };
 pub use seal::{Sealer, SealerError};
 pub use statistics::{Dimension, Population, StatsQuery};
+pub use tokens::IssuedTokenRow;
 
 use std::sync::Arc;
 

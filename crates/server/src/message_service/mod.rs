@@ -225,12 +225,18 @@ impl MessageService for MessageApi {
         request: Request<StreamInboxRequest>,
     ) -> Result<Response<Self::StreamInboxStream>, Status> {
         let caller = self.hub.caller(&request, &[Role::Receiver, Role::Referrer]).await?;
+        let slot = self.hub.streams.open(&caller.org, self.hub.limits.streams_per_organisation)?;
         let after = match request.get_ref().after_position {
             Some(position) => position,
             None => self.hub.store.acked_position(&caller.org).await.map_err(ApiError::from)?,
         };
         let (sender, receiver) = mpsc::channel(inbox::INBOX_BATCH as usize);
         let pump = inbox::pump_inbox(self.hub.clone(), caller, after, sender);
+        // The slot is the organisation's until the stream's task ends (the client went away).
+        let pump = async move {
+            pump.await;
+            drop(slot);
+        };
         tokio::spawn(tracing::Instrument::instrument(pump, tracing::info_span!("inbox.stream")));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }

@@ -1,0 +1,75 @@
+//! Nothing before authentication (security.md): the bearer token is verified
+//! from the headers before the request takes an in-flight slot and before any
+//! of its body is read, over gRPC and the adapters' HTTP endpoints alike. A
+//! caller without a valid token costs a signature check at most, and its
+//! refusal is counted (`refused_calls.rs`). Only the gRPC health and
+//! reflection services answer without a token (probes and `grpcurl` need
+//! them, and they reveal nothing about children).
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use referral_hub_adapters::Adapters;
+
+use crate::{auth::CallFacts, error::ApiError, hub::Hub, read_deadline::ReadDeadline, verified_tokens::Identity};
+
+/// Paths served without a token.
+const OPEN_PREFIXES: [&str; 3] =
+    ["/grpc.health.v1.Health/", "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
+
+/// The identity the middleware verified, in the request's extensions for
+/// `Hub::caller` (which goes on to check the directory and roles).
+#[derive(Debug, Clone)]
+pub(crate) struct Verified(pub(crate) Identity);
+
+/// What the middleware needs.
+pub(crate) struct Gate {
+    /// The hub (authenticator, refusal audit).
+    pub hub: Arc<Hub>,
+    /// To answer an adapter's caller in its sector's error format.
+    pub adapters: Arc<Adapters>,
+    /// How long a verified request's body may take.
+    pub body_read_timeout: Duration,
+}
+
+/// Middleware: verifies the token before anything else is spent on the call;
+/// a verified request goes on with its identity and a body read deadline.
+pub(crate) async fn authenticate_first(State(gate): State<Arc<Gate>>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if OPEN_PREFIXES.iter().any(|open| path.starts_with(open)) {
+        return next.run(request).await;
+    }
+    match gate.hub.auth.verify_headers(request.headers()) {
+        Ok(identity) => {
+            request.extensions_mut().insert(Verified(identity));
+            let timeout = gate.body_read_timeout;
+            next.run(request.map(|body| Body::new(ReadDeadline::new(body, timeout)))).await
+        }
+        Err(ApiError::Unauthenticated(reason)) => {
+            let grpc = is_grpc(&request);
+            let call = tonic::Request::from_http(request.map(|_| ()));
+            let error = gate.hub.refuse_unauthenticated(&CallFacts::of(&call), reason).await;
+            refusal(&gate, &path, grpc, error)
+        }
+        Err(other) => refusal(&gate, &path, is_grpc(&request), other),
+    }
+}
+
+fn is_grpc(request: &Request) -> bool {
+    request.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+}
+
+/// The refusal as the caller expects it: a gRPC status, an adapter's native
+/// error document, or plain text.
+fn refusal(gate: &Gate, path: &str, grpc: bool, error: ApiError) -> Response {
+    if grpc {
+        return tonic::Status::from(error).into_http::<Body>().into_response();
+    }
+    crate::adapter_http::refusal_response(&gate.adapters, path, error)
+}
