@@ -3,6 +3,7 @@
 mod access;
 mod adapters;
 mod admin;
+mod admission;
 mod alerts;
 mod at_rest;
 mod audit;
