@@ -24,6 +24,7 @@ mod push;
 mod push_endpoints;
 mod readme;
 mod retention;
+mod revocation;
 mod scale_out;
 mod statistics;
 mod store;
