@@ -7,11 +7,10 @@
 use std::net::SocketAddr;
 
 use referral_hub_domain::{audit::Stored, rate_limit::RateLimit, sample};
-use referral_hub_e2e::{
-    Backend, Bearer, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, sent_count, submitted,
-};
+use referral_hub_e2e::{Backend, Bearer, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, sent_count, submitted};
 use referral_hub_proto::v1::{
-    ChildRef, EchoRequest, RecordConsentRequest, StreamInboxRequest, diagnostics_service_client::DiagnosticsServiceClient,
+    ChildRef, EchoRequest, RecordConsentRequest, StreamInboxRequest,
+    diagnostics_service_client::DiagnosticsServiceClient,
 };
 use referral_hub_server::limits::Limits;
 use referral_hub_store::AuditFilter;
@@ -83,7 +82,7 @@ async fn slow_unauthenticated_connections_hold_no_slot(backend: Backend) {
 async fn an_authenticated_slow_body_is_cut_off_and_frees_its_slot(backend: Backend) {
     let limits = Limits::new(None, SLOTS);
     let timeout = std::time::Duration::from_millis(200);
-    let hub = TestHub::start_with_admission(backend, limits.clone(), |a| a.body_read_timeout = timeout).await;
+    let hub = TestHub::start_with_body_read_timeout(backend, limits.clone(), timeout).await;
     let token = hub.token(HEALTH_ORG, &["referrer"]);
     let mut stream = slow(hub.address, &post_head(Some(&token), true)).await;
     // The server answers by itself once the body read timeout has passed.
@@ -173,7 +172,8 @@ async fn a_batch_beyond_the_budget_is_refused_whole(backend: Backend) {
         consents.record_consent(request).await.expect("consent recorded");
         hub.clock.advance(time::Duration::minutes(1));
     }
-    let csv = std::fs::read_to_string(format!("{}/../docs/examples/education-concerns.csv", env!("CARGO_MANIFEST_DIR")));
+    let csv =
+        std::fs::read_to_string(format!("{}/../docs/examples/education-concerns.csv", env!("CARGO_MANIFEST_DIR")));
     let csv = csv.expect("example");
     let (status, body) = hub.post_document("/education/concerns.csv", SCHOOL, &["referrer"], csv.clone().into()).await;
     assert_eq!(status, 429, "three rows, a budget of two: {body}");

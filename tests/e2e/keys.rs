@@ -73,8 +73,14 @@ async fn an_identity_providers_jwks_is_reread_when_it_changes(backend: Backend) 
 /// A referrer token for `org` signed by `key`.
 fn token_for(key: &HubKey, org: &str) -> String {
     let roles = vec!["referrer".to_owned()];
-    let request =
-        TokenRequest { issuer: ISSUER, audience: ISSUER, subject: "w", org, roles: &roles, ttl: time::Duration::hours(1) };
+    let request = TokenRequest {
+        issuer: ISSUER,
+        audience: ISSUER,
+        subject: "w",
+        org,
+        roles: &roles,
+        ttl: time::Duration::hours(1),
+    };
     key.issue(&request, time::OffsetDateTime::now_utc()).unwrap()
 }
 

@@ -5,7 +5,7 @@
 //! verified (and remembered) before is refused from then on.
 
 use referral_hub_domain::{audit::Action, sample, tokens::Revocation};
-use referral_hub_e2e::{Backend, HEALTH_ORG, ISSUER, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, channel_to, Bearer};
+use referral_hub_e2e::{Backend, Bearer, HEALTH_ORG, ISSUER, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, channel_to};
 use referral_hub_proto::v1::message_service_client::MessageServiceClient;
 use referral_hub_server::keys::{IssuedToken, TokenRequest};
 use referral_hub_store::AuditFilter;

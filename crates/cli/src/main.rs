@@ -204,17 +204,17 @@ struct ServeArgs {
     #[arg(long, env = "REFERRAL_HUB_MAX_STREAMS_PER_ORG", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     max_streams_per_org: u32,
     /// HTTP/2: concurrent calls one connection may have open.
-    #[arg(long, env = "REFERRAL_HUB_HTTP2_MAX_CONCURRENT_STREAMS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
-    http2_max_concurrent_streams: u32,
+    #[arg(long, env = "REFERRAL_HUB_MAX_CONCURRENT_STREAMS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    max_concurrent_streams: u32,
     /// HTTP/2: seconds between keepalive pings on an idle connection.
-    #[arg(long, env = "REFERRAL_HUB_HTTP2_KEEPALIVE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
-    http2_keepalive_seconds: u64,
+    #[arg(long, env = "REFERRAL_HUB_KEEPALIVE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    keepalive_seconds: u64,
     /// HTTP/2: seconds a keepalive ping may go unanswered before the connection is closed.
-    #[arg(long, env = "REFERRAL_HUB_HTTP2_KEEPALIVE_TIMEOUT_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
-    http2_keepalive_timeout_seconds: u64,
+    #[arg(long, env = "REFERRAL_HUB_KEEPALIVE_TIMEOUT_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    keepalive_timeout_seconds: u64,
     /// HTTP/2: the largest header block accepted, in bytes.
-    #[arg(long, env = "REFERRAL_HUB_HTTP2_MAX_HEADER_LIST_BYTES", default_value_t = 16_384, value_parser = clap::value_parser!(u32).range(1024..))]
-    http2_max_header_list_bytes: u32,
+    #[arg(long, env = "REFERRAL_HUB_MAX_HEADER_LIST_BYTES", default_value_t = 16_384, value_parser = clap::value_parser!(u32).range(1024..))]
+    max_header_list_bytes: u32,
     /// Seconds between re-reads of the verification keys (the hub's own after
     /// `keys rotate`, PEM files, the JWKS), so changes apply without a restart.
     #[arg(long, env = "REFERRAL_HUB_KEY_RELOAD_SECONDS", default_value_t = 10)]
@@ -516,10 +516,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             refusal_flush: SchedulerControl::every(REFUSAL_FLUSH_INTERVAL),
             body_read_timeout: std::time::Duration::from_secs(args.body_read_timeout_seconds),
             http2: Http2Limits {
-                max_concurrent_streams: args.http2_max_concurrent_streams,
-                keepalive_interval: std::time::Duration::from_secs(args.http2_keepalive_seconds),
-                keepalive_timeout: std::time::Duration::from_secs(args.http2_keepalive_timeout_seconds),
-                max_header_list_size: args.http2_max_header_list_bytes,
+                max_concurrent_streams: args.max_concurrent_streams,
+                keepalive_interval: std::time::Duration::from_secs(args.keepalive_seconds),
+                keepalive_timeout: std::time::Duration::from_secs(args.keepalive_timeout_seconds),
+                max_header_list_size: args.max_header_list_bytes,
             },
         },
         authority,

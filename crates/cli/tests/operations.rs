@@ -195,3 +195,42 @@ async fn tokens_and_key_changes_are_audited() {
     assert_eq!((has("token issue"), has("keys rotate"), has("keys retire")), (1, 1, 1), "{changes:?}");
     assert!(changes.iter().all(|d| !d.contains(token.trim())), "the token itself is never in the log");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_capped_listed_and_revoked_from_the_console() {
+    let data = tempfile::tempdir().unwrap();
+    let issue = |ttl: &str| {
+        let args = ["token", "issue", "--org", "demo-health-hlaing", "--roles", "referrer", "--ttl-hours", ttl];
+        run(&args, data.path())
+    };
+    let (ok, text) = issue("8760000");
+    assert!(!ok && text.contains("--max-token-lifetime-hours"), "an over-long token is refused: {text}");
+    let (ok, token) = issue("8");
+    assert!(ok, "{token}");
+
+    let (ok, listed) = run(&["token", "list"], data.path());
+    assert!(ok, "{listed}");
+    let row = listed.lines().nth(1).expect("one issued token");
+    let jti = row.split('\t').next().unwrap().to_owned();
+    assert!(row.contains("demo-health-hlaing") && row.contains("referrer"), "{row}");
+    assert!(!listed.contains(token.trim()), "the token itself is never stored");
+
+    let (ok, text) = run(&["token", "revoke", "--org", "demo-health-hlaing"], data.path());
+    assert!(!ok && text.contains("say which tokens"), "{text}");
+    let (ok, text) = run(&["token", "revoke", "--org", "x", "--issued-before", "2999-01-01T00:00:00Z"], data.path());
+    assert!(!ok && text.contains("in the future"), "{text}");
+    for args in [
+        &["token", "revoke", "--jti", &jti][..],
+        &["token", "revoke", "--org", "demo-health-hlaing", "--subject", "system"],
+        &["token", "revoke", "--org", "demo-health-hlaing", "--issued-before", "2026-01-01T00:00:00Z"],
+    ] {
+        let (ok, text) = run(args, data.path());
+        assert!(ok && text.contains("revoked"), "{args:?}: {text}");
+    }
+    let store = Store::connect(&format!("sqlite://{}", data.path().join("referral-hub.db").display())).await.unwrap();
+    assert_eq!(store.revocations_since(0).await.unwrap().len(), 3);
+    store.close().await;
+    let changes = admin_changes(data.path()).await;
+    let has = |change: &str| changes.iter().filter(|d| d.contains(&format!("\"{change}\""))).count();
+    assert_eq!((has("token issue"), has("token revoke")), (1, 3), "{changes:?}");
+}
