@@ -20,11 +20,21 @@ use tokio::{
 };
 use tonic::Code;
 
-/// The in-flight bound of these tests' hubs (the issue's hub had 1,024).
-const SLOTS: usize = 64;
+/// The in-flight bound of these tests' hubs: 64, or `REFERRAL_HUB_TEST_SLOTS`
+/// (the issue's hub had 1,024; reliability.md records that run).
+fn slots() -> usize {
+    sized("REFERRAL_HUB_TEST_SLOTS", 64)
+}
 
-/// How many slow connections the tests open (the issue opened 1,100).
-const SLOW_CONNECTIONS: usize = 100;
+/// How many slow connections the test opens: 100, or
+/// `REFERRAL_HUB_TEST_SLOW_CONNECTIONS` (the issue opened 1,100).
+fn slow_connections() -> usize {
+    sized("REFERRAL_HUB_TEST_SLOW_CONNECTIONS", 100)
+}
+
+fn sized(variable: &str, default: usize) -> usize {
+    std::env::var(variable).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
 
 /// A hang guard for reading an answer, not a wait for state.
 const GUARD: std::time::Duration = std::time::Duration::from_secs(10);
@@ -52,10 +62,11 @@ fn post_head(authorization: Option<&str>, finished: bool) -> String {
 }
 
 async fn slow_unauthenticated_connections_hold_no_slot(backend: Backend) {
-    let limits = Limits::new(None, SLOTS);
+    let (slots, connections) = (slots(), slow_connections());
+    let limits = Limits::new(None, slots);
     let hub = TestHub::start_with_limits(backend, limits.clone()).await;
-    let mut held = Vec::with_capacity(SLOW_CONNECTIONS);
-    for n in 0..SLOW_CONNECTIONS {
+    let mut held = Vec::with_capacity(connections);
+    for n in 0..connections {
         let head = match n % 3 {
             0 => post_head(None, true),
             1 => post_head(Some("garbage.garbage.garbage"), true),
@@ -67,27 +78,33 @@ async fn slow_unauthenticated_connections_hold_no_slot(backend: Backend) {
     for (kind, stream) in held.iter_mut().filter(|(kind, _)| *kind < 2) {
         assert_eq!(status_of(stream).await, 401, "kind {kind}");
     }
-    assert_eq!(limits.in_flight.available_permits(), SLOTS, "no slow connection holds a slot");
+    assert_eq!(limits.in_flight.available_permits(), slots, "no slow connection holds a slot");
 
     // Legitimate callers are served normally while every slow connection is still open.
+    let started = std::time::Instant::now();
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
     submitted(&mut health, sample::submit("legitimate", SOCIAL_WELFARE_ORG)).await;
+    let grpc = started.elapsed();
+    let started = std::time::Instant::now();
     let bundle = std::fs::read(format!("{}/../docs/examples/health-referral-bundle.json", env!("CARGO_MANIFEST_DIR")));
     let (status, body) =
         hub.post_document("/fhir/r4/Bundle", HEALTH_ORG, &["referrer"], bundle.expect("example")).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(held.len(), SLOW_CONNECTIONS);
+    let http = started.elapsed();
+    assert_eq!(held.len(), connections);
+    // Reported for reliability.md, not asserted.
+    eprintln!("{connections} slow connections, {slots} slots: gRPC submit {grpc:?}, adapter POST {http:?}");
 }
 
 async fn an_authenticated_slow_body_is_cut_off_and_frees_its_slot(backend: Backend) {
-    let limits = Limits::new(None, SLOTS);
+    let limits = Limits::new(None, slots());
     let timeout = std::time::Duration::from_millis(200);
     let hub = TestHub::start_with_body_read_timeout(backend, limits.clone(), timeout).await;
     let token = hub.token(HEALTH_ORG, &["referrer"]);
     let mut stream = slow(hub.address, &post_head(Some(&token), true)).await;
     // The server answers by itself once the body read timeout has passed.
     assert_eq!(status_of(&mut stream).await, 408);
-    assert_eq!(limits.in_flight.available_permits(), SLOTS, "its slot was freed");
+    assert_eq!(limits.in_flight.available_permits(), slots(), "its slot was freed");
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
     assert_eq!(sent_count(&mut health).await, 0, "nothing of it was stored");
 }
@@ -138,7 +155,7 @@ async fn the_echo_needs_a_valid_token(backend: Backend) {
     let mut anonymous = DiagnosticsServiceClient::new(hub.channel().await);
     let refused = anonymous.echo(EchoRequest { payload: b"ping".to_vec() }).await.unwrap_err();
     assert_eq!(refused.code(), Code::Unauthenticated);
-    let token = hub.token(POLICE_ORG, &["auditor"]);
+    let token = hub.token(POLICE_ORG, &[]);
     let mut known = DiagnosticsServiceClient::with_interceptor(hub.channel().await, Bearer::new(&token));
     let echoed = known.echo(EchoRequest { payload: b"ping".to_vec() }).await.expect("echo with a token");
     assert_eq!(echoed.into_inner().payload, b"ping");

@@ -55,32 +55,37 @@ pub struct Hub {
 
 impl Hub {
     /// The caller whose token the middleware (`authenticate::authenticate_first`)
-    /// verified, once its organisation is registered and active (a suspended
-    /// organisation's tokens are refused), the call came over the
-    /// organisation's registered client certificate if it has one (and not
-    /// over another organisation's), and the caller holds one of `roles`.
+    /// verified, once [`Hub::authenticated`] and holding one of `roles`.
     /// Every refusal is audited (counted per minute: `refused_calls.rs`).
     pub async fn caller<T>(&self, request: &Request<T>, roles: &[Role]) -> Result<Caller, ApiError> {
+        let caller = self.authenticated(request).await?;
+        self.require(&caller, roles).await?;
+        Ok(caller)
+    }
+
+    /// The caller whose token the middleware verified, whatever its roles,
+    /// once its organisation is registered and active (a suspended
+    /// organisation's tokens are refused), the call came over the
+    /// organisation's registered client certificate if it has one (and not
+    /// over another organisation's), and its rate budget pays for the call.
+    pub async fn authenticated<T>(&self, request: &Request<T>) -> Result<Caller, ApiError> {
         let facts = CallFacts::of(request);
         let Some(Verified(identity)) = request.extensions().get::<Verified>().cloned() else {
             // Every route but health and reflection is behind the middleware; fail closed if not.
             return Err(self.refuse_unauthenticated(&facts, "not verified before the handler").await);
         };
         let caller = Caller::verified(identity, facts.clone());
-        let caller = match self.store.organisation(&caller.org).await? {
+        match self.store.organisation(&caller.org).await? {
             Some(org) if org.status() == OrganisationStatus::Active => {
                 if !self.certificate_is_its_own(&org, &facts.certificate).await? {
                     let reason = "client certificate is not the organisation's";
                     return Err(self.refuse_unauthenticated(&facts, reason).await);
                 }
                 self.spend_budget(&org.id, 1)?;
-                Caller { sector: org.sector(), ..caller }
+                Ok(self.authority.apply(Caller { sector: org.sector(), ..caller }))
             }
-            _ => return Err(self.refuse_unauthenticated(&facts, "organisation unknown or suspended").await),
-        };
-        let caller = self.authority.apply(caller);
-        self.require(&caller, roles).await?;
-        Ok(caller)
+            _ => Err(self.refuse_unauthenticated(&facts, "organisation unknown or suspended").await),
+        }
     }
 
     /// Whether a call presenting the certificate `presented` (SHA-256 hex,
