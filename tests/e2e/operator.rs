@@ -105,8 +105,20 @@ async fn a_non_operator_admin_gets_permission_denied_on_every_hub_wide_act(backe
         action: "PERMISSION_DENIED".into(),
         ..Default::default()
     };
-    let refusals = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
-    assert_eq!(refusals.len(), 10, "{refusals:?}");
+    // Counted like every refusal: the first of each RPC in full at once, the
+    // six updates' count when the minute closes.
+    let details = |entries: Vec<referral_hub_proto::v1::AuditEntry>| -> Vec<serde_json::Value> {
+        entries.iter().map(|e| serde_json::from_str(&e.detail).unwrap()).collect()
+    };
+    let refusals = details(auditor.list_audit_entries(filter.clone()).await.unwrap().into_inner().entries);
+    assert_eq!(refusals.len(), 5, "{refusals:?}");
+    hub.clock.advance(time::Duration::minutes(1));
+    hub.refusals.scan_now().await;
+    let refusals = details(auditor.list_audit_entries(filter).await.unwrap().into_inner().entries);
+    let counted: Vec<&serde_json::Value> = refusals.iter().filter(|d| d["count"].is_u64()).collect();
+    assert_eq!(counted.len(), 1, "{refusals:?}");
+    assert_eq!(counted[0]["count"], 6);
+    assert!(counted[0]["reason"].as_str().unwrap().ends_with("UpdateOrganisation: not the hub operator"));
 
     // What is its own to keep current, it may.
     let kept_current = Organisation { name: "Hlaing High School No. 1".into(), services: vec![], ..school_before };

@@ -123,15 +123,16 @@ impl Hub {
         Err(ApiError::PermissionDenied(roles.to_vec()))
     }
 
-    /// `PERMISSION_DENIED` (audited) unless `caller` is the hub operator
-    /// (`crate::authority`); `act` says what was refused, e.g. "register organisations".
+    /// `PERMISSION_DENIED` (audited, counted per minute like every refusal)
+    /// unless `caller` is the hub operator (`crate::authority`); `act` says
+    /// what was refused, e.g. "register organisations".
     pub async fn require_operator(&self, caller: &Caller, act: &str) -> Result<(), ApiError> {
         if caller.operator {
             return Ok(());
         }
-        let mut entry = self.entry(caller, Action::PermissionDenied, Outcome::Refused, Severity::Warning);
-        entry.detail = detail(&[("rpc", caller.facts.rpc.clone().into()), ("reason", "not the hub operator".into())]);
-        self.store.audit(vec![entry]).await?;
+        let reason = format!("{}: not the hub operator", caller.facts.rpc);
+        let refusal = Refusal { action: Action::PermissionDenied, caller: Some(caller), reason };
+        self.audit_refusal(&caller.facts, refusal).await?;
         Err(ApiError::NotTheOperator(act.to_owned()))
     }
 
