@@ -249,6 +249,8 @@ impl Store {
     /// it was sent (rows from before local ids were keyed): (id, recording
     /// organisation, local id), for the server's keying pass.
     pub async fn unkeyed_local_ids(&self, limit: u32) -> Result<Vec<(String, String, String)>> {
+        // The predicate of the partial index `consent_unkeyed_local_ids`
+        // (migration 0018), term for term, so this reads an empty index once all are keyed.
         let sql = format!(
             "SELECT id, recorded_by_org, child_local_id FROM consent_records \
              WHERE child_local_id <> '' AND child_local_id NOT LIKE '{LOCAL_ID_KEY_PREFIX}%' ORDER BY id LIMIT $1"

@@ -66,8 +66,7 @@ impl Store {
         let DirectoryChange { before, after, mut audit, notice } = change;
         let mut tx = self.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
-        let sql = format!("SELECT {ORGANISATION_COLUMNS} FROM organisations o WHERE o.id = $1");
-        let row = sqlx::query(&sql).bind(&after.id).fetch_optional(&mut *tx).await?;
+        let row = sqlx::query(&organisation_by_id()).bind(&after.id).fetch_optional(&mut *tx).await?;
         let current = row.as_ref().map(organisation).transpose()?;
         if current.as_ref() != before {
             return Ok(DirectoryWrite::Stale(current));
@@ -164,8 +163,7 @@ impl Store {
         if let Some(cached) = self.directory_cache.get(id) {
             return Ok(cached);
         }
-        let sql = format!("SELECT {ORGANISATION_COLUMNS} FROM organisations o WHERE o.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&organisation_by_id()).bind(id).fetch_optional(&self.read).await?;
         let found = row.as_ref().map(organisation).transpose()?;
         self.directory_cache.put(id, found.clone());
         Ok(found)
@@ -249,6 +247,11 @@ impl Store {
             .await?;
         found.iter().map(organisation).collect()
     }
+}
+
+/// One organisation's row by id (`$1`).
+fn organisation_by_id() -> String {
+    format!("SELECT {ORGANISATION_COLUMNS} FROM organisations o WHERE o.id = $1")
 }
 
 fn organisation(row: &AnyRow) -> Result<Organisation> {
