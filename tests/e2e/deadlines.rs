@@ -126,7 +126,43 @@ async fn the_lead_agency_reroutes_an_overdue_referral(backend: Backend) {
     assert!(welfare.list_overdue(ListOverdueRequest::default()).await.unwrap().into_inner().messages.is_empty());
 }
 
+/// A stock system (BSeR, Primero) accepts without acknowledging first: the
+/// ACCEPT is an implied acknowledgement, stamped and audited as one, and
+/// neither deadline is missed afterwards.
+async fn accepting_straight_after_delivery_acknowledges_too(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
+    let mut request = sample::submit("straight", SCHOOL_ORG);
+    let Some(Payload::Referral(referral)) = request.payload.as_mut() else { unreachable!() };
+    referral.risk_level = RiskLevel::High as i32;
+    let sent = submitted(&mut health, request).await;
+    hub.clock.advance(time::Duration::minutes(10));
+
+    let mut school = hub.messages(SCHOOL_ORG, &["receiver"]).await;
+    let accepted = school.post_follow_up(follow_up(&sent.id, A::Accept, "accept")).await.unwrap().into_inner();
+    assert_eq!(accepted.message.unwrap().status(), MessageStatus::Accepted);
+    let stored = hub.db.store.message(&sent.id).await.unwrap().unwrap();
+    assert_eq!(stored.acknowledged_at, stored.accepted_at, "acknowledged at the moment of acceptance");
+    assert!(stored.acknowledged_at.is_some());
+
+    hub.clock.advance(time::Duration::days(2)); // past both the hour and the day
+    hub.scheduler.scan_now().await;
+    let follow_ups = hub.db.store.follow_ups(&sent.id).await.unwrap();
+    assert_eq!(follow_ups.iter().map(|f| f.action).collect::<Vec<_>>(), vec![A::Accept], "no overdue notice");
+
+    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let filter = ListAuditEntriesRequest { action: "FOLLOW_UP_POSTED".into(), ..Default::default() };
+    let posted = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
+    let detail: serde_json::Value = serde_json::from_str(&posted.last().unwrap().detail).unwrap();
+    assert_eq!(detail["implied_acknowledgement"], true, "{detail}");
+    assert_eq!(
+        (detail["from"].as_str(), detail["to"].as_str()),
+        (Some("MESSAGE_STATUS_SUBMITTED"), Some("MESSAGE_STATUS_ACCEPTED"))
+    );
+}
+
 referral_hub_e2e::on_both_backends!(
     an_unanswered_high_referral_is_escalated_once_per_deadline,
     the_lead_agency_reroutes_an_overdue_referral,
+    accepting_straight_after_delivery_acknowledges_too,
 );

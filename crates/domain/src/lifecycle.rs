@@ -4,6 +4,14 @@
 //! sender may only add notes, and the receiver closes the case.
 //! (The one move that is not a follow-up, SUBMITTED -> DELIVERED when the
 //! receiver's system acknowledges delivery, is made by the store's inbox ack.)
+//!
+//! The receiver may ACCEPT or DECLINE straight from SUBMITTED or DELIVERED,
+//! as HL7 BSeR (Task `requested` -> `accepted`) and Primero (a referral
+//! accepted from `in_progress`) do: stock systems have no separate
+//! acknowledge step. Such a move is an implied acknowledgement
+//! ([`implies_acknowledgement`]): it is recorded so, and the store stamps the
+//! acknowledgement time with it, so deadlines and statistics read as if the
+//! receiver had acknowledged at that moment.
 
 use crate::wire::{FollowUpAction, MessageStatus};
 
@@ -85,6 +93,10 @@ const WITHDRAWABLE: &[MessageStatus] = &[
     MessageStatus::Held,
 ];
 
+/// The states from which the receiver may accept or decline: acknowledged,
+/// or not yet (an implied acknowledgement).
+const ANSWERABLE: &[MessageStatus] = &[MessageStatus::Submitted, MessageStatus::Delivered, MessageStatus::Acknowledged];
+
 /// The states in which the service is under way (appointments, non-attendance).
 const SERVING: &[MessageStatus] = &[MessageStatus::Accepted, MessageStatus::InProgress];
 
@@ -96,8 +108,8 @@ fn rule(action: FollowUpAction) -> Option<(Option<Party>, &'static [MessageStatu
     let sender = Some(Party::Sender);
     Some(match action {
         FollowUpAction::Acknowledge => (receiver, &[S::Submitted, S::Delivered], Some(S::Acknowledged)),
-        FollowUpAction::Accept => (receiver, &[S::Acknowledged], Some(S::Accepted)),
-        FollowUpAction::Decline => (receiver, &[S::Acknowledged], Some(S::Declined)),
+        FollowUpAction::Accept => (receiver, ANSWERABLE, Some(S::Accepted)),
+        FollowUpAction::Decline => (receiver, ANSWERABLE, Some(S::Declined)),
         FollowUpAction::StartService => (receiver, &[S::Accepted], Some(S::InProgress)),
         FollowUpAction::ScheduleAppointment => (receiver, SERVING, None),
         FollowUpAction::DidNotAttend => (receiver, SERVING, None),
@@ -152,6 +164,13 @@ pub fn apply(
     Ok(to.unwrap_or(current))
 }
 
+/// Whether `action` on a message in state `current` also acknowledges it:
+/// an ACCEPT or DECLINE before any ACKNOWLEDGE.
+pub fn implies_acknowledgement(current: MessageStatus, action: FollowUpAction) -> bool {
+    matches!(action, FollowUpAction::Accept | FollowUpAction::Decline)
+        && matches!(current, MessageStatus::Submitted | MessageStatus::Delivered)
+}
+
 /// `FOLLOW_UP_ACTION_ACCEPT` -> `ACCEPT`.
 pub fn short_name(name: &'static str, prefix: &str) -> &'static str {
     name.strip_prefix(prefix).unwrap_or(name)
@@ -168,8 +187,8 @@ mod tests {
         use Party::*;
         match (action, party, current) {
             (A::Acknowledge, Receiver, S::Submitted | S::Delivered) => Some(S::Acknowledged),
-            (A::Accept, Receiver, S::Acknowledged) => Some(S::Accepted),
-            (A::Decline, Receiver, S::Acknowledged) => Some(S::Declined),
+            (A::Accept, Receiver, S::Submitted | S::Delivered | S::Acknowledged) => Some(S::Accepted),
+            (A::Decline, Receiver, S::Submitted | S::Delivered | S::Acknowledged) => Some(S::Declined),
             (A::StartService, Receiver, S::Accepted) => Some(S::InProgress),
             (A::ScheduleAppointment | A::DidNotAttend, Receiver, S::Accepted | S::InProgress) => Some(current),
             (A::Complete, Receiver, S::Accepted | S::InProgress) => Some(S::Completed),
@@ -214,7 +233,19 @@ mod tests {
                 }
             }
         }
-        assert_eq!(legal, [33, 26]);
+        assert_eq!(legal, [37, 30]);
+    }
+
+    #[test]
+    fn only_an_answer_before_any_acknowledgement_implies_one() {
+        for current in STATES {
+            for action in ACTIONS {
+                let implied = implies_acknowledgement(current, action);
+                let answer = matches!(action, FollowUpAction::Accept | FollowUpAction::Decline);
+                let unacknowledged = matches!(current, S::Submitted | S::Delivered);
+                assert_eq!(implied, answer && unacknowledged, "{current:?} {action:?}");
+            }
+        }
     }
 
     #[test]
@@ -228,6 +259,8 @@ mod tests {
         assert_eq!(err.to_string(), "only the sender may CLOSE");
         let err = apply(S::InProgress, FollowUpAction::Withdraw, Party::Sender, Party::Receiver).unwrap_err();
         assert_eq!(err.to_string(), "the case was transferred to the receiver: the sender may only add notes");
+        let err = apply(S::Held, FollowUpAction::Accept, Party::Receiver, sender_owns).unwrap_err();
+        assert_eq!(err.to_string(), "cannot ACCEPT a message in state HELD");
         let none = apply(S::Submitted, FollowUpAction::Unspecified, Party::Sender, sender_owns);
         assert_eq!(none, Err(TransitionError::NoAction));
     }

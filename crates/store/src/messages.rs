@@ -203,11 +203,12 @@ impl Store {
             return Ok(false);
         }
         // Besides the state: the first acknowledgement and acceptance times
-        // (statistics), ownership moving on an accepted transfer, and what the
+        // (statistics; an ACCEPT or DECLINE before any ACKNOWLEDGE is an implied
+        // acknowledgement, crates/domain/src/lifecycle.rs), ownership moving on an accepted transfer, and what the
         // original sender of a transferred case last saw.
         let moved = sqlx::query(
             "UPDATE messages SET status = $1, updated_at = $2, \
-             acknowledged_at = CASE WHEN acknowledged_at IS NULL AND $1 = $5 THEN $2 ELSE acknowledged_at END, \
+             acknowledged_at = CASE WHEN acknowledged_at IS NULL AND $1 IN ($5, $6, $9) THEN $2 ELSE acknowledged_at END, \
              accepted_at = CASE WHEN accepted_at IS NULL AND $1 = $6 THEN $2 ELSE accepted_at END, \
              owner_org = CASE WHEN kind = $7 AND $1 = $6 THEN recipient_org ELSE owner_org END, \
              sender_view_status = CASE WHEN $8 = 1 THEN COALESCE(sender_view_status, $4) \
@@ -222,6 +223,7 @@ impl Store {
         .bind(MessageStatus::Accepted.as_str_name())
         .bind(MessageKind::CaseTransfer.as_str_name())
         .bind(i64::from(follow_up.hidden_from_sender))
+        .bind(MessageStatus::Declined.as_str_name())
         .execute(&mut **tx)
         .await?;
         if moved.rows_affected() == 0 {

@@ -89,6 +89,7 @@ impl MessageApi {
                 ("action", action.as_str_name().into()),
                 ("from", message.status.as_str_name().into()),
                 ("to", status_after.as_str_name().into()),
+                ("implied_acknowledgement", lifecycle::implies_acknowledgement(message.status, action).into()),
             ]);
             match store.insert_follow_up(&record, message.status, &other, audit).await {
                 Ok(Inserted::Created(stored)) => {
