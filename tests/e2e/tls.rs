@@ -3,7 +3,7 @@
 //! plaintext client is not. An organisation that registers its certificate is
 //! served only over that certificate.
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedKey, IsCa, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedKey, DnType, IsCa, KeyPair};
 use referral_hub_domain::{audit::hex, sample};
 use referral_hub_e2e::{Backend, Bearer, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, submitted};
 use referral_hub_proto::v1::message_service_client::MessageServiceClient;
@@ -22,6 +22,8 @@ impl Pki {
     fn new() -> Pki {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        // Distinct names: OpenSSL clients (curl) take a leaf whose issuer is its own subject for self-signed.
+        params.distinguished_name.push(DnType::CommonName, "referral-hub test CA");
         let ca_key = KeyPair::generate().unwrap();
         let ca = params.self_signed(&ca_key).unwrap();
         Pki { ca, ca_key }
@@ -30,10 +32,9 @@ impl Pki {
     /// A certificate for `name` signed by the CA.
     fn issue(&self, name: &str) -> CertifiedKey {
         let key_pair = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec![name.to_owned()])
-            .unwrap()
-            .signed_by(&key_pair, &self.ca, &self.ca_key)
-            .unwrap();
+        let mut params = CertificateParams::new(vec![name.to_owned()]).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        let cert = params.signed_by(&key_pair, &self.ca, &self.ca_key).unwrap();
         CertifiedKey { cert, key_pair }
     }
 }
@@ -152,4 +153,34 @@ async fn a_bound_organisation_is_served_only_over_its_certificate() {
     assert!(refused.iter().all(|e| e.entry.detail.contains("client certificate")));
     assert_eq!(refused[0].entry.actor_certificate, hex(&Sha256::digest(police_cert.cert.der())));
     assert_eq!(refused[1].entry.actor_certificate, "", "no certificate was presented");
+}
+
+/// Many agency systems speak only HTTP/1.1: over TLS the listener offers
+/// `http/1.1` beside `h2` by ALPN, so curl limited to HTTP/1.1 posts a FHIR
+/// Bundle on the same port gRPC clients use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http1_only_client_posts_a_fhir_bundle_over_tls() {
+    let pki = Pki::new();
+    let (hub, _, trust) = tls_hub(&pki).await;
+    let files = tempfile::tempdir().unwrap();
+    let ca = files.path().join("ca.pem");
+    std::fs::write(&ca, pki.ca.pem()).unwrap();
+    let bundle = format!("{}/../docs/examples/health-referral-bundle.json", env!("CARGO_MANIFEST_DIR"));
+    let port = hub.address.port();
+    let authorization = format!("authorization: Bearer {}", hub.token(HEALTH_ORG, &["referrer"]));
+    let mut curl = std::process::Command::new("curl");
+    curl.args(["-sS", "--http1.1", "--cacert"])
+        .arg(&ca)
+        .args(["--resolve", &format!("localhost:{port}:127.0.0.1"), "-H", &authorization])
+        .args(["-H", "content-type: application/fhir+json", "--data-binary", &format!("@{bundle}")])
+        .args(["-o", "/dev/null", "-w", "%{http_version} %{response_code}"])
+        .arg(format!("https://localhost:{port}/fhir/r4/Bundle"));
+    let curl = tokio::task::spawn_blocking(move || curl.output()).await.unwrap().expect("curl runs");
+    let answer = String::from_utf8_lossy(&curl.stdout);
+    assert!(curl.status.success(), "{answer} {}", String::from_utf8_lossy(&curl.stderr));
+    assert_eq!(answer, "1.1 200", "served over HTTP/1.1 and accepted");
+
+    // gRPC clients still negotiate HTTP/2 on the same listener.
+    let url = format!("https://127.0.0.1:{port}");
+    assert_eq!(health(tls_endpoint(&url, &trust, None).connect().await.unwrap()).await, ServingStatus::Serving);
 }

@@ -40,10 +40,8 @@ use referral_hub_server::{
 };
 use referral_hub_store::Store;
 
-pub use referral_hub_server::demo::{COURT_ORG, HEALTH_ORG, OPERATOR_ORG, SOCIAL_WELFARE_ORG};
-
-/// Another demo organisation: neither sender nor receiver in most tests.
-pub const POLICE_ORG: &str = "demo-police-hlaing";
+/// The police station is neither sender nor receiver in most tests.
+pub use referral_hub_server::demo::{COURT_ORG, HEALTH_ORG, OPERATOR_ORG, POLICE_ORG, SCHOOL_ORG, SOCIAL_WELFARE_ORG};
 
 /// The demo organisation test hubs grant `oversight` (the ombudsperson's
 /// part): the community group, which is otherwise rarely a party.

@@ -1,11 +1,12 @@
-//! What `serve --dev` prints: a loud warning, tokens for two demo
-//! organisations, and grpcurl commands that work when pasted.
+//! What `serve --dev` prints: a loud warning, a token for each demo agency
+//! (the variables docs/connect/*.md use), and grpcurl commands that work when
+//! pasted.
 
 use std::{net::SocketAddr, path::Path};
 
 use referral_hub_server::{
     clock::{Clock, SystemClock},
-    demo::{HEALTH_ORG, OPERATOR_ORG, SOCIAL_WELFARE_ORG},
+    demo::{COURT_ORG, HEALTH_ORG, OPERATOR_ORG, POLICE_ORG, SCHOOL_ORG, SOCIAL_WELFARE_ORG},
     keys::{HubKey, TokenRequest},
 };
 
@@ -30,6 +31,9 @@ pub fn print_banner(
     };
     let health = token(HEALTH_ORG, &["referrer", "receiver"])?;
     let welfare = token(SOCIAL_WELFARE_ORG, &["referrer", "receiver", "supervisor"])?;
+    let school = token(SCHOOL_ORG, &["referrer", "receiver"])?;
+    let police = token(POLICE_ORG, &["referrer", "receiver"])?;
+    let court = token(COURT_ORG, &["referrer", "receiver"])?;
     let operator = token(OPERATOR_ORG, &["admin", "oversight"])?;
     eprintln!(
         r#"
@@ -42,6 +46,11 @@ data directory: {data}   listening on: {address}
 # Tokens (valid {hours} hours, the hub's --max-token-lifetime-hours):
 export HEALTH_TOKEN={health}
 export WELFARE_TOKEN={welfare}
+# The school, the police station and the juvenile court (docs/connect/):
+export SCHOOL_TOKEN={school}
+export POLICE_TOKEN={police}
+export COURT_TOKEN={court}
+export HUB=http://{address}
 # The hub operator (directory changes, unrouted alerts, oversight):
 export OPERATOR_TOKEN={operator}
 

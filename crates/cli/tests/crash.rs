@@ -209,7 +209,7 @@ async fn kill_nine_rounds(backend: Backend) {
         .into_inner();
     let mut delivered = HashSet::new();
     for expected in 1..=notes.len() as u64 {
-        let next = tokio::time::timeout(Duration::from_secs(10), inbox.message()).await.expect("within 10 s");
+        let next = tokio::time::timeout(Duration::from_secs(60), inbox.message()).await.expect("within 60 s");
         let entry = next.unwrap().unwrap().entry.unwrap();
         assert_eq!(entry.position, expected, "({context})");
         let Some(referral_hub_proto::v1::inbox_entry::Item::Message(message)) = entry.item else { panic!("a message") };

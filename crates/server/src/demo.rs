@@ -9,6 +9,12 @@ pub const HEALTH_ORG: &str = "demo-health-hlaing";
 /// Id of the demo social welfare office (the usual first receiver, lead agency for Yangon).
 pub const SOCIAL_WELFARE_ORG: &str = "demo-social-welfare-yangon";
 
+/// Id of the demo school (sends concerns as CSV batches).
+pub const SCHOOL_ORG: &str = "demo-school-hlaing";
+
+/// Id of the demo police station (files mandatory reports).
+pub const POLICE_ORG: &str = "demo-police-hlaing";
+
 /// Id of the demo juvenile court (the receiver of case transfers to justice).
 pub const COURT_ORG: &str = "demo-court-yangon";
 
@@ -48,21 +54,14 @@ pub fn organisations() -> Vec<Organisation> {
             &["MM/YGN"],
         ),
         org(
-            "demo-school-hlaing",
+            SCHOOL_ORG,
             "Hlaing Basic Education High School No. 1",
             Sector::Education,
             "MM/YGN/Hlaing",
             &["education"],
             &[],
         ),
-        org(
-            "demo-police-hlaing",
-            "Hlaing Township Police Station",
-            Sector::Police,
-            "MM/YGN/Hlaing",
-            &["police_protection"],
-            &[],
-        ),
+        org(POLICE_ORG, "Hlaing Township Police Station", Sector::Police, "MM/YGN/Hlaing", &["police_protection"], &[]),
         org(COURT_ORG, "Yangon Region Juvenile Court", Sector::Justice, "MM/YGN", &["justice", "legal_aid"], &[]),
         org(OPERATOR_ORG, "Ministry IT Unit (hub operator)", Sector::Other, "MM", &[], &[]),
         org(

@@ -35,6 +35,7 @@ pub mod scheduler;
 mod server;
 mod stats_service;
 pub mod telemetry;
+pub mod tls_listener;
 mod verified_tokens;
 
 pub use server::{KeyReload, MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};

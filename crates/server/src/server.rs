@@ -6,10 +6,7 @@ use std::{collections::HashMap, future::Future, sync::Arc};
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{
-    service::Routes,
-    transport::{Certificate, Identity, Server, ServerTlsConfig},
-};
+use tonic::{service::Routes, transport::Server};
 
 use referral_hub_adapters::Adapters;
 
@@ -115,6 +112,9 @@ pub enum ServeError {
     /// The pusher's HTTP client could not be built (no TLS backend).
     #[error("push client: {0}")]
     PushClient(#[from] reqwest::Error),
+    /// The TLS certificate, key or client CA is unusable.
+    #[error(transparent)]
+    Tls(#[from] crate::tls_listener::TlsSetupError),
     /// The database failed a step that must be done before serving.
     #[error(transparent)]
     Store(#[from] referral_hub_store::StoreError),
@@ -293,18 +293,12 @@ pub async fn serve(
     };
 
     let http2 = admission.http2;
-    let mut builder = Server::builder()
+    let builder = Server::builder()
         .max_concurrent_streams(http2.max_concurrent_streams)
         .http2_keepalive_interval(Some(http2.keepalive_interval))
         .http2_keepalive_timeout(Some(http2.keepalive_timeout))
         .http2_max_header_list_size(http2.max_header_list_size);
-    if let Some(tls) = config.tls {
-        let mut tls_config = ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
-        if let Some(ca) = tls.client_ca_pem {
-            tls_config = tls_config.client_ca_root(Certificate::from_pem(ca)).client_auth_optional(true);
-        }
-        builder = builder.tls_config(tls_config)?;
-    }
+    let tls = config.tls.as_ref().map(crate::tls_listener::server_config).transpose()?;
     let gate = Arc::new(Gate { hub: hub.clone(), adapters, body_read_timeout: admission.body_read_timeout });
     let routes = Routes::from(adapter_routes)
         .add_service(health_service)
@@ -321,11 +315,13 @@ pub async fn serve(
         .layer(axum::middleware::from_fn_with_state(gate, crate::authenticate::authenticate_first))
         .layer(axum::middleware::from_fn(crate::auth::trace_the_rpc));
     // HTTP/1.1 too, for the adapters' endpoints; gRPC clients speak HTTP/2 as ever.
-    builder
-        .accept_http1(true)
-        .add_routes(Routes::from(routes))
-        .serve_with_incoming_shutdown(without_nagle(listener), shutdown)
-        .await?;
+    let router = builder.accept_http1(true).add_routes(Routes::from(routes));
+    match tls {
+        Some(tls) => {
+            router.serve_with_incoming_shutdown(crate::tls_listener::incoming(listener, tls), shutdown).await?
+        }
+        None => router.serve_with_incoming_shutdown(without_nagle(listener), shutdown).await?,
+    }
     // The refusals counted since the last flush are written before the process ends.
     if let Err(error) = hub.flush_refusals(true).await {
         tracing::error!(%error, "refusal counts not written at shutdown");
