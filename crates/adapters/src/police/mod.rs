@@ -73,6 +73,7 @@
 //! A JSON problem document (RFC 9457) naming JSON pointers.
 
 mod incident;
+mod niem_shape;
 mod outbound;
 mod report;
 
@@ -80,6 +81,7 @@ mod report;
 mod tests;
 
 use referral_hub_domain::wire::Sector;
+use serde_json::Value;
 
 use crate::codes::{CodeMap, CodeTableError};
 use crate::education::shared::{self, fields::DOCUMENT, fields::Object, fields::Problems, fields::parse};
@@ -141,33 +143,45 @@ impl Adapter for PoliceAdapter {
     }
 
     fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
+        let table = if path == STATUS { niem_shape::STATUS } else { niem_shape::INCIDENT };
+        let mut niem_problems = Problems::default();
         let mut problems = Problems::default();
         let parsed = match path {
-            INCIDENTS | STATUS => parse(document, &mut problems),
+            INCIDENTS | STATUS => parse(document, &mut niem_problems),
             _ => {
-                problems.add(DOCUMENT, "not a path of the POLICE adapter");
+                niem_problems.add(DOCUMENT, "not a path of the POLICE adapter");
                 None
             }
         };
-        let inbound = parsed.as_ref().and_then(|value| {
+        let working = parsed.as_ref().filter(|v| v.is_object()).map(|v| niem_shape::from_niem(v, table, &mut niem_problems));
+        let inbound = working.as_ref().or(parsed.as_ref()).and_then(|value| {
             let root = Object::root(value, &mut problems)?;
             match path {
                 INCIDENTS => report::inbound(&root, &self.codes, &mut problems).map(Inbound::Submit),
                 _ => shared::follow_up::inbound(&root, &self.codes, &mut problems),
             }
         });
+        niem_problems.0.extend(problems.0.into_iter().map(|mut v| {
+            v.element = niem_shape::niem_pointer(&v.element, table);
+            v
+        }));
         match inbound {
-            Some(inbound) if problems.is_empty() => Ok(vec![inbound]),
-            _ => Err(problems.0),
+            Some(inbound) if niem_problems.is_empty() => Ok(vec![inbound]),
+            _ => Err(niem_problems.0),
         }
     }
 
     fn outbound(&self, delivery: Outbound<'_>) -> Result<Document, Unmapped> {
-        match delivery {
-            Outbound::Message(message) => outbound::message(message, &self.codes),
-            Outbound::FollowUp(follow_up) => shared::follow_up::outbound(follow_up, &self.codes),
-            Outbound::Withheld(notice) => shared::envelope::withheld(notice),
-        }
+        let (working, table) = match delivery {
+            Outbound::Message(message) => (outbound::message(message, &self.codes)?, niem_shape::INCIDENT),
+            Outbound::FollowUp(follow_up) => {
+                (shared::follow_up::outbound(follow_up, &self.codes)?, niem_shape::STATUS)
+            }
+            Outbound::Withheld(notice) => (shared::envelope::withheld(notice)?, niem_shape::STATUS),
+        };
+        // The shared modules write plain JSON objects: reading them back cannot fail.
+        let working: Value = serde_json::from_slice(&working.body).unwrap_or_default();
+        Ok(shared::envelope::document(&niem_shape::to_niem(&working, table)))
     }
 
     fn errors(&self, violations: &[NativeViolation]) -> Document {
@@ -175,7 +189,12 @@ impl Adapter for PoliceAdapter {
     }
 
     fn native_element(&self, path: &str, canonical_field: &str) -> String {
-        let table = if path == STATUS { shared::follow_up::ELEMENT_TABLE } else { report::ELEMENT_TABLE };
-        shared::element::native_pointer(table, canonical_field).unwrap_or_else(|| canonical_field.to_owned())
+        let (table, niem) = if path == STATUS {
+            (shared::follow_up::ELEMENT_TABLE, niem_shape::STATUS)
+        } else {
+            (report::ELEMENT_TABLE, niem_shape::INCIDENT)
+        };
+        shared::element::native_pointer(table, canonical_field)
+            .map_or_else(|| canonical_field.to_owned(), |working| niem_shape::niem_pointer(&working, niem))
     }
 }
