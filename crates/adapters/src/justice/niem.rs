@@ -3,6 +3,9 @@
 //! for what NIEM has no element for, and the small NIEM structures (an
 //! identification, a date) both adapters write and read.
 //!
+//! The hub's extension names are declared, each with its definition, in
+//! tests/fixtures/niem/rh-extension.csv (published in docs/connect/justice.md).
+//!
 //! The prefixes are NIEM's own (`nc:` NIEM Core, `j:` Justice, `hs:` Human
 //! Services, which replaced CYFS in NIEM 4) and map to the namespace URIs of
 //! the NIEM 5.2 release's `json-ld/context.json`, so a NIEM JSON consumer
@@ -27,64 +30,6 @@ pub(crate) const HUB_EXTENSION: &str = "https://referral-hub.org/niem/extension/
 pub(crate) fn context() -> Value {
     json!({ "nc": NIEM_CORE, "j": JUSTICE, "hs": HUMAN_SERVICES, "rh": HUB_EXTENSION })
 }
-
-/// The hub's extension elements (`rh:`), each with what it carries: the
-/// child-friendly justice handling and the hub's own codes, which NIEM has
-/// no element for. Published in docs/connect/justice.md; a test fails on an
-/// `rh:` name written or read that is not here, and on one here that is
-/// never used.
-pub(crate) const EXTENSION: &[(&str, &str)] = &[
-    ("rh:AcknowledgeByDateTime", "when the receiver must acknowledge the message"),
-    ("rh:AgeAtEventsYearsQuantity", "the child's age in years when the events happened"),
-    ("rh:AgeVerifiedIndicator", "whether the child's age was verified"),
-    ("rh:AnonymityIndicator", "the child's identity must not be disclosed"),
-    (
-        "rh:BelowMinimumAgeOfCriminalResponsibilityIndicator",
-        "the child was below the minimum age of criminal responsibility",
-    ),
-    ("rh:Caregiver", "the child's current caregiver (a nc:PersonType)"),
-    ("rh:CaregiverExclusionCode", "whether and why the caregiver is excluded from contact"),
-    ("rh:ChildHandling", "the child-friendly handling block, first in a case transfer"),
-    ("rh:ChildInformedIndicator", "the child was told about the referral"),
-    ("rh:ChildRoleCode", "the child's role: victim, witness, delinquency, dependency"),
-    ("rh:ChildViewsOnProceedingsText", "the child's views on the proceedings"),
-    ("rh:ChildViewsText", "the child's views on the referral"),
-    ("rh:ConflictOfInterestIndicator", "the parent or guardian has a conflict of interest"),
-    ("rh:ConflictOfInterestText", "what the conflict of interest is"),
-    ("rh:DisabilityAccommodationText", "accommodations the child needs"),
-    ("rh:DisplacementStatusCode", "the child's displacement status, in the hub's taxonomy"),
-    ("rh:DiversionRecommendedIndicator", "diversion from judicial proceedings is recommended"),
-    ("rh:DoNotReinterviewIndicator", "the child must not be interviewed again"),
-    ("rh:EventOrganizationID", "the hub id of the organisation that posted the event"),
-    ("rh:InterpreterLanguageCode", "the interpreter's language, ISO 639-1"),
-    ("rh:InterpreterNeededIndicator", "the child needs an interpreter"),
-    ("rh:LegalRepresentativeText", "the child's legal representative"),
-    ("rh:LocationAreaCode", "the hub's area code of a location"),
-    ("rh:MedicalExaminationReportID", "the reference of the medical examination report"),
-    ("rh:NoContactWithAllegedOffenderIndicator", "no contact with the alleged offender"),
-    ("rh:ParentGuardian", "a parent or guardian of the child (a nc:PersonType)"),
-    ("rh:PersonDisabilityText", "the child's disability"),
-    ("rh:PersonLanguageCode", "a language the child speaks, ISO 639-1"),
-    ("rh:PersonLinkKeyID", "the hub's link key of the child"),
-    ("rh:PersonNicknameText", "a name the child is known by"),
-    ("rh:PersonRelationshipText", "the person's relationship to the child"),
-    ("rh:PriorityCode", "the referral's urgency"),
-    ("rh:ProtectionConcernCode", "a protection concern, in the hub's taxonomy"),
-    ("rh:ProtectiveActionText", "what the police did to protect the child"),
-    ("rh:RecordedInterviewID", "the reference of a recorded interview"),
-    ("rh:RecordedInterviewQuantity", "how many times the child was interviewed on record"),
-    ("rh:RequestedServiceCode", "a requested service, in the hub's taxonomy"),
-    ("rh:RightsInformedByText", "who informed the child of their rights"),
-    ("rh:RightsInformedDate", "when the child was informed of their rights"),
-    ("rh:RiskLevelCode", "the risk level: high, medium, low"),
-    ("rh:SafetyConcernText", "safety concerns for the child"),
-    ("rh:SafetyMeasures", "protective measures for the child in proceedings"),
-    ("rh:SeparateWaitingAreaIndicator", "the child needs a separate waiting area"),
-    ("rh:ShareWithSenderIndicator", "the event may be shared with the message's sender"),
-    ("rh:SupportPersonText", "the child's support person"),
-    ("rh:WithheldNotice", "a message the hub may no longer deliver"),
-    ("rh:WithheldReasonCode", "why the hub withheld a message"),
-];
 
 /// `nc:IdentificationType` with only its id.
 #[derive(Serialize)]
