@@ -101,7 +101,7 @@ fn wrapped_string(
     match optional_object(r, object, wrapper, parent) {
         (Some(inside), at) => r.string(inside, key, &at, required),
         (None, at) => {
-            if required && !object.get(wrapper).is_some_and(|v| !v.is_null()) {
+            if required && object.get(wrapper).is_none_or(Value::is_null) {
                 r.fail(&r.at(&at, key), "required");
             }
             String::new()

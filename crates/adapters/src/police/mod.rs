@@ -180,7 +180,8 @@ impl Adapter for PoliceAdapter {
                 None
             }
         };
-        let working = parsed.as_ref().filter(|v| v.is_object()).map(|v| niem_shape::from_niem(v, table, &mut niem_problems));
+        let working =
+            parsed.as_ref().filter(|v| v.is_object()).map(|v| niem_shape::from_niem(v, table, &mut niem_problems));
         let inbound = working.as_ref().or(parsed.as_ref()).and_then(|value| {
             let root = Object::root(value, &mut problems)?;
             match path {
@@ -201,9 +202,7 @@ impl Adapter for PoliceAdapter {
     fn outbound(&self, delivery: Outbound<'_>) -> Result<Document, Unmapped> {
         let (working, table) = match delivery {
             Outbound::Message(message) => (outbound::message(message, &self.codes)?, niem_shape::INCIDENT),
-            Outbound::FollowUp(follow_up) => {
-                (shared::follow_up::outbound(follow_up, &self.codes)?, niem_shape::STATUS)
-            }
+            Outbound::FollowUp(follow_up) => (shared::follow_up::outbound(follow_up, &self.codes)?, niem_shape::STATUS),
             Outbound::Withheld(notice) => (shared::envelope::withheld(notice)?, niem_shape::STATUS),
         };
         // The shared modules write plain JSON objects: reading them back cannot fail.

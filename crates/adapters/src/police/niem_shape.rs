@@ -31,12 +31,18 @@ pub(super) const INCIDENT: &[(&str, &str)] = &[
     ("/incident/place/description", "/nc:Incident/nc:ActivityLocation/nc:LocationDescriptionText"),
     ("/incident/offence_category", "/nc:Incident/j:OffenseCategoryText"),
     ("/incident/officer", "/nc:Incident/j:IncidentReportingOfficial"),
-    ("/incident/officer/name", "/nc:Incident/j:IncidentReportingOfficial/nc:RoleOfPerson/nc:PersonName/nc:PersonFullName"),
+    (
+        "/incident/officer/name",
+        "/nc:Incident/j:IncidentReportingOfficial/nc:RoleOfPerson/nc:PersonName/nc:PersonFullName",
+    ),
     (
         "/incident/officer/badge_number",
         "/nc:Incident/j:IncidentReportingOfficial/j:EnforcementOfficialBadgeIdentification/nc:IdentificationID",
     ),
-    ("/incident/officer/unit", "/nc:Incident/j:IncidentReportingOfficial/j:EnforcementOfficialUnit/j:EnforcementUnitName"),
+    (
+        "/incident/officer/unit",
+        "/nc:Incident/j:IncidentReportingOfficial/j:EnforcementOfficialUnit/j:EnforcementUnitName",
+    ),
     ("/incident/protective_action", "/nc:Incident/rh:ProtectiveActionText"),
     ("/child", "/nc:Person"),
     ("/child/local_id", "/nc:Person/nc:PersonOtherIdentification/nc:IdentificationID"),
@@ -217,7 +223,8 @@ fn translate(path: &str, table: &[(&str, &str)], direction: Direction) -> Option
     let segments: Vec<&str> = path.split('/').collect();
     (1..=segments.len()).rev().find_map(|k| {
         let head = segments[..k].join("/");
-        exact(&head, table, direction).map(|to| [to.as_str()].into_iter().chain(segments[k..].iter().copied()).collect::<Vec<_>>().join("/"))
+        exact(&head, table, direction)
+            .map(|to| [to.as_str()].into_iter().chain(segments[k..].iter().copied()).collect::<Vec<_>>().join("/"))
     })
 }
 
@@ -269,4 +276,3 @@ fn set(root: &mut Value, pointer: &str, value: Value) {
     }
     *here = value;
 }
-
