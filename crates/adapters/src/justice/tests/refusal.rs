@@ -57,17 +57,12 @@ fn oversize_non_json_and_wrongly_shaped_documents_are_refused_whole() {
 #[test]
 fn hub_field_paths_name_case_event_elements() {
     let a = adapter();
-    assert_eq!(
-        a.native_element("/justice/v1/case-events", "appointment_at"),
-        "/j:CourtEvent/nc:ActivityScheduledDate/nc:DateTime"
-    );
-    assert_eq!(
-        a.native_element("/justice/v1/case-events", "message_id"),
-        "/j:CourtEvent/j:CourtEventCase/nc:CaseTrackingID"
-    );
-    assert_eq!(
-        a.native_element("/justice/v1/case-events", "share_with_sender"),
-        "/j:CourtEvent/rh:ShareWithSenderIndicator"
-    );
-    assert_eq!(a.native_element("/justice/v1/case-events", "something_else"), "something_else");
+    for (field, element) in [
+        ("appointment_at", "/j:CourtEvent/nc:ActivityScheduledDate/nc:DateTime"),
+        ("message_id", "/j:CourtEvent/j:CourtEventCase/nc:CaseTrackingID"),
+        ("share_with_sender", "/j:CourtEvent/rh:ShareWithSenderIndicator"),
+        ("something_else", "something_else"),
+    ] {
+        assert_eq!(a.native_element("/justice/v1/case-events", field), element);
+    }
 }

@@ -105,18 +105,17 @@ fn oversize_and_malformed_documents_are_refused_whole() {
 #[test]
 fn hub_validation_errors_are_named_after_the_police_elements() {
     let a = adapter();
-    assert_eq!(a.native_element("/police/incidents", "referral.reason"), "/hs:ReferralReasonText");
-    assert_eq!(
-        a.native_element("/police/incidents", "legal_basis.justification"),
-        "/rh:LegalBasis/rh:LegalBasisJustificationText"
-    );
-    assert_eq!(
-        a.native_element("/police/incidents", "referral.attachments[1].uri"),
-        "/nc:Document/1/nc:DocumentBinary/nc:BinaryURI"
-    );
-    assert_eq!(
-        a.native_element("/police/incidents", "referral.child.estimated_age_years"),
-        "/nc:Person/nc:PersonAgeMeasure/nc:MeasureIntegerValue"
-    );
-    assert_eq!(a.native_element("/police/status", "reason"), "/nc:Activity/nc:ActivityReasonText");
+    for (path, field, element) in [
+        ("/police/incidents", "referral.reason", "/hs:ReferralReasonText"),
+        ("/police/incidents", "legal_basis.justification", "/rh:LegalBasis/rh:LegalBasisJustificationText"),
+        ("/police/incidents", "referral.attachments[1].uri", "/nc:Document/1/nc:DocumentBinary/nc:BinaryURI"),
+        (
+            "/police/incidents",
+            "referral.child.estimated_age_years",
+            "/nc:Person/nc:PersonAgeMeasure/nc:MeasureIntegerValue",
+        ),
+        ("/police/status", "reason", "/nc:Activity/nc:ActivityReasonText"),
+    ] {
+        assert_eq!(a.native_element(path, field), element, "{field}");
+    }
 }
