@@ -19,10 +19,10 @@ pub(super) enum TextError {
 }
 
 /// The batch as text. A byte-order mark decides the encoding and is
-/// dropped; without one, UTF-8 when the bytes are UTF-8, else Windows-1252
-/// (every byte is a character there, so the guess cannot fail; a UTF-8
-/// file is never valid Windows-1252 mojibake by accident in practice, while
-/// a Windows-1252 file with any non-ASCII letter is never valid UTF-8).
+/// dropped; without one, UTF-8 when the bytes are UTF-8, else Windows-1252.
+/// Trying UTF-8 first misreads nothing real: a Windows-1252 file with a
+/// letter beyond ASCII is practically never valid UTF-8, and every byte is a
+/// character in Windows-1252, so that last guess cannot fail.
 pub(super) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, TextError> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return std::str::from_utf8(rest).map(Cow::Borrowed).map_err(|_| TextError::NotUtf8);
