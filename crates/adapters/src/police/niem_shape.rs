@@ -7,14 +7,15 @@
 //! the working shape is named by its NIEM pointer.
 //!
 //! Each row is (working pointer, NIEM pointer); `[]` stands for an array
-//! item. A row for an object (`/child`) names it for refusals and carries
+//! item; the first row of a working pointer is the one written (a date is
+//! written in its precision: `nc:Date`, `nc:YearMonthDate`, `nc:YearDate`). A row for an object (`/child`) names it for refusals and carries
 //! whatever lies under it that has no row of its own (the justice handling
 //! block, already in NIEM naming).
 
 use serde_json::{Map, Value};
 
 use crate::education::shared::fields::Problems;
-use crate::justice::niem::context;
+use crate::justice::niem::{context, date};
 
 /// The incident notification, and the message documents police receive.
 pub(super) const INCIDENT: &[(&str, &str)] = &[
@@ -54,6 +55,8 @@ pub(super) const INCIDENT: &[(&str, &str)] = &[
     ("/child/identifying_features", "/nc:Person/nc:PersonPhysicalFeature/nc:PhysicalFeatureDescriptionText"),
     ("/child/sex", "/nc:Person/j:PersonSexCode"),
     ("/child/date_of_birth", "/nc:Person/nc:PersonBirthDate/nc:Date"),
+    ("/child/date_of_birth", "/nc:Person/nc:PersonBirthDate/nc:YearMonthDate"),
+    ("/child/date_of_birth", "/nc:Person/nc:PersonBirthDate/nc:YearDate"),
     ("/child/age", "/nc:Person/nc:PersonAgeMeasure/nc:MeasureIntegerValue"),
     ("/child/languages", "/nc:Person/rh:PersonLanguageCode"),
     ("/child/nationality", "/nc:Person/nc:PersonCitizenship/nc:PersonCitizenshipCountry/nc:CountryCode"),
@@ -143,7 +146,11 @@ pub(super) fn to_niem(working: &Value, table: &[(&str, &str)]) -> Value {
     let mut niem = Value::Object(Map::new());
     for (path, value) in leaves(working, "") {
         let target = translate(&path, table, Direction::ToNiem).unwrap_or(path);
-        set(&mut niem, &target, value.clone());
+        match (target.strip_suffix("/nc:Date"), value.as_str()) {
+            // A date in the precision it has: a birth year alone is nc:YearDate.
+            (Some(parent), Some(text)) => set(&mut niem, parent, date(text)),
+            _ => set(&mut niem, &target, value.clone()),
+        }
     }
     if let Value::Object(root) = &mut niem {
         root.insert("@context".into(), context());
