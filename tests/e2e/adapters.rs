@@ -69,10 +69,10 @@ async fn every_sector_joins_in_its_own_format(backend: Backend) {
     // JUSTICE: the court acknowledges a case transfer in its own event format.
     let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
     let transfer = submitted(&mut health, sample::submit_transfer("to-court", COURT_ORG)).await;
-    let event = serde_json::json!({"j:CaseEvent": {
-        "nc:ActivityIdentificationID": "JUV-YGN-2026-0412/EV-1",
-        "j:CaseTrackingID": transfer.id,
-        "cyfs:CaseEventCategoryCode": "receipt-acknowledged"}});
+    let event = serde_json::json!({"j:CourtEvent": {
+        "nc:ActivityIdentification": {"nc:IdentificationID": "JUV-YGN-2026-0412/EV-1"},
+        "j:CourtEventCase": {"nc:CaseTrackingID": transfer.id},
+        "nc:ActivityCategoryText": "receipt-acknowledged"}});
     let (status, body) =
         hub.post_document("/justice/v1/case-events", COURT_ORG, &["receiver"], event.to_string().into()).await;
     assert_eq!(accepted(status, &body).len(), 1);

@@ -121,15 +121,15 @@ fn elements(value: &serde_json::Value) -> Vec<&str> {
 fn police_get_the_justice_block_and_where_a_child_was_found() {
     let adapters = Adapters::builtin().expect("the built-in code tables load");
     let transfer = written(&adapters, Sector::Police, MessageKind::CaseTransfer);
-    assert_eq!(transfer["hub"]["document"], "case_transfer");
-    assert_eq!(transfer["justice"]["cyfs:ChildRoleCode"], "VICTIM");
-    assert_eq!(transfer["justice"]["cyfs:DoNotReinterviewIndicator"], true);
-    assert!(transfer["case_summary"].is_string());
-    assert!(transfer["caregiver"].get("relationship").is_none(), "FAMILY is not police's");
+    assert_eq!(transfer["rh:HubMetadata"]["rh:DocumentCategoryCode"], "case_transfer");
+    assert_eq!(transfer["rh:ChildHandling"]["rh:ChildRoleCode"], "VICTIM");
+    assert_eq!(transfer["rh:ChildHandling"]["rh:DoNotReinterviewIndicator"], true);
+    assert!(transfer["nc:Case"]["nc:ActivityDescriptionText"].is_string());
+    assert!(transfer["rh:Caregiver"].get("rh:PersonRelationshipText").is_none(), "FAMILY is not police's");
     let alert = written(&adapters, Sector::Police, MessageKind::SeparatedChildAlert);
-    assert_eq!(alert["hub"]["document"], "separated_child_alert");
-    assert_eq!(elements(&alert["found"]), ["area_code", "by", "date", "description"]);
-    assert!(alert["child"]["nicknames"].is_array());
+    assert_eq!(alert["rh:HubMetadata"]["rh:DocumentCategoryCode"], "separated_child_alert");
+    assert_eq!(elements(&alert["rh:ChildFound"]), ["nc:ActivityDate", "nc:ActivityLocation", "rh:FoundByText"]);
+    assert!(alert["nc:Person"]["rh:PersonNicknameText"].is_array());
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn schools_get_only_identity_contact_and_demographics_of_every_kind() {
 fn justice_and_health_name_the_kind_they_were_sent() {
     let adapters = Adapters::builtin().expect("the built-in code tables load");
     let alert = written(&adapters, Sector::Justice, MessageKind::SeparatedChildAlert);
-    assert_eq!(alert["j:JuvenileCase"]["cyfs:MessageCategoryCode"], "separated-child-alert");
+    assert_eq!(alert["hs:JuvenileCase"]["nc:CaseCategoryText"], "separated-child-alert");
     assert!(alert.get("nc:Location").is_none(), "LOCATION is not justice's");
     let transfer = written(&adapters, Sector::Health, MessageKind::CaseTransfer);
     assert_eq!(transfer["entry"][0]["resource"]["eventCoding"]["code"], "case-transfer");

@@ -1,7 +1,10 @@
 //! The CSV batch (`/education/concerns.csv`) for schools with only a
-//! spreadsheet: UTF-8 (a leading byte-order mark is allowed), comma
-//! separated, a header row naming the columns (any order, each at most once),
-//! one concern per row. Columns and the concern report element each fills:
+//! spreadsheet, as spreadsheets save it (module `csv_text`): UTF-8 with or
+//! without a byte-order mark, UTF-16 with one, or Windows-1252; separated
+//! by `,`, `;` or tab, whichever the header row uses; a header row naming
+//! the columns (any order, each at most once), one concern per row. A list
+//! cell (`;`-separated) in a `;`-separated file is quoted, as spreadsheets
+//! write it. Columns and the concern report element each fills:
 //!
 //! | column | element | column | element |
 //! |---|---|---|---|
@@ -37,6 +40,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::csv_text::{decode, separator};
 use super::report;
 use super::shared::fields::{DOCUMENT, Object, Problems};
 use crate::{CodeMap, Inbound, MAX_DOCUMENT_BYTES, NativeViolation};
@@ -108,9 +112,19 @@ pub(super) fn inbound(document: &[u8], codes: &CodeMap) -> Result<Vec<Inbound>, 
         problems.add(DOCUMENT, format!("larger than {MAX_DOCUMENT_BYTES} bytes"));
         return Err(problems.0);
     }
-    let document = document.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(document);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(document);
-    let mut records = reader.byte_records();
+    let text = match decode(document) {
+        Ok(text) => text,
+        Err(error) => {
+            problems.add(DOCUMENT, error.to_string());
+            return Err(problems.0);
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(separator(&text))
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(header)) => header,
         _ => {
@@ -132,7 +146,7 @@ pub(super) fn inbound(document: &[u8], codes: &CodeMap) -> Result<Vec<Inbound>, 
             continue;
         }
         let mut row_problems = Problems::default();
-        let value = row_value(&header, &record, &mut row_problems);
+        let value = row_value(&header, &record);
         let root = Object::root(&value, &mut row_problems);
         let request = root.and_then(|root| report::inbound(&root, codes, &mut row_problems));
         for violation in row_problems.0 {
@@ -156,12 +170,11 @@ pub(super) fn inbound(document: &[u8], codes: &CodeMap) -> Result<Vec<Inbound>, 
 }
 
 /// The header's columns, each with its pointer and kind (`None` for a bad one).
-fn read_header(header: &csv::ByteRecord, problems: &mut Problems) -> Vec<Option<(&'static str, Cell)>> {
+fn read_header(header: &csv::StringRecord, problems: &mut Problems) -> Vec<Option<(&'static str, Cell)>> {
     let mut seen = Vec::new();
     let header: Vec<_> = header
         .iter()
         .map(|name| {
-            let name = String::from_utf8_lossy(name);
             let name = name.trim();
             let known = COLUMNS.iter().find(|(column, _, _)| *column == name);
             match known {
@@ -188,14 +201,10 @@ fn read_header(header: &csv::ByteRecord, problems: &mut Problems) -> Vec<Option<
 }
 
 /// One row as the JSON concern report it stands for.
-fn row_value(header: &[Option<(&'static str, Cell)>], record: &csv::ByteRecord, problems: &mut Problems) -> Value {
+fn row_value(header: &[Option<(&'static str, Cell)>], record: &csv::StringRecord) -> Value {
     let mut root = Map::new();
-    for (slot, bytes) in header.iter().zip(record.iter()) {
+    for (slot, text) in header.iter().zip(record.iter()) {
         let Some((at, cell)) = slot else { continue };
-        let Ok(text) = std::str::from_utf8(bytes) else {
-            problems.add(*at, "not UTF-8 text");
-            continue;
-        };
         let text = text.trim();
         if text.is_empty() {
             continue;

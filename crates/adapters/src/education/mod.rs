@@ -72,6 +72,7 @@
 //! `problem` module).
 
 mod csv_batch;
+mod csv_text;
 mod outbound;
 mod report;
 pub(crate) mod shared;

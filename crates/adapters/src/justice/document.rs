@@ -1,20 +1,22 @@
 //! The case document delivered to a court or other justice agency: a case
-//! transfer (or a referral) in NIEM naming. Structs, not maps, so that the
+//! transfer (or a referral) in NIEM 5.2 JSON. Structs, not maps, so that the
 //! member order is the declaration order: the child-friendly handling block
 //! is first, and a court clerk reads the handling needs before anything else.
 //!
-//! Naming: `nc:` (NIEM Core) for people, places, dates and documents, `j:`
-//! (Justice) for the case, `cyfs:` (Children, Youth, and Family Services) for
-//! child-protection content NIEM Core has no element for. Properties end in
-//! NIEM representation terms: `…Text`, `…Code`, `…Indicator`, `…ID`,
-//! `…Date`, `…DateTime`, `…Quantity`.
+//! Naming (module `niem`): `hs:JuvenileCase` (Human Services) for the case,
+//! `nc:` (NIEM Core) for people, places, dates and documents, `j:` (Justice)
+//! for the initiating party and the child's sex code, and the hub's `rh:`
+//! extension for the handling block and the hub's own codes, which NIEM has
+//! no element for. Dates are `nc:DateType` objects (`{"nc:DateTime": …}`).
 
 use referral_hub_domain::wire::{
     Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, Guardian, JusticeCaseType, JusticeHandling,
     Location, Message, Priority, RiskLevel, SafetyMeasures, SeparatedChildAlert, message::Payload,
 };
 use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::niem::{Identification, context, date, date_time};
 use crate::{
     CodeMap, Unmapped,
     social_welfare::native_json::{native, native_enum, rfc3339},
@@ -25,13 +27,15 @@ use crate::{
 /// interpreter, protective measures) come before the rest.
 #[derive(Serialize)]
 pub(super) struct CaseDocument<'a> {
-    #[serde(rename = "cyfs:ChildHandling", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "@context")]
+    context: Value,
+    #[serde(rename = "rh:ChildHandling", skip_serializing_if = "Option::is_none")]
     handling: Option<Handling<'a>>,
-    #[serde(rename = "j:JuvenileCase")]
+    #[serde(rename = "hs:JuvenileCase")]
     case: Case<'a>,
     #[serde(rename = "nc:Person", skip_serializing_if = "Option::is_none")]
     child: Option<Person<'a>>,
-    #[serde(rename = "cyfs:Caregiver", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "rh:Caregiver", skip_serializing_if = "Option::is_none")]
     caregiver: Option<CaregiverElement<'a>>,
     #[serde(rename = "nc:Location", skip_serializing_if = "Option::is_none")]
     location: Option<LocationElement<'a>>,
@@ -51,175 +55,217 @@ fn no(b: &bool) -> bool {
     !*b
 }
 
-/// The child-friendly handling block of a case transfer, in NIEM naming; the
-/// POLICE adapter writes the same block, so a police system forwarding a
-/// transfer to a court passes it on unchanged.
+/// An `nc:PersonName` with only the full name (a guardian, a caregiver);
+/// none when the name is empty.
+fn full_name(name: &str) -> Option<Value> {
+    (!name.is_empty()).then(|| json!({ "nc:PersonFullName": name }))
+}
+
+/// The child-friendly handling block of a case transfer (the hub's `rh:`
+/// extension: NIEM has no element for it); the POLICE adapter writes the
+/// same block, so a police system forwarding a transfer to a court passes it
+/// on unchanged.
 #[derive(Serialize)]
 pub(crate) struct Handling<'a> {
-    #[serde(rename = "cyfs:ChildRoleCode")]
+    #[serde(rename = "rh:ChildRoleCode")]
     role: String,
-    #[serde(rename = "cyfs:AgeAtEventsYearsQuantity", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "rh:AgeAtEventsYearsQuantity", skip_serializing_if = "Option::is_none")]
     age_at_events: Option<u32>,
-    #[serde(rename = "cyfs:AgeVerifiedIndicator")]
+    #[serde(rename = "rh:AgeVerifiedIndicator")]
     age_verified: bool,
-    #[serde(rename = "cyfs:BelowMinimumAgeOfCriminalResponsibilityIndicator")]
+    #[serde(rename = "rh:BelowMinimumAgeOfCriminalResponsibilityIndicator")]
     below_minimum_age: bool,
-    #[serde(rename = "cyfs:DiversionRecommendedIndicator")]
+    #[serde(rename = "rh:DiversionRecommendedIndicator")]
     diversion_recommended: bool,
-    #[serde(rename = "cyfs:DoNotReinterviewIndicator")]
+    #[serde(rename = "rh:DoNotReinterviewIndicator")]
     do_not_reinterview: bool,
-    #[serde(rename = "cyfs:InterpreterNeededIndicator")]
+    #[serde(rename = "rh:InterpreterNeededIndicator")]
     interpreter_needed: bool,
-    #[serde(rename = "cyfs:InterpreterLanguageCode", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:InterpreterLanguageCode", skip_serializing_if = "empty")]
     interpreter_language: &'a str,
-    #[serde(rename = "cyfs:SafetyMeasures", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "rh:SafetyMeasures", skip_serializing_if = "Option::is_none")]
     safety_measures: Option<Measures>,
-    #[serde(rename = "cyfs:DisabilityAccommodationText", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:DisabilityAccommodationText", skip_serializing_if = "empty")]
     disability_accommodations: &'a str,
-    #[serde(rename = "cyfs:SupportPersonText", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:SupportPersonText", skip_serializing_if = "empty")]
     support_person: &'a str,
-    #[serde(rename = "cyfs:LegalRepresentativeText", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:LegalRepresentativeText", skip_serializing_if = "empty")]
     legal_representative: &'a str,
-    #[serde(rename = "cyfs:ParentGuardian", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "rh:ParentGuardian", skip_serializing_if = "Vec::is_empty")]
     guardians: Vec<GuardianElement<'a>>,
-    #[serde(rename = "cyfs:CustodyPlacementText", skip_serializing_if = "empty")]
+    #[serde(rename = "hs:PlacementText", skip_serializing_if = "empty")]
     custody_or_placement: &'a str,
-    #[serde(rename = "cyfs:RecordedInterviewQuantity")]
+    #[serde(rename = "rh:RecordedInterviewQuantity")]
     interviews_recorded: u32,
-    #[serde(rename = "cyfs:RecordedInterviewID", skip_serializing_if = "none")]
+    #[serde(rename = "rh:RecordedInterviewID", skip_serializing_if = "none")]
     interview_references: &'a [String],
-    #[serde(rename = "cyfs:MedicalExaminationReportID", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:MedicalExaminationReportID", skip_serializing_if = "empty")]
     medical_examination_reference: &'a str,
-    #[serde(rename = "cyfs:RightsInformedDate", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:RightsInformedDate", skip_serializing_if = "empty")]
     rights_informed_on: &'a str,
-    #[serde(rename = "cyfs:RightsInformedByText", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:RightsInformedByText", skip_serializing_if = "empty")]
     rights_informed_by: &'a str,
-    #[serde(rename = "cyfs:ChildViewsOnProceedingsText", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:ChildViewsOnProceedingsText", skip_serializing_if = "empty")]
     child_views: &'a str,
 }
 
 #[derive(Serialize)]
 struct Measures {
-    #[serde(rename = "cyfs:NoContactWithAllegedOffenderIndicator")]
+    #[serde(rename = "rh:NoContactWithAllegedOffenderIndicator")]
     no_contact: bool,
-    #[serde(rename = "cyfs:AnonymityIndicator")]
+    #[serde(rename = "rh:AnonymityIndicator")]
     anonymity: bool,
-    #[serde(rename = "cyfs:SeparateWaitingAreaIndicator")]
+    #[serde(rename = "rh:SeparateWaitingAreaIndicator")]
     separate_waiting_area: bool,
 }
 
 #[derive(Serialize)]
 struct GuardianElement<'a> {
-    #[serde(rename = "nc:PersonFullName", skip_serializing_if = "empty")]
-    name: &'a str,
-    #[serde(rename = "cyfs:PersonRelationshipText", skip_serializing_if = "empty")]
+    #[serde(rename = "nc:PersonName", skip_serializing_if = "Option::is_none")]
+    name: Option<Value>,
+    #[serde(rename = "rh:PersonRelationshipText", skip_serializing_if = "empty")]
     relationship: &'a str,
-    #[serde(rename = "cyfs:ConflictOfInterestIndicator")]
+    #[serde(rename = "rh:ConflictOfInterestIndicator")]
     conflict: bool,
-    #[serde(rename = "cyfs:ConflictOfInterestText", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:ConflictOfInterestText", skip_serializing_if = "empty")]
     conflict_note: &'a str,
 }
 
+/// The case: `hs:JuvenileCase` (an `nc:CaseType`), the sender as the
+/// initiating party, the receiver as the agency the case is referred to.
 #[derive(Serialize)]
 struct Case<'a> {
-    #[serde(rename = "j:CaseTrackingID")]
+    #[serde(rename = "nc:CaseTrackingID")]
     message_id: &'a str,
-    #[serde(rename = "cyfs:MessageCategoryCode")]
+    #[serde(rename = "nc:CaseCategoryText")]
     kind: String,
-    #[serde(rename = "j:CaseInitiatingOrganizationID")]
-    sender: &'a str,
-    #[serde(rename = "j:CaseReceivingOrganizationID")]
-    recipient: &'a str,
-    #[serde(rename = "nc:ActivityDateTime", skip_serializing_if = "Option::is_none")]
-    created_at: Option<String>,
-    #[serde(rename = "cyfs:AcknowledgeByDateTime", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "j:CaseAugmentation")]
+    sender: Value,
+    #[serde(rename = "hs:CaseReferredAgency")]
+    recipient: Value,
+    #[serde(rename = "nc:ActivityDate", skip_serializing_if = "Option::is_none")]
+    created_at: Option<Value>,
+    #[serde(rename = "rh:AcknowledgeByDateTime", skip_serializing_if = "Option::is_none")]
     acknowledge_by: Option<String>,
-    #[serde(rename = "cyfs:RespondByDateTime", skip_serializing_if = "Option::is_none")]
-    respond_by: Option<String>,
-    #[serde(rename = "cyfs:RequestedServiceCode", skip_serializing_if = "none")]
+    #[serde(rename = "nc:ActivityDueDate", skip_serializing_if = "Option::is_none")]
+    respond_by: Option<Value>,
+    #[serde(rename = "rh:RequestedServiceCode", skip_serializing_if = "none")]
     services: &'a [String],
-    #[serde(rename = "cyfs:PriorityCode", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "rh:PriorityCode", skip_serializing_if = "Option::is_none")]
     priority: Option<String>,
-    #[serde(rename = "cyfs:RiskLevelCode", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "rh:RiskLevelCode", skip_serializing_if = "Option::is_none")]
     risk_level: Option<String>,
-    #[serde(rename = "cyfs:ProtectionConcernCode", skip_serializing_if = "none")]
+    #[serde(rename = "rh:ProtectionConcernCode", skip_serializing_if = "none")]
     concerns: &'a [String],
-    #[serde(rename = "cyfs:ReasonText", skip_serializing_if = "empty")]
+    #[serde(rename = "hs:ReferralReasonText", skip_serializing_if = "empty")]
     reason: &'a str,
-    #[serde(rename = "cyfs:CaseSummaryText", skip_serializing_if = "empty")]
+    #[serde(rename = "nc:ActivityDescriptionText", skip_serializing_if = "empty")]
     case_summary: &'a str,
-    #[serde(rename = "cyfs:SafetyConcernText", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:SafetyConcernText", skip_serializing_if = "empty")]
     safety_concerns: &'a str,
-    #[serde(rename = "cyfs:ChildInformedIndicator", skip_serializing_if = "no")]
+    #[serde(rename = "rh:ChildInformedIndicator", skip_serializing_if = "no")]
     child_informed: bool,
-    #[serde(rename = "cyfs:ChildViewsText", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:ChildViewsText", skip_serializing_if = "empty")]
     child_views: &'a str,
-    #[serde(rename = "nc:CommentText", skip_serializing_if = "empty")]
-    notes: &'a str,
+    #[serde(rename = "nc:ActivityComment", skip_serializing_if = "Option::is_none")]
+    notes: Option<Value>,
+}
+
+/// An organisation by its hub id: `nc:OrganizationIdentification`.
+fn organization(id: &str) -> Value {
+    json!({ "nc:OrganizationIdentification": Identification { id } })
 }
 
 #[derive(Serialize)]
 struct Person<'a> {
-    #[serde(rename = "nc:PersonLocalID", skip_serializing_if = "empty")]
-    local_id: &'a str,
-    #[serde(rename = "cyfs:PersonLinkKeyID", skip_serializing_if = "empty")]
+    #[serde(rename = "nc:PersonOtherIdentification", skip_serializing_if = "Option::is_none")]
+    local_id: Option<Identification<'a>>,
+    #[serde(rename = "rh:PersonLinkKeyID", skip_serializing_if = "empty")]
     link_key: &'a str,
-    #[serde(rename = "nc:PersonGivenName", skip_serializing_if = "empty")]
-    given_name: &'a str,
-    #[serde(rename = "nc:PersonSurName", skip_serializing_if = "empty")]
-    family_name: &'a str,
-    #[serde(rename = "nc:PersonAlternateName", skip_serializing_if = "none")]
+    #[serde(rename = "nc:PersonName", skip_serializing_if = "Option::is_none")]
+    name: Option<PersonName<'a>>,
+    #[serde(rename = "rh:PersonNicknameText", skip_serializing_if = "none")]
     nicknames: &'a [String],
-    #[serde(rename = "nc:PersonPhysicalFeatureDescriptionText", skip_serializing_if = "empty")]
-    identifying_features: &'a str,
-    #[serde(rename = "nc:PersonSexCode", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "nc:PersonPhysicalFeature", skip_serializing_if = "Option::is_none")]
+    identifying_features: Option<Value>,
+    #[serde(rename = "j:PersonSexCode", skip_serializing_if = "Option::is_none")]
     sex: Option<String>,
-    #[serde(rename = "nc:PersonBirthDate", skip_serializing_if = "empty")]
-    date_of_birth: &'a str,
-    #[serde(rename = "cyfs:PersonEstimatedAgeYearsQuantity", skip_serializing_if = "Option::is_none")]
-    estimated_age: Option<u32>,
-    #[serde(rename = "nc:PersonLanguageCode", skip_serializing_if = "none")]
+    #[serde(rename = "nc:PersonBirthDate", skip_serializing_if = "Option::is_none")]
+    date_of_birth: Option<Value>,
+    #[serde(rename = "nc:PersonAgeMeasure", skip_serializing_if = "Option::is_none")]
+    estimated_age: Option<Value>,
+    #[serde(rename = "rh:PersonLanguageCode", skip_serializing_if = "none")]
     languages: &'a [String],
-    #[serde(rename = "nc:PersonDisabilityText", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:PersonDisabilityText", skip_serializing_if = "empty")]
     disability: &'a str,
-    #[serde(rename = "cyfs:DisplacementStatusCode", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:DisplacementStatusCode", skip_serializing_if = "empty")]
     displacement_status: &'a str,
-    #[serde(rename = "nc:PersonCitizenshipISO3166Alpha2Code", skip_serializing_if = "empty")]
-    nationality: &'a str,
+    #[serde(rename = "nc:PersonCitizenship", skip_serializing_if = "Option::is_none")]
+    nationality: Option<Value>,
 }
 
 #[derive(Serialize)]
+struct PersonName<'a> {
+    #[serde(rename = "nc:PersonGivenName", skip_serializing_if = "empty")]
+    given: &'a str,
+    #[serde(rename = "nc:PersonSurName", skip_serializing_if = "empty")]
+    family: &'a str,
+}
+
+/// The caregiver: an `nc:PersonType` with its contact information.
+#[derive(Serialize)]
 struct CaregiverElement<'a> {
-    #[serde(rename = "nc:PersonFullName", skip_serializing_if = "empty")]
-    name: &'a str,
-    #[serde(rename = "cyfs:PersonRelationshipText", skip_serializing_if = "empty")]
+    #[serde(rename = "nc:PersonName", skip_serializing_if = "Option::is_none")]
+    name: Option<Value>,
+    #[serde(rename = "rh:PersonRelationshipText", skip_serializing_if = "empty")]
     relationship: &'a str,
-    #[serde(rename = "nc:TelephoneNumberFullID", skip_serializing_if = "empty")]
-    phone: &'a str,
-    #[serde(rename = "nc:AddressFullText", skip_serializing_if = "empty")]
-    address: &'a str,
-    #[serde(rename = "cyfs:CaregiverExclusionCode", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "nc:PersonContactInformation", skip_serializing_if = "Option::is_none")]
+    contact: Option<Value>,
+    #[serde(rename = "rh:CaregiverExclusionCode", skip_serializing_if = "Option::is_none")]
     exclusion: Option<String>,
+}
+
+/// `nc:ContactInformationType` with a full telephone number and a full
+/// address; none when both are empty.
+fn contact(phone: &str, address: &str) -> Option<Value> {
+    let mut contact = serde_json::Map::new();
+    if !phone.is_empty() {
+        contact.insert(
+            "nc:ContactTelephoneNumber".into(),
+            json!({ "nc:FullTelephoneNumber": { "nc:TelephoneNumberFullID": phone } }),
+        );
+    }
+    if !address.is_empty() {
+        contact.insert("nc:ContactMailingAddress".into(), json!({ "nc:AddressFullText": address }));
+    }
+    (!contact.is_empty()).then_some(Value::Object(contact))
 }
 
 #[derive(Serialize)]
 struct LocationElement<'a> {
-    #[serde(rename = "nc:LocationAreaCode", skip_serializing_if = "empty")]
+    #[serde(rename = "rh:LocationAreaCode", skip_serializing_if = "empty")]
     area_code: &'a str,
     #[serde(rename = "nc:LocationDescriptionText", skip_serializing_if = "empty")]
     description: &'a str,
 }
 
+/// An attachment: `nc:DocumentType`, the file itself as `nc:DocumentBinary`.
 #[derive(Serialize)]
 struct DocumentElement<'a> {
-    #[serde(rename = "nc:DocumentFileURI")]
-    uri: &'a str,
-    #[serde(rename = "nc:DocumentFormatText", skip_serializing_if = "empty")]
-    media_type: &'a str,
-    #[serde(rename = "nc:DocumentFileSizeQuantity")]
-    size_bytes: u64,
     #[serde(rename = "nc:DocumentDescriptionText", skip_serializing_if = "empty")]
     description: &'a str,
+    #[serde(rename = "nc:DocumentFormatText", skip_serializing_if = "empty")]
+    media_type: &'a str,
+    #[serde(rename = "nc:DocumentBinary")]
+    binary: Binary<'a>,
+}
+
+#[derive(Serialize)]
+struct Binary<'a> {
+    #[serde(rename = "nc:BinaryURI")]
+    uri: &'a str,
+    #[serde(rename = "nc:BinarySizeValue")]
+    size_bytes: u64,
 }
 
 /// The document of a referral, case transfer or separated-child alert. The
@@ -236,11 +282,11 @@ pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result
     let mut case = Case {
         message_id: &message.id,
         kind,
-        sender: &message.sender_org_id,
-        recipient: &message.recipient_org_id,
-        created_at: timestamp(&message.created_at)?,
+        sender: json!({ "j:CaseInitiatingParty": { "nc:EntityOrganization": organization(&message.sender_org_id) } }),
+        recipient: organization(&message.recipient_org_id),
+        created_at: timestamp(&message.created_at)?.map(date_time),
         acknowledge_by: timestamp(&message.acknowledge_by)?,
-        respond_by: timestamp(&message.respond_by)?,
+        respond_by: timestamp(&message.respond_by)?.map(date_time),
         services: &[],
         priority: None,
         risk_level: None,
@@ -250,14 +296,14 @@ pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result
         safety_concerns: "",
         child_informed: false,
         child_views: "",
-        notes: "",
+        notes: None,
     };
     let parts = match &message.payload {
         Some(Payload::Referral(r)) => {
             case.services = &r.requested_services;
             case.priority =
                 code(codes, "priority", r.priority, |v| Priority::try_from(v).ok().map(|p| p.as_str_name()))?;
-            case.notes = &r.notes;
+            case.notes = (!r.notes.is_empty()).then(|| json!({ "nc:CommentText": r.notes }));
             Parts {
                 handling: None,
                 risk_level: r.risk_level,
@@ -301,10 +347,9 @@ pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result
             child: a.child.as_ref(),
             alert: Some(a),
             caregiver: a.current_carer.as_ref().map(|c| CaregiverElement {
-                name: &c.name,
+                name: full_name(&c.name),
                 relationship: &c.relationship,
-                phone: &c.phone,
-                address: &c.address,
+                contact: contact(&c.phone, &c.address),
                 exclusion: None,
             }),
             location: a.found_at.as_ref(),
@@ -321,6 +366,7 @@ pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result
     case.child_informed = parts.child_informed;
     case.child_views = parts.child_views;
     Ok(CaseDocument {
+        context: context(),
         handling: parts.handling.map(|h| handling(codes, h)).transpose()?,
         case,
         child: person(codes, message.child.as_ref(), parts.child, parts.alert)?,
@@ -398,7 +444,7 @@ fn measures(m: &SafetyMeasures) -> Measures {
 
 fn guardian(g: &Guardian) -> GuardianElement<'_> {
     GuardianElement {
-        name: &g.name,
+        name: full_name(&g.name),
         relationship: &g.relationship,
         conflict: g.conflict_of_interest,
         conflict_note: &g.conflict_note,
@@ -418,20 +464,28 @@ fn person<'a>(
         Some(sex) => Some(native(codes, "sex", sex)?),
         None => None,
     };
+    let date_of_birth = details.map_or("", |d| &d.date_of_birth);
+    let given = details.map_or("", |d| d.given_name.as_str());
+    let family = details.map_or("", |d| d.family_name.as_str());
+    let features = alert.map_or("", |a| &a.identifying_features);
+    let nationality = details.map_or("", |d| &d.nationality);
+    let local_id = reference.map_or("", |r| &r.local_id);
     Ok(Some(Person {
-        local_id: reference.map_or("", |r| &r.local_id),
+        local_id: (!local_id.is_empty()).then_some(Identification { id: local_id }),
         link_key: reference.map_or("", |r| &r.link_key),
-        given_name: details.map_or("", |d| &d.given_name),
-        family_name: details.map_or("", |d| &d.family_name),
+        name: (!given.is_empty() || !family.is_empty()).then_some(PersonName { given, family }),
         nicknames: alert.map_or(&[], |a| &a.nicknames),
-        identifying_features: alert.map_or("", |a| &a.identifying_features),
+        identifying_features: (!features.is_empty()).then(|| json!({ "nc:PhysicalFeatureDescriptionText": features })),
         sex,
-        date_of_birth: details.map_or("", |d| &d.date_of_birth),
-        estimated_age: details.and_then(|d| d.estimated_age_years),
+        date_of_birth: (!date_of_birth.is_empty()).then(|| date(date_of_birth)),
+        estimated_age: details
+            .and_then(|d| d.estimated_age_years)
+            .map(|years| json!({ "nc:MeasureIntegerValue": years, "nc:MeasureEstimatedIndicator": true })),
         languages: details.map_or(&[], |d| &d.languages),
         disability: details.map_or("", |d| &d.disability),
         displacement_status: details.map_or("", |d| &d.displacement_status),
-        nationality: details.map_or("", |d| &d.nationality),
+        nationality: (!nationality.is_empty())
+            .then(|| json!({ "nc:PersonCitizenshipCountry": { "nc:CountryCode": nationality } })),
     }))
 }
 
@@ -440,14 +494,17 @@ fn caregiver<'a>(codes: &CodeMap, c: &'a Caregiver) -> Result<CaregiverElement<'
         CaregiverExclusion::try_from(v).ok().map(|e| e.as_str_name())
     })?;
     Ok(CaregiverElement {
-        name: &c.name,
+        name: full_name(&c.name),
         relationship: &c.relationship,
-        phone: &c.phone,
-        address: &c.address,
+        contact: contact(&c.phone, &c.address),
         exclusion,
     })
 }
 
 fn document(a: &Attachment) -> DocumentElement<'_> {
-    DocumentElement { uri: &a.uri, media_type: &a.media_type, size_bytes: a.size_bytes, description: &a.description }
+    DocumentElement {
+        description: &a.description,
+        media_type: &a.media_type,
+        binary: Binary { uri: &a.uri, size_bytes: a.size_bytes },
+    }
 }

@@ -1,9 +1,11 @@
-//! JUSTICE adapter: a JSON case-transfer document in NIEM naming (CYFS and
-//! ECF juvenile-case terms, see [`document`]), so a court or legal-aid system
-//! reads a child-friendly case transfer with the handling block first.
+//! JUSTICE adapter: a case-transfer document in NIEM 5.2 JSON (`hs:`
+//! Human Services, `nc:` NIEM Core, `j:` Justice, and the hub's `rh:`
+//! extension, all declared in an `@context`: see [`niem`] and
+//! [`document`]), so a court or legal-aid system reads a child-friendly
+//! case transfer with the handling block first.
 //!
 //! - Outbound: every message kind as a case document (referrals, case
-//!   transfers, separated-child alerts: `cyfs:MessageCategoryCode` from table
+//!   transfers, separated-child alerts: `nc:CaseCategoryText` from table
 //!   `message_kind`), follow-ups as case events, a withheld message as a
 //!   notice with the id and reasons.
 //! - Inbound (POST `/justice/v1/case-events`): acknowledgement, acceptance,
@@ -15,6 +17,7 @@
 
 pub(crate) mod document;
 mod events;
+pub(crate) mod niem;
 
 #[cfg(test)]
 mod tests;

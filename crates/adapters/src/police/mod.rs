@@ -1,78 +1,106 @@
-//! POLICE adapter: police units join the hub with a JSON incident
-//! notification, the mandatory report of a child at risk or a child victim
-//! (adapters.md), and receive referrals and mandatory reports the same way.
+//! POLICE adapter: police units join the hub with an incident notification,
+//! the mandatory report of a child at risk or a child victim (adapters.md),
+//! in NIEM 5.2 JSON (`nc:Incident`, `j:IncidentReportingOfficial`,
+//! `nc:Person`, …, the hub's `rh:` extension where NIEM has no element; the
+//! prefixes declared in an `@context`, module `justice::niem`), and receive
+//! referrals and mandatory reports the same way.
 //!
 //! # Inbound
 //!
 //! `POST /police/incidents`: one incident notification -> one `SERVICE_REFERRAL`.
 //!
 //! ```json
-//! {"request_id": "HLG-2026-118", "recipient_org_id": "dsw-hlaing", "consent_id": "optional",
-//!  "legal_basis": {"basis": "MANDATORY_REPORT", "justification": "..."},
-//!  "incident": {"date": "2026-11-01", "place": {"area_code": "MM/YGN/Hlaing", "description": "..."},
-//!               "offence_category": "ASSAULT",
-//!               "officer": {"name": "...", "badge_number": "...", "unit": "..."},
-//!               "protective_action": "..."},
-//!  "child": {"local_id": "...", "link_key": "", "national_id": "", "given_name": "...", "family_name": "...",
-//!            "sex": "FEMALE", "date_of_birth": "2017-03-14", "age": 9, "languages": ["my"],
-//!            "nationality": "MM", "displacement_status": "IDP"},
-//!  "current_location": {"area_code": "...", "description": "..."},
-//!  "caregiver": {"relationship": "...", "name": "...", "phone": "...", "address": "...", "exclusion": "NONE"},
-//!  "concern_codes": ["PHYSICAL_ABUSE"], "risk": "HIGH", "priority": "EMERGENCY",
-//!  "requested_services": ["CASE_MANAGEMENT"], "narrative": "...", "safety_concerns": "...",
-//!  "child_informed": true, "child_views": "...", "notes": "...",
-//!  "attachments": [{"uri": "https://...", "media_type": "application/pdf", "size_bytes": 1, "description": "..."}]}
+//! {"@context": {"nc": "http://release.niem.gov/niem/niem-core/5.0/#", "j": "…", "hs": "…", "rh": "…"},
+//!  "nc:DocumentIdentification": {"nc:IdentificationID": "HLG-2026-118"},
+//!  "hs:CaseReferredAgency": {"nc:OrganizationIdentification": {"nc:IdentificationID": "dsw-hlaing"}},
+//!  "rh:ConsentID": "optional",
+//!  "rh:LegalBasis": {"rh:LegalBasisCode": "MANDATORY_REPORT", "rh:LegalBasisJustificationText": "..."},
+//!  "nc:Incident": {"nc:ActivityDate": {"nc:Date": "2026-11-01"},
+//!    "nc:ActivityLocation": {"rh:LocationAreaCode": "MM/YGN/Hlaing", "nc:LocationDescriptionText": "..."},
+//!    "j:OffenseCategoryText": "ASSAULT",
+//!    "j:IncidentReportingOfficial": {"nc:RoleOfPerson": {"nc:PersonName": {"nc:PersonFullName": "..."}},
+//!      "j:EnforcementOfficialBadgeIdentification": {"nc:IdentificationID": "..."},
+//!      "j:EnforcementOfficialUnit": {"j:EnforcementUnitName": "..."}},
+//!    "rh:ProtectiveActionText": "..."},
+//!  "nc:Person": {"nc:PersonOtherIdentification": {"nc:IdentificationID": "..."},
+//!    "nc:PersonName": {"nc:PersonGivenName": "...", "nc:PersonSurName": "..."}, "j:PersonSexCode": "F",
+//!    "nc:PersonBirthDate": {"nc:Date": "2017-03-14"}, "nc:PersonAgeMeasure": {"nc:MeasureIntegerValue": 9},
+//!    "rh:PersonLanguageCode": ["my"], "rh:DisplacementStatusCode": "IDP",
+//!    "nc:PersonCitizenship": {"nc:PersonCitizenshipCountry": {"nc:CountryCode": "MM"}}},
+//!  "nc:Location": {"rh:LocationAreaCode": "...", "nc:LocationDescriptionText": "..."},
+//!  "rh:Caregiver": {"nc:PersonName": {"nc:PersonFullName": "..."}, "rh:PersonRelationshipText": "...",
+//!    "nc:PersonContactInformation": {"nc:ContactTelephoneNumber": {"nc:FullTelephoneNumber":
+//!      {"nc:TelephoneNumberFullID": "..."}}, "nc:ContactMailingAddress": {"nc:AddressFullText": "..."}},
+//!    "rh:CaregiverExclusionCode": "NONE"},
+//!  "rh:ProtectionConcernCode": ["PHYSICAL_ABUSE"], "rh:RiskLevelCode": "HIGH", "rh:PriorityCode": "EMERGENCY",
+//!  "rh:RequestedServiceCode": ["CASE_MANAGEMENT"], "hs:ReferralReasonText": "...",
+//!  "rh:SafetyConcernText": "...", "rh:ChildInformedIndicator": true, "rh:ChildViewsText": "...",
+//!  "nc:Comment": {"nc:CommentText": "..."},
+//!  "nc:Document": [{"nc:DocumentBinary": {"nc:BinaryURI": "https://...", "nc:BinarySizeValue": 1},
+//!    "nc:DocumentFormatText": "application/pdf", "nc:DocumentDescriptionText": "..."}]}
 //! ```
 //!
-//! Mapping: `narrative` -> `reason`, `concern_codes` -> `protection_concerns`,
-//! `child` -> the child reference and details (`age` -> `estimated_age_years`),
-//! `legal_basis` -> the legal-basis claim (when the police send without
-//! consent), the rest by name. Codes go through `codes.toml` (`sex`,
-//! `concerns`, `services`, `displacement`, `risk`, `priority`,
-//! `caregiver_exclusion`, `legal_basis`, `offence_categories`). The
-//! canonical referral has no field for the incident: its elements become a
-//! block at the start of `notes` (module `incident`), followed by a blank
-//! line and the document's own `notes`. `notes` is PROTECTION_CONCERN, so
-//! the incident's place reaches receivers that see concerns even when they
-//! do not see LOCATION (JUSTICE, by default).
+//! The NIEM document is read through one table (module `niem_shape`) into
+//! the adapter's working shape, the same elements under short names, which
+//! `report`, `incident` and the shared status module read; the table also
+//! names every refusal by its NIEM pointer. Mapping: the reason is
+//! `hs:ReferralReasonText`, the child the message's child reference and
+//! details (`nc:PersonAgeMeasure` -> `estimated_age_years`),
+//! `rh:LegalBasis` the legal-basis claim (when the police send without
+//! consent). Codes go through `codes.toml` (`sex` (NCIC, as
+//! `j:PersonSexCode` has them), `concerns`, `services`, `displacement`,
+//! `risk`, `priority`, `caregiver_exclusion`, `legal_basis`,
+//! `offence_categories`). The canonical referral has no field for the
+//! incident: its elements become a block at the start of `notes` (module
+//! `incident`), followed by a blank line and the document's own comment.
+//! `notes` is PROTECTION_CONCERN, so the incident's place reaches receivers
+//! that see concerns even when they do not see LOCATION (JUSTICE, by
+//! default).
 //!
-//! The adapter refuses what it cannot translate (wrong types, unknown
-//! elements and codes, an incident date that is not `YYYY-MM-DD`, a missing
-//! `request_id`, `recipient_org_id`, `child`, `child.local_id` or
-//! `legal_basis.basis`); the canonical rules (a reason, a risk level, a
-//! justification of 20 characters or more) are the hub's validation, named
-//! after these elements by [`Adapter::native_element`]. No inline consent is
-//! ever built: consent comes from stored records, `consent_id`, or the claim.
+//! The adapter refuses what it cannot translate (wrong types, elements
+//! outside the document, unknown codes, an incident date that is not
+//! `YYYY-MM-DD`, a missing document id, receiving agency, `nc:Person`, its
+//! `nc:PersonOtherIdentification` or `rh:LegalBasisCode`); the canonical
+//! rules (a reason, a risk level, a justification of 20 characters or more)
+//! are the hub's validation, named after these elements by
+//! [`Adapter::native_element`]. No inline consent is ever built: consent
+//! comes from stored records, `rh:ConsentID`, or the claim.
 //!
-//! `POST /police/status`: a status update -> a follow-up (shared
-//! `follow_up` module).
+//! `POST /police/status`: a status update, an `nc:Activity` (its
+//! `nc:ActivityIdentification`, the message's `nc:Case`/`nc:CaseTrackingID`,
+//! the status as `nc:ActivityCategoryText`, reason, description,
+//! `nc:ActivityDisposition`, `nc:ActivityScheduledDate`,
+//! `j:CaseReviewDueDate`, `rh:ShareWithSenderIndicator`) -> a follow-up.
 //!
 //! # Outbound
 //!
-//! A referral or mandatory report addressed to police: the same shape with
-//! what POLICE may see after disclosure (no caregiver relationship, no
-//! disability: FAMILY and HEALTH), the `incident` element rebuilt from the
-//! notes block when there is one, and a read-only `hub` element (message id,
+//! A referral or mandatory report addressed to police: the same document
+//! with what POLICE may see after disclosure (no caregiver relationship, no
+//! disability: FAMILY and HEALTH), the `nc:Incident` rebuilt from the notes
+//! block when there is one, and a read-only `rh:HubMetadata` (message id,
 //! sender, status, deadlines, consent id or legal basis, withheld
-//! categories). Follow-ups go out as status updates, withheld messages as a
-//! notice with the id and reasons.
+//! categories). Follow-ups go out as status updates with `rh:HubMetadata`,
+//! withheld messages as a notice with the id and reasons.
 //!
 //! Case transfers and separated-child alerts have the same shape, with
-//! `hub.document` = `case_transfer` or `separated_child_alert`. A transfer
-//! adds `case_summary` and `justice`: the child-friendly handling block
-//! (LEGAL, which POLICE sees) in the JUSTICE adapter's NIEM naming, its
-//! `cyfs:ChildRoleCode` through table `case_type`. An alert has `child`
-//! (plus `nicknames`, `identifying_features`), `found` (`area_code`,
-//! `description`, `date`, `by`: where, when and by whom the child was
-//! found), the current carer's contact as `caregiver`, `risk` and the
-//! child's wishes as `child_views`. Police submit only incident
-//! notifications: no inbound path reads these two shapes.
+//! `rh:DocumentCategoryCode` = `case_transfer` or `separated_child_alert`. A
+//! transfer adds the case summary (`nc:Case`/`nc:ActivityDescriptionText`)
+//! and `rh:ChildHandling`: the child-friendly handling block (LEGAL, which
+//! POLICE sees) exactly as the JUSTICE adapter writes it, its
+//! `rh:ChildRoleCode` through table `case_type`. An alert has `nc:Person`
+//! (plus `rh:PersonNicknameText`, `nc:PersonPhysicalFeature`),
+//! `rh:ChildFound` (place, date and `rh:FoundByText`), the current carer's
+//! contact as `rh:Caregiver`, the risk and the child's wishes as
+//! `rh:ChildViewsText`. Police submit only incident notifications: no
+//! inbound path reads these two shapes.
 //!
 //! # Errors
 //!
-//! A JSON problem document (RFC 9457) naming JSON pointers.
+//! A JSON problem document (RFC 9457) naming JSON pointers into the NIEM
+//! document.
 
 mod incident;
+mod niem_shape;
 mod outbound;
 mod report;
 
@@ -80,6 +108,7 @@ mod report;
 mod tests;
 
 use referral_hub_domain::wire::Sector;
+use serde_json::Value;
 
 use crate::codes::{CodeMap, CodeTableError};
 use crate::education::shared::{self, fields::DOCUMENT, fields::Object, fields::Problems, fields::parse};
@@ -141,33 +170,44 @@ impl Adapter for PoliceAdapter {
     }
 
     fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
+        let table = if path == STATUS { niem_shape::STATUS } else { niem_shape::INCIDENT };
+        let mut niem_problems = Problems::default();
         let mut problems = Problems::default();
         let parsed = match path {
-            INCIDENTS | STATUS => parse(document, &mut problems),
+            INCIDENTS | STATUS => parse(document, &mut niem_problems),
             _ => {
-                problems.add(DOCUMENT, "not a path of the POLICE adapter");
+                niem_problems.add(DOCUMENT, "not a path of the POLICE adapter");
                 None
             }
         };
-        let inbound = parsed.as_ref().and_then(|value| {
+        let working =
+            parsed.as_ref().filter(|v| v.is_object()).map(|v| niem_shape::from_niem(v, table, &mut niem_problems));
+        let inbound = working.as_ref().or(parsed.as_ref()).and_then(|value| {
             let root = Object::root(value, &mut problems)?;
             match path {
                 INCIDENTS => report::inbound(&root, &self.codes, &mut problems).map(Inbound::Submit),
                 _ => shared::follow_up::inbound(&root, &self.codes, &mut problems),
             }
         });
+        niem_problems.0.extend(problems.0.into_iter().map(|mut v| {
+            v.element = niem_shape::niem_pointer(&v.element, table);
+            v
+        }));
         match inbound {
-            Some(inbound) if problems.is_empty() => Ok(vec![inbound]),
-            _ => Err(problems.0),
+            Some(inbound) if niem_problems.is_empty() => Ok(vec![inbound]),
+            _ => Err(niem_problems.0),
         }
     }
 
     fn outbound(&self, delivery: Outbound<'_>) -> Result<Document, Unmapped> {
-        match delivery {
-            Outbound::Message(message) => outbound::message(message, &self.codes),
-            Outbound::FollowUp(follow_up) => shared::follow_up::outbound(follow_up, &self.codes),
-            Outbound::Withheld(notice) => shared::envelope::withheld(notice),
-        }
+        let (working, table) = match delivery {
+            Outbound::Message(message) => (outbound::message(message, &self.codes)?, niem_shape::INCIDENT),
+            Outbound::FollowUp(follow_up) => (shared::follow_up::outbound(follow_up, &self.codes)?, niem_shape::STATUS),
+            Outbound::Withheld(notice) => (shared::envelope::withheld(notice)?, niem_shape::STATUS),
+        };
+        // The shared modules write plain JSON objects: reading them back cannot fail.
+        let working: Value = serde_json::from_slice(&working.body).unwrap_or_default();
+        Ok(shared::envelope::document(&niem_shape::to_niem(&working, table)))
     }
 
     fn errors(&self, violations: &[NativeViolation]) -> Document {
@@ -175,7 +215,12 @@ impl Adapter for PoliceAdapter {
     }
 
     fn native_element(&self, path: &str, canonical_field: &str) -> String {
-        let table = if path == STATUS { shared::follow_up::ELEMENT_TABLE } else { report::ELEMENT_TABLE };
-        shared::element::native_pointer(table, canonical_field).unwrap_or_else(|| canonical_field.to_owned())
+        let (table, niem) = if path == STATUS {
+            (shared::follow_up::ELEMENT_TABLE, niem_shape::STATUS)
+        } else {
+            (report::ELEMENT_TABLE, niem_shape::INCIDENT)
+        };
+        shared::element::native_pointer(table, canonical_field)
+            .map_or_else(|| canonical_field.to_owned(), |working| niem_shape::niem_pointer(&working, niem))
     }
 }

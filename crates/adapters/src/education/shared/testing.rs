@@ -61,11 +61,13 @@ pub(crate) fn cut_for(referral: &Message) -> ServiceReferral {
     }
 }
 
-/// An outbound document with its read-only `hub` element removed, as the
-/// agency would post it back.
+/// An outbound document with its read-only `hub` element (POLICE:
+/// `rh:HubMetadata`) removed, as the agency would post it back.
 pub(crate) fn without_hub(document: &Document) -> Vec<u8> {
     let mut value: Value = serde_json::from_slice(&document.body).expect("outbound documents are JSON");
-    value.as_object_mut().expect("outbound documents are objects").remove("hub");
+    let object = value.as_object_mut().expect("outbound documents are objects");
+    object.remove("hub");
+    object.remove("rh:HubMetadata");
     serde_json::to_vec(&value).expect("a JSON value serialises")
 }
 

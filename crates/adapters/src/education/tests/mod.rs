@@ -1,5 +1,6 @@
 //! EDUCATION adapter tests: round trip, golden files, refusals, fuzzing.
 
+mod dialects;
 mod fuzz;
 mod golden;
 mod refusal;

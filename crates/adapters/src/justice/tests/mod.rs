@@ -2,6 +2,7 @@
 
 mod fuzz;
 mod golden;
+mod niem_names;
 mod refusal;
 mod roundtrip;
 

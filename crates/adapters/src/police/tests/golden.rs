@@ -110,3 +110,18 @@ fn a_status_update_becomes_exactly_this_follow_up() {
     };
     assert_eq!(inbound, vec![Inbound::FollowUp(request)]);
 }
+
+#[test]
+fn a_birth_year_alone_goes_out_as_a_year_date_and_reads_back() {
+    let Some(Payload::Referral(mut referral)) = incident().payload else { unreachable!() };
+    if let Some(child) = referral.child.as_mut() {
+        child.date_of_birth = "2017".into();
+    }
+    let child = ChildRef { local_id: "HLG-V-2026-0311".into(), ..ChildRef::default() };
+    let message = delivered(referral, child, Sector::Police);
+    let document = adapter().outbound(Outbound::Message(&message)).unwrap();
+    let body: Value = serde_json::from_slice(&document.body).unwrap();
+    assert_eq!(body["nc:Person"]["nc:PersonBirthDate"], serde_json::json!({"nc:YearDate": "2017"}));
+    let back = one_submit(adapter().inbound("/police/incidents", &without_hub(&document)));
+    assert_eq!(back.payload, Some(Payload::Referral(cut_for(&message))));
+}

@@ -20,14 +20,19 @@ fn incident_with(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
 #[test]
 fn wrong_types_are_each_named() {
     let document = incident_with(|d| {
-        d["child_informed"] = json!("yes");
-        d["incident"]["place"] = json!("Ward 4");
-        d["attachments"] = json!([{"size_bytes": -1}]);
-        d["child"]["age"] = json!(9.5);
+        d["rh:ChildInformedIndicator"] = json!("yes");
+        d["nc:Incident"]["nc:ActivityLocation"] = json!("Ward 4");
+        d["nc:Document"] = json!([{"nc:DocumentBinary": {"nc:BinarySizeValue": -1}}]);
+        d["nc:Person"]["nc:PersonAgeMeasure"] = json!({"nc:MeasureIntegerValue": 9.5});
     });
     assert_eq!(
         elements(adapter().inbound("/police/incidents", &document)),
-        ["/child/age", "/child_informed", "/incident/place", "/attachments/0/size_bytes"]
+        [
+            "/nc:Person/nc:PersonAgeMeasure/nc:MeasureIntegerValue",
+            "/rh:ChildInformedIndicator",
+            "/nc:Incident/nc:ActivityLocation",
+            "/nc:Document/0/nc:DocumentBinary/nc:BinarySizeValue",
+        ]
     );
 }
 
@@ -35,23 +40,27 @@ fn wrong_types_are_each_named() {
 fn missing_elements_the_adapter_needs_are_named() {
     let document = incident_with(|d| {
         let d = d.as_object_mut().unwrap();
-        d.remove("recipient_org_id");
-        d.remove("child");
-        d["legal_basis"].as_object_mut().unwrap().remove("basis");
+        d.remove("hs:CaseReferredAgency");
+        d.remove("nc:Person");
+        d["rh:LegalBasis"].as_object_mut().unwrap().remove("rh:LegalBasisCode");
     });
     assert_eq!(
         elements(adapter().inbound("/police/incidents", &document)),
-        ["/recipient_org_id", "/legal_basis/basis", "/child"]
+        [
+            "/hs:CaseReferredAgency/nc:OrganizationIdentification/nc:IdentificationID",
+            "/rh:LegalBasis/rh:LegalBasisCode",
+            "/nc:Person"
+        ]
     );
 }
 
 #[test]
 fn unknown_codes_are_named_with_the_code() {
     let document = incident_with(|d| {
-        d["incident"]["offence_category"] = json!("JAYWALKING");
-        d["incident"]["date"] = json!("01/11/2026");
-        d["risk"] = json!("SEVERE");
-        d["legal_basis"]["basis"] = json!("HUNCH");
+        d["nc:Incident"]["j:OffenseCategoryText"] = json!("JAYWALKING");
+        d["nc:Incident"]["nc:ActivityDate"]["nc:Date"] = json!("01/11/2026");
+        d["rh:RiskLevelCode"] = json!("SEVERE");
+        d["rh:LegalBasis"]["rh:LegalBasisCode"] = json!("HUNCH");
     });
     let violations = adapter().inbound("/police/incidents", &document).unwrap_err();
     let named: Vec<(&str, &str)> =
@@ -59,10 +68,10 @@ fn unknown_codes_are_named_with_the_code() {
     assert_eq!(
         named,
         [
-            ("/legal_basis/basis", "code `HUNCH` has no mapping in table `legal_basis`"),
-            ("/risk", "code `SEVERE` has no mapping in table `risk`"),
-            ("/incident/date", "expected a date YYYY-MM-DD"),
-            ("/incident/offence_category", "code `JAYWALKING` has no mapping in table `offence_categories`"),
+            ("/rh:LegalBasis/rh:LegalBasisCode", "code `HUNCH` has no mapping in table `legal_basis`"),
+            ("/rh:RiskLevelCode", "code `SEVERE` has no mapping in table `risk`"),
+            ("/nc:Incident/nc:ActivityDate/nc:Date", "expected a date YYYY-MM-DD"),
+            ("/nc:Incident/j:OffenseCategoryText", "code `JAYWALKING` has no mapping in table `offence_categories`"),
         ]
     );
 }
@@ -73,6 +82,19 @@ fn oversize_and_malformed_documents_are_refused_whole() {
     assert_eq!(elements(adapter().inbound("/police/incidents", &big)), ["document"]);
     assert_eq!(elements(adapter().inbound("/police/status", &big)), ["document"]);
     assert_eq!(elements(adapter().inbound("/police/incidents", b"\"incident\"")), ["document"]);
+    let old_names = br#"{"request_id": "r", "child": {"local_id": "c"}, "nc:Person": {"nc:PersonMiddleName": "x"}}"#;
+    assert_eq!(
+        elements(adapter().inbound("/police/incidents", old_names)),
+        [
+            "/child/local_id",
+            "/nc:Person/nc:PersonMiddleName",
+            "/request_id",
+            "/nc:DocumentIdentification/nc:IdentificationID",
+            "/hs:CaseReferredAgency/nc:OrganizationIdentification/nc:IdentificationID",
+            "/nc:Person",
+        ],
+        "names outside the NIEM document are refused by name"
+    );
     let report: Value = serde_json::from_slice(
         &adapter().errors(&[NativeViolation { element: "/risk".into(), description: "x".into() }]).body,
     )
@@ -83,9 +105,17 @@ fn oversize_and_malformed_documents_are_refused_whole() {
 #[test]
 fn hub_validation_errors_are_named_after_the_police_elements() {
     let a = adapter();
-    assert_eq!(a.native_element("/police/incidents", "referral.reason"), "/narrative");
-    assert_eq!(a.native_element("/police/incidents", "legal_basis.justification"), "/legal_basis/justification");
-    assert_eq!(a.native_element("/police/incidents", "referral.attachments[1].uri"), "/attachments/1/uri");
-    assert_eq!(a.native_element("/police/incidents", "referral.child.estimated_age_years"), "/child/age");
-    assert_eq!(a.native_element("/police/status", "reason"), "/reason");
+    for (path, field, element) in [
+        ("/police/incidents", "referral.reason", "/hs:ReferralReasonText"),
+        ("/police/incidents", "legal_basis.justification", "/rh:LegalBasis/rh:LegalBasisJustificationText"),
+        ("/police/incidents", "referral.attachments[1].uri", "/nc:Document/1/nc:DocumentBinary/nc:BinaryURI"),
+        (
+            "/police/incidents",
+            "referral.child.estimated_age_years",
+            "/nc:Person/nc:PersonAgeMeasure/nc:MeasureIntegerValue",
+        ),
+        ("/police/status", "reason", "/nc:Activity/nc:ActivityReasonText"),
+    ] {
+        assert_eq!(a.native_element(path, field), element, "{field}");
+    }
 }
