@@ -8,6 +8,7 @@ mod alerts;
 mod at_rest;
 mod audit;
 mod canaries;
+mod connect_pages;
 mod consent;
 mod deadlines;
 mod directory;

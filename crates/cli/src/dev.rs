@@ -32,7 +32,8 @@ pub fn print_banner(
     let health = token(HEALTH_ORG, &["referrer", "receiver"])?;
     let welfare = token(SOCIAL_WELFARE_ORG, &["referrer", "receiver", "supervisor"])?;
     let school = token(SCHOOL_ORG, &["referrer", "receiver"])?;
-    let police = token(POLICE_ORG, &["referrer", "receiver"])?;
+    // A mandatory report (a legal basis) is the station commander's: supervisor.
+    let police = token(POLICE_ORG, &["referrer", "receiver", "supervisor"])?;
     let court = token(COURT_ORG, &["referrer", "receiver"])?;
     let operator = token(OPERATOR_ORG, &["admin", "oversight"])?;
     eprintln!(
