@@ -12,6 +12,7 @@ mod consent;
 mod deadlines;
 mod directory;
 mod faults;
+mod fhir_client;
 mod fhir_rest;
 mod flow;
 mod idempotency;

@@ -89,7 +89,12 @@ pub fn searchset(base: &str, tasks: Vec<Value>, self_url: &str, next_url: Option
             json!({"fullUrl": format!("{base}/Task/{id}"), "resource": task, "search": {"mode": "match"}})
         })
         .collect();
-    json!({"resourceType": "Bundle", "type": "searchset", "link": links, "entry": entries})
+    let mut bundle = json!({"resourceType": "Bundle", "type": "searchset", "link": links});
+    // FHIR JSON has no empty arrays: an empty page has no `entry` at all.
+    if !entries.is_empty() {
+        bundle["entry"] = Value::Array(entries);
+    }
+    bundle
 }
 
 #[cfg(test)]
