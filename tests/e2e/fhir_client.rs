@@ -88,6 +88,11 @@ async fn every_answer_of_the_face_passes_the_fhir_r4_schema(backend: Backend) {
         .await,
     );
     answers.push(fhir(&hub, SOCIAL_WELFARE_ORG, "GET", &format!("/ServiceRequest/{id}"), None).await);
+    let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": task, "request": {"method": "PUT", "url": format!("Task/{id}"), "ifMatch": "W/\"1\""}},
+        {"request": {"method": "GET", "url": "Patient"}},
+    ]});
+    answers.push(fhir(&hub, SOCIAL_WELFARE_ORG, "POST", "", Some(&batch)).await);
     answers.push(
         fhir(&hub, HEALTH_ORG, "GET", &format!("/Task?owner=Organization/{SOCIAL_WELFARE_ORG}&_count=1"), None).await,
     );

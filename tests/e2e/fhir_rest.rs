@@ -287,7 +287,37 @@ async fn a_system_polls_its_tasks_page_by_page(backend: Backend) {
     assert!(found(&school.get(&format!("/Task?owner=Organization/{SOCIAL_WELFARE_ORG}")).await.body).is_empty());
 }
 
+async fn a_batch_updates_each_task_on_its_own(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let (health, welfare) = (Fhir::of(&hub, HEALTH_ORG), Fhir::of(&hub, SOCIAL_WELFARE_ORG));
+    let (first, second) = (health.refer("fhir-face-batch-1").await, health.refer("fhir-face-batch-2").await);
+    let received = |id: &str| {
+        json!({"resourceType": "Task", "id": id, "status": "received",
+        "focus": {"reference": format!("ServiceRequest/{id}")}})
+    };
+    let put = |id: &str, if_match: &str| {
+        json!({"resource": received(id),
+        "request": {"method": "PUT", "url": format!("Task/{id}"), "ifMatch": if_match}})
+    };
+    let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        put(&first, "W/\"1\""),
+        put(&second, "W/\"7\""),
+        {"request": {"method": "DELETE", "url": format!("Task/{first}")}},
+    ]});
+    let answer = welfare.post("", &batch).await;
+    assert_eq!((answer.status, &answer.body["type"]), (200, &json!("batch-response")), "{}", answer.body);
+    let responses: Vec<&Value> = answer.body["entry"].as_array().unwrap().iter().map(|e| &e["response"]).collect();
+    assert_eq!(responses[0]["status"], "200 OK");
+    assert_eq!(responses[0]["etag"], "W/\"2\"");
+    assert_eq!(responses[1]["status"], "412 Precondition Failed");
+    assert_eq!(responses[1]["outcome"]["issue"][0]["details"]["coding"][0]["code"], "VERSION_CONFLICT");
+    assert_eq!(responses[2]["status"], "400 Bad Request");
+    assert_eq!(welfare.get(&format!("/Task/{first}")).await.body["status"], "received");
+    assert_eq!(welfare.get(&format!("/Task/{second}")).await.body["status"], "requested", "refused alone");
+}
+
 referral_hub_e2e::on_both_backends!(
+    a_batch_updates_each_task_on_its_own,
     a_transaction_is_answered_entry_by_entry_and_read_back,
     a_task_update_needs_the_current_version_and_a_legal_move,
     refusals_carry_the_status_fhir_prescribes,

@@ -27,7 +27,8 @@ pub fn statement(base: &str) -> Value {
             "mode": "server",
             "documentation": "Every request carries the organisation's bearer token (Authorization: Bearer). \
                 A referral is a transaction Bundle (or a message Bundle to $process-message); the receiver \
-                works on the Task whose id is the referral's, which both parties read, update and search.",
+                works on the Task whose id is the referral's, which both parties read, update and search. \
+                A batch Bundle holds Task updates (PUT Task/<id>).",
             "security": {"description": "Bearer tokens issued to an organisation with its roles (referrer, receiver)."},
             "resource": [
                 {
@@ -59,7 +60,7 @@ pub fn statement(base: &str) -> Value {
                     "conditionalDelete": "not-supported",
                 },
             ],
-            "interaction": [{"code": "transaction"}],
+            "interaction": [{"code": "transaction"}, {"code": "batch"}],
             "operation": [{
                 "name": "process-message",
                 "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
@@ -82,7 +83,7 @@ mod tests {
         let rest = &statement["rest"][0];
         let types: Vec<_> = rest["resource"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap()).collect();
         assert_eq!(types, ["Task", "ServiceRequest"]);
-        assert_eq!(rest["interaction"], json!([{"code": "transaction"}]));
+        assert_eq!(rest["interaction"], json!([{"code": "transaction"}, {"code": "batch"}]));
         let params: Vec<_> = rest["resource"][0]["searchParam"]
             .as_array()
             .unwrap()

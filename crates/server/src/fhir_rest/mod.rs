@@ -12,6 +12,7 @@
 //! OperationOutcome (`outcome.rs`). Another organisation's Task or
 //! ServiceRequest is 404, like one that does not exist.
 
+mod batch;
 mod bundles;
 mod capability;
 mod media;

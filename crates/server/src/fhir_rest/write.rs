@@ -16,7 +16,7 @@ use referral_hub_domain::roles::Role;
 use super::{
     Face, Id, PARTIES, Shared, Whole, answer, bundles, internal, media,
     outcome::{Issue, Refusal, fhir_response},
-    read::task_response,
+    read::{TaskState, task_response},
     read_body,
     task_view::{self, Update},
     unprocessable,
@@ -27,19 +27,36 @@ use crate::{auth::Caller, error::ApiError, message_service::Route};
 const BUNDLE_PATH: &str = "/fhir/r4/Bundle";
 const TASK_PATH: &str = "/fhir/r4/Task";
 
-/// `POST /fhir/r4` with a transaction Bundle: one referral, answered with a
-/// `transaction-response`.
+/// `POST /fhir/r4`: a transaction Bundle is one referral, answered with a
+/// `transaction-response`; a batch Bundle holds Task updates, each answered
+/// on its own in a `batch-response`.
 pub(super) async fn transaction(face: Shared, request: Whole) -> Response {
     answer(
         async {
             let (parts, body) = request.into_parts();
-            let (bundle, caller, bytes) = face.referral(parts, body, "transaction", "POST /fhir/r4").await?;
-            let done = face.submit(&caller, &bytes).await?;
-            let response = bundles::transaction_response(&bundle, done.submitted());
-            Ok(fhir_response(StatusCode::OK, &response))
+            let caller = face.caller(&parts, &PARTIES, "POST /fhir/r4").await?;
+            let bytes = read_body(body, "Bundle").await?;
+            let bundle = media::resource(&parts.headers, &bytes, "Bundle")?;
+            match bundle.get("type").and_then(Value::as_str) {
+                Some("transaction") => {
+                    face.hub
+                        .require(&caller, &[Role::Referrer])
+                        .await
+                        .map_err(|e| Refusal::of(e, "Bundle", |f| f.into()))?;
+                    let done = face.submit(&caller, &bytes).await?;
+                    Ok(fhir_response(StatusCode::OK, &bundles::transaction_response(&bundle, done.submitted())))
+                }
+                Some("batch") => Ok(fhir_response(StatusCode::OK, &face.batch(&caller, &bundle).await?)),
+                _ => Err(wrong_type("must be transaction or batch here; a message Bundle goes to $process-message")),
+            }
         }
         .await,
     )
+}
+
+/// 422 naming `Bundle.type`.
+fn wrong_type(text: &str) -> Refusal {
+    Refusal::one(StatusCode::UNPROCESSABLE_ENTITY, Issue::at("invalid", "WRONG_BUNDLE_TYPE", "Bundle.type", text))
 }
 
 /// `POST /fhir/r4/$process-message` with a message Bundle (what
@@ -49,12 +66,9 @@ pub(super) async fn process_message(face: Shared, request: Whole) -> Response {
         async {
             let (parts, body) = request.into_parts();
             let base = face.base(&parts);
-            let (bundle, caller, bytes) =
-                face.referral(parts, body, "message", "POST /fhir/r4/$process-message").await?;
+            let (bundle, caller, bytes) = face.message(parts, body).await?;
             let done = face.submit(&caller, &bytes).await?;
-            let now = time::OffsetDateTime::from(face.hub.clock.now())
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default();
+            let now = face.hub.clock.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
             Ok(fhir_response(StatusCode::OK, &bundles::message_response(&bundle, done.submitted(), &base, &now)))
         }
         .await,
@@ -74,17 +88,8 @@ pub(super) async fn update_task(face: Shared, id: Id, request: Whole) -> Respons
                 let issue = Issue::at("invalid", "ID_MISMATCH", "Task.id", "must be the id in the URL");
                 return Err(Refusal::one(StatusCode::BAD_REQUEST, issue));
             }
-            let state = face.task_by_id(&caller, &id).await?;
-            if let Some(tag) = parts.headers.get(IF_MATCH) {
-                if tag.to_str().ok().and_then(task_view::if_match_version) != Some(state.version) {
-                    return Err(stale());
-                }
-            }
-            let Update::FollowUp(task) = task_view::update(&id, &state.task, &incoming, state.version) else {
-                return Ok(task_response(&state));
-            };
-            face.follow_up(&caller, &task).await?;
-            Ok(task_response(&face.task_by_id(&caller, &id).await?))
+            let if_match = parts.headers.get(IF_MATCH).map(|tag| tag.to_str().unwrap_or(""));
+            Ok(task_response(&face.update(&caller, &id, &incoming, if_match).await?))
         }
         .await,
     )
@@ -113,27 +118,33 @@ impl Done {
 }
 
 impl Face {
-    /// A referral Bundle of type `kind`, with its caller (role `referrer`) and bytes.
-    async fn referral(
+    /// Updates Task `id` to `incoming` (its id already checked against the
+    /// URL) if `if_match`, when given, names its version now; the Task after.
+    pub(super) async fn update(
         &self,
-        parts: Parts,
-        body: Body,
-        kind: &str,
-        rpc: &str,
-    ) -> Result<(Value, Caller, Vec<u8>), Refusal> {
-        let caller = self.caller(&parts, &[Role::Referrer], rpc).await?;
+        caller: &Caller,
+        id: &str,
+        incoming: &Value,
+        if_match: Option<&str>,
+    ) -> Result<TaskState, Refusal> {
+        let state = self.task_by_id(caller, id).await?;
+        if if_match.is_some_and(|tag| task_view::if_match_version(tag) != Some(state.version)) {
+            return Err(stale());
+        }
+        let Update::FollowUp(task) = task_view::update(id, &state.task, incoming, state.version) else {
+            return Ok(state);
+        };
+        self.follow_up(caller, &task).await?;
+        self.task_by_id(caller, id).await
+    }
+
+    /// A message Bundle, with its caller (role `referrer`) and bytes.
+    async fn message(&self, parts: Parts, body: Body) -> Result<(Value, Caller, Vec<u8>), Refusal> {
+        let caller = self.caller(&parts, &[Role::Referrer], "POST /fhir/r4/$process-message").await?;
         let bytes = read_body(body, "Bundle").await?;
         let bundle = media::resource(&parts.headers, &bytes, "Bundle")?;
-        let found = bundle.get("type").and_then(Value::as_str).unwrap_or("");
-        if found != kind {
-            let text = match kind {
-                "transaction" => "must be transaction here; a message Bundle goes to $process-message",
-                _ => "must be message here; a transaction Bundle goes to the base URL",
-            };
-            return Err(Refusal::one(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Issue::at("invalid", "WRONG_BUNDLE_TYPE", "Bundle.type", text),
-            ));
+        if bundle.get("type").and_then(Value::as_str) != Some("message") {
+            return Err(wrong_type("must be message here; a transaction Bundle goes to the base URL"));
         }
         Ok((bundle, caller, bytes.to_vec()))
     }
