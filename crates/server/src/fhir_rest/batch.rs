@@ -19,9 +19,7 @@ impl Face {
     pub(super) async fn batch(&self, caller: &Caller, bundle: &Value) -> Result<Value, Refusal> {
         let entries = bundle.get("entry").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         let items = u32::try_from(entries.len()).unwrap_or(u32::MAX);
-        self.hub
-            .spend_budget(&caller.org, items.saturating_sub(1))
-            .map_err(|e| Refusal::of(e, "Bundle", |f| f.into()))?;
+        self.hub.spend_budget(&caller.org, items.saturating_sub(1)).map_err(Refusal::of_call)?;
         let mut responses = Vec::with_capacity(entries.len());
         for (index, entry) in entries.iter().enumerate() {
             let response = match self.batch_entry(caller, entry, index).await {

@@ -74,7 +74,7 @@ pub(crate) fn routes(hub: Arc<Hub>, adapters: Arc<Adapters>, tls: bool) -> axum:
         .route("/fhir/r4", not_allowed(post(write::transaction)))
         .route("/fhir/r4/", not_allowed(post(write::transaction)))
         .route("/fhir/r4/$process-message", not_allowed(post(write::process_message)))
-        .route("/fhir/r4/Task", get(read::search_tasks))
+        .route("/fhir/r4/Task", not_allowed(get(read::search_tasks)))
         .route("/fhir/r4/Task/{id}", not_allowed(get(read::read_task).put(write::update_task)))
         .route("/fhir/r4/ServiceRequest/{id}", not_allowed(get(read::read_service_request)))
         .route("/fhir/r4/{*rest}", any(unknown))
@@ -105,7 +105,7 @@ impl Face {
     /// audit entries naming `rpc`.
     async fn caller(&self, parts: &Parts, roles: &[Role], rpc: &str) -> Result<Caller, Refusal> {
         let call = tonic::Request::from_http(axum::http::Request::from_parts(parts.clone(), ()));
-        let mut caller = self.hub.caller(&call, roles).await.map_err(|e| Refusal::of(e, "", |f| f.into()))?;
+        let mut caller = self.hub.caller(&call, roles).await.map_err(Refusal::of_call)?;
         caller.facts.rpc = rpc.to_owned();
         Ok(caller)
     }

@@ -93,6 +93,18 @@ impl Refusal {
             let path = element(field);
             if path.starts_with(root) { path } else { root.to_owned() }
         };
+        Self::mapped(error, root, fhir_path)
+    }
+
+    /// A refusal of the call as a whole (the token, a role, the budget), before any document was read.
+    pub fn of_call(error: ApiError) -> Self {
+        let mut refusal = Self::mapped(error, "", |_| String::new());
+        refusal.issues.iter_mut().for_each(|issue| issue.expression = None);
+        refusal
+    }
+
+    /// `error` as a status and issues, `fhir_path` naming canonical fields.
+    fn mapped(error: ApiError, root: &str, fhir_path: impl Fn(&str) -> String) -> Self {
         let (status, issues) = match error {
             ApiError::InvalidArgument(fields) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -23,7 +23,7 @@ use super::{
     search::{self, TaskSearch},
     task_view,
 };
-use crate::{auth::Caller, convert, error::ApiError};
+use crate::{auth::Caller, convert};
 
 /// A Task as one reader sees it now.
 pub(super) struct TaskState {
@@ -66,7 +66,7 @@ pub(super) async fn read_service_request(face: Shared, id: Id, request: Whole) -
         async {
             let caller = face.caller(&parts, &PARTIES, "GET /fhir/r4/ServiceRequest/{id}").await?;
             let record = face.visible(&caller, &id).await?;
-            let released = face.hub.release(&caller, &[record], Action::MessageRead).await.map_err(refused)?;
+            let released = face.hub.release(&caller, &[record], Action::MessageRead).await.map_err(Refusal::of_call)?;
             let Some(released) = released.into_iter().next() else { return Err(internal("nothing released")) };
             if released.withheld.is_some() {
                 let text = "consent no longer allows this organisation the referral: see the Task's statusReason";
@@ -124,10 +124,6 @@ pub(super) fn task_response(state: &TaskState) -> Response {
     response
 }
 
-fn refused(error: ApiError) -> Refusal {
-    Refusal::of(error, "", |f| f.into())
-}
-
 /// What the adapter writes for `delivery`, as JSON.
 fn rendered(adapter: &dyn Adapter, delivery: Outbound<'_>) -> Result<Value, Refusal> {
     let document = adapter.outbound(delivery).map_err(|unmapped| internal(unmapped.to_string()))?;
@@ -164,10 +160,10 @@ impl Face {
     /// audit write), each with the follow-ups the caller may see.
     async fn tasks(&self, caller: &Caller, records: &[MessageRecord]) -> Result<Vec<TaskState>, Refusal> {
         let adapter = self.health()?;
-        let released = self.hub.release(caller, records, Action::MessageRead).await.map_err(refused)?;
+        let released = self.hub.release(caller, records, Action::MessageRead).await.map_err(Refusal::of_call)?;
         let mut tasks = Vec::with_capacity(records.len());
         for (record, released) in records.iter().zip(released) {
-            let mut follow_ups = self.hub.store.follow_ups(&record.id).await.map_err(|e| refused(e.into()))?;
+            let mut follow_ups = self.hub.store.follow_ups(&record.id).await.map_err(|e| Refusal::of_call(e.into()))?;
             if record.sender_org == caller.org {
                 follow_ups.retain(|f| !f.hidden_from_sender);
             }
@@ -182,7 +178,7 @@ impl Face {
                     let base = resource_of(&bundle, "Task").ok_or_else(|| internal("no Task"))?;
                     let mut updates = Vec::with_capacity(follow_ups.len());
                     for record in &follow_ups {
-                        let follow_up = convert::follow_up(record).map_err(refused)?;
+                        let follow_up = convert::follow_up(record).map_err(Refusal::of_call)?;
                         updates.push(rendered(adapter, Outbound::FollowUp(&follow_up))?);
                     }
                     task_view::current(base, &updates, version, last_updated)
@@ -210,7 +206,7 @@ impl Face {
         let mut found = vec![];
         for (mailbox, counterpart) in mailboxes(caller, search) {
             let role = if mailbox == Mailbox::Sent { Role::Referrer } else { Role::Receiver };
-            self.hub.require(caller, &[role]).await.map_err(refused)?;
+            self.hub.require(caller, &[role]).await.map_err(Refusal::of_call)?;
             let filter = MessageFilter {
                 org: caller.org.clone(),
                 mailbox,
@@ -222,7 +218,7 @@ impl Face {
                 updated_before: search.updated_before,
                 limit: search.count,
             };
-            found.extend(self.hub.store.list_messages(&filter).await.map_err(|e| refused(e.into()))?);
+            found.extend(self.hub.store.list_messages(&filter).await.map_err(|e| Refusal::of_call(e.into()))?);
         }
         found.sort_by(|a, b| b.id.cmp(&a.id));
         found.truncate(search.count as usize);

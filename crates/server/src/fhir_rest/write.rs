@@ -39,10 +39,7 @@ pub(super) async fn transaction(face: Shared, request: Whole) -> Response {
             let bundle = media::resource(&parts.headers, &bytes, "Bundle")?;
             match bundle.get("type").and_then(Value::as_str) {
                 Some("transaction") => {
-                    face.hub
-                        .require(&caller, &[Role::Referrer])
-                        .await
-                        .map_err(|e| Refusal::of(e, "Bundle", |f| f.into()))?;
+                    face.hub.require(&caller, &[Role::Referrer]).await.map_err(Refusal::of_call)?;
                     let done = face.submit(&caller, &bytes).await?;
                     Ok(fhir_response(StatusCode::OK, &bundles::transaction_response(&bundle, done.submitted())))
                 }
