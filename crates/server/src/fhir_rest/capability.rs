@@ -13,6 +13,12 @@ pub fn statement(base: &str) -> Value {
         json!({"name": name, "definition": format!("http://hl7.org/fhir/SearchParameter/{definition}"),
                "type": kind, "documentation": documentation})
     };
+    let task_search = json!([
+        search("_lastUpdated", "date", "Resource-lastUpdated", "prefixes eq, ge, gt, le, lt"),
+        search("owner", "reference", "Task-owner", "Organization/<id>: the receiver"),
+        search("requester", "reference", "Task-requester", "Organization/<id>: the sender"),
+        search("status", "token", "Task-status", "Task.status codes, comma-separated"),
+    ]);
     json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -31,34 +37,8 @@ pub fn statement(base: &str) -> Value {
                 A batch Bundle holds Task updates (PUT Task/<id>).",
             "security": {"description": "Bearer tokens issued to an organisation with its roles (referrer, receiver)."},
             "resource": [
-                {
-                    "type": "Task",
-                    "interaction": [{"code": "read"}, {"code": "update"}, {"code": "search-type"}],
-                    "versioning": "versioned-update",
-                    "readHistory": false,
-                    "updateCreate": false,
-                    "conditionalCreate": false,
-                    "conditionalRead": "not-supported",
-                    "conditionalUpdate": false,
-                    "conditionalDelete": "not-supported",
-                    "searchParam": [
-                        search("_lastUpdated", "date", "Resource-lastUpdated", "prefixes eq, ge, gt, le, lt"),
-                        search("owner", "reference", "Task-owner", "Organization/<id>: the receiver"),
-                        search("requester", "reference", "Task-requester", "Organization/<id>: the sender"),
-                        search("status", "token", "Task-status", "Task.status codes, comma-separated"),
-                    ],
-                },
-                {
-                    "type": "ServiceRequest",
-                    "interaction": [{"code": "read"}],
-                    "versioning": "versioned",
-                    "readHistory": false,
-                    "updateCreate": false,
-                    "conditionalCreate": false,
-                    "conditionalRead": "not-supported",
-                    "conditionalUpdate": false,
-                    "conditionalDelete": "not-supported",
-                },
+                resource("Task", &["read", "update", "search-type"], "versioned-update", Some(task_search)),
+                resource("ServiceRequest", &["read"], "versioned", None),
             ],
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
             "operation": [{
@@ -67,6 +47,25 @@ pub fn statement(base: &str) -> Value {
             }],
         }],
     })
+}
+
+/// What the face does with one resource type: `interactions`, nothing conditional, no history.
+fn resource(kind: &str, interactions: &[&str], versioning: &str, search: Option<Value>) -> Value {
+    let mut resource = json!({
+        "type": kind,
+        "interaction": interactions.iter().map(|code| json!({"code": code})).collect::<Vec<_>>(),
+        "versioning": versioning,
+        "readHistory": false,
+        "updateCreate": false,
+        "conditionalCreate": false,
+        "conditionalRead": "not-supported",
+        "conditionalUpdate": false,
+        "conditionalDelete": "not-supported",
+    });
+    if let Some(search) = search {
+        resource["searchParam"] = search;
+    }
+    resource
 }
 
 #[cfg(test)]
