@@ -214,6 +214,7 @@ async fn refusals_carry_the_status_fhir_prescribes(backend: Backend) {
         ),
         (health.send("DELETE", "/Task/x", None, &[]).await, 405, "METHOD_NOT_ALLOWED"),
         (health.send("DELETE", "/Task", None, &[]).await, 405, "METHOD_NOT_ALLOWED"),
+        (health.get("/Bundle").await, 405, "METHOD_NOT_ALLOWED"),
         (health.get("/Patient/x").await, 404, "NOT_FOUND"),
         (health.post("/$process-message", &referral("wrong-type")).await, 422, "WRONG_BUNDLE_TYPE"),
         (health.get("/Task?_lastUpdated=sa2026").await, 400, "INVALID_SEARCH"),

@@ -75,6 +75,8 @@ pub(crate) fn routes(hub: Arc<Hub>, adapters: Arc<Adapters>, tls: bool) -> axum:
         .route("/fhir/r4/", not_allowed(post(write::transaction)))
         .route("/fhir/r4/$process-message", not_allowed(post(write::process_message)))
         .route("/fhir/r4/Task", not_allowed(get(read::search_tasks)))
+        // The adapters' own POST route; any other method is answered the FHIR way.
+        .route("/fhir/r4/Bundle", not_allowed(MethodRouter::new()))
         .route("/fhir/r4/Task/{id}", not_allowed(get(read::read_task).put(write::update_task)))
         .route("/fhir/r4/ServiceRequest/{id}", not_allowed(get(read::read_service_request)))
         .route("/fhir/r4/{*rest}", any(unknown))
