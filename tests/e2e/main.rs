@@ -13,6 +13,8 @@ mod consent;
 mod deadlines;
 mod directory;
 mod faults;
+mod fhir_client;
+mod fhir_rest;
 mod flow;
 mod idempotency;
 mod isolation;

@@ -478,6 +478,9 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
         statuses: vec![],
         kinds: vec![MessageKind::ServiceReferral],
         before_id: before,
+        counterpart: None,
+        updated_from: None,
+        updated_before: None,
         limit: 2,
     };
     let page = |found: Vec<MessageRecord>| found.into_iter().map(|m| m.id).collect::<Vec<_>>();

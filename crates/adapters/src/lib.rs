@@ -25,7 +25,7 @@ pub mod police;
 pub mod social_welfare;
 
 use referral_hub_domain::wire::{
-    FollowUp, Message, MessageWithheld, PostFollowUpRequest, Sector, SubmitMessageRequest,
+    FollowUp, Message, MessageStatus, MessageWithheld, PostFollowUpRequest, Sector, SubmitMessageRequest,
 };
 
 pub use codes::{CodeMap, Unmapped};
@@ -107,6 +107,14 @@ pub trait Adapter: Send + Sync + 'static {
     /// `referral.child.sex`) came from in a document posted to `path`, so
     /// that the hub's own validation errors name the sender's elements.
     fn native_element(&self, path: &str, canonical_field: &str) -> String;
+
+    /// The hub's message statuses that the sector's own status code
+    /// `native` stands for (several may share one), so that a system can
+    /// search by the statuses it knows; empty when it stands for none.
+    fn statuses_for(&self, native: &str) -> Vec<MessageStatus> {
+        let _ = native;
+        vec![]
+    }
 
     /// How `element` of the `index`-th (from 0) request a document posted
     /// to `path` held is named, when the document held several (a batch).

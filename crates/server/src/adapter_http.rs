@@ -169,6 +169,7 @@ pub(crate) fn refusal_response(adapters: &Adapters, path: &str, error: ApiError)
     let status = status_of(&error);
     match adapters.for_path(path) {
         Some(adapter) => native(adapter, status, &[violation("request", error.to_string())]),
+        None if crate::fhir_rest::serves(path) => crate::fhir_rest::outcome::Refusal::of_call(error).response(),
         None => Response::builder().status(status).body(Body::from(error.to_string())).unwrap_or_default(),
     }
 }

@@ -19,6 +19,7 @@ mod diagnostics_service;
 mod directory_service;
 pub mod directory_writes;
 pub mod error;
+mod fhir_rest;
 mod hub;
 pub mod keys;
 pub mod limits;

@@ -265,7 +265,11 @@ pub async fn serve(
     if let Some(reload) = config.key_reload {
         tokio::spawn(reload_keys(hub.clone(), reload));
     }
-    let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters.clone());
+    let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters.clone()).merge(crate::fhir_rest::routes(
+        hub.clone(),
+        adapters.clone(),
+        config.tls.is_some(),
+    ));
     let messages = MessageServiceServer::new(MessageApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let audit = AuditServiceServer::new(AuditApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
     let consent = ConsentServiceServer::new(ConsentApi::new(hub.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);

@@ -273,9 +273,9 @@ impl Store {
 
     /// One page of an organisation's sent or received messages, newest first.
     pub async fn list_messages(&self, filter: &MessageFilter) -> Result<Vec<MessageRecord>> {
-        let side = match filter.mailbox {
-            Mailbox::Sent => "m.sender_org",
-            Mailbox::Received => "m.recipient_org",
+        let (side, other) = match filter.mailbox {
+            Mailbox::Sent => ("m.sender_org", "m.recipient_org"),
+            Mailbox::Received => ("m.recipient_org", "m.sender_org"),
         };
         let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {side} = $1");
         let mut next = 2;
@@ -287,8 +287,14 @@ impl Store {
             sql += &format!(" AND m.kind IN ({})", rows::placeholders(next, filter.kinds.len()));
             next += filter.kinds.len();
         }
-        if filter.before_id.is_some() {
-            sql += &format!(" AND m.id < ${next}");
+        let conditions = [
+            (filter.before_id.is_some(), "m.id <"),
+            (filter.counterpart.is_some(), &format!("{other} =")),
+            (filter.updated_from.is_some(), "m.updated_at >="),
+            (filter.updated_before.is_some(), "m.updated_at <"),
+        ];
+        for (_, condition) in conditions.iter().filter(|(present, _)| *present) {
+            sql += &format!(" AND {condition} ${next}");
             next += 1;
         }
         sql += &format!(" ORDER BY m.id DESC LIMIT ${next}");
@@ -299,8 +305,11 @@ impl Store {
         for kind in &filter.kinds {
             query = query.bind(kind.as_str_name());
         }
-        if let Some(before) = &filter.before_id {
-            query = query.bind(before);
+        for text in [&filter.before_id, &filter.counterpart].into_iter().flatten() {
+            query = query.bind(text);
+        }
+        for micros in [filter.updated_from, filter.updated_before].into_iter().flatten() {
+            query = query.bind(micros);
         }
         let found = query.bind(i64::from(filter.limit)).fetch_all(&self.read).await?;
         found.iter().map(|r| self.message_row(r)).collect()

@@ -228,6 +228,13 @@ pub struct MessageFilter {
     pub kinds: Vec<MessageKind>,
     /// Only ids below this one (the previous page's last id).
     pub before_id: Option<String>,
+    /// Only those with this organisation on the other side (a polling
+    /// system's search by the other party).
+    pub counterpart: Option<String>,
+    /// Only those last changed at or after this, µs since the epoch.
+    pub updated_from: Option<i64>,
+    /// Only those last changed before this, µs since the epoch.
+    pub updated_before: Option<i64>,
     /// Page size.
     pub limit: u32,
 }

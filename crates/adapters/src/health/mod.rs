@@ -112,7 +112,7 @@ mod referral;
 mod submit;
 mod task;
 
-use referral_hub_domain::wire::Sector;
+use referral_hub_domain::wire::{MessageStatus, Sector};
 
 use crate::codes::CodeTableError;
 use crate::{Adapter, CodeMap, Document, Inbound, MAX_DOCUMENT_BYTES, NativeViolation, Outbound, Unmapped};
@@ -245,6 +245,14 @@ impl Adapter for HealthAdapter {
 
     fn native_element(&self, path: &str, canonical_field: &str) -> String {
         outcome::native_element(path, canonical_field)
+    }
+
+    fn statuses_for(&self, native: &str) -> Vec<MessageStatus> {
+        // Every status the table maps to `native` (Task.status): e.g. `requested` is SUBMITTED and DELIVERED.
+        (1..=i32::MAX)
+            .map_while(|n| MessageStatus::try_from(n).ok())
+            .filter(|status| self.codes.to_native("message_status", status.as_str_name()).is_ok_and(|n| n == native))
+            .collect()
     }
 }
 

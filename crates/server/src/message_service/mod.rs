@@ -51,7 +51,7 @@ impl MessageApi {
 
     /// The message if `caller`'s organisation sent or received it; NOT_FOUND
     /// otherwise, so ids cannot be probed.
-    async fn visible_message(&self, caller: &Caller, id: &str) -> Result<MessageRecord, ApiError> {
+    pub(crate) async fn visible_message(&self, caller: &Caller, id: &str) -> Result<MessageRecord, ApiError> {
         match self.hub.store.message(id).await? {
             Some(m) if m.sender_org == caller.org || m.recipient_org == caller.org => Ok(m),
             _ => Err(ApiError::NotFound("message")),
@@ -82,6 +82,9 @@ impl MessageApi {
             statuses,
             kinds,
             before_id: Some(request.page_token).filter(|t| !t.is_empty()),
+            counterpart: None,
+            updated_from: None,
+            updated_before: None,
             limit,
         };
         let found = self.hub.store.list_messages(&filter).await?;
