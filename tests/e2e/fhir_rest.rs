@@ -102,7 +102,8 @@ async fn a_transaction_is_answered_entry_by_entry_and_read_back(backend: Backend
     let (health, welfare, school) =
         (Fhir::of(&hub, HEALTH_ORG), Fhir::of(&hub, SOCIAL_WELFARE_ORG), Fhir::of(&hub, SCHOOL));
 
-    let metadata = health.get("/metadata").await;
+    // Read before any token, as FHIR (and SMART) clients do.
+    let metadata = Fhir { hub: &hub, token: None }.get("/metadata").await;
     assert_eq!((metadata.status, metadata.content_type.as_str()), (200, "application/fhir+json"));
     assert_eq!(metadata.body["resourceType"], "CapabilityStatement");
     assert_eq!(metadata.body["fhirVersion"], "4.0.1");
@@ -218,7 +219,8 @@ async fn refusals_carry_the_status_fhir_prescribes(backend: Backend) {
         (health.get("/Patient/x").await, 404, "NOT_FOUND"),
         (health.post("/$process-message", &referral("wrong-type")).await, 422, "WRONG_BUNDLE_TYPE"),
         (health.get("/Task?_lastUpdated=sa2026").await, 400, "INVALID_SEARCH"),
-        (Fhir { hub: &hub, token: None }.get("/metadata").await, 401, "UNAUTHENTICATED"),
+        (Fhir { hub: &hub, token: None }.get("/ServiceRequest/x").await, 401, "UNAUTHENTICATED"),
+        (Fhir { hub: &hub, token: None }.get("/Task").await, 401, "UNAUTHENTICATED"),
     ];
     for (answer, status, code) in cases {
         assert_eq!(

@@ -167,9 +167,13 @@ impl Endpoints {
 /// `path`: in the sector's error format when an adapter serves it.
 pub(crate) fn refusal_response(adapters: &Adapters, path: &str, error: ApiError) -> Response {
     let status = status_of(&error);
+    // Under /fhir/r4 the face's OperationOutcome (with the hub's code in `details`)
+    // answers every path alike, the adapter's own POST routes included.
+    if crate::fhir_rest::serves(path) {
+        return crate::fhir_rest::outcome::Refusal::of_call(error).response();
+    }
     match adapters.for_path(path) {
         Some(adapter) => native(adapter, status, &[violation("request", error.to_string())]),
-        None if crate::fhir_rest::serves(path) => crate::fhir_rest::outcome::Refusal::of_call(error).response(),
         None => Response::builder().status(status).body(Body::from(error.to_string())).unwrap_or_default(),
     }
 }

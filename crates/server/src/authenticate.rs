@@ -3,8 +3,9 @@
 //! of its body is read, over gRPC and the adapters' HTTP endpoints alike. A
 //! caller without a valid token costs a signature check at most, and its
 //! refusal is counted (`refused_calls.rs`). Only the gRPC health and
-//! reflection services answer without a token (probes and `grpcurl` need
-//! them, and they reveal nothing about children).
+//! reflection services and the FHIR CapabilityStatement answer without a
+//! token (probes, `grpcurl` and FHIR clients, SMART ones included, read them
+//! before they have one, and they reveal nothing about children).
 
 use std::{sync::Arc, time::Duration};
 
@@ -22,6 +23,10 @@ use crate::{auth::CallFacts, error::ApiError, hub::Hub, read_deadline::ReadDeadl
 /// Paths served without a token.
 const OPEN_PREFIXES: [&str; 3] =
     ["/grpc.health.v1.Health/", "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
+
+/// Exact paths served without a token: the FHIR face's CapabilityStatement
+/// (crates/server/src/fhir_rest/capability.rs), a description of the server.
+const OPEN_PATHS: [&str; 1] = ["/fhir/r4/metadata"];
 
 /// The identity the middleware verified, in the request's extensions for
 /// `Hub::caller` (which goes on to check the directory and roles).
@@ -42,7 +47,7 @@ pub(crate) struct Gate {
 /// a verified request goes on with its identity and a body read deadline.
 pub(crate) async fn authenticate_first(State(gate): State<Arc<Gate>>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    if OPEN_PREFIXES.iter().any(|open| path.starts_with(open)) {
+    if OPEN_PREFIXES.iter().any(|open| path.starts_with(open)) || OPEN_PATHS.contains(&path.as_str()) {
         return next.run(request).await;
     }
     match gate.hub.auth.verify_headers(request.headers()) {
