@@ -228,6 +228,13 @@ impl<'c> Reader<'c> {
         }
     }
 
+    /// The hub code of `native` in `table` when the table knows it, else
+    /// `native` as sent (for open lists an instance configures, such as its
+    /// languages, which the hub then judges by its own rules).
+    pub(crate) fn known_code(&self, table: &str, native: String) -> String {
+        self.codes.to_hub(table, &native).map(str::to_owned).unwrap_or(native)
+    }
+
     /// A string member holding a native code of `table`: its hub code, or
     /// empty when absent (and not required).
     pub(crate) fn code_member(
