@@ -17,7 +17,7 @@ use referral_hub_domain::wire::{
 use serde_json::{Map, Value};
 
 use super::case_out::LINK_KEY_ID_TYPE;
-use super::native_json::{Naming, Reader, parse};
+use super::native_json::{Naming, Reader, data, parse, read_route};
 use super::primero_out::{Subform, entry_id};
 use crate::{CodeMap, Inbound, NativeViolation};
 
@@ -37,7 +37,7 @@ struct Group {
 pub(super) fn requests(codes: &CodeMap, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
     let value = parse(document, "body")?;
     let mut r = Reader::new(Naming::Dotted, codes);
-    let Some(case) = r.object(&value, "body").and_then(|root| r.member_object(root, "data", "")) else {
+    let Some(case) = data(&mut r, &value) else {
         return r.finish(Vec::new());
     };
     let echo = r.string(case, "hub_message_id", "", false);
@@ -69,21 +69,15 @@ pub(super) fn referral_route(
     case_id: &str,
     document: &[u8],
 ) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
-    let value = parse(document, "body")?;
-    let mut r = Reader::new(Naming::Dotted, codes);
-    let Some(data) = r.object(&value, "body").and_then(|root| r.member_object(root, "data", "")) else {
-        return r.finish(Vec::new());
-    };
-    let Some(case) = r.member_object(data, "record", "data") else {
-        return r.finish(Vec::new());
-    };
-    if r.boolean(data, "consent_overridden", "data") != Some(true) {
-        refuse_withheld_consent(&mut r, case);
-    }
-    let child = child_ref(&mut r, case, Some(case_id));
-    let shared = shared(&mut r, case);
-    let group = route_group(&mut r, data, case, case_id, shared.risk_level);
-    r.finish(vec![referral(&child, &shared, group)])
+    read_route(codes, document, |r, data, case| {
+        if r.boolean(data, "consent_overridden", "data") != Some(true) {
+            refuse_withheld_consent(r, case);
+        }
+        let child = child_ref(r, case, Some(case_id));
+        let shared = shared(r, case);
+        let group = route_group(r, data, case, case_id, shared.risk_level);
+        referral(&child, &shared, group)
+    })
 }
 
 /// The one group a referral on Primero's route asks for.

@@ -36,7 +36,7 @@ use serde_json::{Map, Value, json};
 use super::case_in::{child_ref, refuse_withheld_consent, shared};
 use super::case_out::{self, Shared, put};
 use super::justice_block;
-use super::native_json::{Naming, Reader, parse, rfc3339};
+use super::native_json::{Naming, Reader, data, parse, read_route, rfc3339};
 use super::primero_out::{Notes, Subform, entry_id};
 use crate::{CodeMap, Inbound, NativeViolation, Unmapped};
 
@@ -96,25 +96,18 @@ pub(super) fn transfer_route(
     case_id: &str,
     document: &[u8],
 ) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
-    let value = parse(document, "body")?;
-    let mut r = Reader::new(Naming::Dotted, codes);
-    let Some(data) = r.object(&value, "body").and_then(|root| r.member_object(root, "data", "")) else {
-        return r.finish(Vec::new());
-    };
-    let Some(case) = r.member_object(data, "record", "data") else {
-        return r.finish(Vec::new());
-    };
-    let recipient = r.string(data, "transitioned_to_agency", "data", true);
-    let asked = Asked {
-        request_id: format!("transfer:{case_id}:{recipient}"),
-        recipient,
-        reason: r.string(data, "notes", "data", true),
-        case_summary: r.string(data, "hub_case_summary", "data", false),
-        justice: None,
-    };
-    let overridden = r.boolean(data, "consent_overridden", "data") == Some(true);
-    let request = submit(&mut r, case, Some(case_id), overridden, asked);
-    r.finish(vec![Inbound::Submit(request)])
+    read_route(codes, document, |r, data, case| {
+        let recipient = r.string(data, "transitioned_to_agency", "data", true);
+        let asked = Asked {
+            request_id: format!("transfer:{case_id}:{recipient}"),
+            recipient,
+            reason: r.string(data, "notes", "data", true),
+            case_summary: r.string(data, "hub_case_summary", "data", false),
+            justice: None,
+        };
+        let overridden = r.boolean(data, "consent_overridden", "data") == Some(true);
+        Inbound::Submit(submit(r, case, Some(case_id), overridden, asked))
+    })
 }
 
 /// A transfer posted to the hub's earlier `/primero/v2/transfers` -> one
@@ -122,7 +115,7 @@ pub(super) fn transfer_route(
 pub(super) fn transfer_in(codes: &CodeMap, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
     let value = parse(document, "body")?;
     let mut r = Reader::new(Naming::Dotted, codes);
-    let Some(case) = r.object(&value, "body").and_then(|root| r.member_object(root, "data", "")) else {
+    let Some(case) = data(&mut r, &value) else {
         return r.finish(Vec::new());
     };
     let Some(transition) = r.member_object(case, "transfer", "") else {

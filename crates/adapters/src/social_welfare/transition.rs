@@ -27,7 +27,7 @@ use referral_hub_domain::wire::{FollowUp, FollowUpAction, MessageWithheld, PostF
 use serde_json::{Map, Value, json};
 use time::{Date, OffsetDateTime, format_description::well_known::Iso8601};
 
-use super::native_json::{Naming, Reader, hub_only, parse, refusal_codes, rfc3339};
+use super::native_json::{Naming, Reader, data, hub_only, parse, refusal_codes, rfc3339};
 use super::primero_out::{Notes, is_uuid};
 use crate::{CodeMap, Inbound, NativeViolation, Unmapped};
 
@@ -72,7 +72,7 @@ fn transition_in(
 ) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
     let value = parse(document, "body")?;
     let mut r = Reader::new(Naming::Dotted, codes);
-    let Some(data) = r.object(&value, "body").and_then(|root| r.member_object(root, "data", "")) else {
+    let Some(data) = data(&mut r, &value) else {
         return r.finish(Vec::new());
     };
     let message_id = match route_id {
