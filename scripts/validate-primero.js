@@ -5,11 +5,15 @@
 // forms and lookups (tests/fixtures/primero/case_schema.json), or the
 // transition schema, both with additionalProperties: false.
 // Usage: node scripts/validate-primero.js SCHEMA FILE...; exits 1 if any file is invalid.
-// ./scripts/test installs ajv in a throwaway directory and sets NODE_PATH.
+// ./scripts/test installs ajv in a throwaway directory and names it in
+// REFERRAL_HUB_PRIMERO_NODE_MODULES (else ajv is looked up as usual).
 'use strict';
 const fs = require('fs');
-const Ajv = require('ajv');
-const addFormats = require('ajv-formats');
+const path = require('path');
+const modules = process.env.REFERRAL_HUB_PRIMERO_NODE_MODULES;
+const load = (name) => require(modules ? path.join(modules, name) : name);
+const Ajv = load('ajv');
+const addFormats = load('ajv-formats');
 
 const [schemaFile, ...files] = process.argv.slice(2);
 if (!schemaFile || files.length === 0) {
