@@ -23,6 +23,7 @@ mod lifecycle;
 mod metrics;
 mod operator;
 mod overload;
+mod primero;
 mod push;
 mod push_endpoints;
 mod readme;

@@ -61,7 +61,7 @@ async fn a_fhir_referral_reaches_primero_by_push_and_its_acceptance_returns_as_f
     assert!(signature_verifies(&primero_secret, &pushed[0]), "Standard Webhooks signature");
     assert_eq!((pushed[0].id.as_str(), pushed[0].content_type.as_str()), (message_id.as_str(), "application/json"));
     let case = json(&pushed[0].body);
-    assert_eq!(case["data"]["hub_message_id"], message_id.as_str(), "{case}");
+    assert_eq!(case["data"]["id"], message_id.as_str(), "the case's id is the message id: {case}");
     assert!(case["data"]["services_section"].as_array().is_some_and(|s| !s.is_empty()), "{case}");
     let mut reader = hub.messages(PRIMERO, &["receiver"]).await;
     let delivered = reader.get_message(GetMessageRequest { message_id: message_id.clone() }).await.unwrap();

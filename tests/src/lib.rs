@@ -661,8 +661,21 @@ impl TestHub {
     /// POSTs a native document to an adapter endpoint of the hub as `org` with
     /// `roles`; the HTTP status and the body.
     pub async fn post_document(&self, path: &str, org: &str, roles: &[&str], body: Vec<u8>) -> (u16, String) {
+        self.send_document(reqwest::Method::POST, path, org, roles, body).await
+    }
+
+    /// Sends `body` to an adapter route with `method` (Primero's PATCH and
+    /// DELETE) as `org`: the HTTP status and the body.
+    pub async fn send_document(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        org: &str,
+        roles: &[&str],
+        body: Vec<u8>,
+    ) -> (u16, String) {
         let response = reqwest::Client::new()
-            .post(format!("http://{}{path}", self.address))
+            .request(method, format!("http://{}{path}", self.address))
             .bearer_auth(self.token(org, roles))
             .body(body)
             .send()

@@ -73,6 +73,105 @@ pub struct Document {
     pub body: Vec<u8>,
 }
 
+/// An HTTP method an adapter route answers besides the POST of
+/// [`Adapter::paths`]: some standards change a resource with PATCH and
+/// revoke it with DELETE (Primero's referrals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Create, or post a document.
+    Post,
+    /// Change part of a resource.
+    Patch,
+    /// Remove (revoke) a resource.
+    Delete,
+}
+
+/// A route whose path carries parameters (`{id}` segments, in axum's
+/// syntax) or whose method is not POST, for standards that name resources in
+/// the path, e.g. `PATCH /api/v2/cases/{id}/referrals/{rid}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// The method.
+    pub method: Method,
+    /// The path pattern; it also stands for the route in
+    /// [`Adapter::native_element`] and [`Adapter::errors`].
+    pub path: &'static str,
+}
+
+impl Method {
+    /// The method's name in HTTP.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl Route {
+    /// The values of the pattern's parameters in `path`, in order, when
+    /// `path` matches the pattern (a parameter matches one non-empty segment).
+    pub fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
+        let (mut wanted, mut got) = (pattern.split('/'), path.split('/'));
+        let mut values = Vec::new();
+        loop {
+            match (wanted.next(), got.next()) {
+                (None, None) => return Some(values),
+                (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') && !g.is_empty() => {
+                    values.push(g.to_owned())
+                }
+                (Some(w), Some(g)) if w == g => {}
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// What the hub did with one request of a document, for the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    /// A message was submitted (or a retry found it).
+    Submitted {
+        /// The hub's message id.
+        message_id: String,
+        /// Its status, as the proto value name.
+        status: String,
+        /// Whether this was a retry answered from the stored message.
+        replayed: bool,
+    },
+    /// A follow-up was posted (or a retry found it).
+    FollowedUp {
+        /// The hub's follow-up id.
+        follow_up_id: String,
+        /// The message it is about.
+        message_id: String,
+        /// The message's status after it, as the proto value name.
+        status: String,
+        /// Whether this was a retry answered from the stored follow-up.
+        replayed: bool,
+    },
+}
+
+impl Receipt {
+    /// The hub's own answer shape: `{"accepted": [...]}`.
+    pub fn hub_answer(receipts: &[Receipt]) -> Document {
+        let accepted: Vec<serde_json::Value> = receipts
+            .iter()
+            .map(|r| match r {
+                Receipt::Submitted { message_id, status, replayed } => {
+                    serde_json::json!({"message_id": message_id, "status": status, "replayed": replayed})
+                }
+                Receipt::FollowedUp { follow_up_id, message_id, status, replayed } => serde_json::json!({
+                    "follow_up_id": follow_up_id, "message_id": message_id, "status": status, "replayed": replayed
+                }),
+            })
+            .collect();
+        let body = serde_json::json!({ "accepted": accepted }).to_string().into_bytes();
+        Document { content_type: "application/json", body }
+    }
+}
+
 /// Largest native document an adapter accepts, in bytes: the gRPC API's
 /// limit, so no door takes more than another. A CSV batch of a school's term
 /// is well under it; larger is refused, never truncated.
@@ -116,6 +215,31 @@ pub trait Adapter: Send + Sync + 'static {
         vec![]
     }
 
+    /// Routes beyond [`Adapter::paths`]: path parameters, PATCH, DELETE.
+    fn routes(&self) -> &'static [Route] {
+        &[]
+    }
+
+    /// A document sent to `route` (one of [`Adapter::routes`]), `params`
+    /// the values of its path parameters in order -> canonical requests, or
+    /// every bad element. Never panics, whatever the bytes.
+    fn inbound_route(
+        &self,
+        route: &Route,
+        params: &[String],
+        document: &[u8],
+    ) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
+        let _ = params;
+        self.inbound(route.path, document)
+    }
+
+    /// The answer to a document posted to `path` (a path or a route's
+    /// pattern) that the hub took whole.
+    fn answer(&self, path: &str, receipts: &[Receipt]) -> Document {
+        let _ = path;
+        Receipt::hub_answer(receipts)
+    }
+
     /// How `element` of the `index`-th (from 0) request a document posted
     /// to `path` held is named, when the document held several (a batch).
     fn item_element(&self, path: &str, index: usize, element: &str) -> String {
@@ -148,9 +272,13 @@ impl Adapters {
         self.adapters.iter().find(|a| a.sector() == sector).map(|a| a.as_ref())
     }
 
-    /// The adapter that accepts documents on `path`.
+    /// The adapter that accepts documents on `path`: one of its paths, or a
+    /// path that one of its routes' patterns matches (or the pattern itself).
     pub fn for_path(&self, path: &str) -> Option<&dyn Adapter> {
-        self.adapters.iter().find(|a| a.paths().contains(&path)).map(|a| a.as_ref())
+        self.adapters
+            .iter()
+            .find(|a| a.paths().contains(&path) || a.routes().iter().any(|r| Route::matches(r.path, path).is_some()))
+            .map(|a| a.as_ref())
     }
 
     /// Every adapter.

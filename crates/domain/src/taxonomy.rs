@@ -101,10 +101,19 @@ mod tests {
     #[test]
     fn defaults_hold_every_list_of_the_spec_with_names() {
         let t = Taxonomies::default();
-        assert_eq!(t.protection_concerns.len(), 21);
-        assert_eq!(t.services.len(), 13);
+        // The spec's seeds, plus the codes of Primero's default lookups the
+        // seeds lacked (issue 27), so a stock Primero case maps without loss.
+        assert_eq!(t.protection_concerns.len(), 21 + 4);
+        assert_eq!(t.services.len(), 13 + 5);
         assert_eq!(t.sex.len(), 4);
-        assert_eq!(t.displacement.len(), 8);
+        assert_eq!(t.displacement.len(), 8 + 1);
+        for primero in ["statelessness", "serious_health_issue", "child_mother", "living_with_vulnerable_person"] {
+            assert!(contains(&t.protection_concerns, primero), "{primero}");
+        }
+        for primero in ["child_protection", "family_mediation", "nfi", "water_sanitation", "food"] {
+            assert!(contains(&t.services, primero), "{primero}");
+        }
+        assert!(contains(&t.displacement, "foreign_national"));
         for (_, codes) in t.lists() {
             for code in codes {
                 assert!(code.names.contains_key("en") && code.names.contains_key("fr"), "{}", code.code);

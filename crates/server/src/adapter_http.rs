@@ -12,19 +12,21 @@ use std::sync::Arc;
 
 use axum::{
     body::Body,
-    extract::Request,
+    extract::{Path, Request},
     http::{StatusCode, header::CONTENT_TYPE},
     response::Response,
+    routing::MethodFilter,
 };
-use serde_json::json;
 
-use referral_hub_adapters::{Adapter, Adapters, Document, Inbound, MAX_DOCUMENT_BYTES, NativeViolation};
+use referral_hub_adapters::{
+    Adapter, Adapters, Document, Inbound, MAX_DOCUMENT_BYTES, Method, NativeViolation, Receipt, Route,
+};
 use referral_hub_domain::{roles::Role, validation::FieldViolation};
 
 use crate::{
     error::{ApiError, refusal_text},
     hub::Hub,
-    message_service::{MessageApi, Route},
+    message_service::{MessageApi, Route as MessageRoute},
 };
 
 /// What every endpoint shares.
@@ -34,7 +36,39 @@ struct Endpoints {
     adapters: Arc<Adapters>,
 }
 
-/// One POST route per adapter path.
+/// Where a document arrived: one of an adapter's POST paths, or one of its
+/// routes with the values of the route's path parameters.
+enum Target {
+    Path(&'static str),
+    Route(Route, Vec<String>),
+}
+
+impl Target {
+    /// The path or pattern that names the target to its adapter.
+    fn path(&self) -> &'static str {
+        match self {
+            Target::Path(path) => path,
+            Target::Route(route, _) => route.path,
+        }
+    }
+
+    /// The method and path, for the audit entry.
+    fn rpc(&self) -> String {
+        match self {
+            Target::Path(path) => format!("POST {path}"),
+            Target::Route(route, _) => format!("{} {}", route.method.as_str(), route.path),
+        }
+    }
+
+    fn inbound(&self, adapter: &dyn Adapter, bytes: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
+        match self {
+            Target::Path(path) => adapter.inbound(path, bytes),
+            Target::Route(route, params) => adapter.inbound_route(route, params, bytes),
+        }
+    }
+}
+
+/// One POST route per adapter path, and each adapter route with its method.
 pub fn routes(hub: Arc<Hub>, adapters: Arc<Adapters>) -> axum::Router {
     let endpoints = Arc::new(Endpoints { messages: MessageApi::new(hub.clone()), hub, adapters: adapters.clone() });
     let mut router = axum::Router::new();
@@ -43,15 +77,30 @@ pub fn routes(hub: Arc<Hub>, adapters: Arc<Adapters>) -> axum::Router {
             let endpoints = endpoints.clone();
             router = router.route(
                 path,
-                axum::routing::post(move |request: Request| async move { endpoints.handle(path, request).await }),
+                axum::routing::post(move |request: Request| async move {
+                    endpoints.handle(Target::Path(path), request).await
+                }),
             );
+        }
+        for route in adapter.routes() {
+            let endpoints = endpoints.clone();
+            let filter = match route.method {
+                Method::Post => MethodFilter::POST,
+                Method::Patch => MethodFilter::PATCH,
+                Method::Delete => MethodFilter::DELETE,
+            };
+            let handler = move |Path(params): Path<Vec<String>>, request: Request| async move {
+                endpoints.handle(Target::Route(*route, params), request).await
+            };
+            router = router.route(route.path, axum::routing::on(filter, handler));
         }
     }
     router
 }
 
 impl Endpoints {
-    async fn handle(&self, path: &'static str, request: Request) -> Response {
+    async fn handle(&self, target: Target, request: Request) -> Response {
+        let path = target.path();
         let Some(adapter) = self.adapters.for_path(path) else {
             return plain(StatusCode::NOT_FOUND, "no adapter serves this path");
         };
@@ -72,10 +121,10 @@ impl Endpoints {
             Ok(caller) => caller,
             Err(error) => return self.refused(adapter, path, None, error),
         };
-        caller.facts.rpc = format!("POST {path}");
+        caller.facts.rpc = target.rpc();
         let parsed = {
             let _span = tracing::info_span!("adapter.inbound", sector = adapter.sector().as_str_name()).entered();
-            adapter.inbound(path, &bytes)
+            target.inbound(adapter, &bytes)
         };
         let inbound = match parsed {
             Ok(inbound) => inbound,
@@ -93,15 +142,17 @@ impl Endpoints {
         for (index, item) in inbound.into_iter().enumerate() {
             let done = match item {
                 Inbound::Submit(request) => match self.hub.require(&caller, &[Role::Referrer]).await {
-                    Ok(()) => self.messages.submit(&caller, request, &Route::Directory).await.map(|r| {
+                    Ok(()) => self.messages.submit(&caller, request, &MessageRoute::Directory).await.map(|r| {
                         let m = r.message.unwrap_or_default();
-                        json!({"message_id": m.id, "status": m.status().as_str_name(), "replayed": r.replayed})
+                        let status = m.status().as_str_name().to_owned();
+                        Receipt::Submitted { message_id: m.id, status, replayed: r.replayed }
                     }),
                     Err(error) => Err(error),
                 },
                 Inbound::FollowUp(request) => self.messages.follow_up(&caller, request).await.map(|r| {
                     let f = r.follow_up.unwrap_or_default();
-                    json!({"follow_up_id": f.id, "message_id": f.message_id, "status": f.status_after().as_str_name(), "replayed": r.replayed})
+                    let status = f.status_after().as_str_name().to_owned();
+                    Receipt::FollowedUp { follow_up_id: f.id, message_id: f.message_id, status, replayed: r.replayed }
                 }),
             };
             match done {
@@ -110,11 +161,11 @@ impl Endpoints {
             }
         }
         if refusals.is_empty() {
-            let receipt = json!({ "accepted": accepted }).to_string();
+            let Document { content_type, body } = adapter.answer(path, &accepted);
             return Response::builder()
                 .status(StatusCode::OK)
-                .header(CONTENT_TYPE, "application/json")
-                .body(Body::from(receipt))
+                .header(CONTENT_TYPE, content_type)
+                .body(Body::from(body))
                 .unwrap_or_default();
         }
         // Items before and after a refused one stand (each is its own message, and

@@ -16,7 +16,9 @@ use referral_hub_domain::wire::{
 };
 use serde_json::{Map, Value};
 
-use super::native_json::{Naming, Reader, parse};
+use super::case_out::LINK_KEY_ID_TYPE;
+use super::native_json::{Naming, Reader, data, parse, read_route};
+use super::primero_out::{Subform, entry_id};
 use crate::{CodeMap, Inbound, NativeViolation};
 
 /// The services asked of one agency.
@@ -35,7 +37,7 @@ struct Group {
 pub(super) fn requests(codes: &CodeMap, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
     let value = parse(document, "body")?;
     let mut r = Reader::new(Naming::Dotted, codes);
-    let Some(case) = r.object(&value, "body").and_then(|root| r.member_object(root, "data", "")) else {
+    let Some(case) = data(&mut r, &value) else {
         return r.finish(Vec::new());
     };
     let echo = r.string(case, "hub_message_id", "", false);
@@ -46,40 +48,117 @@ pub(super) fn requests(codes: &CodeMap, document: &[u8]) -> Result<Vec<Inbound>,
         return r.finish(vec![alert]);
     }
     refuse_withheld_consent(&mut r, case);
-    let child = child_ref(&mut r, case);
+    let child = child_ref(&mut r, case, None);
     let shared = shared(&mut r, case);
-    let groups = groups(&mut r, case, &echo);
-    let requests = groups
-        .into_iter()
-        .map(|g| {
-            Inbound::Submit(SubmitMessageRequest {
-                request_id: g.request_id,
-                recipient_org_id: g.agency,
-                child: Some(child.clone()),
-                // The Primero flags are not a consent record (no consenters, age,
-                // expiry, method): the hub decides on the records it holds.
-                consent: None,
-                payload: Some(Payload::Referral(ServiceReferral {
-                    requested_services: g.services,
-                    reason: g.reasons.join("\n\n"),
-                    priority: g.priority,
-                    notes: g.notes.join("\n\n"),
-                    ..shared.clone()
-                })),
-                ..SubmitMessageRequest::default()
-            })
-        })
-        .collect();
+    let echo = Echo::of(&mut r, case);
+    let groups = groups(&mut r, case, &echo, shared.risk_level);
+    let requests = groups.into_iter().map(|g| referral(&child, &shared, g)).collect();
     r.finish(requests)
 }
 
-/// The child reference of a case.
-pub(super) fn child_ref(r: &mut Reader<'_>, case: &Map<String, Value>) -> ChildRef {
-    ChildRef {
-        local_id: r.string(case, "case_id", "", true),
-        link_key: r.string(case, "hub_link_key", "", false),
-        national_id: r.string(case, "national_id_no", "", false),
+/// A referral posted to Primero's `POST /api/v2/cases/{id}/referrals`:
+/// `data` holds Primero's referral members (`transitioned_to_agency`, the
+/// hub organisation id; `service` from lookup-service-type, or
+/// `service_record_id` naming the case's services_section entry; `notes`;
+/// `consent_overridden`; `transitioned_to`, `remote`, `type_of_export` …
+/// ignored) and the case in `data.record`, as Primero renders a transition
+/// with its record. The request id is the `service_record_id`, else
+/// `referral:<case id>:<agency>:<service>`, so a retry is one referral.
+pub(super) fn referral_route(
+    codes: &CodeMap,
+    case_id: &str,
+    document: &[u8],
+) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
+    read_route(codes, document, |r, data, case| {
+        if r.boolean(data, "consent_overridden", "data") != Some(true) {
+            refuse_withheld_consent(r, case);
+        }
+        let child = child_ref(r, case, Some(case_id));
+        let shared = shared(r, case);
+        let group = route_group(r, data, case, case_id, shared.risk_level);
+        referral(&child, &shared, group)
+    })
+}
+
+/// The one group a referral on Primero's route asks for.
+fn route_group(
+    r: &mut Reader<'_>,
+    data: &Map<String, Value>,
+    case: &Map<String, Value>,
+    case_id: &str,
+    risk: i32,
+) -> Group {
+    let agency = r.string(data, "transitioned_to_agency", "data", true);
+    let record_id = r.string(data, "service_record_id", "data", false);
+    let entries = r.array(case, "services_section", "data.record");
+    let entry = entries.iter().find(|(_, e)| e.get("unique_id").and_then(Value::as_str) == Some(record_id.as_str()));
+    let (service, priority, reason) = match entry.and_then(|(at, e)| e.as_object().map(|e| (at, e))) {
+        Some((at, e)) if !record_id.is_empty() => (
+            r.code_member("service_type", e, "service_type", at, true),
+            timeframe(r, e, at),
+            r.string(e, "service_referral_notes", at, false),
+        ),
+        _ => (r.code_member("service_type", data, "service", "data", true), 0, String::new()),
+    };
+    let notes = r.string(data, "notes", "data", false);
+    let request_id =
+        if record_id.is_empty() { format!("referral:{case_id}:{agency}:{service}") } else { record_id.clone() };
+    let reasons: Vec<String> = [reason, notes].into_iter().filter(|s| !s.is_empty()).collect();
+    let priority = if priority == 0 { default_priority(risk) } else { priority };
+    Group { agency, request_id, services: vec![service], reasons, notes: vec![], priority }
+}
+
+/// The referral asking `group` of its agency for `child`.
+fn referral(child: &ChildRef, shared: &ServiceReferral, g: Group) -> Inbound {
+    Inbound::Submit(SubmitMessageRequest {
+        request_id: g.request_id,
+        recipient_org_id: g.agency,
+        child: Some(child.clone()),
+        // The Primero flags are not a consent record (no consenters, age,
+        // expiry, method): the hub decides on the records it holds.
+        consent: None,
+        payload: Some(Payload::Referral(ServiceReferral {
+            requested_services: g.services,
+            reason: g.reasons.join("\n\n"),
+            priority: g.priority,
+            notes: g.notes.join("\n\n"),
+            ..shared.clone()
+        })),
+        ..SubmitMessageRequest::default()
+    })
+}
+
+/// The priority of a service entry without a time frame (Primero does not
+/// require one): as urgent as the case's risk, so no high-risk referral
+/// waits for a routine deadline.
+fn default_priority(risk: i32) -> i32 {
+    let priority = match RiskLevel::try_from(risk) {
+        Ok(RiskLevel::High) => Priority::Emergency,
+        Ok(RiskLevel::Medium) => Priority::Urgent,
+        _ => Priority::Routine,
+    };
+    priority as i32
+}
+
+fn timeframe(r: &mut Reader<'_>, entry: &Map<String, Value>, at: &str) -> i32 {
+    r.enum_member("service_response_timeframe", entry, "service_response_timeframe", at, false, |n| {
+        Priority::from_str_name(n).map(|v| v as i32)
+    })
+}
+
+/// The child reference of a case: `case_id` is the child's local id (on
+/// Primero's routes, the case id of the path when the case has none); the
+/// link key is `hub_link_key` or Primero's other-id pair as the hub writes it.
+pub(super) fn child_ref(r: &mut Reader<'_>, case: &Map<String, Value>, route_case_id: Option<&str>) -> ChildRef {
+    let mut local_id = r.string(case, "case_id", "", route_case_id.is_none());
+    if local_id.is_empty() {
+        local_id = route_case_id.unwrap_or_default().to_owned();
     }
+    let mut link_key = r.string(case, "hub_link_key", "", false);
+    if link_key.is_empty() && r.string(case, "other_id_type", "", false) == LINK_KEY_ID_TYPE {
+        link_key = r.string(case, "other_id_no", "", false);
+    }
+    ChildRef { local_id, link_key, national_id: r.string(case, "national_id_no", "", false) }
 }
 
 /// The case-level members a referral and a transfer share, as a referral
@@ -130,16 +209,20 @@ pub(super) fn child_details(r: &mut Reader<'_>, case: &Map<String, Value>) -> Ch
     if nationalities.len() > 1 {
         r.fail("nationality", "at most one nationality");
     }
+    // Primero's lookup ids (lookup-country, lookup-language) where the tables
+    // know them; anything else is read as sent and judged by the hub.
+    let nationality = nationalities.into_iter().next().map(|n| r.known_code("country", n)).unwrap_or_default();
+    let languages = r.strings(case, "language", "").into_iter().map(|l| r.known_code("language", l)).collect();
     ChildDetails {
         given_name,
         family_name,
         sex: r.code_member("sex", case, "sex", "", true),
         date_of_birth: r.string(case, "date_of_birth", "", false),
         estimated_age_years: age.filter(|_| estimated),
-        languages: r.strings(case, "language", ""),
+        languages,
         disability: r.string(case, "disability_details", "", false),
         displacement_status: r.code_member("displacement_status", case, "displacement_status", "", false),
-        nationality: nationalities.into_iter().next().unwrap_or_default(),
+        nationality,
     }
 }
 
@@ -160,9 +243,19 @@ fn caregiver(r: &mut Reader<'_>, case: &Map<String, Value>) -> Option<Caregiver>
             name: r.string(entry, "relation_name", &at, false),
             phone: r.string(entry, "relation_telephone", &at, false),
             address: r.string(entry, "relation_address_current", &at, false),
-            exclusion: r.enum_member("caregiver_exclusion", entry, "relation_caregiver_exclusion", &at, false, |n| {
-                CaregiverExclusion::from_str_name(n).map(|v| v as i32)
-            }),
+            // Primero has no exclusion field: the member it flags as caregiver
+            // is not excluded unless an integration says otherwise.
+            exclusion: match r.enum_member(
+                "caregiver_exclusion",
+                entry,
+                "relation_caregiver_exclusion",
+                &at,
+                false,
+                |n| CaregiverExclusion::from_str_name(n).map(|v| v as i32),
+            ) {
+                0 => CaregiverExclusion::NotExcluded as i32,
+                given => given,
+            },
         });
     }
     found
@@ -189,16 +282,59 @@ fn attachments(r: &mut Reader<'_>, case: &Map<String, Value>) -> Vec<Attachment>
     out
 }
 
+/// How the hub's own service entries in a case posted back are known: the
+/// case's `id` is the hub message id the hub gave it, and its entries' ids
+/// are derived from it ([`entry_id`]); an earlier delivery carried
+/// `hub_message_id` and entry ids `<hub_message_id>:<n>`.
+struct Echo {
+    ids: Vec<String>,
+    legacy_prefix: Option<String>,
+    /// Whether any subform entry is one the hub wrote: a case the hub
+    /// delivered, which asks nothing by itself (a transfer or an alert
+    /// posted back has no service entry of its own).
+    delivered: bool,
+}
+
+impl Echo {
+    fn of(r: &mut Reader<'_>, case: &Map<String, Value>) -> Self {
+        let id = r.string(case, "id", "", false);
+        let legacy = r.string(case, "hub_message_id", "", false);
+        let written = |key: &str, subform: Subform| -> Vec<String> {
+            let count = case.get(key).and_then(Value::as_array).map_or(0, Vec::len);
+            if id.is_empty() { vec![] } else { (0..count).map(|n| entry_id(&id, subform, n)).collect() }
+        };
+        let ids = written("services_section", Subform::Services);
+        let delivered = [
+            ("notes_section", Subform::Notes),
+            ("transitions", Subform::Transitions),
+            ("family_details_section", Subform::Family),
+            ("care_arrangements_section", Subform::Care),
+        ]
+        .into_iter()
+        .any(|(key, subform)| {
+            let own = written(key, subform);
+            let entries = case.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            entries
+                .iter()
+                .any(|e| e.get("unique_id").and_then(Value::as_str).is_some_and(|u| own.iter().any(|o| o == u)))
+        });
+        Echo { ids, legacy_prefix: (!legacy.is_empty()).then(|| format!("{legacy}:")), delivered }
+    }
+
+    fn is_echo(&self, entry_id: &str) -> bool {
+        self.ids.iter().any(|id| id == entry_id) || self.legacy_prefix.as_ref().is_some_and(|p| entry_id.starts_with(p))
+    }
+}
+
 /// The services_section entries addressed to agencies, grouped by agency.
 ///
-/// Loop rule: in a case carrying `hub_message_id` (the hub delivered it and
-/// the receiver posts it back, e.g. to refer onward), the entries whose
-/// `unique_id` the hub wrote (`<hub_message_id>:<n>`) are addressed to the
-/// poster itself and were already delivered: they are skipped, never turned
-/// into new referrals. Entries the agency added still are referrals.
-fn groups(r: &mut Reader<'_>, case: &Map<String, Value>, hub_message_id: &str) -> Vec<Group> {
+/// Loop rule: in a case the hub delivered and the receiver posts back (e.g.
+/// to refer onward), the entries the hub wrote ([`Echo`]) are addressed to
+/// the poster itself and were already delivered: they are skipped, never
+/// turned into new referrals. Entries the agency added still are referrals.
+/// An entry without a time frame takes the case's risk ([`default_priority`]).
+fn groups(r: &mut Reader<'_>, case: &Map<String, Value>, echo: &Echo, risk: i32) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
-    let echo_prefix = format!("{hub_message_id}:");
     let mut echoes = 0;
     let entries = r.array(case, "services_section", "");
     for (at, entry) in &entries {
@@ -208,15 +344,15 @@ fn groups(r: &mut Reader<'_>, case: &Map<String, Value>, hub_message_id: &str) -
             continue;
         }
         let request_id = r.string(entry, "unique_id", at, true);
-        if !hub_message_id.is_empty() && request_id.starts_with(&echo_prefix) {
+        if echo.is_echo(&request_id) {
             echoes += 1;
             continue;
         }
         let service = r.code_member("service_type", entry, "service_type", at, true);
-        let priority =
-            r.enum_member("service_response_timeframe", entry, "service_response_timeframe", at, false, |n| {
-                Priority::from_str_name(n).map(|v| v as i32)
-            });
+        let priority = match timeframe(r, entry, at) {
+            0 => default_priority(risk),
+            given => given,
+        };
         let reason = r.string(entry, "service_referral_notes", at, false);
         let notes = r.string(entry, "service_notes", at, false);
         let index = match groups.iter().position(|g| g.agency == agency) {
@@ -234,7 +370,7 @@ fn groups(r: &mut Reader<'_>, case: &Map<String, Value>, hub_message_id: &str) -
         // Entries to one agency with different time frames: the most urgent wins (EMERGENCY > URGENT > ROUTINE).
         group.priority = group.priority.max(priority);
     }
-    if groups.is_empty() && echoes == 0 && entries.iter().all(|(_, e)| e.is_object()) {
+    if groups.is_empty() && echoes == 0 && !echo.delivered && entries.iter().all(|(_, e)| e.is_object()) {
         r.fail("services_section", "no entry names a service_implementing_agency to refer to");
     }
     groups

@@ -1,60 +1,72 @@
-//! SOCIAL_WELFARE adapter: Primero API v2 style case JSON (adapters.md), so a
-//! Primero instance, or an OpenFn job in front of one, joins the hub as is.
+//! SOCIAL_WELFARE adapter: Primero v2 (adapters.md), so a Primero instance,
+//! or an OpenFn job in front of one, joins the hub as is. Every fact about
+//! Primero it relies on (routes, body shapes, form fields, lookups) is kept
+//! in `tests/fixtures/primero/` with the Primero file and commit it came from.
 //!
-//! Paths (POST):
+//! Primero's routes (the case is in the body, as `data.record`, because the
+//! hub keeps messages, not cases):
+//! - `POST /api/v2/cases/{id}/referrals`: one SERVICE_REFERRAL
+//!   ([`case_in::referral_route`]);
+//! - `PATCH /api/v2/cases/{id}/referrals/{rid}` `{"data": {"status", …}}`:
+//!   a follow-up on message `{rid}`; `DELETE` of it revokes
+//!   ([`transition`]); `PATCH /api/v2/cases/{id}/transfers/{rid}` likewise;
+//! - `POST /api/v2/cases/{id}/transfers`: one CASE_TRANSFER ([`transfer`]);
+//! - `POST /api/v2/cases` `{"data": <case>}`: as `/primero/v2/cases` below.
+//!
+//! Their answers are Primero's transition shape: `{"data": {"id": <message
+//! id>, "status": <one of Primero's five>}}`.
+//!
+//! The hub's earlier paths (POST), still served:
 //! - `/primero/v2/cases`: `{"data": <case>}`; each agency named by a
 //!   `services_section[].service_implementing_agency` gets one
-//!   `SERVICE_REFERRAL` ([`case_in`]).
-//!   A case flagged `"hub_alert": true` is instead one `SEPARATED_CHILD_ALERT`
-//!   with no recipient, the hub routing it ([`tracing`]).
-//! - `/primero/v2/transfers`: a case with a `transfer` transition -> one
-//!   `CASE_TRANSFER` ([`transfer`]).
-//! - `/primero/v2/referrals`: `{"data": {"id": <hub message id>, "status", …}}`,
-//!   a transition status update -> a follow-up ([`transition`]).
+//!   `SERVICE_REFERRAL` ([`case_in`]). A case flagged `"hub_alert": true` is
+//!   instead one `SEPARATED_CHILD_ALERT` with no recipient ([`tracing`]).
+//! - `/primero/v2/transfers`: a case with a `transfer` transition.
+//! - `/primero/v2/referrals`: `{"data": {"id": <message id>, "status", …}}`.
 //!
-//! Loop rule: every case the hub delivers carries `hub_message_id`, and every
-//! element the hub writes into it that could read as a request has an id
-//! `<hub_message_id>:<suffix>`. When the receiver posts the case back (to
-//! refer onward, or a sync job posting every case), those elements are the
-//! hub's own delivery, addressed to the poster itself: they are skipped,
-//! never new referrals, transfers or alerts (`hub_alert` is honoured only on
-//! a case without `hub_message_id`). What the agency added is read as usual.
+//! Loop rule: a delivered case's `id` is the hub message id and the entries
+//! the hub writes have ids derived from it ([`primero_out::entry_id`]). When
+//! the receiver posts the case back (to refer onward, or a sync job posting
+//! every case), those entries are the hub's own delivery, addressed to the
+//! poster itself: skipped, never new referrals. What the agency added is
+//! read as usual.
 //!
-//! Case -> referral mapping (element: canonical field):
+//! Case -> referral mapping (element: canonical field; "hub addition" marks
+//! members Primero has not, read when an integration sends them, never sent):
 //!
 //! | Primero element | canonical |
 //! |---|---|
-//! | `case_id` / `hub_link_key` / `national_id_no` | `child.local_id` / `link_key` / `national_id` |
+//! | `case_id` (else the route's `{id}`) / `national_id_no` | `child.local_id` / `national_id` |
+//! | `other_id_no` when `other_id_type` is `referral_hub_link_key`, or `hub_link_key` (hub addition) | `child.link_key` |
 //! | `services_section[].unique_id` (first entry for the agency) | `request_id` |
 //! | `services_section[].service_implementing_agency` | `recipient_org_id` |
-//! | `services_section[].service_type` (table `service_type`) | `referral.requested_services[]` |
-//! | `services_section[].service_response_timeframe` (most urgent) | `referral.priority` |
-//! | `services_section[].service_referral_notes` / `service_notes` (joined) | `referral.reason` / `notes` |
+//! | `services_section[].service_type` (lookup-service-type) | `referral.requested_services[]` |
+//! | `services_section[].service_response_timeframe` (most urgent; none: from the risk) | `referral.priority` |
+//! | `services_section[].service_referral_notes` / `service_notes` (hub addition) | `referral.reason` / `notes` |
 //! | `risk_level`, `protection_concerns[]` | `referral.risk_level`, `protection_concerns[]` |
 //! | `name_first`, `name_last` (else `name`), `sex`, `date_of_birth` | `referral.child.*` |
 //! | `age` when `estimated` is true | `referral.child.estimated_age_years` |
-//! | `language[]`, `disability_details`, `displacement_status`, `nationality[0]` | `referral.child.*` |
-//! | `family_details_section[]` entry with `relation_is_caregiver: true`: `relation`, `relation_name`, `relation_telephone`, `relation_address_current`, `relation_caregiver_exclusion` | `referral.caregiver.*` |
+//! | `language[]`, `displacement_status`, `nationality[0]` (lookup-country -> ISO 3166) | `referral.child.*` |
+//! | `disability_details` (hub addition) | `referral.child.disability` |
+//! | `family_details_section[]` entry with `relation_is_caregiver: true`: `relation`, `relation_name`, `relation_telephone`, `relation_address_current`; `relation_caregiver_exclusion` (hub addition; absent: NOT_EXCLUDED) | `referral.caregiver.*` |
 //! | `location_current`, `address_current` | `referral.current_location.area_code`, `description` |
-//! | `safety_concerns`, `child_informed_of_referral`, `child_views` | `referral.*` |
-//! | `document_links[]`: `url`, `content_type`, `file_size`, `description` | `referral.attachments[]` |
+//! | `safety_concerns`, `child_informed_of_referral`, `child_views`, `document_links[]` (hub additions) | `referral.*` |
+//!
+//! Outbound ([`case_out`]) writes only Primero's fields and lookup values;
+//! what Primero has no field or value for is a note in `notes_section`.
 //!
 //! Consent: Primero's flags are not a consent record (they give no
 //! consenters, age at decision, recipients, purposes, categories, expiry or
 //! method), so no inline consent is carried: the hub decides on the records
 //! stored through the ConsentService and refuses with reasons. A flag saying
 //! no (`consent_for_services` or `disclosure_other_orgs` false) is refused
-//! here, naming the flag.
-//!
-//! Outbound: a referral -> the same case shape; a transfer -> the case with
-//! its `transfer` transition; an alert -> a case with tracing fields; a
-//! follow-up -> a transition; a withheld message -> `{"data": {"id",
-//! "status": "withheld", "reasons"}}`.
+//! here, naming the flag, unless the referral says `consent_overridden`.
 
 mod case_in;
 mod case_out;
 mod justice_block;
 pub(crate) mod native_json;
+mod primero_out;
 mod tracing;
 mod transfer;
 mod transition;
@@ -65,7 +77,10 @@ pub(crate) mod tests;
 use referral_hub_domain::wire::Sector;
 use serde_json::{Value, json};
 
-use crate::{Adapter, CodeMap, Document, Inbound, NativeViolation, Outbound, Unmapped, codes::CodeTableError};
+use crate::{
+    Adapter, CodeMap, Document, Inbound, Method, NativeViolation, Outbound, Receipt, Route, Unmapped,
+    codes::CodeTableError,
+};
 use native_json::Naming;
 
 const CODES: &str = include_str!("codes.toml");
@@ -82,11 +97,25 @@ const TABLES: &[&str] = &[
     "protection_status",
     "consent_for_tracing",
     "justice_case_type",
+    "relation",
+    "language",
+    "country",
+    "note_subject",
+    "receipt_status",
 ];
 
 const CASES: &str = "/primero/v2/cases";
 const REFERRALS: &str = "/primero/v2/referrals";
 const TRANSFERS: &str = "/primero/v2/transfers";
+/// Primero's own case creation: read as [`CASES`].
+const API_CASES: &str = "/api/v2/cases";
+
+const REFER: Route = Route { method: Method::Post, path: "/api/v2/cases/{id}/referrals" };
+const REFERRAL_STATUS: Route = Route { method: Method::Patch, path: "/api/v2/cases/{id}/referrals/{rid}" };
+const REVOKE: Route = Route { method: Method::Delete, path: "/api/v2/cases/{id}/referrals/{rid}" };
+const TRANSFER: Route = Route { method: Method::Post, path: "/api/v2/cases/{id}/transfers" };
+const TRANSFER_STATUS: Route = Route { method: Method::Patch, path: "/api/v2/cases/{id}/transfers/{rid}" };
+const ROUTES: &[Route] = &[REFER, REFERRAL_STATUS, REVOKE, TRANSFER, TRANSFER_STATUS];
 
 /// Where each referral field the hub may refuse comes from in a case.
 const CASE_ELEMENTS: &[(&str, &str)] = &[
@@ -147,13 +176,73 @@ impl SocialWelfareAdapter {
     }
 }
 
+/// Where a refused field comes from on Primero's referral and transfer
+/// routes: the referral members in `data`, the case in `data.record`.
+fn route_element(canonical: &str, in_case: impl Fn(&str) -> String) -> String {
+    let own = [
+        ("recipient_org_id", "data.transitioned_to_agency"),
+        ("request_id", "data.service_record_id"),
+        ("case_transfer.reason", "data.notes"),
+        ("case_transfer.case_summary", "data.hub_case_summary"),
+    ];
+    if let Some((_, native)) = own.iter().find(|(c, _)| *c == canonical) {
+        return (*native).to_owned();
+    }
+    let found = in_case(canonical);
+    if found == canonical { found } else { format!("data.record.{found}") }
+}
+
 impl Adapter for SocialWelfareAdapter {
     fn sector(&self) -> Sector {
         Sector::SocialWelfare
     }
 
     fn paths(&self) -> &'static [&'static str] {
-        &[CASES, REFERRALS, TRANSFERS]
+        &[CASES, REFERRALS, TRANSFERS, API_CASES]
+    }
+
+    fn routes(&self) -> &'static [Route] {
+        ROUTES
+    }
+
+    fn inbound_route(
+        &self,
+        route: &Route,
+        params: &[String],
+        document: &[u8],
+    ) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
+        let [case_id, rest @ ..] = params else {
+            return Err(vec![NativeViolation { element: "path".into(), description: "no case id".into() }]);
+        };
+        match (*route, rest.first()) {
+            (REFER, _) => case_in::referral_route(&self.codes, case_id, document),
+            (TRANSFER, _) => transfer::transfer_route(&self.codes, case_id, document),
+            (REFERRAL_STATUS | TRANSFER_STATUS, Some(rid)) => transition::patch(&self.codes, rid, document),
+            (REVOKE, Some(rid)) => Ok(transition::revoke(rid)),
+            _ => self.inbound(route.path, document),
+        }
+    }
+
+    fn answer(&self, path: &str, receipts: &[Receipt]) -> Document {
+        if !ROUTES.iter().any(|r| r.path == path) {
+            return Receipt::hub_answer(receipts);
+        }
+        let transitions: Vec<Value> = receipts
+            .iter()
+            .map(|receipt| {
+                let (id, status) = match receipt {
+                    Receipt::Submitted { message_id, status, .. } => (message_id, status),
+                    Receipt::FollowedUp { message_id, status, .. } => (message_id, status),
+                };
+                let status = self.codes.to_native("receipt_status", status).unwrap_or("in_progress");
+                json!({ "id": id, "status": status })
+            })
+            .collect();
+        let data = match <[Value; 1]>::try_from(transitions) {
+            Ok([one]) => one,
+            Err(many) => Value::Array(many),
+        };
+        native_json::document("application/json", &json!({ "data": data }))
     }
 
     fn answer_path(&self) -> &'static str {
@@ -162,7 +251,7 @@ impl Adapter for SocialWelfareAdapter {
 
     fn inbound(&self, path: &str, document: &[u8]) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
         match path {
-            CASES => case_in::requests(&self.codes, document),
+            CASES | API_CASES => case_in::requests(&self.codes, document),
             TRANSFERS => transfer::transfer_in(&self.codes, document),
             REFERRALS => transition::follow_up(&self.codes, document),
             _ => Err(vec![NativeViolation {
@@ -191,8 +280,11 @@ impl Adapter for SocialWelfareAdapter {
 
     fn native_element(&self, path: &str, canonical_field: &str) -> String {
         let element = |table, field: &str| native_json::native_element(table, Naming::Dotted, field);
-        if path == REFERRALS {
+        if path == REFERRALS || path == REFERRAL_STATUS.path || path == TRANSFER_STATUS.path {
             return element(transition::ELEMENTS, canonical_field);
+        }
+        if path == REFER.path || path == TRANSFER.path {
+            return route_element(canonical_field, |field| self.native_element(CASES, field));
         }
         // A transfer's and an alert's case members are a referral's, under their own payload name.
         let (payload, rest) = canonical_field.split_once('.').unwrap_or(("", canonical_field));

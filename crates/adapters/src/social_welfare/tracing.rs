@@ -1,36 +1,33 @@
 //! Separated-child alerts <-> Primero cases with tracing fields, both ways.
 //!
-//! The hub routes every alert to a social welfare lead agency, so a Primero
-//! instance receives it as a case (the shape of [`super::case_out`]) with
-//! `hub_alert: true`, a `protection_status` and a family tracing service
-//! entry. A Primero instance raises an alert by posting such a case to
-//! `/primero/v2/cases` without `hub_message_id`: the alert names no
-//! recipient, the hub routes it. Primero's `consent_for_services` and
-//! `disclosure_other_orgs` are not checked here, unlike referrals: an
-//! unaccompanied child's alert may rest on a best-interests decision, which
-//! the hub judges on its consent records.
+//! In: a Primero instance (or an integration in front of one) raises an
+//! alert by posting a case flagged `"hub_alert": true` (a hub addition:
+//! Primero has no alert form) to the cases path, without `hub_message_id`:
+//! the alert names no recipient, the hub routes it. Primero's
+//! `consent_for_services` and `disclosure_other_orgs` are not checked here,
+//! unlike referrals: an unaccompanied child's alert may rest on a
+//! best-interests decision, which the hub judges on its consent records.
 //!
-//! | alert field | Primero element |
-//! |---|---|
-//! | (marker) | `hub_alert: true` |
-//! | `request_id` | `hub_alert_id` (the sender's idempotency key for the alert; required) |
-//! | `separation_status` (table `protection_status`) | `protection_status` |
-//! | `child` | as in referrals (`name_first`, `name_last`, `name`, `sex`, `age` + `estimated`, `date_of_birth`, `language`, …) |
-//! | `nicknames` | `name_nickname` (the first, for Primero's own field) and `hub_name_nicknames` (all; read first) |
-//! | `identifying_features` | `hub_identifying_features` |
-//! | `found_at.area_code`, `.description` | `hub_found_location`, `hub_found_address` (both present when given) |
-//! | `found_on`, `found_by` | `hub_found_on`, `hub_found_by` |
-//! | `current_carer` | `name_caregiver`, `relationship_caregiver`, `telephone_caregiver`, `address_caregiver` (all present when given) |
-//! | `siblings_with_child[]` | `family_details_section[]` with `relation_child_lives_with: true` (a separated child lives with no other relative): `relation_name`, `relation_age` (`relation` is `sibling`) |
-//! | `family_members[]` | the other `family_details_section[]` entries: `relation`, `relation_name`, `relation_address_current` (last known), `relation_telephone` |
-//! | `separation.date`, `.place`, `.reason` | `separation_date`, `separation_place`, `separation_cause` (all present when given) |
-//! | `urgent_medical_needs` | `hub_urgent_medical_needs` |
-//! | `risk_level`, `child_wishes` | `risk_level`, `hub_child_wishes` |
-//! | `tracing_consent` (table `consent_for_tracing`) | `consent_for_tracing` (`"true"`, `"false"`, `"not_yet_asked"`) |
+//! | alert field | Primero element read (in) | Primero element written (out) |
+//! |---|---|---|
+//! | (marker) | `hub_alert: true` | (none: the note "Separated child alert") |
+//! | `request_id` | `hub_alert_id` (required) | (none) |
+//! | `separation_status` | `protection_status` | `protection_status` (`unknown`: a note) |
+//! | `child` | as in referrals | as in referrals |
+//! | `nicknames` | `hub_name_nicknames`, else `name_nickname` | `name_nickname` (the first), a note (all) |
+//! | `identifying_features` | `hub_identifying_features` | a note |
+//! | `found_at`, `found_on`, `found_by` | `hub_found_location`, `hub_found_address`, `hub_found_on`, `hub_found_by` | notes |
+//! | `current_carer` | `name_caregiver`, `relationship_caregiver`, `telephone_caregiver`, `address_caregiver` | `care_arrangements_section[0]`: `name_caregiver`, `relationship_caregiver` (lookup-family-relationship); phone and address: notes |
+//! | `siblings_with_child[]` | `family_details_section[]` with `relation_child_lives_with: true`: `relation_name`, `relation_age` | `family_details_section[]`: `relation_name`, `relation_age`, `relation_other_family: "sibling with the child"` |
+//! | `family_members[]` | the other `family_details_section[]` entries | `family_details_section[]`: `relation` (lookup), `relation_name`, `relation_address_current`, `relation_telephone` |
+//! | `separation.date`, `.place`, `.reason` | `date_of_separation` (or `separation_date`), `location_separation` (or `separation_place`), `separation_cause_other` (or `separation_cause`) | `date_of_separation`, `location_separation`, `separation_cause_other` (the reason is text; Primero's `separation_cause` is a lookup) |
+//! | `urgent_medical_needs`, `child_wishes` | `hub_urgent_medical_needs`, `hub_child_wishes` | notes |
+//! | `risk_level` | `risk_level` | `risk_level` |
+//! | `tracing_consent` | `consent_for_tracing` (`"true"`, `"false"`, `"not_yet_asked"`) | `consent_for_tracing` (`not_yet_asked`: a note) |
 //!
-//! Outbound only: `services_section[0]`, a `family_tracing` entry for the
-//! receiver with the `1_hour` time frame (an alert is acknowledged within the
-//! hour, like a high-risk referral); inbound ignores it.
+//! Out only: `services_section[0]`, a `family_tracing` entry for the
+//! receiver with the `1_hour` time frame (an alert is acknowledged within
+//! the hour, like a high-risk referral).
 
 use referral_hub_domain::wire::{
     Carer, FamilyMember, Location, Message, Priority, SeparatedChildAlert, Separation, SeparationStatus, Sibling,
@@ -40,91 +37,115 @@ use serde_json::{Map, Value, json};
 
 use super::case_in::{child_details, child_ref, risk_level};
 use super::case_out::{self, put};
-use super::native_json::{Reader, native_enum};
+use super::native_json::Reader;
+use super::primero_out::{Notes, Subform, entry_id};
 use crate::{CodeMap, Inbound, Unmapped};
 
-/// The members of a current carer, in `Carer` field order.
+/// The members of a current carer read, in `Carer` field order.
 const CARER: [&str; 4] = ["name_caregiver", "relationship_caregiver", "telephone_caregiver", "address_caregiver"];
-/// The members of a separation, in `Separation` field order.
-const SEPARATION: [&str; 3] = ["separation_date", "separation_place", "separation_cause"];
+/// The members of a separation read, Primero's name first, in `Separation` field order.
+const SEPARATION: [[&str; 2]; 3] = [
+    ["date_of_separation", "separation_date"],
+    ["location_separation", "separation_place"],
+    ["separation_cause_other", "separation_cause"],
+];
 
-/// Writes `alert` into `case` (which holds the hub's envelope members).
+/// Writes `alert` into `case` (which holds the envelope members).
 pub(super) fn alert_out(
     codes: &CodeMap,
     case: &mut Map<String, Value>,
+    notes: &mut Notes,
     message: &Message,
     alert: &SeparatedChildAlert,
 ) -> Result<(), Unmapped> {
-    case.insert("hub_alert".into(), true.into());
-    case.insert("hub_alert_id".into(), case_out::echo_id(&message.id, "alert").into());
-    let status = SeparationStatus::try_from(alert.separation_status).ok().map(|s| s.as_str_name());
-    case.insert("protection_status".into(), native_enum(codes, "protection_status", status)?.into());
+    notes.add("Separated child alert", "The hub routed this alert to you for family tracing.");
+    let status = SeparationStatus::try_from(alert.separation_status).unwrap_or_default().as_str_name();
+    if let Some(native) = notes.code(codes, "protection_status", "protection_status", status) {
+        case.insert("protection_status".into(), native.into());
+    }
     if let Some(child) = &alert.child {
-        case_out::child_details(codes, case, child)?;
+        case_out::child_details(codes, case, notes, child);
     }
     if let Some(first) = alert.nicknames.first() {
         case.insert("name_nickname".into(), first.clone().into());
-        case.insert("hub_name_nicknames".into(), alert.nicknames.clone().into());
+        notes.add("Nicknames", &alert.nicknames.join(", "));
     }
-    put(case, "hub_identifying_features", &alert.identifying_features);
+    notes.add("Identifying features", &alert.identifying_features);
     if let Some(found) = &alert.found_at {
-        // Both members, even empty: their presence says a place was given.
-        case.insert("hub_found_location".into(), found.area_code.clone().into());
-        case.insert("hub_found_address".into(), found.description.clone().into());
+        notes.add("Found at", format!("{} {}", found.area_code, found.description).trim());
     }
-    put(case, "hub_found_on", &alert.found_on);
-    put(case, "hub_found_by", &alert.found_by);
+    notes.add("Found on", &alert.found_on);
+    notes.add("Found by", &alert.found_by);
     if let Some(c) = &alert.current_carer {
-        for (member, text) in CARER.iter().zip([&c.name, &c.relationship, &c.phone, &c.address]) {
-            case.insert((*member).into(), text.clone().into());
+        let mut entry = Map::new();
+        entry.insert("unique_id".into(), entry_id(&message.id, Subform::Care, 0).into());
+        put(&mut entry, "name_caregiver", &c.name);
+        if !c.relationship.is_empty() {
+            let field = "care_arrangements_section[0].relationship_caregiver";
+            if let Some(native) = notes.code(codes, "relation", field, &c.relationship) {
+                entry.insert("relationship_caregiver".into(), native.into());
+            }
         }
+        case.insert("care_arrangements_section".into(), json!([entry]));
+        notes.add("Current carer's phone", &c.phone);
+        notes.add("Current carer's address", &c.address);
     }
     if let Some(s) = &alert.separation {
-        for (member, text) in SEPARATION.iter().zip([&s.date, &s.place, &s.reason]) {
-            case.insert((*member).into(), text.clone().into());
-        }
+        put(case, "date_of_separation", &s.date);
+        put(case, "location_separation", &s.place);
+        put(case, "separation_cause_other", &s.reason);
     }
-    let family = family_out(alert);
+    let family = family_out(codes, notes, message, alert);
     if !family.is_empty() {
         case.insert("family_details_section".into(), family.into());
     }
-    put(case, "hub_urgent_medical_needs", &alert.urgent_medical_needs);
+    notes.add("Urgent medical needs", &alert.urgent_medical_needs);
     case_out::risk_level(codes, case, alert.risk_level)?;
-    put(case, "hub_child_wishes", &alert.child_wishes);
-    let consent = TracingConsent::try_from(alert.tracing_consent).ok().map(|c| c.as_str_name());
-    case.insert("consent_for_tracing".into(), native_enum(codes, "consent_for_tracing", consent)?.into());
+    notes.add("Child's wishes", &alert.child_wishes);
+    let consent = TracingConsent::try_from(alert.tracing_consent).unwrap_or_default().as_str_name();
+    if let Some(native) = notes.code(codes, "consent_for_tracing", "consent_for_tracing", consent) {
+        case.insert("consent_for_tracing".into(), native.into());
+    }
     let urgency = Some(Priority::Emergency.as_str_name());
-    let tracing = case_out::service_entry(codes, message, 0, "family_tracing", urgency)?;
+    let tracing = case_out::service_entry(codes, notes, message, 0, "family_tracing", urgency)?;
     case.insert("services_section".into(), json!([tracing]));
     Ok(())
 }
 
 /// Siblings first, then the family members to trace.
-fn family_out(alert: &SeparatedChildAlert) -> Vec<Value> {
-    let siblings = alert.siblings_with_child.iter().map(|s| {
+fn family_out(codes: &CodeMap, notes: &mut Notes, message: &Message, alert: &SeparatedChildAlert) -> Vec<Value> {
+    let mut entries = Vec::new();
+    for s in &alert.siblings_with_child {
         let mut entry = Map::new();
-        entry.insert("relation".into(), "sibling".into());
-        entry.insert("relation_child_lives_with".into(), true.into());
+        entry.insert("unique_id".into(), entry_id(&message.id, Subform::Family, entries.len()).into());
+        entry.insert("relation_other_family".into(), "sibling with the child".into());
         put(&mut entry, "relation_name", &s.name);
         if let Some(age) = s.age_years {
             entry.insert("relation_age".into(), age.into());
         }
-        Value::Object(entry)
-    });
-    let members = alert.family_members.iter().map(|m| {
+        entries.push(Value::Object(entry));
+    }
+    for m in &alert.family_members {
+        let n = entries.len();
         let mut entry = Map::new();
-        put(&mut entry, "relation", &m.relationship);
+        entry.insert("unique_id".into(), entry_id(&message.id, Subform::Family, n).into());
+        if !m.relationship.is_empty() {
+            let field = format!("family_details_section[{n}].relation");
+            if let Some(native) = notes.code(codes, "relation", &field, &m.relationship) {
+                entry.insert("relation".into(), native.into());
+            }
+        }
         put(&mut entry, "relation_name", &m.name);
         put(&mut entry, "relation_address_current", &m.last_known_location);
         put(&mut entry, "relation_telephone", &m.phone);
-        Value::Object(entry)
-    });
-    siblings.chain(members).collect()
+        entries.push(Value::Object(entry));
+    }
+    entries
 }
 
 /// A case flagged `hub_alert` -> an alert with no recipient.
 pub(super) fn alert_in(r: &mut Reader<'_>, case: &Map<String, Value>) -> Inbound {
-    let child = child_ref(r, case);
+    let child = child_ref(r, case, None);
     let mut nicknames = r.strings(case, "hub_name_nicknames", "");
     if nicknames.is_empty() {
         // A Primero instance only has its single nickname field.
@@ -139,8 +160,11 @@ pub(super) fn alert_in(r: &mut Reader<'_>, case: &Map<String, Value>) -> Inbound
         let [name, relationship, phone, address] = CARER.map(|m| r.string(case, m, "", false));
         Carer { name, relationship, phone, address }
     });
-    let separation = SEPARATION.iter().any(|m| case.contains_key(*m)).then(|| {
-        let [date, place, reason] = SEPARATION.map(|m| r.string(case, m, "", false));
+    let separation = SEPARATION.iter().flatten().any(|m| case.contains_key(*m)).then(|| {
+        let [date, place, reason] = SEPARATION.map(|[primero, hub]| {
+            let member = if case.contains_key(primero) { primero } else { hub };
+            r.string(case, member, "", false)
+        });
         Separation { date, place, reason }
     });
     let (siblings_with_child, family_members) = family_in(r, case);
@@ -217,9 +241,9 @@ pub(super) const ELEMENTS: &[(&str, &str)] = &[
     ("separated_child_alert.siblings_with_child", "family_details_section"),
     ("separated_child_alert.siblings_with_child.name", "family_details_section[].relation_name"),
     ("separated_child_alert.siblings_with_child.age_years", "family_details_section[].relation_age"),
-    ("separated_child_alert.separation.date", "separation_date"),
-    ("separated_child_alert.separation.place", "separation_place"),
-    ("separated_child_alert.separation.reason", "separation_cause"),
+    ("separated_child_alert.separation.date", "date_of_separation"),
+    ("separated_child_alert.separation.place", "location_separation"),
+    ("separated_child_alert.separation.reason", "separation_cause_other"),
     ("separated_child_alert.family_members", "family_details_section"),
     ("separated_child_alert.family_members.name", "family_details_section[].relation_name"),
     ("separated_child_alert.family_members.relationship", "family_details_section[].relation"),

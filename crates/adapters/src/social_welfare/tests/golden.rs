@@ -5,6 +5,7 @@ use referral_hub_domain::wire::{
     RiskLevel, ServiceReferral, SubmitMessageRequest, submit_message_request::Payload,
 };
 
+use super::golden_kinds::{golden, pretty};
 use super::{adapter, fixture, message};
 use crate::{Adapter, Inbound, Outbound};
 
@@ -93,9 +94,8 @@ fn a_referral_goes_back_as_the_golden_case() {
     let delivered = message(child(), "ngo-mhpss-ygn", referral);
     let document = adapter().outbound(Outbound::Message(&delivered)).expect("every code maps");
     assert_eq!(document.content_type, "application/json");
-    let golden: serde_json::Value = serde_json::from_slice(&fixture("case_out.json")).expect("golden is JSON");
-    let got: serde_json::Value = serde_json::from_slice(&document.body).expect("outbound is JSON");
-    assert_eq!(got, golden);
+    let got = pretty(&serde_json::from_slice(&document.body).expect("outbound is JSON"));
+    assert_eq!(got, golden("case_out.json", &got));
 }
 
 #[test]

@@ -13,7 +13,7 @@ use referral_hub_domain::{
 use super::{adapter, delivered};
 use crate::{Adapter, Inbound, Outbound};
 
-fn golden(name: &str, actual: &str) -> String {
+pub(super) fn golden(name: &str, actual: &str) -> String {
     let path = format!("{}/../../tests/fixtures/social_welfare/{name}", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("REFERRAL_HUB_BLESS").is_some() {
         std::fs::write(&path, actual).expect("the fixture directory is writable");
@@ -21,7 +21,7 @@ fn golden(name: &str, actual: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("fixture {name} is readable"))
 }
 
-fn pretty(value: &serde_json::Value) -> String {
+pub(super) fn pretty(value: &serde_json::Value) -> String {
     serde_json::to_string_pretty(value).expect("plain JSON") + "\n"
 }
 

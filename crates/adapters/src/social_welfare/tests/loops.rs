@@ -44,12 +44,23 @@ fn an_entry_the_receiver_adds_to_a_delivered_case_is_an_onward_referral() {
 #[test]
 fn an_alert_posted_back_raises_no_new_alert() {
     let case = delivery(Payload::SeparatedChildAlert(sample::alert()), "dsw-ygn-tracing");
-    assert_eq!(case["data"]["hub_alert"], true);
+    assert!(case["data"].get("hub_alert").is_none(), "Primero has no such field");
     assert_eq!(post("/primero/v2/cases", &case), []);
 }
 
 #[test]
 fn a_transfer_posted_back_transfers_nothing() {
+    // A sync job posts every case to the cases path: the delivered transfer
+    // (its transitions entry the hub's) asks nothing.
     let case = delivery(Payload::CaseTransfer(sample::transfer()), "court-ygn");
-    assert_eq!(post("/primero/v2/transfers", &case), []);
+    assert_eq!(post("/primero/v2/cases", &case), []);
+    assert_eq!(post("/api/v2/cases", &case), []);
+}
+
+#[test]
+fn a_case_of_the_agency_s_own_without_referrals_is_still_refused() {
+    let mut case = delivery(Payload::CaseTransfer(sample::transfer()), "court-ygn");
+    case["data"].as_object_mut().expect("a case").remove("id");
+    let refused = adapter().inbound("/primero/v2/cases", &serde_json::to_vec(&case).expect("JSON")).unwrap_err();
+    assert_eq!(refused[0].element, "services_section");
 }

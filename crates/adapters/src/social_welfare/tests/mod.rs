@@ -9,6 +9,7 @@ mod refusal;
 mod refusal_kinds;
 mod roundtrip;
 mod roundtrip_kinds;
+mod transitions;
 
 use referral_hub_domain::wire::{ChildRef, Message, MessageKind, ServiceReferral, message::Payload};
 
@@ -42,11 +43,11 @@ fn delivered(child: ChildRef, recipient: &str, payload: Payload) -> Message {
     }
 }
 
-/// A delivered document as its receiver would post it afresh: without the
-/// hub's `hub_message_id`, which marks the hub's own delivery (loop rule).
+/// A delivered document as its receiver would post it afresh: without its
+/// `id`, the hub message id, which marks the hub's own delivery (loop rule).
 fn fresh(document: &[u8]) -> Vec<u8> {
     let mut value: serde_json::Value = serde_json::from_slice(document).expect("outbound is JSON");
-    value["data"].as_object_mut().expect("a case").remove("hub_message_id");
+    value["data"].as_object_mut().expect("a case").remove("id");
     serde_json::to_vec(&value).expect("plain JSON")
 }
 

@@ -52,9 +52,10 @@ fn wrong_types_missing_elements_unknown_codes_and_refused_consent_are_all_named(
 }
 
 #[test]
-fn a_transition_needs_an_id_a_known_status_and_a_reason_to_reject() {
+fn a_transition_needs_an_id_and_a_known_status() {
+    // Primero rejects without a reason (Referral#reject!): the hub gives one.
     let violations = adapter().inbound("/primero/v2/referrals", br#"{"data": {"status": "rejected"}}"#).unwrap_err();
-    assert_eq!(elements(&violations), ["id", "rejected_reason"]);
+    assert_eq!(elements(&violations), ["id"]);
     let violations =
         adapter().inbound("/primero/v2/referrals", br#"{"data": {"id": 7, "status": "lost"}}"#).unwrap_err();
     assert_eq!(elements(&violations), ["id", "status"]);
@@ -95,7 +96,11 @@ fn hub_field_paths_name_primero_elements() {
         a.native_element("/primero/v2/cases", "referral.caregiver.exclusion"),
         "family_details_section[].relation_caregiver_exclusion"
     );
-    assert_eq!(a.native_element("/primero/v2/referrals", "reason"), "reason");
+    assert_eq!(a.native_element("/primero/v2/referrals", "reason"), "rejected_reason");
+    assert_eq!(a.native_element("/primero/v2/referrals", "outcome"), "rejection_note");
+    assert_eq!(a.native_element("/api/v2/cases/{id}/referrals/{rid}", "message_id"), "id");
+    assert_eq!(a.native_element("/api/v2/cases/{id}/referrals", "recipient_org_id"), "data.transitioned_to_agency");
+    assert_eq!(a.native_element("/api/v2/cases/{id}/referrals", "referral.child.sex"), "data.record.sex");
     assert_eq!(a.native_element("/primero/v2/referrals", "message_id"), "id");
     assert_eq!(a.native_element("/primero/v2/cases", "legal_basis.basis"), "legal_basis.basis", "no native element");
 }

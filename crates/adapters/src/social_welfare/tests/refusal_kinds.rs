@@ -20,15 +20,15 @@ fn a_transfer_needs_its_transition_and_a_well_formed_justice_block() {
         elements(&violations),
         [
             "transfer.id",
-            "consent_for_services",
             "transfer.hub_justice_handling.guardians[0]",
             "transfer.hub_justice_handling.safety_measures",
             "transfer.hub_justice_handling.case_type",
             "transfer.hub_justice_handling.age_at_events_years",
             "transfer.hub_justice_handling.age_verified",
             "transfer.hub_justice_handling.interview_references[0]",
-            "transfer.notes",
             "transfer.transitioned_to_agency",
+            "transfer.notes",
+            "consent_for_services",
         ]
     );
     let unknown = violations.iter().find(|v| v.element.ends_with("case_type")).unwrap();
