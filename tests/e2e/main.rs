@@ -17,6 +17,7 @@ mod fhir_client;
 mod fhir_rest;
 mod flow;
 mod idempotency;
+mod identity_providers;
 mod isolation;
 mod keys;
 mod lifecycle;

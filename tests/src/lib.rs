@@ -6,6 +6,7 @@
 //! instantiated for SQLite and PostgreSQL by [`on_both_backends!`].
 
 pub mod canary;
+pub mod idp;
 pub mod otlp;
 pub mod private_postgres;
 pub mod prometheus;
@@ -34,6 +35,7 @@ use referral_hub_server::{
     admission::Admission,
     authority::Authority,
     clock::{Clock, ManualClock},
+    identity_provider::IdentityProvider,
     keys::{HubKey, KeyBindings, SpeaksFor, TokenRequest},
     limits::Limits,
     scheduler::SchedulerControl,
@@ -247,7 +249,7 @@ async fn server(
     tls: Option<TlsConfig>,
     (scheduler, push): (&Arc<SchedulerControl>, &Arc<SchedulerControl>),
     options: &Options,
-    key_reload: Option<KeyReload>,
+    (key_reload, identity_provider): (Option<KeyReload>, Option<IdentityProvider>),
     admission: Admission,
 ) -> (SocketAddr, SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -260,6 +262,7 @@ async fn server(
         audience: ISSUER.into(),
         verification_keys: HashMap::from([(key.kid().to_owned(), key.verification_key())]),
         key_reload,
+        identity_provider,
         tls,
         rules: Rules { push: options.push.clone(), ..Rules::default() },
         deadlines: DeadlinePolicy::default(),
@@ -337,7 +340,23 @@ impl TestHub {
         Self::start_configured(TestDb::new(backend).await, None, options).await
     }
 
+    /// Starts a plaintext hub on `backend` verifying, besides its own, the
+    /// tokens of `provider` (started with `IdentityProvider::start`).
+    pub async fn start_with_provider(backend: Backend, provider: IdentityProvider) -> TestHub {
+        let options = Options::new(unlimited(), PushPolicy::default());
+        Self::start_provided(TestDb::new(backend).await, None, options, Some(provider)).await
+    }
+
     async fn start_configured(db: TestDb, tls: Option<TlsConfig>, options: Options) -> TestHub {
+        Self::start_provided(db, tls, options, None).await
+    }
+
+    async fn start_provided(
+        db: TestDb,
+        tls: Option<TlsConfig>,
+        options: Options,
+        provider: Option<IdentityProvider>,
+    ) -> TestHub {
         referral_hub_server::demo::seed(&db.store).await.expect("seed demo directory");
         let key_dir = tempfile::tempdir().expect("temp dir");
         let key = Arc::new(HubKey::load_or_create(key_dir.path()).expect("hub key"));
@@ -359,7 +378,8 @@ impl TestHub {
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
         let controls = (&scheduler, &push);
         let (address, admin_address, serving) =
-            server(db.store.clone(), &key, &clock, tls, controls, &options, Some(key_reload), admission).await;
+            server(db.store.clone(), &key, &clock, tls, controls, &options, (Some(key_reload), provider), admission)
+                .await;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             tokio::select! {
@@ -406,7 +426,7 @@ impl TestHub {
                 store.seal_with(test_sealer("k1"));
                 let controls = (&replica_scheduler, &replica_push);
                 let (address, _admin, serving) =
-                    server(store, &key, &clock, None, controls, &options, None, replica_admission).await;
+                    server(store, &key, &clock, None, controls, &options, (None, None), replica_admission).await;
                 let _ = ready.send(address);
                 tokio::select! {
                     _ = serving => {}

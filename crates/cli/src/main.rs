@@ -6,6 +6,7 @@ mod audit;
 mod backup;
 mod config_file;
 mod dev;
+mod oidc;
 mod organisations;
 mod private_files;
 mod push;
@@ -134,6 +135,37 @@ impl DatabaseArgs {
     }
 }
 
+/// An external identity provider (docs/operations.md "Identity providers").
+#[derive(Args)]
+pub struct OidcArgs {
+    /// The identity provider's issuer: the `iss` of its tokens, and where its
+    /// keys are found by OpenID Connect discovery (`<issuer>/.well-known/openid-configuration`).
+    #[arg(long, env = "REFERRAL_HUB_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
+    /// The provider's key set (https), fetched directly instead of by discovery.
+    #[arg(long, env = "REFERRAL_HUB_JWKS_URL", requires = "oidc_issuer")]
+    jwks_url: Option<String>,
+    /// The `aud` the provider's tokens carry for this hub (Entra: the
+    /// application's client id); default: --audience.
+    #[arg(long, env = "REFERRAL_HUB_OIDC_AUDIENCE", requires = "oidc_issuer")]
+    oidc_audience: Option<String>,
+    /// CA certificates (PEM) trusted for the provider besides the public roots (a private CA).
+    #[arg(long, env = "REFERRAL_HUB_JWKS_CA", requires = "oidc_issuer")]
+    jwks_ca: Option<PathBuf>,
+    /// The organisations the provider's keys may speak for (`*` for any;
+    /// repeat or separate with commas); a --key-orgs binding of a kid wins.
+    #[arg(long = "oidc-orgs", env = "REFERRAL_HUB_OIDC_ORGS", value_delimiter = ',', requires = "oidc_issuer")]
+    oidc_orgs: Vec<String>,
+    /// Where the provider's tokens carry the organisation: a claim path
+    /// (`org`, `extn.org`), its value a string or an array of one.
+    #[arg(long, env = "REFERRAL_HUB_ORG_CLAIM", default_value = "org")]
+    org_claim: String,
+    /// Where the provider's tokens carry the roles: a claim path (Keycloak
+    /// `realm_access.roles`, Entra `roles`), an array or a space-separated string.
+    #[arg(long, env = "REFERRAL_HUB_ROLES_CLAIM", default_value = "roles")]
+    roles_claim: String,
+}
+
 /// Token claims shared by serving and issuing.
 #[derive(Args)]
 pub struct TokenArgs {
@@ -183,9 +215,12 @@ struct ServeArgs {
     /// audit metadata and statistics); the role is ignored in anyone else's tokens.
     #[arg(long = "oversight-org", env = "REFERRAL_HUB_OVERSIGHT_ORGS", value_delimiter = ',')]
     oversight_orgs: Vec<String>,
-    /// A JWKS file (an identity provider's JSON Web Key Set) whose Ed25519 keys verify tokens.
+    /// A JWKS file (an identity provider's JSON Web Key Set) whose signing keys
+    /// (RSA, ECDSA P-256, Ed25519) verify tokens; the hub stops at start if it has none.
     #[arg(long, env = "REFERRAL_HUB_JWKS")]
     jwks: Option<PathBuf>,
+    #[command(flatten)]
+    oidc: OidcArgs,
     /// The organisations an identity provider's key may speak for:
     /// `KID=org1,org2`, or `KID=*` for any (repeat, or separate with `;`).
     /// A provider key (--jwt-public-key, --jwks) without a binding verifies
@@ -318,6 +353,8 @@ pub enum CliError {
     Key(#[from] referral_hub_server::keys::KeyError),
     #[error(transparent)]
     Serve(#[from] referral_hub_server::ServeError),
+    #[error("identity provider: {0}")]
+    Provider(#[from] referral_hub_server::identity_provider::ProviderError),
     #[error("{path}: {source}")]
     File { path: String, source: std::io::Error },
     #[error("{0}")]
@@ -440,12 +477,17 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let (data_dir, pem_files, jwks) = (args.database.data_dir.clone(), args.jwt_public_keys.clone(), args.jwks.clone());
     let bindings = KeyBindings::parse(&args.key_orgs).map_err(CliError::Config)?;
     let load = move || keys::verification_keys(&data_dir, &pem_files, jwks.as_deref(), &bindings);
+    if let Some(jwks) = &args.jwks {
+        keys::check_jwks_file(jwks)?;
+    }
     let verification_keys = load()?;
     for (kid, key) in &verification_keys {
         if key.speaks_for == SpeaksFor::Only(Default::default()) {
             tracing::warn!(kid, "an identity provider key without --key-orgs verifies nobody's tokens");
         }
     }
+    let key_reload_every = std::time::Duration::from_secs(args.key_reload_seconds.max(1));
+    let identity_provider = oidc::start(&args.oidc, &args.token.audience, &args.key_orgs, key_reload_every).await?;
     let max_token_lifetime = std::time::Duration::from_secs(u64::from(args.token.max_token_lifetime_hours) * 3600);
 
     let store = Store::connect(&args.database.url()).await?;
@@ -479,10 +521,8 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         issuer: args.token.issuer,
         audience: args.token.audience,
         verification_keys,
-        key_reload: Some(KeyReload {
-            load: Box::new(load),
-            control: SchedulerControl::every(std::time::Duration::from_secs(args.key_reload_seconds.max(1))),
-        }),
+        key_reload: Some(KeyReload { load: Box::new(load), control: SchedulerControl::every(key_reload_every) }),
+        identity_provider,
         tls,
         rules: Rules {
             taxonomies,

@@ -125,3 +125,26 @@ fn a_wrong_key_or_value_is_refused_naming_it() {
         assert!(!text.contains("panicked"), "{text}");
     }
 }
+
+#[test]
+fn an_identity_provider_without_usable_keys_stops_the_start_naming_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("jwks.json");
+    let encryption =
+        r#"{"keys": [{"kty": "RSA", "kid": "enc-1", "use": "enc", "alg": "RSA-OAEP", "n": "AQAB", "e": "AQAB"}]}"#;
+    std::fs::write(&jwks, encryption).unwrap();
+    let dev = ["--dev", "--listen", "127.0.0.1:0"];
+    let (ok, text) = serve(&[&dev[..], &["--jwks", jwks.to_str().unwrap()]].concat(), &[]);
+    assert!(!ok && text.contains("no usable signing key"), "{text}");
+    assert!(text.contains("enc-1: not for signatures"), "each key left out, with the reason: {text}");
+
+    let plain = ["--oidc-issuer", "https://127.0.0.1:9/realms/a", "--jwks-url", "http://127.0.0.1:9/certs"];
+    let (ok, text) = serve(&[&dev[..], &plain].concat(), &[]);
+    assert!(!ok && text.contains("over https only"), "{text}");
+    let (ok, text) = serve(&[&dev[..], &plain[..2]].concat(), &[]);
+    assert!(
+        !ok && text.contains("identity provider: https://127.0.0.1:9/realms/a/.well-known/openid-configuration"),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+}

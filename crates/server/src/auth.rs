@@ -1,10 +1,16 @@
 //! Who is calling: bearer JWT verification (security.md "Identity") and the
 //! role and organisation checks every RPC starts with.
 
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::{
+        Arc, OnceLock, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use jsonwebtoken::{Algorithm, Validation};
-use serde::Deserialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tonic::Request;
 
@@ -15,21 +21,34 @@ use referral_hub_domain::{
 };
 
 use crate::{
+    claims::TokenProfile,
     error::ApiError,
     keys::VerificationKey,
+    scheduler::SchedulerControl,
     verified_tokens::{Identity, VerifiedTokens},
 };
+
+/// Seconds of clock skew allowed for `exp`, `nbf` and `iat`.
+const LEEWAY_SECONDS: u64 = 30;
 
 /// Verifies bearer tokens against the configured keys, which can be
 /// replaced while serving (key rotation, an identity provider's JWKS).
 pub struct Authenticator {
-    keys: std::sync::RwLock<HashMap<String, VerificationKey>>,
-    validation: Validation,
+    /// The hub's own keys and those read from files (`KeyReload`).
+    keys: RwLock<HashMap<String, VerificationKey>>,
+    /// The identity provider's keys, fetched over HTTPS (`identity_provider`).
+    provider_keys: RwLock<HashMap<String, VerificationKey>>,
+    /// Issuer, audience and claims of tokens whose key has no profile of its own.
+    own: TokenProfile,
     verified: VerifiedTokens,
     /// Seconds a token may live (`exp - iat`).
     max_lifetime: u64,
     /// Every revocation in force, re-read from the store on an interval.
-    revocations: std::sync::RwLock<Revocations>,
+    revocations: RwLock<Revocations>,
+    /// Whether a token named a key nobody knows since the provider last looked.
+    unknown_kid: AtomicBool,
+    /// The identity provider's refresher, woken by an unknown key id.
+    provider_refresh: OnceLock<Arc<SchedulerControl>>,
 }
 
 /// The verified caller of an RPC.
@@ -131,50 +150,72 @@ pub async fn trace_the_rpc(
     tracing::Instrument::instrument(next.run(request), span).await
 }
 
-#[derive(Deserialize)]
-struct Claims {
-    sub: String,
-    org: String,
-    roles: Vec<String>,
-    exp: u64,
-    iat: Option<u64>,
-    jti: Option<String>,
-}
-
 impl Authenticator {
-    /// Accepts EdDSA tokens signed by one of `keys` (by `kid`) for an
-    /// organisation the key speaks for, issued by `issuer` for `audience`,
-    /// with an `iat` and at most `max_lifetime` between `iat` and `exp`. Only
-    /// asymmetric algorithms: an HS256 token (algorithm confusion) or
-    /// `alg: none` never verifies.
+    /// Accepts tokens signed by one of `keys` (by `kid`) with the algorithm
+    /// the key is pinned to, for an organisation the key speaks for, issued
+    /// by `issuer` for `audience` (unless the key has a profile of its own,
+    /// an identity provider's), with an `iat` and at most `max_lifetime`
+    /// between `iat` and `exp`. `alg: none` and HS256 never verify.
     pub fn new(
         keys: HashMap<String, VerificationKey>,
         issuer: &str,
         audience: &str,
         max_lifetime: std::time::Duration,
     ) -> Self {
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = 30;
         Self {
-            keys: std::sync::RwLock::new(keys),
-            validation,
+            keys: RwLock::new(keys),
+            provider_keys: RwLock::default(),
+            own: TokenProfile::own(issuer, audience),
             verified: VerifiedTokens::default(),
             max_lifetime: max_lifetime.as_secs(),
-            revocations: std::sync::RwLock::new(Revocations::default()),
+            revocations: RwLock::new(Revocations::default()),
+            unknown_kid: AtomicBool::new(false),
+            provider_refresh: OnceLock::new(),
         }
+    }
+
+    /// Verifies with the identity provider's `keys` from now on (beside the
+    /// others); returns whether they differ from before (by `kid`).
+    pub fn replace_provider_keys(&self, keys: HashMap<String, VerificationKey>) -> bool {
+        replace(&self.provider_keys, keys, &self.verified)
+    }
+
+    /// Wakes `refresh` when a token names an unknown key: the provider may
+    /// have started signing with a new one. It decides whether to fetch.
+    pub fn wake_on_unknown_kid(&self, refresh: Arc<SchedulerControl>) {
+        let _ = self.provider_refresh.set(refresh);
+    }
+
+    /// Whether a token named an unknown key since [`Authenticator::unknown_kid_served`].
+    pub fn unknown_kid_seen(&self) -> bool {
+        self.unknown_kid.load(Ordering::Relaxed)
+    }
+
+    /// The provider is fetching its keys: later unknown key ids wake it again.
+    pub fn unknown_kid_served(&self) {
+        self.unknown_kid.store(false, Ordering::Relaxed);
+    }
+
+    /// Notes an unknown key id; only the first since the last fetch wakes
+    /// the refresher, so a flood of them costs an atomic swap each.
+    fn note_unknown_kid(&self) {
+        if self.unknown_kid.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        if let Some(refresh) = self.provider_refresh.get() {
+            refresh.tick.send_modify(|tick| *tick += 1);
+        }
+    }
+
+    /// The key named `kid`: the hub's and files' first, then the provider's.
+    fn key(&self, kid: &str) -> Option<VerificationKey> {
+        let own = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(kid).cloned();
+        own.or_else(|| self.provider_keys.read().unwrap_or_else(|p| p.into_inner()).get(kid).cloned())
     }
 
     /// Verifies with `keys` from now on; returns whether they differ from before (by `kid`).
     pub fn replace_keys(&self, keys: HashMap<String, VerificationKey>) -> bool {
-        let mut current = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        let changed = current.len() != keys.len() || keys.keys().any(|kid| !current.contains_key(kid));
-        *current = keys;
-        self.verified.forget_all();
-        changed
+        replace(&self.keys, keys, &self.verified)
     }
 
     /// Refuses the tokens `revocations` name from now on, remembered or not;
@@ -194,11 +235,7 @@ impl Authenticator {
     /// The reason stays in the server's log and the audit log; the caller
     /// learns only that it failed.
     pub(crate) fn verify_headers(&self, headers: &axum::http::HeaderMap) -> Result<Identity, ApiError> {
-        let token = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthenticated("missing bearer token"))?;
+        let token = bearer(headers).ok_or(ApiError::Unauthenticated("missing bearer token"))?;
         let now = jsonwebtoken::get_current_timestamp();
         let identity = match self.verified.get(token, now) {
             Some(identity) => identity,
@@ -222,40 +259,117 @@ impl Authenticator {
         Ok(identity)
     }
 
-    /// Checks `token`'s signature, issuer, audience, times and lifetime, and
-    /// that its key speaks for its organisation.
+    /// Checks `token`'s signature (with its key's one algorithm), issuer,
+    /// audience, times and lifetime, and that its key speaks for its organisation.
     fn verify_signed(&self, token: &str, now: u64) -> Result<Identity, ApiError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::Unauthenticated("malformed token"))?;
-        let key = {
-            let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-            header.kid.as_deref().and_then(|kid| keys.get(kid)).cloned()
+        let kid = header.kid.as_deref().ok_or(ApiError::Unauthenticated("token names no key"))?;
+        let Some(key) = self.key(kid) else {
+            self.note_unknown_kid();
+            return Err(ApiError::Unauthenticated("unknown signing key"));
         };
-        let key = key.ok_or(ApiError::Unauthenticated("unknown signing key"))?;
-        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &self.validation).map_err(|e| {
+        let profile = key.profile.as_deref().unwrap_or(&self.own);
+        let validation = validation(key.algorithm, profile);
+        let data = jsonwebtoken::decode::<Value>(token, &key.key, &validation).map_err(|e| {
             tracing::info!(reason = %e, "token refused");
             ApiError::Unauthenticated("invalid token")
         })?;
         let claims = data.claims;
-        if claims.org.is_empty() || claims.sub.is_empty() {
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
+        let (Some(org), Some(subject)) = (profile.org_of(&claims), text("sub")) else {
             return Err(ApiError::Unauthenticated("token lacks org or sub"));
-        }
-        check_lifetime(claims.iat, claims.exp, now, self.max_lifetime, self.validation.leeway).map_err(|refusal| {
+        };
+        let roles = profile.roles_of(&claims).ok_or(ApiError::Unauthenticated("token lacks roles"))?;
+        let (issued_at, expires_at) = (seconds(claims.get("iat")), seconds(claims.get("exp")).unwrap_or_default());
+        check_lifetime(issued_at, expires_at, now, self.max_lifetime, LEEWAY_SECONDS).map_err(|refusal| {
             ApiError::Unauthenticated(match refusal {
                 LifetimeRefusal::NoIssuedAt => "token lacks iat",
                 LifetimeRefusal::IssuedInTheFuture => "token issued in the future",
                 LifetimeRefusal::TooLong => "token lifetime beyond the maximum",
             })
         })?;
-        if !key.speaks_for.allows(&claims.org) {
+        if !key.speaks_for.allows(&org) {
             return Err(ApiError::Unauthenticated("signing key not bound to the organisation"));
         }
         Ok(Identity {
-            org: claims.org,
-            subject: claims.sub,
-            roles: claims.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-            honoured_until: claims.exp.saturating_add(self.validation.leeway),
-            jti: claims.jti,
-            issued_at: claims.iat.unwrap_or_default(),
+            org,
+            subject,
+            roles: roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            honoured_until: expires_at.saturating_add(LEEWAY_SECONDS),
+            // Entra ID carries its token identifier as `uti` ("equivalent to jti").
+            jti: text("jti").or_else(|| text("uti")),
+            issued_at: issued_at.unwrap_or_default(),
         })
+    }
+}
+
+/// Replaces the keys in `slot` with `keys`, forgetting every remembered
+/// token; whether they differ from before (by `kid`).
+fn replace(
+    slot: &RwLock<HashMap<String, VerificationKey>>,
+    keys: HashMap<String, VerificationKey>,
+    verified: &VerifiedTokens,
+) -> bool {
+    let mut current = slot.write().unwrap_or_else(|p| p.into_inner());
+    let changed = current.len() != keys.len() || keys.keys().any(|kid| !current.contains_key(kid));
+    *current = keys;
+    verified.forget_all();
+    changed
+}
+
+/// How tokens of `algorithm` from `profile`'s issuer are checked.
+fn validation(algorithm: Algorithm, profile: &TokenProfile) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.set_issuer(&[&profile.issuer]);
+    validation.set_audience(&[&profile.audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.validate_nbf = true;
+    validation.leeway = LEEWAY_SECONDS;
+    validation
+}
+
+/// A NumericDate claim (RFC 7519: seconds, possibly fractional), whole seconds.
+fn seconds(claim: Option<&Value>) -> Option<u64> {
+    let number = claim?;
+    number.as_u64().or_else(|| number.as_f64().filter(|s| s.is_finite() && *s >= 0.0).map(|s| s as u64))
+}
+
+/// The token of `authorization: Bearer <token>`; the scheme is
+/// case-insensitive (RFC 6750 §2.1, RFC 9110 §11.1), so `bearer` works too.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get("authorization")?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim_start();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> axum::http::HeaderMap {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("authorization", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer t.o.k", "bearer t.o.k", "BEARER t.o.k", "bEaReR  t.o.k"] {
+            assert_eq!(bearer(&headers(value)), Some("t.o.k"), "{value}");
+        }
+        for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearert.o.k", "t.o.k"] {
+            assert_eq!(bearer(&headers(value)), None, "{value}");
+        }
+        assert_eq!(bearer(&axum::http::HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn numeric_dates_may_be_fractional_but_not_negative_or_text() {
+        assert_eq!(seconds(Some(&serde_json::json!(1_700_000_000))), Some(1_700_000_000));
+        assert_eq!(seconds(Some(&serde_json::json!(1_700_000_000.9))), Some(1_700_000_000));
+        assert_eq!(seconds(Some(&serde_json::json!(-1))), None);
+        assert_eq!(seconds(Some(&serde_json::json!("1700000000"))), None);
+        assert_eq!(seconds(None), None);
     }
 }

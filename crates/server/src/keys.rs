@@ -100,6 +100,17 @@ pub enum KeyError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(#[from] jsonwebtoken::errors::Error),
+    /// A configured key set has no key tokens could be verified with.
+    #[error(
+        "{location}: no usable signing key (RSA RS256/PS256, ECDSA P-256 ES256 or Ed25519 EdDSA, with a kid); left out: {}",
+        if unusable.is_empty() { "none, the set is empty" } else { unusable }
+    )]
+    NoUsableKey {
+        /// The file or URL.
+        location: String,
+        /// Each key left out and why.
+        unusable: String,
+    },
 }
 
 /// The hub's signing key pair.
@@ -173,7 +184,7 @@ impl HubKey {
     /// The verifying half as the authenticator holds it: the hub's own key
     /// speaks for any organisation (the operator issues its tokens).
     pub fn verification_key(&self) -> VerificationKey {
-        VerificationKey { key: self.decoding_key(), speaks_for: SpeaksFor::Any }
+        VerificationKey::own(self.decoding_key(), Algorithm::EdDSA, SpeaksFor::Any)
     }
 
     /// Signs a token for `org` / `subject` with `roles`, valid for `ttl` from `now`.
@@ -247,6 +258,18 @@ pub struct VerificationKey {
     pub key: DecodingKey,
     /// The organisations its tokens may name.
     pub speaks_for: SpeaksFor,
+    /// The one algorithm its tokens may be signed with (`jwk.rs`).
+    pub algorithm: Algorithm,
+    /// Issuer, audience and claim paths of its tokens; `None`: the hub's own
+    /// (`--issuer`, `--audience`, `org`, `roles`).
+    pub profile: Option<std::sync::Arc<crate::claims::TokenProfile>>,
+}
+
+impl VerificationKey {
+    /// A key whose tokens look like the hub's own (issuer, audience, claims).
+    pub fn own(key: DecodingKey, algorithm: Algorithm, speaks_for: SpeaksFor) -> VerificationKey {
+        VerificationKey { key, speaks_for, algorithm, profile: None }
+    }
 }
 
 /// `--key-orgs KID=org1,org2` (or `KID=*`): the organisations each identity
@@ -285,7 +308,13 @@ impl KeyBindings {
 
     /// Whom the provider key `kid` speaks for: nobody unless bound.
     fn of(&self, kid: &str) -> SpeaksFor {
-        self.0.get(kid).cloned().unwrap_or(SpeaksFor::Only(BTreeSet::new()))
+        self.of_or(kid, &SpeaksFor::Only(BTreeSet::new()))
+    }
+
+    /// Whom the provider key `kid` speaks for: its binding, else `unbound`
+    /// (the organisations its issuer is bound to, `--oidc-orgs`).
+    pub(crate) fn of_or(&self, kid: &str, unbound: &SpeaksFor) -> SpeaksFor {
+        self.0.get(kid).unwrap_or(unbound).clone()
     }
 }
 
@@ -325,9 +354,9 @@ pub fn retire_signing_key(data_dir: &Path, kid: &str) -> Result<bool, KeyError> 
 
 /// Every key a token may be signed with, by `kid`: the hub's signing key and
 /// its previous ones in `data_dir` (speaking for any organisation), Ed25519
-/// public keys in PEM files (`kid` = file stem), and the Ed25519 keys of a
-/// JWKS file (an identity provider's), each speaking for the organisations
-/// `bindings` gives its `kid`.
+/// public keys in PEM files (`kid` = file stem), and the signing keys of a
+/// JWKS file (an identity provider's; RSA, ECDSA or Ed25519, each pinned to
+/// its algorithm), each speaking for the organisations `bindings` gives its `kid`.
 pub fn verification_keys(
     data_dir: &Path,
     pem_files: &[std::path::PathBuf],
@@ -336,14 +365,14 @@ pub fn verification_keys(
 ) -> Result<HashMap<String, VerificationKey>, KeyError> {
     let current = HubKey::load_or_create(data_dir)?;
     let mut keys = HashMap::from([(current.kid.clone(), current.verification_key())]);
-    let provider = |kid: &str, key| VerificationKey { key, speaks_for: bindings.of(kid) };
+    let provider = |kid: &str, key, algorithm| VerificationKey::own(key, algorithm, bindings.of(kid));
     let previous = data_dir.join("keys").join(PREVIOUS_DIR);
     if let Ok(entries) = fs::read_dir(&previous) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Some(kid) = name.strip_suffix(PREVIOUS_SUFFIX) else { continue };
             let public = read_file(&entry.path())?;
-            let key = VerificationKey { key: DecodingKey::from_ed_der(&public), speaks_for: SpeaksFor::Any };
+            let key = VerificationKey::own(DecodingKey::from_ed_der(&public), Algorithm::EdDSA, SpeaksFor::Any);
             keys.insert(kid.to_owned(), key);
         }
     }
@@ -351,24 +380,34 @@ pub fn verification_keys(
         let shown = path.display().to_string();
         let key = DecodingKey::from_ed_pem(&read_file(path)?).map_err(|_| KeyError::Malformed { path: shown })?;
         let kid = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        keys.insert(kid.clone(), provider(&kid, key));
+        keys.insert(kid.clone(), provider(&kid, key, Algorithm::EdDSA));
     }
     if let Some(path) = jwks {
-        let shown = path.display().to_string();
-        let set: jsonwebtoken::jwk::JwkSet =
-            serde_json::from_slice(&read_file(path)?).map_err(|_| KeyError::Malformed { path: shown.clone() })?;
-        for jwk in &set.keys {
-            let ed25519 = matches!(
-                &jwk.algorithm,
-                jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(okp)
-                    if okp.curve == jsonwebtoken::jwk::EllipticCurve::Ed25519
-            );
-            let (Some(kid), true) = (jwk.common.key_id.clone(), ed25519) else { continue };
-            let key = DecodingKey::from_jwk(jwk).map_err(|_| KeyError::Malformed { path: shown.clone() })?;
-            keys.insert(kid.clone(), provider(&kid, key));
+        for pinned in read_jwks_file(path)?.usable {
+            let key = provider(&pinned.kid, pinned.key, pinned.algorithm);
+            keys.insert(pinned.kid, key);
         }
     }
     Ok(keys)
+}
+
+/// Checks at start that the JWKS file `path` holds at least one usable
+/// signing key, and says which keys it leaves out and why: a configured key
+/// set the hub cannot use would refuse every token of its provider.
+pub fn check_jwks_file(path: &Path) -> Result<(), KeyError> {
+    let set = read_jwks_file(path)?;
+    if !set.unusable.is_empty() {
+        tracing::warn!(jwks = %path.display(), unusable = %set.unusable_text(), "JWKS keys left out");
+    }
+    if set.usable.is_empty() {
+        let unusable = set.unusable_text();
+        return Err(KeyError::NoUsableKey { location: path.display().to_string(), unusable });
+    }
+    Ok(())
+}
+
+fn read_jwks_file(path: &Path) -> Result<crate::jwk::ReadSet, KeyError> {
+    crate::jwk::read_set(&read_file(path)?).map_err(|_| KeyError::Malformed { path: path.display().to_string() })
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, KeyError> {

@@ -64,6 +64,9 @@ pub struct ServerConfig {
     /// Where the verification keys come from, re-read while serving; `None`:
     /// `verification_keys` for good.
     pub key_reload: Option<KeyReload>,
+    /// An external identity provider whose keys are fetched over HTTPS
+    /// (`--jwks-url`, `--oidc-issuer`), already started; `None`: none.
+    pub identity_provider: Option<crate::identity_provider::IdentityProvider>,
     /// Where operators scrape `GET /metrics` (Prometheus text) and probes
     /// reach the gRPC health service, in plaintext; apart from the API
     /// listener so it can stay on an internal network. `None`: neither.
@@ -264,6 +267,10 @@ pub async fn serve(
     tokio::spawn(Pusher::new(hub.clone(), adapters.clone(), config.push_timeouts)?.run(config.push));
     if let Some(reload) = config.key_reload {
         tokio::spawn(reload_keys(hub.clone(), reload));
+    }
+    if let Some(provider) = config.identity_provider {
+        provider.install(&hub.auth);
+        tokio::spawn(provider.run(hub.clone()));
     }
     let adapter_routes = crate::adapter_http::routes(hub.clone(), adapters.clone()).merge(crate::fhir_rest::routes(
         hub.clone(),
