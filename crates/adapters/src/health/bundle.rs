@@ -58,14 +58,16 @@ impl<'a> Bundle<'a> {
     pub fn organisation(&self, reference: &El<'a>, issues: &mut Issues) -> Option<&'a str> {
         let hub_id = |identifiers: Vec<El<'a>>, issues: &mut Issues| {
             let system = naming("organisation");
-            let found = identifiers.into_iter().find(|i| i.value.get("system").and_then(|s| s.as_str()) == Some(&system));
+            let found =
+                identifiers.into_iter().find(|i| i.value.get("system").and_then(|s| s.as_str()) == Some(&system));
             found.map(|i| i.str("value", issues)).filter(|v| !v.is_empty())
         };
         match self.resolve(reference, issues) {
             Some(entry) if entry.value["resourceType"] == "Organization" => {
                 let found = hub_id(entry.array("identifier", issues), issues);
                 if found.is_none() {
-                    let wanted = format!("needs an identifier of system {} (the hub's organisation id)", naming("organisation"));
+                    let wanted =
+                        format!("needs an identifier of system {} (the hub's organisation id)", naming("organisation"));
                     issues.add(format!("{}.identifier", entry.path), wanted);
                 }
                 found

@@ -26,8 +26,18 @@ use crate::CodeMap;
 const TARGETS: [(&str, &str); 2] = [("protection-concern", "concerns"), ("service", "services")];
 
 /// R4 ConceptMap.group.element.target.equivalence (required binding).
-const EQUIVALENCES: [&str; 10] =
-    ["relatedto", "equivalent", "equal", "wider", "subsumes", "narrower", "specializes", "inexact", "unmatched", "disjoint"];
+const EQUIVALENCES: [&str; 10] = [
+    "relatedto",
+    "equivalent",
+    "equal",
+    "wider",
+    "subsumes",
+    "narrower",
+    "specializes",
+    "inexact",
+    "unmatched",
+    "disjoint",
+];
 
 /// A ConceptMap file that cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -61,11 +61,13 @@ pub(super) fn read(
     // The child's age at the decision: the youngest it can be (the earliest
     // day a partial dateTime names, the latest a partial birthDate does).
     match (birth, consent.date_time("dateTime", issues)) {
-        (Some(born), Some(decided)) => match born.youngest_age_on(decided.first_day()) {
+        (Some(born), Some(decided)) => match born.age_on(decided.first_day()) {
             Some(age) => terms.child_age_years = age,
             None => issues.add(decided_at, "is before the Patient's birthDate"),
         },
-        (None, Some(_)) => issues.add(decided_at, "needs the Patient's birthDate to give the child's age at the decision"),
+        (None, Some(_)) => {
+            issues.add(decided_at, "needs the Patient's birthDate to give the child's age at the decision")
+        }
         (_, None) => {}
     }
     if let Some(not_asked) = consent.extension(&extension_url("caregiver-not-asked"), issues) {

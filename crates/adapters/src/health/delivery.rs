@@ -49,7 +49,11 @@ pub(super) fn write(message: &Message, codes: &CodeMap, names: &referral::Names)
             if let Some(caregiver) = &r.caregiver {
                 resources.push(patient::write_caregiver(id, &parties.patient, caregiver, codes)?);
             }
-            (json!({"system": V2_0003, "code": BSER_REFERRAL_EVENT, "display": "REF/RRI - Patient referral"}), r.priority, resources)
+            (
+                json!({"system": V2_0003, "code": BSER_REFERRAL_EVENT, "display": "REF/RRI - Patient referral"}),
+                r.priority,
+                resources,
+            )
         }
         Some(Payload::SeparatedChildAlert(a)) => {
             child.details = a.child.clone().unwrap_or_default();

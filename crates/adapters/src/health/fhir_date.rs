@@ -12,7 +12,7 @@
 //! - a day the hub keeps as a date (found on, separation, next review) is the
 //!   first day of a year or month, the date as written of a dateTime;
 //! - a partial birth date gives the youngest age the child can be: born on
-//!   the last day of the year or month named (see [`FhirDate::youngest_age_on`]).
+//!   the last day of the year or month named (see [`FhirDate::age_on`]).
 //!
 //! A value without a time has no zone in FHIR; the hub reads it in UTC.
 
@@ -104,12 +104,17 @@ impl FhirDate {
         self.first_day
     }
 
-    /// The youngest whole age in years on `on` of a child born in this
-    /// period: born on its last day. `None` when that is after `on`.
-    pub fn youngest_age_on(&self, on: Date) -> Option<u32> {
+    /// The age in whole years on `on` of a child born in this period: the
+    /// youngest it can be (born on the period's last day; 0 if that day is
+    /// still to come). `None` when the period starts after `on`.
+    pub fn age_on(&self, on: Date) -> Option<u32> {
+        if self.first_day > on {
+            return None;
+        }
         let born = self.last_day;
-        let years = on.year() - born.year() - i32::from((on.month() as u8, on.day()) < (born.month() as u8, born.day()));
-        u32::try_from(years).ok()
+        let years =
+            on.year() - born.year() - i32::from((on.month() as u8, on.day()) < (born.month() as u8, born.day()));
+        Some(u32::try_from(years).unwrap_or(0))
     }
 }
 
@@ -133,11 +138,17 @@ mod tests {
     #[test]
     fn every_r4_precision_names_its_period() {
         let year = FhirDate::parse_date_time("2026").unwrap();
-        assert_eq!((year.start().seconds, year.end().seconds), (utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z")));
+        assert_eq!(
+            (year.start().seconds, year.end().seconds),
+            (utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"))
+        );
         let month = FhirDate::parse_date_time("2024-02").unwrap();
         assert_eq!(month.end().seconds, utc("2024-03-01T00:00:00Z"), "February of a leap year");
         let day = FhirDate::parse_date_time("2026-11-20").unwrap();
-        assert_eq!((day.start().seconds, day.end().seconds), (utc("2026-11-20T00:00:00Z"), utc("2026-11-21T00:00:00Z")));
+        assert_eq!(
+            (day.start().seconds, day.end().seconds),
+            (utc("2026-11-20T00:00:00Z"), utc("2026-11-21T00:00:00Z"))
+        );
         let at = FhirDate::parse_date_time("2026-11-20T09:30:00+06:30").unwrap();
         assert_eq!((at.start().seconds, at.end().seconds), (utc("2026-11-20T03:00:00Z"), utc("2026-11-20T03:00:00Z")));
         assert_eq!(super::day(at.first_day()), "2026-11-20", "the day as written, not in UTC");
@@ -146,8 +157,20 @@ mod tests {
     #[test]
     fn what_r4_does_not_allow_is_refused() {
         for bad in [
-            "", "26", "2026-1", "2026-13", "2026-02-30", "2026-11-20T09:30", "2026-11-20T09:30:00", "0000",
-            "2026-11-20 09:30:00Z", "2026-11-20t09:30:00Z", "2026-11-20T09:30:00z", "20261120", "2026-11-", "+2026",
+            "",
+            "26",
+            "2026-1",
+            "2026-13",
+            "2026-02-30",
+            "2026-11-20T09:30",
+            "2026-11-20T09:30:00",
+            "0000",
+            "2026-11-20 09:30:00Z",
+            "2026-11-20t09:30:00Z",
+            "2026-11-20T09:30:00z",
+            "20261120",
+            "2026-11-",
+            "+2026",
         ] {
             assert_eq!(FhirDate::parse_date_time(bad), None, "{bad}");
         }
@@ -157,9 +180,13 @@ mod tests {
     #[test]
     fn a_partial_birth_date_gives_the_youngest_age() {
         let on = Date::from_calendar_date(2026, Month::December, 7).unwrap();
-        assert_eq!(FhirDate::parse_date("2017").unwrap().youngest_age_on(on), Some(8), "born by 2017-12-31");
-        assert_eq!(FhirDate::parse_date("2017-03").unwrap().youngest_age_on(on), Some(9));
-        assert_eq!(FhirDate::parse_date("2017-12").unwrap().youngest_age_on(on), Some(8));
-        assert_eq!(FhirDate::parse_date("2026").unwrap().youngest_age_on(on), None, "may not be born yet");
+        let age = |birth: &str| FhirDate::parse_date(birth).unwrap().age_on(on);
+        assert_eq!(age("2017"), Some(8), "born by 2017-12-31");
+        assert_eq!(age("2017-03"), Some(9));
+        assert_eq!(age("2017-12"), Some(8));
+        assert_eq!(age("2017-12-07"), Some(9), "a whole date is exact");
+        assert_eq!(age("2026"), Some(0), "possibly days old");
+        assert_eq!(age("2027"), None, "not born yet");
+        assert_eq!(age("2026-12-08"), None);
     }
 }

@@ -72,12 +72,11 @@ pub(super) fn read(patient: &El, codes: &CodeMap, as_of: Option<Date>, issues: &
         // A year or a month: the canonical form keeps whole days only, so the
         // child's age stands for it (an explicit estimated-age wins).
         Some(_) if details.estimated_age_years.is_some() => {}
-        Some(born) => match as_of {
-            Some(on) if born.first_day() > on => {
+        Some(born) => match as_of.map(|on| born.age_on(on)) {
+            Some(Some(age)) => details.estimated_age_years = Some(age),
+            Some(None) => {
                 issues.add(format!("{}.birthDate", patient.path), "must not be after the date the Bundle speaks of")
             }
-            // Born in the current year or month: possibly days old.
-            Some(on) => details.estimated_age_years = Some(born.youngest_age_on(on).unwrap_or(0)),
             None => issues.add(
                 format!("{}.birthDate", patient.path),
                 "a year or year-month birthDate needs the date the Bundle speaks of (ServiceRequest.authoredOn or \

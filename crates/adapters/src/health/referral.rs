@@ -41,7 +41,7 @@ pub(super) fn read(request: &El, bundle: &Bundle, vocabulary: &Vocabulary, issue
     let hub = if priority.is_empty() {
         Some(Priority::Routine.as_str_name())
     } else {
-        issues.hub(&vocabulary.codes, "request_priority", priority, &at)
+        issues.hub(vocabulary.codes, "request_priority", priority, &at)
     };
     referral.priority = hub.and_then(Priority::from_str_name).map_or(0, |p| p as i32);
     // How grave: the risk-level extension; a system that has none says it
@@ -58,7 +58,7 @@ pub(super) fn read(request: &El, bundle: &Bundle, vocabulary: &Vocabulary, issue
         None => (priority, Some(("priority", at))),
     };
     if let (false, Some((table, at))) = (risk.is_empty(), at) {
-        let hub = issues.hub(&vocabulary.codes, table, risk, &at);
+        let hub = issues.hub(vocabulary.codes, table, risk, &at);
         referral.risk_level = hub.and_then(RiskLevel::from_str_name).map_or(0, |r| r as i32);
     }
     if let Some(informed) = request.extension(&extension_url("child-informed"), issues) {

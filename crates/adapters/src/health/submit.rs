@@ -8,10 +8,11 @@ use time::Date;
 
 use super::bundle::Bundle;
 use super::json::{El, Issues};
-use super::{
-    ALERT_EVENT, BSER_REFERRAL_EVENT, REFERRAL_EVENT, V2_0003, V2_0203, alert, consent, naming, patient, referral, system,
-};
 use super::vocabulary::Vocabulary;
+use super::{
+    ALERT_EVENT, BSER_REFERRAL_EVENT, REFERRAL_EVENT, V2_0003, V2_0203, alert, consent, naming, patient, referral,
+    system,
+};
 
 /// The request a Bundle asks for; violations are collected in `issues`.
 pub(super) fn read(bundle: &Bundle, vocabulary: &Vocabulary, issues: &mut Issues) -> SubmitMessageRequest {
@@ -54,7 +55,10 @@ pub(super) fn read(bundle: &Bundle, vocabulary: &Vocabulary, issues: &mut Issues
             Some(org) => request.recipient_org_id = org.into(),
             None => issues.add(
                 one.path.clone(),
-                format!("must be Organization/<recipient org id>, or an Organization with an identifier of {}", naming("organisation")),
+                format!(
+                    "must be Organization/<recipient org id>, or an Organization with an identifier of {}",
+                    naming("organisation")
+                ),
             ),
         },
         _ => issues.add(
@@ -89,7 +93,9 @@ fn request_id(bundle: &Bundle, focal: Option<&El>, issues: &mut Issues) -> Strin
     let Some(focal) = focal else { return String::new() };
     let identifiers = focal.array("identifier", issues);
     let placer = identifiers.iter().find(|i| {
-        i.value["type"]["coding"].as_array().is_some_and(|c| c.iter().any(|c| c["system"] == V2_0203 && c["code"] == "PLAC"))
+        i.value["type"]["coding"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["system"] == V2_0203 && c["code"] == "PLAC"))
     });
     let value = placer
         .or_else(|| identifiers.iter().find(|i| i.value.get("value").is_some()))
@@ -100,7 +106,10 @@ fn request_id(bundle: &Bundle, focal: Option<&El>, issues: &mut Issues) -> Strin
     if found.is_empty() {
         issues.add(
             "Bundle.identifier",
-            format!("required: an idempotency key, as Bundle.identifier, {0}.identifier, {0}.id or the entry's fullUrl", focal.path),
+            format!(
+                "required: an idempotency key, as Bundle.identifier, {0}.identifier, {0}.id or the entry's fullUrl",
+                focal.path
+            ),
         );
     }
     found.into()

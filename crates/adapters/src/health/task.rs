@@ -109,7 +109,8 @@ pub(super) fn for_follow_up(
         .ok()
         .map(|code| json!({"system": BSER_BUSINESS_STATUS, "code": code}));
     let organisation = |id: &str| json!({"reference": format!("Organization/{id}")});
-    let mut extension = vec![json!({"url": extension_url("updated-by"), "valueReference": organisation(&follow_up.author_org_id)})];
+    let mut extension =
+        vec![json!({"url": extension_url("updated-by"), "valueReference": organisation(&follow_up.author_org_id)})];
     if follow_up.shared_with_sender {
         extension.push(json!({"url": extension_url("share-with-sender"), "valueBoolean": true}));
     }

@@ -39,13 +39,18 @@ impl Vocabulary<'_> {
         for coding in &codings {
             let (source, code) = (coding.str("system", issues), coding.str("code", issues));
             match self.concept_map.to_hub(&hub_uri, source, code) {
-                Some(mapped) => push(&mut found, issues.hub(self.codes, table, mapped, &format!("{}.code", coding.path))),
+                Some(mapped) => {
+                    push(&mut found, issues.hub(self.codes, table, mapped, &format!("{}.code", coding.path)))
+                }
                 None => unmapped.push((format!("{}.code", coding.path), source, code)),
             }
         }
         if codings.is_empty() {
             let sources = self.concept_map.sources(&hub_uri).join(", ");
-            issues.add(format!("{}.coding", concept.path), format!("needs a coding from {hub_uri} (or mapped from: {sources})"));
+            issues.add(
+                format!("{}.coding", concept.path),
+                format!("needs a coding from {hub_uri} (or mapped from: {sources})"),
+            );
         } else if found.is_empty() {
             for (at, source, code) in unmapped {
                 issues.add(
