@@ -256,9 +256,15 @@ pub struct Adapters {
 impl Adapters {
     /// The adapters built into the hub, with their default code tables.
     pub fn builtin() -> Result<Self, codes::CodeTableError> {
+        Self::builtin_with(health::HealthAdapter::new()?)
+    }
+
+    /// The built-in adapters, HEALTH's as the deployment configured it (its
+    /// own ConceptMap for foreign codings).
+    pub fn builtin_with(health: health::HealthAdapter) -> Result<Self, codes::CodeTableError> {
         Ok(Self {
             adapters: vec![
-                Box::new(health::HealthAdapter::new()?),
+                Box::new(health),
                 Box::new(social_welfare::SocialWelfareAdapter::new()?),
                 Box::new(education::EducationAdapter::new()?),
                 Box::new(police::PoliceAdapter::new()?),
