@@ -883,11 +883,11 @@ fn follow_up_by(author: &str) -> FollowUp {
 
 #[test]
 fn health_follow_up_tasks_keep_requester_and_owner_whoever_posted_the_update() {
-    use referral_hub_adapters::health::TaskParties;
     let health = adapter();
-    let parties = TaskParties { requester: "demo-health-ygn", owner: "demo-sw-hlaing" };
+    let parties =
+        referral_hub_adapters::MessageParties { sender_org_id: "demo-health-ygn", recipient_org_id: "demo-sw-hlaing" };
     for author in ["demo-health-ygn", "demo-sw-hlaing"] {
-        let document = health.follow_up_task(&follow_up_by(author), parties).unwrap();
+        let document = health.outbound_follow_up(&follow_up_by(author), parties).unwrap();
         let task: Value = serde_json::from_slice(&document.body).unwrap();
         assert_eq!(task["requester"]["reference"], "Organization/demo-health-ygn", "{author}");
         assert_eq!(task["owner"]["reference"], "Organization/demo-sw-hlaing", "{author}");

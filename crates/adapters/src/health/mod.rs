@@ -107,8 +107,8 @@
 //! action has and which the inbound side prefers; status = the message's
 //! status after it, `meta.versionId` = follow-up id, extension `updated-by` =
 //! the organisation that posted it; `requester` and `owner` stay the
-//! message's sender and receiver, written by [`HealthAdapter::follow_up_task`]
-//! for a caller that knows them, and left out by `outbound` otherwise).
+//! message's sender and receiver, written by `outbound_follow_up` for a
+//! caller that knows them, and left out by `outbound` otherwise).
 //! A withheld message is its Task `on-hold` with the refusals as
 //! `statusReason` codings (CodeSystem `consent-refusal`) and nothing else.
 //! A case transfer (a clinic may be told that responsibility for a patient's
@@ -138,10 +138,11 @@ mod vocabulary;
 use referral_hub_domain::wire::{FollowUp, MessageStatus, Sector};
 
 pub use concept_map::{ConceptMap, ConceptMapError};
-pub use task::TaskParties;
 
 use crate::codes::CodeTableError;
-use crate::{Adapter, CodeMap, Document, Inbound, MAX_DOCUMENT_BYTES, NativeViolation, Outbound, Unmapped};
+use crate::{
+    Adapter, CodeMap, Document, Inbound, MAX_DOCUMENT_BYTES, MessageParties, NativeViolation, Outbound, Unmapped,
+};
 use json::{El, Issues};
 
 const BUNDLE_PATH: &str = "/fhir/r4/Bundle";
@@ -236,14 +237,6 @@ impl HealthAdapter {
         Ok(Self { concept_map: ConceptMap::from_json(text, &self.codes)?, ..self })
     }
 
-    /// A follow-up as the update of the message's Task, with the message's
-    /// requester and owner (which [`Adapter::outbound`] cannot know from the
-    /// follow-up alone): for a caller that has the message at hand, such as
-    /// push delivery or a read of the Task.
-    pub fn follow_up_task(&self, follow_up: &FollowUp, parties: TaskParties<'_>) -> Result<Document, Unmapped> {
-        Ok(document(&json::prune(task::for_follow_up(follow_up, Some(parties), &self.codes)?)))
-    }
-
     fn vocabulary(&self) -> vocabulary::Vocabulary<'_> {
         vocabulary::Vocabulary { codes: &self.codes, concept_map: &self.concept_map }
     }
@@ -297,6 +290,10 @@ impl Adapter for HealthAdapter {
             Outbound::Withheld(withheld) => json::prune(task::for_withheld(withheld, &self.codes)?),
         };
         Ok(document(&value))
+    }
+
+    fn outbound_follow_up(&self, follow_up: &FollowUp, parties: MessageParties<'_>) -> Result<Document, Unmapped> {
+        Ok(document(&json::prune(task::for_follow_up(follow_up, Some(parties), &self.codes)?)))
     }
 
     fn errors(&self, violations: &[NativeViolation]) -> Document {

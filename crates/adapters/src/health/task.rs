@@ -13,7 +13,7 @@ use super::fhir_date::day;
 use super::full_url::to;
 use super::json::{El, Issues, instant};
 use super::{BSER_BUSINESS_STATUS, TASK_CODE, extension_url, naming, system};
-use crate::{CodeMap, Unmapped};
+use crate::{CodeMap, MessageParties, Unmapped};
 
 /// FHIR R4 Task.status (required binding): a code outside it is refused before any mapping.
 const TASK_STATUSES: [&str; 12] = [
@@ -72,25 +72,14 @@ pub(super) fn for_message(message: &Message, priority: Option<&str>, codes: &Cod
     }))
 }
 
-/// The two organisations of a message, which a follow-up's Task keeps
-/// whoever posted the update: `requester` the referring organisation,
-/// `owner` the receiving one.
-#[derive(Debug, Clone, Copy)]
-pub struct TaskParties<'a> {
-    /// The message's sender.
-    pub requester: &'a str,
-    /// The message's recipient.
-    pub owner: &'a str,
-}
-
 /// A follow-up as an update of the message's Task (same id: the message id).
 /// The organisation that posted it is the `updated-by` extension; the
-/// requester and owner are the message's when `parties` is known (the
-/// follow-up alone does not say them, so without it they are left out
-/// rather than guessed).
+/// requester and owner, which BSeR keeps fixed across updates, are the
+/// message's sender and recipient when `parties` is known (the follow-up
+/// alone does not say them, so without it they are left out rather than guessed).
 pub(super) fn for_follow_up(
     follow_up: &FollowUp,
-    parties: Option<TaskParties>,
+    parties: Option<MessageParties>,
     codes: &CodeMap,
 ) -> Result<Value, Unmapped> {
     let action = FollowUpAction::try_from(follow_up.action).map_or("FOLLOW_UP_ACTION_UNSPECIFIED", |a| a.as_str_name());
@@ -127,8 +116,8 @@ pub(super) fn for_follow_up(
         "code": fulfill(),
         "focus": {"reference": format!("ServiceRequest/{id}")},
         "lastModified": follow_up.created_at.as_ref().and_then(instant),
-        "requester": parties.map(|p| organisation(p.requester)),
-        "owner": parties.map(|p| organisation(p.owner)),
+        "requester": parties.map(|p| organisation(p.sender_org_id)),
+        "owner": parties.map(|p| organisation(p.recipient_org_id)),
         "executionPeriod": {"start": follow_up.appointment_at.as_ref().and_then(instant)},
         "note": [{"text": follow_up.note}],
         "output": outputs,
