@@ -35,6 +35,44 @@ pub(super) fn entry(resource: Value) -> Value {
     json!({"fullUrl": full_url(kind, id), "resource": resource})
 }
 
+/// `resource` taken out of the message Bundle it was written in (a FHIR
+/// server's read of one resource): each reference to an entry by its
+/// `urn:uuid:` becomes that entry's `Type/id`, which a reader resolves
+/// against the server it read from. References to entries without an id
+/// are left as they are.
+pub fn unbundled(resource: &Value, bundle: &Value) -> Value {
+    let local: Vec<(&str, String)> = bundle["entry"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| {
+                    let (kind, id) = (e["resource"]["resourceType"].as_str()?, e["resource"]["id"].as_str()?);
+                    Some((e["fullUrl"].as_str()?, format!("{kind}/{id}")))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut copy = resource.clone();
+    relink(&mut copy, &local);
+    copy
+}
+
+fn relink(value: &mut Value, local: &[(&str, String)]) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get_mut("reference")
+                && let Some((_, to)) = local.iter().find(|(url, _)| url == reference)
+            {
+                *reference = to.clone();
+            }
+            map.values_mut().for_each(|v| relink(v, local));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| relink(v, local)),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +88,20 @@ mod tests {
         assert!(uuid.chars().all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_eq!(&uuid[14..15], "8", "version 8");
         assert!(matches!(&uuid[19..20], "8" | "9" | "a" | "b"), "RFC 9562 variant");
+    }
+
+    #[test]
+    fn a_resource_read_alone_references_by_type_and_id() {
+        let task = json!({"resourceType": "Task", "id": "m1", "focus": to("ServiceRequest", "m1"),
+            "owner": to("Organization", "org_b"), "note": [{"text": "x"}]});
+        let bundle = json!({"entry": [
+            entry(task.clone()),
+            entry(json!({"resourceType": "ServiceRequest", "id": "m1"})),
+            {"fullUrl": full_url("Organization", "org_b"), "resource": {"resourceType": "Organization"}},
+        ]});
+        let alone = unbundled(&task, &bundle);
+        assert_eq!(alone["focus"]["reference"], "ServiceRequest/m1");
+        assert_eq!(alone["owner"], to("Organization", "org_b"), "no id: left as it was");
+        assert_eq!(alone["note"], task["note"]);
     }
 }

@@ -138,6 +138,7 @@ mod vocabulary;
 use referral_hub_domain::wire::{FollowUp, MessageStatus, Sector};
 
 pub use concept_map::{ConceptMap, ConceptMapError};
+pub use full_url::unbundled;
 
 use crate::codes::CodeTableError;
 use crate::{
