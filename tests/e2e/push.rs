@@ -83,6 +83,10 @@ async fn a_fhir_referral_reaches_primero_by_push_and_its_acceptance_returns_as_f
     let accepted = json(&tasks[1].body);
     assert_eq!((accepted["resourceType"].as_str(), accepted["status"].as_str()), (Some("Task"), Some("accepted")));
     assert_eq!(accepted["focus"]["reference"], format!("ServiceRequest/{message_id}"));
+    // BSeR: the referral's requester and owner, though the receiver posted the update.
+    assert_eq!(accepted["requester"]["reference"], format!("Organization/{FACILITY}"));
+    assert_eq!(accepted["owner"]["reference"], format!("Organization/{PRIMERO}"));
+    assert_eq!(accepted["extension"][0]["valueReference"]["reference"], format!("Organization/{PRIMERO}"));
     hub.push.scan_now().await;
     assert_eq!(facility.received().len() + primero.received().len(), 3, "each entry pushed once");
 }

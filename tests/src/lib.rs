@@ -276,6 +276,7 @@ async fn server(
         authority: Authority::new([OPERATOR_ORG.to_owned()], [OVERSIGHT_ORG.to_owned()]),
         statistics_period: referral_hub_domain::statistics::PeriodUnit::Month,
         admission,
+        fhir_concept_map: None,
     };
     let serving = async move {
         if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {

@@ -53,6 +53,15 @@ pub enum Outbound<'a> {
     Withheld(&'a MessageWithheld),
 }
 
+/// The two organisations of a message: a follow-up names only its author.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageParties<'a> {
+    /// The organisation that sent the message (FHIR: the Task's requester).
+    pub sender_org_id: &'a str,
+    /// The organisation it was sent to (FHIR: the Task's owner).
+    pub recipient_org_id: &'a str,
+}
+
 /// One bad element of a native document, named the way the sector names it
 /// (a FHIRPath such as `Bundle.entry[1].resource.priority`, a JSON pointer,
 /// `row 3, column grade`), with what is wrong.
@@ -198,6 +207,14 @@ pub trait Adapter: Send + Sync + 'static {
     /// A delivery to an agency of this sector, in its format.
     fn outbound(&self, delivery: Outbound<'_>) -> Result<Document, Unmapped>;
 
+    /// A follow-up on the message between `parties`, for a format that names
+    /// both parties on every update whoever posted it (FHIR's Task `requester`
+    /// and `owner`); by default what [`Adapter::outbound`] writes of it.
+    fn outbound_follow_up(&self, follow_up: &FollowUp, parties: MessageParties<'_>) -> Result<Document, Unmapped> {
+        let _ = parties;
+        self.outbound(Outbound::FollowUp(follow_up))
+    }
+
     /// Refusals in the sector's error format (FHIR `OperationOutcome`, a JSON
     /// problem document, a CSV row report).
     fn errors(&self, violations: &[NativeViolation]) -> Document;
@@ -256,9 +273,15 @@ pub struct Adapters {
 impl Adapters {
     /// The adapters built into the hub, with their default code tables.
     pub fn builtin() -> Result<Self, codes::CodeTableError> {
+        Self::builtin_with(health::HealthAdapter::new()?)
+    }
+
+    /// The built-in adapters, HEALTH's as the deployment configured it (its
+    /// own ConceptMap for foreign codings).
+    pub fn builtin_with(health: health::HealthAdapter) -> Result<Self, codes::CodeTableError> {
         Ok(Self {
             adapters: vec![
-                Box::new(health::HealthAdapter::new()?),
+                Box::new(health),
                 Box::new(social_welfare::SocialWelfareAdapter::new()?),
                 Box::new(education::EducationAdapter::new()?),
                 Box::new(police::PoliceAdapter::new()?),

@@ -175,6 +175,13 @@ fn health_outbound_documents_pass_the_fhir_r4_schema_validator() {
         std::fs::write(&path, &document.body).unwrap();
         files.push(path);
     }
+    // What the hub accepts and ships should be valid FHIR too.
+    for name in ["referral-bundle.json", "alert-bundle.json", "task-update.json"] {
+        files.push(fixture_path(name));
+    }
+    let map = dir.join("snomed-ct.conceptmap.json");
+    std::fs::write(&map, referral_hub_adapters::health::DEFAULT_CONCEPT_MAP).unwrap();
+    files.push(map);
     let violations =
         [referral_hub_adapters::NativeViolation { element: "Bundle.type".into(), description: "required".into() }];
     let errors = dir.join("operation-outcome.json");
@@ -194,6 +201,21 @@ fn health_outbound_documents_pass_the_fhir_r4_schema_validator() {
     let output = run(&[bogus]);
     assert!(!output.status.success(), "the validator accepted Task.status `bogus`");
     assert!(String::from_utf8_lossy(&output.stderr).contains(".status"));
+    // medplum finds what the schema cannot: a Task without its required intent ...
+    let no_intent = dir.join("no-intent.json");
+    std::fs::write(&no_intent, r#"{"resourceType":"Task","status":"requested"}"#).unwrap();
+    let output = run(&[no_intent]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("medplum: Task.intent"), "{output:?}");
+    // ... and a urn:uuid reference to an entry of the wrong type fails (the script's own check).
+    let (_, referral) = outbound_documents(&health).into_iter().next().unwrap();
+    let mut bundle: Value = serde_json::from_slice(&referral.body).unwrap();
+    let patient_url = bundle["entry"][2]["fullUrl"].clone();
+    assert_eq!(bundle["entry"][2]["resource"]["resourceType"], "Patient");
+    bundle["entry"][0]["resource"]["sender"]["reference"] = patient_url;
+    let wrong = dir.join("sender-is-a-patient.json");
+    std::fs::write(&wrong, bundle.to_string()).unwrap();
+    let output = run(&[wrong]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("medplum: Bundle.entry[0].resource.sender"), "{output:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -635,4 +657,305 @@ fn health_refuses_case_transfers_it_is_sent_when_posted_back() {
     let bundle = std::fs::read_to_string(fixture_path("out-transfer.json")).unwrap();
     let violations = refused(BUNDLE, &bundle);
     assert!(names(&violations).iter().any(|n| n.contains("eventCoding")), "{:?}", names(&violations));
+}
+
+// ---- FHIR R4 as real systems write it (issue 27) ----
+
+fn referral_bundle() -> Value {
+    serde_json::from_slice(&std::fs::read(fixture_path("referral-bundle.json")).unwrap()).unwrap()
+}
+
+/// The resource of the first entry of `kind`.
+fn resource<'v>(bundle: &'v mut Value, kind: &str) -> &'v mut Value {
+    let entries = bundle["entry"].as_array_mut().unwrap();
+    &mut entries.iter_mut().find(|e| e["resource"]["resourceType"] == kind).unwrap()["resource"]
+}
+
+fn submitted(bundle: &Value) -> SubmitMessageRequest {
+    match inbound_one(BUNDLE, bundle.to_string().as_bytes()) {
+        Inbound::Submit(request) => request,
+        other => panic!("not a submit: {other:?}"),
+    }
+}
+
+fn referral_of(request: &SubmitMessageRequest) -> &referral_hub_domain::wire::ServiceReferral {
+    match &request.payload {
+        Some(submit_message_request::Payload::Referral(r)) => r,
+        other => panic!("not a referral: {other:?}"),
+    }
+}
+
+fn seconds(rfc3339: &str) -> i64 {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).unwrap().unix_timestamp()
+}
+
+#[test]
+fn health_reads_a_year_or_month_birth_date_as_the_youngest_age_then() {
+    // authoredOn is 2026-11-18: born in 2017 means 8 at least, in March 2017 9.
+    for (birth, age) in [("2017", 8), ("2017-03", 9), ("2017-12", 8), ("2026", 0)] {
+        let mut bundle = referral_bundle();
+        resource(&mut bundle, "Patient")["birthDate"] = birth.into();
+        let request = submitted(&bundle);
+        let child = referral_of(&request).child.clone().unwrap();
+        assert_eq!((child.date_of_birth.as_str(), child.estimated_age_years), ("", Some(age)), "{birth}");
+        let consent = request.consent.unwrap();
+        assert_eq!(consent.child_age_years, age, "{birth}: the age at the consent (2026-11-18) too");
+    }
+    // Without authoredOn, Bundle.timestamp is the day; without either, the birthDate is named.
+    let mut bundle = referral_bundle();
+    resource(&mut bundle, "Patient")["birthDate"] = "2010-06".into();
+    resource(&mut bundle, "ServiceRequest").as_object_mut().unwrap().remove("authoredOn");
+    bundle["timestamp"] = "2026-06-01".into();
+    assert_eq!(referral_of(&submitted(&bundle)).child.as_ref().unwrap().estimated_age_years, Some(15));
+    bundle.as_object_mut().unwrap().remove("timestamp");
+    let violations = refused(BUNDLE, &bundle.to_string());
+    let patient = bundle["entry"].as_array().unwrap().iter().position(|e| e["resource"]["resourceType"] == "Patient");
+    let at = format!("Bundle.entry[{}].resource.birthDate", patient.unwrap());
+    assert!(violations.iter().any(|(e, d)| *e == at && d.contains("authoredOn")), "{violations:?}");
+    // The estimated-age extension, when sent, is the age.
+    let mut bundle = referral_bundle();
+    let patient = resource(&mut bundle, "Patient");
+    patient["birthDate"] = "2017".into();
+    patient["extension"] = json!([{"url": "https://referral-hub.org/fhir/StructureDefinition/estimated-age",
+        "valueAge": {"value": 9, "unit": "years", "system": "http://unitsofmeasure.org", "code": "a"}}]);
+    assert_eq!(referral_of(&submitted(&bundle)).child.as_ref().unwrap().estimated_age_years, Some(9));
+}
+
+#[test]
+fn health_reads_dates_at_every_precision_r4_allows() {
+    let mut bundle = referral_bundle();
+    let consent = resource(&mut bundle, "Consent");
+    consent["dateTime"] = "2026-11".into();
+    consent["provision"]["period"] = json!({"start": "2026-11-20", "end": "2027-05"});
+    let terms = submitted(&bundle).consent.unwrap();
+    assert_eq!(terms.child_age_years, 9, "born 2017-03-14, decided in November 2026");
+    assert_eq!(terms.valid_from.unwrap().seconds, seconds("2026-11-20T00:00:00Z"), "a lower bound: the start");
+    assert_eq!(terms.expires_at.unwrap().seconds, seconds("2027-06-01T00:00:00Z"), "an upper bound: the end of May");
+
+    let mut task: Value = serde_json::from_slice(&std::fs::read(fixture_path("task-update.json")).unwrap()).unwrap();
+    task["executionPeriod"] = json!({"start": "2026-12-10"});
+    let Inbound::FollowUp(update) = inbound_one(TASK, task.to_string().as_bytes()) else { panic!() };
+    assert_eq!(update.appointment_at.unwrap().seconds, seconds("2026-12-10T00:00:00Z"));
+    task["executionPeriod"] = json!({"start": "2026-12-10T09:30"});
+    let violations = refused(TASK, &task.to_string());
+    assert!(
+        violations.iter().any(|(e, d)| e == "Task.executionPeriod.start" && d.contains("YYYY-MM")),
+        "R4 needs seconds and a zone with a time: {violations:?}"
+    );
+    let mut bundle = referral_bundle();
+    resource(&mut bundle, "Patient")["birthDate"] = "2017-3".into();
+    let violations = refused(BUNDLE, &bundle.to_string());
+    assert!(violations.iter().any(|(e, _)| e.ends_with(".birthDate")), "{violations:?}");
+}
+
+#[test]
+fn health_post_entries_need_no_id_and_the_request_id_comes_from_the_sender_s_keys() {
+    let mut bundle = referral_bundle();
+    for entry in bundle["entry"].as_array().unwrap() {
+        assert!(entry["resource"].get("id").is_none() && entry["request"]["method"] == "POST");
+    }
+    assert_eq!(submitted(&bundle).request_id, "ygh-ref-2026-0042-1", "Bundle.identifier first");
+    bundle.as_object_mut().unwrap().remove("identifier");
+    assert_eq!(submitted(&bundle).request_id, "REF-2026-0042", "then the ServiceRequest's identifier");
+    resource(&mut bundle, "ServiceRequest")["identifier"].as_array_mut().unwrap().push(json!({
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "PLAC"}]},
+        "system": "https://his.ygh.example.org/placer", "value": "PLAC-77"}));
+    assert_eq!(submitted(&bundle).request_id, "PLAC-77", "BSeR's placer identifier before others");
+    resource(&mut bundle, "ServiceRequest").as_object_mut().unwrap().remove("identifier");
+    let first = submitted(&bundle).request_id;
+    assert_eq!(first, "urn:uuid:2f1c0a7e-5b7d-4c1e-9a61-0c3e8f1b2a03", "then the entry's fullUrl");
+    assert_eq!(submitted(&bundle).request_id, first, "the same document, the same key: a retry is a retry");
+    let entries = bundle["entry"].as_array_mut().unwrap();
+    entries.iter_mut().for_each(|e| drop(e.as_object_mut().unwrap().remove("fullUrl")));
+    let violations = refused(BUNDLE, &bundle.to_string());
+    assert!(violations.iter().any(|(e, d)| e == "Bundle.identifier" && d.contains("fullUrl")), "{violations:?}");
+}
+
+#[test]
+fn health_resolves_entries_by_urn_and_organisations_by_entry_or_identifier() {
+    let mut bundle = referral_bundle();
+    assert!(resource(&mut bundle, "ServiceRequest")["subject"]["reference"].as_str().unwrap().starts_with("urn:uuid:"));
+    let hub_org = |id: &str| json!({"system": "https://referral-hub.org/fhir/sid/organisation", "value": id});
+    bundle["entry"].as_array_mut().unwrap().push(json!({
+        "fullUrl": "urn:uuid:6b0d7a52-1d44-4e0b-8f7c-1d7f0a3c9e10",
+        "resource": {"resourceType": "Organization", "identifier": [hub_org("demo-sw-hlaing")], "name": "DSW Hlaing"},
+        "request": {"method": "POST", "url": "Organization"}}));
+    resource(&mut bundle, "ServiceRequest")["performer"] =
+        json!([{"reference": "urn:uuid:6b0d7a52-1d44-4e0b-8f7c-1d7f0a3c9e10"}]);
+    assert_eq!(submitted(&bundle).recipient_org_id, "demo-sw-hlaing", "an Organization entry");
+    resource(&mut bundle, "ServiceRequest")["performer"] = json!([{"identifier": hub_org("demo-sw-insein")}]);
+    assert_eq!(submitted(&bundle).recipient_org_id, "demo-sw-insein", "a logical reference");
+    resource(&mut bundle, "ServiceRequest")["subject"] =
+        json!({"reference": "urn:uuid:00000000-0000-4000-8000-000000000000"});
+    let violations = refused(BUNDLE, &bundle.to_string());
+    assert!(violations.iter().any(|(e, _)| e.ends_with("resource.subject")), "an unresolved urn: {violations:?}");
+}
+
+/// Every `reference` string anywhere under `value`.
+fn references(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("reference") {
+                found.push(r.clone());
+            }
+            map.values().for_each(|v| references(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn health_outbound_bundles_name_every_entry_and_resolve_every_reference_inside() {
+    let health = adapter();
+    for (name, document) in outbound_documents(&health).into_iter().filter(|(n, _)| !n.starts_with("follow-up")) {
+        let bundle: Value = serde_json::from_slice(&document.body).unwrap();
+        if bundle["resourceType"] != "Bundle" {
+            continue;
+        }
+        let entries = bundle["entry"].as_array().unwrap();
+        let urls: Vec<&str> =
+            entries.iter().map(|e| e["fullUrl"].as_str().expect("a fullUrl on every entry")).collect();
+        let mut unique = urls.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), urls.len(), "{name}: fullUrls are unique");
+        let mut found = vec![];
+        references(&bundle, &mut found);
+        assert!(found.len() > 5, "{name}");
+        for reference in found {
+            assert!(urls.contains(&reference.as_str()), "{name}: {reference} does not resolve inside the Bundle");
+        }
+    }
+}
+
+#[test]
+fn health_outbound_referrals_carry_the_bser_elements() {
+    let mut request = sample::submit("req-1", "demo-health-ygh");
+    let Some(submit_message_request::Payload::Referral(r)) = &mut request.payload else { unreachable!() };
+    let sent = (referral_hub_domain::wire::Priority::Emergency as i32, RiskLevel::Low as i32);
+    (r.priority, r.risk_level) = sent;
+    let document = adapter().outbound(Outbound::Message(&delivered(&request))).unwrap();
+    let mut bundle: Value = serde_json::from_slice(&document.body).unwrap();
+    let url_of = |bundle: &Value, kind: &str| {
+        let entry = bundle["entry"].as_array().unwrap().iter().find(|e| e["resource"]["resourceType"] == kind);
+        entry.unwrap()["fullUrl"].as_str().unwrap().to_owned()
+    };
+    let (task_url, request_url) = (url_of(&bundle, "Task"), url_of(&bundle, "ServiceRequest"));
+    let header = resource(&mut bundle, "MessageHeader").clone();
+    assert_eq!(header["eventCoding"]["system"], "http://terminology.hl7.org/CodeSystem/v2-0003");
+    assert_eq!(header["eventCoding"]["code"], "I12");
+    assert_eq!(header["focus"], json!([{"reference": task_url}]), "one focus: the Task");
+    let task = resource(&mut bundle, "Task").clone();
+    assert_eq!(
+        task["code"]["coding"][0],
+        json!({"system": "http://hl7.org/fhir/CodeSystem/task-code",
+        "code": "fulfill", "display": "Fulfill the focal request"})
+    );
+    assert_eq!(task["focus"]["reference"], request_url.as_str());
+    assert_eq!(task["priority"], "stat");
+    let service_request = resource(&mut bundle, "ServiceRequest").clone();
+    assert_eq!(service_request["priority"], "stat", "how soon");
+    assert_eq!(
+        service_request["extension"][0],
+        json!({"url": "https://referral-hub.org/fhir/StructureDefinition/risk-level", "valueCode": "low"}),
+        "how grave"
+    );
+    let placer = &service_request["identifier"][0];
+    assert_eq!((placer["type"]["coding"][0]["code"].as_str(), placer["value"].as_str()), (Some("PLAC"), Some("req-1")));
+    assert_eq!(service_request["reasonCode"][0]["text"], "Physical violence");
+    // Back in, the urgency and the risk are what went out.
+    let back = submitted(&bundle);
+    assert_eq!((referral_of(&back).priority, referral_of(&back).risk_level), sent);
+}
+
+fn follow_up_by(author: &str) -> FollowUp {
+    FollowUp {
+        id: "01936f4f-0000-7000-8000-000000000002".into(),
+        message_id: MESSAGE_ID.into(),
+        author_org_id: author.into(),
+        action: FollowUpAction::Note as i32,
+        status_after: MessageStatus::Accepted as i32,
+        note: "Called the aunt.".into(),
+        ..FollowUp::default()
+    }
+}
+
+#[test]
+fn health_follow_up_tasks_keep_requester_and_owner_whoever_posted_the_update() {
+    let health = adapter();
+    let parties =
+        referral_hub_adapters::MessageParties { sender_org_id: "demo-health-ygn", recipient_org_id: "demo-sw-hlaing" };
+    for author in ["demo-health-ygn", "demo-sw-hlaing"] {
+        let document = health.outbound_follow_up(&follow_up_by(author), parties).unwrap();
+        let task: Value = serde_json::from_slice(&document.body).unwrap();
+        assert_eq!(task["requester"]["reference"], "Organization/demo-health-ygn", "{author}");
+        assert_eq!(task["owner"]["reference"], "Organization/demo-sw-hlaing", "{author}");
+        let updated_by = &task["extension"][0];
+        assert_eq!(updated_by["url"], "https://referral-hub.org/fhir/StructureDefinition/updated-by");
+        assert_eq!(updated_by["valueReference"]["reference"], format!("Organization/{author}"));
+    }
+    // Without the message, the author is not passed off as the requester.
+    let document = health.outbound(Outbound::FollowUp(&follow_up_by("demo-sw-hlaing"))).unwrap();
+    let task: Value = serde_json::from_slice(&document.body).unwrap();
+    assert!(task.get("requester").is_none() && task.get("owner").is_none(), "{task}");
+}
+
+const SNOMED: &str = "http://snomed.info/sct";
+
+#[test]
+fn health_reads_snomed_ct_codings_through_the_concept_map_and_names_unmapped_ones() {
+    let mut bundle = referral_bundle();
+    let request = resource(&mut bundle, "ServiceRequest");
+    request["reasonCode"] = json!([
+        {"coding": [{"system": SNOMED, "code": "95922009", "display": "Child sex abuse"}]},
+        {"coding": [{"system": SNOMED, "code": "213004004"}]},
+    ]);
+    request["code"] = json!({"coding": [{"system": SNOMED, "code": "409063005", "display": "Counselling"}]});
+    let read = submitted(&bundle);
+    assert_eq!(referral_of(&read).protection_concerns, ["sexual_violence", "neglect"]);
+    assert_eq!(referral_of(&read).requested_services, ["mhpss"]);
+    // A hub coding beside a SNOMED one is the one read (codings are alternatives).
+    resource(&mut bundle, "ServiceRequest")["reasonCode"][0]["coding"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"system": "https://referral-hub.org/fhir/CodeSystem/protection-concern", "code": "trafficking"}));
+    assert_eq!(referral_of(&submitted(&bundle)).protection_concerns, ["trafficking", "neglect"]);
+    // An unmapped code is refused by name, its system and the map named.
+    resource(&mut bundle, "ServiceRequest")["reasonCode"][1]["coding"][0]["code"] = "22298006".into();
+    let violations = refused(BUNDLE, &bundle.to_string());
+    let (_, description) = violations
+        .iter()
+        .find(|(e, _)| e.ends_with("reasonCode[1].coding[0].code"))
+        .unwrap_or_else(|| panic!("{violations:?}"));
+    assert!(description.contains("`22298006`") && description.contains(SNOMED) && description.contains("ConceptMap"));
+}
+
+#[test]
+fn health_takes_a_deployment_s_own_concept_map_and_refuses_an_unusable_one() {
+    let local = "https://moh.example.org/fhir/CodeSystem/referral-reasons";
+    let map = |target: &str, code: &str, equivalence: &str| {
+        json!({"resourceType": "ConceptMap", "url": "https://moh.example.org/fhir/ConceptMap/reasons", "status": "active",
+            "group": [{"source": local, "target": target,
+                "element": [{"code": "R-07", "target": [{"code": code, "equivalence": equivalence}]}]}]})
+        .to_string()
+    };
+    let concern = "https://referral-hub.org/fhir/CodeSystem/protection-concern";
+    let health = adapter().with_concept_map(&map(concern, "child_marriage", "equivalent")).unwrap();
+    let mut bundle = referral_bundle();
+    resource(&mut bundle, "ServiceRequest")["reasonCode"] = json!([{"coding": [{"system": local, "code": "R-07"}]}]);
+    let Ok(read) = health.inbound(BUNDLE, bundle.to_string().as_bytes()) else { panic!("refused") };
+    let Inbound::Submit(read) = &read[0] else { panic!() };
+    assert_eq!(referral_of(read).protection_concerns, ["child_marriage"]);
+    // The default map is replaced, not added to; `unmatched` maps nothing.
+    let none = adapter().with_concept_map(&map(concern, "", "unmatched")).unwrap();
+    assert!(none.inbound(BUNDLE, bundle.to_string().as_bytes()).is_err());
+    for (text, at) in [
+        (map(concern, "no_such_concern", "equivalent"), "ConceptMap.group[0].element[0].target[0].code"),
+        (map("http://snomed.info/sct", "neglect", "equivalent"), "ConceptMap.group[0].target"),
+        (map(concern, "neglect", "same"), "ConceptMap.group[0].element[0].target[0].equivalence"),
+    ] {
+        let error = adapter().with_concept_map(&text).err().expect("refused").to_string();
+        assert!(error.contains(at), "{error}");
+    }
 }

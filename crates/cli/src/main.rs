@@ -266,6 +266,10 @@ struct ServeArgs {
     /// Taxonomy file (TOML) replacing the built-in code lists.
     #[arg(long, env = "REFERRAL_HUB_TAXONOMIES")]
     taxonomies: Option<PathBuf>,
+    /// FHIR R4 ConceptMap (JSON) replacing the built-in SNOMED CT one: how
+    /// codings of other systems in a FHIR referral become hub concerns and services.
+    #[arg(long, env = "REFERRAL_HUB_FHIR_CONCEPT_MAP")]
+    fhir_concept_map: Option<PathBuf>,
     /// Seconds between scans for messages past their deadlines.
     #[arg(long, env = "REFERRAL_HUB_OVERDUE_SCAN_SECONDS", default_value_t = 60)]
     overdue_scan_seconds: u64,
@@ -469,6 +473,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         }
     };
     let taxonomies = config_file(&args.taxonomies, Taxonomies::from_toml)?.unwrap_or_default();
+    let fhir_concept_map = config_file(&args.fhir_concept_map, |text| Ok::<_, String>(text.to_owned()))?;
     let consent = config_file(&args.consent_policy, ConsentPolicy::from_toml)?.unwrap_or_default();
     let deadlines = config_file(&args.deadlines, DeadlinePolicy::from_toml)?.unwrap_or_default();
 
@@ -563,6 +568,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             },
         },
         authority,
+        fhir_concept_map,
     };
     referral_hub_server::serve(store.clone(), config, listener, shutdown_signal()).await?;
     store.close().await;

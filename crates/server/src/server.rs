@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{service::Routes, transport::Server};
 
-use referral_hub_adapters::Adapters;
+use referral_hub_adapters::{Adapters, health::HealthAdapter};
 
 use referral_hub_domain::{
     deadlines::DeadlinePolicy,
@@ -78,6 +78,9 @@ pub struct ServerConfig {
     /// Token lifetimes, revocation and refusal-count intervals, body read
     /// timeout, HTTP/2 limits.
     pub admission: Admission,
+    /// A FHIR R4 ConceptMap (JSON) replacing the built-in SNOMED CT one, so
+    /// a deployment maps the codes its clinics record (`--fhir-concept-map`).
+    pub fhir_concept_map: Option<String>,
 }
 
 /// Re-reads the keys tokens may be signed with every interval (and on
@@ -112,6 +115,9 @@ pub enum ServeError {
     /// An adapter's code tables are unusable.
     #[error("adapters: {0}")]
     Adapters(#[from] referral_hub_adapters::codes::CodeTableError),
+    /// The FHIR ConceptMap (`--fhir-concept-map`) is unusable.
+    #[error("FHIR ConceptMap: {0}")]
+    FhirConceptMap(#[from] referral_hub_adapters::health::ConceptMapError),
     /// The pusher's HTTP client could not be built (no TLS backend).
     #[error("push client: {0}")]
     PushClient(#[from] reqwest::Error),
@@ -263,7 +269,11 @@ pub async fn serve(
     tokio::spawn(crate::refused_calls::flush_refusals(hub.clone(), admission.refusal_flush.clone()));
     tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
     tokio::spawn(reseal(hub.store.clone()));
-    let adapters = Arc::new(Adapters::builtin()?);
+    let mut health = HealthAdapter::new()?;
+    if let Some(concept_map) = &config.fhir_concept_map {
+        health = health.with_concept_map(concept_map)?;
+    }
+    let adapters = Arc::new(Adapters::builtin_with(health)?);
     tokio::spawn(Pusher::new(hub.clone(), adapters.clone(), config.push_timeouts)?.run(config.push));
     if let Some(reload) = config.key_reload {
         tokio::spawn(reload_keys(hub.clone(), reload));

@@ -9,6 +9,7 @@ use referral_hub_domain::wire::{
     TracingConsent,
 };
 
+use super::fhir_date::day;
 use super::json::{El, Issues, non_empty};
 use super::{extension_url, system};
 use crate::{CodeMap, Unmapped};
@@ -47,7 +48,7 @@ pub(super) fn read(observations: &[El], codes: &CodeMap, issues: &mut Issues) ->
                     area_code: area.map(|a| a.str("valueString", issues).to_owned()).unwrap_or_default(),
                     description: text(issues),
                 });
-                alert.found_on = observation.str("effectiveDateTime", issues).into();
+                alert.found_on = effective_day(observation, issues);
                 alert.found_by = observation
                     .array("performer", issues)
                     .first()
@@ -57,7 +58,7 @@ pub(super) fn read(observations: &[El], codes: &CodeMap, issues: &mut Issues) ->
             }
             "separation" => {
                 alert.separation = Some(Separation {
-                    date: observation.str("effectiveDateTime", issues).into(),
+                    date: effective_day(observation, issues),
                     place: part("place", issues),
                     reason: part("reason", issues),
                 })
@@ -88,6 +89,11 @@ pub(super) fn read(observations: &[El], codes: &CodeMap, issues: &mut Issues) ->
     alert
 }
 
+/// The day an Observation's `effectiveDateTime` names (the first day of a year or month).
+fn effective_day(observation: &El, issues: &mut Issues) -> String {
+    observation.date_time("effectiveDateTime", issues).map(|d| day(d.first_day())).unwrap_or_default()
+}
+
 /// The hub code of an Observation's `valueCodeableConcept` through `table`.
 fn coded<'c>(observation: &El, table: &str, codes: &'c CodeMap, issues: &mut Issues) -> Option<&'c str> {
     let concept = observation.req_object("valueCodeableConcept", issues)?;
@@ -107,10 +113,10 @@ fn component(observation: &El, cs: &str, name: &str, issues: &mut Issues) -> Str
     component_value(observation, cs, name, issues).map(|c| c.str("valueString", issues).to_owned()).unwrap_or_default()
 }
 
-/// The Observations of an alert about `patient` (a reference), ids `<id>-<n>`.
+/// The Observations of an alert about `patient` (a Reference), ids `<id>-<n>`.
 pub(super) fn write(
     id: &str,
-    patient: &str,
+    patient: &Value,
     alert: &SeparatedChildAlert,
     codes: &CodeMap,
 ) -> Result<Vec<Value>, Unmapped> {
@@ -208,7 +214,7 @@ pub(super) fn write(
                 ("id", json!(format!("{id}-{}", n + 1))),
                 ("status", json!("final")),
                 ("code", json!({"coding": [{"system": cs, "code": code}]})),
-                ("subject", json!({"reference": patient})),
+                ("subject", patient.clone()),
             ];
             if let Value::Object(map) = &mut body {
                 map.extend(fields.into_iter().map(|(k, v)| (k.to_owned(), v)));

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::json::{El, Issues};
+use super::naming;
 
 /// A parsed Bundle: its root and its entries' resources.
 pub(super) struct Bundle<'a> {
@@ -44,6 +45,39 @@ impl<'a> Bundle<'a> {
             issues.add("Bundle.entry", format!("needs a {kind} entry"));
         }
         found.into_iter().next()
+    }
+
+    /// The `fullUrl` of the entry holding `resource`; empty when it has none.
+    pub fn full_url(&self, resource: &El) -> &'a str {
+        self.entries.iter().find(|(_, r)| r.path == resource.path).map_or("", |(url, _)| url)
+    }
+
+    /// The hub organisation a Reference names: an Organization entry of the
+    /// Bundle with an identifier of system `sid/organisation`, a literal
+    /// `Organization/<id>` outside it, or a logical reference by that identifier.
+    pub fn organisation(&self, reference: &El<'a>, issues: &mut Issues) -> Option<&'a str> {
+        let hub_id = |identifiers: Vec<El<'a>>, issues: &mut Issues| {
+            let system = naming("organisation");
+            let found =
+                identifiers.into_iter().find(|i| i.value.get("system").and_then(|s| s.as_str()) == Some(&system));
+            found.map(|i| i.str("value", issues)).filter(|v| !v.is_empty())
+        };
+        match self.resolve(reference, issues) {
+            Some(entry) if entry.value["resourceType"] == "Organization" => {
+                let found = hub_id(entry.array("identifier", issues), issues);
+                if found.is_none() {
+                    let wanted =
+                        format!("needs an identifier of system {} (the hub's organisation id)", naming("organisation"));
+                    issues.add(format!("{}.identifier", entry.path), wanted);
+                }
+                found
+            }
+            Some(_) => None,
+            None => match reference_id(reference.str("reference", issues), "Organization") {
+                Some(id) => Some(id),
+                None => hub_id(reference.object("identifier", issues).into_iter().collect(), issues),
+            },
+        }
     }
 
     /// The entry a Reference element points at: by fullUrl, or `Type/id`.

@@ -6,9 +6,9 @@ use referral_hub_domain::wire::{
     AgreementKind, CaregiverNotAsked, ChildRef, ConsentDecision, ConsentMethod, ConsentTerms, Consenter, ConsenterRole,
     DataCategory, Purpose, Sector,
 };
-use time::Date;
 
 use super::bundle::{Bundle, reference_id};
+use super::fhir_date::FhirDate;
 use super::json::{El, Issues};
 use super::{extension_url, naming, system};
 use crate::CodeMap;
@@ -18,7 +18,7 @@ pub(super) fn read(
     consent: &El,
     bundle: &Bundle,
     child: &ChildRef,
-    dob: &str,
+    birth: Option<&FhirDate>,
     codes: &CodeMap,
     issues: &mut Issues,
 ) -> Option<ConsentTerms> {
@@ -54,14 +54,21 @@ pub(super) fn read(
     if terms.consenters.is_empty() {
         issues.add(format!("{}.performer", consent.path), "required: who consented");
     }
-    let decided = consent.req_str("dateTime", issues);
-    match (age_at(dob, decided), decided.is_empty()) {
-        (Some(age), _) => terms.child_age_years = age,
-        (None, false) => issues.add(
-            format!("{}.dateTime", consent.path),
-            "needs the Patient's birthDate and a dateTime to give the child's age at the decision",
-        ),
-        (None, true) => {}
+    let decided_at = format!("{}.dateTime", consent.path);
+    if consent.get("dateTime").is_none() {
+        issues.add(decided_at.clone(), "required");
+    }
+    // The child's age at the decision: the youngest it can be (the earliest
+    // day a partial dateTime names, the latest a partial birthDate does).
+    match (birth, consent.date_time("dateTime", issues)) {
+        (Some(born), Some(decided)) => match born.age_on(decided.first_day()) {
+            Some(age) => terms.child_age_years = age,
+            None => issues.add(decided_at, "is before the Patient's birthDate"),
+        },
+        (None, Some(_)) => {
+            issues.add(decided_at, "needs the Patient's birthDate to give the child's age at the decision")
+        }
+        (_, None) => {}
     }
     if let Some(not_asked) = consent.extension(&extension_url("caregiver-not-asked"), issues) {
         terms.caregiver_not_asked = hub(issues, "caregiver_not_asked", &not_asked, "valueCode")
@@ -84,8 +91,8 @@ pub(super) fn read(
         .and_then(ConsentDecision::from_str_name)
         .map_or(0, |d| d as i32);
     if let Some(period) = provision.object("period", issues) {
-        terms.valid_from = period.instant("start", issues);
-        terms.expires_at = period.instant("end", issues);
+        terms.valid_from = period.date_time("start", issues).map(|d| d.start());
+        terms.expires_at = period.date_time("end", issues).map(|d| d.end());
     }
     if terms.expires_at.is_none() {
         issues.add(format!("{}.period.end", provision.path), "required: when the consent expires");
@@ -123,12 +130,4 @@ pub(super) fn read(
         }
     }
     Some(terms)
-}
-
-/// Whole years between a birth date and the date part of a dateTime.
-fn age_at(dob: &str, decided: &str) -> Option<u32> {
-    let born = referral_hub_domain::validation::parse_date(dob)?;
-    let on: Date = referral_hub_domain::validation::parse_date(decided.get(..10)?)?;
-    let years = on.year() - born.year() - i32::from((on.month() as u8, on.day()) < (born.month() as u8, born.day()));
-    u32::try_from(years).ok()
 }

@@ -1,31 +1,43 @@
 //! A delivered message as a FHIR message Bundle: MessageHeader, the Task the
-//! receiver works on, the ServiceRequest, the Patient, and what the payload
-//! adds (RelatedPerson and DocumentReferences of a referral or a case
-//! transfer, Observations of an alert). Every resource the hub creates has
-//! the message id as its id.
+//! receiver works on, the ServiceRequest, the Patient, what the payload adds
+//! (RelatedPerson and DocumentReferences of a referral or a case transfer,
+//! Observations of an alert), and the two Organizations, so that every
+//! reference resolves inside the Bundle. Every resource the hub creates has
+//! the message id as its id; every entry has a `fullUrl` ([`super::full_url`]).
+//!
+//! BSeR (HL7 Bidirectional Services eReferrals): a referral's
+//! `MessageHeader.eventCoding` is v2-0003 `I12` (BSeR fixes that one code for
+//! its referral messages; BSeR has no message for an update, which travels as
+//! the Task: [`super::task`]), and its one `focus` is the Task, whose `focus`
+//! is the ServiceRequest. Alerts and case transfers, which BSeR does not
+//! have, carry the hub's own event codes.
 
 use serde_json::{Value, json};
 
 use referral_hub_domain::wire::{Message, Priority, message::Payload};
 
+use super::full_url::{entry, full_url, to};
 use super::json::{instant, prune};
 use super::patient::Child;
 use super::referral::Parties;
-use super::{ALERT_EVENT, REFERRAL_EVENT, TRANSFER_EVENT, alert, naming, patient, referral, system, task};
+use super::{
+    ALERT_EVENT, BSER_REFERRAL_EVENT, TRANSFER_EVENT, V2_0003, alert, naming, patient, referral, system, task,
+};
 use crate::{CodeMap, Unmapped};
 
 /// Hub service code an alert asks for: family tracing is what the alert's receiver does.
 const TRACING_SERVICE: &str = "family_tracing";
 
 /// The Bundle for `message`, whatever its kind; one without a payload is refused.
-pub(super) fn write(message: &Message, codes: &CodeMap) -> Result<Value, Unmapped> {
+pub(super) fn write(message: &Message, codes: &CodeMap, names: &referral::Names) -> Result<Value, Unmapped> {
     let id = message.id.as_str();
-    let patient_ref = format!("Patient/{id}");
+    let (sender, recipient) = (message.sender_org_id.as_str(), message.recipient_org_id.as_str());
     let parties = Parties {
         id,
-        patient: &patient_ref,
-        requester: &format!("Organization/{}", message.sender_org_id),
-        performer: &format!("Organization/{}", message.recipient_org_id),
+        request_id: &message.request_id,
+        patient: to("Patient", id),
+        requester: to("Organization", sender),
+        performer: to("Organization", recipient),
         authored: message.created_at.as_ref().and_then(instant),
     };
     let mut child = Child { reference: message.child.clone().unwrap_or_default(), ..Child::default() };
@@ -33,11 +45,15 @@ pub(super) fn write(message: &Message, codes: &CodeMap) -> Result<Value, Unmappe
         Some(Payload::Referral(r)) => {
             child.details = r.child.clone().unwrap_or_default();
             child.location = r.current_location.clone();
-            let mut resources = referral::write(&parties, r, codes)?;
+            let mut resources = referral::write(&parties, r, codes, names)?;
             if let Some(caregiver) = &r.caregiver {
-                resources.push(patient::write_caregiver(id, &patient_ref, caregiver, codes)?);
+                resources.push(patient::write_caregiver(id, &parties.patient, caregiver, codes)?);
             }
-            (REFERRAL_EVENT, r.priority, resources)
+            (
+                json!({"system": V2_0003, "code": BSER_REFERRAL_EVENT, "display": "REF/RRI - Patient referral"}),
+                r.priority,
+                resources,
+            )
         }
         Some(Payload::SeparatedChildAlert(a)) => {
             child.details = a.child.clone().unwrap_or_default();
@@ -48,9 +64,9 @@ pub(super) fn write(message: &Message, codes: &CodeMap) -> Result<Value, Unmappe
                 priority: Priority::Emergency as i32,
                 ..Default::default()
             };
-            let mut resources = referral::write(&parties, &request, codes)?;
-            resources.extend(alert::write(id, &patient_ref, a, codes)?);
-            (ALERT_EVENT, request.priority, resources)
+            let mut resources = referral::write(&parties, &request, codes, names)?;
+            resources.extend(alert::write(id, &parties.patient, a, codes)?);
+            (json!({"system": system("message-event"), "code": ALERT_EVENT}), request.priority, resources)
         }
         Some(Payload::CaseTransfer(t)) => {
             child.details = t.child.clone().unwrap_or_default();
@@ -69,11 +85,11 @@ pub(super) fn write(message: &Message, codes: &CodeMap) -> Result<Value, Unmappe
                 attachments: t.attachments.clone(),
                 ..Default::default()
             };
-            let mut resources = referral::write(&parties, &request, codes)?;
+            let mut resources = referral::write(&parties, &request, codes, names)?;
             if let Some(caregiver) = &t.caregiver {
-                resources.push(patient::write_caregiver(id, &patient_ref, caregiver, codes)?);
+                resources.push(patient::write_caregiver(id, &parties.patient, caregiver, codes)?);
             }
-            (TRANSFER_EVENT, request.priority, resources)
+            (json!({"system": system("message-event"), "code": TRANSFER_EVENT}), request.priority, resources)
         }
         None => return Err(Unmapped { table: "message_kind".into(), code: message.kind.to_string() }),
     };
@@ -86,15 +102,15 @@ pub(super) fn write(message: &Message, codes: &CodeMap) -> Result<Value, Unmappe
     let header = json!({
         "resourceType": "MessageHeader",
         "id": id,
-        "eventCoding": {"system": system("message-event"), "code": event},
-        "destination": [{"endpoint": format!("urn:referral-hub:organisation:{}", message.recipient_org_id),
-            "receiver": {"reference": format!("Organization/{}", message.recipient_org_id)}}],
-        "sender": {"reference": format!("Organization/{}", message.sender_org_id)},
+        "eventCoding": event,
+        "destination": [{"endpoint": format!("urn:referral-hub:organisation:{recipient}"),
+            "receiver": to("Organization", recipient)}],
+        "sender": to("Organization", sender),
         "source": {"name": "referral-hub", "endpoint": "urn:referral-hub"},
-        "focus": [{"reference": format!("Task/{id}")}, {"reference": format!("ServiceRequest/{id}")}],
+        "focus": [to("Task", id)],
     });
-    let entries: Vec<Value> =
-        std::iter::once(header).chain(resources).map(|resource| json!({"resource": resource})).collect();
+    let mut entries: Vec<Value> = std::iter::once(header).chain(resources).map(entry).collect();
+    entries.extend(organisations(&[sender, recipient]));
     Ok(prune(json!({
         "resourceType": "Bundle",
         "id": id,
@@ -103,4 +119,30 @@ pub(super) fn write(message: &Message, codes: &CodeMap) -> Result<Value, Unmappe
         "timestamp": message.created_at.as_ref().and_then(instant),
         "entry": entries,
     })))
+}
+
+/// The entry of an Organization per hub organisation the Bundle names (once
+/// each), by its hub id: as `id` where that is a FHIR id, always as an
+/// identifier, and in the `fullUrl` the references use.
+fn organisations(ids: &[&str]) -> Vec<Value> {
+    let mut seen = vec![];
+    ids.iter()
+        .filter(|id| {
+            let first = !seen.contains(*id);
+            seen.push(**id);
+            first
+        })
+        .map(|id| {
+            json!({"fullUrl": full_url("Organization", id), "resource": {
+                "resourceType": "Organization",
+                "id": is_fhir_id(id).then_some(*id),
+                "identifier": [{"system": naming("organisation"), "value": id}],
+            }})
+        })
+        .collect()
+}
+
+/// FHIR R4 `id`: 1-64 of `A-Z a-z 0-9 - .`.
+fn is_fhir_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }

@@ -6,6 +6,8 @@ use prost_types::Timestamp;
 use serde_json::Value;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
+use super::fhir_date::FhirDate;
+
 use crate::{CodeMap, NativeViolation};
 
 /// The bad elements found so far.
@@ -153,21 +155,38 @@ impl<'a> El<'a> {
         codes.into_iter().next()
     }
 
-    /// A dateTime/instant child as a timestamp.
-    pub fn instant(&self, name: &str, issues: &mut Issues) -> Option<Timestamp> {
+    /// A `dateTime` child at any precision R4 allows; a bad one is named.
+    pub fn date_time(&self, name: &str, issues: &mut Issues) -> Option<FhirDate> {
+        self.dated(name, FhirDate::parse_date_time, DATE_TIME_FORMS, issues)
+    }
+
+    /// A `date` child (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`); a bad one is named.
+    pub fn date(&self, name: &str, issues: &mut Issues) -> Option<FhirDate> {
+        self.dated(name, FhirDate::parse_date, DATE_FORMS, issues)
+    }
+
+    fn dated(
+        &self,
+        name: &str,
+        parse: fn(&str) -> Option<FhirDate>,
+        forms: &str,
+        issues: &mut Issues,
+    ) -> Option<FhirDate> {
         let text = self.str(name, issues);
         if text.is_empty() {
             return None;
         }
-        match OffsetDateTime::parse(text, &Rfc3339) {
-            Ok(at) => Some(Timestamp { seconds: at.unix_timestamp(), nanos: at.nanosecond() as i32 }),
-            Err(_) => {
-                issues.add(self.at(name), "must be a dateTime with time and zone, e.g. 2026-11-21T09:30:00Z");
-                None
-            }
+        let parsed = parse(text);
+        if parsed.is_none() {
+            issues.add(self.at(name), format!("must be {forms}"));
         }
+        parsed
     }
 }
+
+const DATE_FORMS: &str = "a FHIR date: YYYY, YYYY-MM or YYYY-MM-DD";
+const DATE_TIME_FORMS: &str =
+    "a FHIR dateTime: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a zone, e.g. 2026-11-21T09:30:00+06:30";
 
 /// A timestamp as a FHIR instant (UTC), or nothing when out of range.
 pub(super) fn instant(at: &Timestamp) -> Option<String> {

@@ -1,9 +1,11 @@
 //! The child as a FHIR `Patient` and the caregiver as a `RelatedPerson`, both ways.
 
 use serde_json::{Value, json};
+use time::Date;
 
 use referral_hub_domain::wire::{Caregiver, CaregiverExclusion, ChildDetails, ChildRef, Location};
 
+use super::fhir_date::{FhirDate, Precision, day};
 use super::json::{El, Issues, non_empty};
 use super::{extension_url, naming};
 use crate::{CodeMap, Unmapped};
@@ -22,10 +24,13 @@ pub(super) struct Child {
     pub location: Option<Location>,
     /// `name` entries with `use` = `nickname`.
     pub nicknames: Vec<String>,
+    /// `birthDate` at whatever precision it was given (the consent's age is derived from it).
+    pub birth_date: Option<FhirDate>,
 }
 
-/// Reads the child from a Patient.
-pub(super) fn read(patient: &El, codes: &CodeMap, issues: &mut Issues) -> Child {
+/// Reads the child from a Patient; `as_of` is the day the document speaks of
+/// (see [`super::submit`]), from which a partial `birthDate` gives an age.
+pub(super) fn read(patient: &El, codes: &CodeMap, as_of: Option<Date>, issues: &mut Issues) -> Child {
     let mut child = Child::default();
     for identifier in patient.array("identifier", issues) {
         let (system, value) = (identifier.str("system", issues), identifier.req_str("value", issues));
@@ -56,11 +61,29 @@ pub(super) fn read(patient: &El, codes: &CodeMap, issues: &mut Issues) -> Child 
     if !gender.is_empty() {
         details.sex = issues.hub(codes, "gender", gender, &format!("{}.gender", patient.path)).unwrap_or("").into();
     }
-    details.date_of_birth = patient.str("birthDate", issues).into();
     if let Some(age) = patient.extension(&extension_url("estimated-age"), issues)
         && let Some(value) = age.req_object("valueAge", issues)
     {
         details.estimated_age_years = value.uint("value", u64::from(u32::MAX), issues).map(|n| n as u32);
+    }
+    child.birth_date = patient.date("birthDate", issues);
+    match child.birth_date {
+        Some(born) if born.precision == Precision::Day => details.date_of_birth = day(born.first_day()),
+        // A year or a month: the canonical form keeps whole days only, so the
+        // child's age stands for it (an explicit estimated-age wins).
+        Some(_) if details.estimated_age_years.is_some() => {}
+        Some(born) => match as_of.map(|on| born.age_on(on)) {
+            Some(Some(age)) => details.estimated_age_years = Some(age),
+            Some(None) => {
+                issues.add(format!("{}.birthDate", patient.path), "must not be after the date the Bundle speaks of")
+            }
+            None => issues.add(
+                format!("{}.birthDate", patient.path),
+                "a year or year-month birthDate needs the date the Bundle speaks of (ServiceRequest.authoredOn or \
+                 Bundle.timestamp) to give the child's age, or the estimated-age extension",
+            ),
+        },
+        None => {}
     }
     for language in patient.array("communication", issues) {
         if let Some(concept) = language.req_object("language", issues)
@@ -158,10 +181,10 @@ pub(super) fn read_caregiver(person: &El, codes: &CodeMap, issues: &mut Issues) 
     caregiver
 }
 
-/// A RelatedPerson for the caregiver of the child `patient` (a reference).
+/// A RelatedPerson for the caregiver of the child `patient` (a Reference).
 pub(super) fn write_caregiver(
     id: &str,
-    patient: &str,
+    patient: &Value,
     caregiver: &Caregiver,
     codes: &CodeMap,
 ) -> Result<Value, Unmapped> {
@@ -174,7 +197,7 @@ pub(super) fn write_caregiver(
         "resourceType": "RelatedPerson",
         "id": id,
         "extension": exclusion,
-        "patient": {"reference": patient},
+        "patient": patient,
         "relationship": [{"text": caregiver.relationship}],
         "name": [{"text": caregiver.name}],
         "telecom": [{"system": "phone", "value": caregiver.phone}],

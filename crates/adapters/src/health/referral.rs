@@ -6,9 +6,15 @@ use serde_json::{Value, json};
 
 use referral_hub_domain::wire::{Attachment, Priority, RiskLevel, ServiceReferral};
 
+use std::collections::BTreeMap;
+
+use referral_hub_domain::taxonomy::Taxonomies;
+
 use super::bundle::Bundle;
+use super::full_url::to;
 use super::json::{El, Issues, non_empty};
-use super::{extension_url, system};
+use super::vocabulary::Vocabulary;
+use super::{V2_0203, extension_url, naming, system};
 use crate::{CodeMap, Unmapped};
 
 const REFERRAL_TO_SERVICE: &str = "306206005";
@@ -18,39 +24,42 @@ const SNOMED: &str = "http://snomed.info/sct";
 const NOTE_KINDS: [&str; 3] = ["reason", "safety-concerns", "child-views"];
 
 /// The referral fields of a ServiceRequest.
-pub(super) fn read(request: &El, bundle: &Bundle, codes: &CodeMap, issues: &mut Issues) -> ServiceReferral {
+pub(super) fn read(request: &El, bundle: &Bundle, vocabulary: &Vocabulary, issues: &mut Issues) -> ServiceReferral {
     let mut referral = ServiceReferral::default();
     for field in ["status", "intent"] {
         request.req_str(field, issues);
     }
     for reason in request.array("reasonCode", issues) {
-        if let Some((code, at)) = reason.code(&system("protection-concern"), issues) {
-            referral.protection_concerns.extend(issues.hub(codes, "concerns", code, &at).map(str::to_owned));
-        }
+        referral.protection_concerns.extend(vocabulary.hub_codes(&reason, "protection-concern", "concerns", issues));
     }
     if let Some(code) = request.req_object("code", issues) {
-        let services = code.codes(&system("service"), issues);
-        if services.is_empty() {
-            issues.add(format!("{}.coding", code.path), format!("needs a coding from {}", system("service")));
-        }
-        for (service, at) in services {
-            referral.requested_services.extend(issues.hub(codes, "services", service, &at).map(str::to_owned));
-        }
+        referral.requested_services = vocabulary.hub_codes(&code, "service", "services", issues);
     }
+    // How soon to act: ServiceRequest.priority (R4: missing means routine).
     let at = format!("{}.priority", request.path);
-    let priority = request.req_str("priority", issues);
-    if !priority.is_empty() {
-        let risk = issues.hub(codes, "priority", priority, &at);
-        referral.risk_level = risk.and_then(RiskLevel::from_str_name).map_or(0, |r| r as i32);
-    }
-    // The hub's own priority: the extension, else what ServiceRequest.priority says through `request_priority`.
-    let (code, at) = match request.extension(&extension_url("referral-priority"), issues) {
-        Some(extension) => (extension.req_str("valueCode", issues), format!("{}.valueCode", extension.path)),
-        None => (priority, at),
+    let priority = request.str("priority", issues);
+    let hub = if priority.is_empty() {
+        Some(Priority::Routine.as_str_name())
+    } else {
+        issues.hub(vocabulary.codes, "request_priority", priority, &at)
     };
-    if !code.is_empty() {
-        let hub = issues.hub(codes, "request_priority", code, &at);
-        referral.priority = hub.and_then(Priority::from_str_name).map_or(0, |p| p as i32);
+    referral.priority = hub.and_then(Priority::from_str_name).map_or(0, |p| p as i32);
+    // How grave: the risk-level extension; a system that has none says it
+    // through ServiceRequest.priority (table `priority`: stat/asap HIGH, urgent MEDIUM, routine LOW).
+    let (risk, at) = match request.extension(&extension_url("risk-level"), issues) {
+        Some(extension) => {
+            let at = format!("{}.valueCode", extension.path);
+            (extension.req_str("valueCode", issues), Some(("risk_level", at)))
+        }
+        None if priority.is_empty() => {
+            issues.add(at, "required: the risk-level extension, or a priority to read the risk from");
+            ("", None)
+        }
+        None => (priority, Some(("priority", at))),
+    };
+    if let (false, Some((table, at))) = (risk.is_empty(), at) {
+        let hub = issues.hub(vocabulary.codes, table, risk, &at);
+        referral.risk_level = hub.and_then(RiskLevel::from_str_name).map_or(0, |r| r as i32);
     }
     if let Some(informed) = request.extension(&extension_url("child-informed"), issues) {
         referral.child_informed = informed.bool("valueBoolean", issues);
@@ -103,27 +112,34 @@ fn read_attachment(document: &El, issues: &mut Issues) -> Attachment {
     attachment
 }
 
-/// Who the ServiceRequest names, by reference.
+/// Who the ServiceRequest names: references to entries of the same Bundle.
 pub(super) struct Parties<'a> {
     pub id: &'a str,
-    pub patient: &'a str,
-    pub requester: &'a str,
-    pub performer: &'a str,
+    /// The sender's idempotency key: the ServiceRequest's placer identifier.
+    pub request_id: &'a str,
+    pub patient: Value,
+    pub requester: Value,
+    pub performer: Value,
     pub authored: Option<String>,
 }
 
 /// The ServiceRequest for a referral, and a DocumentReference per attachment.
-pub(super) fn write(parties: &Parties, referral: &ServiceReferral, codes: &CodeMap) -> Result<Vec<Value>, Unmapped> {
-    let risk = match RiskLevel::try_from(referral.risk_level) {
-        Ok(RiskLevel::Unspecified) | Err(_) => None,
-        Ok(risk) => Some(codes.to_native("priority", risk.as_str_name())?),
+pub(super) fn write(
+    parties: &Parties,
+    referral: &ServiceReferral,
+    codes: &CodeMap,
+    names: &Names,
+) -> Result<Vec<Value>, Unmapped> {
+    let priority = match Priority::try_from(referral.priority) {
+        Ok(Priority::Unspecified) | Err(_) => None,
+        Ok(priority) => Some(codes.to_native("request_priority", priority.as_str_name())?),
     };
     let mut extension = vec![];
-    if let Ok(priority) = Priority::try_from(referral.priority)
-        && priority != Priority::Unspecified
+    if let Ok(risk) = RiskLevel::try_from(referral.risk_level)
+        && risk != RiskLevel::Unspecified
     {
-        let code = codes.to_native("request_priority", priority.as_str_name())?;
-        extension.push(json!({"url": extension_url("referral-priority"), "valueCode": code}));
+        let code = codes.to_native("risk_level", risk.as_str_name())?;
+        extension.push(json!({"url": extension_url("risk-level"), "valueCode": code}));
     }
     if referral.child_informed {
         extension.push(json!({"url": extension_url("child-informed"), "valueBoolean": true}));
@@ -132,13 +148,14 @@ pub(super) fn write(parties: &Parties, referral: &ServiceReferral, codes: &CodeM
         .protection_concerns
         .iter()
         .map(|c| {
-            Ok(json!({"coding": [{"system": system("protection-concern"), "code": codes.to_native("concerns", c)?}]}))
+            let (code, display) = (codes.to_native("concerns", c)?, names.concern(c));
+            Ok(json!({"coding": [{"system": system("protection-concern"), "code": code, "display": display}], "text": display}))
         })
         .collect::<Result<Vec<_>, Unmapped>>()?;
     let services = referral
         .requested_services
         .iter()
-        .map(|s| Ok(json!({"system": system("service"), "code": codes.to_native("services", s)?})))
+        .map(|s| Ok(json!({"system": system("service"), "code": codes.to_native("services", s)?, "display": names.service(s)})))
         .collect::<Result<Vec<_>, Unmapped>>()?;
     let mut notes = vec![json!({"text": referral.notes})];
     for (kind, text) in NOTE_KINDS.iter().zip([&referral.reason, &referral.safety_concerns, &referral.child_views]) {
@@ -148,21 +165,24 @@ pub(super) fn write(parties: &Parties, referral: &ServiceReferral, codes: &CodeM
     }
     let documents: Vec<(String, &Attachment)> =
         referral.attachments.iter().enumerate().map(|(i, a)| (format!("{}-{}", parties.id, i + 1), a)).collect();
+    let placer = json!({"type": {"coding": [{"system": V2_0203, "code": "PLAC"}]},
+        "system": naming("request-id"), "value": parties.request_id, "assigner": parties.requester});
     let mut resources = vec![json!({
         "resourceType": "ServiceRequest",
         "id": parties.id,
         "extension": extension,
+        "identifier": [placer, {"system": naming("message-id"), "value": parties.id}],
         "status": "active",
         "intent": "order",
         "category": [{"coding": [{"system": SNOMED, "code": REFERRAL_TO_SERVICE, "display": "Referral to service"}]}],
-        "priority": risk,
+        "priority": priority,
         "code": {"coding": services},
-        "subject": {"reference": parties.patient},
+        "subject": parties.patient,
         "authoredOn": parties.authored,
-        "requester": {"reference": parties.requester},
-        "performer": [{"reference": parties.performer}],
+        "requester": parties.requester,
+        "performer": [parties.performer],
         "reasonCode": concerns,
-        "supportingInfo": documents.iter().map(|(id, _)| json!({"reference": format!("DocumentReference/{id}")})).collect::<Vec<_>>(),
+        "supportingInfo": documents.iter().map(|(id, _)| to("DocumentReference", id)).collect::<Vec<_>>(),
         "note": notes,
     })];
     resources.extend(documents.iter().map(|(id, a)| {
@@ -175,4 +195,31 @@ pub(super) fn write(parties: &Parties, referral: &ServiceReferral, codes: &CodeM
         })
     }));
     Ok(resources)
+}
+
+/// English display names of the hub's concern and service codes (the
+/// domain's default taxonomies), for `display` and BSeR's `reasonCode.text`;
+/// a code a deployment added shows as itself.
+pub(super) struct Names {
+    concerns: BTreeMap<String, String>,
+    services: BTreeMap<String, String>,
+}
+
+impl Names {
+    /// The names of the built-in taxonomies.
+    pub fn builtin() -> Self {
+        let taxonomies = Taxonomies::default();
+        let english = |codes: &[referral_hub_domain::taxonomy::Code]| {
+            codes.iter().filter_map(|c| Some((c.code.clone(), c.names.get("en")?.clone()))).collect()
+        };
+        Self { concerns: english(&taxonomies.protection_concerns), services: english(&taxonomies.services) }
+    }
+
+    fn concern<'a>(&'a self, code: &'a str) -> &'a str {
+        self.concerns.get(code).map_or(code, String::as_str)
+    }
+
+    fn service<'a>(&'a self, code: &'a str) -> &'a str {
+        self.services.get(code).map_or(code, String::as_str)
+    }
 }

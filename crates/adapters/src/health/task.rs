@@ -9,9 +9,11 @@ use referral_hub_domain::wire::{
 };
 
 use super::bundle::reference_id;
+use super::fhir_date::day;
+use super::full_url::to;
 use super::json::{El, Issues, instant};
-use super::{BSER_BUSINESS_STATUS, extension_url, naming, system};
-use crate::{CodeMap, Unmapped};
+use super::{BSER_BUSINESS_STATUS, TASK_CODE, extension_url, naming, system};
+use crate::{CodeMap, MessageParties, Unmapped};
 
 /// FHIR R4 Task.status (required binding): a code outside it is refused before any mapping.
 const TASK_STATUSES: [&str; 12] = [
@@ -42,7 +44,13 @@ fn output(code: &str, value: Value) -> Value {
     output
 }
 
-/// The Task asking the receiver to act on `message` by its deadline.
+/// BSeR's `Task.code`: the Task asks to fulfil its focal ServiceRequest.
+fn fulfill() -> Value {
+    json!({"coding": [{"system": TASK_CODE, "code": "fulfill", "display": "Fulfill the focal request"}]})
+}
+
+/// The Task asking the receiver to act on `message` by its deadline, in the
+/// message's Bundle (references to the Bundle's entries).
 pub(super) fn for_message(message: &Message, priority: Option<&str>, codes: &CodeMap) -> Result<Value, Unmapped> {
     let id = &message.id;
     let acknowledge_by = message.acknowledge_by.as_ref().and_then(instant);
@@ -54,17 +62,26 @@ pub(super) fn for_message(message: &Message, priority: Option<&str>, codes: &Cod
         "status": status_of(message.status, codes)?,
         "intent": "order",
         "priority": priority,
-        "focus": {"reference": format!("ServiceRequest/{id}")},
-        "for": {"reference": format!("Patient/{id}")},
+        "code": fulfill(),
+        "focus": to("ServiceRequest", id),
+        "for": to("Patient", id),
         "authoredOn": message.created_at.as_ref().and_then(instant),
-        "requester": {"reference": format!("Organization/{}", message.sender_org_id)},
-        "owner": {"reference": format!("Organization/{}", message.recipient_org_id)},
+        "requester": to("Organization", &message.sender_org_id),
+        "owner": to("Organization", &message.recipient_org_id),
         "restriction": {"period": {"end": message.respond_by.as_ref().and_then(instant)}},
     }))
 }
 
 /// A follow-up as an update of the message's Task (same id: the message id).
-pub(super) fn for_follow_up(follow_up: &FollowUp, codes: &CodeMap) -> Result<Value, Unmapped> {
+/// The organisation that posted it is the `updated-by` extension; the
+/// requester and owner, which BSeR keeps fixed across updates, are the
+/// message's sender and recipient when `parties` is known (the follow-up
+/// alone does not say them, so without it they are left out rather than guessed).
+pub(super) fn for_follow_up(
+    follow_up: &FollowUp,
+    parties: Option<MessageParties>,
+    codes: &CodeMap,
+) -> Result<Value, Unmapped> {
     let action = FollowUpAction::try_from(follow_up.action).map_or("FOLLOW_UP_ACTION_UNSPECIFIED", |a| a.as_str_name());
     let id = &follow_up.message_id;
     let mut outputs = vec![];
@@ -80,19 +97,27 @@ pub(super) fn for_follow_up(follow_up: &FollowUp, codes: &CodeMap) -> Result<Val
         .to_native("bser_business_status", action)
         .ok()
         .map(|code| json!({"system": BSER_BUSINESS_STATUS, "code": code}));
+    let organisation = |id: &str| json!({"reference": format!("Organization/{id}")});
+    let mut extension =
+        vec![json!({"url": extension_url("updated-by"), "valueReference": organisation(&follow_up.author_org_id)})];
+    if follow_up.shared_with_sender {
+        extension.push(json!({"url": extension_url("share-with-sender"), "valueBoolean": true}));
+    }
     Ok(json!({
         "resourceType": "Task",
         "id": id,
         "meta": {"versionId": follow_up.id},
-        "extension": follow_up.shared_with_sender.then(|| json!([{"url": extension_url("share-with-sender"), "valueBoolean": true}])),
+        "extension": extension,
         "identifier": [{"system": naming("message-id"), "value": id}],
         "status": status_of(follow_up.status_after, codes)?,
         "businessStatus": {"coding": bser.into_iter().chain([hub]).collect::<Vec<_>>()},
         "statusReason": {"text": follow_up.reason},
         "intent": "order",
+        "code": fulfill(),
         "focus": {"reference": format!("ServiceRequest/{id}")},
         "lastModified": follow_up.created_at.as_ref().and_then(instant),
-        "requester": {"reference": format!("Organization/{}", follow_up.author_org_id)},
+        "requester": parties.map(|p| organisation(p.sender_org_id)),
+        "owner": parties.map(|p| organisation(p.recipient_org_id)),
         "executionPeriod": {"start": follow_up.appointment_at.as_ref().and_then(instant)},
         "note": [{"text": follow_up.note}],
         "output": outputs,
@@ -118,6 +143,7 @@ pub(super) fn for_withheld(withheld: &MessageWithheld, codes: &CodeMap) -> Resul
         "status": status_of(MessageStatus::Held as i32, codes)?,
         "statusReason": {"coding": reasons, "text": "Withheld: consent no longer allows delivery"},
         "intent": "order",
+        "code": fulfill(),
         "focus": {"reference": format!("ServiceRequest/{id}")},
     }))
 }
@@ -177,7 +203,9 @@ pub(super) fn read(task: &El, codes: &CodeMap, issues: &mut Issues) -> PostFollo
         let code = out.object("type", issues).and_then(|t| t.codes(&system("task-output"), issues).into_iter().next());
         match code.map(|(c, _)| c) {
             Some("outcome") => request.outcome = out.str("valueString", issues).into(),
-            Some("next-review-date") => request.next_review_date = out.str("valueDate", issues).into(),
+            Some("next-review-date") => {
+                request.next_review_date = out.date("valueDate", issues).map(|d| day(d.first_day())).unwrap_or_default()
+            }
             _ => {}
         }
     }
@@ -185,7 +213,8 @@ pub(super) fn read(task: &El, codes: &CodeMap, issues: &mut Issues) -> PostFollo
     if request.outcome.is_empty() && request.action == FollowUpAction::Complete as i32 {
         request.outcome = std::mem::take(&mut request.note);
     }
-    request.appointment_at = task.object("executionPeriod", issues).and_then(|p| p.instant("start", issues));
+    request.appointment_at =
+        task.object("executionPeriod", issues).and_then(|p| p.date_time("start", issues)).map(|d| d.start());
     if let Some(share) = task.extension(&extension_url("share-with-sender"), issues) {
         request.share_with_sender = share.bool("valueBoolean", issues);
     }

@@ -9,7 +9,7 @@ use axum::{
 };
 use serde_json::Value;
 
-use referral_hub_adapters::{Adapter, Outbound};
+use referral_hub_adapters::{Adapter, Outbound, health};
 use referral_hub_domain::{
     audit::Action,
     roles::Role,
@@ -125,14 +125,15 @@ fn rendered(adapter: &dyn Adapter, delivery: Outbound<'_>) -> Result<Value, Refu
     serde_json::from_slice(&document.body).map_err(|_| internal("the adapter wrote no JSON"))
 }
 
-/// The first resource of `kind` in `bundle`, or `bundle` itself if it is one.
+/// The first resource of `kind` in `bundle`, or `bundle` itself if it is one;
+/// a resource taken out of the Bundle references the others by `Type/id`.
 fn resource_of(bundle: &Value, kind: &str) -> Option<Value> {
     if bundle.get("resourceType").and_then(Value::as_str) == Some(kind) {
         return Some(bundle.clone());
     }
     bundle.get("entry")?.as_array()?.iter().find_map(|entry| {
         let resource = entry.get("resource")?;
-        (resource.get("resourceType")?.as_str()? == kind).then(|| resource.clone())
+        (resource.get("resourceType")?.as_str()? == kind).then(|| health::unbundled(resource, bundle))
     })
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use futures::{StreamExt as _, stream};
 use tracing::Instrument as _;
 
-use referral_hub_adapters::{Adapters, Document, Inbound, Outbound};
+use referral_hub_adapters::{Adapters, Document, Inbound, MessageParties, Outbound};
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
     delivery::{AfterFailure, DEFAULT_MAX_AGE, after_failure},
@@ -246,9 +246,11 @@ impl Pusher {
         };
         let span = tracing::info_span!("adapter.outbound", sector = reader.sector.as_str_name());
         let written = match &item.content {
-            InboxContent::FollowUp { follow_up, .. } => {
+            InboxContent::FollowUp { follow_up, message } => {
                 let follow_up = convert::follow_up(follow_up)?;
-                span.in_scope(|| adapter.outbound(Outbound::FollowUp(&follow_up))).map(|d| (follow_up.id.clone(), d))
+                let parties =
+                    MessageParties { sender_org_id: &message.sender_org, recipient_org_id: &message.recipient_org };
+                span.in_scope(|| adapter.outbound_follow_up(&follow_up, parties)).map(|d| (follow_up.id.clone(), d))
             }
             InboxContent::Notice(notice) => Ok((notice.id.clone(), notice::document(notice))),
             InboxContent::Message(message) => {
