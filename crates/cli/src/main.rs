@@ -519,7 +519,6 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         }
         None => None,
     };
-    tracing::info!(%address, backend = ?store.backend(), "serving");
     let authority = Authority::new(operators(&args), args.oversight_orgs.clone());
     let config = ServerConfig {
         admin_listener,

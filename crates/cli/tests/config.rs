@@ -148,3 +148,23 @@ fn an_identity_provider_without_usable_keys_stops_the_start_naming_why() {
     );
     assert!(!text.contains("panicked"), "{text}");
 }
+
+/// A bad FHIR ConceptMap stops the start naming the file, before the hub
+/// says it serves (configuration is read before the listener is served).
+#[test]
+fn an_unusable_concept_map_stops_the_start_before_serving() {
+    let scratch = tempfile::tempdir().unwrap();
+    let map = scratch.path().join("map.json");
+    std::fs::write(&map, r#"{"resourceType": "ConceptMap", "group": "not a list"}"#).unwrap();
+    let output = Command::new(BINARY)
+        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--fhir-concept-map"])
+        .arg(&map)
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "{text}");
+    assert!(text.to_lowercase().contains("concept"), "the error names the concept map: {text}");
+    assert!(!text.contains("serving"), "refused before serving: {text}");
+    assert!(!text.contains("panicked"), "{text}");
+}

@@ -236,6 +236,13 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
+    // Configuration first, so a bad file stops the start before the hub says it serves.
+    let mut health = HealthAdapter::new()?;
+    if let Some(concept_map) = &config.fhir_concept_map {
+        health = health.with_concept_map(concept_map)?;
+    }
+    let adapters = Arc::new(Adapters::builtin_with(health)?);
+    let tls = config.tls.as_ref().map(crate::tls_listener::server_config).transpose()?;
     // Before any lookup: records are found by the key of the child's local id.
     let keyed = crate::local_ids::key_stored_local_ids(&store, &config.link_key_secret).await?;
     if keyed > 0 {
@@ -269,11 +276,6 @@ pub async fn serve(
     tokio::spawn(crate::refused_calls::flush_refusals(hub.clone(), admission.refusal_flush.clone()));
     tokio::spawn(crate::scheduler::run(hub.clone(), config.scheduler));
     tokio::spawn(reseal(hub.store.clone()));
-    let mut health = HealthAdapter::new()?;
-    if let Some(concept_map) = &config.fhir_concept_map {
-        health = health.with_concept_map(concept_map)?;
-    }
-    let adapters = Arc::new(Adapters::builtin_with(health)?);
     tokio::spawn(Pusher::new(hub.clone(), adapters.clone(), config.push_timeouts)?.run(config.push));
     if let Some(reload) = config.key_reload {
         tokio::spawn(reload_keys(hub.clone(), reload));
@@ -319,7 +321,6 @@ pub async fn serve(
         .http2_keepalive_interval(Some(http2.keepalive_interval))
         .http2_keepalive_timeout(Some(http2.keepalive_timeout))
         .http2_max_header_list_size(http2.max_header_list_size);
-    let tls = config.tls.as_ref().map(crate::tls_listener::server_config).transpose()?;
     let gate = Arc::new(Gate { hub: hub.clone(), adapters, body_read_timeout: admission.body_read_timeout });
     let routes = Routes::from(adapter_routes)
         .add_service(health_service)
@@ -337,6 +338,9 @@ pub async fn serve(
         .layer(axum::middleware::from_fn(crate::auth::trace_the_rpc));
     // HTTP/1.1 too, for the adapters' endpoints; gRPC clients speak HTTP/2 as ever.
     let router = builder.accept_http1(true).add_routes(Routes::from(routes));
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, backend = ?hub.store.backend(), "serving");
+    }
     match tls {
         Some(tls) => {
             router.serve_with_incoming_shutdown(crate::tls_listener::incoming(listener, tls), shutdown).await?
