@@ -219,6 +219,14 @@ pub trait Adapter: Send + Sync + 'static {
     /// problem document, a CSV row report).
     fn errors(&self, violations: &[NativeViolation]) -> Document;
 
+    /// The refusal of a document posted to `resource` (the request's own
+    /// path), answered with HTTP `status`: [`Adapter::errors`], unless the
+    /// sector's format repeats these (each of Primero's errors names both).
+    fn refusal(&self, resource: &str, status: u16, violations: &[NativeViolation]) -> Document {
+        let _ = (resource, status);
+        self.errors(violations)
+    }
+
     /// The native element that a canonical field the hub refused (e.g.
     /// `referral.child.sex`) came from in a document posted to `path`, so
     /// that the hub's own validation errors name the sender's elements.

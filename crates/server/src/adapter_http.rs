@@ -104,22 +104,24 @@ impl Endpoints {
         let Some(adapter) = self.adapters.for_path(path) else {
             return plain(StatusCode::NOT_FOUND, "no adapter serves this path");
         };
+        let resource = request.uri().path().to_owned();
+        let resource = resource.as_str();
         let (parts, body) = request.into_parts();
         let bytes = match axum::body::to_bytes(body, MAX_DOCUMENT_BYTES).await {
             Ok(bytes) => bytes,
             Err(error) if crate::read_deadline::is_too_slow(&error) => {
                 let slow = "did not arrive within the body read timeout";
-                return native(adapter, StatusCode::REQUEST_TIMEOUT, &[violation("document", slow)]);
+                return native(adapter, resource, StatusCode::REQUEST_TIMEOUT, &[violation("document", slow)]);
             }
             Err(_) => {
                 let too_large = format!("larger than {MAX_DOCUMENT_BYTES} bytes");
-                return native(adapter, StatusCode::PAYLOAD_TOO_LARGE, &[violation("document", too_large)]);
+                return native(adapter, resource, StatusCode::PAYLOAD_TOO_LARGE, &[violation("document", too_large)]);
             }
         };
         let call = tonic::Request::from_http(axum::http::Request::from_parts(parts, ()));
         let mut caller = match self.hub.caller(&call, &[Role::Referrer, Role::Receiver]).await {
             Ok(caller) => caller,
-            Err(error) => return self.refused(adapter, path, None, error),
+            Err(error) => return self.refused(adapter, resource, path, None, error),
         };
         caller.facts.rpc = target.rpc();
         let parsed = {
@@ -128,14 +130,14 @@ impl Endpoints {
         };
         let inbound = match parsed {
             Ok(inbound) => inbound,
-            Err(violations) => return native(adapter, StatusCode::UNPROCESSABLE_ENTITY, &violations),
+            Err(violations) => return native(adapter, resource, StatusCode::UNPROCESSABLE_ENTITY, &violations),
         };
         let batch = inbound.len() > 1;
         // A batch is charged per item (the call itself paid for the first),
         // all or nothing: refused whole, nothing stored, if the budget cannot pay.
         let items = u32::try_from(inbound.len()).unwrap_or(u32::MAX);
         if let Err(error) = self.hub.spend_budget(&caller.org, items.saturating_sub(1)) {
-            return self.refused(adapter, path, None, error);
+            return self.refused(adapter, resource, path, None, error);
         }
         let mut accepted = Vec::with_capacity(inbound.len());
         let mut refusals = Vec::new();
@@ -175,12 +177,20 @@ impl Endpoints {
             .into_iter()
             .flat_map(|(index, error)| self.violations(adapter, path, batch.then_some(index), error))
             .collect();
-        native(adapter, status, &violations)
+        native(adapter, resource, status, &violations)
     }
 
-    fn refused(&self, adapter: &dyn Adapter, path: &str, index: Option<usize>, error: ApiError) -> Response {
+    /// `resource`: the request's path; `path`: the adapter's path or route it matched.
+    fn refused(
+        &self,
+        adapter: &dyn Adapter,
+        resource: &str,
+        path: &str,
+        index: Option<usize>,
+        error: ApiError,
+    ) -> Response {
         let status = status_of(&error);
-        native(adapter, status, &self.violations(adapter, path, index, error))
+        native(adapter, resource, status, &self.violations(adapter, path, index, error))
     }
 
     /// An error of the core path, as native violations naming the sender's elements.
@@ -224,7 +234,7 @@ pub(crate) fn refusal_response(adapters: &Adapters, path: &str, error: ApiError)
         return crate::fhir_rest::outcome::Refusal::of_call(error).response();
     }
     match adapters.for_path(path) {
-        Some(adapter) => native(adapter, status, &[violation("request", error.to_string())]),
+        Some(adapter) => native(adapter, path, status, &[violation("request", error.to_string())]),
         None => Response::builder().status(status).body(Body::from(error.to_string())).unwrap_or_default(),
     }
 }
@@ -245,8 +255,8 @@ fn violation(element: &str, description: impl Into<String>) -> NativeViolation {
     NativeViolation { element: element.to_owned(), description: description.into() }
 }
 
-fn native(adapter: &dyn Adapter, status: StatusCode, violations: &[NativeViolation]) -> Response {
-    let Document { content_type, body } = adapter.errors(violations);
+fn native(adapter: &dyn Adapter, resource: &str, status: StatusCode, violations: &[NativeViolation]) -> Response {
+    let Document { content_type, body } = adapter.refusal(resource, status.as_u16(), violations);
     Response::builder().status(status).header(CONTENT_TYPE, content_type).body(Body::from(body)).unwrap_or_default()
 }
 

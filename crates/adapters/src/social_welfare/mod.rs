@@ -271,9 +271,20 @@ impl Adapter for SocialWelfareAdapter {
     }
 
     fn errors(&self, violations: &[NativeViolation]) -> Document {
+        self.refusal(API_CASES, 422, violations)
+    }
+
+    /// Primero's own error shape (its `ErrorService` and
+    /// `api/v2/errors/_error.json.jbuilder`): `status`, `resource` (the
+    /// request path), and for a bad field its name in `detail` with the
+    /// messages as a list, as Primero answers an invalid record.
+    fn refusal(&self, resource: &str, status: u16, violations: &[NativeViolation]) -> Document {
         let errors: Vec<Value> = violations
             .iter()
-            .map(|v| json!({ "code": 422, "message": v.description, "resource": "/primero/v2", "detail": v.element }))
+            .map(|v| match v.element.as_str() {
+                "request" | "document" => json!({ "status": status, "resource": resource, "message": v.description }),
+                field => json!({ "status": status, "resource": resource, "detail": field, "message": [v.description] }),
+            })
             .collect();
         native_json::document("application/json", &json!({ "errors": errors }))
     }

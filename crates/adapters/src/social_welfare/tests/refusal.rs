@@ -47,8 +47,19 @@ fn wrong_types_missing_elements_unknown_codes_and_refused_consent_are_all_named(
     let errors = errors["errors"].as_array().unwrap();
     assert_eq!(errors.len(), violations.len());
     assert_eq!(errors[2]["detail"], "case_id");
-    assert_eq!(errors[2]["code"], 422);
-    assert_eq!(errors[2]["message"], "required");
+    assert_eq!((&errors[2]["status"], &errors[2]["resource"]), (&422.into(), &"/api/v2/cases".into()));
+    assert_eq!(errors[2]["message"], serde_json::json!(["required"]), "a field's messages, as a list");
+    let posted = adapter().refusal(
+        "/api/v2/cases/c-1/referrals",
+        401,
+        &[NativeViolation { element: "request".into(), description: "no token".into() }],
+    );
+    let posted: serde_json::Value = serde_json::from_slice(&posted.body).unwrap();
+    assert_eq!(
+        posted["errors"][0],
+        serde_json::json!({"status": 401, "resource": "/api/v2/cases/c-1/referrals", "message": "no token"}),
+        "the request's own path and status, as Primero names them"
+    );
 }
 
 #[test]
