@@ -3,47 +3,14 @@
 //! action and a withheld notice. A delivery an adapter cannot write is
 //! dead-lettered at once, so the agency would never see it.
 
+mod deliveries;
+
+use deliveries::{MESSAGE_ID, delivered, follow_up};
 use referral_hub_adapters::{Adapters, Outbound};
 use referral_hub_domain::{
-    consent::{ConsentPolicy, cut_payload},
-    payload::from_submit,
     sample,
-    wire::{
-        ConsentRefusal, FollowUp, FollowUpAction, Message, MessageKind, MessageStatus, MessageWithheld, Sector,
-        SubmitMessageRequest,
-    },
+    wire::{ConsentRefusal, FollowUpAction, MessageKind, MessageWithheld, Sector, SubmitMessageRequest},
 };
-
-const MESSAGE_ID: &str = "01936f4e-6f1a-7c2b-9d3e-4f5a6b7c8d9e";
-
-fn at(seconds: i64) -> Option<prost_types::Timestamp> {
-    Some(prost_types::Timestamp { seconds, nanos: 0 })
-}
-
-/// `request` as the hub delivers it to an organisation of `sector`.
-fn delivered(request: SubmitMessageRequest, kind: MessageKind, sector: Sector) -> Message {
-    let payload = from_submit(request.payload.expect("samples carry a payload"));
-    let cut = cut_payload(&payload, &ConsentPolicy::default().needs(sector));
-    Message {
-        id: MESSAGE_ID.into(),
-        request_id: request.request_id,
-        kind: kind as i32,
-        sender_org_id: "demo-sw-hlaing".into(),
-        sender_subject: "worker-1".into(),
-        recipient_org_id: "demo-receiver".into(),
-        owner_org_id: "demo-sw-hlaing".into(),
-        status: MessageStatus::Delivered as i32,
-        created_at: at(1_795_000_000),
-        updated_at: at(1_795_000_100),
-        acknowledge_by: at(1_795_003_600),
-        respond_by: at(1_795_086_400),
-        child: request.child,
-        consent_id: "consent-1".into(),
-        withheld_categories: cut.withheld.iter().map(|c| *c as i32).collect(),
-        payload: Some(cut.payload),
-        ..Message::default()
-    }
-}
 
 fn samples() -> [(SubmitMessageRequest, MessageKind); 3] {
     [
@@ -73,22 +40,7 @@ fn every_adapter_writes_every_follow_up_action_and_withheld_notices() {
     let mut follow_ups = 0;
     for action in actions {
         follow_ups += 1;
-        let follow_up = FollowUp {
-            id: "01936f4f-0000-7000-8000-000000000001".into(),
-            message_id: MESSAGE_ID.into(),
-            request_id: "fu-1".into(),
-            author_org_id: "demo-receiver".into(),
-            author_subject: "worker-2".into(),
-            action: action as i32,
-            status_after: MessageStatus::Accepted as i32,
-            created_at: at(1_795_010_000),
-            reason: "Outside our catchment area.".into(),
-            note: "Seen today.".into(),
-            outcome: "Services provided.".into(),
-            appointment_at: at(1_795_100_000),
-            next_review_date: "2026-12-15".into(),
-            shared_with_sender: true,
-        };
+        let follow_up = follow_up(action);
         for adapter in adapters.iter() {
             let written = adapter.outbound(Outbound::FollowUp(&follow_up));
             assert!(written.is_ok(), "{:?} {:?}: {:?}", adapter.sector(), action, written.err());

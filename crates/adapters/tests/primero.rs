@@ -7,47 +7,28 @@
 //! ./scripts/test), an implementation independent of the adapter.
 //! Also: every code the outbound tables send is a value of Primero's lookup.
 
+mod deliveries;
+
 use std::{collections::BTreeMap, path::PathBuf, process::Command};
 
+use deliveries::{MESSAGE_ID, follow_up};
 use referral_hub_adapters::{Adapter, Document, Outbound, social_welfare::SocialWelfareAdapter};
 use referral_hub_domain::{
-    consent::{ConsentPolicy, cut_payload},
-    payload::from_submit,
     sample,
     wire::{
-        ConsentRefusal, FollowUp, FollowUpAction, Message, MessageKind, MessageStatus, MessageWithheld, Sector,
-        SubmitMessageRequest, message::Payload,
+        ConsentRefusal, FollowUpAction, Message, MessageKind, MessageWithheld, Sector, SubmitMessageRequest,
+        message::Payload,
     },
 };
 use serde_json::Value;
-
-const MESSAGE_ID: &str = "01936f4e-6f1a-7c2b-9d3e-4f5a6b7c8d9e";
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/primero")
 }
 
-fn at(seconds: i64) -> Option<prost_types::Timestamp> {
-    Some(prost_types::Timestamp { seconds, nanos: 0 })
-}
-
 /// `request` as the hub delivers it to a SOCIAL_WELFARE organisation.
 fn delivered(request: SubmitMessageRequest, kind: MessageKind) -> Message {
-    let payload = from_submit(request.payload.expect("samples carry a payload"));
-    let cut = cut_payload(&payload, &ConsentPolicy::default().needs(Sector::SocialWelfare));
-    Message {
-        id: MESSAGE_ID.into(),
-        request_id: request.request_id,
-        kind: kind as i32,
-        sender_org_id: "demo-sw-hlaing".into(),
-        recipient_org_id: "demo-receiver".into(),
-        status: MessageStatus::Delivered as i32,
-        created_at: at(1_795_000_000),
-        respond_by: at(1_795_086_400),
-        child: request.child,
-        payload: Some(cut.payload),
-        ..Message::default()
-    }
+    deliveries::delivered(request, kind, Sector::SocialWelfare)
 }
 
 /// A referral using every code of the hub's taxonomies at once, the
@@ -76,25 +57,6 @@ fn every_code_referral() -> Message {
         }
     }
     message
-}
-
-fn follow_up(action: FollowUpAction) -> FollowUp {
-    FollowUp {
-        id: "01936f4f-0000-7000-8000-000000000001".into(),
-        message_id: MESSAGE_ID.into(),
-        request_id: "fu-1".into(),
-        author_org_id: "demo-receiver".into(),
-        action: action as i32,
-        status_after: MessageStatus::Accepted as i32,
-        created_at: at(1_795_010_000),
-        reason: "Outside our catchment area.".into(),
-        note: "Seen today.".into(),
-        outcome: "Services provided.".into(),
-        appointment_at: at(1_795_100_000),
-        next_review_date: "2026-12-15".into(),
-        shared_with_sender: true,
-        ..FollowUp::default()
-    }
 }
 
 /// Every document the adapter writes, named, and whether it is a transition
