@@ -10,6 +10,8 @@
 # an EXIT trap that removes the cluster; a script with more to clean up sets
 # its own trap afterwards and calls stop_throwaway_postgres from it (safe to
 # call when no cluster was started).
+# shellcheck source=scripts/debian-packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-packages.sh"
 
 find_pg_bin() {
   local dir
@@ -17,17 +19,6 @@ find_pg_bin() {
   [[ -n "$dir" && -x "$dir/initdb" && -x "$dir/pg_ctl" ]] && echo "$dir"
 }
 
-install_postgres() {
-  local sudo=()
-  if [[ $EUID -ne 0 ]]; then
-    command -v sudo >/dev/null \
-      || die "PostgreSQL is not installed and we are neither root nor have sudo; install the 'postgresql' package"
-    sudo=(sudo)
-  fi
-  log "no PostgreSQL server under /usr/lib/postgresql; installing Debian's postgresql package"
-  "${sudo[@]}" apt-get update
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql
-}
 
 if [[ $EUID -eq 0 ]]; then
   as_pg() { (cd / && runuser -u postgres -- "$@"); }
@@ -59,7 +50,7 @@ stop_throwaway_postgres() {
 start_throwaway_postgres() {
   PG_BIN=$(find_pg_bin || true)
   if [[ -z "$PG_BIN" ]]; then
-    install_postgres
+    install_debian_packages "no PostgreSQL server under /usr/lib/postgresql" postgresql
     PG_BIN=$(find_pg_bin || true)
     [[ -n "$PG_BIN" ]] || die "installed postgresql but found no initdb/pg_ctl under /usr/lib/postgresql/*/bin"
   fi
