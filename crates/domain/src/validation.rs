@@ -261,6 +261,18 @@ impl Check {
             Some(child) => self.child_ref(&format!("{at}.child"), child),
             None => self.fail(format!("{at}.child"), "required"),
         }
+        self.consenters(at, t);
+        self.consent_scope(at, t);
+        self.consent_period(at, t, today);
+        if !known(t.method, ConsentMethod::try_from) {
+            self.fail(format!("{at}.method"), "required: VERBAL or WRITTEN");
+        }
+        let written = t.method() == ConsentMethod::Written;
+        self.text(&format!("{at}.form_reference"), &t.form_reference, written, NAME_MAX);
+    }
+
+    /// Who agreed, and the child's age the agreement is judged against.
+    fn consenters(&mut self, at: &str, t: &ConsentTerms) {
         if t.consenters.is_empty() || t.consenters.len() > LIST_MAX {
             self.fail(format!("{at}.consenters"), format!("1-{LIST_MAX} people"));
         }
@@ -283,6 +295,10 @@ impl Check {
         if CaregiverNotAsked::try_from(t.caregiver_not_asked).is_err() {
             self.fail(format!("{at}.caregiver_not_asked"), "unknown value");
         }
+    }
+
+    /// The decision, and to whom, for what and which categories it applies.
+    fn consent_scope(&mut self, at: &str, t: &ConsentTerms) {
         if !known(t.decision, ConsentDecision::try_from) {
             self.fail(format!("{at}.decision"), "required: PERMIT or DENY");
         }
@@ -304,6 +320,10 @@ impl Check {
         if (permit && t.categories.is_empty()) || t.categories.iter().any(|c| !known(*c, DataCategory::try_from)) {
             self.fail(format!("{at}.categories"), "at least one category for a permit, each a known value");
         }
+    }
+
+    /// Until when the consent holds: given, not past, after its start.
+    fn consent_period(&mut self, at: &str, t: &ConsentTerms, today: Date) {
         let today_start = today.midnight().assume_utc().unix_timestamp();
         match &t.expires_at {
             None => self.fail(format!("{at}.expires_at"), "required"),
@@ -315,11 +335,6 @@ impl Check {
             }
             Some(_) => {}
         }
-        if !known(t.method, ConsentMethod::try_from) {
-            self.fail(format!("{at}.method"), "required: VERBAL or WRITTEN");
-        }
-        let written = t.method() == ConsentMethod::Written;
-        self.text(&format!("{at}.form_reference"), &t.form_reference, written, NAME_MAX);
     }
 
     fn referral(&mut self, r: &ServiceReferral, rules: &Rules, today: Date) {

@@ -186,6 +186,17 @@ fn authorised<T>(token: &str, message: T) -> Request<T> {
     request
 }
 
+/// One outcome of a measured call: its latency in microseconds and how it ended.
+type Outcome = (u64, Result<(), Code>);
+
+/// When a phase starts, when its calls start counting, and when it ends.
+#[derive(Clone, Copy)]
+struct Window {
+    start: Instant,
+    measured_from: Instant,
+    deadline: Instant,
+}
+
 /// Runs `call` closed-loop or open-loop for the warm-up and then the
 /// configured time; `call(seq, measured)` is told whether the call started
 /// after the warm-up, and only those are counted.
@@ -195,60 +206,80 @@ where
     Fut: Future<Output = Result<(), Code>> + Send + 'static,
 {
     let call = Arc::new(call);
-    let (results_tx, mut results_rx) = mpsc::unbounded_channel::<(u64, Result<(), Code>)>();
+    let (results_tx, results_rx) = mpsc::unbounded_channel::<Outcome>();
     let start = Instant::now();
     let measured_from = start + options.warmup();
-    let deadline = measured_from + options.duration();
-    let counter = Arc::new(AtomicU64::new(0));
+    let window = Window { start, measured_from, deadline: measured_from + options.duration() };
     match options.mode {
-        Mode::Closed => {
-            for _ in 0..options.concurrency.max(1) {
-                let (call, results, counter) = (call.clone(), results_tx.clone(), counter.clone());
-                tokio::spawn(async move {
-                    while Instant::now() < deadline {
-                        let seq = counter.fetch_add(1, Ordering::Relaxed);
-                        let t0 = Instant::now();
-                        let measured = t0 >= measured_from;
-                        let outcome = call(seq, measured).await;
-                        if measured {
-                            let _ = results.send((t0.elapsed().as_micros() as u64, outcome));
-                        }
-                    }
-                });
-            }
-        }
-        Mode::Open => {
-            let interval = Duration::from_secs_f64(1.0 / options.rate.max(1) as f64);
-            let in_flight = Arc::new(Semaphore::new(50_000));
-            let results = results_tx.clone();
-            tokio::spawn(async move {
-                let mut seq = 0u64;
-                loop {
-                    let scheduled = start + interval.mul_f64(seq as f64);
-                    if scheduled >= deadline {
-                        break;
-                    }
-                    tokio::time::sleep_until(scheduled.into()).await;
-                    let Ok(permit) = in_flight.clone().acquire_owned().await else { break };
-                    let (call, results) = (call.clone(), results.clone());
-                    let measured = scheduled >= measured_from;
-                    tokio::spawn(async move {
-                        let outcome = call(seq, measured).await;
-                        if measured {
-                            let _ = results.send((scheduled.elapsed().as_micros() as u64, outcome));
-                        }
-                        drop(permit);
-                    });
-                    seq += 1;
-                }
-            });
-        }
+        Mode::Closed => closed_loop(call, options.concurrency.max(1), window, results_tx),
+        Mode::Open => open_loop(call, options.rate.max(1), window, results_tx),
     }
-    drop(results_tx);
+    let (latency, ok, errors) = tally(results_rx).await;
+    (latency, ok, errors, measured_from.elapsed())
+}
+
+/// `concurrency` callers, each starting its next call when the last returns.
+fn closed_loop<F, Fut>(call: Arc<F>, concurrency: usize, window: Window, results: mpsc::UnboundedSender<Outcome>)
+where
+    F: Fn(u64, bool) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Code>> + Send + 'static,
+{
+    let counter = Arc::new(AtomicU64::new(0));
+    for _ in 0..concurrency {
+        let (call, results, counter) = (call.clone(), results.clone(), counter.clone());
+        tokio::spawn(async move {
+            while Instant::now() < window.deadline {
+                let seq = counter.fetch_add(1, Ordering::Relaxed);
+                let t0 = Instant::now();
+                let measured = t0 >= window.measured_from;
+                let outcome = call(seq, measured).await;
+                if measured {
+                    let _ = results.send((t0.elapsed().as_micros() as u64, outcome));
+                }
+            }
+        });
+    }
+}
+
+/// Calls started on a fixed schedule of `rate` a second, whether earlier
+/// ones returned or not; latency counts from the scheduled start.
+fn open_loop<F, Fut>(call: Arc<F>, rate: u64, window: Window, results: mpsc::UnboundedSender<Outcome>)
+where
+    F: Fn(u64, bool) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Code>> + Send + 'static,
+{
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let in_flight = Arc::new(Semaphore::new(50_000));
+    tokio::spawn(async move {
+        let mut seq = 0u64;
+        loop {
+            let scheduled = window.start + interval.mul_f64(seq as f64);
+            if scheduled >= window.deadline {
+                break;
+            }
+            tokio::time::sleep_until(scheduled.into()).await;
+            let Ok(permit) = in_flight.clone().acquire_owned().await else { break };
+            let (call, results) = (call.clone(), results.clone());
+            let measured = scheduled >= window.measured_from;
+            tokio::spawn(async move {
+                let outcome = call(seq, measured).await;
+                if measured {
+                    let _ = results.send((scheduled.elapsed().as_micros() as u64, outcome));
+                }
+                drop(permit);
+            });
+            seq += 1;
+        }
+    });
+}
+
+/// The latencies of the calls that succeeded and the count of each error,
+/// once every caller has finished.
+async fn tally(mut results: mpsc::UnboundedReceiver<Outcome>) -> (Histogram<u64>, u64, BTreeMap<String, u64>) {
     let mut latency = histogram();
     let mut ok = 0;
     let mut errors = BTreeMap::new();
-    while let Some((micros, outcome)) = results_rx.recv().await {
+    while let Some((micros, outcome)) = results.recv().await {
         match outcome {
             Ok(()) => {
                 ok += 1;
@@ -257,5 +288,5 @@ where
             Err(code) => *errors.entry(format!("{code:?}")).or_insert(0) += 1,
         }
     }
-    (latency, ok, errors, measured_from.elapsed())
+    (latency, ok, errors)
 }

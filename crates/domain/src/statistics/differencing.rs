@@ -5,7 +5,7 @@
 //! row's marginal plus its column's, minus the total, when the cells outside
 //! both are known to be absent).
 
-use super::suppression::{Cube, Pattern};
+use super::cube::{Cube, Pattern};
 
 /// More hidden cells than this in one table are not audited: the table is
 /// withheld instead (an answer stays fast, and such a table shows little).

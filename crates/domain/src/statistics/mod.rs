@@ -3,14 +3,16 @@
 //! (`period`), complementary small-cell suppression (`suppression`), and
 //! which dimensions describe the child.
 
+mod cube;
 mod differencing;
 mod period;
 mod suppression;
 
 use time::Date;
 
+pub use cube::{Answer, Cell, Cube, Published};
 pub use period::{Period, PeriodRequest, PeriodUnit, whole_period};
-pub use suppression::{Answer, Cell, Cube, Published, publish};
+pub use suppression::publish;
 
 use crate::wire::{ChildDetails, Dimension};
 

@@ -7,10 +7,11 @@ use crate::wire::{SeparatedChildAlert, SeparationStatus, TracingConsent};
 
 /// Family members an alert may list.
 const FAMILY_MAX: usize = 20;
+/// Where an alert's fields sit in the payload, for field violations.
+const AT: &str = "separated_child_alert";
 
 impl Check {
     pub(super) fn alert(&mut self, a: &SeparatedChildAlert, rules: &Rules, today: Date) {
-        const AT: &str = "separated_child_alert";
         if !known(a.separation_status, SeparationStatus::try_from) {
             self.fail(format!("{AT}.separation_status"), "required: UNACCOMPANIED, SEPARATED or UNKNOWN");
         }
@@ -33,6 +34,17 @@ impl Check {
         }
         self.past_date(&format!("{AT}.found_on"), &a.found_on, true, today);
         self.text(&format!("{AT}.found_by"), &a.found_by, false, NAME_MAX);
+        self.alert_people(a, today);
+        self.text(&format!("{AT}.urgent_medical_needs"), &a.urgent_medical_needs, false, REASON_MAX);
+        self.risk(&format!("{AT}.risk_level"), a.risk_level);
+        self.text(&format!("{AT}.child_wishes"), &a.child_wishes, false, TEXT_MAX);
+        if !known(a.tracing_consent, TracingConsent::try_from) {
+            self.fail(format!("{AT}.tracing_consent"), "required: GIVEN, REFUSED or NOT_YET_ASKED");
+        }
+    }
+
+    /// The people around the child: carer, siblings, the separation, family to trace.
+    fn alert_people(&mut self, a: &SeparatedChildAlert, today: Date) {
         if let Some(carer) = &a.current_carer {
             let at = format!("{AT}.current_carer");
             self.text(&format!("{at}.name"), &carer.name, false, NAME_MAX);
@@ -64,12 +76,6 @@ impl Check {
             self.text(&format!("{at}.relationship"), &member.relationship, true, 100);
             self.text(&format!("{at}.last_known_location"), &member.last_known_location, false, SHORT_TEXT_MAX);
             self.phone(&format!("{at}.phone"), &member.phone);
-        }
-        self.text(&format!("{AT}.urgent_medical_needs"), &a.urgent_medical_needs, false, REASON_MAX);
-        self.risk(&format!("{AT}.risk_level"), a.risk_level);
-        self.text(&format!("{AT}.child_wishes"), &a.child_wishes, false, TEXT_MAX);
-        if !known(a.tracing_consent, TracingConsent::try_from) {
-            self.fail(format!("{AT}.tracing_consent"), "required: GIVEN, REFUSED or NOT_YET_ASKED");
         }
     }
 }
