@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use referral_hub_domain::audit::{Action, Entry, Severity, hex};
+use referral_hub_domain::audit::{Action, Severity, hex};
 use referral_hub_server::{
     checkpoint::{self, Checkpoint},
     clock::{Clock, SystemClock, micros},
@@ -13,7 +13,7 @@ use referral_hub_server::{
 };
 use referral_hub_store::Store;
 
-use crate::{CliError, DatabaseArgs, admin_entry, private_files::create_dir, read};
+use crate::{CliError, DatabaseArgs, cli_entry, private_files::create_dir, read};
 
 /// The audit subcommands.
 #[derive(Subcommand)]
@@ -89,11 +89,7 @@ async fn verify(args: VerifyArgs) -> Result<(), CliError> {
 /// fact, so that a verification covers the log as it was. Best effort: a copy
 /// that cannot be written to is still verified.
 async fn record(store: &Store, detail: serde_json::Value) {
-    let entry = Entry {
-        action: Action::AuditQueried.as_str().into(),
-        severity: Severity::Info.as_str().into(),
-        ..admin_entry(micros(SystemClock.now()), detail)
-    };
+    let entry = cli_entry(micros(SystemClock.now()), Action::AuditQueried, Severity::Info, detail);
     if let Err(error) = store.audit(vec![entry]).await {
         eprintln!("warning: could not record this query in the audit log: {error}");
     }

@@ -602,16 +602,22 @@ async fn shutdown_signal() {
 /// An audit entry for an operator's change made with this command line: who
 /// ran it (`cli:$USER`) and what changed (`detail`: ids and codes only).
 pub fn admin_entry(now: i64, detail: serde_json::Value) -> referral_hub_domain::audit::Entry {
-    use referral_hub_domain::audit::{Action, Entry, Outcome, Severity};
-    Entry {
-        at: now,
-        action: Action::AdminChange.as_str().into(),
-        outcome: Outcome::Success.as_str().into(),
-        severity: Severity::Warning.as_str().into(),
-        actor_subject: format!("cli:{}", std::env::var("USER").unwrap_or_default()),
-        detail: detail.to_string(),
-        ..Entry::default()
-    }
+    use referral_hub_domain::audit::{Action, Severity};
+    cli_entry(now, Action::AdminChange, Severity::Warning, detail)
+}
+
+/// An audit entry of `action` by whoever ran this command line (`cli:$USER`).
+pub fn cli_entry(
+    now: i64,
+    action: referral_hub_domain::audit::Action,
+    severity: referral_hub_domain::audit::Severity,
+    detail: serde_json::Value,
+) -> referral_hub_domain::audit::Entry {
+    use referral_hub_domain::{audit::Outcome, timestamps::UnixMicros};
+    let runner = format!("cli:{}", std::env::var("USER").unwrap_or_default());
+    referral_hub_domain::audit::Entry::new(UnixMicros::new(now), action, Outcome::Success, severity)
+        .by("", &runner, String::new())
+        .with_detail(detail.to_string())
 }
 
 /// `--log-format`.

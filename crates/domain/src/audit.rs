@@ -223,6 +223,35 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The one way an entry begins: what happened, how it ended, how much it
+    /// matters and when, as the enums' own text; the other fields start empty
+    /// and the builders below fill them.
+    pub fn new(at: crate::timestamps::UnixMicros, action: Action, outcome: Outcome, severity: Severity) -> Entry {
+        Entry {
+            at: at.get(),
+            action: action.as_str().into(),
+            outcome: outcome.as_str().into(),
+            severity: severity.as_str().into(),
+            ..Entry::default()
+        }
+    }
+
+    /// Made by `org`'s `subject`, acting in `roles` (comma-separated).
+    pub fn by(self, org: &str, subject: &str, roles: String) -> Entry {
+        Entry { actor_org: org.into(), actor_subject: subject.into(), actor_roles: roles, ..self }
+    }
+
+    /// About the message `id` of `kind`, concerning the child whose link key
+    /// hashes to `child_key_hash` (empty when the message names no child).
+    pub fn about(self, id: &str, kind: &str, child_key_hash: String) -> Entry {
+        Entry { message_id: id.into(), message_kind: kind.into(), child_key_hash, ..self }
+    }
+
+    /// With `detail`: a JSON object of codes, ids and category names, never values.
+    pub fn with_detail(self, detail: String) -> Entry {
+        Entry { detail, ..self }
+    }
+
     /// The canonical encoding (see the module documentation).
     pub fn canonical(&self) -> Vec<u8> {
         let fields = [

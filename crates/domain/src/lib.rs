@@ -9,6 +9,7 @@ pub mod consent;
 pub mod deadlines;
 pub mod delivery;
 pub mod directory_change;
+pub mod ids;
 pub mod key_refresh;
 pub mod lifecycle;
 pub mod link_key;
