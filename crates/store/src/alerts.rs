@@ -18,7 +18,7 @@ impl Store {
         alert: &UnroutedAlert,
         mut audit: Entry,
     ) -> Result<Inserted<UnroutedAlert>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         let inserted = sqlx::query(
             "INSERT INTO unrouted_alerts (id, sender_org, sender_subject, request_id, request_hash, area, \
@@ -48,14 +48,14 @@ impl Store {
     /// The alert `org` sent under `request_id` that was kept unrouted, if any.
     pub async fn unrouted_alert_by_request(&self, org: &str, request_id: &str) -> Result<Option<UnroutedAlert>> {
         let sql = format!("SELECT {COLUMNS} FROM unrouted_alerts WHERE sender_org = $1 AND request_id = $2");
-        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.pools.read).await?;
         row.as_ref().map(|r| self.unrouted(r)).transpose()
     }
 
     /// One kept alert by id, routed or not.
     pub async fn unrouted_alert(&self, id: &str) -> Result<Option<UnroutedAlert>> {
         let sql = format!("SELECT {COLUMNS} FROM unrouted_alerts WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pools.read).await?;
         row.as_ref().map(|r| self.unrouted(r)).transpose()
     }
 
@@ -64,14 +64,17 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM unrouted_alerts WHERE routed_message_id IS NULL AND id > $1 ORDER BY id LIMIT $2"
         );
-        let found =
-            sqlx::query(&sql).bind(after_id.unwrap_or_default()).bind(i64::from(limit)).fetch_all(&self.read).await?;
+        let found = sqlx::query(&sql)
+            .bind(after_id.unwrap_or_default())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pools.read)
+            .await?;
         found.iter().map(|r| self.unrouted(r)).collect()
     }
 
     /// Records that the kept alert became `message_id`, with the admin's audit entry.
     pub async fn mark_alert_routed(&self, id: &str, message_id: &str, mut audit: Entry) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         sqlx::query("UPDATE unrouted_alerts SET routed_message_id = $1 WHERE id = $2 AND routed_message_id IS NULL")
             .bind(message_id)

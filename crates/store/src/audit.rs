@@ -10,7 +10,7 @@ use referral_hub_domain::audit::{ChainBreak, Entry, GENESIS, Stored, Verifier};
 
 use crate::{
     Backend, Result, Store, StoreError,
-    group_commit::{Done, Job},
+    group_commit::{AuditAppend, Job},
     multi_row::{
         Column::{self, Bytes, Integer, Text},
         MAX_ROWS_PER_INSERT, PaddedRows, Value, bind_row,
@@ -181,12 +181,12 @@ impl Store {
         let started = std::time::Instant::now();
         let chained = head.chain(entries);
         let chunks = chained.chunks(MAX_ROWS_PER_INSERT).count();
-        let head_in_insert = self.backend == Backend::Postgres;
+        let head_in_insert = self.pools.backend == Backend::Postgres;
         let (head_seq, head_hash) = head.row();
         for (i, chunk) in chained.chunks(MAX_ROWS_PER_INSERT).enumerate() {
             let with_head = head_in_insert && i + 1 == chunks;
             // The head's two placeholders come first.
-            let rows = PaddedRows::new(self.backend, if with_head { 3 } else { 1 }, COLUMN_TYPES, chunk.len());
+            let rows = PaddedRows::new(self.pools.backend, if with_head { 3 } else { 1 }, COLUMN_TYPES, chunk.len());
             let insert = format!("INSERT INTO audit_log ({COLUMNS}) {}", rows.select);
             let sql = if with_head { format!("WITH appended AS ({insert}) {HEAD_UPDATE}") } else { insert };
             let mut query = sqlx::query(&sql);
@@ -201,7 +201,7 @@ impl Store {
         if !head_in_insert && !chained.is_empty() {
             sqlx::query(HEAD_UPDATE).bind(head_seq).bind(head_hash).execute(&mut **tx).await?;
         }
-        self.audit_timing.record(chained.len(), started.elapsed());
+        self.shared.audit_timing.record(chained.len(), started.elapsed());
         Ok(())
     }
 
@@ -209,10 +209,7 @@ impl Store {
     /// events that change nothing else), grouped with concurrent writes into
     /// one commit. Returns the last sequence number.
     pub async fn audit(&self, entries: Vec<Entry>) -> Result<u64> {
-        match self.committer()?.run(Job::Audit(entries)).await? {
-            Done::Audit(seq) => Ok(seq),
-            Done::Message(_) | Done::Ack(_) => Err(StoreError::Closed),
-        }
+        self.committer()?.run(|reply| Job::Audit(AuditAppend { entries, seq: 0 }, reply)).await
     }
 
     /// One page of entries matching `filter`, in sequence order.
@@ -244,7 +241,7 @@ impl Store {
                 Filter::Text(text) => query.bind(text),
             };
         }
-        let found = query.bind(i64::from(filter.limit)).fetch_all(&self.read).await?;
+        let found = query.bind(i64::from(filter.limit)).fetch_all(&self.pools.read).await?;
         found.iter().map(stored).collect()
     }
 
@@ -258,7 +255,7 @@ impl Store {
         } else {
             let row: Option<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
                 .bind(i64::try_from(from - 1).unwrap_or(i64::MAX))
-                .fetch_optional(&self.read)
+                .fetch_optional(&self.pools.read)
                 .await?;
             match row.and_then(|h| <[u8; 32]>::try_from(h).ok()) {
                 Some(hash) => hash,
@@ -278,7 +275,7 @@ impl Store {
             .bind(i64::try_from(next).unwrap_or(i64::MAX))
             .bind(i64::try_from(last).unwrap_or(i64::MAX))
             .bind(i64::from(VERIFY_BATCH))
-            .fetch_all(&self.read)
+            .fetch_all(&self.pools.read)
             .await?;
             if batch.is_empty() {
                 return Ok(Err(ChainBreak { seq: next, reason: "entry missing".into() }));
@@ -301,7 +298,7 @@ impl Store {
     /// The chain head: the last sequence number and its hash.
     pub async fn audit_head(&self) -> Result<(u64, [u8; 32])> {
         let (seq, hash): (i64, Vec<u8>) =
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.read).await?;
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pools.read).await?;
         let seq = u64::try_from(seq).map_err(|_| StoreError::Corrupt { column: "audit_head.seq" })?;
         let hash = hash.try_into().map_err(|_| StoreError::Corrupt { column: "audit_head.hash" })?;
         Ok((seq, hash))
@@ -311,7 +308,7 @@ impl Store {
     pub async fn audit_entry(&self, seq: u64) -> Result<Option<Stored>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq = $1"))
             .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-            .fetch_optional(&self.read)
+            .fetch_optional(&self.pools.read)
             .await?;
         row.as_ref().map(stored).transpose()
     }

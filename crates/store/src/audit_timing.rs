@@ -6,8 +6,6 @@ use std::{
     time::Duration,
 };
 
-use crate::Store;
-
 /// Running totals, shared by every handle of a store.
 #[derive(Debug, Default)]
 pub(crate) struct AuditTiming {
@@ -16,9 +14,18 @@ pub(crate) struct AuditTiming {
 }
 
 impl AuditTiming {
+    /// Counts `entries` appended in `took`.
     pub(crate) fn record(&self, entries: usize, took: Duration) {
         self.entries.fetch_add(entries as u64, Ordering::Relaxed);
         self.micros.fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// The totals so far.
+    pub(crate) fn times(&self) -> AuditTimes {
+        AuditTimes {
+            entries: self.entries.load(Ordering::Relaxed),
+            seconds: self.micros.load(Ordering::Relaxed) as f64 / 1e6,
+        }
     }
 }
 
@@ -29,27 +36,4 @@ pub struct AuditTimes {
     pub entries: u64,
     /// Seconds spent hashing and writing them.
     pub seconds: f64,
-}
-
-impl Store {
-    /// Audit entries appended so far by this process, and the time taken.
-    pub fn audit_timing(&self) -> AuditTimes {
-        AuditTimes {
-            entries: self.audit_timing.entries.load(Ordering::Relaxed),
-            seconds: self.audit_timing.micros.load(Ordering::Relaxed) as f64 / 1e6,
-        }
-    }
-
-    /// Database connections open and idle: the readers, the writer (SQLite),
-    /// the inbox readers and the group committer's own (PostgreSQL).
-    pub fn pool_use(&self) -> (u32, u32) {
-        let others = match self.backend {
-            crate::Backend::Postgres => {
-                vec![Some(&self.inbox_reads), self.committer.as_ref().and_then(|committer| committer.own_pool.as_ref())]
-            }
-            crate::Backend::Sqlite => vec![Some(&self.write)],
-        };
-        let pools = std::iter::once(&self.read).chain(others.into_iter().flatten());
-        pools.fold((0, 0), |(open, idle), pool| (open + pool.size(), idle + pool.num_idle() as u32))
-    }
 }

@@ -29,7 +29,7 @@ impl Store {
     /// the request id before, stores nothing and returns the earlier record.
     /// [`StoreError::Conflict`] if the record it supersedes was superseded already.
     pub async fn insert_consent(&self, consent: &ConsentRow, mut audit: Entry) -> Result<Inserted<ConsentRow>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         if let Some(earlier) = self.consent_by_request(&mut *tx, &consent.recorded_by_org, &consent.request_id).await? {
             return Ok(Inserted::Existing(earlier));
@@ -53,7 +53,7 @@ impl Store {
         mut audit: Vec<Entry>,
         at: i64,
     ) -> Result<Inserted<ConsentRow>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         if let Some(earlier) =
             self.consent_by_request(&mut *tx, &withdrawal.recorded_by_org, &withdrawal.request_id).await?
@@ -84,7 +84,7 @@ impl Store {
         self.append_audit(&mut tx, &mut head, &mut audit).await?;
         tx.commit().await?;
         for (_, _, receiver) in notices {
-            self.notifier.notify(receiver);
+            self.shared.notifier.notify(receiver);
         }
         Ok(Inserted::Created(withdrawal.clone()))
     }
@@ -101,7 +101,7 @@ impl Store {
     /// child, in order. Concurrent callers share one query (see
     /// [`crate::consent_reads`]).
     pub async fn consents_for_children(&self, children: &[ChildKey<'_>]) -> Result<Vec<Vec<ConsentRow>>> {
-        self.consent_reads.as_ref().ok_or(StoreError::Closed)?.lookup(children).await
+        self.consent_reads()?.lookup(children).await
     }
 
     /// The query behind [`Store::consents_for_children`]: `Err` if it failed,
@@ -130,7 +130,7 @@ impl Store {
                  UNION ALL SELECT {columns} FROM wanted w JOIN consent_records c \
                  ON c.recorded_by_org = w.org AND c.child_link_key = w.link_key AND w.link_key <> '' AND c.child_link_key <> '' \
                  ORDER BY recorded_at, id",
-                rows::values(self.backend, 1, chunk.len(), 3),
+                rows::values(self.pools.backend, 1, chunk.len(), 3),
             );
             // Several children: planned afresh each time, not from a cached
             // plan. The best plan depends on the table's size (a hash join
@@ -162,7 +162,7 @@ impl Store {
     /// One record by id.
     pub async fn consent(&self, id: &str) -> Result<Option<ConsentRow>> {
         let sql = format!("SELECT {CONSENT_COLUMNS} FROM consent_records WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pools.read).await?;
         row.as_ref().map(|r| self.consent_row(r)).transpose()
     }
 
@@ -170,7 +170,7 @@ impl Store {
     pub async fn consent_superseded(&self, id: &str) -> Result<bool> {
         let found: Option<String> = sqlx::query_scalar("SELECT id FROM consent_records WHERE supersedes_id = $1")
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&self.pools.read)
             .await?;
         Ok(found.is_some())
     }
@@ -178,7 +178,7 @@ impl Store {
     /// The messages that rely on consent record `id`.
     pub async fn messages_relying_on(&self, id: &str) -> Result<Vec<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.consent_id = $1 ORDER BY m.id");
-        let found = sqlx::query(&sql).bind(id).fetch_all(&self.read).await?;
+        let found = sqlx::query(&sql).bind(id).fetch_all(&self.pools.read).await?;
         found.iter().map(|r| self.message_row(r)).collect()
     }
 
@@ -198,14 +198,11 @@ impl Store {
             .bind(sender.unwrap_or_default())
             .bind(before_id.unwrap_or_default())
             .bind(i64::from(limit))
-            .fetch_all(&self.read)
+            .fetch_all(&self.pools.read)
             .await?;
         found.iter().map(|r| self.message_row(r)).collect()
     }
 
-    /// Inserts `consents` inside `tx`, as few statements as possible.
-    /// [`StoreError::Conflict`] if any was not inserted: the only other unique
-    /// key than the request's is the record it supersedes, superseded already.
     /// The values of a consent record's row, in [`CONSENT_COLUMNS`] order, its body sealed.
     pub(crate) fn consent_values<'a>(&self, consent: &'a ConsentRow) -> [Value<'a>; 10] {
         [
@@ -222,13 +219,16 @@ impl Store {
         ]
     }
 
+    /// Inserts `consents` inside `tx`, as few statements as possible.
+    /// [`StoreError::Conflict`] if any was not inserted: the only other unique
+    /// key than the request's is the record it supersedes, superseded already.
     pub(crate) async fn insert_consents_tx(
         &self,
         tx: &mut Transaction<'_, Any>,
         consents: &[&ConsentRow],
     ) -> Result<()> {
         for chunk in consents.chunks(MAX_ROWS_PER_INSERT) {
-            let rows = PaddedRows::new(self.backend, 1, CONSENT_TYPES, chunk.len());
+            let rows = PaddedRows::new(self.pools.backend, 1, CONSENT_TYPES, chunk.len());
             let sql = format!(
                 "INSERT INTO consent_records ({CONSENT_COLUMNS}) {} ON CONFLICT DO NOTHING RETURNING id",
                 rows.select
@@ -244,7 +244,6 @@ impl Store {
         Ok(())
     }
 
-    /// The record `org` stored under `request_id`, if any: a retry is answered from it.
     /// Up to `limit` consent records whose child local id is still stored as
     /// it was sent (rows from before local ids were keyed): (id, recording
     /// organisation, local id), for the server's keying pass.
@@ -255,7 +254,7 @@ impl Store {
             "SELECT id, recorded_by_org, child_local_id FROM consent_records \
              WHERE child_local_id <> '' AND child_local_id NOT LIKE '{LOCAL_ID_KEY_PREFIX}%' ORDER BY id LIMIT $1"
         );
-        Ok(sqlx::query_as(&sql).bind(i64::from(limit)).fetch_all(&self.write).await?)
+        Ok(sqlx::query_as(&sql).bind(i64::from(limit)).fetch_all(&self.pools.write).await?)
     }
 
     /// Replaces record `id`'s local id `plain` by its `key`; a no-op if it no longer is `plain`.
@@ -264,13 +263,14 @@ impl Store {
             .bind(key)
             .bind(id)
             .bind(plain)
-            .execute(&self.write)
+            .execute(&self.pools.write)
             .await?;
         Ok(())
     }
 
+    /// The record `org` stored under `request_id`, if any: a retry is answered from it.
     pub async fn consent_for_request(&self, org: &str, request_id: &str) -> Result<Option<ConsentRow>> {
-        self.consent_by_request(&self.read, org, request_id).await
+        self.consent_by_request(&self.pools.read, org, request_id).await
     }
 
     async fn consent_by_request<'e>(

@@ -1,11 +1,5 @@
 //! The service directory: organisations with their sector, areas and services.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
-
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use referral_hub_domain::audit::Entry;
@@ -13,34 +7,6 @@ use referral_hub_domain::audit::Entry;
 use referral_hub_domain::wire::{DeliveryChannel, DirectoryNotice, Organisation, OrganisationStatus, Sector};
 
 use crate::{OrganisationSearch, Result, Store, rows};
-
-/// How long another replica's directory change may take to be seen here.
-pub const DIRECTORY_CACHE_TTL: Duration = Duration::from_secs(2);
-
-/// Recently read organisations by id (including "no such organisation").
-#[derive(Default)]
-pub(crate) struct DirectoryCache {
-    entries: Mutex<HashMap<String, (Option<Organisation>, Instant)>>,
-}
-
-impl DirectoryCache {
-    fn get(&self, id: &str) -> Option<Option<Organisation>> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(id).filter(|(_, at)| at.elapsed() < DIRECTORY_CACHE_TTL).map(|(org, _)| org.clone())
-    }
-
-    fn put(&self, id: &str, org: Option<Organisation>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() > 100_000 {
-            entries.clear();
-        }
-        entries.insert(id.to_owned(), (org, Instant::now()));
-    }
-
-    fn forget(&self, id: &str) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
-    }
-}
 
 const ORGANISATION_COLUMNS: &str = "o.id, o.name, o.sector, o.channel, o.status, o.areas, o.services, o.lead_agency_areas, o.push_endpoint, \
      o.client_certificate_sha256";
@@ -50,10 +16,10 @@ impl Store {
     /// seeding (dev mode, tests); admin changes go through
     /// [`Store::change_organisation`], which audits and tells the organisation.
     pub async fn upsert_organisation(&self, org: &Organisation) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         Self::write_organisation_tx(&mut tx, org).await?;
         tx.commit().await?;
-        self.directory_cache.forget(&org.id);
+        self.shared.directory_cache.forget(&org.id);
         Ok(())
     }
 
@@ -64,7 +30,7 @@ impl Store {
     /// so the before that the audit entry records is the one replaced.
     pub async fn change_organisation(&self, change: DirectoryChange<'_>) -> Result<DirectoryWrite> {
         let DirectoryChange { before, after, mut audit, notice } = change;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         let row = sqlx::query(&organisation_by_id()).bind(&after.id).fetch_optional(&mut *tx).await?;
         let current = row.as_ref().map(organisation).transpose()?;
@@ -75,8 +41,8 @@ impl Store {
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
         self.append_notice(&mut tx, &after.id, notice).await?;
         tx.commit().await?;
-        self.directory_cache.forget(&after.id);
-        self.notifier.notify(&after.id);
+        self.shared.directory_cache.forget(&after.id);
+        self.shared.notifier.notify(&after.id);
         Ok(DirectoryWrite::Written)
     }
 
@@ -108,10 +74,10 @@ impl Store {
         .bind(at)
         .execute(&mut **tx)
         .await?;
-        if matches!(self.backend, crate::Backend::Postgres) {
-            let payload = format!("{} {org}", self.notifier.replica());
+        if matches!(self.pools.backend, crate::Backend::Postgres) {
+            let payload = format!("{} {org}", self.shared.notifier.replica());
             sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(crate::connect::INBOX_CHANNEL)
+                .bind(crate::notify::INBOX_CHANNEL)
                 .bind(payload)
                 .execute(&mut **tx)
                 .await?;
@@ -160,12 +126,12 @@ impl Store {
     /// through this store is seen at once, one made by another replica within
     /// [`DIRECTORY_CACHE_TTL`].
     pub async fn organisation(&self, id: &str) -> Result<Option<Organisation>> {
-        if let Some(cached) = self.directory_cache.get(id) {
+        if let Some(cached) = self.shared.directory_cache.get(id) {
             return Ok(cached);
         }
-        let row = sqlx::query(&organisation_by_id()).bind(id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&organisation_by_id()).bind(id).fetch_optional(&self.pools.read).await?;
         let found = row.as_ref().map(organisation).transpose()?;
-        self.directory_cache.put(id, found.clone());
+        self.shared.directory_cache.put(id, found.clone());
         Ok(found)
     }
 
@@ -179,7 +145,7 @@ impl Store {
         )
         .bind(OrganisationStatus::Active.as_str_name())
         .bind(area)
-        .fetch_optional(&self.read)
+        .fetch_optional(&self.pools.read)
         .await?;
         Ok(lead)
     }
@@ -199,7 +165,7 @@ impl Store {
         .bind(Sector::SocialWelfare.as_str_name())
         .bind(service)
         .bind(area)
-        .fetch_optional(&self.read)
+        .fetch_optional(&self.pools.read)
         .await?;
         match lead {
             Some(id) => self.organisation(&id).await,
@@ -214,7 +180,7 @@ impl Store {
             "SELECT id FROM organisations WHERE client_certificate_sha256 = $1 AND client_certificate_sha256 <> '' LIMIT 1",
         )
         .bind(sha256)
-        .fetch_optional(&self.read)
+        .fetch_optional(&self.pools.read)
         .await?;
         Ok(owner)
     }
@@ -222,7 +188,7 @@ impl Store {
     /// Every registered organisation, suspended ones too, by id (for operators).
     pub async fn organisations(&self) -> Result<Vec<Organisation>> {
         let sql = format!("SELECT {ORGANISATION_COLUMNS} FROM organisations o ORDER BY o.id");
-        let found = sqlx::query(&sql).fetch_all(&self.read).await?;
+        let found = sqlx::query(&sql).fetch_all(&self.pools.read).await?;
         found.iter().map(organisation).collect()
     }
 
@@ -243,7 +209,7 @@ impl Store {
             .bind(search.sector.map(|s| s.as_str_name()).unwrap_or_default())
             .bind(search.after_id.clone().unwrap_or_default())
             .bind(i64::from(search.limit))
-            .fetch_all(&self.read)
+            .fetch_all(&self.pools.read)
             .await?;
         found.iter().map(organisation).collect()
     }

@@ -52,3 +52,6 @@ pub enum StoreError {
         column: &'static str,
     },
 }
+
+/// Result alias of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,17 +1,113 @@
-//! Reading an organisation's inbox in order and acknowledging it, Kafka-style:
-//! one cursor per organisation, so a reconnect resumes with no gap.
+//! Appending to an organisation's inbox, reading it in order and
+//! acknowledging it, Kafka-style: one cursor per organisation, so a reconnect
+//! resumes with no gap.
 
-use sqlx::{Any, Transaction};
+use std::collections::BTreeMap;
+
+use sqlx::{Any, Row, Transaction};
 
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
 use crate::{
-    InboxContent, InboxItem, Result, Store, StoreError,
-    group_commit::{Done, Job},
+    Backend, InboxContent, InboxItem, Result, Store, StoreError,
+    group_commit::{InboxAck, Job},
+    multi_row::{
+        Column::{Integer, Text},
+        MAX_ROWS_PER_INSERT, PaddedRows,
+    },
+    notify::INBOX_CHANNEL,
     rows::{FOLLOW_UP_COLUMNS, MESSAGE_COLUMNS},
 };
 
+/// One entry to append to an inbox.
+pub(crate) struct InboxAppend<'a> {
+    /// The receiving organisation.
+    pub org: &'a str,
+    /// The message delivered.
+    pub message_id: &'a str,
+    /// The follow-up delivered, if the entry is one.
+    pub follow_up_id: Option<&'a str>,
+    /// When, µs since the epoch.
+    pub at: i64,
+}
+
 impl Store {
+    /// Gives each entry the next position of its organisation's inbox and
+    /// records it there: one counter statement for all the inboxes, then the
+    /// entries. The counter rows are locked until commit (taken in name order),
+    /// so positions commit in order and a reader never skips one.
+    pub(crate) async fn append_inbox(&self, tx: &mut Transaction<'_, Any>, entries: &[InboxAppend<'_>]) -> Result<()> {
+        // Each organisation's next position to hand out.
+        let mut next = self.take_positions(tx, entries).await?;
+        for chunk in entries.chunks(MAX_ROWS_PER_INSERT) {
+            let rows = PaddedRows::new(self.pools.backend, 1, &[Text, Integer, Text, Text, Integer], chunk.len());
+            let insert = format!(
+                "INSERT INTO inbox_entries (org_id, position, message_id, follow_up_id, created_at) {}",
+                rows.select
+            );
+            let sql = match self.pools.backend {
+                Backend::Sqlite => insert,
+                // Other replicas' streams are told in the same round trip
+                // (delivered at commit; repeats within a transaction are one
+                // notification), marked as this replica's (see
+                // `InboxNotifier::replica`). Counted so the Any driver gets a
+                // plain integer.
+                Backend::Postgres => format!(
+                    "WITH added AS ({insert} RETURNING org_id) SELECT count(*) FROM \
+                     (SELECT pg_notify('{INBOX_CHANNEL}', '{} ' || org_id) FROM (SELECT DISTINCT org_id FROM added) AS o) AS sent",
+                    self.shared.notifier.replica(),
+                ),
+            };
+            let mut query = sqlx::query(&sql);
+            for entry in chunk {
+                let position = next.get_mut(entry.org).ok_or(StoreError::Corrupt { column: "inboxes.org_id" })?;
+                query = query
+                    .bind(entry.org)
+                    .bind(*position)
+                    .bind(entry.message_id)
+                    .bind(entry.follow_up_id)
+                    .bind(entry.at);
+                *position += 1;
+            }
+            rows.pad(query).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Moves each inbox's counter by its count of `entries` (one statement
+    /// for every 128 inboxes); returns each organisation's first new position.
+    async fn take_positions(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        entries: &[InboxAppend<'_>],
+    ) -> Result<BTreeMap<String, i64>> {
+        let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
+        for entry in entries {
+            *counts.entry(entry.org).or_default() += 1;
+        }
+        let counted: Vec<(&str, i64)> = counts.into_iter().collect();
+        let mut next: BTreeMap<String, i64> = BTreeMap::new();
+        for chunk in counted.chunks(MAX_ROWS_PER_INSERT) {
+            let rows = PaddedRows::new(self.pools.backend, 1, &[Text, Integer, Integer], chunk.len());
+            let sql = format!(
+                "INSERT INTO inboxes (org_id, last_position, acked_position) {} \
+                 ON CONFLICT (org_id) DO UPDATE SET last_position = inboxes.last_position + excluded.last_position \
+                 RETURNING org_id, last_position",
+                rows.select
+            );
+            let mut query = sqlx::query(&sql);
+            for (org, count) in chunk {
+                query = query.bind(*org).bind(*count).bind(0_i64);
+            }
+            for row in rows.pad(query).fetch_all(&mut **tx).await? {
+                let (org, last): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+                let count = chunk.iter().find(|(o, _)| *o == org).map_or(0, |(_, c)| *c);
+                next.insert(org, last - count + 1);
+            }
+        }
+        Ok(next)
+    }
+
     /// Up to `limit` entries of `org`'s inbox after `after`, in order.
     pub async fn inbox_after(&self, org: &str, after: u64, limit: u32) -> Result<Vec<InboxItem>> {
         let sql = format!(
@@ -22,13 +118,16 @@ impl Store {
              LEFT JOIN directory_notices dn ON dn.id = e.notice_id \
              WHERE e.org_id = $1 AND e.position > $2 ORDER BY e.position LIMIT $3"
         );
-        let found =
-            sqlx::query(&sql).bind(org).bind(to_db(after)).bind(i64::from(limit)).fetch_all(&self.inbox_reads).await?;
+        let found = sqlx::query(&sql)
+            .bind(org)
+            .bind(to_db(after))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pools.inbox_reads)
+            .await?;
         found.iter().map(|row| self.inbox_row(row)).collect()
     }
 
     fn inbox_row(&self, row: &sqlx::any::AnyRow) -> Result<InboxItem> {
-        use sqlx::Row;
         let position: i64 = row.try_get("e_position")?;
         let follow_up_id: Option<String> = row.try_get("e_follow_up_id")?;
         let notice_id: Option<String> = row.try_get("e_notice_id")?;
@@ -51,7 +150,7 @@ impl Store {
     pub async fn acked_position(&self, org: &str) -> Result<u64> {
         let acked: Option<i64> = sqlx::query_scalar("SELECT acked_position FROM inboxes WHERE org_id = $1")
             .bind(org)
-            .fetch_optional(&self.read)
+            .fetch_optional(&self.pools.read)
             .await?;
         Ok(acked.map(from_db).unwrap_or(0))
     }
@@ -67,10 +166,7 @@ impl Store {
     /// way has delivered (and moved the cursor over) a prefix of its range.
     pub async fn ack_inbox(&self, org: &str, position: u64, at: i64, template: &Entry) -> Result<u64> {
         let ack = InboxAck { org: org.into(), position, at, template: template.clone(), audit: vec![], cursor: 0 };
-        match self.committer()?.run(Job::Ack(Box::new(ack))).await? {
-            Done::Ack(cursor) => Ok(cursor),
-            Done::Message(_) | Done::Audit(_) => Err(StoreError::Closed),
-        }
+        self.committer()?.run(|reply| Job::Ack(Box::new(ack), reply)).await
     }
 
     /// One acknowledgement's writes inside the group transaction `tx`; sets
@@ -123,29 +219,6 @@ impl Store {
 /// this many positions, one per round of the committer, so that the
 /// submissions queued meanwhile wait for one step, not for all of it.
 const ACK_STEP: u64 = 128;
-
-/// An inbox acknowledgement waiting for the group committer.
-pub(crate) struct InboxAck {
-    /// The acknowledging organisation.
-    pub org: String,
-    /// The position acknowledged.
-    pub position: u64,
-    /// When, µs since the epoch.
-    pub at: i64,
-    /// The audit entry each delivered message gets, with its id filled in.
-    pub template: Entry,
-    /// The entries for the messages this acknowledgement delivered.
-    pub audit: Vec<Entry>,
-    /// The cursor after the acknowledgement's last step.
-    pub cursor: u64,
-}
-
-impl InboxAck {
-    /// Whether the cursor has reached the acknowledged position.
-    pub(crate) fn finished(&self) -> bool {
-        self.cursor >= self.position
-    }
-}
 
 /// Positions are u64 on the wire and BIGINT in the database; they start at 1
 /// and grow by one, so they never reach i64::MAX.

@@ -1,9 +1,9 @@
 //! Messages and follow-ups: idempotent inserts that commit the record, its
 //! state change and its inbox entry together, and the reads around them.
 
-use std::{borrow::Cow, collections::BTreeMap};
+use std::borrow::Cow;
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use referral_hub_domain::{
     audit::Entry,
@@ -12,7 +12,8 @@ use referral_hub_domain::{
 
 use crate::{
     ConsentRow, FollowUpRecord, Inserted, Mailbox, MessageFilter, MessageRecord, Result, Store, StoreError,
-    group_commit::{Done, Job, Submission},
+    group_commit::{Job, Submission},
+    inbox::InboxAppend,
     multi_row::{
         Column::{self, Bytes, Integer, Text},
         MAX_ROWS_PER_INSERT, PaddedRows, Value, bind_row,
@@ -86,10 +87,7 @@ impl Store {
         audit: Vec<Entry>,
     ) -> Result<MessageRecord> {
         let submission = Submission { message: message.clone(), consent: consent.cloned(), concerns, audit };
-        match self.committer()?.run(Job::Message(Box::new(submission))).await? {
-            Done::Message(message) => Ok(*message),
-            Done::Audit(_) | Done::Ack(_) => Err(StoreError::Closed),
-        }
+        self.committer()?.run(|reply| Job::Message(Box::new(submission), reply)).await
     }
 
     /// The writes of `submissions` inside the group transaction `tx`, each
@@ -107,7 +105,7 @@ impl Store {
         let consents: Vec<&ConsentRow> = submissions.iter().filter_map(|s| s.consent.as_ref()).collect();
         self.insert_consents_tx(tx, &consents).await?;
         for chunk in submissions.chunks(MAX_ROWS_PER_INSERT) {
-            let rows = PaddedRows::new(self.backend, 1, MESSAGE_INSERT, chunk.len());
+            let rows = PaddedRows::new(self.pools.backend, 1, MESSAGE_INSERT, chunk.len());
             let sql = format!(
                 "INSERT INTO messages ({MESSAGE_INSERT_COLUMNS}) {} \
                  ON CONFLICT (sender_org, request_id) DO NOTHING RETURNING id",
@@ -123,7 +121,7 @@ impl Store {
         }
         let concerns: Vec<(&str, &str)> = concern_rows(submissions).collect();
         for chunk in concerns.chunks(MAX_ROWS_PER_INSERT) {
-            let rows = PaddedRows::new(self.backend, 1, &[Text, Text], chunk.len());
+            let rows = PaddedRows::new(self.pools.backend, 1, &[Text, Text], chunk.len());
             let sql =
                 format!("INSERT INTO message_concerns (message_id, concern) {} ON CONFLICT DO NOTHING", rows.select);
             let mut query = sqlx::query(&sql);
@@ -157,7 +155,7 @@ impl Store {
         deliver_to: &str,
         mut audit: Entry,
     ) -> Result<Inserted<FollowUpRecord>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         if !self.insert_follow_up_tx(&mut tx, follow_up, expected, deliver_to).await? {
             let sql =
@@ -168,7 +166,7 @@ impl Store {
         }
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
         tx.commit().await?;
-        self.notifier.notify(deliver_to);
+        self.shared.notifier.notify(deliver_to);
         Ok(Inserted::Created(follow_up.clone()))
     }
 
@@ -180,6 +178,25 @@ impl Store {
         expected: MessageStatus,
         deliver_to: &str,
     ) -> Result<bool> {
+        if !self.insert_follow_up_row(tx, follow_up).await? {
+            return Ok(false);
+        }
+        move_message(tx, follow_up, expected).await?;
+        // A follow-up hidden from the sender goes to nobody: the sender is the only other party.
+        if !follow_up.hidden_from_sender {
+            let entry = InboxAppend {
+                org: deliver_to,
+                message_id: &follow_up.message_id,
+                follow_up_id: Some(&follow_up.id),
+                at: follow_up.created_at,
+            };
+            self.append_inbox(tx, &[entry]).await?;
+        }
+        Ok(true)
+    }
+
+    /// Inserts the follow-up's row, its body sealed; `false` if the request id was used before.
+    async fn insert_follow_up_row(&self, tx: &mut Transaction<'_, Any>, follow_up: &FollowUpRecord) -> Result<bool> {
         let inserted = sqlx::query(
             "INSERT INTO follow_ups (id, message_id, author_org, author_subject, request_id, request_hash, \
              action, status_after, created_at, body, hidden_from_sender) \
@@ -199,75 +216,35 @@ impl Store {
         .bind(i64::from(follow_up.hidden_from_sender))
         .execute(&mut **tx)
         .await?;
-        if inserted.rows_affected() == 0 {
-            return Ok(false);
-        }
-        // Besides the state: the first acknowledgement and acceptance times
-        // (statistics; an ACCEPT or DECLINE before any ACKNOWLEDGE is an implied
-        // acknowledgement, crates/domain/src/lifecycle.rs), ownership moving on an accepted transfer, and what the
-        // original sender of a transferred case last saw.
-        let moved = sqlx::query(
-            "UPDATE messages SET status = $1, updated_at = $2, \
-             acknowledged_at = CASE WHEN acknowledged_at IS NULL AND $1 IN ($5, $6, $9) THEN $2 ELSE acknowledged_at END, \
-             accepted_at = CASE WHEN accepted_at IS NULL AND $1 = $6 THEN $2 ELSE accepted_at END, \
-             owner_org = CASE WHEN kind = $7 AND $1 = $6 THEN recipient_org ELSE owner_org END, \
-             sender_view_status = CASE WHEN $8 = 1 THEN COALESCE(sender_view_status, $4) \
-                 WHEN sender_view_status IS NULL THEN NULL ELSE $1 END \
-             WHERE id = $3 AND status = $4",
-        )
-        .bind(follow_up.status_after.as_str_name())
-        .bind(follow_up.created_at)
-        .bind(&follow_up.message_id)
-        .bind(expected.as_str_name())
-        .bind(MessageStatus::Acknowledged.as_str_name())
-        .bind(MessageStatus::Accepted.as_str_name())
-        .bind(MessageKind::CaseTransfer.as_str_name())
-        .bind(i64::from(follow_up.hidden_from_sender))
-        .bind(MessageStatus::Declined.as_str_name())
-        .execute(&mut **tx)
-        .await?;
-        if moved.rows_affected() == 0 {
-            return Err(StoreError::Conflict);
-        }
-        // A follow-up hidden from the sender goes to nobody: the sender is the only other party.
-        if !follow_up.hidden_from_sender {
-            let entry = InboxAppend {
-                org: deliver_to,
-                message_id: &follow_up.message_id,
-                follow_up_id: Some(&follow_up.id),
-                at: follow_up.created_at,
-            };
-            self.append_inbox(tx, &[entry]).await?;
-        }
-        Ok(true)
+        Ok(inserted.rows_affected() > 0)
     }
 
     /// The follow-up `org` posted under `request_id`, if any: a retry is
     /// answered from here before the life-cycle rules see it again.
     pub async fn follow_up_by_request(&self, org: &str, request_id: &str) -> Result<Option<FollowUpRecord>> {
         let sql = format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
-        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.pools.read).await?;
         row.as_ref().map(|r| self.follow_up_row(r)).transpose()
     }
 
     /// The message `org` submitted under `request_id`, if any.
     pub async fn message_by_request(&self, org: &str, request_id: &str) -> Result<Option<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
-        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.pools.read).await?;
         row.as_ref().map(|r| self.message_row(r)).transpose()
     }
 
     /// One message by id, whoever it belongs to (the caller checks access).
     pub async fn message(&self, id: &str) -> Result<Option<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pools.read).await?;
         row.as_ref().map(|r| self.message_row(r)).transpose()
     }
 
     /// A message's follow-ups, oldest first.
     pub async fn follow_ups(&self, message_id: &str) -> Result<Vec<FollowUpRecord>> {
         let sql = format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.message_id = $1 ORDER BY f.id");
-        let found = sqlx::query(&sql).bind(message_id).fetch_all(&self.read).await?;
+        let found = sqlx::query(&sql).bind(message_id).fetch_all(&self.pools.read).await?;
         found.iter().map(|r| self.follow_up_row(r)).collect()
     }
 
@@ -311,85 +288,44 @@ impl Store {
         for micros in [filter.updated_from, filter.updated_before].into_iter().flatten() {
             query = query.bind(micros);
         }
-        let found = query.bind(i64::from(filter.limit)).fetch_all(&self.read).await?;
+        let found = query.bind(i64::from(filter.limit)).fetch_all(&self.pools.read).await?;
         found.iter().map(|r| self.message_row(r)).collect()
-    }
-
-    /// Gives each entry the next position of its organisation's inbox and
-    /// records it there: one counter statement for all the inboxes, then the
-    /// entries. The counter rows are locked until commit (taken in name order),
-    /// so positions commit in order and a reader never skips one.
-    pub(crate) async fn append_inbox(&self, tx: &mut Transaction<'_, Any>, entries: &[InboxAppend<'_>]) -> Result<()> {
-        let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
-        for entry in entries {
-            *counts.entry(entry.org).or_default() += 1;
-        }
-        let counted: Vec<(&str, i64)> = counts.into_iter().collect();
-        // Each organisation's first new position, then the next one to hand out.
-        let mut next: BTreeMap<String, i64> = BTreeMap::new();
-        for chunk in counted.chunks(MAX_ROWS_PER_INSERT) {
-            let rows = PaddedRows::new(self.backend, 1, &[Text, Integer, Integer], chunk.len());
-            let sql = format!(
-                "INSERT INTO inboxes (org_id, last_position, acked_position) {} \
-                 ON CONFLICT (org_id) DO UPDATE SET last_position = inboxes.last_position + excluded.last_position \
-                 RETURNING org_id, last_position",
-                rows.select
-            );
-            let mut query = sqlx::query(&sql);
-            for (org, count) in chunk {
-                query = query.bind(*org).bind(*count).bind(0_i64);
-            }
-            for row in rows.pad(query).fetch_all(&mut **tx).await? {
-                let (org, last): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
-                let count = chunk.iter().find(|(o, _)| *o == org).map_or(0, |(_, c)| *c);
-                next.insert(org, last - count + 1);
-            }
-        }
-        for chunk in entries.chunks(MAX_ROWS_PER_INSERT) {
-            let rows = PaddedRows::new(self.backend, 1, &[Text, Integer, Text, Text, Integer], chunk.len());
-            let insert = format!(
-                "INSERT INTO inbox_entries (org_id, position, message_id, follow_up_id, created_at) {}",
-                rows.select
-            );
-            let sql = match self.backend {
-                crate::Backend::Sqlite => insert,
-                // Other replicas' streams are told in the same round trip
-                // (delivered at commit; repeats within a transaction are one
-                // notification), marked as this replica's (see
-                // `InboxNotifier::replica`). Counted so the Any driver gets a
-                // plain integer.
-                crate::Backend::Postgres => format!(
-                    "WITH added AS ({insert} RETURNING org_id) SELECT count(*) FROM \
-                     (SELECT pg_notify('{}', '{} ' || org_id) FROM (SELECT DISTINCT org_id FROM added) AS o) AS sent",
-                    crate::connect::INBOX_CHANNEL,
-                    self.notifier.replica(),
-                ),
-            };
-            let mut query = sqlx::query(&sql);
-            for entry in chunk {
-                let position = next.get_mut(entry.org).ok_or(StoreError::Corrupt { column: "inboxes.org_id" })?;
-                query = query
-                    .bind(entry.org)
-                    .bind(*position)
-                    .bind(entry.message_id)
-                    .bind(entry.follow_up_id)
-                    .bind(entry.at);
-                *position += 1;
-            }
-            rows.pad(query).execute(&mut **tx).await?;
-        }
-        Ok(())
     }
 }
 
-/// One entry to append to an inbox.
-pub(crate) struct InboxAppend<'a> {
-    /// The receiving organisation.
-    pub org: &'a str,
-    /// The message delivered.
-    pub message_id: &'a str,
-    /// The follow-up delivered, if the entry is one.
-    pub follow_up_id: Option<&'a str>,
-    /// When, µs since the epoch.
-    pub at: i64,
+/// Moves the follow-up's message from `expected` to its `status_after`;
+/// [`StoreError::Conflict`] if it is no longer in `expected`.
+async fn move_message(
+    tx: &mut Transaction<'_, Any>,
+    follow_up: &FollowUpRecord,
+    expected: MessageStatus,
+) -> Result<()> {
+    // Besides the state: the first acknowledgement and acceptance times
+    // (statistics; an ACCEPT or DECLINE before any ACKNOWLEDGE is an implied
+    // acknowledgement, crates/domain/src/lifecycle.rs), ownership moving on an accepted transfer, and what the
+    // original sender of a transferred case last saw.
+    let moved = sqlx::query(
+        "UPDATE messages SET status = $1, updated_at = $2, \
+         acknowledged_at = CASE WHEN acknowledged_at IS NULL AND $1 IN ($5, $6, $9) THEN $2 ELSE acknowledged_at END, \
+         accepted_at = CASE WHEN accepted_at IS NULL AND $1 = $6 THEN $2 ELSE accepted_at END, \
+         owner_org = CASE WHEN kind = $7 AND $1 = $6 THEN recipient_org ELSE owner_org END, \
+         sender_view_status = CASE WHEN $8 = 1 THEN COALESCE(sender_view_status, $4) \
+             WHEN sender_view_status IS NULL THEN NULL ELSE $1 END \
+         WHERE id = $3 AND status = $4",
+    )
+    .bind(follow_up.status_after.as_str_name())
+    .bind(follow_up.created_at)
+    .bind(&follow_up.message_id)
+    .bind(expected.as_str_name())
+    .bind(MessageStatus::Acknowledged.as_str_name())
+    .bind(MessageStatus::Accepted.as_str_name())
+    .bind(MessageKind::CaseTransfer.as_str_name())
+    .bind(i64::from(follow_up.hidden_from_sender))
+    .bind(MessageStatus::Declined.as_str_name())
+    .execute(&mut **tx)
+    .await?;
+    if moved.rows_affected() == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
 }

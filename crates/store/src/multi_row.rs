@@ -33,7 +33,7 @@ pub(crate) enum Column {
 /// One column's value in a row being written. Each table lists a row's values
 /// once, in column order, and both ways of writing rows take them from there:
 /// bound to the placeholders of a multi-row statement, or carried in the JSON
-/// of a group statement (`group_statement`).
+/// of a group statement (`group_commit::one_statement`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Value<'a> {
     /// A [`Column::Text`] value; `None` is NULL.

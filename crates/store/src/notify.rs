@@ -8,6 +8,9 @@ use std::{
 
 use tokio::sync::Notify;
 
+/// PostgreSQL channel on which a replica tells the others that an inbox grew.
+pub(crate) const INBOX_CHANNEL: &str = "referralhub_inbox";
+
 /// One [`Notify`] per organisation with an open stream.
 pub struct InboxNotifier {
     by_org: Mutex<HashMap<String, Arc<Notify>>>,

@@ -3,7 +3,10 @@
 
 use referral_hub_domain::{audit::Entry, wire::MessageStatus};
 
-use crate::{FollowUpRecord, MessageRecord, Result, Store, messages::InboxAppend, rows::MESSAGE_COLUMNS};
+use crate::{
+    FollowUpRecord, MessageRecord, Result, Store, StoreError, group_commit::Submission, inbox::InboxAppend,
+    rows::MESSAGE_COLUMNS,
+};
 
 /// Which deadline a message missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +53,7 @@ impl Store {
                 "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.{flag} IS NULL AND m.status IN ({waiting}) \
                  AND m.{by} <= $1 ORDER BY m.{by} LIMIT $2"
             );
-            let found = sqlx::query(&sql).bind(now).bind(i64::from(limit)).fetch_all(&self.read).await?;
+            let found = sqlx::query(&sql).bind(now).bind(i64::from(limit)).fetch_all(&self.pools.read).await?;
             for row in &found {
                 due.push((self.message_row(row)?, deadline));
             }
@@ -71,7 +74,7 @@ impl Store {
         mut audit: Entry,
     ) -> Result<bool> {
         let (flag, _, waiting) = deadline.columns();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         let flagged = sqlx::query(&format!(
             "UPDATE messages SET {flag} = $1 WHERE id = $2 AND {flag} IS NULL AND status IN ({waiting})"
@@ -98,9 +101,9 @@ impl Store {
         }
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
         tx.commit().await?;
-        self.notifier.notify(sender);
+        self.shared.notifier.notify(sender);
         if let Some(lead) = lead {
-            self.notifier.notify(lead);
+            self.shared.notifier.notify(lead);
         }
         Ok(true)
     }
@@ -114,7 +117,7 @@ impl Store {
     /// Replaces the overdue message `withdrawal.message_id` by `new`: stores the
     /// new message (with its inbox entry), withdraws the old one (expected in
     /// state `expected`) with a follow-up to `old_recipient`, and appends the
-    /// audit entries, in one transaction. [`crate::StoreError::Conflict`] if the
+    /// audit entries, in one transaction. [`StoreError::Conflict`] if the
     /// old message moved meanwhile.
     pub async fn reroute(
         &self,
@@ -125,18 +128,18 @@ impl Store {
         old_recipient: &str,
         mut audit: Vec<Entry>,
     ) -> Result<MessageRecord> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         if !self.insert_follow_up_tx(&mut tx, withdrawal, expected, old_recipient).await? {
-            return Err(crate::StoreError::Conflict);
+            return Err(StoreError::Conflict);
         }
-        let submission = crate::group_commit::Submission { message: new, consent: None, concerns, audit: vec![] };
+        let submission = Submission { message: new, consent: None, concerns, audit: vec![] };
         self.insert_messages_tx(&mut tx, &[&submission]).await?;
         let stored = submission.message;
         self.append_audit(&mut tx, &mut head, &mut audit).await?;
         tx.commit().await?;
-        self.notifier.notify(old_recipient);
-        self.notifier.notify(&stored.recipient_org);
+        self.shared.notifier.notify(old_recipient);
+        self.shared.notifier.notify(&stored.recipient_org);
         Ok(stored)
     }
 
@@ -167,7 +170,7 @@ impl Store {
             .bind(before_id.unwrap_or_default())
             .bind(i64::from(limit))
             .bind(id.unwrap_or_default())
-            .fetch_all(&self.read)
+            .fetch_all(&self.pools.read)
             .await?;
         found.iter().map(|r| self.message_row(r)).collect()
     }

@@ -15,7 +15,7 @@ use referral_hub_domain::{
     wire::{DeliveryChannel, OrganisationStatus},
 };
 
-use crate::{DeadLetter, PushRetry, Result, Store, messages::InboxAppend};
+use crate::{DeadLetter, PushRetry, Result, Store, inbox::InboxAppend};
 
 const DEAD_LETTER_COLUMNS: &str =
     "id, org_id, position, message_id, follow_up_id, attempts, first_failed_at, dead_at, last_error, state";
@@ -34,7 +34,7 @@ impl Store {
         .bind(DeliveryChannel::Push.as_str_name())
         .bind(OrganisationStatus::Active.as_str_name())
         .bind(now)
-        .fetch_all(&self.read)
+        .fetch_all(&self.pools.read)
         .await?;
         Ok(due)
     }
@@ -53,7 +53,7 @@ impl Store {
         .bind(owner)
         .bind(until)
         .bind(now)
-        .execute(&self.write)
+        .execute(&self.pools.write)
         .await?;
         if claimed.rows_affected() == 0 {
             return Ok(None);
@@ -61,7 +61,7 @@ impl Store {
         let (attempts, first_failed_at): (i64, Option<i64>) =
             sqlx::query_as("SELECT attempts, first_failed_at FROM push_state WHERE org_id = $1")
                 .bind(org)
-                .fetch_one(&self.write)
+                .fetch_one(&self.pools.write)
                 .await?;
         Ok(Some(PushRetry { attempts: u32::try_from(attempts).unwrap_or(u32::MAX), first_failed_at }))
     }
@@ -71,7 +71,7 @@ impl Store {
         sqlx::query("UPDATE push_state SET lease_until = 0 WHERE org_id = $1 AND lease_owner = $2")
             .bind(org)
             .bind(owner)
-            .execute(&self.write)
+            .execute(&self.pools.write)
             .await?;
         Ok(())
     }
@@ -86,7 +86,7 @@ impl Store {
         next_attempt_at: i64,
         audit: Entry,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         sqlx::query(
             "UPDATE push_state SET attempts = attempts + 1, first_failed_at = COALESCE(first_failed_at, $3), \
@@ -112,7 +112,7 @@ impl Store {
             "UPDATE push_state SET attempts = 0, first_failed_at = NULL, next_attempt_at = 0 WHERE org_id = $1",
         )
         .bind(org)
-        .execute(&self.write)
+        .execute(&self.pools.write)
         .await?;
         Ok(())
     }
@@ -121,7 +121,7 @@ impl Store {
     /// position without marking anything delivered, clears the retry state
     /// (and suspends the queue when the endpoint said it is gone), audited.
     pub async fn dead_letter(&self, letter: &DeadLetter, suspend: bool, audit: Entry) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         sqlx::query(&format!(
             "INSERT INTO dead_letters ({DEAD_LETTER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -159,14 +159,14 @@ impl Store {
     /// Dead letters in `state` (`DEAD`, `RETRIED`, `CANCELLED`), oldest first.
     pub async fn dead_letters(&self, state: &str) -> Result<Vec<DeadLetter>> {
         let sql = format!("SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE state = $1 ORDER BY id");
-        let found = sqlx::query(&sql).bind(state).fetch_all(&self.read).await?;
+        let found = sqlx::query(&sql).bind(state).fetch_all(&self.pools.read).await?;
         found.iter().map(dead_letter).collect()
     }
 
     /// One dead letter by id.
     pub async fn dead_letter_by_id(&self, id: &str) -> Result<Option<DeadLetter>> {
         let sql = format!("SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE id = $1");
-        let found = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        let found = sqlx::query(&sql).bind(id).fetch_optional(&self.pools.read).await?;
         found.as_ref().map(dead_letter).transpose()
     }
 
@@ -174,7 +174,7 @@ impl Store {
     /// again (a new position; the webhook id stays the same, so the receiver
     /// can tell a repeat) and lifts a suspension; `false` if it is not DEAD.
     pub async fn retry_dead_letter(&self, id: &str, now: i64, audit: Entry) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         let letter = sqlx::query(&format!(
             "UPDATE dead_letters SET state = 'RETRIED' WHERE id = $1 AND state = 'DEAD' RETURNING {DEAD_LETTER_COLUMNS}"
@@ -198,13 +198,13 @@ impl Store {
             .await?;
         self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
         tx.commit().await?;
-        self.notifier.notify(&letter.org_id);
+        self.shared.notifier.notify(&letter.org_id);
         Ok(true)
     }
 
     /// Closes a DEAD letter without delivering it; `false` if it is not DEAD.
     pub async fn cancel_dead_letter(&self, id: &str, audit: Entry) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         let cancelled = sqlx::query("UPDATE dead_letters SET state = 'CANCELLED' WHERE id = $1 AND state = 'DEAD'")
             .bind(id)
@@ -239,7 +239,7 @@ impl Store {
         .bind(self.seal(&secret_row(org), secret.as_bytes()))
         .bind(i64::from(keep_previous))
         .bind(now)
-        .execute(&self.write)
+        .execute(&self.pools.write)
         .await?;
         Ok(())
     }
@@ -252,7 +252,7 @@ impl Store {
     pub(crate) async fn reseal_push_secrets(&self, sealer: &crate::Sealer) -> Result<u64> {
         let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> =
             sqlx::query_as("SELECT org_id, secret, previous_secret FROM push_secrets ORDER BY org_id")
-                .fetch_all(&self.read)
+                .fetch_all(&self.pools.read)
                 .await?;
         let mut changed = 0;
         for (org, current, previous) in rows {
@@ -270,7 +270,7 @@ impl Store {
             .bind(previous.as_deref().map(|p| reseal(p, "push_secrets.previous_secret")).transpose()?)
             .bind(&org)
             .bind(&current)
-            .execute(&self.write)
+            .execute(&self.pools.write)
             .await?;
             changed += updated.rows_affected();
         }
@@ -288,7 +288,7 @@ impl Store {
     async fn stored_secrets(&self, org: &str) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>> {
         let found = sqlx::query_as("SELECT secret, previous_secret FROM push_secrets WHERE org_id = $1")
             .bind(org)
-            .fetch_optional(&self.read)
+            .fetch_optional(&self.pools.read)
             .await?;
         Ok(found)
     }

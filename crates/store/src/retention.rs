@@ -12,7 +12,7 @@ impl Store {
     /// last change) before `before`, at `now`, each with its audit entry
     /// (`template` with the message id and kind filled in); returns their ids.
     pub async fn purge_closed(&self, before: i64, now: i64, limit: u32, template: &Entry) -> Result<Vec<String>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         let due: Vec<(String, String)> = sqlx::query_as(
             "SELECT id, kind FROM messages WHERE purged_at IS NULL AND updated_at < $1 AND status IN ($2, $3) \

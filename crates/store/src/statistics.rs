@@ -122,7 +122,7 @@ impl Store {
             .bind(&query.area)
             .bind(org)
             .bind(received)
-            .fetch_one(&self.read)
+            .fetch_one(&self.pools.read)
             .await?;
         let total = u64::try_from(total).unwrap_or(0);
         if query.group_by.is_empty() {
@@ -148,7 +148,7 @@ impl Store {
             .bind(&query.area)
             .bind(org)
             .bind(received)
-            .fetch_all(&self.read)
+            .fetch_all(&self.pools.read)
             .await?;
         let cells = rows
             .iter()

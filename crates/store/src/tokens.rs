@@ -30,7 +30,7 @@ const MICROS: i64 = 1_000_000;
 impl Store {
     /// Records a token the hub issued, with its audit entry.
     pub async fn record_issued_token(&self, token: &IssuedTokenRow, mut audit: Entry) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         sqlx::query(
             "INSERT INTO issued_tokens (jti, org_id, subject, roles, kid, issued_at, expires_at) \
@@ -65,7 +65,7 @@ impl Store {
         .bind(org.unwrap_or_default())
         .bind(valid_at.unwrap_or(i64::MIN))
         .bind(i64::from(limit))
-        .fetch_all(&self.read)
+        .fetch_all(&self.pools.read)
         .await?;
         Ok(rows)
     }
@@ -79,7 +79,7 @@ impl Store {
             }
             Revocation::Organisation { org, issued_before } => ("ORGANISATION", "", org.as_str(), "", *issued_before),
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         sqlx::query(
             "INSERT INTO token_revocations (id, kind, jti, org_id, subject, issued_before, revoked_at) \
@@ -106,7 +106,7 @@ impl Store {
             "SELECT kind, jti, org_id, subject, issued_before FROM token_revocations WHERE revoked_at > $1",
         )
         .bind(since)
-        .fetch_all(&self.read)
+        .fetch_all(&self.pools.read)
         .await?;
         rows.into_iter()
             .map(|(kind, jti, org, subject, before)| {

@@ -24,19 +24,27 @@ use std::time::Instant;
 
 use sqlx::{AnyConnection, Row};
 
+use super::jobs::{Job, Submission, settle};
 use crate::{
     Result, Store,
     audit::{self, ChainHead},
-    connect::INBOX_CHANNEL,
     consent::{CONSENT_COLUMNS, CONSENT_TYPES},
-    group_commit::{Done, Job, Submission, results},
     messages::{MESSAGE_INSERT, MESSAGE_INSERT_COLUMNS, concern_rows},
     multi_row::{Column, Value},
+    notify::INBOX_CHANNEL,
 };
+
+/// What became of a group offered to the one statement.
+pub(crate) enum Sent {
+    /// Written, every job of it, and its jobs settled.
+    Written,
+    /// Nothing written: the group takes the locked path.
+    Declined,
+}
 
 /// The one-statement path of a PostgreSQL committer, and what it knows of
 /// the chain head.
-pub(crate) struct GroupStatement {
+pub(crate) struct OneStatement {
     /// The statement's text (it names this replica in its notifications).
     sql: String,
     /// The chain head as this committer last committed it; `None` until the
@@ -44,31 +52,26 @@ pub(crate) struct GroupStatement {
     pub(crate) head: Option<ChainHead>,
 }
 
-impl GroupStatement {
+impl OneStatement {
     /// The statement for `store`'s replica; the head is not known yet.
-    pub(crate) fn new(store: &Store) -> GroupStatement {
-        GroupStatement { sql: statement(store.notifier.replica()), head: None }
+    pub(crate) fn new(store: &Store) -> OneStatement {
+        OneStatement { sql: statement(store.shared.notifier.replica()), head: None }
     }
 
-    /// Writes `jobs` in one statement, if it can: `Ok(None)` (nothing
+    /// Writes `jobs` in one statement, if it can: [`Sent::Declined`] (nothing
     /// written) if the head is not known, another writer moved it, or the
     /// group holds acknowledgements (committed in groups of their own; each
     /// is an `UPDATE` of messages, which this statement does not make). `Err`
     /// if the statement failed and wrote nothing, most often a retry that a
     /// concurrent one beat to it.
-    pub(crate) async fn write(
-        &mut self,
-        store: &Store,
-        writer: &mut AnyConnection,
-        jobs: &mut [&mut Job],
-    ) -> Result<Option<Vec<Done>>> {
-        let Some(before) = self.head.take() else { return Ok(None) };
-        if jobs.iter().any(|job| matches!(**job, Job::Ack(_))) {
+    pub(crate) async fn write(&mut self, store: &Store, writer: &mut AnyConnection, jobs: &mut [Job]) -> Result<Sent> {
+        let Some(before) = self.head.take() else { return Ok(Sent::Declined) };
+        if jobs.iter().any(Job::is_ack) {
             self.head = Some(before);
-            return Ok(None);
+            return Ok(Sent::Declined);
         }
         let started = Instant::now();
-        let submissions: Vec<&Submission> = jobs.iter().filter_map(|job| job.submission()).collect();
+        let submissions: Vec<&Submission> = jobs.iter().filter_map(Job::submission).collect();
         let consents = json(submissions.iter().filter_map(|s| s.consent.as_ref()).map(|c| store.consent_values(c)))?;
         let messages = json(submissions.iter().map(|s| store.message_values(&s.message)))?;
         let concerns =
@@ -90,11 +93,12 @@ impl GroupStatement {
             .fetch_one(writer)
             .await?;
         if row.try_get::<i64, _>(0)? == 0 {
-            return Ok(None);
+            return Ok(Sent::Declined);
         }
         self.head = Some(after);
-        store.audit_timing.record(entries, started.elapsed());
-        Ok(Some(results(jobs, before.seq())))
+        store.shared.audit_timing.record(entries, started.elapsed());
+        settle(jobs, before.seq());
+        Ok(Sent::Written)
     }
 }
 
