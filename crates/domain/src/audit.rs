@@ -241,10 +241,15 @@ impl Entry {
         Entry { actor_org: org.into(), actor_subject: subject.into(), actor_roles: roles, ..self }
     }
 
-    /// About the message `id` of `kind`, concerning the child whose link key
-    /// hashes to `child_key_hash` (empty when the message names no child).
-    pub fn about(self, id: &str, kind: &str, child_key_hash: String) -> Entry {
-        Entry { message_id: id.into(), message_kind: kind.into(), child_key_hash, ..self }
+    /// About the message `id` of `kind`.
+    pub fn about(self, id: &str, kind: &str) -> Entry {
+        Entry { message_id: id.into(), message_kind: kind.into(), ..self }
+    }
+
+    /// Concerning the child whose link key hashes to `child_key_hash`
+    /// ([`child_key_hash`]; empty when the message names no child).
+    pub fn child(self, child_key_hash: String) -> Entry {
+        Entry { child_key_hash, ..self }
     }
 
     /// With `detail`: a JSON object of codes, ids and category names, never values.

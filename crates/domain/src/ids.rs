@@ -90,6 +90,24 @@ macro_rules! text_id {
                 &self.0 == other
             }
         }
+
+        impl PartialEq<$name> for str {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
     };
 }
 
@@ -121,6 +139,8 @@ mod tests {
         assert!(org.starts_with("org-"));
         let by_org = HashMap::from([(org.clone(), 1)]);
         assert_eq!(by_org.get("org-health-1"), Some(&1));
+        let text = org.to_string();
+        assert!("org-health-1" == org && text == org && *text == org);
         assert_eq!(String::from(org), "org-health-1");
     }
 }

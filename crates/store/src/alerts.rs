@@ -3,9 +3,12 @@
 
 use sqlx::{Row, any::AnyRow};
 
-use referral_hub_domain::audit::Entry;
+use referral_hub_domain::{
+    audit::Entry,
+    ids::{MessageId, OrgId, RequestId},
+};
 
-use crate::{Inserted, Result, Store, UnroutedAlert};
+use crate::{Inserted, Result, Store, UnroutedAlert, rows};
 
 const COLUMNS: &str =
     "id, sender_org, sender_subject, request_id, request_hash, area, received_at, body, routed_message_id";
@@ -26,12 +29,12 @@ impl Store {
              ON CONFLICT (sender_org, request_id) DO NOTHING",
         )
         .bind(&alert.id)
-        .bind(&alert.sender_org)
+        .bind(alert.sender_org.as_str())
         .bind(&alert.sender_subject)
-        .bind(&alert.request_id)
+        .bind(alert.request_id.as_str())
         .bind(&alert.request_hash)
         .bind(&alert.area)
-        .bind(alert.received_at)
+        .bind(alert.received_at.get())
         .bind(self.seal(&alert.id, &alert.body))
         .execute(&mut *tx)
         .await?;
@@ -46,9 +49,14 @@ impl Store {
     }
 
     /// The alert `org` sent under `request_id` that was kept unrouted, if any.
-    pub async fn unrouted_alert_by_request(&self, org: &str, request_id: &str) -> Result<Option<UnroutedAlert>> {
+    pub async fn unrouted_alert_by_request(
+        &self,
+        org: &OrgId,
+        request_id: &RequestId,
+    ) -> Result<Option<UnroutedAlert>> {
         let sql = format!("SELECT {COLUMNS} FROM unrouted_alerts WHERE sender_org = $1 AND request_id = $2");
-        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.pools.read).await?;
+        let row =
+            sqlx::query(&sql).bind(org.as_str()).bind(request_id.as_str()).fetch_optional(&self.pools.read).await?;
         row.as_ref().map(|r| self.unrouted(r)).transpose()
     }
 
@@ -73,11 +81,11 @@ impl Store {
     }
 
     /// Records that the kept alert became `message_id`, with the admin's audit entry.
-    pub async fn mark_alert_routed(&self, id: &str, message_id: &str, mut audit: Entry) -> Result<()> {
+    pub async fn mark_alert_routed(&self, id: &str, message_id: &MessageId, mut audit: Entry) -> Result<()> {
         let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         sqlx::query("UPDATE unrouted_alerts SET routed_message_id = $1 WHERE id = $2 AND routed_message_id IS NULL")
-            .bind(message_id)
+            .bind(message_id.as_str())
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -99,13 +107,13 @@ impl Store {
 fn unrouted_fields(row: &AnyRow) -> Result<UnroutedAlert> {
     Ok(UnroutedAlert {
         id: row.try_get("id")?,
-        sender_org: row.try_get("sender_org")?,
+        sender_org: rows::text(row, "sender_org")?,
         sender_subject: row.try_get("sender_subject")?,
-        request_id: row.try_get("request_id")?,
+        request_id: rows::text(row, "request_id")?,
         request_hash: row.try_get("request_hash")?,
         area: row.try_get("area")?,
-        received_at: row.try_get("received_at")?,
+        received_at: rows::micros(row, "received_at")?,
         body: row.try_get("body")?,
-        routed_message_id: row.try_get("routed_message_id")?,
+        routed_message_id: rows::optional_text(row, "routed_message_id")?,
     })
 }

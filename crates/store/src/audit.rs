@@ -6,7 +6,10 @@ use std::borrow::Cow;
 
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
-use referral_hub_domain::audit::{ChainBreak, Entry, GENESIS, Stored, Verifier};
+use referral_hub_domain::{
+    audit::{ChainBreak, Entry, GENESIS, Stored, Verifier},
+    timestamps::UnixMicros,
+};
 
 use crate::{
     Backend, Result, Store, StoreError,
@@ -107,10 +110,10 @@ impl Chained<'_> {
 /// Filters of an audit query; all given must match. Entries come in sequence order.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    /// At or after, µs since the epoch.
-    pub from: Option<i64>,
-    /// Before, µs since the epoch.
-    pub to: Option<i64>,
+    /// At or after.
+    pub from: Option<UnixMicros>,
+    /// Before.
+    pub to: Option<UnixMicros>,
     /// Acting organisation.
     pub actor_org: Option<String>,
     /// Action name.
@@ -219,8 +222,8 @@ impl Store {
         // with `($n = '' OR column = $n)` for every filter could not: SQLite
         // plans it before it sees the values, and searched by `seq` alone.
         let given: Vec<(&str, Filter<'_>)> = [
-            ("at >=", filter.from.map(Filter::Time)),
-            ("at <", filter.to.map(Filter::Time)),
+            ("at >=", filter.from.map(|at| Filter::Time(at.get()))),
+            ("at <", filter.to.map(|at| Filter::Time(at.get()))),
             ("actor_org =", Filter::text(&filter.actor_org)),
             ("action =", Filter::text(&filter.action)),
             ("child_key_hash =", Filter::text(&filter.child_key_hash)),

@@ -4,7 +4,13 @@ use std::borrow::Cow;
 
 use sqlx::{Any, AnyConnection, Row, Transaction, any::AnyRow};
 
-use referral_hub_domain::{audit::Entry, link_key::LOCAL_ID_KEY_PREFIX, wire::MessageStatus};
+use referral_hub_domain::{
+    audit::Entry,
+    ids::{MessageId, OrgId, RequestId},
+    link_key::LOCAL_ID_KEY_PREFIX,
+    timestamps::UnixMicros,
+    wire::MessageStatus,
+};
 
 use crate::{
     ConsentRow, FollowUpRecord, Inserted, MessageRecord, Result, Store, StoreError,
@@ -48,10 +54,10 @@ impl Store {
     pub async fn withdraw_consent(
         &self,
         withdrawal: &ConsentRow,
-        holds: &[String],
-        notices: &[(FollowUpRecord, MessageStatus, String)],
+        holds: &[MessageId],
+        notices: &[(FollowUpRecord, MessageStatus, OrgId)],
         mut audit: Vec<Entry>,
-        at: i64,
+        at: UnixMicros,
     ) -> Result<Inserted<ConsentRow>> {
         let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
@@ -67,8 +73,8 @@ impl Store {
             )
             .bind(MessageStatus::Held.as_str_name())
             .bind(CONSENT_WITHDRAWN)
-            .bind(at)
-            .bind(message_id)
+            .bind(at.get())
+            .bind(message_id.as_str())
             .bind(MessageStatus::Submitted.as_str_name())
             .execute(&mut *tx)
             .await?;
@@ -91,7 +97,7 @@ impl Store {
 
     /// Every record `org` holds for a child (by local id, or by link key when
     /// given), withdrawals and superseded records included, oldest first.
-    pub async fn consents_for_child(&self, org: &str, local_id: &str, link_key: &str) -> Result<Vec<ConsentRow>> {
+    pub async fn consents_for_child(&self, org: &OrgId, local_id: &str, link_key: &str) -> Result<Vec<ConsentRow>> {
         let mut found = self.consents_for_children(&[ChildKey { org, local_id, link_key }]).await?;
         Ok(found.pop().unwrap_or_default())
     }
@@ -140,7 +146,7 @@ impl Store {
             // record per lookup. One child has one good plan at any size.
             let mut query = sqlx::query(&sql).persistent(chunk.len() == 1);
             for child in chunk {
-                query = query.bind(child.org).bind(child.local_id).bind(child.link_key);
+                query = query.bind(child.org.as_str()).bind(child.local_id).bind(child.link_key);
             }
             let mut records =
                 query.fetch_all(&mut *connection).await?.iter().map(consent_fields).collect::<Result<Vec<_>>>()?;
@@ -186,8 +192,8 @@ impl Store {
     /// `sender`'s only, or everyone's.
     pub async fn overrides(
         &self,
-        sender: Option<&str>,
-        before_id: Option<&str>,
+        sender: Option<&OrgId>,
+        before_id: Option<&MessageId>,
         limit: u32,
     ) -> Result<Vec<MessageRecord>> {
         let sql = format!(
@@ -195,8 +201,8 @@ impl Store {
              AND ($1 = '' OR m.sender_org = $1) AND ($2 = '' OR m.id < $2) ORDER BY m.id DESC LIMIT $3"
         );
         let found = sqlx::query(&sql)
-            .bind(sender.unwrap_or_default())
-            .bind(before_id.unwrap_or_default())
+            .bind(sender.map_or("", |org| org.as_str()))
+            .bind(before_id.map_or("", |id| id.as_str()))
             .bind(i64::from(limit))
             .fetch_all(&self.pools.read)
             .await?;
@@ -214,7 +220,7 @@ impl Store {
             Value::Text(Some(&consent.child_local_id)),
             Value::Text(Some(&consent.child_link_key)),
             Value::Text(consent.supersedes_id.as_deref()),
-            Value::Integer(consent.recorded_at),
+            Value::Integer(consent.recorded_at.get()),
             Value::Bytes(Cow::Owned(self.seal(&consent.id, &consent.body))),
         ]
     }
@@ -269,19 +275,19 @@ impl Store {
     }
 
     /// The record `org` stored under `request_id`, if any: a retry is answered from it.
-    pub async fn consent_for_request(&self, org: &str, request_id: &str) -> Result<Option<ConsentRow>> {
+    pub async fn consent_for_request(&self, org: &OrgId, request_id: &RequestId) -> Result<Option<ConsentRow>> {
         self.consent_by_request(&self.pools.read, org, request_id).await
     }
 
     async fn consent_by_request<'e>(
         &self,
         executor: impl sqlx::Executor<'e, Database = Any>,
-        org: &str,
-        request_id: &str,
+        org: &OrgId,
+        request_id: &RequestId,
     ) -> Result<Option<ConsentRow>> {
         let sql =
             format!("SELECT {CONSENT_COLUMNS} FROM consent_records WHERE recorded_by_org = $1 AND request_id = $2");
-        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(executor).await?;
+        let row = sqlx::query(&sql).bind(org.as_str()).bind(request_id.as_str()).fetch_optional(executor).await?;
         row.as_ref().map(|r| self.consent_row(r)).transpose()
     }
 }
@@ -302,14 +308,14 @@ impl Store {
 fn consent_fields(row: &AnyRow) -> Result<ConsentRow> {
     Ok(ConsentRow {
         id: row.try_get("id")?,
-        recorded_by_org: row.try_get("recorded_by_org")?,
-        request_id: row.try_get("request_id")?,
+        recorded_by_org: rows::text(row, "recorded_by_org")?,
+        request_id: rows::text(row, "request_id")?,
         request_hash: row.try_get("request_hash")?,
         kind: row.try_get("kind")?,
         child_local_id: row.try_get("child_local_id")?,
         child_link_key: row.try_get("child_link_key")?,
         supersedes_id: row.try_get("supersedes_id")?,
-        recorded_at: row.try_get("recorded_at")?,
+        recorded_at: rows::micros(row, "recorded_at")?,
         body: row.try_get("body")?,
     })
 }
@@ -318,7 +324,7 @@ fn consent_fields(row: &AnyRow) -> Result<ConsentRow> {
 #[derive(Debug, Clone, Copy)]
 pub struct ChildKey<'a> {
     /// The organisation that recorded them.
-    pub org: &'a str,
+    pub org: &'a OrgId,
     /// The child's local id there.
     pub local_id: &'a str,
     /// The child's link key, or empty.
@@ -328,7 +334,7 @@ pub struct ChildKey<'a> {
 impl ChildKey<'_> {
     /// Whether `record` is one of this child's.
     fn holds(&self, record: &ConsentRow) -> bool {
-        record.recorded_by_org == self.org
+        record.recorded_by_org == *self.org
             && (record.child_local_id == self.local_id
                 || (!self.link_key.is_empty() && record.child_link_key == self.link_key))
     }

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
-use referral_hub_domain::audit::Entry;
+use referral_hub_domain::{audit::Entry, ids::OrgId};
 
 use referral_hub_domain::wire::{DeliveryChannel, DirectoryNotice, Organisation, OrganisationStatus, Sector};
 
@@ -125,11 +125,11 @@ impl Store {
     /// checks, recipients), so answered from a short-lived cache: a change made
     /// through this store is seen at once, one made by another replica within
     /// [`DIRECTORY_CACHE_TTL`].
-    pub async fn organisation(&self, id: &str) -> Result<Option<Organisation>> {
+    pub async fn organisation(&self, id: &OrgId) -> Result<Option<Organisation>> {
         if let Some(cached) = self.shared.directory_cache.get(id) {
             return Ok(cached);
         }
-        let row = sqlx::query(&organisation_by_id()).bind(id).fetch_optional(&self.pools.read).await?;
+        let row = sqlx::query(&organisation_by_id()).bind(id.as_str()).fetch_optional(&self.pools.read).await?;
         let found = row.as_ref().map(organisation).transpose()?;
         self.shared.directory_cache.put(id, found.clone());
         Ok(found)
@@ -137,7 +137,7 @@ impl Store {
 
     /// The active lead agency for `area`: the one leading the most specific
     /// area on its path (`MM/YGN/Hlaing`, else `MM/YGN`, else `MM`).
-    pub async fn lead_agency(&self, area: &str) -> Result<Option<String>> {
+    pub async fn lead_agency(&self, area: &str) -> Result<Option<OrgId>> {
         let lead: Option<String> = sqlx::query_scalar(
             "SELECT la.org_id FROM organisation_lead_areas la JOIN organisations o ON o.id = la.org_id \
              WHERE o.status = $1 AND (la.area = $2 OR substr($2, 1, length(la.area) + 1) = la.area || '/') \
@@ -147,7 +147,7 @@ impl Store {
         .bind(area)
         .fetch_optional(&self.pools.read)
         .await?;
-        Ok(lead)
+        Ok(lead.map(OrgId::from))
     }
 
     /// Where a separated-child alert about a child found in `area` goes: the
@@ -168,21 +168,21 @@ impl Store {
         .fetch_optional(&self.pools.read)
         .await?;
         match lead {
-            Some(id) => self.organisation(&id).await,
+            Some(id) => self.organisation(&OrgId::from(id)).await,
             None => Ok(None),
         }
     }
 
     /// The organisation that registered the client certificate `sha256`, if any.
-    pub async fn organisation_with_certificate(&self, sha256: &str) -> Result<Option<String>> {
+    pub async fn organisation_with_certificate(&self, sha256: &str) -> Result<Option<OrgId>> {
         // `<> ''` lets the partial index `organisations_by_certificate` serve it.
-        let owner = sqlx::query_scalar(
+        let owner: Option<String> = sqlx::query_scalar(
             "SELECT id FROM organisations WHERE client_certificate_sha256 = $1 AND client_certificate_sha256 <> '' LIMIT 1",
         )
         .bind(sha256)
         .fetch_optional(&self.pools.read)
         .await?;
-        Ok(owner)
+        Ok(owner.map(OrgId::from))
     }
 
     /// Every registered organisation, suspended ones too, by id (for operators).
@@ -207,7 +207,7 @@ impl Store {
             .bind(search.service.clone().unwrap_or_default())
             .bind(search.area.clone().unwrap_or_default())
             .bind(search.sector.map(|s| s.as_str_name()).unwrap_or_default())
-            .bind(search.after_id.clone().unwrap_or_default())
+            .bind(search.after_id.as_deref().unwrap_or_default())
             .bind(i64::from(search.limit))
             .fetch_all(&self.pools.read)
             .await?;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use sqlx::{Any, Row, Transaction};
 
-use referral_hub_domain::{audit::Entry, wire::MessageStatus};
+use referral_hub_domain::{audit::Entry, ids::OrgId, timestamps::UnixMicros, wire::MessageStatus};
 
 use crate::{
     Backend, InboxContent, InboxItem, Result, Store, StoreError,
@@ -27,8 +27,8 @@ pub(crate) struct InboxAppend<'a> {
     pub message_id: &'a str,
     /// The follow-up delivered, if the entry is one.
     pub follow_up_id: Option<&'a str>,
-    /// When, µs since the epoch.
-    pub at: i64,
+    /// When.
+    pub at: UnixMicros,
 }
 
 impl Store {
@@ -66,7 +66,7 @@ impl Store {
                     .bind(*position)
                     .bind(entry.message_id)
                     .bind(entry.follow_up_id)
-                    .bind(entry.at);
+                    .bind(entry.at.get());
                 *position += 1;
             }
             rows.pad(query).execute(&mut **tx).await?;
@@ -109,7 +109,7 @@ impl Store {
     }
 
     /// Up to `limit` entries of `org`'s inbox after `after`, in order.
-    pub async fn inbox_after(&self, org: &str, after: u64, limit: u32) -> Result<Vec<InboxItem>> {
+    pub async fn inbox_after(&self, org: &OrgId, after: u64, limit: u32) -> Result<Vec<InboxItem>> {
         let sql = format!(
             "SELECT e.position AS e_position, e.follow_up_id AS e_follow_up_id, e.notice_id AS e_notice_id, \
              dn.body AS notice_body, {MESSAGE_COLUMNS}, {FOLLOW_UP_COLUMNS} \
@@ -119,7 +119,7 @@ impl Store {
              WHERE e.org_id = $1 AND e.position > $2 ORDER BY e.position LIMIT $3"
         );
         let found = sqlx::query(&sql)
-            .bind(org)
+            .bind(org.as_str())
             .bind(to_db(after))
             .bind(i64::from(limit))
             .fetch_all(&self.pools.inbox_reads)
@@ -147,9 +147,9 @@ impl Store {
     }
 
     /// The last position `org`'s system acknowledged (0 before the first ack).
-    pub async fn acked_position(&self, org: &str) -> Result<u64> {
+    pub async fn acked_position(&self, org: &OrgId) -> Result<u64> {
         let acked: Option<i64> = sqlx::query_scalar("SELECT acked_position FROM inboxes WHERE org_id = $1")
-            .bind(org)
+            .bind(org.as_str())
             .fetch_optional(&self.pools.read)
             .await?;
         Ok(acked.map(from_db).unwrap_or(0))
@@ -164,8 +164,8 @@ impl Store {
     /// [`crate::group_commit`]); a long acknowledgement takes several, each
     /// moving the cursor up to `ACK_STEP` positions, so one that fails part
     /// way has delivered (and moved the cursor over) a prefix of its range.
-    pub async fn ack_inbox(&self, org: &str, position: u64, at: i64, template: &Entry) -> Result<u64> {
-        let ack = InboxAck { org: org.into(), position, at, template: template.clone(), audit: vec![], cursor: 0 };
+    pub async fn ack_inbox(&self, org: &OrgId, position: u64, at: UnixMicros, template: &Entry) -> Result<u64> {
+        let ack = InboxAck { org: org.clone(), position, at, template: template.clone(), audit: vec![], cursor: 0 };
         self.committer()?.run(|reply| Job::Ack(Box::new(ack), reply)).await
     }
 
@@ -175,7 +175,7 @@ impl Store {
         ack.audit.clear();
         let cursor: Option<(i64, i64)> =
             sqlx::query_as("SELECT last_position, acked_position FROM inboxes WHERE org_id = $1")
-                .bind(&ack.org)
+                .bind(ack.org.as_str())
                 .fetch_optional(&mut **tx)
                 .await?;
         let (last, acked) = cursor.map(|(l, a)| (from_db(l), from_db(a))).unwrap_or((0, 0));
@@ -190,7 +190,7 @@ impl Store {
         }
         sqlx::query("UPDATE inboxes SET acked_position = $1 WHERE org_id = $2 AND acked_position < $1")
             .bind(to_db(step))
-            .bind(&ack.org)
+            .bind(ack.org.as_str())
             .execute(&mut **tx)
             .await?;
         let delivered: Vec<(String, String)> = sqlx::query_as(
@@ -199,16 +199,16 @@ impl Store {
               AND follow_up_id IS NULL AND message_id IS NOT NULL) RETURNING id, kind",
         )
         .bind(MessageStatus::Delivered.as_str_name())
-        .bind(ack.at)
+        .bind(ack.at.get())
         .bind(MessageStatus::Submitted.as_str_name())
-        .bind(&ack.org)
+        .bind(ack.org.as_str())
         .bind(to_db(acked))
         .bind(to_db(step))
         .fetch_all(&mut **tx)
         .await?;
         ack.audit = delivered
             .into_iter()
-            .map(|(message_id, message_kind)| Entry { message_id, message_kind, ..ack.template.clone() })
+            .map(|(message_id, message_kind)| ack.template.clone().about(&message_id, &message_kind))
             .collect();
         Ok(())
     }

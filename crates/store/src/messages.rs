@@ -7,7 +7,8 @@ use sqlx::{Any, Transaction};
 
 use referral_hub_domain::{
     audit::Entry,
-    wire::{MessageKind, MessageStatus},
+    ids::{MessageId, OrgId, RequestId},
+    wire::{MessageKind, MessageStatus, Sector},
 };
 
 use crate::{
@@ -42,6 +43,8 @@ impl Store {
     /// its body sealed.
     pub(crate) fn message_values<'a>(&self, message: &'a MessageRecord) -> [Value<'a>; 27] {
         let text = |value: &'a Option<String>| Value::Text(value.as_deref());
+        let id = |value: Option<&'a str>| Value::Text(value);
+        let sector = |value: Option<Sector>| Value::Text(value.map(|s| s.as_str_name()));
         [
             Value::Text(Some(&message.id)),
             Value::Text(Some(&message.sender_org)),
@@ -53,22 +56,22 @@ impl Store {
             Value::Text(Some(message.status.as_str_name())),
             Value::Text(Some(message.risk_level.as_str_name())),
             text(&message.child_link_key),
-            Value::Integer(message.created_at),
-            Value::Integer(message.updated_at),
-            Value::Integer(message.acknowledge_by),
-            Value::Integer(message.respond_by),
+            Value::Integer(message.created_at.get()),
+            Value::Integer(message.updated_at.get()),
+            Value::Integer(message.acknowledge_by.get()),
+            Value::Integer(message.respond_by.get()),
             Value::Bytes(Cow::Owned(self.seal(&message.id, &message.body))),
             text(&message.consent_id),
             text(&message.legal_basis),
             text(&message.hold_reason),
             text(&message.area),
-            text(&message.rerouted_from),
-            text(&message.sender_sector),
-            text(&message.recipient_sector),
+            id(message.rerouted_from.as_deref()),
+            sector(message.sender_sector),
+            sector(message.recipient_sector),
             text(&message.sex),
             text(&message.age_band),
             text(&message.displacement),
-            text(&message.re_referral_of),
+            id(message.re_referral_of.as_deref()),
             text(&message.traceparent),
         ]
     }
@@ -152,7 +155,7 @@ impl Store {
         &self,
         follow_up: &FollowUpRecord,
         expected: MessageStatus,
-        deliver_to: &str,
+        deliver_to: &OrgId,
         mut audit: Entry,
     ) -> Result<Inserted<FollowUpRecord>> {
         let mut tx = self.pools.write.begin().await?;
@@ -160,8 +163,11 @@ impl Store {
         if !self.insert_follow_up_tx(&mut tx, follow_up, expected, deliver_to).await? {
             let sql =
                 format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
-            let row =
-                sqlx::query(&sql).bind(&follow_up.author_org).bind(&follow_up.request_id).fetch_one(&mut *tx).await?;
+            let row = sqlx::query(&sql)
+                .bind(follow_up.author_org.as_str())
+                .bind(follow_up.request_id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
             return Ok(Inserted::Existing(self.follow_up_row(&row)?));
         }
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
@@ -176,7 +182,7 @@ impl Store {
         tx: &mut Transaction<'_, Any>,
         follow_up: &FollowUpRecord,
         expected: MessageStatus,
-        deliver_to: &str,
+        deliver_to: &OrgId,
     ) -> Result<bool> {
         if !self.insert_follow_up_row(tx, follow_up).await? {
             return Ok(false);
@@ -204,14 +210,14 @@ impl Store {
              ON CONFLICT (author_org, request_id) DO NOTHING",
         )
         .bind(&follow_up.id)
-        .bind(&follow_up.message_id)
-        .bind(&follow_up.author_org)
+        .bind(follow_up.message_id.as_str())
+        .bind(follow_up.author_org.as_str())
         .bind(&follow_up.author_subject)
-        .bind(&follow_up.request_id)
+        .bind(follow_up.request_id.as_str())
         .bind(&follow_up.request_hash)
         .bind(follow_up.action.as_str_name())
         .bind(follow_up.status_after.as_str_name())
-        .bind(follow_up.created_at)
+        .bind(follow_up.created_at.get())
         .bind(self.seal(&follow_up.id, &follow_up.body))
         .bind(i64::from(follow_up.hidden_from_sender))
         .execute(&mut **tx)
@@ -221,30 +227,32 @@ impl Store {
 
     /// The follow-up `org` posted under `request_id`, if any: a retry is
     /// answered from here before the life-cycle rules see it again.
-    pub async fn follow_up_by_request(&self, org: &str, request_id: &str) -> Result<Option<FollowUpRecord>> {
+    pub async fn follow_up_by_request(&self, org: &OrgId, request_id: &RequestId) -> Result<Option<FollowUpRecord>> {
         let sql = format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.author_org = $1 AND f.request_id = $2");
-        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.pools.read).await?;
+        let row =
+            sqlx::query(&sql).bind(org.as_str()).bind(request_id.as_str()).fetch_optional(&self.pools.read).await?;
         row.as_ref().map(|r| self.follow_up_row(r)).transpose()
     }
 
     /// The message `org` submitted under `request_id`, if any.
-    pub async fn message_by_request(&self, org: &str, request_id: &str) -> Result<Option<MessageRecord>> {
+    pub async fn message_by_request(&self, org: &OrgId, request_id: &RequestId) -> Result<Option<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_org = $1 AND m.request_id = $2");
-        let row = sqlx::query(&sql).bind(org).bind(request_id).fetch_optional(&self.pools.read).await?;
+        let row =
+            sqlx::query(&sql).bind(org.as_str()).bind(request_id.as_str()).fetch_optional(&self.pools.read).await?;
         row.as_ref().map(|r| self.message_row(r)).transpose()
     }
 
     /// One message by id, whoever it belongs to (the caller checks access).
-    pub async fn message(&self, id: &str) -> Result<Option<MessageRecord>> {
+    pub async fn message(&self, id: &MessageId) -> Result<Option<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pools.read).await?;
+        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&self.pools.read).await?;
         row.as_ref().map(|r| self.message_row(r)).transpose()
     }
 
     /// A message's follow-ups, oldest first.
-    pub async fn follow_ups(&self, message_id: &str) -> Result<Vec<FollowUpRecord>> {
+    pub async fn follow_ups(&self, message_id: &MessageId) -> Result<Vec<FollowUpRecord>> {
         let sql = format!("SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE f.message_id = $1 ORDER BY f.id");
-        let found = sqlx::query(&sql).bind(message_id).fetch_all(&self.pools.read).await?;
+        let found = sqlx::query(&sql).bind(message_id.as_str()).fetch_all(&self.pools.read).await?;
         found.iter().map(|r| self.follow_up_row(r)).collect()
     }
 
@@ -275,18 +283,18 @@ impl Store {
             next += 1;
         }
         sql += &format!(" ORDER BY m.id DESC LIMIT ${next}");
-        let mut query = sqlx::query(&sql).bind(&filter.org);
+        let mut query = sqlx::query(&sql).bind(filter.org.as_str());
         for status in &filter.statuses {
             query = query.bind(status.as_str_name());
         }
         for kind in &filter.kinds {
             query = query.bind(kind.as_str_name());
         }
-        for text in [&filter.before_id, &filter.counterpart].into_iter().flatten() {
+        for text in [filter.before_id.as_deref(), filter.counterpart.as_deref()].into_iter().flatten() {
             query = query.bind(text);
         }
-        for micros in [filter.updated_from, filter.updated_before].into_iter().flatten() {
-            query = query.bind(micros);
+        for at in [filter.updated_from, filter.updated_before].into_iter().flatten() {
+            query = query.bind(at.get());
         }
         let found = query.bind(i64::from(filter.limit)).fetch_all(&self.pools.read).await?;
         found.iter().map(|r| self.message_row(r)).collect()
@@ -314,8 +322,8 @@ async fn move_message(
          WHERE id = $3 AND status = $4",
     )
     .bind(follow_up.status_after.as_str_name())
-    .bind(follow_up.created_at)
-    .bind(&follow_up.message_id)
+    .bind(follow_up.created_at.get())
+    .bind(follow_up.message_id.as_str())
     .bind(expected.as_str_name())
     .bind(MessageStatus::Acknowledged.as_str_name())
     .bind(MessageStatus::Accepted.as_str_name())

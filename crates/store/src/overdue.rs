@@ -1,7 +1,12 @@
 //! Deadlines: finding messages past a deadline, flagging each exactly once
 //! (even with several replicas scanning), and listing them for the lead agency.
 
-use referral_hub_domain::{audit::Entry, wire::MessageStatus};
+use referral_hub_domain::{
+    audit::Entry,
+    ids::{MessageId, OrgId},
+    timestamps::UnixMicros,
+    wire::MessageStatus,
+};
 
 use crate::{
     FollowUpRecord, MessageRecord, Result, Store, StoreError, group_commit::Submission, inbox::InboxAppend,
@@ -45,7 +50,7 @@ impl Deadline {
 impl Store {
     /// Up to `limit` messages past a deadline at `now` and not yet flagged for
     /// it. Reads only the partial indexes of messages still waiting.
-    pub async fn due(&self, now: i64, limit: u32) -> Result<Vec<(MessageRecord, Deadline)>> {
+    pub async fn due(&self, now: UnixMicros, limit: u32) -> Result<Vec<(MessageRecord, Deadline)>> {
         let mut due = Vec::new();
         for deadline in [Deadline::Acknowledge, Deadline::Respond] {
             let (flag, by, waiting) = deadline.columns();
@@ -53,7 +58,7 @@ impl Store {
                 "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.{flag} IS NULL AND m.status IN ({waiting}) \
                  AND m.{by} <= $1 ORDER BY m.{by} LIMIT $2"
             );
-            let found = sqlx::query(&sql).bind(now).bind(i64::from(limit)).fetch_all(&self.pools.read).await?;
+            let found = sqlx::query(&sql).bind(now.get()).bind(i64::from(limit)).fetch_all(&self.pools.read).await?;
             for row in &found {
                 due.push((self.message_row(row)?, deadline));
             }
@@ -69,8 +74,8 @@ impl Store {
         &self,
         deadline: Deadline,
         notice: &FollowUpRecord,
-        sender: &str,
-        lead_agency: Option<&str>,
+        sender: &OrgId,
+        lead_agency: Option<&OrgId>,
         mut audit: Entry,
     ) -> Result<bool> {
         let (flag, _, waiting) = deadline.columns();
@@ -79,8 +84,8 @@ impl Store {
         let flagged = sqlx::query(&format!(
             "UPDATE messages SET {flag} = $1 WHERE id = $2 AND {flag} IS NULL AND status IN ({waiting})"
         ))
-        .bind(notice.created_at)
-        .bind(&notice.message_id)
+        .bind(notice.created_at.get())
+        .bind(notice.message_id.as_str())
         .execute(&mut *tx)
         .await?;
         if flagged.rows_affected() == 0 {
@@ -109,7 +114,7 @@ impl Store {
     }
 
     /// Message `id` if it is flagged overdue, still waiting, and in an area `org` leads.
-    pub async fn overdue_message_led_by(&self, org: &str, id: &str) -> Result<Option<MessageRecord>> {
+    pub async fn overdue_message_led_by(&self, org: &OrgId, id: &MessageId) -> Result<Option<MessageRecord>> {
         let found = self.overdue_led_by_query(org, Some(id), None, 1).await?;
         Ok(found.into_iter().next())
     }
@@ -125,7 +130,7 @@ impl Store {
         concerns: Vec<String>,
         withdrawal: &FollowUpRecord,
         expected: MessageStatus,
-        old_recipient: &str,
+        old_recipient: &OrgId,
         mut audit: Vec<Entry>,
     ) -> Result<MessageRecord> {
         let mut tx = self.pools.write.begin().await?;
@@ -144,15 +149,20 @@ impl Store {
     }
 
     /// Messages flagged overdue and still waiting, in areas `org` leads, newest first.
-    pub async fn overdue_led_by(&self, org: &str, before_id: Option<&str>, limit: u32) -> Result<Vec<MessageRecord>> {
+    pub async fn overdue_led_by(
+        &self,
+        org: &OrgId,
+        before_id: Option<&MessageId>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>> {
         self.overdue_led_by_query(org, None, before_id, limit).await
     }
 
     async fn overdue_led_by_query(
         &self,
-        org: &str,
-        id: Option<&str>,
-        before_id: Option<&str>,
+        org: &OrgId,
+        id: Option<&MessageId>,
+        before_id: Option<&MessageId>,
         limit: u32,
     ) -> Result<Vec<MessageRecord>> {
         let (ack_flag, _, ack_waiting) = Deadline::Acknowledge.columns();
@@ -166,10 +176,10 @@ impl Store {
              AND ($2 = '' OR m.id < $2) AND ($4 = '' OR m.id = $4) ORDER BY m.id DESC LIMIT $3"
         );
         let found = sqlx::query(&sql)
-            .bind(org)
-            .bind(before_id.unwrap_or_default())
+            .bind(org.as_str())
+            .bind(before_id.map_or("", |id| id.as_str()))
             .bind(i64::from(limit))
-            .bind(id.unwrap_or_default())
+            .bind(id.map_or("", |id| id.as_str()))
             .fetch_all(&self.pools.read)
             .await?;
         found.iter().map(|r| self.message_row(r)).collect()

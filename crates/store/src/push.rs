@@ -12,10 +12,12 @@ use sqlx::{Row, any::AnyRow};
 
 use referral_hub_domain::{
     audit::Entry,
+    ids::OrgId,
+    timestamps::UnixMicros,
     wire::{DeliveryChannel, OrganisationStatus},
 };
 
-use crate::{DeadLetter, PushRetry, Result, Store, inbox::InboxAppend};
+use crate::{DeadLetter, PushRetry, Result, Store, inbox::InboxAppend, rows};
 
 const DEAD_LETTER_COLUMNS: &str =
     "id, org_id, position, message_id, follow_up_id, attempts, first_failed_at, dead_at, last_error, state";
@@ -23,8 +25,8 @@ const DEAD_LETTER_COLUMNS: &str =
 impl Store {
     /// Active PUSH organisations with undelivered entries whose queue no
     /// replica holds, that are not suspended and whose next attempt is due.
-    pub async fn due_push_queues(&self, now: i64) -> Result<Vec<String>> {
-        let due = sqlx::query_scalar(
+    pub async fn due_push_queues(&self, now: UnixMicros) -> Result<Vec<OrgId>> {
+        let due: Vec<String> = sqlx::query_scalar(
             "SELECT i.org_id FROM inboxes i JOIN organisations o ON o.id = i.org_id \
              LEFT JOIN push_state p ON p.org_id = i.org_id \
              WHERE o.channel = $1 AND o.status = $2 AND i.last_position > i.acked_position \
@@ -33,26 +35,32 @@ impl Store {
         )
         .bind(DeliveryChannel::Push.as_str_name())
         .bind(OrganisationStatus::Active.as_str_name())
-        .bind(now)
+        .bind(now.get())
         .fetch_all(&self.pools.read)
         .await?;
-        Ok(due)
+        Ok(due.into_iter().map(OrgId::from).collect())
     }
 
     /// Takes `org`'s queue for `owner` until `until`, if it is free (or the
     /// lease ran out), due and not suspended; `None` when another replica
     /// holds it. Returns the head entry's retry state.
-    pub async fn claim_push_queue(&self, org: &str, owner: &str, now: i64, until: i64) -> Result<Option<PushRetry>> {
+    pub async fn claim_push_queue(
+        &self,
+        org: &OrgId,
+        owner: &str,
+        now: UnixMicros,
+        until: UnixMicros,
+    ) -> Result<Option<PushRetry>> {
         let claimed = sqlx::query(
             "INSERT INTO push_state (org_id, lease_owner, lease_until) VALUES ($1, $2, $3) \
              ON CONFLICT (org_id) DO UPDATE SET lease_owner = $2, lease_until = $3 \
              WHERE (push_state.lease_until < $4 OR push_state.lease_owner = $2) \
              AND push_state.next_attempt_at <= $4 AND push_state.suspended = 0",
         )
-        .bind(org)
+        .bind(org.as_str())
         .bind(owner)
-        .bind(until)
-        .bind(now)
+        .bind(until.get())
+        .bind(now.get())
         .execute(&self.pools.write)
         .await?;
         if claimed.rows_affected() == 0 {
@@ -60,16 +68,17 @@ impl Store {
         }
         let (attempts, first_failed_at): (i64, Option<i64>) =
             sqlx::query_as("SELECT attempts, first_failed_at FROM push_state WHERE org_id = $1")
-                .bind(org)
+                .bind(org.as_str())
                 .fetch_one(&self.pools.write)
                 .await?;
+        let first_failed_at = first_failed_at.map(UnixMicros::new);
         Ok(Some(PushRetry { attempts: u32::try_from(attempts).unwrap_or(u32::MAX), first_failed_at }))
     }
 
     /// Lets go of `org`'s queue (another replica may take it at once).
-    pub async fn release_push_queue(&self, org: &str, owner: &str) -> Result<()> {
+    pub async fn release_push_queue(&self, org: &OrgId, owner: &str) -> Result<()> {
         sqlx::query("UPDATE push_state SET lease_until = 0 WHERE org_id = $1 AND lease_owner = $2")
-            .bind(org)
+            .bind(org.as_str())
             .bind(owner)
             .execute(&self.pools.write)
             .await?;
@@ -80,10 +89,10 @@ impl Store {
     /// one at `next_attempt_at`, audits it, and lets go of the queue.
     pub async fn push_failed(
         &self,
-        org: &str,
+        org: &OrgId,
         owner: &str,
-        now: i64,
-        next_attempt_at: i64,
+        now: UnixMicros,
+        next_attempt_at: UnixMicros,
         audit: Entry,
     ) -> Result<()> {
         let mut tx = self.pools.write.begin().await?;
@@ -92,10 +101,10 @@ impl Store {
             "UPDATE push_state SET attempts = attempts + 1, first_failed_at = COALESCE(first_failed_at, $3), \
              next_attempt_at = $4, lease_until = 0 WHERE org_id = $1 AND lease_owner = $2",
         )
-        .bind(org)
+        .bind(org.as_str())
         .bind(owner)
-        .bind(now)
-        .bind(next_attempt_at)
+        .bind(now.get())
+        .bind(next_attempt_at.get())
         .execute(&mut *tx)
         .await?;
         self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
@@ -106,12 +115,12 @@ impl Store {
     /// `org`'s endpoint took the entry at `position`: the cursor moves past
     /// it (its message becomes DELIVERED, audited as `template`) and the
     /// retry state starts afresh for the next entry.
-    pub async fn push_succeeded(&self, org: &str, position: u64, now: i64, template: &Entry) -> Result<()> {
+    pub async fn push_succeeded(&self, org: &OrgId, position: u64, now: UnixMicros, template: &Entry) -> Result<()> {
         self.ack_inbox(org, position, now, template).await?;
         sqlx::query(
             "UPDATE push_state SET attempts = 0, first_failed_at = NULL, next_attempt_at = 0 WHERE org_id = $1",
         )
-        .bind(org)
+        .bind(org.as_str())
         .execute(&self.pools.write)
         .await?;
         Ok(())
@@ -127,27 +136,27 @@ impl Store {
             "INSERT INTO dead_letters ({DEAD_LETTER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
         .bind(&letter.id)
-        .bind(&letter.org_id)
+        .bind(letter.org_id.as_str())
         .bind(i64::try_from(letter.position).unwrap_or(i64::MAX))
-        .bind(&letter.message_id)
+        .bind(letter.message_id.as_str())
         .bind(&letter.follow_up_id)
         .bind(i64::from(letter.attempts))
-        .bind(letter.first_failed_at)
-        .bind(letter.dead_at)
+        .bind(letter.first_failed_at.get())
+        .bind(letter.dead_at.get())
         .bind(&letter.last_error)
         .bind(&letter.state)
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE inboxes SET acked_position = $1 WHERE org_id = $2 AND acked_position < $1")
             .bind(i64::try_from(letter.position).unwrap_or(i64::MAX))
-            .bind(&letter.org_id)
+            .bind(letter.org_id.as_str())
             .execute(&mut *tx)
             .await?;
         sqlx::query(
             "UPDATE push_state SET attempts = 0, first_failed_at = NULL, next_attempt_at = 0, lease_until = 0, \
              suspended = $2 WHERE org_id = $1",
         )
-        .bind(&letter.org_id)
+        .bind(letter.org_id.as_str())
         .bind(i64::from(suspend))
         .execute(&mut *tx)
         .await?;
@@ -173,7 +182,7 @@ impl Store {
     /// Puts a DEAD letter's message or follow-up in its organisation's inbox
     /// again (a new position; the webhook id stays the same, so the receiver
     /// can tell a repeat) and lifts a suspension; `false` if it is not DEAD.
-    pub async fn retry_dead_letter(&self, id: &str, now: i64, audit: Entry) -> Result<bool> {
+    pub async fn retry_dead_letter(&self, id: &str, now: UnixMicros, audit: Entry) -> Result<bool> {
         let mut tx = self.pools.write.begin().await?;
         let mut head = Self::lock_audit_head(&mut tx).await?;
         let letter = sqlx::query(&format!(
@@ -193,7 +202,7 @@ impl Store {
         };
         self.append_inbox(&mut tx, &[entry]).await?;
         sqlx::query("UPDATE push_state SET suspended = 0 WHERE org_id = $1")
-            .bind(&letter.org_id)
+            .bind(letter.org_id.as_str())
             .execute(&mut *tx)
             .await?;
         self.append_audit(&mut tx, &mut head, &mut [audit]).await?;
@@ -220,7 +229,7 @@ impl Store {
 
     /// `org`'s signing secrets: the current one and, during a rotation, the
     /// previous one, opened (they are sealed at rest like payloads).
-    pub async fn push_secrets(&self, org: &str) -> Result<Option<(String, Option<String>)>> {
+    pub async fn push_secrets(&self, org: &OrgId) -> Result<Option<(String, Option<String>)>> {
         let Some((current, previous)) = self.stored_secrets(org).await? else { return Ok(None) };
         let current = self.open_secret(org, current, "push_secrets.secret")?;
         let previous = previous.map(|blob| self.open_secret(org, blob, "push_secrets.previous_secret")).transpose()?;
@@ -229,16 +238,16 @@ impl Store {
 
     /// Makes `secret` `org`'s signing secret (sealed); the one it replaces
     /// keeps signing too until `keep_previous` is false on a later call.
-    pub async fn set_push_secret(&self, org: &str, secret: &str, keep_previous: bool, now: i64) -> Result<()> {
+    pub async fn set_push_secret(&self, org: &OrgId, secret: &str, keep_previous: bool, now: UnixMicros) -> Result<()> {
         sqlx::query(
             "INSERT INTO push_secrets (org_id, secret, previous_secret, rotated_at) VALUES ($1, $2, NULL, $4) \
              ON CONFLICT (org_id) DO UPDATE SET previous_secret = CASE WHEN $3 = 1 THEN push_secrets.secret END, \
              secret = $2, rotated_at = $4",
         )
-        .bind(org)
+        .bind(org.as_str())
         .bind(self.seal(&secret_row(org), secret.as_bytes()))
         .bind(i64::from(keep_previous))
-        .bind(now)
+        .bind(now.get())
         .execute(&self.pools.write)
         .await?;
         Ok(())
@@ -279,7 +288,7 @@ impl Store {
 
     /// `org`'s signing secrets as they are on disk: for tests and audits that
     /// check what the database itself shows.
-    pub async fn raw_push_secrets(&self, org: &str) -> Result<Vec<Vec<u8>>> {
+    pub async fn raw_push_secrets(&self, org: &OrgId) -> Result<Vec<Vec<u8>>> {
         let found = self.stored_secrets(org).await?;
         Ok(found.into_iter().flat_map(|(current, previous)| [Some(current), previous]).flatten().collect())
     }
@@ -312,13 +321,13 @@ fn dead_letter(row: &AnyRow) -> Result<DeadLetter> {
     let attempts: i64 = row.try_get("attempts")?;
     Ok(DeadLetter {
         id: row.try_get("id")?,
-        org_id: row.try_get("org_id")?,
+        org_id: rows::text(row, "org_id")?,
         position: u64::try_from(position).unwrap_or(0),
-        message_id: row.try_get("message_id")?,
+        message_id: rows::text(row, "message_id")?,
         follow_up_id: row.try_get("follow_up_id")?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        first_failed_at: row.try_get("first_failed_at")?,
-        dead_at: row.try_get("dead_at")?,
+        first_failed_at: rows::micros(row, "first_failed_at")?,
+        dead_at: rows::micros(row, "dead_at")?,
         last_error: row.try_get("last_error")?,
         state: row.try_get("state")?,
     })

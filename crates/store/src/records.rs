@@ -1,20 +1,24 @@
 //! The rows the store reads and writes, in typed form.
 
-use referral_hub_domain::wire::{DirectoryNotice, FollowUpAction, MessageKind, MessageStatus, RiskLevel, Sector};
+use referral_hub_domain::{
+    ids::{MessageId, OrgId, RequestId},
+    timestamps::UnixMicros,
+    wire::{DirectoryNotice, FollowUpAction, MessageKind, MessageStatus, RiskLevel, Sector},
+};
 
 /// A message's routing envelope and its encoded body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {
     /// Hub-assigned UUIDv7.
-    pub id: String,
+    pub id: MessageId,
     /// Sending organisation.
-    pub sender_org: String,
+    pub sender_org: OrgId,
     /// Sending worker or system.
     pub sender_subject: String,
     /// Receiving organisation.
-    pub recipient_org: String,
+    pub recipient_org: OrgId,
     /// The sender's idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// SHA-256 of the encoded request, to tell a retry from a reuse of the key.
     pub request_hash: Vec<u8>,
     /// Which payload.
@@ -25,14 +29,14 @@ pub struct MessageRecord {
     pub risk_level: RiskLevel,
     /// Cross-agency link key of the child, when known (never a name).
     pub child_link_key: Option<String>,
-    /// Accepted at, µs since the epoch.
-    pub created_at: i64,
-    /// Last changed at, µs since the epoch.
-    pub updated_at: i64,
-    /// Acknowledge deadline, µs since the epoch.
-    pub acknowledge_by: i64,
-    /// Accept/decline deadline, µs since the epoch.
-    pub respond_by: i64,
+    /// Accepted at.
+    pub created_at: UnixMicros,
+    /// Last changed at.
+    pub updated_at: UnixMicros,
+    /// Acknowledge deadline.
+    pub acknowledge_by: UnixMicros,
+    /// Accept/decline deadline.
+    pub respond_by: UnixMicros,
     /// The encoded request (child reference and payload).
     pub body: Vec<u8>,
     /// The consent record it relies on.
@@ -43,16 +47,16 @@ pub struct MessageRecord {
     pub hold_reason: Option<String>,
     /// Where the child is (area code path), for escalation.
     pub area: Option<String>,
-    /// When it was flagged as not acknowledged in time, µs since the epoch.
-    pub acknowledge_overdue_at: Option<i64>,
+    /// When it was flagged as not acknowledged in time.
+    pub acknowledge_overdue_at: Option<UnixMicros>,
     /// When it was flagged as not accepted or declined in time.
-    pub respond_overdue_at: Option<i64>,
+    pub respond_overdue_at: Option<UnixMicros>,
     /// The overdue message this one replaces (re-routed by a lead agency).
-    pub rerouted_from: Option<String>,
+    pub rerouted_from: Option<MessageId>,
     /// Statistics metadata, never identifying: the sender's sector.
-    pub sender_sector: Option<String>,
+    pub sender_sector: Option<Sector>,
     /// The receiver's sector.
-    pub recipient_sector: Option<String>,
+    pub recipient_sector: Option<Sector>,
     /// The child's sex code.
     pub sex: Option<String>,
     /// The child's age band (0-4, 5-9, 10-14, 15-17).
@@ -61,21 +65,21 @@ pub struct MessageRecord {
     pub displacement: Option<String>,
     /// The organisation that owns the case once the receiver accepted a
     /// transfer; `None`: the sender.
-    pub owner_org: Option<String>,
+    pub owner_org: Option<OrgId>,
     /// The status as the original sender last saw it, once the new owner of
     /// a transferred case posted a follow-up it did not share; `None`: `status`.
     pub sender_view_status: Option<MessageStatus>,
     /// The declined referral this one re-refers.
-    pub re_referral_of: Option<String>,
+    pub re_referral_of: Option<MessageId>,
     /// W3C `traceparent` of the request that submitted it (trace and span ids
     /// only), so its delivery joins the same trace.
     pub traceparent: Option<String>,
-    /// When the receiver first acknowledged it, µs since the epoch.
-    pub acknowledged_at: Option<i64>,
-    /// When the receiver accepted it, µs since the epoch.
-    pub accepted_at: Option<i64>,
-    /// When its payload was purged (retention), µs since the epoch.
-    pub purged_at: Option<i64>,
+    /// When the receiver first acknowledged it.
+    pub acknowledged_at: Option<UnixMicros>,
+    /// When the receiver accepted it.
+    pub accepted_at: Option<UnixMicros>,
+    /// When its payload was purged (retention).
+    pub purged_at: Option<UnixMicros>,
 }
 
 /// A separated-child alert kept because no lead agency covers its area.
@@ -84,21 +88,21 @@ pub struct UnroutedAlert {
     /// Hub-assigned UUIDv7.
     pub id: String,
     /// Sending organisation.
-    pub sender_org: String,
+    pub sender_org: OrgId,
     /// Sending worker or system.
     pub sender_subject: String,
     /// The sender's idempotency key (the routed message keeps it).
-    pub request_id: String,
+    pub request_id: RequestId,
     /// SHA-256 of the encoded request.
     pub request_hash: Vec<u8>,
     /// Where the child was found (area code path).
     pub area: String,
-    /// Kept at, µs since the epoch.
-    pub received_at: i64,
+    /// Kept at.
+    pub received_at: UnixMicros,
     /// The encoded request.
     pub body: Vec<u8>,
     /// The message it became, once an admin routed it.
-    pub routed_message_id: Option<String>,
+    pub routed_message_id: Option<MessageId>,
 }
 
 /// A consent record: routing columns plus the encoded record.
@@ -107,9 +111,9 @@ pub struct ConsentRow {
     /// Hub-assigned UUIDv7.
     pub id: String,
     /// Organisation that recorded it.
-    pub recorded_by_org: String,
+    pub recorded_by_org: OrgId,
     /// Its idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// SHA-256 of the encoded request.
     pub request_hash: Vec<u8>,
     /// `GRANT` or `WITHDRAWAL`.
@@ -120,8 +124,8 @@ pub struct ConsentRow {
     pub child_link_key: String,
     /// The record it replaces or withdraws.
     pub supersedes_id: Option<String>,
-    /// Recorded at, µs since the epoch.
-    pub recorded_at: i64,
+    /// Recorded at.
+    pub recorded_at: UnixMicros,
     /// The encoded record.
     pub body: Vec<u8>,
 }
@@ -132,21 +136,21 @@ pub struct FollowUpRecord {
     /// Hub-assigned UUIDv7.
     pub id: String,
     /// The message it is about.
-    pub message_id: String,
+    pub message_id: MessageId,
     /// Posting organisation.
-    pub author_org: String,
+    pub author_org: OrgId,
     /// Posting worker or system.
     pub author_subject: String,
     /// The author's idempotency key.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// SHA-256 of the encoded request.
     pub request_hash: Vec<u8>,
     /// What it does.
     pub action: FollowUpAction,
     /// The message's state after it.
     pub status_after: MessageStatus,
-    /// Accepted at, µs since the epoch.
-    pub created_at: i64,
+    /// Accepted at.
+    pub created_at: UnixMicros,
     /// The encoded request.
     pub body: Vec<u8>,
     /// Posted by the new owner of a transferred case and not shared back:
@@ -219,7 +223,7 @@ pub enum Mailbox {
 #[derive(Debug, Clone)]
 pub struct MessageFilter {
     /// Whose messages.
-    pub org: String,
+    pub org: OrgId,
     /// Sent or received.
     pub mailbox: Mailbox,
     /// Only these states (empty: all).
@@ -227,14 +231,14 @@ pub struct MessageFilter {
     /// Only these kinds (empty: all).
     pub kinds: Vec<MessageKind>,
     /// Only ids below this one (the previous page's last id).
-    pub before_id: Option<String>,
+    pub before_id: Option<MessageId>,
     /// Only those with this organisation on the other side (a polling
     /// system's search by the other party).
-    pub counterpart: Option<String>,
-    /// Only those last changed at or after this, µs since the epoch.
-    pub updated_from: Option<i64>,
-    /// Only those last changed before this, µs since the epoch.
-    pub updated_before: Option<i64>,
+    pub counterpart: Option<OrgId>,
+    /// Only those last changed at or after this.
+    pub updated_from: Option<UnixMicros>,
+    /// Only those last changed before this.
+    pub updated_before: Option<UnixMicros>,
     /// Page size.
     pub limit: u32,
 }
@@ -249,7 +253,7 @@ pub struct OrganisationSearch {
     /// In this sector.
     pub sector: Option<Sector>,
     /// Only ids above this one (the previous page's last id).
-    pub after_id: Option<String>,
+    pub after_id: Option<OrgId>,
     /// Page size.
     pub limit: u32,
 }
@@ -260,19 +264,19 @@ pub struct DeadLetter {
     /// Hub-assigned UUIDv7.
     pub id: String,
     /// The organisation it was for.
-    pub org_id: String,
+    pub org_id: OrgId,
     /// Its inbox position.
     pub position: u64,
     /// The message (for a follow-up: the message it is about).
-    pub message_id: String,
+    pub message_id: MessageId,
     /// The follow-up, when the entry was one.
     pub follow_up_id: Option<String>,
     /// Attempts made.
     pub attempts: u32,
-    /// When the first attempt failed, µs since the epoch.
-    pub first_failed_at: i64,
+    /// When the first attempt failed.
+    pub first_failed_at: UnixMicros,
     /// When it was given up on.
-    pub dead_at: i64,
+    pub dead_at: UnixMicros,
     /// The last failure: an HTTP status or a transport error kind, never a body.
     pub last_error: String,
     /// `DEAD`, `RETRIED` or `CANCELLED`.
@@ -284,6 +288,6 @@ pub struct DeadLetter {
 pub struct PushRetry {
     /// Failed attempts so far.
     pub attempts: u32,
-    /// When the first of them failed, µs since the epoch.
-    pub first_failed_at: Option<i64>,
+    /// When the first of them failed.
+    pub first_failed_at: Option<UnixMicros>,
 }

@@ -3,7 +3,10 @@
 
 use sqlx::{Row, any::AnyRow};
 
-use referral_hub_domain::wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel};
+use referral_hub_domain::{
+    timestamps::UnixMicros,
+    wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel, Sector},
+};
 
 use crate::{Backend, FollowUpRecord, MessageRecord, Result, StoreError};
 
@@ -47,57 +50,54 @@ impl crate::Store {
 
 fn message(row: &AnyRow) -> Result<MessageRecord> {
     Ok(MessageRecord {
-        id: row.try_get("m_id")?,
-        sender_org: row.try_get("m_sender_org")?,
+        id: text(row, "m_id")?,
+        sender_org: text(row, "m_sender_org")?,
         sender_subject: row.try_get("m_sender_subject")?,
-        recipient_org: row.try_get("m_recipient_org")?,
-        request_id: row.try_get("m_request_id")?,
+        recipient_org: text(row, "m_recipient_org")?,
+        request_id: text(row, "m_request_id")?,
         request_hash: row.try_get("m_request_hash")?,
         kind: decode(row, "m_kind", MessageKind::from_str_name)?,
         status: decode(row, "m_status", MessageStatus::from_str_name)?,
         risk_level: decode(row, "m_risk_level", RiskLevel::from_str_name)?,
         child_link_key: row.try_get("m_child_link_key")?,
-        created_at: row.try_get("m_created_at")?,
-        updated_at: row.try_get("m_updated_at")?,
-        acknowledge_by: row.try_get("m_acknowledge_by")?,
-        respond_by: row.try_get("m_respond_by")?,
+        created_at: micros(row, "m_created_at")?,
+        updated_at: micros(row, "m_updated_at")?,
+        acknowledge_by: micros(row, "m_acknowledge_by")?,
+        respond_by: micros(row, "m_respond_by")?,
         body: row.try_get("m_body")?,
         consent_id: row.try_get("m_consent_id")?,
         legal_basis: row.try_get("m_legal_basis")?,
         hold_reason: row.try_get("m_hold_reason")?,
         area: row.try_get("m_area")?,
-        acknowledge_overdue_at: row.try_get("m_acknowledge_overdue_at")?,
-        respond_overdue_at: row.try_get("m_respond_overdue_at")?,
-        rerouted_from: row.try_get("m_rerouted_from")?,
-        sender_sector: row.try_get("m_sender_sector")?,
-        recipient_sector: row.try_get("m_recipient_sector")?,
+        acknowledge_overdue_at: optional_micros(row, "m_acknowledge_overdue_at")?,
+        respond_overdue_at: optional_micros(row, "m_respond_overdue_at")?,
+        rerouted_from: optional_text(row, "m_rerouted_from")?,
+        sender_sector: decode_optional(row, "m_sender_sector", Sector::from_str_name)?,
+        recipient_sector: decode_optional(row, "m_recipient_sector", Sector::from_str_name)?,
         sex: row.try_get("m_sex")?,
         age_band: row.try_get("m_age_band")?,
         displacement: row.try_get("m_displacement")?,
-        owner_org: row.try_get("m_owner_org")?,
-        sender_view_status: row
-            .try_get::<Option<String>, _>("m_sender_view_status")?
-            .map(|s| MessageStatus::from_str_name(&s).ok_or(StoreError::Corrupt { column: "m_sender_view_status" }))
-            .transpose()?,
-        re_referral_of: row.try_get("m_re_referral_of")?,
+        owner_org: optional_text(row, "m_owner_org")?,
+        sender_view_status: decode_optional(row, "m_sender_view_status", MessageStatus::from_str_name)?,
+        re_referral_of: optional_text(row, "m_re_referral_of")?,
         traceparent: row.try_get("m_traceparent")?,
-        acknowledged_at: row.try_get("m_acknowledged_at")?,
-        accepted_at: row.try_get("m_accepted_at")?,
-        purged_at: row.try_get("m_purged_at")?,
+        acknowledged_at: optional_micros(row, "m_acknowledged_at")?,
+        accepted_at: optional_micros(row, "m_accepted_at")?,
+        purged_at: optional_micros(row, "m_purged_at")?,
     })
 }
 
 fn follow_up(row: &AnyRow) -> Result<FollowUpRecord> {
     Ok(FollowUpRecord {
         id: row.try_get("f_id")?,
-        message_id: row.try_get("f_message_id")?,
-        author_org: row.try_get("f_author_org")?,
+        message_id: text(row, "f_message_id")?,
+        author_org: text(row, "f_author_org")?,
         author_subject: row.try_get("f_author_subject")?,
-        request_id: row.try_get("f_request_id")?,
+        request_id: text(row, "f_request_id")?,
         request_hash: row.try_get("f_request_hash")?,
         action: decode(row, "f_action", FollowUpAction::from_str_name)?,
         status_after: decode(row, "f_status_after", MessageStatus::from_str_name)?,
-        created_at: row.try_get("f_created_at")?,
+        created_at: micros(row, "f_created_at")?,
         body: row.try_get("f_body")?,
         hidden_from_sender: row.try_get::<i64, _>("f_hidden_from_sender")? != 0,
     })
@@ -107,6 +107,36 @@ fn follow_up(row: &AnyRow) -> Result<FollowUpRecord> {
 pub(crate) fn decode<T>(row: &AnyRow, column: &'static str, parse: fn(&str) -> Option<T>) -> Result<T> {
     let text: String = row.try_get(column)?;
     parse(&text).ok_or(StoreError::Corrupt { column })
+}
+
+/// Decodes an optional enum stored by its proto value name (NULL: `None`).
+pub(crate) fn decode_optional<T>(
+    row: &AnyRow,
+    column: &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| parse(&text).ok_or(StoreError::Corrupt { column })).transpose()
+}
+
+/// A text column as the id type it holds (`MessageId`, `OrgId`, …).
+pub(crate) fn text<T: From<String>>(row: &AnyRow, column: &str) -> Result<T> {
+    Ok(row.try_get::<String, _>(column)?.into())
+}
+
+/// A nullable text column as the id type it holds.
+pub(crate) fn optional_text<T: From<String>>(row: &AnyRow, column: &str) -> Result<Option<T>> {
+    Ok(row.try_get::<Option<String>, _>(column)?.map(T::from))
+}
+
+/// A timestamp column: microseconds since the epoch.
+pub(crate) fn micros(row: &AnyRow, column: &str) -> Result<UnixMicros> {
+    Ok(UnixMicros::new(row.try_get(column)?))
+}
+
+/// A nullable timestamp column.
+pub(crate) fn optional_micros(row: &AnyRow, column: &str) -> Result<Option<UnixMicros>> {
+    Ok(row.try_get::<Option<i64>, _>(column)?.map(UnixMicros::new))
 }
 
 /// `$first, $first+1, …` placeholders for `count` values.

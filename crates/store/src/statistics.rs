@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use referral_hub_domain::statistics::Cell;
+use referral_hub_domain::{ids::OrgId, statistics::Cell, timestamps::UnixMicros};
 
 use crate::{Result, Store};
 
@@ -76,9 +76,9 @@ pub enum Population {
     /// Every organisation's.
     Hub,
     /// Those the organisation sent or received.
-    SentOrReceivedBy(String),
+    SentOrReceivedBy(OrgId),
     /// Those the organisation sent.
-    SentBy(String),
+    SentBy(OrgId),
 }
 
 /// Which messages to count: created in `[from, to)`, in `area` or below it,
@@ -89,10 +89,10 @@ pub struct StatsQuery {
     pub population: Population,
     /// Area code path; empty for everywhere.
     pub area: String,
-    /// From, µs since the epoch.
-    pub from: i64,
-    /// Until (excluded), µs since the epoch.
-    pub to: i64,
+    /// From.
+    pub from: UnixMicros,
+    /// Until (excluded).
+    pub to: UnixMicros,
     /// Grouping, in order.
     pub group_by: Vec<Dimension>,
 }
@@ -117,8 +117,8 @@ impl Store {
     pub async fn statistics(&self, query: &StatsQuery) -> Result<(Vec<Cell>, u64)> {
         let (org, received) = query.population.parameters();
         let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM messages m WHERE {SCOPE}"))
-            .bind(query.from)
-            .bind(query.to)
+            .bind(query.from.get())
+            .bind(query.to.get())
             .bind(&query.area)
             .bind(org)
             .bind(received)
@@ -143,8 +143,8 @@ impl Store {
             group.join(", ")
         );
         let rows = sqlx::query(&sql)
-            .bind(query.from)
-            .bind(query.to)
+            .bind(query.from.get())
+            .bind(query.to.get())
             .bind(&query.area)
             .bind(org)
             .bind(received)

@@ -1,7 +1,7 @@
 //! Tokens the hub issued (metadata, never the token) and the operator's
 //! revocations, which every replica re-reads on an interval.
 
-use referral_hub_domain::{audit::Entry, tokens::Revocation};
+use referral_hub_domain::{audit::Entry, ids::OrgId, timestamps::UnixMicros, tokens::Revocation};
 
 use crate::{Result, Store, StoreError};
 
@@ -12,17 +12,20 @@ pub struct IssuedTokenRow {
     /// `jti`.
     pub jti: String,
     /// `org`.
-    pub org_id: String,
+    #[sqlx(try_from = "String")]
+    pub org_id: OrgId,
     /// `sub`.
     pub subject: String,
     /// `roles`, comma-separated.
     pub roles: String,
     /// The signing key's id.
     pub kid: String,
-    /// `iat`, µs since the epoch.
-    pub issued_at: i64,
-    /// `exp`, µs since the epoch.
-    pub expires_at: i64,
+    /// `iat`.
+    #[sqlx(try_from = "i64")]
+    pub issued_at: UnixMicros,
+    /// `exp`.
+    #[sqlx(try_from = "i64")]
+    pub expires_at: UnixMicros,
 }
 
 const MICROS: i64 = 1_000_000;
@@ -37,12 +40,12 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&token.jti)
-        .bind(&token.org_id)
+        .bind(token.org_id.as_str())
         .bind(&token.subject)
         .bind(&token.roles)
         .bind(&token.kid)
-        .bind(token.issued_at)
-        .bind(token.expires_at)
+        .bind(token.issued_at.get())
+        .bind(token.expires_at.get())
         .execute(&mut *tx)
         .await?;
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
@@ -54,24 +57,24 @@ impl Store {
     /// valid at `valid_at` (µs) only when given; at most `limit`.
     pub async fn issued_tokens(
         &self,
-        org: Option<&str>,
-        valid_at: Option<i64>,
+        org: Option<&OrgId>,
+        valid_at: Option<UnixMicros>,
         limit: u32,
     ) -> Result<Vec<IssuedTokenRow>> {
         let rows = sqlx::query_as(
             "SELECT jti, org_id, subject, roles, kid, issued_at, expires_at FROM issued_tokens \
              WHERE ($1 = '' OR org_id = $1) AND expires_at >= $2 ORDER BY issued_at DESC, jti LIMIT $3",
         )
-        .bind(org.unwrap_or_default())
-        .bind(valid_at.unwrap_or(i64::MIN))
+        .bind(org.map_or("", |org| org.as_str()))
+        .bind(valid_at.map_or(i64::MIN, UnixMicros::get))
         .bind(i64::from(limit))
         .fetch_all(&self.pools.read)
         .await?;
         Ok(rows)
     }
 
-    /// Records `revocation`, made at `now` (µs), with its audit entry.
-    pub async fn revoke_tokens(&self, revocation: &Revocation, now: i64, mut audit: Entry) -> Result<()> {
+    /// Records `revocation`, made at `now`, with its audit entry.
+    pub async fn revoke_tokens(&self, revocation: &Revocation, now: UnixMicros, mut audit: Entry) -> Result<()> {
         let (kind, jti, org, subject, issued_before) = match revocation {
             Revocation::Token { jti } => ("TOKEN", jti.as_str(), "", "", 0),
             Revocation::Subject { org, subject, issued_before } => {
@@ -91,7 +94,7 @@ impl Store {
         .bind(org)
         .bind(subject)
         .bind(i64::try_from(issued_before).unwrap_or(i64::MAX / MICROS).saturating_mul(MICROS))
-        .bind(now)
+        .bind(now.get())
         .execute(&mut *tx)
         .await?;
         self.append_audit(&mut tx, &mut head, std::slice::from_mut(&mut audit)).await?;
@@ -99,13 +102,13 @@ impl Store {
         Ok(())
     }
 
-    /// The revocations made after `since` (µs): older ones name only tokens
+    /// The revocations made after `since`: older ones name only tokens
     /// that have expired, once `since` is the maximum token lifetime ago.
-    pub async fn revocations_since(&self, since: i64) -> Result<Vec<Revocation>> {
+    pub async fn revocations_since(&self, since: UnixMicros) -> Result<Vec<Revocation>> {
         let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
             "SELECT kind, jti, org_id, subject, issued_before FROM token_revocations WHERE revoked_at > $1",
         )
-        .bind(since)
+        .bind(since.get())
         .fetch_all(&self.pools.read)
         .await?;
         rows.into_iter()

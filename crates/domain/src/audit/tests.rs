@@ -1,15 +1,12 @@
 use super::*;
 
 fn entries(n: usize) -> Vec<Stored> {
-    chain((0..n).map(|i| Entry {
-        at: 1_700_000_000_000_000 + i as i64,
-        action: Action::MessageSubmitted.as_str().into(),
-        outcome: Outcome::Success.as_str().into(),
-        severity: Severity::Info.as_str().into(),
-        actor_org: format!("org-{}", i % 3),
-        message_id: format!("m-{i}"),
-        detail: r#"{"disclosed":["IDENTITY"]}"#.into(),
-        ..Entry::default()
+    chain((0..n).map(|i| {
+        let at = crate::timestamps::UnixMicros::new(1_700_000_000_000_000 + i as i64);
+        Entry::new(at, Action::MessageSubmitted, Outcome::Success, Severity::Info)
+            .by(&format!("org-{}", i % 3), "", String::new())
+            .about(&format!("m-{i}"), "")
+            .with_detail(r#"{"disclosed":["IDENTITY"]}"#.into())
     }))
 }
 

@@ -7,7 +7,7 @@
 
 use tokio::sync::oneshot;
 
-use referral_hub_domain::audit::Entry;
+use referral_hub_domain::{audit::Entry, ids::OrgId, timestamps::UnixMicros};
 
 use crate::{ConsentRow, MessageRecord, Result};
 
@@ -44,11 +44,11 @@ pub(crate) struct AuditAppend {
 /// An inbox acknowledgement waiting for the group committer.
 pub(crate) struct InboxAck {
     /// The acknowledging organisation.
-    pub org: String,
+    pub org: OrgId,
     /// The position acknowledged.
     pub position: u64,
-    /// When, µs since the epoch.
-    pub at: i64,
+    /// When.
+    pub at: UnixMicros,
     /// The audit entry each delivered message gets, with its id filled in.
     pub template: Entry,
     /// The entries for the messages this acknowledgement delivered.
@@ -126,7 +126,14 @@ mod tests {
     }
 
     fn ack(audit: Vec<Entry>, cursor: u64) -> Box<InboxAck> {
-        Box::new(InboxAck { org: "org".into(), position: 9, at: 0, template: Entry::default(), audit, cursor })
+        Box::new(InboxAck {
+            org: "org".into(),
+            position: 9,
+            at: UnixMicros::new(0),
+            template: Entry::default(),
+            audit,
+            cursor,
+        })
     }
 
     #[test]
