@@ -1,8 +1,11 @@
 //! Who may call what: other organisations get NOT_FOUND, missing roles get
 //! PERMISSION_DENIED, and every bad token is UNAUTHENTICATED.
 
-use referral_hub_domain::audit::Action;
 use referral_hub_domain::sample;
+use referral_hub_domain::{
+    audit::Action,
+    ids::{MessageId, OrgId},
+};
 use referral_hub_e2e::{Backend, HEALTH_ORG, ISSUER, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, submitted};
 use referral_hub_proto::v1::{
     AckDeliveryRequest, FollowUpAction as A, GetMessageRequest, ListMessagesRequest, Mailbox, OrganisationStatus,
@@ -31,8 +34,8 @@ async fn another_organisation_sees_nothing(backend: Backend) {
         let list = police.list_messages(ListMessagesRequest { mailbox: mailbox as i32, ..Default::default() });
         assert!(list.await.unwrap().into_inner().messages.is_empty());
     }
-    assert!(hub.db.store.inbox_after(POLICE_ORG, 0, 10).await.unwrap().is_empty());
-    assert!(hub.db.store.follow_ups(&id).await.unwrap().is_empty(), "nothing was posted");
+    assert!(hub.db.store.inbox_after(&OrgId::new(POLICE_ORG), 0, 10).await.unwrap().is_empty());
+    assert!(hub.db.store.follow_ups(&MessageId::new(&id)).await.unwrap().is_empty(), "nothing was posted");
 }
 
 /// The code of a call that must fail.
@@ -73,7 +76,7 @@ async fn a_missing_role_is_permission_denied(backend: Backend) {
     );
     let received = ListMessagesRequest { mailbox: Mailbox::Received as i32, ..Default::default() };
     assert_eq!(denied(welfare_referrer.list_messages(received).await), Code::PermissionDenied);
-    assert!(hub.db.store.follow_ups(&id).await.unwrap().is_empty());
+    assert!(hub.db.store.follow_ups(&MessageId::new(&id)).await.unwrap().is_empty());
 }
 
 async fn bad_tokens_are_unauthenticated(backend: Backend) {
@@ -150,7 +153,7 @@ async fn bad_tokens_are_unauthenticated(backend: Backend) {
     // The valid token works until its organisation is suspended.
     let mut client = hub.messages_with_token(&valid).await;
     client.submit_message(sample::submit("ok", SOCIAL_WELFARE_ORG)).await.expect("valid token");
-    let mut org = hub.db.store.organisation(HEALTH_ORG).await.unwrap().unwrap();
+    let mut org = hub.db.store.organisation(&OrgId::new(HEALTH_ORG)).await.unwrap().unwrap();
     org.status = OrganisationStatus::Suspended as i32;
     hub.db.store.upsert_organisation(&org).await.unwrap();
     let status = client.submit_message(sample::submit("after", SOCIAL_WELFARE_ORG)).await.unwrap_err();

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use prost::Message as _;
 use referral_hub_domain::{
+    ids::{MessageId, OrgId},
     link_key::{is_local_id_key, local_id_key},
+    timestamps::UnixMicros,
     wire::{ChildRef, ConsentRecord, ConsentRecordKind, ConsentTerms, ListConsentsRequest, RecordConsentRequest},
 };
 use referral_hub_domain::{sample, wire::submit_message_request::Payload};
@@ -80,9 +82,9 @@ async fn payloads_are_sealed_and_keys_rotate(backend: Backend) {
     // k1 retired: a store with k2 alone reads everything.
     let retired = Store::connect(&hub.db.url).await.unwrap();
     retired.seal_with(Sealer::new("k2", BTreeMap::from([("k2".to_owned(), [2u8; 32])])).unwrap());
-    let message = retired.message(&sent.id).await.unwrap().expect("the message");
+    let message = retired.message(&MessageId::new(&sent.id)).await.unwrap().expect("the message");
     assert!(contains(&message.body, CANARY));
-    assert_eq!(retired.follow_ups(&sent.id).await.unwrap().len(), 1);
+    assert_eq!(retired.follow_ups(&MessageId::new(&sent.id)).await.unwrap().len(), 1);
 }
 
 /// A consent record about `local_id`, recorded by the health centre, as an
@@ -109,7 +111,7 @@ fn legacy_row(local_id: &str) -> ConsentRow {
         child_local_id: local_id.into(),
         child_link_key: String::new(),
         supersedes_id: None,
-        recorded_at: 0,
+        recorded_at: UnixMicros::new(0),
         body: record.encode_to_vec(),
     }
 }
@@ -132,8 +134,11 @@ async fn local_case_ids_are_kept_as_keys(backend: Backend) {
     let stored = Store::connect(&hub.db.url).await.unwrap().unkeyed_local_ids(100).await.unwrap();
     assert!(stored.is_empty(), "every local id is keyed: {stored:?}");
     for local_id in [LEGACY, NEW] {
-        let rows =
-            hub.db.store.consents_for_child(HEALTH_ORG, &local_id_key(LINK_KEY_SECRET, HEALTH_ORG, local_id), "").await;
+        let rows = hub
+            .db
+            .store
+            .consents_for_child(&OrgId::new(HEALTH_ORG), &local_id_key(LINK_KEY_SECRET, HEALTH_ORG, local_id), "")
+            .await;
         let rows = rows.unwrap();
         assert_eq!(rows.len(), 1, "{local_id}");
         assert!(is_local_id_key(&rows[0].child_local_id) && rows[0].child_local_id != local_id);

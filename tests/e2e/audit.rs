@@ -4,7 +4,9 @@
 
 use referral_hub_domain::{
     audit::{self, Entry, Stored},
+    ids::OrgId,
     sample,
+    timestamps::UnixMicros,
 };
 use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb, TestHub, follow_up, next_entry};
 use referral_hub_proto::v1::{
@@ -106,7 +108,7 @@ async fn a_failed_audit_append_fails_the_change(backend: Backend) {
     assert!(!status.message().contains("disk says no"), "database detail stays in the log");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM messages").fetch_one(&pool).await.unwrap();
     assert_eq!(count, 0, "no message without its audit entry");
-    assert!(hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10).await.unwrap().is_empty());
+    assert!(hub.db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 10).await.unwrap().is_empty());
 }
 
 async fn the_log_is_append_only_and_rewrites_are_named(backend: Backend) {
@@ -198,15 +200,10 @@ async fn a_checkpoint_from_before_a_rewrite_fails(backend: Backend) {
 }
 
 fn entry(i: u64) -> Entry {
-    Entry {
-        at: 1_800_000_000_000_000 + i as i64,
-        action: audit::Action::MessageRead.as_str().into(),
-        outcome: audit::Outcome::Success.as_str().into(),
-        severity: audit::Severity::Info.as_str().into(),
-        actor_org: HEALTH_ORG.into(),
-        message_id: format!("m-{i}"),
-        ..Entry::default()
-    }
+    let at = UnixMicros::new(1_800_000_000_000_000 + i as i64);
+    Entry::new(at, audit::Action::MessageRead, audit::Outcome::Success, audit::Severity::Info)
+        .by(HEALTH_ORG, "", String::new())
+        .about(&format!("m-{i}"), "")
 }
 
 async fn raw(db: &TestDb) -> AnyPool {

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use referral_hub_domain::{
     audit::child_key_hash,
+    ids::OrgId,
     sample,
     wire::{ConsentTerms, DataCategory as C, LegalBasisClaim, Sector, submit_message_request::Payload},
 };
@@ -52,7 +53,7 @@ async fn a_message_without_consent_is_refused_and_only_audited(backend: Backend)
 
     let sent = ListMessagesRequest { mailbox: Mailbox::Sent as i32, ..Default::default() };
     assert!(health.list_messages(sent).await.unwrap().into_inner().messages.is_empty());
-    assert!(hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10).await.unwrap().is_empty());
+    assert!(hub.db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 10).await.unwrap().is_empty());
     let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
     let filter = ListAuditEntriesRequest { action: "MESSAGE_REFUSED".into(), ..Default::default() };
     let refused = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
@@ -126,7 +127,10 @@ async fn the_preview_matches_what_is_delivered(backend: Backend) {
     let previews = welfare.preview_message(preview).await.unwrap().into_inner().previews;
     assert_eq!(previews.iter().map(|p| p.allowed).collect::<Vec<_>>(), vec![true, true, false]);
     assert_eq!(previews[2].refusals, vec![ConsentRefusal::WrongRecipient as i32]);
-    assert!(hub.db.store.inbox_after(HEALTH_ORG, 0, 10).await.unwrap().is_empty(), "a preview sends nothing");
+    assert!(
+        hub.db.store.inbox_after(&OrgId::new(HEALTH_ORG), 0, 10).await.unwrap().is_empty(),
+        "a preview sends nothing"
+    );
 
     let sent = submitted(&mut welfare, narrow).await;
     let mut health = hub.messages(HEALTH_ORG, &["receiver"]).await;
@@ -232,7 +236,7 @@ async fn overrides_need_a_supervisor_and_still_obey_need_to_know(backend: Backen
     let request = SubmitMessageRequest { legal_basis: Some(claim), ..without_consent("o", SCHOOL_ORG) };
     let mut worker = hub.messages(HEALTH_ORG, &["referrer"]).await;
     assert_eq!(worker.submit_message(request.clone()).await.unwrap_err().code(), Code::PermissionDenied);
-    assert!(hub.db.store.inbox_after(SCHOOL_ORG, 0, 10).await.unwrap().is_empty());
+    assert!(hub.db.store.inbox_after(&OrgId::new(SCHOOL_ORG), 0, 10).await.unwrap().is_empty());
 
     let mut supervisor = hub.messages(HEALTH_ORG, &["referrer", "supervisor"]).await;
     let sent = submitted(&mut supervisor, request).await;

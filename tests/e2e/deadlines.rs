@@ -2,7 +2,7 @@
 //! the sender and the area's lead agency are told, and the lead agency's
 //! supervisor sees it on the overdue list. Time moves by the hub's clock.
 
-use referral_hub_domain::{sample, wire::submit_message_request::Payload};
+use referral_hub_domain::{ids::MessageId, sample, wire::submit_message_request::Payload};
 use referral_hub_e2e::{
     Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, next_entry, submitted,
 };
@@ -37,12 +37,12 @@ async fn an_unanswered_high_referral_is_escalated_once_per_deadline(backend: Bac
 
     hub.clock.advance(time::Duration::minutes(59));
     scan().await;
-    assert!(hub.db.store.follow_ups(&sent.id).await.unwrap().is_empty(), "not due before the hour");
+    assert!(hub.db.store.follow_ups(&MessageId::new(&sent.id)).await.unwrap().is_empty(), "not due before the hour");
 
     hub.clock.advance(time::Duration::minutes(2));
     scan().await;
     scan().await;
-    let notices = hub.db.store.follow_ups(&sent.id).await.unwrap();
+    let notices = hub.db.store.follow_ups(&MessageId::new(&sent.id)).await.unwrap();
     assert_eq!(notices.len(), 1, "exactly one notice, however many scans and replicas");
     for inbox in [&mut health_inbox, &mut lead_inbox] {
         let Some(Item::FollowUp(notice)) = next_entry(inbox).await.item else { panic!("an overdue notice") };
@@ -64,10 +64,10 @@ async fn an_unanswered_high_referral_is_escalated_once_per_deadline(backend: Bac
     assert!(welfare.list_overdue(ListOverdueRequest::default()).await.unwrap().into_inner().messages.is_empty());
     hub.clock.advance(time::Duration::hours(22)); // 23 h after submission: the day is not over
     scan().await;
-    assert_eq!(hub.db.store.follow_ups(&sent.id).await.unwrap().len(), 2, "the acknowledgement only");
+    assert_eq!(hub.db.store.follow_ups(&MessageId::new(&sent.id)).await.unwrap().len(), 2, "the acknowledgement only");
     hub.clock.advance(time::Duration::hours(1));
     scan().await;
-    let all = hub.db.store.follow_ups(&sent.id).await.unwrap();
+    let all = hub.db.store.follow_ups(&MessageId::new(&sent.id)).await.unwrap();
     assert_eq!(all.iter().map(|f| f.action).collect::<Vec<_>>(), vec![A::Overdue, A::Acknowledge, A::Overdue]);
 
     let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
@@ -141,13 +141,13 @@ async fn accepting_straight_after_delivery_acknowledges_too(backend: Backend) {
     let mut school = hub.messages(SCHOOL_ORG, &["receiver"]).await;
     let accepted = school.post_follow_up(follow_up(&sent.id, A::Accept, "accept")).await.unwrap().into_inner();
     assert_eq!(accepted.message.unwrap().status(), MessageStatus::Accepted);
-    let stored = hub.db.store.message(&sent.id).await.unwrap().unwrap();
+    let stored = hub.db.store.message(&MessageId::new(&sent.id)).await.unwrap().unwrap();
     assert_eq!(stored.acknowledged_at, stored.accepted_at, "acknowledged at the moment of acceptance");
     assert!(stored.acknowledged_at.is_some());
 
     hub.clock.advance(time::Duration::days(2)); // past both the hour and the day
     hub.scheduler.scan_now().await;
-    let follow_ups = hub.db.store.follow_ups(&sent.id).await.unwrap();
+    let follow_ups = hub.db.store.follow_ups(&MessageId::new(&sent.id)).await.unwrap();
     assert_eq!(follow_ups.iter().map(|f| f.action).collect::<Vec<_>>(), vec![A::Accept], "no overdue notice");
 
     let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;

@@ -1,5 +1,6 @@
 //! The directory, and what load balancers and grpcurl need: health and reflection.
 
+use referral_hub_domain::ids::OrgId;
 use referral_hub_e2e::{Backend, HEALTH_ORG, OPERATOR_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, bad_fields};
 use referral_hub_proto::v1::{GetOrganisationRequest, OrganisationStatus, SearchOrganisationsRequest, Sector};
 use tonic::Code;
@@ -40,7 +41,7 @@ async fn search_by_service_area_and_sector(backend: Backend) {
     let rest = SearchOrganisationsRequest { page_token: first.next_page_token.clone(), ..page };
     let second = directory.search_organisations(rest).await.unwrap().into_inner();
     assert_eq!((second.organisations.len(), second.next_page_token.as_str()), (3, ""));
-    let mut police = hub.db.store.organisation(POLICE_ORG).await.unwrap().unwrap();
+    let mut police = hub.db.store.organisation(&OrgId::new(POLICE_ORG)).await.unwrap().unwrap();
     police.status = OrganisationStatus::Suspended as i32;
     hub.db.store.upsert_organisation(&police).await.unwrap();
     let found = directory.search_organisations(search("", "", Sector::Police)).await.unwrap();

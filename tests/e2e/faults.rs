@@ -12,7 +12,7 @@ use std::{
     },
 };
 
-use referral_hub_domain::sample;
+use referral_hub_domain::{ids::OrgId, sample};
 use referral_hub_e2e::{
     HEALTH_ORG, MessageClient, SOCIAL_WELFARE_ORG, TestDb, TestHub, private_postgres::PrivatePostgres, sent_count,
     unlimited,
@@ -102,7 +102,7 @@ async fn postgres_restarted_mid_load() {
     let retried = health.submit_message(sample::submit("during", SOCIAL_WELFARE_ORG)).await;
     assert!(retried.is_ok());
     assert_eq!(sent_count(&mut health).await, answers.len() + 2, "one message per request id, none half-written");
-    let inbox = hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10_000).await.unwrap();
+    let inbox = hub.db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 10_000).await.unwrap();
     assert_eq!(inbox.len(), answers.len() + 2, "each message has its inbox entry");
     hub.db.store.verify_audit(0, None).await.unwrap().expect("the audit chain verifies");
 }

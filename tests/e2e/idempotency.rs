@@ -1,6 +1,10 @@
 //! Retries with the same request id return the first result and never a duplicate.
 
-use referral_hub_domain::{sample, wire::submit_message_request::Payload};
+use referral_hub_domain::{
+    ids::{MessageId, OrgId},
+    sample,
+    wire::submit_message_request::Payload,
+};
 use referral_hub_e2e::{Backend, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, precondition};
 use referral_hub_proto::v1::{FollowUpAction as A, ListMessagesRequest, Mailbox, MessageStatus as S};
 
@@ -32,7 +36,7 @@ async fn a_retried_submit_returns_the_first_message(backend: Backend) {
         .unwrap()
         .into_inner();
     assert_eq!(sent.messages.len(), 1);
-    let inbox = hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10).await.unwrap();
+    let inbox = hub.db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 10).await.unwrap();
     assert_eq!(inbox.len(), 2, "one entry from health, one from police: no duplicate");
 }
 
@@ -51,8 +55,8 @@ async fn a_retried_follow_up_is_applied_once(backend: Backend) {
 
     let reused = welfare.post_follow_up(follow_up(&id, A::Accept, "ack-1")).await.unwrap_err();
     assert_eq!(precondition(&reused)[0].0, "REQUEST_ID_REUSED");
-    assert_eq!(hub.db.store.follow_ups(&id).await.unwrap().len(), 1);
-    assert_eq!(hub.db.store.inbox_after(HEALTH_ORG, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(hub.db.store.follow_ups(&MessageId::new(&id)).await.unwrap().len(), 1);
+    assert_eq!(hub.db.store.inbox_after(&OrgId::new(HEALTH_ORG), 0, 10).await.unwrap().len(), 1);
 }
 
 referral_hub_e2e::on_both_backends!(a_retried_submit_returns_the_first_message, a_retried_follow_up_is_applied_once);

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
-use referral_hub_domain::{key_refresh, sample, tokens::Revocation};
+use referral_hub_domain::{key_refresh, sample, timestamps::UnixMicros, tokens::Revocation};
 use referral_hub_e2e::{
     Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, channel_to,
     idp::{HttpsServer, IdpKey, Reply, fixture, issued_now, jwks},
@@ -150,14 +150,12 @@ async fn entra_tokens_found_by_oidc_discovery_are_read_by_their_claim_paths(back
     assert_eq!(answer(&hub, &revoked, "before-revoke").await, Code::Ok);
     let revocation = Revocation::Token { jti: "revoked-uti".into() };
     let at = referral_hub_server::clock::micros(referral_hub_server::clock::Clock::now(&hub.clock));
-    let entry = referral_hub_domain::audit::Entry {
-        action: referral_hub_domain::audit::Action::AdminChange.as_str().into(),
-        outcome: "SUCCESS".into(),
-        severity: "WARNING".into(),
-        detail: r#"{"change":"token revoke"}"#.into(),
-        ..Default::default()
+    let entry = {
+        use referral_hub_domain::audit::{Action, Entry, Outcome, Severity};
+        Entry::new(UnixMicros::default(), Action::AdminChange, Outcome::Success, Severity::Warning)
+            .with_detail(r#"{"change":"token revoke"}"#.into())
     };
-    hub.db.store.revoke_tokens(&revocation, at, entry).await.expect("revoke");
+    hub.db.store.revoke_tokens(&revocation, UnixMicros::new(at), entry).await.expect("revoke");
     hub.revocations.scan_now().await;
     assert_eq!(answer(&hub, &revoked, "after-revoke").await, Code::Unauthenticated);
     assert_eq!(answer(&hub, &key.sign(&header, &police), "others-stay").await, Code::Ok);

@@ -13,7 +13,7 @@ use prost::{
     Message as _,
     bytes::{Buf, BufMut},
 };
-use referral_hub_domain::sample;
+use referral_hub_domain::{ids::MessageId, sample};
 use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, submitted};
 use referral_hub_proto::v1::{
     self as wire, FollowUpAction, Mailbox, Organisation, RecordConsentRequest, submit_message_request::Payload,
@@ -421,7 +421,7 @@ async fn every_rpc_keeps_to_its_organisation(backend: Backend) {
     assert!(calls >= 2 * 25, "{calls} calls");
 
     // Nothing the refused callers tried changed the message.
-    let follow_ups = hub.db.store.follow_ups(&fixture.ids.message).await.unwrap();
+    let follow_ups = hub.db.store.follow_ups(&MessageId::new(&fixture.ids.message)).await.unwrap();
     assert_eq!(follow_ups.len(), 1, "only the receiver's acknowledgement");
 }
 

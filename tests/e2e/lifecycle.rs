@@ -3,6 +3,7 @@
 //! `FAILED_PRECONDITION` naming the current state or the party that owns the move.
 
 use referral_hub_domain::{
+    ids::{MessageId, OrgId},
     lifecycle::{self, Party},
     sample,
 };
@@ -67,7 +68,7 @@ impl Parties {
         for step in path_to(state) {
             match step {
                 Step::DeliveryAck => {
-                    let inbox = hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10_000).await.unwrap();
+                    let inbox = hub.db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 10_000).await.unwrap();
                     let position = inbox.iter().find(|e| e.message().is_some_and(|m| m.id == id)).unwrap().position;
                     self.receiver.ack_delivery(AckDeliveryRequest { position }).await.unwrap();
                 }
@@ -125,7 +126,7 @@ async fn every_transition_matches_the_domain_table(backend: Backend) {
                 }
             }
         }
-        let stored = hub.db.store.message(&shared).await.unwrap().unwrap();
+        let stored = hub.db.store.message(&MessageId::new(&shared)).await.unwrap().unwrap();
         assert_eq!(stored.status, state, "illegal moves left {state:?} unchanged");
     }
     assert_eq!((legal, illegal), (37, 163));

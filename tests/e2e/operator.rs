@@ -5,7 +5,7 @@
 //! for the operator and itself to see. The attacks are those of a hostile
 //! review, made with the *school's* admin token.
 
-use referral_hub_domain::{push_policy::PushPolicy, sample};
+use referral_hub_domain::{ids::OrgId, push_policy::PushPolicy, sample};
 use referral_hub_e2e::{
     Backend, HEALTH_ORG, OPERATOR_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, next_entry,
     receiver::{Receiver, signature_verifies},
@@ -27,7 +27,7 @@ const SCHOOL_ENDPOINT: &str = "https://school.example/hook";
 const FINGERPRINT: &str = "5f2b0c3d4e6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e";
 
 async fn organisation(hub: &TestHub, id: &str) -> Organisation {
-    hub.db.store.organisation(id).await.unwrap().unwrap()
+    hub.db.store.organisation(&OrgId::new(id)).await.unwrap().unwrap()
 }
 
 fn change(field: &str, before: &str, after: &str) -> FieldChange {
@@ -98,7 +98,7 @@ async fn a_non_operator_admin_gets_permission_denied_on_every_hub_wide_act(backe
     assert_eq!(organisation(&hub, SOCIAL_WELFARE_ORG).await, welfare_before);
     assert_eq!(organisation(&hub, SCHOOL_ORG).await, school_before);
     assert_eq!(organisation(&hub, POLICE_ORG).await.status(), OrganisationStatus::Active);
-    assert!(hub.db.store.organisation("school-run-welfare").await.unwrap().is_none());
+    assert!(hub.db.store.organisation(&OrgId::new("school-run-welfare")).await.unwrap().is_none());
     let mut auditor = hub.audit(SCHOOL_ORG, &["auditor"]).await;
     let filter = ListAuditEntriesRequest {
         organisation_id: SCHOOL_ORG.into(),

@@ -4,7 +4,7 @@
 //! metrics carry on. Oversized messages are refused whole. A stalled inbox
 //! consumer holds neither other organisations nor its own messages back.
 
-use referral_hub_domain::{rate_limit::RateLimit, sample};
+use referral_hub_domain::{ids::OrgId, rate_limit::RateLimit, sample};
 use referral_hub_e2e::{
     Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, next_entry, sent_count, submitted,
 };
@@ -36,7 +36,7 @@ async fn an_organisation_over_its_rate_waits_for_its_budget(backend: Backend) {
 
     hub.clock.advance(time::Duration::milliseconds(500));
     submitted(&mut health, sample::submit("over", SOCIAL_WELFARE_ORG)).await;
-    let stored = hub.db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 100).await.unwrap();
+    let stored = hub.db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 100).await.unwrap();
     assert_eq!(stored.len(), 5, "the refused submit stored nothing; its retry did");
     assert_eq!(metric(&hub, "referral_hub_requests_rate_limited_total").await, Some(1.0));
 }

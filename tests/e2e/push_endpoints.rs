@@ -5,7 +5,9 @@
 //! failed attempt, never followed; an endless answer is read only to the
 //! document limit; the signing secret is sealed at rest and still signs.
 
-use referral_hub_domain::{delivery::RETRY_SCHEDULE, push_policy::PushPolicy, sample};
+use referral_hub_domain::{
+    delivery::RETRY_SCHEDULE, ids::OrgId, push_policy::PushPolicy, sample, timestamps::UnixMicros,
+};
 use referral_hub_e2e::{
     Backend, HEALTH_ORG, OPERATOR_ORG, SOCIAL_WELFARE_ORG, TestDb, TestHub, bad_fields,
     receiver::{self, Receiver, signature_verifies},
@@ -180,7 +182,7 @@ async fn a_webhook_secret_is_sealed_at_rest_and_still_signs(backend: Backend) {
     let sink = Receiver::start(&[]).await;
     let secret = hub.push_organisation("push-sealed", Sector::SocialWelfare, AREA, &sink.url).await;
     let key = secret.trim_start_matches("whsec_");
-    let raw = hub.db.store.raw_push_secrets("push-sealed").await.unwrap();
+    let raw = hub.db.store.raw_push_secrets(&OrgId::new("push-sealed")).await.unwrap();
     assert_eq!(raw.len(), 1);
     assert!(raw[0].starts_with(&[0, 1, 2, b'k', b'1']) && !contains(&raw[0], key), "sealed under k1");
     if backend == Backend::Sqlite {
@@ -202,7 +204,10 @@ async fn a_plain_secret_keeps_working_until_the_pass_seals_it(backend: Backend) 
     let db = TestDb::new(backend).await;
     referral_hub_server::demo::seed(&db.store).await.unwrap();
     let plain = referral_hub_server::push::webhook::new_secret().unwrap();
-    db.store.set_push_secret(SOCIAL_WELFARE_ORG, "whsec_c2VhbGVk", false, 0).await.unwrap();
+    db.store
+        .set_push_secret(&OrgId::new(SOCIAL_WELFARE_ORG), "whsec_c2VhbGVk", false, UnixMicros::new(0))
+        .await
+        .unwrap();
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
     sqlx::query("UPDATE push_secrets SET secret = $1, previous_secret = $1 WHERE org_id = $2")
@@ -212,15 +217,15 @@ async fn a_plain_secret_keeps_working_until_the_pass_seals_it(backend: Backend) 
         .await
         .unwrap();
     pool.close().await;
-    let raw = db.store.raw_push_secrets(SOCIAL_WELFARE_ORG).await.unwrap();
+    let raw = db.store.raw_push_secrets(&OrgId::new(SOCIAL_WELFARE_ORG)).await.unwrap();
     assert!(raw.len() == 2 && raw.iter().all(|blob| contains(blob, &plain)), "stored plain");
     let both = Some((plain.clone(), Some(plain.clone())));
-    assert_eq!(db.store.push_secrets(SOCIAL_WELFARE_ORG).await.unwrap(), both, "read as it is");
+    assert_eq!(db.store.push_secrets(&OrgId::new(SOCIAL_WELFARE_ORG)).await.unwrap(), both, "read as it is");
 
     assert_eq!(db.store.reseal(100).await.unwrap(), 1, "one organisation's secrets");
-    let raw = db.store.raw_push_secrets(SOCIAL_WELFARE_ORG).await.unwrap();
+    let raw = db.store.raw_push_secrets(&OrgId::new(SOCIAL_WELFARE_ORG)).await.unwrap();
     assert!(raw.iter().all(|blob| blob.starts_with(&[0, 1, 2, b'k', b'1']) && !contains(blob, &plain)), "sealed");
-    assert_eq!(db.store.push_secrets(SOCIAL_WELFARE_ORG).await.unwrap(), both, "and opened");
+    assert_eq!(db.store.push_secrets(&OrgId::new(SOCIAL_WELFARE_ORG)).await.unwrap(), both, "and opened");
     assert_eq!(db.store.reseal(100).await.unwrap(), 0, "nothing left to seal");
 }
 

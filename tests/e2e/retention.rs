@@ -3,7 +3,7 @@
 //! moves); the envelope, the statistics and the audit log remain, and the
 //! purge is audited once.
 
-use referral_hub_domain::sample;
+use referral_hub_domain::{ids::MessageId, sample};
 use referral_hub_e2e::{
     Backend, HEALTH_ORG, POLICE_ORG, RETENTION, SOCIAL_WELFARE_ORG, TestHub, follow_up, month_statistics, submitted,
 };
@@ -22,7 +22,10 @@ async fn payloads_are_purged_after_the_retention_period(backend: Backend) {
 
     hub.clock.advance(RETENTION - time::Duration::hours(1));
     hub.scheduler.scan_now().await;
-    assert!(hub.db.store.message(&ids[0]).await.unwrap().unwrap().purged_at.is_none(), "not before its time");
+    assert!(
+        hub.db.store.message(&MessageId::new(&ids[0])).await.unwrap().unwrap().purged_at.is_none(),
+        "not before its time"
+    );
     hub.clock.advance(time::Duration::hours(2));
     hub.scheduler.scan_now().await;
     hub.scheduler.scan_now().await;
@@ -33,7 +36,7 @@ async fn payloads_are_purged_after_the_retention_period(backend: Backend) {
     assert!(envelope.payload_purged && envelope.payload.is_none() && envelope.child.is_none());
     assert_eq!(envelope.status(), MessageStatus::Withdrawn);
     assert_eq!(purged.follow_ups[0].reason, "", "the withdrawal's reason text is gone too");
-    assert!(hub.db.store.message(&ids[0]).await.unwrap().unwrap().body.is_empty());
+    assert!(hub.db.store.message(&MessageId::new(&ids[0])).await.unwrap().unwrap().body.is_empty());
     let open = health.get_message(get(&ids[1])).await.unwrap().into_inner().message.unwrap();
     assert!(!open.payload_purged && open.payload.is_some(), "an open message keeps its payload");
 

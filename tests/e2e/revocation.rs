@@ -4,7 +4,7 @@
 //! refresh, triggered here instead of waited for, and a token the replica
 //! verified (and remembered) before is refused from then on.
 
-use referral_hub_domain::{audit::Action, sample, tokens::Revocation};
+use referral_hub_domain::{audit::Action, ids::OrgId, sample, timestamps::UnixMicros, tokens::Revocation};
 use referral_hub_e2e::{Backend, Bearer, HEALTH_ORG, ISSUER, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, channel_to};
 use referral_hub_proto::v1::message_service_client::MessageServiceClient;
 use referral_hub_server::keys::{IssuedToken, TokenRequest};
@@ -31,13 +31,9 @@ async fn answer(address: std::net::SocketAddr, token: &str, request_id: &str) ->
 
 /// An operator's revocation, audited like the CLI's.
 fn audit_entry() -> referral_hub_domain::audit::Entry {
-    referral_hub_domain::audit::Entry {
-        action: Action::AdminChange.as_str().into(),
-        outcome: "SUCCESS".into(),
-        severity: "WARNING".into(),
-        detail: r#"{"change":"token revoke"}"#.into(),
-        ..Default::default()
-    }
+    use referral_hub_domain::audit::{Entry, Outcome, Severity};
+    Entry::new(UnixMicros::default(), Action::AdminChange, Outcome::Success, Severity::Warning)
+        .with_detail(r#"{"change":"token revoke"}"#.into())
 }
 
 async fn a_revoked_token_is_unauthenticated_each_way_on_every_replica(backend: Backend) {
@@ -64,7 +60,7 @@ async fn a_revoked_token_is_unauthenticated_each_way_on_every_replica(backend: B
         Revocation::Organisation { org: POLICE_ORG.into(), issued_before: secs(now) - 60 },
     ];
     for revocation in &revocations {
-        hub.db.store.revoke_tokens(revocation, at, audit_entry()).await.expect("revoke");
+        hub.db.store.revoke_tokens(revocation, UnixMicros::new(at), audit_entry()).await.expect("revoke");
     }
     hub.revocations.scan_now().await;
     assert_eq!(answer(replica.address, &by_jti.token, "stale").await, Code::Ok, "the replica has not refreshed yet");
@@ -93,15 +89,20 @@ async fn issued_tokens_are_listed_by_metadata(backend: Backend) {
         subject: "w-1".into(),
         roles: "referrer".into(),
         kid: token.kid.clone(),
-        issued_at: token.issued_at * 1_000_000,
-        expires_at: token.expires_at * 1_000_000,
+        issued_at: UnixMicros::new(token.issued_at * 1_000_000),
+        expires_at: UnixMicros::new(token.expires_at * 1_000_000),
     };
     hub.db.store.record_issued_token(&row, audit_entry()).await.expect("record");
-    let listed = hub.db.store.issued_tokens(Some(HEALTH_ORG), Some(micros(OffsetDateTime::now_utc())), 10);
+    let health = OrgId::new(HEALTH_ORG);
+    let listed =
+        hub.db.store.issued_tokens(Some(&health), Some(UnixMicros::new(micros(OffsetDateTime::now_utc()))), 10);
     assert_eq!(listed.await.unwrap(), vec![row.clone()]);
-    assert!(hub.db.store.issued_tokens(Some(POLICE_ORG), None, 10).await.unwrap().is_empty());
+    assert!(hub.db.store.issued_tokens(Some(&OrgId::new(POLICE_ORG)), None, 10).await.unwrap().is_empty());
     let after_expiry = (token.expires_at + 1) * 1_000_000;
-    assert!(hub.db.store.issued_tokens(None, Some(after_expiry), 10).await.unwrap().is_empty(), "expired ones hidden");
+    assert!(
+        hub.db.store.issued_tokens(None, Some(UnixMicros::new(after_expiry)), 10).await.unwrap().is_empty(),
+        "expired ones hidden"
+    );
     assert_eq!(hub.db.store.issued_tokens(None, None, 10).await.unwrap(), vec![row]);
 }
 

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use referral_hub_domain::{
     audit::Entry,
+    ids::{MessageId, OrgId},
+    timestamps::UnixMicros,
     wire::{FollowUpAction, MessageKind, MessageStatus, RiskLevel},
 };
 use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb};
@@ -21,7 +23,7 @@ async fn seeded(backend: Backend) -> TestDb {
 
 fn message(sender: &str, request_id: &str) -> MessageRecord {
     MessageRecord {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: MessageId::from(uuid::Uuid::now_v7().to_string()),
         sender_org: sender.into(),
         sender_subject: "w".into(),
         recipient_org: SOCIAL_WELFARE_ORG.into(),
@@ -31,10 +33,10 @@ fn message(sender: &str, request_id: &str) -> MessageRecord {
         status: MessageStatus::Submitted,
         risk_level: RiskLevel::High,
         child_link_key: None,
-        created_at: 1,
-        updated_at: 1,
-        acknowledge_by: 2,
-        respond_by: 3,
+        created_at: UnixMicros::new(1),
+        updated_at: UnixMicros::new(1),
+        acknowledge_by: UnixMicros::new(2),
+        respond_by: UnixMicros::new(3),
         body: vec![9, 9],
         consent_id: None,
         legal_basis: None,
@@ -73,7 +75,7 @@ fn follow_up(message_id: &str, request_id: &str, action: FollowUpAction, after: 
         request_hash: vec![2; 32],
         action,
         status_after: after,
-        created_at: 5,
+        created_at: UnixMicros::new(5),
         body: vec![],
         hidden_from_sender: false,
     }
@@ -94,11 +96,11 @@ async fn concurrent_inserts_get_gap_free_positions(backend: Backend) {
     for task in tasks {
         assert!(ids.insert(task.await.unwrap().unwrap().id), "distinct ids");
     }
-    let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
+    let inbox = db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 1000).await.unwrap();
     let positions: Vec<u64> = inbox.iter().map(|e| e.position).collect();
     assert_eq!(positions, (1..=40).collect::<Vec<_>>());
     assert_eq!(inbox.iter().map(|e| e.message().unwrap().id.clone()).collect::<BTreeSet<_>>(), ids);
-    let page = db.store.inbox_after(SOCIAL_WELFARE_ORG, 38, 1000).await.unwrap();
+    let page = db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 38, 1000).await.unwrap();
     assert_eq!(page.iter().map(|e| e.position).collect::<Vec<_>>(), vec![39, 40]);
     // Concurrent appends never fork the audit chain.
     let verified = db.store.verify_audit(1, None).await.unwrap().expect("intact chain");
@@ -128,7 +130,10 @@ async fn a_bad_submission_fails_alone_in_its_group(backend: Backend) {
         match task.await.unwrap() {
             (record, Ok(written)) => {
                 assert_eq!(written, record);
-                assert_eq!(db.store.message_by_request(HEALTH_ORG, &record.request_id).await.unwrap(), Some(record));
+                assert_eq!(
+                    db.store.message_by_request(&OrgId::new(HEALTH_ORG), &record.request_id).await.unwrap(),
+                    Some(record)
+                );
                 stored.insert(written.id);
             }
             (_, Err(StoreError::Conflict)) => conflicts += 1,
@@ -137,7 +142,7 @@ async fn a_bad_submission_fails_alone_in_its_group(backend: Backend) {
         }
     }
     assert_eq!((stored.len(), conflicts, refused), (40, 10, 10));
-    let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
+    let inbox = db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 1000).await.unwrap();
     assert_eq!(inbox.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=40).collect::<Vec<_>>());
     assert_eq!(inbox.iter().map(|e| e.message().unwrap().id.clone()).collect::<BTreeSet<_>>(), stored);
     let verified = db.store.verify_audit(1, None).await.unwrap().expect("intact chain");
@@ -151,14 +156,14 @@ async fn a_reused_request_id_stores_nothing(backend: Backend) {
     let second = MessageRecord { request_hash: vec![7; 32], ..message(HEALTH_ORG, "same") };
     let reused = db.store.insert_message(&second, None, vec![], vec![audit()]).await;
     assert!(matches!(reused, Err(StoreError::Conflict)), "{reused:?}");
-    assert_eq!(db.store.message_by_request(HEALTH_ORG, "same").await.unwrap(), Some(first));
+    assert_eq!(db.store.message_by_request(&OrgId::new(HEALTH_ORG), &"same".into()).await.unwrap(), Some(first));
     assert_eq!(db.store.message(&second.id).await.unwrap(), None);
     assert_eq!(
         db.store.verify_audit(1, None).await.unwrap().unwrap().checked,
         1,
         "the refused insert left no audit entry"
     );
-    assert_eq!(db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 10).await.unwrap().len(), 1);
 }
 
 async fn a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing(backend: Backend) {
@@ -166,14 +171,14 @@ async fn a_follow_up_on_a_moved_message_is_a_conflict_and_writes_nothing(backend
     let m = message(HEALTH_ORG, "m");
     db.store.insert_message(&m, None, vec![], vec![audit()]).await.unwrap();
     let ack = follow_up(&m.id, "f1", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
-    db.store.insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG, audit()).await.unwrap();
+    db.store.insert_follow_up(&ack, MessageStatus::Submitted, &OrgId::new(HEALTH_ORG), audit()).await.unwrap();
     let stale = follow_up(&m.id, "f2", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
-    let result = db.store.insert_follow_up(&stale, MessageStatus::Submitted, HEALTH_ORG, audit()).await;
+    let result = db.store.insert_follow_up(&stale, MessageStatus::Submitted, &OrgId::new(HEALTH_ORG), audit()).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     assert_eq!(db.store.follow_ups(&m.id).await.unwrap(), vec![ack.clone()]);
-    assert_eq!(db.store.inbox_after(HEALTH_ORG, 0, 10).await.unwrap().len(), 1);
-    assert_eq!(db.store.follow_up_by_request(SOCIAL_WELFARE_ORG, "f2").await.unwrap(), None);
-    assert_eq!(db.store.follow_up_by_request(SOCIAL_WELFARE_ORG, "f1").await.unwrap(), Some(ack));
+    assert_eq!(db.store.inbox_after(&OrgId::new(HEALTH_ORG), 0, 10).await.unwrap().len(), 1);
+    assert_eq!(db.store.follow_up_by_request(&OrgId::new(SOCIAL_WELFARE_ORG), &"f2".into()).await.unwrap(), None);
+    assert_eq!(db.store.follow_up_by_request(&OrgId::new(SOCIAL_WELFARE_ORG), &"f1".into()).await.unwrap(), Some(ack));
     assert_eq!(db.store.message(&m.id).await.unwrap().unwrap().status, MessageStatus::Acknowledged);
 }
 
@@ -183,21 +188,21 @@ async fn acks_are_cumulative_monotonic_and_bounded(backend: Backend) {
     for m in [&a, &b, &c] {
         db.store.insert_message(m, None, vec![], vec![audit()]).await.unwrap();
     }
-    assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 0);
-    assert_eq!(db.store.ack_inbox(SOCIAL_WELFARE_ORG, 2, 10, &audit()).await.unwrap(), 2);
+    assert_eq!(db.store.acked_position(&OrgId::new(SOCIAL_WELFARE_ORG)).await.unwrap(), 0);
+    assert_eq!(db.store.ack_inbox(&OrgId::new(SOCIAL_WELFARE_ORG), 2, UnixMicros::new(10), &audit()).await.unwrap(), 2);
     let db = &db;
-    let status = |id: String| async move { db.store.message(&id).await.unwrap().unwrap().status };
+    let status = |id: MessageId| async move { db.store.message(&id).await.unwrap().unwrap().status };
     assert_eq!(status(a.id.clone()).await, MessageStatus::Delivered);
     assert_eq!(status(b.id.clone()).await, MessageStatus::Delivered);
     assert_eq!(status(c.id.clone()).await, MessageStatus::Submitted);
-    assert_eq!(db.store.ack_inbox(SOCIAL_WELFARE_ORG, 1, 11, &audit()).await.unwrap(), 2);
+    assert_eq!(db.store.ack_inbox(&OrgId::new(SOCIAL_WELFARE_ORG), 1, UnixMicros::new(11), &audit()).await.unwrap(), 2);
     assert!(matches!(
-        db.store.ack_inbox(SOCIAL_WELFARE_ORG, 4, 12, &audit()).await,
+        db.store.ack_inbox(&OrgId::new(SOCIAL_WELFARE_ORG), 4, UnixMicros::new(12), &audit()).await,
         Err(StoreError::AckBeyondEnd { position: 4, last: 3 })
     ));
-    assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 2);
+    assert_eq!(db.store.acked_position(&OrgId::new(SOCIAL_WELFARE_ORG)).await.unwrap(), 2);
     assert!(matches!(
-        db.store.ack_inbox(POLICE_ORG, 1, 13, &audit()).await,
+        db.store.ack_inbox(&OrgId::new(POLICE_ORG), 1, UnixMicros::new(13), &audit()).await,
         Err(StoreError::AckBeyondEnd { last: 0, .. })
     ));
 }
@@ -225,12 +230,16 @@ async fn acks_queued_among_submissions_each_commit_once(backend: Backend) {
             // Positions 20, 18, ..., 2: a later one may commit first.
             let position = 21 - i;
             let store: Store = db.store.clone();
-            let ack = tokio::spawn(async move { store.ack_inbox(SOCIAL_WELFARE_ORG, position, 10, &audit()).await });
+            let ack = tokio::spawn(async move {
+                store.ack_inbox(&OrgId::new(SOCIAL_WELFARE_ORG), position, UnixMicros::new(10), &audit()).await
+            });
             acks.push((position, ack));
         }
     }
     let store: Store = db.store.clone();
-    let beyond = tokio::spawn(async move { store.ack_inbox(SOCIAL_WELFARE_ORG, 1000, 10, &audit()).await });
+    let beyond = tokio::spawn(async move {
+        store.ack_inbox(&OrgId::new(SOCIAL_WELFARE_ORG), 1000, UnixMicros::new(10), &audit()).await
+    });
     for (position, ack) in acks {
         let cursor = ack.await.unwrap().unwrap();
         assert!((position..=20).contains(&cursor), "ack of {position} left the cursor at {cursor}");
@@ -239,8 +248,8 @@ async fn acks_queued_among_submissions_each_commit_once(backend: Backend) {
     for submission in submissions {
         submission.await.unwrap().unwrap();
     }
-    assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 20);
-    let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 100).await.unwrap();
+    assert_eq!(db.store.acked_position(&OrgId::new(SOCIAL_WELFARE_ORG)).await.unwrap(), 20);
+    let inbox = db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 100).await.unwrap();
     let statuses: Vec<MessageStatus> = inbox.iter().map(|entry| entry.message().unwrap().status).collect();
     assert_eq!(statuses[..20], [MessageStatus::Delivered; 20]);
     assert_eq!(statuses[20..], [MessageStatus::Submitted; 20]);
@@ -266,14 +275,18 @@ async fn a_long_ack_delivers_its_whole_range_in_steps(backend: Backend) {
         message.await.unwrap().unwrap();
     }
     let store: Store = db.store.clone();
-    let long = tokio::spawn(async move { store.ack_inbox(SOCIAL_WELFARE_ORG, 300, 10, &audit()).await });
+    let long = tokio::spawn(async move {
+        store.ack_inbox(&OrgId::new(SOCIAL_WELFARE_ORG), 300, UnixMicros::new(10), &audit()).await
+    });
     let store: Store = db.store.clone();
-    let short = tokio::spawn(async move { store.ack_inbox(SOCIAL_WELFARE_ORG, 7, 10, &audit()).await });
+    let short = tokio::spawn(async move {
+        store.ack_inbox(&OrgId::new(SOCIAL_WELFARE_ORG), 7, UnixMicros::new(10), &audit()).await
+    });
     db.store.insert_message(&message(POLICE_ORG, "beside"), None, vec![], vec![audit()]).await.unwrap();
     assert_eq!(long.await.unwrap().unwrap(), 300);
     assert!((7..=300).contains(&short.await.unwrap().unwrap()));
-    assert_eq!(db.store.acked_position(SOCIAL_WELFARE_ORG).await.unwrap(), 300);
-    let inbox = db.store.inbox_after(SOCIAL_WELFARE_ORG, 0, 1000).await.unwrap();
+    assert_eq!(db.store.acked_position(&OrgId::new(SOCIAL_WELFARE_ORG)).await.unwrap(), 300);
+    let inbox = db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 1000).await.unwrap();
     let statuses: Vec<MessageStatus> = inbox.iter().map(|entry| entry.message().unwrap().status).collect();
     assert_eq!(statuses[..300], [MessageStatus::Delivered; 300]);
     assert_eq!(statuses[300..], [MessageStatus::Submitted]);
@@ -303,9 +316,10 @@ async fn concurrent_consent_lookups_each_get_their_own_records(backend: Backend)
             let store = db.store.clone();
             let children: Vec<usize> = if i % 3 == 1 { vec![i % 30, (i + 1) % 30] } else { vec![i % 30] };
             tokio::spawn(async move {
+                let health = OrgId::new(HEALTH_ORG);
                 let local_ids: Vec<String> = children.iter().map(|c| format!("child-{c}")).collect();
                 let keys: Vec<ChildKey<'_>> =
-                    local_ids.iter().map(|local_id| ChildKey { org: HEALTH_ORG, local_id, link_key: "" }).collect();
+                    local_ids.iter().map(|local_id| ChildKey { org: &health, local_id, link_key: "" }).collect();
                 (children, store.consents_for_children(&keys).await)
             })
         })
@@ -331,13 +345,13 @@ fn consent(id: uuid::Uuid, local_id: &str) -> ConsentRow {
     ConsentRow {
         id: id.to_string(),
         recorded_by_org: HEALTH_ORG.into(),
-        request_id: format!("request-{local_id}"),
+        request_id: format!("request-{local_id}").into(),
         request_hash: vec![1; 32],
         kind: "GRANT".into(),
         child_local_id: local_id.into(),
         child_link_key: String::new(),
         supersedes_id: None,
-        recorded_at: 1,
+        recorded_at: UnixMicros::new(1),
         body: b"terms".to_vec(),
     }
 }
@@ -417,7 +431,7 @@ async fn a_group_in_one_statement_stores_what_the_locked_path_stores(backend: Ba
 
     // A follow-up moves the head outside the committer.
     let ack = follow_up(&first.id, "f1", FollowUpAction::Acknowledge, MessageStatus::Acknowledged);
-    store.insert_follow_up(&ack, MessageStatus::Submitted, HEALTH_ORG, audit()).await.unwrap();
+    store.insert_follow_up(&ack, MessageStatus::Submitted, &OrgId::new(HEALTH_ORG), audit()).await.unwrap();
     let third = message(HEALTH_ORG, "third");
     let before = store.group_commits();
     store.insert_message(&third, None, vec![], vec![audit()]).await.unwrap();
@@ -436,17 +450,20 @@ async fn a_group_in_one_statement_stores_what_the_locked_path_stores(backend: Ba
     store.audit(vec![audit()]).await.unwrap();
     assert_eq!(path_of(before), one_statement, "the head is known again");
 
-    let inbox = |org| async move {
-        let entries = store.inbox_after(org, 0, 10).await.unwrap();
-        entries.into_iter().map(|e| (e.position, e.message().unwrap().request_id.clone())).collect::<Vec<_>>()
+    let inbox = |org: &str| {
+        let org = OrgId::new(org);
+        async move {
+            let entries = store.inbox_after(&org, 0, 10).await.unwrap();
+            entries.into_iter().map(|e| (e.position, e.message().unwrap().request_id.to_string())).collect::<Vec<_>>()
+        }
     };
     assert_eq!(inbox(SOCIAL_WELFARE_ORG).await, [(1, "first".into()), (2, "third".into()), (3, "fourth".into())]);
     assert_eq!(inbox(POLICE_ORG).await, [(1, "second".to_owned())]);
     let query = |population| StatsQuery {
         population,
         area: String::new(),
-        from: 0,
-        to: i64::MAX,
+        from: UnixMicros::new(0),
+        to: UnixMicros::new(i64::MAX),
         group_by: vec![Dimension::Concern],
     };
     let concerns: Vec<_> =
@@ -471,13 +488,16 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
         ids.push(m.id);
     }
     let withdrawn = follow_up(&ids[1], "w", FollowUpAction::Withdraw, MessageStatus::Withdrawn);
-    db.store.insert_follow_up(&withdrawn, MessageStatus::Submitted, SOCIAL_WELFARE_ORG, audit()).await.unwrap();
+    db.store
+        .insert_follow_up(&withdrawn, MessageStatus::Submitted, &OrgId::new(SOCIAL_WELFARE_ORG), audit())
+        .await
+        .unwrap();
     let filter = |before: Option<String>| MessageFilter {
         org: HEALTH_ORG.into(),
         mailbox: Mailbox::Sent,
         statuses: vec![],
         kinds: vec![MessageKind::ServiceReferral],
-        before_id: before,
+        before_id: before.map(MessageId::from),
         counterpart: None,
         updated_from: None,
         updated_before: None,
@@ -485,7 +505,7 @@ async fn lists_page_newest_first_with_filters(backend: Backend) {
     };
     let page = |found: Vec<MessageRecord>| found.into_iter().map(|m| m.id).collect::<Vec<_>>();
     assert_eq!(page(db.store.list_messages(&filter(None)).await.unwrap()), vec![ids[4].clone(), ids[3].clone()]);
-    let next = db.store.list_messages(&filter(Some(ids[3].clone()))).await.unwrap();
+    let next = db.store.list_messages(&filter(Some(String::from(ids[3].clone())))).await.unwrap();
     assert_eq!(page(next), vec![ids[2].clone(), ids[1].clone()]);
     let only_withdrawn = MessageFilter { statuses: vec![MessageStatus::Withdrawn], limit: 10, ..filter(None) };
     assert_eq!(page(db.store.list_messages(&only_withdrawn).await.unwrap()), vec![ids[1].clone()]);

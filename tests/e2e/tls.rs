@@ -4,7 +4,7 @@
 //! served only over that certificate.
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedKey, DnType, IsCa, KeyPair};
-use referral_hub_domain::{audit::hex, sample};
+use referral_hub_domain::{audit::hex, ids::OrgId, sample};
 use referral_hub_e2e::{Backend, Bearer, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, submitted};
 use referral_hub_proto::v1::message_service_client::MessageServiceClient;
 use referral_hub_server::TlsConfig;
@@ -111,7 +111,7 @@ async fn a_bound_organisation_is_served_only_over_its_certificate() {
     let pki = Pki::new();
     let (hub, url, trust) = tls_hub(&pki).await;
     let (health_cert, police_cert) = (pki.issue("demo-health-hlaing"), pki.issue("demo-police-hlaing"));
-    let mut organisation = hub.db.store.organisation(HEALTH_ORG).await.unwrap().unwrap();
+    let mut organisation = hub.db.store.organisation(&OrgId::new(HEALTH_ORG)).await.unwrap().unwrap();
     organisation.client_certificate_sha256 = hex(&Sha256::digest(health_cert.cert.der()));
     hub.db.store.upsert_organisation(&organisation).await.unwrap();
 

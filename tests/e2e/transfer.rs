@@ -3,7 +3,7 @@
 //! accepts, the case is the court's: the sender sees only what it shares back.
 
 use prost::Message as _;
-use referral_hub_domain::{sample, wire::submit_message_request::Payload};
+use referral_hub_domain::{ids::OrgId, sample, wire::submit_message_request::Payload};
 use referral_hub_e2e::{
     Backend, COURT_ORG, HEALTH_ORG, TestHub, bad_fields, follow_up, next_entry, precondition, submitted,
 };
@@ -87,7 +87,10 @@ async fn a_transfer_to_justice_without_the_handling_block_is_refused(backend: Ba
     transfer.justice.as_mut().unwrap().below_minimum_age_of_criminal_responsibility = true;
     let refused = health.submit_message(request).await.unwrap_err();
     assert_eq!(bad_fields(&refused), vec!["case_transfer.justice.below_minimum_age_of_criminal_responsibility"]);
-    assert!(hub.db.store.message_by_request(HEALTH_ORG, "no-block").await.unwrap().is_none(), "nothing stored");
+    assert!(
+        hub.db.store.message_by_request(&OrgId::new(HEALTH_ORG), &"no-block".into()).await.unwrap().is_none(),
+        "nothing stored"
+    );
 }
 
 referral_hub_e2e::on_both_backends!(

@@ -1,6 +1,6 @@
 //! Bad input over gRPC: `INVALID_ARGUMENT` naming every bad field, and nothing stored.
 
-use referral_hub_domain::{sample, wire::submit_message_request::Payload};
+use referral_hub_domain::{ids::OrgId, sample, wire::submit_message_request::Payload};
 use referral_hub_e2e::{Backend, HEALTH_ORG, SOCIAL_WELFARE_ORG, TestHub, bad_fields};
 use referral_hub_proto::v1::{
     ListMessagesRequest, Mailbox, OrganisationStatus, PostFollowUpRequest, StreamInboxRequest,
@@ -35,7 +35,7 @@ async fn every_bad_field_is_named_and_nothing_is_stored(backend: Backend) {
         .unwrap()
         .into_inner();
     assert!(sent.messages.is_empty(), "a refused message must leave nothing behind");
-    assert_eq!(hub.db.store.inbox_after("no-such-org", 0, 10).await.unwrap(), vec![]);
+    assert_eq!(hub.db.store.inbox_after(&OrgId::new("no-such-org"), 0, 10).await.unwrap(), vec![]);
 }
 
 async fn recipient_must_be_another_active_organisation(backend: Backend) {
@@ -44,7 +44,7 @@ async fn recipient_must_be_another_active_organisation(backend: Backend) {
     let own = health.submit_message(sample::submit("self", HEALTH_ORG)).await.unwrap_err();
     assert_eq!(bad_fields(&own), vec!["recipient_org_id"]);
 
-    let mut welfare_org = hub.db.store.organisation(SOCIAL_WELFARE_ORG).await.unwrap().unwrap();
+    let mut welfare_org = hub.db.store.organisation(&OrgId::new(SOCIAL_WELFARE_ORG)).await.unwrap().unwrap();
     welfare_org.status = OrganisationStatus::Suspended as i32;
     hub.db.store.upsert_organisation(&welfare_org).await.unwrap();
     let suspended = health.submit_message(sample::submit("s", SOCIAL_WELFARE_ORG)).await.unwrap_err();

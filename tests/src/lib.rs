@@ -23,7 +23,9 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-use referral_hub_domain::{deadlines::DeadlinePolicy, push_policy::PushPolicy, validation::Rules};
+use referral_hub_domain::{
+    deadlines::DeadlinePolicy, push_policy::PushPolicy, timestamps::UnixMicros, validation::Rules,
+};
 use referral_hub_proto::v1::{
     DeliveryChannel, FollowUpAction, InboxEntry, Message, Organisation, OrganisationStatus, PostFollowUpRequest,
     Sector, StreamInboxResponse, SubmitMessageRequest, audit_service_client::AuditServiceClient,
@@ -675,7 +677,7 @@ impl TestHub {
         };
         self.db.store.upsert_organisation(&organisation).await.expect("register push organisation");
         let secret = referral_hub_server::push::webhook::new_secret().expect("secret");
-        self.db.store.set_push_secret(id, &secret, false, 0).await.expect("store secret");
+        self.db.store.set_push_secret(&id.into(), &secret, false, UnixMicros::new(0)).await.expect("store secret");
         secret
     }
 

@@ -4,6 +4,7 @@
 
 use clap::{Args, Subcommand};
 use referral_hub_domain::{
+    ids::OrgId,
     push_policy::{IpNet, PushPolicy},
     validation::{Rules, validate_organisation},
     wire::{DeliveryChannel, Organisation, OrganisationStatus, Sector},
@@ -91,7 +92,7 @@ pub async fn run(command: OrganisationCommand) -> Result<(), CliError> {
         OrganisationCommand::Update(args) => write(&args, false, now).await,
         OrganisationCommand::Suspend(args) => {
             let store = Store::connect(&args.database.url()).await?;
-            let found = store.organisation(&args.id).await?;
+            let found = store.organisation(&OrgId::new(&args.id)).await?;
             let before = found.ok_or_else(|| CliError::Config(format!("no organisation {}", args.id)))?;
             let suspended = Organisation { status: OrganisationStatus::Suspended as i32, ..before.clone() };
             let proposed = Proposed {
@@ -130,7 +131,7 @@ pub async fn run(command: OrganisationCommand) -> Result<(), CliError> {
 async fn write(args: &OrganisationArgs, new: bool, now: i64) -> Result<(), CliError> {
     let (store, organisation) = (Store::connect(&args.database.url()).await?, entry(args)?);
     let id = &organisation.id;
-    let before = if new { None } else { store.organisation(id).await? };
+    let before = if new { None } else { store.organisation(&OrgId::new(id)).await? };
     if !new && before.is_none() {
         return Err(CliError::Config(format!("no organisation {id} to update")));
     }

@@ -5,7 +5,7 @@
 
 use clap::{Args, Subcommand};
 
-use referral_hub_domain::audit::Entry;
+use referral_hub_domain::{audit::Entry, ids::OrgId, timestamps::UnixMicros};
 use referral_hub_server::{
     clock::{Clock, SystemClock, micros},
     keys,
@@ -81,7 +81,7 @@ pub async fn dead_letters(command: DeadLetterCommand) -> Result<(), CliError> {
         }
         DeadLetterCommand::Retry(args) => {
             let store = Store::connect(&args.database.url()).await?;
-            if !store.retry_dead_letter(&args.id, now, admin_entry(&args.id, "retry", now)).await? {
+            if !store.retry_dead_letter(&args.id, UnixMicros::new(now), admin_entry(&args.id, "retry", now)).await? {
                 return Err(not_found(&args.id));
             }
             eprintln!("dead letter {} is queued for delivery again", args.id);
@@ -102,13 +102,14 @@ pub async fn dead_letters(command: DeadLetterCommand) -> Result<(), CliError> {
 /// Creates or rotates an organisation's signing secret and prints it once.
 pub async fn push_secret(args: PushSecretArgs) -> Result<(), CliError> {
     let store = Store::connect(&args.database.url()).await?;
-    if store.organisation(&args.org).await?.is_none() {
+    let org = OrgId::new(&args.org);
+    if store.organisation(&org).await?.is_none() {
         return Err(CliError::Config(format!("no organisation {} in the directory", args.org)));
     }
     let secret = webhook::new_secret().map_err(|_| CliError::Config("no randomness available".into()))?;
     // Sealed at rest like payloads, with the hub's payload keys.
     store.seal_with(keys::load_or_create_payload_keys(&args.database.data_dir, &args.payload_key_id)?);
-    store.set_push_secret(&args.org, &secret, args.keep_previous, micros(SystemClock.now())).await?;
+    store.set_push_secret(&org, &secret, args.keep_previous, UnixMicros::of(SystemClock.now())).await?;
     store.close().await;
     println!("{secret}");
     Ok(())

@@ -6,7 +6,7 @@
 use clap::{Args, Subcommand};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use referral_hub_domain::{roles::Role, tokens::Revocation};
+use referral_hub_domain::{ids::OrgId, roles::Role, timestamps::UnixMicros, tokens::Revocation};
 use referral_hub_server::{
     clock::{Clock, SystemClock, micros},
     keys::{HubKey, TokenRequest},
@@ -118,12 +118,12 @@ async fn issue(args: IssueArgs) -> Result<(), CliError> {
     let issued = key.issue_recorded(&request, SystemClock.now())?;
     let row = IssuedTokenRow {
         jti: issued.jti.clone(),
-        org_id: args.org.clone(),
+        org_id: OrgId::new(&args.org),
         subject: args.subject.clone(),
         roles: args.roles.join(","),
         kid: issued.kid.clone(),
-        issued_at: issued.issued_at.saturating_mul(1_000_000),
-        expires_at: issued.expires_at.saturating_mul(1_000_000),
+        issued_at: UnixMicros::new(issued.issued_at.saturating_mul(1_000_000)),
+        expires_at: UnixMicros::new(issued.expires_at.saturating_mul(1_000_000)),
     };
     let change = serde_json::json!({
         "change": "token issue", "organisation_id": args.org, "subject": args.subject,
@@ -138,12 +138,13 @@ async fn issue(args: IssueArgs) -> Result<(), CliError> {
 
 async fn list(args: ListArgs) -> Result<(), CliError> {
     let store = open(&args.database).await?;
-    let valid_at = (!args.all).then(|| micros(SystemClock.now()));
-    let tokens = store.issued_tokens(args.org.as_deref(), valid_at, args.limit).await?;
+    let valid_at = (!args.all).then(|| UnixMicros::of(SystemClock.now()));
+    let org = args.org.as_deref().map(OrgId::new);
+    let tokens = store.issued_tokens(org.as_ref(), valid_at, args.limit).await?;
     store.close().await;
     println!("jti\torg\tsubject\troles\tkid\tissued_at\texpires_at");
     for t in tokens {
-        let (issued, expires) = (rfc3339(t.issued_at), rfc3339(t.expires_at));
+        let (issued, expires) = (rfc3339(t.issued_at.get()), rfc3339(t.expires_at.get()));
         println!("{}\t{}\t{}\t{}\t{}\t{issued}\t{expires}", t.jti, t.org_id, t.subject, t.roles, t.kid);
     }
     Ok(())
@@ -179,7 +180,7 @@ async fn revoke(args: RevokeArgs) -> Result<(), CliError> {
         }),
     };
     let store = open(&args.database).await?;
-    store.revoke_tokens(&revocation, micros(now), admin_entry(micros(now), change)).await?;
+    store.revoke_tokens(&revocation, UnixMicros::of(now), admin_entry(micros(now), change)).await?;
     store.close().await;
     eprintln!("revoked; every replica refuses these tokens within its --revocation-refresh-seconds");
     Ok(())

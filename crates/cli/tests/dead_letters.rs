@@ -3,7 +3,7 @@
 //! as metadata only, retried into the queue and delivered; a rotated secret
 //! signs the next push.
 
-use referral_hub_domain::{push_policy::PushPolicy, sample};
+use referral_hub_domain::{ids::OrgId, push_policy::PushPolicy, sample};
 use referral_hub_e2e::{
     Backend, HEALTH_ORG, TestHub,
     receiver::{Receiver, signature_verifies},
@@ -50,7 +50,7 @@ async fn a_dead_letter_is_listed_shown_and_retried(backend: Backend) {
     let data_dir = hub.key_dir().to_str().unwrap().to_owned();
     let (ok, secret) = cli(&hub, &["push-secret", "--org", WELFARE, "--data-dir", &data_dir]);
     assert!(ok && secret.starts_with("whsec_"), "{secret}");
-    let raw = hub.db.store.raw_push_secrets(WELFARE).await.unwrap();
+    let raw = hub.db.store.raw_push_secrets(&OrgId::new(WELFARE)).await.unwrap();
     let key = secret.trim().trim_start_matches("whsec_");
     assert!(raw.iter().all(|blob| !blob.windows(key.len()).any(|w| w == key.as_bytes())), "sealed at rest");
     let (ok, text) = cli(&hub, &["dead-letters", "retry", &id]);

@@ -6,7 +6,7 @@ mod support;
 
 use std::{path::Path, process::Command};
 
-use referral_hub_domain::sample;
+use referral_hub_domain::{ids::MessageId, sample, timestamps::UnixMicros};
 use referral_hub_proto::v1::{GetMessageRequest, message_service_client::MessageServiceClient};
 use referral_hub_store::{AuditFilter, Store};
 use support::{BINARY, channel, start_dev, with_token};
@@ -171,7 +171,11 @@ async fn postgres_backs_up_with_pg_dump_and_restores_with_pg_restore() {
     let store = Store::connect(&restored_url).await.unwrap();
     // The payloads open only with the payload keys, backed up apart.
     store.seal_with(referral_hub_e2e::test_sealer("k1"));
-    assert_eq!(store.message(&sent.id).await.unwrap().map(|m| m.id), Some(sent.id), "the message came back");
+    assert_eq!(
+        store.message(&MessageId::new(&sent.id)).await.unwrap().map(|m| m.id),
+        Some(MessageId::new(sent.id)),
+        "the message came back"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,7 +232,7 @@ async fn tokens_are_capped_listed_and_revoked_from_the_console() {
         assert!(ok && text.contains("revoked"), "{args:?}: {text}");
     }
     let store = Store::connect(&format!("sqlite://{}", data.path().join("referral-hub.db").display())).await.unwrap();
-    assert_eq!(store.revocations_since(0).await.unwrap().len(), 3);
+    assert_eq!(store.revocations_since(UnixMicros::new(0)).await.unwrap().len(), 3);
     store.close().await;
     let changes = admin_changes(data.path()).await;
     let has = |change: &str| changes.iter().filter(|d| d.contains(&format!("\"{change}\""))).count();

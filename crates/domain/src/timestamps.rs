@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 
 /// An instant, in microseconds since the Unix epoch (UTC): what every
 /// timestamp column holds, so the unit is in the type, not in a comment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Serialized as the bare number.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct UnixMicros(i64);
 
 impl UnixMicros {

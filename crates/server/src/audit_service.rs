@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status};
 use referral_hub_domain::{
     audit::{Action, Outcome, Severity, Stored, child_key_hash, hex},
     roles::Role,
+    timestamps::UnixMicros,
     validation::FieldViolation,
     wire::{
         AuditEntry, ListAuditEntriesRequest, ListAuditEntriesResponse, VerifyAuditChainRequest,
@@ -17,7 +18,6 @@ use referral_hub_domain::{
 use referral_hub_store::AuditFilter;
 
 use crate::{
-    clock::micros_of,
     convert::timestamp,
     error::ApiError,
     hub::{Hub, detail},
@@ -59,8 +59,8 @@ impl AuditService for AuditApi {
         };
         let limit = page_size(request.page_size, 100, 1000);
         let filter = AuditFilter {
-            from: request.from.as_ref().map(micros_of),
-            to: request.to.as_ref().map(micros_of),
+            from: request.from.as_ref().map(UnixMicros::of_timestamp),
+            to: request.to.as_ref().map(UnixMicros::of_timestamp),
             actor_org: some(request.organisation_id),
             action: some(request.action),
             child_key_hash: some(child_key_hash(&request.child_link_key)),

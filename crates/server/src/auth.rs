@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use tonic::Request;
 
 use referral_hub_domain::{
+    ids::OrgId,
     roles::Role,
     tokens::{LifetimeRefusal, Revocations, TokenFacts, check_lifetime},
     wire::Sector,
@@ -55,7 +56,7 @@ pub struct Authenticator {
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// `org`: the calling organisation.
-    pub org: String,
+    pub org: OrgId,
     /// `sub`: the worker or system.
     pub subject: String,
     /// Known roles from `roles`; unknown role names are ignored.
@@ -73,7 +74,7 @@ impl Caller {
     /// The caller a verified token names, before the directory is consulted.
     pub(crate) fn verified(identity: Identity, facts: CallFacts) -> Caller {
         Caller {
-            org: identity.org,
+            org: identity.org.into(),
             subject: identity.subject,
             roles: identity.roles,
             facts,

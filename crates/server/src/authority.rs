@@ -34,7 +34,7 @@ impl Authority {
     /// organisation's `admin`, and `oversight` dropped unless its organisation
     /// was granted it.
     pub fn apply(&self, mut caller: Caller) -> Caller {
-        let granted = self.oversight.contains(&caller.org) || self.is_operator_org(&caller.org);
+        let granted = self.oversight.contains(caller.org.as_str()) || self.is_operator_org(&caller.org);
         if !granted {
             caller.roles.remove(&Role::Oversight);
         }

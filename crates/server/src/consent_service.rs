@@ -9,7 +9,9 @@ use tonic::{Request, Response, Status};
 use referral_hub_domain::{
     audit::{Action, Outcome, Severity, child_key_hash},
     consent::active,
+    ids::{MessageId, OrgId, RequestId},
     roles::Role,
+    timestamps::UnixMicros,
     validation,
     wire::{
         ChildRef, ConsentRecord, ConsentRecordKind, ConsenterRole, FollowUpAction, ListConsentsRequest,
@@ -24,7 +26,6 @@ use crate::{
     auth::Caller,
     clock::micros,
     consents::{decode_record, new_record, request_hash},
-    convert::timestamp,
     error::{ApiError, invalid, request_id_reused},
     hub::{Hub, detail},
     paging::{next_page_token, page_size},
@@ -124,7 +125,8 @@ impl ConsentApi {
             return Err(ApiError::InvalidArgument(violations));
         }
         let hash = request_hash(&request.encode_to_vec());
-        if let Some(earlier) = self.hub.store.consent_for_request(&caller.org, &request.request_id).await? {
+        let request_id = RequestId::from(request.request_id.as_str());
+        if let Some(earlier) = self.hub.store.consent_for_request(&caller.org, &request_id).await? {
             return self.replay_withdrawal(earlier, &hash).await;
         }
         for _ in 0..WITHDRAW_ATTEMPTS {
@@ -147,12 +149,12 @@ impl ConsentApi {
             entry.child_key_hash = child_key_hash(&child.link_key);
             entry.detail = detail(&[("held", holds.len().into()), ("notified", notices.len().into())]);
             audit.insert(0, entry);
-            match self.hub.store.withdraw_consent(&row, &holds, &notices, audit, now).await {
+            match self.hub.store.withdraw_consent(&row, &holds, &notices, audit, UnixMicros::new(now)).await {
                 Ok(Inserted::Created(_)) => {
-                    let notified_message_ids = notices.iter().map(|(n, _, _)| n.message_id.clone()).collect();
+                    let notified_message_ids = notices.iter().map(|(n, _, _)| n.message_id.to_string()).collect();
                     return Ok(WithdrawConsentResponse {
                         withdrawal: Some(withdrawal),
-                        held_message_ids: holds,
+                        held_message_ids: holds.into_iter().map(String::from).collect(),
                         notified_message_ids,
                     });
                 }
@@ -173,26 +175,27 @@ impl ConsentApi {
         withdrawn: &ConsentRecord,
         now: i64,
     ) -> Result<
-        (Vec<String>, Vec<(FollowUpRecord, MessageStatus, String)>, Vec<referral_hub_domain::audit::Entry>),
+        (Vec<MessageId>, Vec<(FollowUpRecord, MessageStatus, OrgId)>, Vec<referral_hub_domain::audit::Entry>),
         ApiError,
     > {
         let mut holds = Vec::new();
         let mut notices = Vec::new();
         let mut audit = Vec::new();
         for message in self.hub.store.messages_relying_on(&withdrawn.id).await? {
-            let mut entry =
-                self.hub.message_entry(caller, Action::MessageHeld, Outcome::Success, Severity::Warning, &message);
-            entry.consent_id = withdrawn.id.clone();
+            let entry = |action| referral_hub_domain::audit::Entry {
+                consent_id: withdrawn.id.clone(),
+                ..self.hub.message_entry(caller, action, Outcome::Success, Severity::Warning, &message)
+            };
             match message.status {
                 MessageStatus::Submitted => {
+                    audit.push(entry(Action::MessageHeld));
                     holds.push(message.id.clone());
-                    audit.push(entry);
                 }
                 MessageStatus::Held | MessageStatus::Withdrawn => {}
                 status => {
                     let body = PostFollowUpRequest {
                         request_id: format!("{}:{}", request.request_id, message.id),
-                        message_id: message.id.clone(),
+                        message_id: message.id.to_string(),
                         action: FollowUpAction::ConsentWithdrawn as i32,
                         reason: "The consent this message relied on was withdrawn.".into(),
                         ..Default::default()
@@ -203,17 +206,16 @@ impl ConsentApi {
                         message_id: message.id.clone(),
                         author_org: caller.org.clone(),
                         author_subject: caller.subject.clone(),
-                        request_id: body.request_id.clone(),
+                        request_id: RequestId::new(&body.request_id),
                         request_hash: request_hash(&encoded),
                         action: FollowUpAction::ConsentWithdrawn,
                         status_after: status,
-                        created_at: now,
+                        created_at: UnixMicros::new(now),
                         body: encoded,
                         hidden_from_sender: false,
                     };
-                    entry.action = Action::FollowUpPosted.as_str().into();
-                    entry.detail = detail(&[("action", FollowUpAction::ConsentWithdrawn.as_str_name().into())]);
-                    audit.push(entry);
+                    let action = detail(&[("action", FollowUpAction::ConsentWithdrawn.as_str_name().into())]);
+                    audit.push(entry(Action::FollowUpPosted).with_detail(action));
                     notices.push((notice, status, message.recipient_org.clone()));
                 }
             }
@@ -230,7 +232,11 @@ impl ConsentApi {
         let held = self.hub.store.messages_relying_on(&withdrawn).await?;
         Ok(WithdrawConsentResponse {
             withdrawal: Some(decode_record(&earlier)?),
-            held_message_ids: held.into_iter().filter(|m| m.status == MessageStatus::Held).map(|m| m.id).collect(),
+            held_message_ids: held
+                .into_iter()
+                .filter(|m| m.status == MessageStatus::Held)
+                .map(|m| m.id.into())
+                .collect(),
             notified_message_ids: vec![],
         })
     }
@@ -293,13 +299,13 @@ impl ConsentService for ConsentApi {
         let caller = self.hub.caller(&request, &[Role::Supervisor, Role::Auditor]).await?;
         let request = request.into_inner();
         let limit = page_size(request.page_size, 50, 100);
-        let sender = (!caller.has(Role::Auditor)).then_some(caller.org.as_str());
-        let before = Some(request.page_token.as_str()).filter(|t| !t.is_empty());
+        let sender = (!caller.has(Role::Auditor)).then_some(&caller.org);
+        let before = Some(request.page_token.as_str()).filter(|t| !t.is_empty()).map(MessageId::from);
         let mut entry = self.hub.entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
         entry.detail = detail(&[("rpc", "ListOverrides".into())]);
         self.hub.store.audit(vec![entry]).await.map_err(ApiError::from)?;
-        let found = self.hub.store.overrides(sender, before, limit).await.map_err(ApiError::from)?;
-        let next_page_token = next_page_token(&found, limit, |m| m.id.clone());
+        let found = self.hub.store.overrides(sender, before.as_ref(), limit).await.map_err(ApiError::from)?;
+        let next_page_token = next_page_token(&found, limit, |m| m.id.to_string());
         let overrides = found
             .iter()
             .map(|m| {
@@ -309,13 +315,13 @@ impl ConsentService for ConsentApi {
                     .map(|l| l.justification)
                     .unwrap_or_default();
                 OverrideUse {
-                    message_id: m.id.clone(),
-                    sender_org_id: m.sender_org.clone(),
+                    message_id: m.id.to_string(),
+                    sender_org_id: m.sender_org.to_string(),
                     sender_subject: m.sender_subject.clone(),
-                    recipient_org_id: m.recipient_org.clone(),
+                    recipient_org_id: m.recipient_org.to_string(),
                     basis: m.legal_basis.clone().unwrap_or_default(),
                     justification,
-                    at: Some(timestamp(m.created_at)),
+                    at: Some(m.created_at.timestamp()),
                 }
             })
             .collect();

@@ -6,7 +6,9 @@ use sha2::{Digest, Sha256};
 
 use referral_hub_domain::{
     consent::{self, Decision},
+    ids::OrgId,
     link_key::{link_key, local_id_key},
+    timestamps::UnixMicros,
     timestamps::timestamp,
     wire::{ChildRef, ConsentRecord, ConsentRecordKind, ConsentTerms, MessageKind, Organisation, Purpose},
 };
@@ -36,21 +38,24 @@ impl Hub {
         let child = record.terms.as_ref().and_then(|t| t.child.clone()).unwrap_or_default();
         ConsentRow {
             id: record.id.clone(),
-            recorded_by_org: record.recorded_by_org_id.clone(),
-            request_id,
+            recorded_by_org: OrgId::new(&record.recorded_by_org_id),
+            request_id: request_id.into(),
             request_hash,
             kind: record.kind().as_str_name().to_owned(),
             child_local_id: self.local_id_key(&record.recorded_by_org_id, &child.local_id),
             child_link_key: child.link_key,
             supersedes_id: Some(record.supersedes_id.clone()).filter(|s| !s.is_empty()),
-            recorded_at: crate::clock::micros_of_opt(record.recorded_at.as_ref()),
+            recorded_at: UnixMicros::new(crate::clock::micros_of_opt(record.recorded_at.as_ref())),
             body: record.encode_to_vec(),
         }
     }
 
     /// Every record each organisation holds for each child (an organisation
     /// and the child as it knows it), decoded, in one query: one list per pair.
-    pub async fn children_records(&self, children: &[(&str, &ChildRef)]) -> Result<Vec<Vec<ConsentRecord>>, ApiError> {
+    pub async fn children_records(
+        &self,
+        children: &[(&OrgId, &ChildRef)],
+    ) -> Result<Vec<Vec<ConsentRecord>>, ApiError> {
         let local_keys: Vec<String> =
             children.iter().map(|(org, child)| self.local_id_key(org, &child.local_id)).collect();
         let keys: Vec<ChildKey<'_>> = children
@@ -67,7 +72,7 @@ impl Hub {
     /// the message) as if it were already stored.
     pub async fn decide(
         &self,
-        sender_org: &str,
+        sender_org: &OrgId,
         child: &ChildRef,
         pinned: Option<&str>,
         inline: Option<&ConsentRecord>,
@@ -117,7 +122,7 @@ pub fn new_record(
         id: uuid::Uuid::now_v7().to_string(),
         kind: kind as i32,
         terms: Some(terms),
-        recorded_by_org_id: caller.org.clone(),
+        recorded_by_org_id: caller.org.to_string(),
         recorded_by_subject: caller.subject.clone(),
         recorded_at: Some(timestamp(now)),
         supersedes_id,

@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 use referral_hub_domain::{
     audit::{Action, Outcome, Severity},
     directory_change::{changes, operators_fields},
+    ids::OrgId,
     roles::Role,
     validation::{self, AREA_RULE, FieldViolation, is_area_path},
     wire::{
@@ -73,7 +74,7 @@ impl DirectoryService for DirectoryApi {
             service: Some(request.service).filter(|s| !s.is_empty()),
             area: Some(request.area).filter(|a| !a.is_empty()),
             sector,
-            after_id: Some(request.page_token).filter(|t| !t.is_empty()),
+            after_id: Some(request.page_token).filter(|t| !t.is_empty()).map(OrgId::from),
             limit,
         };
         let organisations = self.hub.store.search_organisations(&search).await.map_err(ApiError::from)?;
@@ -87,7 +88,8 @@ impl DirectoryService for DirectoryApi {
         request: Request<GetOrganisationRequest>,
     ) -> Result<Response<GetOrganisationResponse>, Status> {
         let caller = self.hub.caller(&request, ANY_ROLE).await?;
-        let found = self.hub.store.organisation(&request.get_ref().organisation_id).await.map_err(ApiError::from)?;
+        let id = OrgId::from(request.get_ref().organisation_id.as_str());
+        let found = self.hub.store.organisation(&id).await.map_err(ApiError::from)?;
         let organisation = found.ok_or(ApiError::NotFound("organisation"))?;
         Ok(Response::new(GetOrganisationResponse { organisation: Some(as_seen_by(&caller, organisation)) }))
     }
@@ -189,7 +191,7 @@ impl DirectoryApi {
         change: impl Fn(&Organisation) -> Organisation,
         reason: &str,
     ) -> Result<Organisation, ApiError> {
-        let mut current = self.hub.store.organisation(id).await?;
+        let mut current = self.hub.store.organisation(&OrgId::from(id)).await?;
         for _ in 0..STALE_RETRIES {
             let before = current.ok_or(ApiError::NotFound("organisation"))?;
             let after = change(&before);

@@ -5,7 +5,7 @@
 //! (security.md "Authorisation"), in the transaction that makes the change.
 
 use referral_hub_domain::{
-    audit::{Action, Entry},
+    audit::Entry,
     directory_change::changes,
     timestamps::timestamp,
     wire::{DirectoryNotice, FieldChange, Organisation},
@@ -45,16 +45,15 @@ pub async fn write(store: &Store, author: Entry, proposed: Proposed<'_>) -> Resu
     if changed.is_empty() {
         return Ok(Written::Changed(changed));
     }
-    let mut audit = Entry { action: Action::AdminChange.as_str().into(), ..author };
-    audit.detail = serde_json::json!({
+    let detail = serde_json::json!({
         "rpc": proposed.change,
         "organisation_id": proposed.after.id,
         "reason": proposed.reason,
         "changes": changed.iter().map(|c| serde_json::json!({
             "field": c.field, "before": c.before, "after": c.after,
         })).collect::<Vec<_>>(),
-    })
-    .to_string();
+    });
+    let audit = author.with_detail(detail.to_string());
     let notice = DirectoryNotice {
         id: uuid::Uuid::now_v7().to_string(),
         changed_at: Some(timestamp(audit.at)),

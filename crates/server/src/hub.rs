@@ -10,6 +10,7 @@ use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
     deadlines::DeadlinePolicy,
     roles::Role,
+    timestamps::UnixMicros,
     validation::Rules,
     wire::{Organisation, OrganisationStatus},
 };
@@ -147,24 +148,15 @@ impl Hub {
 
     /// An audit entry by `caller`, now.
     pub fn entry(&self, caller: &Caller, action: Action, outcome: Outcome, severity: Severity) -> Entry {
-        Entry {
-            actor_org: caller.org.clone(),
-            actor_subject: caller.subject.clone(),
-            actor_roles: caller.roles_text(),
-            ..self.facts_entry(&caller.facts, action, outcome, severity)
-        }
+        self.facts_entry(&caller.facts, action, outcome, severity).by(&caller.org, &caller.subject, caller.roles_text())
     }
 
     pub(crate) fn facts_entry(&self, facts: &CallFacts, action: Action, outcome: Outcome, severity: Severity) -> Entry {
         Entry {
-            at: micros(self.clock.now()),
-            action: action.as_str().into(),
-            outcome: outcome.as_str().into(),
-            severity: severity.as_str().into(),
             actor_certificate: facts.certificate.clone(),
             source_address: facts.source_address.clone(),
             trace_id: facts.trace_id.clone(),
-            ..Entry::default()
+            ..Entry::new(UnixMicros::of(self.clock.now()), action, outcome, severity)
         }
     }
 }

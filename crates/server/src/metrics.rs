@@ -138,7 +138,7 @@ impl Metrics {
     /// is a message handed to its receiver for the first time.
     pub fn delivered(&self, item: &InboxItem, now: i64) {
         if let Some(message) = item.new_message().filter(|m| m.status == MessageStatus::Submitted) {
-            self.delivery_latency.record((now - message.created_at).max(0) as f64 / 1e6, &[]);
+            self.delivery_latency.record((now - message.created_at.get()).max(0) as f64 / 1e6, &[]);
         }
     }
 

@@ -6,6 +6,7 @@
 //! 200 calls a second that budget alone would still write millions of rows a
 //! day; the first refusal of each minute in full keeps who tried what.
 
+use referral_hub_domain::timestamps::UnixMicros;
 use std::{net::SocketAddr, sync::Arc};
 
 use referral_hub_domain::audit::{Action, Entry, Outcome, Severity};
@@ -43,7 +44,7 @@ impl Hub {
             action: refusal.action,
             source: without_port(&facts.source_address),
             certificate: facts.certificate.clone(),
-            actor_org: refusal.caller.map(|c| c.org.clone()).unwrap_or_default(),
+            actor_org: refusal.caller.map(|c| c.org.to_string()).unwrap_or_default(),
             actor_subject: refusal.caller.map(|c| c.subject.clone()).unwrap_or_default(),
             reason: refusal.reason,
         };
@@ -82,23 +83,15 @@ impl Hub {
     /// The entry counting a closed window's refusals (its first one included).
     fn count_entry(&self, window: &ClosedWindow, now: i64) -> Entry {
         let key = &window.key;
-        Entry {
-            at: now,
-            action: key.action.as_str().into(),
-            outcome: Outcome::Refused.as_str().into(),
-            severity: Severity::Warning.as_str().into(),
-            actor_org: key.actor_org.clone(),
-            actor_subject: key.actor_subject.clone(),
-            actor_certificate: key.certificate.clone(),
-            source_address: key.source.clone(),
-            detail: detail(&[
+        let entry = Entry::new(UnixMicros::new(now), key.action, Outcome::Refused, Severity::Warning)
+            .by(&key.actor_org, &key.actor_subject, String::new())
+            .with_detail(detail(&[
                 ("reason", key.reason.clone().into()),
                 ("count", window.count.into()),
                 ("window_start", window.started_at.into()),
                 ("window_end", (window.started_at + WINDOW_MICROS).into()),
-            ]),
-            ..Entry::default()
-        }
+            ]));
+        Entry { actor_certificate: key.certificate.clone(), source_address: key.source.clone(), ..entry }
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity, child_key_hash},
     consent::{ALL_CATEGORIES, Decision, cut_payload, present_categories},
+    ids::OrgId,
     lifecycle::short_name,
     wire::{ChildRef, ConsentRecord, ConsentRefusal, DataCategory, Message, MessageWithheld, Organisation},
 };
@@ -80,12 +81,10 @@ impl Hub {
                     }
                     let refused_action =
                         if action == Action::DeliveryAttempted { Action::DeliveryRefused } else { action };
-                    let mut entry = self.release_entry(reader, refused_action, Outcome::Refused, record);
-                    entry.severity = Severity::Warning.as_str().into();
-                    entry.detail = detail(&[("refusals", refusal_names(&reasons).into())]);
-                    entries.push(entry);
+                    let entry = self.release_entry(reader, refused_action, Outcome::Refused, record);
+                    entries.push(entry.with_detail(detail(&[("refusals", refusal_names(&reasons).into())])));
                     let withheld = MessageWithheld {
-                        message_id: record.id.clone(),
+                        message_id: record.id.to_string(),
                         reasons: reasons.iter().map(|r| *r as i32).collect(),
                     };
                     released.push(Released { message: strip(message), withheld: Some(withheld) });
@@ -106,11 +105,11 @@ impl Hub {
         messages: &[Message],
     ) -> Result<Vec<Vec<ConsentRecord>>, ApiError> {
         let no_child = ChildRef::default();
-        let children: Vec<(&str, &ChildRef)> = records
+        let children: Vec<(&OrgId, &ChildRef)> = records
             .iter()
             .zip(messages)
             .filter(|(record, _)| record.sender_org != reader.org && record.legal_basis.is_none())
-            .map(|(record, message)| (record.sender_org.as_str(), message.child.as_ref().unwrap_or(&no_child)))
+            .map(|(record, message)| (&record.sender_org, message.child.as_ref().unwrap_or(&no_child)))
             .collect();
         self.children_records(&children).await
     }
@@ -127,19 +126,22 @@ impl Hub {
         if record.legal_basis.is_some() {
             return Ok(ALL_CATEGORIES.into_iter().collect());
         }
-        let receiver = Organisation { id: reader.org.clone(), sector: reader.sector as i32, ..Organisation::default() };
+        let receiver =
+            Organisation { id: reader.org.to_string(), sector: reader.sector as i32, ..Organisation::default() };
         match self.decide_over(consents, None, &receiver, purpose_of(record.kind)) {
             Decision::Permitted { categories, .. } => Ok(categories),
             Decision::Refused(reasons) => Err(reasons.into_iter().collect()),
         }
     }
 
+    /// A release's audit entry: a refusal is worth a look, a release is routine.
     fn release_entry(&self, reader: &Caller, action: Action, outcome: Outcome, record: &MessageRecord) -> Entry {
+        let severity = if outcome == Outcome::Refused { Severity::Warning } else { Severity::Info };
         Entry {
             purpose: purpose_of(record.kind).as_str_name().into(),
             consent_id: record.consent_id.clone().unwrap_or_default(),
             legal_basis: record.legal_basis.clone().unwrap_or_default(),
-            ..self.message_entry(reader, action, outcome, Severity::Info, record)
+            ..self.message_entry(reader, action, outcome, severity, record)
         }
     }
 
@@ -152,12 +154,9 @@ impl Hub {
         severity: Severity,
         record: &MessageRecord,
     ) -> Entry {
-        Entry {
-            message_id: record.id.clone(),
-            message_kind: record.kind.as_str_name().into(),
-            child_key_hash: record.child_link_key.as_deref().map(child_key_hash).unwrap_or_default(),
-            ..self.entry(caller, action, outcome, severity)
-        }
+        self.entry(caller, action, outcome, severity)
+            .about(&record.id, record.kind.as_str_name())
+            .child(record.child_link_key.as_deref().map(child_key_hash).unwrap_or_default())
     }
 }
 

@@ -11,12 +11,13 @@ use tokio::sync::watch;
 
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity, child_key_hash},
+    ids::RequestId,
+    timestamps::UnixMicros,
     wire::{FollowUpAction, PostFollowUpRequest},
 };
 use referral_hub_store::{Deadline, FollowUpRecord, MessageRecord};
 
 use crate::{
-    clock::micros,
     consents::request_hash,
     error::ApiError,
     hub::{Hub, detail},
@@ -97,21 +98,19 @@ impl Hub {
     /// retention period ago; returns how many.
     pub async fn purge_expired(&self) -> Result<usize, ApiError> {
         let now = self.clock.now();
-        let template = Entry {
-            at: micros(now),
-            action: Action::PayloadPurged.as_str().into(),
-            outcome: Outcome::Success.as_str().into(),
-            severity: Severity::Info.as_str().into(),
-            actor_subject: "referral-hub".into(),
-            ..Entry::default()
-        };
-        let purged = self.store.purge_closed(micros(now - self.retention), micros(now), SCAN_LIMIT, &template).await?;
+        let template = Entry::new(UnixMicros::of(now), Action::PayloadPurged, Outcome::Success, Severity::Info).by(
+            "",
+            "referral-hub",
+            String::new(),
+        );
+        let before = UnixMicros::of(now - self.retention);
+        let purged = self.store.purge_closed(before, UnixMicros::of(now), SCAN_LIMIT, &template).await?;
         Ok(purged.len())
     }
 
     /// Flags every message now past a deadline; returns how many this replica flagged.
     pub async fn flag_overdue(&self) -> Result<usize, ApiError> {
-        let now = micros(self.clock.now());
+        let now = UnixMicros::of(self.clock.now());
         let mut flagged = 0;
         for (message, deadline) in self.store.due(now, SCAN_LIMIT).await? {
             let lead = match &message.area {
@@ -119,22 +118,15 @@ impl Hub {
                 None => None,
             };
             let notice = overdue_notice(&message, deadline, now);
-            let mut audit = Entry {
-                at: now,
-                action: Action::OverdueFlagged.as_str().into(),
-                outcome: Outcome::Success.as_str().into(),
-                severity: Severity::Warning.as_str().into(),
-                message_id: message.id.clone(),
-                message_kind: message.kind.as_str_name().into(),
-                child_key_hash: message.child_link_key.as_deref().map(child_key_hash).unwrap_or_default(),
-                ..Entry::default()
-            };
-            audit.detail = detail(&[
-                ("deadline", deadline.as_str().into()),
-                ("recipient", message.recipient_org.clone().into()),
-                ("lead_agency", lead.clone().unwrap_or_default().into()),
-            ]);
-            if self.store.flag_overdue(deadline, &notice, &message.sender_org, lead.as_deref(), audit).await? {
+            let audit = Entry::new(now, Action::OverdueFlagged, Outcome::Success, Severity::Warning)
+                .about(&message.id, message.kind.as_str_name())
+                .child(message.child_link_key.as_deref().map(child_key_hash).unwrap_or_default())
+                .with_detail(detail(&[
+                    ("deadline", deadline.as_str().into()),
+                    ("recipient", message.recipient_org.to_string().into()),
+                    ("lead_agency", lead.as_deref().unwrap_or_default().into()),
+                ]));
+            if self.store.flag_overdue(deadline, &notice, &message.sender_org, lead.as_ref(), audit).await? {
                 flagged += 1;
             }
         }
@@ -143,10 +135,10 @@ impl Hub {
 }
 
 /// The hub's OVERDUE follow-up for `message`, authored in the sender's name.
-fn overdue_notice(message: &MessageRecord, deadline: Deadline, now: i64) -> FollowUpRecord {
+fn overdue_notice(message: &MessageRecord, deadline: Deadline, now: UnixMicros) -> FollowUpRecord {
     let body = PostFollowUpRequest {
         request_id: format!("overdue:{}:{}", deadline.as_str(), message.id),
-        message_id: message.id.clone(),
+        message_id: message.id.to_string(),
         action: FollowUpAction::Overdue as i32,
         note: match deadline {
             Deadline::Acknowledge => "The receiver did not acknowledge this message by its deadline.".into(),
@@ -160,7 +152,7 @@ fn overdue_notice(message: &MessageRecord, deadline: Deadline, now: i64) -> Foll
         message_id: message.id.clone(),
         author_org: message.sender_org.clone(),
         author_subject: "referral-hub".into(),
-        request_id: body.request_id.clone(),
+        request_id: RequestId::new(&body.request_id),
         request_hash: request_hash(&encoded),
         action: FollowUpAction::Overdue,
         status_after: message.status,

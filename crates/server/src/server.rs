@@ -12,6 +12,7 @@ use referral_hub_adapters::{Adapters, health::HealthAdapter};
 
 use referral_hub_domain::{
     deadlines::DeadlinePolicy,
+    timestamps::UnixMicros,
     validation::Rules,
     wire::{
         audit_service_server::AuditServiceServer, consent_service_server::ConsentServiceServer,
@@ -198,7 +199,7 @@ async fn reread_revocations(hub: &Hub) {
     let lifetime = hub.auth.max_lifetime_seconds().saturating_add(REVOCATION_MARGIN_SECONDS);
     let lifetime = i64::try_from(lifetime).unwrap_or(i64::MAX / 1_000_000).saturating_mul(1_000_000);
     let since = crate::clock::micros(hub.clock.now()).saturating_sub(lifetime);
-    match hub.store.revocations_since(since).await {
+    match hub.store.revocations_since(UnixMicros::new(since)).await {
         Ok(revocations) => {
             let count = hub.auth.replace_revocations(revocations.into_iter().collect());
             tracing::debug!(count, "revocations re-read");

@@ -10,6 +10,7 @@ use referral_hub_domain::{
     audit::{Action, Outcome, Severity},
     roles::Role,
     statistics::{Cube, Period, PeriodRequest, PeriodUnit, describes_the_child, publish, whole_period},
+    timestamps::UnixMicros,
     timestamps::micros_of,
     validation::{AREA_RULE, FieldViolation, is_area_path},
     wire::{
@@ -143,8 +144,8 @@ impl StatsApi {
             let query = StatsQuery {
                 population: population.clone(),
                 area: area.to_owned(),
-                from: asked.period.start,
-                to: asked.period.end,
+                from: UnixMicros::new(asked.period.start),
+                to: UnixMicros::new(asked.period.end),
                 group_by,
             };
             let (cells, total) = self.hub.store.statistics(&query).await?;

@@ -12,7 +12,9 @@ use serde_json::Value;
 use referral_hub_adapters::{Adapter, Outbound, health};
 use referral_hub_domain::{
     audit::Action,
+    ids::{MessageId, OrgId},
     roles::Role,
+    timestamps::UnixMicros,
     wire::{Message, MessageStatus},
 };
 use referral_hub_store::{Mailbox, MessageFilter, MessageRecord};
@@ -208,17 +210,17 @@ impl Face {
                 mailbox,
                 statuses: statuses.clone(),
                 kinds: vec![],
-                before_id: search.cursor.clone(),
-                counterpart,
-                updated_from: search.updated_from,
-                updated_before: search.updated_before,
+                before_id: search.cursor.as_deref().map(MessageId::from),
+                counterpart: counterpart.map(OrgId::from),
+                updated_from: search.updated_from.map(UnixMicros::new),
+                updated_before: search.updated_before.map(UnixMicros::new),
                 limit: search.count,
             };
             found.extend(self.hub.store.list_messages(&filter).await.map_err(|e| Refusal::of_call(e.into()))?);
         }
         found.sort_by(|a, b| b.id.cmp(&a.id));
         found.truncate(search.count as usize);
-        let next = (found.len() == search.count as usize).then(|| found.last().map(|m| m.id.clone())).flatten();
+        let next = (found.len() == search.count as usize).then(|| found.last().map(|m| m.id.to_string())).flatten();
         Ok((found, next))
     }
 }

@@ -7,6 +7,7 @@ use prost::Message as _;
 
 use referral_hub_domain::{
     audit::{Action, Outcome, Severity},
+    ids::{MessageId, OrgId},
     roles::Role,
     validation,
     wire::{
@@ -38,10 +39,10 @@ impl MessageApi {
             .into_iter()
             .map(|a| UnroutedAlert {
                 alert_id: a.id,
-                sender_org_id: a.sender_org,
-                request_id: a.request_id,
+                sender_org_id: a.sender_org.into(),
+                request_id: a.request_id.into(),
                 area: a.area,
-                received_at: Some(convert::timestamp(a.received_at)),
+                received_at: Some(a.received_at.timestamp()),
             })
             .collect();
         Ok(ListUnroutedAlertsResponse { alerts, next_page_token })
@@ -73,7 +74,7 @@ impl MessageApi {
             }
             return Ok(RouteAlertResponse { message: Some(convert::message(&message)?) });
         }
-        let receiver = match store.organisation(&request.recipient_org_id).await? {
+        let receiver = match store.organisation(&OrgId::from(request.recipient_org_id.as_str())).await? {
             Some(org) if org.status() == OrganisationStatus::Active && org.id != alert.sender_org => org,
             _ => return Err(invalid("recipient_org_id", "an active organisation other than the sender")),
         };
@@ -91,12 +92,15 @@ impl MessageApi {
         };
         let submitted = self.submit(&sender, body, &Route::Chosen(receiver)).await?;
         let message = submitted.message.ok_or(ApiError::Aborted)?;
-        let mut entry = self.hub.entry(admin, Action::AlertRouted, Outcome::Success, Severity::High);
-        entry.message_id = message.id.clone();
-        entry.message_kind = "MESSAGE_KIND_SEPARATED_CHILD_ALERT".into();
-        entry.detail =
-            detail(&[("alert_id", alert.id.clone().into()), ("to", message.recipient_org_id.clone().into())]);
-        store.mark_alert_routed(&alert.id, &message.id, entry).await?;
+        let entry = self
+            .hub
+            .entry(admin, Action::AlertRouted, Outcome::Success, Severity::High)
+            .about(&message.id, "MESSAGE_KIND_SEPARATED_CHILD_ALERT")
+            .with_detail(detail(&[
+                ("alert_id", alert.id.clone().into()),
+                ("to", message.recipient_org_id.clone().into()),
+            ]));
+        store.mark_alert_routed(&alert.id, &MessageId::from(message.id.as_str()), entry).await?;
         tracing::info!(alert_id = %alert.id, message_id = %message.id, "kept alert routed by an admin");
         Ok(RouteAlertResponse { message: Some(message) })
     }

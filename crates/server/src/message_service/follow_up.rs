@@ -8,8 +8,10 @@ use prost::Message as _;
 
 use referral_hub_domain::{
     audit::{Action, Outcome, Severity},
+    ids::RequestId,
     lifecycle::{self, Party},
     roles::Role,
+    timestamps::UnixMicros,
     validation::{self},
     wire::{FollowUpAction, PostFollowUpRequest, PostFollowUpResponse},
 };
@@ -17,7 +19,6 @@ use referral_hub_store::{FollowUpRecord, Inserted, MessageRecord, StoreError};
 
 use crate::{
     auth::Caller,
-    clock::micros,
     consents::request_hash,
     convert,
     error::{ApiError, invalid},
@@ -40,7 +41,8 @@ impl MessageApi {
         let body = request.encode_to_vec();
         let hash = request_hash(&body);
         let store = &self.hub.store;
-        if let Some(earlier) = store.follow_up_by_request(&caller.org, &request.request_id).await? {
+        let request_id = RequestId::from(request.request_id.as_str());
+        if let Some(earlier) = store.follow_up_by_request(&caller.org, &request_id).await? {
             return self.replay(earlier, &hash).await;
         }
         let action = FollowUpAction::try_from(request.action).unwrap_or(FollowUpAction::Unspecified);
@@ -65,13 +67,13 @@ impl MessageApi {
             if request.share_with_sender && !(case_owner == Party::Receiver && party == Party::Receiver) {
                 return Err(invalid("share_with_sender", "only the new owner of a transferred case shares follow-ups"));
             }
-            let now = micros(self.hub.clock.now());
+            let now = UnixMicros::of(self.hub.clock.now());
             let record = FollowUpRecord {
                 id: uuid::Uuid::now_v7().to_string(),
                 message_id: message.id.clone(),
                 author_org: caller.org.clone(),
                 author_subject: caller.subject.clone(),
-                request_id: request.request_id.clone(),
+                request_id: request_id.clone(),
                 request_hash: hash.clone(),
                 action,
                 status_after,
@@ -83,14 +85,15 @@ impl MessageApi {
                     && party == Party::Receiver
                     && !request.share_with_sender,
             };
-            let mut audit =
-                self.hub.message_entry(caller, Action::FollowUpPosted, Outcome::Success, Severity::Info, &message);
-            audit.detail = detail(&[
-                ("action", action.as_str_name().into()),
-                ("from", message.status.as_str_name().into()),
-                ("to", status_after.as_str_name().into()),
-                ("implied_acknowledgement", lifecycle::implies_acknowledgement(message.status, action).into()),
-            ]);
+            let audit = self
+                .hub
+                .message_entry(caller, Action::FollowUpPosted, Outcome::Success, Severity::Info, &message)
+                .with_detail(detail(&[
+                    ("action", action.as_str_name().into()),
+                    ("from", message.status.as_str_name().into()),
+                    ("to", status_after.as_str_name().into()),
+                    ("implied_acknowledgement", lifecycle::implies_acknowledgement(message.status, action).into()),
+                ]));
             match store.insert_follow_up(&record, message.status, &other, audit).await {
                 Ok(Inserted::Created(stored)) => {
                     tracing::info!(message_id = %message.id, action = action.as_str_name(), "follow-up posted");

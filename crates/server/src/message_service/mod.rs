@@ -16,7 +16,9 @@ use tonic::{Request, Response, Status};
 
 use referral_hub_domain::{
     audit::{Action, Outcome, Severity},
+    ids::MessageId,
     roles::Role,
+    timestamps::UnixMicros,
     validation::FieldViolation,
     wire::{
         AckDeliveryRequest, AckDeliveryResponse, GetMessageRequest, GetMessageResponse, ListMessagesRequest,
@@ -31,7 +33,6 @@ use referral_hub_store::{Mailbox, MessageFilter, MessageRecord, StoreError};
 
 use crate::{
     auth::Caller,
-    clock::micros,
     convert,
     error::{ApiError, invalid},
     hub::Hub,
@@ -52,7 +53,7 @@ impl MessageApi {
     /// The message if `caller`'s organisation sent or received it; NOT_FOUND
     /// otherwise, so ids cannot be probed.
     pub(crate) async fn visible_message(&self, caller: &Caller, id: &str) -> Result<MessageRecord, ApiError> {
-        match self.hub.store.message(id).await? {
+        match self.hub.store.message(&MessageId::from(id)).await? {
             Some(m) if m.sender_org == caller.org || m.recipient_org == caller.org => Ok(m),
             _ => Err(ApiError::NotFound("message")),
         }
@@ -81,14 +82,14 @@ impl MessageApi {
             mailbox,
             statuses,
             kinds,
-            before_id: Some(request.page_token).filter(|t| !t.is_empty()),
+            before_id: Some(request.page_token).filter(|t| !t.is_empty()).map(MessageId::from),
             counterpart: None,
             updated_from: None,
             updated_before: None,
             limit,
         };
         let found = self.hub.store.list_messages(&filter).await?;
-        let next_page_token = next_page_token(&found, limit, |m| m.id.clone());
+        let next_page_token = next_page_token(&found, limit, |m| m.id.to_string());
         let messages =
             self.hub.release(caller, &found, Action::MessageRead).await?.into_iter().map(|r| r.message).collect();
         Ok(ListMessagesResponse { messages, next_page_token })
@@ -172,9 +173,9 @@ impl MessageService for MessageApi {
         let caller = self.hub.caller(&request, &[Role::Supervisor]).await?;
         let request = request.into_inner();
         let limit = page_size(request.page_size, 50, 100);
-        let before = Some(request.page_token.as_str()).filter(|t| !t.is_empty());
-        let found = self.hub.store.overdue_led_by(&caller.org, before, limit).await.map_err(ApiError::from)?;
-        let next_page_token = next_page_token(&found, limit, |m| m.id.clone());
+        let before = Some(request.page_token.as_str()).filter(|t| !t.is_empty()).map(MessageId::from);
+        let found = self.hub.store.overdue_led_by(&caller.org, before.as_ref(), limit).await.map_err(ApiError::from)?;
+        let next_page_token = next_page_token(&found, limit, |m| m.id.to_string());
         let messages = found
             .iter()
             .map(|m| {
@@ -184,14 +185,14 @@ impl MessageService for MessageApi {
                     ("ACKNOWLEDGE", m.acknowledge_by)
                 };
                 OverdueMessage {
-                    message_id: m.id.clone(),
+                    message_id: m.id.to_string(),
                     kind: m.kind as i32,
-                    sender_org_id: m.sender_org.clone(),
-                    recipient_org_id: m.recipient_org.clone(),
+                    sender_org_id: m.sender_org.to_string(),
+                    recipient_org_id: m.recipient_org.to_string(),
                     status: m.status as i32,
                     area: m.area.clone().unwrap_or_default(),
                     deadline: deadline.into(),
-                    due_at: Some(convert::timestamp(due)),
+                    due_at: Some(due.timestamp()),
                 }
             })
             .collect();
@@ -249,7 +250,7 @@ impl MessageService for MessageApi {
         request: Request<AckDeliveryRequest>,
     ) -> Result<Response<AckDeliveryResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Receiver, Role::Referrer]).await?;
-        let now = micros(self.hub.clock.now());
+        let now = UnixMicros::of(self.hub.clock.now());
         let acked = match self
             .hub
             .store

@@ -6,10 +6,12 @@
 use prost::Message as _;
 
 use referral_hub_domain::{
-    audit::{Action, Entry, Outcome, Severity},
+    audit::{Action, Outcome, Severity},
     consent::Decision,
+    ids::{MessageId, OrgId, RequestId},
     lifecycle::{self, Party},
     payload,
+    timestamps::UnixMicros,
     validation::{self, FieldViolation},
     wire::{
         FollowUpAction, MessageStatus, PostFollowUpRequest, RerouteMessageRequest, RerouteMessageResponse,
@@ -21,7 +23,6 @@ use referral_hub_store::{FollowUpRecord, MessageRecord};
 use super::MessageApi;
 use crate::{
     auth::Caller,
-    clock::micros,
     consents::{purpose_of, request_hash},
     error::ApiError,
     hub::detail,
@@ -43,10 +44,10 @@ impl MessageApi {
         }
         let store = &self.hub.store;
         let old = store
-            .overdue_message_led_by(&caller.org, &request.message_id)
+            .overdue_message_led_by(&caller.org, &MessageId::new(&request.message_id))
             .await?
             .ok_or(ApiError::NotFound("overdue message in your areas"))?;
-        let receiver = match store.organisation(&request.new_recipient_org_id).await? {
+        let receiver = match store.organisation(&OrgId::new(&request.new_recipient_org_id)).await? {
             Some(org)
                 if org.status() == referral_hub_domain::wire::OrganisationStatus::Active
                     && org.id != old.sender_org
@@ -83,35 +84,39 @@ impl MessageApi {
         let deadlines = self.hub.deadlines.deadlines(old.kind, old.risk_level, now);
         let encoded = body.encode_to_vec();
         let new = MessageRecord {
-            id: uuid::Uuid::now_v7().to_string(),
-            recipient_org: receiver.id.clone(),
-            request_id: body.request_id.clone(),
+            id: uuid::Uuid::now_v7().to_string().into(),
+            recipient_org: OrgId::new(&receiver.id),
+            request_id: RequestId::new(&body.request_id),
             request_hash: request_hash(&encoded),
             status: MessageStatus::Submitted,
-            created_at: micros(now),
-            updated_at: micros(now),
-            acknowledge_by: micros(deadlines.acknowledge_by),
-            respond_by: micros(deadlines.respond_by),
+            created_at: UnixMicros::of(now),
+            updated_at: UnixMicros::of(now),
+            acknowledge_by: UnixMicros::of(deadlines.acknowledge_by),
+            respond_by: UnixMicros::of(deadlines.respond_by),
             body: encoded,
             consent_id,
             hold_reason: None,
             acknowledge_overdue_at: None,
             respond_overdue_at: None,
             rerouted_from: Some(old.id.clone()),
-            recipient_sector: Some(receiver.sector().as_str_name().to_owned()),
+            recipient_sector: Some(receiver.sector()),
             ..old.clone()
         };
-        let withdrawal = withdrawal(caller, &old, &request.reason, &new.id, micros(now))?;
-        let entry = |action: Action, record: &MessageRecord| Entry {
-            detail: detail(&[("rerouted_from", old.id.clone().into()), ("rerouted_to", new.id.clone().into())]),
-            ..self.hub.message_entry(caller, action, Outcome::Success, Severity::Warning, record)
+        let withdrawal = withdrawal(caller, &old, &request.reason, &new.id, UnixMicros::of(now))?;
+        let entry = |action: Action, record: &MessageRecord| {
+            let detail =
+                detail(&[("rerouted_from", old.id.to_string().into()), ("rerouted_to", new.id.to_string().into())]);
+            self.hub.message_entry(caller, action, Outcome::Success, Severity::Warning, record).with_detail(detail)
         };
         let audit = vec![entry(Action::MessageSubmitted, &new), entry(Action::FollowUpPosted, &old)];
         let concerns = body.payload.clone().map(payload::from_submit);
         let concerns = concerns.as_ref().map(|p| payload::facts(p).concerns.to_vec()).unwrap_or_default();
         let stored = store.reroute(new, concerns, &withdrawal, old.status, &old.recipient_org, audit).await?;
         tracing::info!(old = %old.id, new = %stored.id, "overdue message re-routed");
-        Ok(RerouteMessageResponse { new_message_id: stored.id, new_recipient_org_id: stored.recipient_org })
+        Ok(RerouteMessageResponse {
+            new_message_id: stored.id.into(),
+            new_recipient_org_id: stored.recipient_org.into(),
+        })
     }
 }
 
@@ -121,13 +126,13 @@ fn withdrawal(
     old: &MessageRecord,
     reason: &str,
     new_id: &str,
-    now: i64,
+    now: UnixMicros,
 ) -> Result<FollowUpRecord, ApiError> {
     // A lead agency may withdraw an overdue message as its sender could.
     let status_after = lifecycle::apply(old.status, FollowUpAction::Withdraw, Party::Sender, Party::Sender)?;
     let body = PostFollowUpRequest {
         request_id: format!("reroute:{}", old.id),
-        message_id: old.id.clone(),
+        message_id: old.id.to_string(),
         action: FollowUpAction::Withdraw as i32,
         reason: reason.to_owned(),
         note: format!("Re-routed by the lead agency as message {new_id}."),
@@ -139,7 +144,7 @@ fn withdrawal(
         message_id: old.id.clone(),
         author_org: caller.org.clone(),
         author_subject: caller.subject.clone(),
-        request_id: body.request_id.clone(),
+        request_id: RequestId::new(&body.request_id),
         request_hash: request_hash(&encoded),
         action: FollowUpAction::Withdraw,
         status_after,

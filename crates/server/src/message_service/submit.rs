@@ -12,10 +12,12 @@ use prost::Message as _;
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
     consent::{ALL_CATEGORIES, Decision, cut_payload, present_categories},
+    ids::{MessageId, OrgId, RequestId},
     lifecycle::short_name,
     payload,
     roles::Role,
     statistics::child_age_band,
+    timestamps::UnixMicros,
     validation::{self, FieldViolation},
     wire::{
         ConsentRecord, ConsentRecordKind, ConsentRefusal, DataCategory, MessageKind, MessageStatus, Organisation,
@@ -96,20 +98,20 @@ impl MessageApi {
             Basis::Override(code) => (None, Some(code.clone())),
         };
         let record = MessageRecord {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: uuid::Uuid::now_v7().to_string().into(),
             sender_org: caller.org.clone(),
             sender_subject: caller.subject.clone(),
-            recipient_org: receiver.id.clone(),
-            request_id: request.request_id.clone(),
+            recipient_org: OrgId::new(&receiver.id),
+            request_id: RequestId::new(&request.request_id),
             request_hash: hash,
             kind: submission.kind,
             status: MessageStatus::Submitted,
             risk_level: submission.risk,
             child_link_key: request.child.as_ref().map(|c| c.link_key.clone()).filter(|k| !k.is_empty()),
-            created_at: micros(now),
-            updated_at: micros(now),
-            acknowledge_by: micros(deadlines.acknowledge_by),
-            respond_by: micros(deadlines.respond_by),
+            created_at: UnixMicros::of(now),
+            updated_at: UnixMicros::of(now),
+            acknowledge_by: UnixMicros::of(deadlines.acknowledge_by),
+            respond_by: UnixMicros::of(deadlines.respond_by),
             body,
             consent_id,
             legal_basis,
@@ -118,14 +120,14 @@ impl MessageApi {
             acknowledge_overdue_at: None,
             respond_overdue_at: None,
             rerouted_from: None,
-            sender_sector: Some(caller.sector.as_str_name().to_owned()),
-            recipient_sector: Some(receiver.sector().as_str_name().to_owned()),
+            sender_sector: Some(caller.sector),
+            recipient_sector: Some(receiver.sector()),
             sex: submission.facts.sex.clone(),
             age_band: submission.facts.age_band.map(str::to_owned),
             displacement: submission.facts.displacement.clone(),
             owner_org: None,
             sender_view_status: None,
-            re_referral_of: Some(request.re_referral_of.clone()).filter(|id| !id.is_empty()),
+            re_referral_of: Some(request.re_referral_of.as_str()).filter(|id| !id.is_empty()).map(MessageId::from),
             traceparent: crate::telemetry::current_traceparent(),
             acknowledged_at: None,
             accepted_at: None,
@@ -167,7 +169,7 @@ impl MessageApi {
         caller: &Caller,
         request: &SubmitMessageRequest,
     ) -> Result<Option<MessageRecord>, ApiError> {
-        Ok(self.hub.store.message_by_request(&caller.org, &request.request_id).await?)
+        Ok(self.hub.store.message_by_request(&caller.org, &RequestId::new(&request.request_id)).await?)
     }
 
     /// Answers a retried submit with the stored message, if the body is the same.
@@ -192,16 +194,18 @@ impl MessageApi {
             id: uuid::Uuid::now_v7().to_string(),
             sender_org: caller.org.clone(),
             sender_subject: caller.subject.clone(),
-            request_id: request.request_id.clone(),
+            request_id: RequestId::new(&request.request_id),
             request_hash: hash,
             area: submission.area.clone(),
-            received_at: micros(self.hub.clock.now()),
+            received_at: UnixMicros::of(self.hub.clock.now()),
             body,
             routed_message_id: None,
         };
-        let mut entry = self.hub.entry(caller, Action::AlertUnrouted, Outcome::Refused, Severity::High);
-        entry.message_kind = MessageKind::SeparatedChildAlert.as_str_name().into();
-        entry.detail = detail(&[("alert_id", alert.id.clone().into())]);
+        let entry = self
+            .hub
+            .entry(caller, Action::AlertUnrouted, Outcome::Refused, Severity::High)
+            .about("", MessageKind::SeparatedChildAlert.as_str_name())
+            .with_detail(detail(&[("alert_id", alert.id.clone().into())]));
         let kept = match self.hub.store.keep_unrouted_alert(&alert, entry).await? {
             Inserted::Created(kept) => {
                 tracing::warn!(alert_id = %kept.id, "separated-child alert kept: no lead agency for its area");
@@ -319,7 +323,7 @@ impl MessageApi {
         if request.re_referral_of.is_empty() {
             return Ok(None);
         }
-        let description = match self.hub.store.message(&request.re_referral_of).await? {
+        let description = match self.hub.store.message(&MessageId::new(&request.re_referral_of)).await? {
             Some(old)
                 if old.sender_org == caller.org
                     && old.kind == MessageKind::ServiceReferral
@@ -436,7 +440,7 @@ impl MessageApi {
         let description = if recipient == caller.org {
             "must be another organisation than the sender"
         } else {
-            match self.hub.store.organisation(recipient).await? {
+            match self.hub.store.organisation(&recipient.into()).await? {
                 Some(org) if org.status() == OrganisationStatus::Active => return Ok(Ok(org)),
                 Some(_) => "this organisation is suspended and receives no messages",
                 None => "no organisation with this id in the directory",

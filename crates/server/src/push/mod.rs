@@ -20,8 +20,10 @@ use referral_hub_adapters::{Adapters, Document, Inbound, MessageParties, Outboun
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
     delivery::{AfterFailure, DEFAULT_MAX_AGE, after_failure},
+    ids::OrgId,
     push_policy::PushPolicy,
     roles::Role,
+    timestamps::UnixMicros,
 };
 use referral_hub_store::{DeadLetter, InboxContent, InboxItem, PushRetry};
 
@@ -90,7 +92,7 @@ impl Pusher {
     /// (up to the push timeout an attempt) holds up only its own.
     /// Every queue is tried; the first error is returned.
     pub async fn push_due(&self) -> Result<(), ApiError> {
-        let now = micros(self.hub.clock.now());
+        let now = UnixMicros::of(self.hub.clock.now());
         let due = self.hub.store.due_push_queues(now).await?;
         let drains = due.into_iter().map(|org| async move { self.drain(&org).await });
         let drained: Vec<Result<(), ApiError>> = stream::iter(drains).buffer_unordered(QUEUES_AT_ONCE).collect().await;
@@ -99,18 +101,18 @@ impl Pusher {
 
     /// Pushes `org`'s queue from its head until it is empty, an entry fails,
     /// or the pass's share is used up; nothing if another replica holds it.
-    async fn drain(&self, org_id: &str) -> Result<(), ApiError> {
+    async fn drain(&self, org_id: &OrgId) -> Result<(), ApiError> {
         let store = &self.hub.store;
         let claim = || {
             let now = self.hub.clock.now();
-            store.claim_push_queue(org_id, &self.owner, micros(now), micros(now + LEASE))
+            store.claim_push_queue(org_id, &self.owner, UnixMicros::of(now), UnixMicros::of(now + LEASE))
         };
         let Some(mut retry) = claim().await? else { return Ok(()) };
         let Some(org) = store.organisation(org_id).await? else {
             return store.release_push_queue(org_id, &self.owner).await.map_err(ApiError::from);
         };
         let reader = Caller {
-            org: org.id.clone(),
+            org: org_id.clone(),
             subject: "referral-hub-push".into(),
             // The agency's own system answers: its follow-ups as receiver or as sender.
             roles: [Role::Receiver, Role::Referrer].into(),
@@ -171,7 +173,7 @@ impl Pusher {
         match answer {
             Answer::Delivered(body) => {
                 let template = entry(Action::DeliverySucceeded, Outcome::Success, Severity::Info);
-                self.hub.store.push_succeeded(&reader.org, item.position, micros(now), &template).await?;
+                self.hub.store.push_succeeded(&reader.org, item.position, UnixMicros::of(now), &template).await?;
                 if item.message().is_none() {
                     // Acknowledging audits the messages it delivers; a notice is none.
                     self.hub.store.audit(vec![template]).await?;
@@ -187,18 +189,19 @@ impl Pusher {
             }
             Answer::Failed(reason) => {
                 let attempts = retry.attempts + 1;
-                let age =
-                    time::Duration::microseconds(retry.first_failed_at.map(|first| micros(now) - first).unwrap_or(0));
+                let age = time::Duration::microseconds(
+                    retry.first_failed_at.map(|first| micros(now) - first.get()).unwrap_or(0),
+                );
                 match after_failure(attempts, age, DEFAULT_MAX_AGE, jitter()) {
                     AfterFailure::DeadLetter => {
                         self.give_up(reader, item, retry, &reason, false).await?;
                         Ok(false)
                     }
                     AfterFailure::RetryIn(wait) => {
-                        let mut audit = entry(Action::DeliveryFailed, Outcome::Failed, Severity::Warning);
-                        audit.detail = detail(&[("error", reason.into()), ("attempt", attempts.into())]);
-                        let next = micros(now + wait);
-                        self.hub.store.push_failed(&reader.org, &self.owner, micros(now), next, audit).await?;
+                        let audit = entry(Action::DeliveryFailed, Outcome::Failed, Severity::Warning)
+                            .with_detail(detail(&[("error", reason.into()), ("attempt", attempts.into())]));
+                        let (at, next) = (UnixMicros::of(now), UnixMicros::of(now + wait));
+                        self.hub.store.push_failed(&reader.org, &self.owner, at, next, audit).await?;
                         self.hub.metrics.push(PushOutcome::Failed);
                         Ok(false)
                     }
@@ -277,7 +280,7 @@ impl Pusher {
         reason: &str,
         gone: bool,
     ) -> Result<(), ApiError> {
-        let now = micros(self.hub.clock.now());
+        let now = UnixMicros::of(self.hub.clock.now());
         let Some(message) = item.message() else {
             return self.pass_over_notice(reader, item, reason).await;
         };
@@ -296,12 +299,11 @@ impl Pusher {
             last_error: reason.to_owned(),
             state: "DEAD".into(),
         };
-        let mut audit = Entry {
-            message_id: message.id.clone(),
-            message_kind: message.kind.as_str_name().into(),
-            ..self.hub.entry(reader, Action::DeliveryDeadLettered, Outcome::Failed, Severity::High)
-        };
-        audit.detail = detail(&[("dead_letter", letter.id.clone().into()), ("error", reason.into())]);
+        let audit = self
+            .hub
+            .entry(reader, Action::DeliveryDeadLettered, Outcome::Failed, Severity::High)
+            .about(&message.id, message.kind.as_str_name())
+            .with_detail(detail(&[("dead_letter", letter.id.clone().into()), ("error", reason.into())]));
         self.hub.store.dead_letter(&letter, gone, audit).await?;
         self.hub.metrics.push(PushOutcome::DeadLettered);
         tracing::error!(org = %letter.org_id, dead_letter = %letter.id, attempts = letter.attempts, "push delivery dead-lettered");
@@ -314,13 +316,15 @@ impl Pusher {
     /// past it (a notice is not kept as a dead letter, whose rows are about
     /// messages), audited with the reason; the change itself is in the audit log.
     async fn pass_over_notice(&self, reader: &Caller, item: &InboxItem, reason: &str) -> Result<(), ApiError> {
-        let now = micros(self.hub.clock.now());
+        let now = UnixMicros::of(self.hub.clock.now());
         let notice = match &item.content {
             InboxContent::Notice(notice) => notice.id.as_str(),
             InboxContent::Message(_) | InboxContent::FollowUp { .. } => "",
         };
-        let mut audit = self.hub.entry(reader, Action::DeliveryDeadLettered, Outcome::Failed, Severity::High);
-        audit.detail = detail(&[("directory_notice", notice.into()), ("error", reason.into())]);
+        let audit = self
+            .hub
+            .entry(reader, Action::DeliveryDeadLettered, Outcome::Failed, Severity::High)
+            .with_detail(detail(&[("directory_notice", notice.into()), ("error", reason.into())]));
         self.hub.store.push_succeeded(&reader.org, item.position, now, &audit).await?;
         self.hub.store.audit(vec![audit]).await?;
         self.hub.metrics.push(PushOutcome::DeadLettered);
@@ -333,10 +337,8 @@ impl Pusher {
 /// webhook id is `id`) the notice's id in the detail.
 fn about(item: &InboxItem, id: &str, entry: Entry) -> Entry {
     match item.message() {
-        Some(message) => {
-            Entry { message_id: message.id.clone(), message_kind: message.kind.as_str_name().into(), ..entry }
-        }
-        None => Entry { detail: detail(&[("directory_notice", id.into())]), ..entry },
+        Some(message) => entry.about(&message.id, message.kind.as_str_name()),
+        None => entry.with_detail(detail(&[("directory_notice", id.into())])),
     }
 }
 
