@@ -19,7 +19,7 @@ use referral_hub_proto::v1::{
     GetMessageRequest, StreamInboxRequest, StreamInboxResponse, message::Payload as Stored,
     message_service_client::MessageServiceClient, submit_message_request::Payload,
 };
-use support::{BINARY, channel, start_dev, with_token};
+use support::{audit_verify, channel, start_dev, with_token};
 use tokio::sync::Notify;
 
 /// Concurrent submitters.
@@ -126,12 +126,8 @@ async fn sigterm_under_load(backend: Backend) {
         assert_eq!(stored.notes, format!("graceful stop {request_id}"), "stored as sent ({backend:?})");
     }
 
-    // In a directory of its own: the default data directory is relative.
-    let scratch = tempfile::tempdir().unwrap();
-    let mut verify = std::process::Command::new(BINARY);
-    let verify = verify.args(["audit", "verify"]).args(database).current_dir(scratch.path()).output().unwrap();
-    let text = String::from_utf8_lossy(&verify.stdout).into_owned() + &String::from_utf8_lossy(&verify.stderr);
-    assert!(verify.status.success() && text.contains("audit chain intact"), "{text} ({backend:?})");
+    let (verified, text) = audit_verify(&database);
+    assert!(verified && text.contains("audit chain intact"), "{text} ({backend:?})");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
