@@ -51,6 +51,8 @@ pub struct Hub {
     pub(crate) refusals: std::sync::Mutex<crate::refusals::RefusalTally>,
     /// Open inbox streams per organisation.
     pub(crate) streams: crate::limits::StreamSlots,
+    /// Begun when the hub stops: background tasks and inbox streams end at it.
+    pub(crate) shutdown: crate::shutdown::Shutdown,
 }
 
 impl Hub {

@@ -5,10 +5,12 @@
 
 mod adapter_http;
 pub mod admission;
+mod application;
 mod audit_service;
 pub mod auth;
 mod authenticate;
 pub mod authority;
+mod background;
 pub mod checkpoint;
 pub mod claims;
 pub mod clock;
@@ -35,11 +37,16 @@ mod read_deadline;
 pub mod refusals;
 mod refused_calls;
 mod release;
+mod routes;
 pub mod scheduler;
-mod server;
+mod settings;
+mod shutdown;
 mod stats_service;
 pub mod telemetry;
 pub mod tls_listener;
 mod verified_tokens;
 
-pub use server::{KeyReload, MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};
+pub use application::{Application, ServeError};
+pub use routes::MAX_MESSAGE_BYTES;
+pub use settings::{KeyReload, Settings};
+pub use tls_listener::TlsConfig;

@@ -20,6 +20,7 @@ use crate::{
     consents::request_hash,
     error::ApiError,
     hub::{Hub, detail},
+    shutdown::Shutdown,
 };
 
 /// Messages flagged per scan at most; the next scan takes the rest.
@@ -53,14 +54,17 @@ impl SchedulerControl {
 }
 
 impl SchedulerControl {
-    /// Runs `pass` on every tick or interval, for as long as the server runs.
-    pub async fn run<F: Future<Output = ()>>(&self, mut pass: impl FnMut() -> F) {
+    /// Runs `pass` on every tick or interval until `shutdown` begins; a pass
+    /// under way then finishes, and no other starts.
+    pub async fn run<F: Future<Output = ()>>(&self, shutdown: &Shutdown, mut pass: impl FnMut() -> F) {
         let mut ticks = self.tick.subscribe();
         // A pass at start: work due while the server was down, and any tick
         // asked for before this task got to run, are not left for the interval.
         ticks.mark_changed();
         loop {
             tokio::select! {
+                biased;
+                () = shutdown.begun() => return,
                 _ = tokio::time::sleep(self.interval) => {}
                 changed = ticks.changed() => if changed.is_err() { return },
             }
@@ -71,10 +75,10 @@ impl SchedulerControl {
     }
 }
 
-/// Scans on every tick or interval, for as long as the server runs.
+/// Scans on every tick or interval, until the hub stops.
 pub async fn run(hub: Arc<Hub>, control: Arc<SchedulerControl>) {
     control
-        .run(|| async {
+        .run(&hub.shutdown, || async {
             match hub.flag_overdue().await {
                 Ok(0) => {}
                 Ok(flagged) => {

@@ -241,7 +241,11 @@ impl MessageService for MessageApi {
             drop(slot);
         };
         tokio::spawn(tracing::Instrument::instrument(pump, tracing::info_span!("inbox.stream")));
-        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+        // Ends cleanly when the hub stops, so the receiver resumes after its
+        // last acknowledgement on another replica; the pump then sees the
+        // stream closed and frees the slot.
+        let stream = futures::StreamExt::take_until(ReceiverStream::new(receiver), self.hub.shutdown.begun());
+        Ok(Response::new(Box::pin(stream)))
     }
 
     async fn ack_delivery(
