@@ -3,6 +3,7 @@
 //! status with `google.rpc` details. Rules come from the domain crate and
 //! durability from the store crate; this crate only wires them to the network.
 
+mod access;
 mod adapter_http;
 pub mod admission;
 mod audit_service;
@@ -26,6 +27,7 @@ pub mod identity_provider;
 pub mod jwk;
 pub mod keys;
 pub mod limits;
+mod load_shedding;
 pub mod local_ids;
 mod message_service;
 pub mod metrics;
@@ -36,6 +38,7 @@ pub mod refusals;
 mod refused_calls;
 mod release;
 pub mod scheduler;
+pub mod scheduler_control;
 mod server;
 mod stats_service;
 pub mod telemetry;

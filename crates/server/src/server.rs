@@ -333,7 +333,7 @@ pub async fn serve(
         .add_service(diagnostics)
         .add_service(stats)
         .into_axum_router()
-        .layer(axum::middleware::from_fn_with_state(hub.clone(), crate::limits::shed_beyond_in_flight))
+        .layer(axum::middleware::from_fn_with_state(hub.clone(), crate::load_shedding::shed_beyond_in_flight))
         .layer(axum::middleware::from_fn_with_state(gate, crate::authenticate::authenticate_first))
         .layer(axum::middleware::from_fn(crate::auth::trace_the_rpc));
     // HTTP/1.1 too, for the adapters' endpoints; gRPC clients speak HTTP/2 as ever.
