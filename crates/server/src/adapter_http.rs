@@ -159,6 +159,7 @@ impl Endpoints {
         items
     }
 
+    /// One item, as the gRPC service would take it, and its receipt.
     async fn run_one(&self, caller: &Caller, item: Inbound) -> Result<Receipt, ApiError> {
         match item {
             Inbound::Submit(request) => {

@@ -46,6 +46,7 @@ struct Parties {
 }
 
 impl Parties {
+    /// The parties of a follow-up by `caller` on `message`.
     fn of(caller: &Caller, message: &MessageRecord) -> Parties {
         let (party, other) = if message.sender_org == caller.org {
             (Party::Sender, message.recipient_org.clone())
@@ -67,6 +68,8 @@ impl Parties {
 }
 
 impl MessageApi {
+    /// Posts a follow-up as `caller`, deciding it again if another one moved
+    /// the message meanwhile (at most [`FOLLOW_UP_ATTEMPTS`] times).
     pub(crate) async fn follow_up(
         &self,
         caller: &Caller,

@@ -22,6 +22,7 @@ use crate::{
 };
 
 impl MessageApi {
+    /// Checks the message as submit would, then previews it for each candidate.
     pub(super) async fn preview(
         &self,
         caller: &Caller,

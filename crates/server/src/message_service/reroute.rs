@@ -31,6 +31,8 @@ use crate::{
 };
 
 impl MessageApi {
+    /// Moves the overdue message `request` names, in an area `caller` leads,
+    /// to a new receiver, and withdraws the old one, in one transaction.
     pub(super) async fn reroute(
         &self,
         caller: &Caller,

@@ -70,8 +70,11 @@ impl MessageApi {
         let now = self.hub.clock.now();
         let alert = matches!(request.payload, Some(Payload::SeparatedChildAlert(_)));
         let mut receiver = self.valid_receiver(caller, request, mode, now.date()).await?;
-        for child in [request.child.as_mut(), request.consent.as_mut().and_then(|t| t.child.as_mut())] {
-            child.into_iter().for_each(|child| self.hub.resolve_child(child));
+        if let Some(child) = request.child.as_mut() {
+            self.hub.resolve_child(child);
+        }
+        if let Some(child) = request.consent.as_mut().and_then(|t| t.child.as_mut()) {
+            self.hub.resolve_child(child);
         }
         validation::derive_hub_fields(request, &self.hub.rules);
         let payload =

@@ -245,6 +245,7 @@ impl MessageApi {
         })
     }
 
+    /// The audit entry of a stored submission: its purpose and what it relies on.
     fn submitted_entry(&self, caller: &Caller, action: Action, severity: Severity, record: &MessageRecord) -> Entry {
         Entry {
             purpose: purpose_of(record.kind).as_str_name().into(),
