@@ -5,7 +5,7 @@ use prost::Message as _;
 use sha2::{Digest, Sha256};
 
 use referral_hub_domain::{
-    consent::{self, Decision},
+    consent::{self, Decision, Question},
     link_key::{link_key, local_id_key},
     timestamps::timestamp,
     wire::{ChildRef, ConsentRecord, ConsentRecordKind, ConsentTerms, MessageKind, Organisation, Purpose},
@@ -87,8 +87,15 @@ impl Hub {
         receiver: &Organisation,
         purpose: Purpose,
     ) -> Decision {
-        let now = crate::clock::micros(self.clock.now());
-        consent::decide(records, pinned, &receiver.id, receiver.sector(), purpose, now, &self.rules.consent)
+        consent::decide(Question {
+            records,
+            pinned,
+            receiver_org: &receiver.id,
+            receiver_sector: receiver.sector(),
+            purpose,
+            now: crate::clock::micros(self.clock.now()),
+            policy: &self.rules.consent,
+        })
     }
 }
 

@@ -16,7 +16,7 @@ use crate::{
     hub::Hub,
     jwk::ReadSet,
     keys::{KeyBindings, KeyError, SpeaksFor, VerificationKey},
-    scheduler::SchedulerControl,
+    scheduler_control::SchedulerControl,
 };
 
 /// The largest discovery document or key set read (Entra's is about 10 KiB).

@@ -3,6 +3,7 @@
 //! status with `google.rpc` details. Rules come from the domain crate and
 //! durability from the store crate; this crate only wires them to the network.
 
+mod access;
 mod adapter_http;
 pub mod admission;
 mod application;
@@ -28,6 +29,7 @@ pub mod identity_provider;
 pub mod jwk;
 pub mod keys;
 pub mod limits;
+mod load_shedding;
 pub mod local_ids;
 mod message_service;
 pub mod metrics;
@@ -39,6 +41,7 @@ mod refused_calls;
 mod release;
 mod routes;
 pub mod scheduler;
+pub mod scheduler_control;
 mod settings;
 mod shutdown;
 mod stats_service;

@@ -16,7 +16,7 @@ use crate::{
     error::ApiError,
     hub::{Hub, detail},
     refusals::{ClosedWindow, RefusalKey, RefusalTally, WINDOW_MICROS},
-    scheduler::SchedulerControl,
+    scheduler_control::SchedulerControl,
 };
 
 /// Distinct (source, certificate, actor, reason) keys counted at once; more

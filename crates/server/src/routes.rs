@@ -90,7 +90,7 @@ pub(crate) fn api<H: Health>(
     let gate = Arc::new(Gate { hub: hub.clone(), adapters: api.adapters, body_read_timeout: api.body_read_timeout });
     let routes = services
         .into_axum_router()
-        .layer(axum::middleware::from_fn_with_state(hub.clone(), crate::limits::shed_beyond_in_flight))
+        .layer(axum::middleware::from_fn_with_state(hub.clone(), crate::load_shedding::shed_beyond_in_flight))
         .layer(axum::middleware::from_fn_with_state(gate, crate::authenticate::authenticate_first))
         .layer(axum::middleware::from_fn(crate::auth::trace_the_rpc));
     let http2 = api.http2;

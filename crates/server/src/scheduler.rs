@@ -4,10 +4,9 @@
 //! replicas scanning each overdue event still fires once. The clock is the
 //! hub's injected one: tests move it and tick instead of sleeping.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use prost::Message as _;
-use tokio::sync::watch;
 
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity, child_key_hash},
@@ -26,32 +25,8 @@ use crate::{
 /// Messages flagged per scan at most; the next scan takes the rest.
 const SCAN_LIMIT: u32 = 500;
 
-/// How one replica's periodic task (the deadline scheduler, the pusher) is
-/// driven and observed.
-#[derive(Debug)]
-pub struct SchedulerControl {
-    /// Time between scans.
-    pub interval: Duration,
-    /// Bumped to ask for a scan at once (tests, after moving the clock).
-    pub tick: watch::Sender<u64>,
-    /// The latest tick whose scan has completed.
-    pub scanned: watch::Sender<u64>,
-}
-
-impl SchedulerControl {
-    /// Scans every `interval`.
-    pub fn every(interval: Duration) -> Arc<SchedulerControl> {
-        Arc::new(SchedulerControl { interval, tick: watch::Sender::new(0), scanned: watch::Sender::new(0) })
-    }
-
-    /// Asks for a scan now and waits until one that started after this call has completed.
-    pub async fn scan_now(&self) {
-        self.tick.send_modify(|n| *n += 1);
-        let wanted = *self.tick.borrow();
-        let mut scanned = self.scanned.subscribe();
-        let _ = scanned.wait_for(|done| *done >= wanted).await;
-    }
-}
+/// Where the binary and the test harness have always found it.
+pub use crate::scheduler_control::SchedulerControl;
 
 impl SchedulerControl {
     /// Runs `pass` on every tick or interval until `shutdown` begins; a pass

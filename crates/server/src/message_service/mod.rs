@@ -1,12 +1,17 @@
 //! `referralhub.v1.MessageService`: submit, read, follow up, and the inbox.
 
 mod alerts;
+mod clearance;
 mod follow_up;
 mod inbox;
+mod new_message;
+mod preview;
 mod reroute;
+mod route;
+mod submission;
 mod submit;
 
-pub(crate) use submit::Route;
+pub(crate) use route::Route;
 
 use std::{pin::Pin, sync::Arc};
 
@@ -124,7 +129,7 @@ impl MessageService for MessageApi {
         request: Request<SubmitMessageRequest>,
     ) -> Result<Response<SubmitMessageResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Referrer]).await?;
-        Ok(Response::new(self.submit(&caller, request.into_inner(), &submit::Route::Directory).await?))
+        Ok(Response::new(self.submit(&caller, request.into_inner(), &Route::Directory).await?))
     }
 
     async fn get_message(&self, request: Request<GetMessageRequest>) -> Result<Response<GetMessageResponse>, Status> {

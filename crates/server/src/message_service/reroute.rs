@@ -7,18 +7,21 @@ use prost::Message as _;
 
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity},
-    consent::Decision,
     lifecycle::{self, Party},
     payload,
     validation::{self, FieldViolation},
     wire::{
-        FollowUpAction, MessageStatus, PostFollowUpRequest, RerouteMessageRequest, RerouteMessageResponse,
-        SubmitMessageRequest,
+        FollowUpAction, Organisation, OrganisationStatus, PostFollowUpRequest, RerouteMessageRequest,
+        RerouteMessageResponse, SubmitMessageRequest,
     },
 };
-use referral_hub_store::{FollowUpRecord, MessageRecord};
+use referral_hub_store::{FollowUpRecord, MessageRecord, StoreError};
 
-use super::MessageApi;
+use super::{
+    MessageApi,
+    clearance::Clearance,
+    new_message::{Basis, Carried, NewMessage},
+};
 use crate::{
     auth::Caller,
     clock::micros,
@@ -28,6 +31,8 @@ use crate::{
 };
 
 impl MessageApi {
+    /// Moves the overdue message `request` names, in an area `caller` leads,
+    /// to a new receiver, and withdraws the old one, in one transaction.
     pub(super) async fn reroute(
         &self,
         caller: &Caller,
@@ -46,73 +51,91 @@ impl MessageApi {
             .overdue_message_led_by(&caller.org, &request.message_id)
             .await?
             .ok_or(ApiError::NotFound("overdue message in your areas"))?;
-        let receiver = match store.organisation(&request.new_recipient_org_id).await? {
-            Some(org)
-                if org.status() == referral_hub_domain::wire::OrganisationStatus::Active
-                    && org.id != old.sender_org
-                    && org.id != old.recipient_org =>
-            {
-                org
-            }
-            _ => {
-                let description = "an active organisation other than the sender and the current receiver";
-                return Err(ApiError::InvalidArgument(vec![FieldViolation {
-                    field: "new_recipient_org_id".into(),
-                    description: description.into(),
-                }]));
-            }
-        };
-        let mut body = SubmitMessageRequest::decode(old.body.as_slice())
-            .map_err(|_| ApiError::Store(referral_hub_store::StoreError::Corrupt { column: "messages.body" }))?;
-        body.recipient_org_id = receiver.id.clone();
-        body.request_id = format!("reroute:{}", old.id);
-        body.consent = None;
-        body.consent_id = String::new();
-        let consent_id = match &old.legal_basis {
-            Some(_) => None,
-            None => {
-                let child = body.child.clone().unwrap_or_default();
-                let purpose = purpose_of(old.kind);
-                match self.hub.decide(&old.sender_org, &child, None, None, &receiver, purpose).await? {
-                    Decision::Permitted { consent_id, .. } => Some(consent_id),
-                    Decision::Refused(reasons) => return Err(ApiError::ConsentRefused(reasons.into_iter().collect())),
-                }
-            }
-        };
+        let receiver = self.new_receiver(&old, &request.new_recipient_org_id).await?;
+        let body = rerouted_body(&old, &receiver)?;
+        let basis = self.basis_for(&old, &body, &receiver).await?;
         let now = self.hub.clock.now();
-        let deadlines = self.hub.deadlines.deadlines(old.kind, old.risk_level, now);
         let encoded = body.encode_to_vec();
-        let new = MessageRecord {
-            id: uuid::Uuid::now_v7().to_string(),
-            recipient_org: receiver.id.clone(),
+        let new = NewMessage {
+            carried: Carried::of(&old),
+            recipient: &receiver,
             request_id: body.request_id.clone(),
             request_hash: request_hash(&encoded),
-            status: MessageStatus::Submitted,
-            created_at: micros(now),
-            updated_at: micros(now),
-            acknowledge_by: micros(deadlines.acknowledge_by),
-            respond_by: micros(deadlines.respond_by),
             body: encoded,
-            consent_id,
-            hold_reason: None,
-            acknowledge_overdue_at: None,
-            respond_overdue_at: None,
+            basis,
             rerouted_from: Some(old.id.clone()),
-            recipient_sector: Some(receiver.sector().as_str_name().to_owned()),
-            ..old.clone()
-        };
+            traceparent: old.traceparent.clone(),
+        }
+        .record(&self.hub.deadlines, now);
         let withdrawal = withdrawal(caller, &old, &request.reason, &new.id, micros(now))?;
-        let entry = |action: Action, record: &MessageRecord| Entry {
-            detail: detail(&[("rerouted_from", old.id.clone().into()), ("rerouted_to", new.id.clone().into())]),
-            ..self.hub.message_entry(caller, action, Outcome::Success, Severity::Warning, record)
-        };
-        let audit = vec![entry(Action::MessageSubmitted, &new), entry(Action::FollowUpPosted, &old)];
-        let concerns = body.payload.clone().map(payload::from_submit);
+        let audit = self.audit(caller, &old, &new);
+        let concerns = body.payload.map(payload::from_submit);
         let concerns = concerns.as_ref().map(|p| payload::facts(p).concerns.to_vec()).unwrap_or_default();
         let stored = store.reroute(new, concerns, &withdrawal, old.status, &old.recipient_org, audit).await?;
         tracing::info!(old = %old.id, new = %stored.id, "overdue message re-routed");
         Ok(RerouteMessageResponse { new_message_id: stored.id, new_recipient_org_id: stored.recipient_org })
     }
+
+    /// The organisation `id` names, if it may take over `old`: active, and
+    /// neither its sender nor its current receiver.
+    async fn new_receiver(&self, old: &MessageRecord, id: &str) -> Result<Organisation, ApiError> {
+        match self.hub.store.organisation(id).await? {
+            Some(org)
+                if org.status() == OrganisationStatus::Active
+                    && org.id != old.sender_org
+                    && org.id != old.recipient_org =>
+            {
+                Ok(org)
+            }
+            _ => {
+                let description = "an active organisation other than the sender and the current receiver";
+                Err(ApiError::InvalidArgument(vec![FieldViolation {
+                    field: "new_recipient_org_id".into(),
+                    description: description.into(),
+                }]))
+            }
+        }
+    }
+
+    /// What lets the new message leave: the old one's legal basis, or the
+    /// sender's consent decided again for the new receiver.
+    async fn basis_for(
+        &self,
+        old: &MessageRecord,
+        body: &SubmitMessageRequest,
+        receiver: &Organisation,
+    ) -> Result<Basis, ApiError> {
+        if let Some(code) = &old.legal_basis {
+            return Ok(Basis::Override(code.clone()));
+        }
+        let child = body.child.clone().unwrap_or_default();
+        let purpose = purpose_of(old.kind);
+        match self.hub.decide(&old.sender_org, &child, None, None, receiver, purpose).await?.into() {
+            Clearance::Cleared(basis) => Ok(basis),
+            Clearance::Refused(reasons) => Err(ApiError::ConsentRefused(reasons)),
+        }
+    }
+
+    /// The audit entries of a re-routing: the new message submitted, the old one withdrawn.
+    fn audit(&self, caller: &Caller, old: &MessageRecord, new: &MessageRecord) -> Vec<Entry> {
+        let entry = |action: Action, record: &MessageRecord| Entry {
+            detail: detail(&[("rerouted_from", old.id.clone().into()), ("rerouted_to", new.id.clone().into())]),
+            ..self.hub.message_entry(caller, action, Outcome::Success, Severity::Warning, record)
+        };
+        vec![entry(Action::MessageSubmitted, new), entry(Action::FollowUpPosted, old)]
+    }
+}
+
+/// The old message's request, addressed to `receiver` under a request id of
+/// the hub's, without the sender's consent pin or inline record.
+fn rerouted_body(old: &MessageRecord, receiver: &Organisation) -> Result<SubmitMessageRequest, ApiError> {
+    let mut body = SubmitMessageRequest::decode(old.body.as_slice())
+        .map_err(|_| ApiError::Store(StoreError::Corrupt { column: "messages.body" }))?;
+    body.recipient_org_id = receiver.id.clone();
+    body.request_id = format!("reroute:{}", old.id);
+    body.consent = None;
+    body.consent_id = String::new();
+    Ok(body)
 }
 
 /// The lead agency's withdrawal of the old message, with its reason.
