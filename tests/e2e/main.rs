@@ -16,6 +16,7 @@ mod faults;
 mod fhir_client;
 mod fhir_rest;
 mod flow;
+mod graceful_stop;
 mod idempotency;
 mod identity_providers;
 mod isolation;

@@ -15,7 +15,7 @@ pub mod receiver;
 use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 
 use tempfile::TempDir;
-use tokio::{net::TcpListener, sync::oneshot};
+use tokio::sync::oneshot;
 use tonic::{
     Request, Status,
     metadata::{AsciiMetadataValue, MetadataValue},
@@ -33,7 +33,7 @@ use referral_hub_proto::v1::{
     message_service_client::MessageServiceClient, stats_service_client::StatsServiceClient,
 };
 use referral_hub_server::{
-    KeyReload, ServerConfig, TlsConfig,
+    Application, KeyReload, Settings, TlsConfig,
     admission::Admission,
     authority::Authority,
     clock::{Clock, ManualClock},
@@ -222,9 +222,23 @@ pub struct Replica {
     /// Its revocation refresh.
     pub revocations: Arc<SchedulerControl>,
     kill: Option<oneshot::Sender<()>>,
+    /// Asks for the graceful stop (SIGTERM's), and hears when it is over.
+    stop: Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>,
 }
 
 impl Replica {
+    /// Stops it as SIGTERM stops the binary, and returns once it has stopped:
+    /// calls in flight finish, its inbox streams end cleanly, its pusher
+    /// finishes the entry in flight and releases its queues, its writes are
+    /// committed.
+    pub async fn stop(mut self) {
+        if let Some((stop, stopped)) = self.stop.take() {
+            let _ = stop.send(());
+            let done = tokio::time::timeout(std::time::Duration::from_secs(30), stopped).await;
+            done.expect("the replica stops within 30 s").expect("the replica stopped gracefully");
+        }
+    }
+
     /// Stops it abruptly, as a crash would: its runtime is dropped with every
     /// connection, stream and in-flight call of this replica.
     pub fn kill(mut self) {
@@ -242,7 +256,8 @@ impl Drop for Replica {
     }
 }
 
-/// The real server over `store`, bound to a random loopback port; the future serves until dropped.
+/// The real hub over `store`, built by the binary's startup path on random
+/// loopback ports (the API and the admin listener); it serves once run.
 #[allow(clippy::too_many_arguments)]
 async fn server(
     store: Store,
@@ -253,13 +268,11 @@ async fn server(
     options: &Options,
     (key_reload, identity_provider): (Option<KeyReload>, Option<IdentityProvider>),
     admission: Admission,
-) -> (SocketAddr, SocketAddr, impl std::future::Future<Output = ()> + Send + use<>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("address");
-    let admin = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let admin_address = admin.local_addr().expect("address");
-    let config = ServerConfig {
-        admin_listener: Some(admin),
+) -> Application {
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let settings = Settings {
+        listen: loopback,
+        admin_listen: Some(loopback),
         issuer: ISSUER.into(),
         audience: ISSUER.into(),
         verification_keys: HashMap::from([(key.kid().to_owned(), key.verification_key())]),
@@ -280,12 +293,14 @@ async fn server(
         admission,
         fhir_concept_map: None,
     };
-    let serving = async move {
-        if let Err(e) = referral_hub_server::serve(store, config, listener, std::future::pending()).await {
-            panic!("hub stopped: {e}");
-        }
-    };
-    (address, admin_address, serving)
+    Application::build(settings, store).await.expect("the hub starts")
+}
+
+/// Runs `application` until `stop` completes; a hub that fails while serving fails the test.
+async fn run(application: Application, stop: impl std::future::Future<Output = ()> + Send) {
+    if let Err(e) = application.run_until_stopped(stop).await {
+        panic!("hub stopped: {e}");
+    }
 }
 
 /// No rate limit, and more requests in flight than any test makes: tests move
@@ -380,13 +395,14 @@ impl TestHub {
         let (scheduler, push) =
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
         let controls = (&scheduler, &push);
-        let (address, admin_address, serving) =
+        let application =
             server(db.store.clone(), &key, &clock, tls, controls, &options, (Some(key_reload), provider), admission)
                 .await;
+        let (address, admin_address) = (application.address(), application.admin_address().expect("admin listener"));
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             tokio::select! {
-                _ = serving => {}
+                _ = run(application, std::future::pending()) => {}
                 _ = stopped => {}
             }
         });
@@ -414,6 +430,7 @@ impl TestHub {
     pub async fn replica(&self) -> Replica {
         let (ready, started) = oneshot::channel();
         let (kill, killed) = oneshot::channel::<()>();
+        let ((stop, stop_asked), (done, stopped)) = (oneshot::channel::<()>(), oneshot::channel::<()>());
         let (url, key, clock) = (self.db.url.clone(), self.key.clone(), self.clock.clone());
         let options = Options { limits: unlimited(), ..self.options.clone() };
         let (scheduler, push) =
@@ -428,17 +445,25 @@ impl TestHub {
                 let store = Store::connect(&url).await.expect("connect replica");
                 store.seal_with(test_sealer("k1"));
                 let controls = (&replica_scheduler, &replica_push);
-                let (address, _admin, serving) =
+                let application =
                     server(store, &key, &clock, None, controls, &options, (None, None), replica_admission).await;
-                let _ = ready.send(address);
+                let _ = ready.send(application.address());
+                let stop_asked = async {
+                    if stop_asked.await.is_err() {
+                        std::future::pending::<()>().await; // Dropped: that is a kill.
+                    }
+                };
                 tokio::select! {
-                    _ = serving => {}
+                    _ = run(application, stop_asked) => {
+                        let _ = done.send(());
+                    }
                     _ = killed => {}
                 }
             });
             // Dropping the runtime here ends every task of this replica at once, as a crash would.
         });
-        Replica { address: started.await.expect("replica started"), scheduler, push, revocations, kill: Some(kill) }
+        let address = started.await.expect("replica started");
+        Replica { address, scheduler, push, revocations, kill: Some(kill), stop: Some((stop, stopped)) }
     }
 
     /// Its metrics, as Prometheus scrapes them.

@@ -15,7 +15,11 @@
 //!
 //! Adding a sector means adding one module with its tests and one line in
 //! [`Adapters::builtin`]. Every sector but OTHER has one; an OTHER
-//! organisation pulls over gRPC.
+//! organisation pulls over gRPC. A sector module imports only the crate's
+//! shared modules, never another sector: the hub's own JSON document
+//! (`json_document`, `problem`: EDUCATION, POLICE), reading a standard's
+//! JSON (`native_json`: SOCIAL_WELFARE, JUSTICE), NIEM naming and the
+//! handling block (`niem`: JUSTICE, POLICE).
 
 pub mod codes;
 pub mod education;
@@ -23,6 +27,15 @@ pub mod health;
 pub mod justice;
 pub mod police;
 pub mod social_welfare;
+
+// What several sectors share lives here, at the crate level, so that no
+// sector module imports another.
+mod json_document;
+mod native_json;
+mod niem;
+mod problem;
+#[cfg(test)]
+mod testing;
 
 use referral_hub_domain::wire::{
     FollowUp, Message, MessageStatus, MessageWithheld, PostFollowUpRequest, Sector, SubmitMessageRequest,

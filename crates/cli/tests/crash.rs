@@ -20,7 +20,7 @@ use referral_hub_proto::v1::{
     AckDeliveryRequest, GetMessageRequest, ListMessagesRequest, Mailbox, ServiceReferral, StreamInboxRequest,
     message::Payload as Stored, message_service_client::MessageServiceClient, submit_message_request::Payload,
 };
-use support::{BINARY, DevHub, channel, start_dev, with_token};
+use support::{DevHub, audit_verify, channel, start_dev, with_token};
 use tokio::sync::Notify;
 use tonic::transport::Channel;
 
@@ -217,12 +217,8 @@ async fn kill_nine_rounds(backend: Backend) {
     }
     assert!(accepted.values().all(|id| delivered.contains(id)), "every accepted message reaches its receiver");
 
-    // In a directory of its own: the default data directory is relative.
-    let scratch = tempfile::tempdir().unwrap();
-    let mut verify = std::process::Command::new(BINARY);
-    let verify = verify.args(["audit", "verify"]).args(database).current_dir(scratch.path()).output().unwrap();
-    let text = String::from_utf8_lossy(&verify.stdout).into_owned() + &String::from_utf8_lossy(&verify.stderr);
-    assert!(verify.status.success() && text.contains("audit chain intact"), "{text} ({context})");
+    let (verified, text) = audit_verify(&database);
+    assert!(verified && text.contains("audit chain intact"), "{text} ({context})");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use referral_hub_domain::{
-    consent::{ConsentPolicy, cut_payload, decide},
+    consent::{ConsentPolicy, Question, cut_payload, decide},
     payload, sample,
     timestamps::timestamp,
     validation::{Rules, validate_submit},
@@ -49,7 +49,16 @@ fn consent_decision(c: &mut Criterion) {
     let records = records();
     let policy = ConsentPolicy::default();
     c.bench_function("consent_decide", |b| {
-        b.iter(|| decide(&records, None, "org", Sector::Health, Purpose::ServiceProvision, NOW, &policy))
+        let question = Question {
+            records: &records,
+            pinned: None,
+            receiver_org: "org",
+            receiver_sector: Sector::Health,
+            purpose: Purpose::ServiceProvision,
+            now: NOW,
+            policy: &policy,
+        };
+        b.iter(|| decide(question))
     });
 }
 

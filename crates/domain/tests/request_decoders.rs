@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use prost::Message;
 use referral_hub_domain::{
-    consent::{ALL_CATEGORIES, ConsentPolicy, cut_payload, decide},
+    consent::{ALL_CATEGORIES, ConsentPolicy, Question, cut_payload, decide},
     lifecycle::{Party, apply},
     payload::{facts, from_submit},
     sample,
@@ -92,15 +92,15 @@ fn submit(mut request: wire::SubmitMessageRequest) {
             ..ConsentRecord::default()
         };
         for sector in sample::SECTORS {
-            let _ = decide(
-                std::slice::from_ref(&record),
-                None,
-                "org",
-                sector,
-                Purpose::ServiceProvision,
-                0,
-                &ConsentPolicy::default(),
-            );
+            let _ = decide(Question {
+                records: std::slice::from_ref(&record),
+                pinned: None,
+                receiver_org: "org",
+                receiver_sector: sector,
+                purpose: Purpose::ServiceProvision,
+                now: 0,
+                policy: &ConsentPolicy::default(),
+            });
         }
     }
     if let Some(payload) = request.payload {

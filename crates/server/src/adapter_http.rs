@@ -24,6 +24,7 @@ use referral_hub_adapters::{
 use referral_hub_domain::{roles::Role, validation::FieldViolation};
 
 use crate::{
+    auth::Caller,
     error::{ApiError, refusal_text},
     hub::Hub,
     message_service::{MessageApi, Route as MessageRoute},
@@ -98,7 +99,17 @@ pub fn routes(hub: Arc<Hub>, adapters: Arc<Adapters>) -> axum::Router {
     router
 }
 
+/// What the items of one document came to: each is its own message or
+/// follow-up, so some may be accepted and others refused.
+struct Items {
+    accepted: Vec<Receipt>,
+    /// Each refused item's index in the document, and why.
+    refusals: Vec<(usize, ApiError)>,
+}
+
 impl Endpoints {
+    /// Reads the document, checks the caller, turns the document into
+    /// canonical requests, charges the budget for them, runs each and answers.
     async fn handle(&self, target: Target, request: Request) -> Response {
         let path = target.path();
         let Some(adapter) = self.adapters.for_path(path) else {
@@ -107,16 +118,9 @@ impl Endpoints {
         let resource = request.uri().path().to_owned();
         let resource = resource.as_str();
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, MAX_DOCUMENT_BYTES).await {
+        let bytes = match read_document(body).await {
             Ok(bytes) => bytes,
-            Err(error) if crate::read_deadline::is_too_slow(&error) => {
-                let slow = "did not arrive within the body read timeout";
-                return native(adapter, resource, StatusCode::REQUEST_TIMEOUT, &[violation("document", slow)]);
-            }
-            Err(_) => {
-                let too_large = format!("larger than {MAX_DOCUMENT_BYTES} bytes");
-                return native(adapter, resource, StatusCode::PAYLOAD_TOO_LARGE, &[violation("document", too_large)]);
-            }
+            Err((status, violation)) => return native(adapter, resource, status, &[violation]),
         };
         let call = tonic::Request::from_http(axum::http::Request::from_parts(parts, ()));
         let mut caller = match self.hub.caller(&call, &[Role::Referrer, Role::Receiver]).await {
@@ -139,31 +143,46 @@ impl Endpoints {
         if let Err(error) = self.hub.spend_budget(&caller.org, items.saturating_sub(1)) {
             return self.refused(adapter, resource, path, None, error);
         }
-        let mut accepted = Vec::with_capacity(inbound.len());
-        let mut refusals = Vec::new();
+        let items = self.run(&caller, inbound).await;
+        self.answer(adapter, resource, path, batch, items)
+    }
+
+    /// Runs every item through the gRPC services' own path, in order.
+    async fn run(&self, caller: &Caller, inbound: Vec<Inbound>) -> Items {
+        let mut items = Items { accepted: Vec::with_capacity(inbound.len()), refusals: Vec::new() };
         for (index, item) in inbound.into_iter().enumerate() {
-            let done = match item {
-                Inbound::Submit(request) => match self.hub.require(&caller, &[Role::Referrer]).await {
-                    Ok(()) => self.messages.submit(&caller, request, &MessageRoute::Directory).await.map(|r| {
-                        let m = r.message.unwrap_or_default();
-                        let status = m.status().as_str_name().to_owned();
-                        Receipt::Submitted { message_id: m.id, status, replayed: r.replayed }
-                    }),
-                    Err(error) => Err(error),
-                },
-                Inbound::FollowUp(request) => self.messages.follow_up(&caller, request).await.map(|r| {
-                    let f = r.follow_up.unwrap_or_default();
-                    let status = f.status_after().as_str_name().to_owned();
-                    Receipt::FollowedUp { follow_up_id: f.id, message_id: f.message_id, status, replayed: r.replayed }
-                }),
-            };
-            match done {
-                Ok(receipt) => accepted.push(receipt),
-                Err(error) => refusals.push((index, error)),
+            match self.run_one(caller, item).await {
+                Ok(receipt) => items.accepted.push(receipt),
+                Err(error) => items.refusals.push((index, error)),
             }
         }
-        if refusals.is_empty() {
-            let Document { content_type, body } = adapter.answer(path, &accepted);
+        items
+    }
+
+    /// One item, as the gRPC service would take it, and its receipt.
+    async fn run_one(&self, caller: &Caller, item: Inbound) -> Result<Receipt, ApiError> {
+        match item {
+            Inbound::Submit(request) => {
+                self.hub.require(caller, &[Role::Referrer]).await?;
+                let r = self.messages.submit(caller, request, &MessageRoute::Directory).await?;
+                let m = r.message.unwrap_or_default();
+                let status = m.status().as_str_name().to_owned();
+                Ok(Receipt::Submitted { message_id: m.id, status, replayed: r.replayed })
+            }
+            Inbound::FollowUp(request) => {
+                let r = self.messages.follow_up(caller, request).await?;
+                let f = r.follow_up.unwrap_or_default();
+                let status = f.status_after().as_str_name().to_owned();
+                Ok(Receipt::FollowedUp { follow_up_id: f.id, message_id: f.message_id, status, replayed: r.replayed })
+            }
+        }
+    }
+
+    /// The adapter's answer when every item was accepted; otherwise every
+    /// refusal, in the sector's error format.
+    fn answer(&self, adapter: &dyn Adapter, resource: &str, path: &str, batch: bool, items: Items) -> Response {
+        if items.refusals.is_empty() {
+            let Document { content_type, body } = adapter.answer(path, &items.accepted);
             return Response::builder()
                 .status(StatusCode::OK)
                 .header(CONTENT_TYPE, content_type)
@@ -172,8 +191,9 @@ impl Endpoints {
         }
         // Items before and after a refused one stand (each is its own message, and
         // request ids make re-posting the whole document safe); the answer names every refusal.
-        let status = refusals.first().map(|(_, e)| status_of(e)).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-        let violations: Vec<_> = refusals
+        let status = items.refusals.first().map(|(_, e)| status_of(e)).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        let violations: Vec<_> = items
+            .refusals
             .into_iter()
             .flat_map(|(index, error)| self.violations(adapter, path, batch.then_some(index), error))
             .collect();
@@ -220,6 +240,22 @@ impl Endpoints {
                 vec![violation(&item("request".into()), "the hub's database is unavailable; retry later")]
             }
             other => vec![violation(&item("request".into()), other.to_string())],
+        }
+    }
+}
+
+/// The document's bytes, or the status and violation that refuse it: too
+/// slow to arrive or too large.
+async fn read_document(body: Body) -> Result<axum::body::Bytes, (StatusCode, NativeViolation)> {
+    match axum::body::to_bytes(body, MAX_DOCUMENT_BYTES).await {
+        Ok(bytes) => Ok(bytes),
+        Err(error) if crate::read_deadline::is_too_slow(&error) => {
+            let slow = "did not arrive within the body read timeout";
+            Err((StatusCode::REQUEST_TIMEOUT, violation("document", slow)))
+        }
+        Err(_) => {
+            let too_large = format!("larger than {MAX_DOCUMENT_BYTES} bytes");
+            Err((StatusCode::PAYLOAD_TOO_LARGE, violation("document", too_large)))
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use crate::scheduler::SchedulerControl;
+use crate::scheduler_control::SchedulerControl;
 
 /// The admission settings of a server.
 pub struct Admission {

@@ -25,7 +25,7 @@ use crate::{
     claims::TokenProfile,
     error::ApiError,
     keys::VerificationKey,
-    scheduler::SchedulerControl,
+    scheduler_control::SchedulerControl,
     verified_tokens::{Identity, VerifiedTokens},
 };
 
@@ -93,6 +93,12 @@ impl Caller {
         self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
     }
 }
+
+/// The identity the middleware (`authenticate::authenticate_first`) verified,
+/// in the request's extensions for `Hub::caller` (`access.rs`), which goes on
+/// to check the directory and roles.
+#[derive(Debug, Clone)]
+pub(crate) struct Verified(pub(crate) Identity);
 
 /// What is known of a call before (and whether or not) its token verifies.
 #[derive(Debug, Clone, Default)]

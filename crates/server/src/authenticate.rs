@@ -18,7 +18,12 @@ use axum::{
 
 use referral_hub_adapters::Adapters;
 
-use crate::{auth::CallFacts, error::ApiError, hub::Hub, read_deadline::ReadDeadline, verified_tokens::Identity};
+use crate::{
+    auth::{CallFacts, Verified},
+    error::ApiError,
+    hub::Hub,
+    read_deadline::ReadDeadline,
+};
 
 /// Paths served without a token.
 const OPEN_PREFIXES: [&str; 3] =
@@ -27,11 +32,6 @@ const OPEN_PREFIXES: [&str; 3] =
 /// Exact paths served without a token: the FHIR face's CapabilityStatement
 /// (crates/server/src/fhir_rest/capability.rs), a description of the server.
 const OPEN_PATHS: [&str; 1] = ["/fhir/r4/metadata"];
-
-/// The identity the middleware verified, in the request's extensions for
-/// `Hub::caller` (which goes on to check the directory and roles).
-#[derive(Debug, Clone)]
-pub(crate) struct Verified(pub(crate) Identity);
 
 /// What the middleware needs.
 pub(crate) struct Gate {

@@ -5,8 +5,8 @@ use prost::Message as _;
 use sha2::{Digest, Sha256};
 
 use referral_hub_domain::{
-    consent::{self, Decision},
-    ids::OrgId,
+    consent::{self, Decision, Question},
+    ids::{OrgId, RequestId},
     link_key::{link_key, local_id_key},
     timestamps::UnixMicros,
     timestamps::timestamp,
@@ -39,7 +39,7 @@ impl Hub {
         ConsentRow {
             id: record.id.clone(),
             recorded_by_org: OrgId::new(&record.recorded_by_org_id),
-            request_id: request_id.into(),
+            request_id: RequestId::from(request_id),
             request_hash,
             kind: record.kind().as_str_name().to_owned(),
             child_local_id: self.local_id_key(&record.recorded_by_org_id, &child.local_id),
@@ -92,8 +92,15 @@ impl Hub {
         receiver: &Organisation,
         purpose: Purpose,
     ) -> Decision {
-        let now = crate::clock::micros(self.clock.now());
-        consent::decide(records, pinned, &receiver.id, receiver.sector(), purpose, now, &self.rules.consent)
+        consent::decide(Question {
+            records,
+            pinned,
+            receiver_org: &receiver.id,
+            receiver_sector: receiver.sector(),
+            purpose,
+            now: crate::clock::micros(self.clock.now()),
+            policy: &self.rules.consent,
+        })
     }
 }
 

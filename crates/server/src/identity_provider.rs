@@ -16,7 +16,7 @@ use crate::{
     hub::Hub,
     jwk::ReadSet,
     keys::{KeyBindings, KeyError, SpeaksFor, VerificationKey},
-    scheduler::SchedulerControl,
+    scheduler_control::SchedulerControl,
 };
 
 /// The largest discovery document or key set read (Entra's is about 10 KiB).
@@ -149,12 +149,12 @@ impl IdentityProvider {
         auth.wake_on_unknown_kid(self.control.clone());
     }
 
-    /// Keeps the keys current for as long as the server runs; the fetch at
+    /// Keeps the keys current until the hub stops; the fetch at
     /// start counts as made now on the hub's clock.
     pub(crate) async fn run(self, hub: Arc<Hub>) {
         let started = RefreshSchedule::after_fetch(hub.clock.now().unix_timestamp(), Some(self.fresh_for));
         let schedule = std::sync::Mutex::new(started);
-        self.control.run(|| self.refresh_if_due(&hub, &schedule)).await;
+        self.control.run(&hub.shutdown, || self.refresh_if_due(&hub, &schedule)).await;
     }
 
     /// One look: fetches if the set is stale, or an unknown key id was seen

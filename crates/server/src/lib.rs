@@ -3,12 +3,15 @@
 //! status with `google.rpc` details. Rules come from the domain crate and
 //! durability from the store crate; this crate only wires them to the network.
 
+mod access;
 mod adapter_http;
 pub mod admission;
+mod application;
 mod audit_service;
 pub mod auth;
 mod authenticate;
 pub mod authority;
+mod background;
 pub mod checkpoint;
 pub mod claims;
 pub mod clock;
@@ -26,6 +29,7 @@ pub mod identity_provider;
 pub mod jwk;
 pub mod keys;
 pub mod limits;
+mod load_shedding;
 pub mod local_ids;
 mod message_service;
 pub mod metrics;
@@ -35,11 +39,17 @@ mod read_deadline;
 pub mod refusals;
 mod refused_calls;
 mod release;
+mod routes;
 pub mod scheduler;
-mod server;
+pub mod scheduler_control;
+mod settings;
+mod shutdown;
 mod stats_service;
 pub mod telemetry;
 pub mod tls_listener;
 mod verified_tokens;
 
-pub use server::{KeyReload, MAX_MESSAGE_BYTES, ServeError, ServerConfig, TlsConfig, serve};
+pub use application::{Application, ServeError};
+pub use routes::MAX_MESSAGE_BYTES;
+pub use settings::{KeyReload, Settings};
+pub use tls_listener::TlsConfig;

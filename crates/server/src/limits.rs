@@ -1,17 +1,19 @@
-//! Overload protection: a bound on requests handled at once, and a request
-//! budget per organisation. Beyond either the hub answers `RESOURCE_EXHAUSTED`
-//! at once, with a retry hint, instead of queueing work and growing memory.
+//! Overload protection: a bound on requests handled at once, a request
+//! budget per organisation, and a bound on open inbox streams. Beyond any of
+//! them the hub answers `RESOURCE_EXHAUSTED` at once, with a retry hint,
+//! instead of queueing work and growing memory. The policy only: the
+//! middleware that sheds requests is `load_shedding.rs`, the per-call budget
+//! check `Hub::authenticated` (`access.rs`).
 
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
 };
 
-use axum::{extract::Request, middleware::Next, response::IntoResponse};
 use referral_hub_domain::rate_limit::{RateLimit, TokenBucket};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::{error::ApiError, hub::Hub};
+use crate::error::ApiError;
 
 /// What the hub takes on at once.
 #[derive(Debug, Clone)]
@@ -43,6 +45,15 @@ impl Limits {
     /// The same, with at most `streams` open inbox streams per organisation.
     pub fn with_streams_per_organisation(self, streams: usize) -> Limits {
         Limits { streams_per_organisation: streams, ..self }
+    }
+
+    /// A slot for one more request in flight, held until it is answered, or
+    /// `RESOURCE_EXHAUSTED` when every slot is taken.
+    pub fn admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.in_flight.clone().try_acquire_owned().map_err(|_| ApiError::ResourceExhausted {
+            reason: "the hub is at its limit of requests in flight",
+            retry_after: std::time::Duration::from_secs(1),
+        })
     }
 }
 
@@ -108,33 +119,4 @@ impl Budgets {
             retry_after: std::time::Duration::from_micros(wait_micros.max(0).unsigned_abs()),
         })
     }
-}
-
-/// Middleware: sheds a request when the hub's in-flight permits are all
-/// taken. gRPC callers get `RESOURCE_EXHAUSTED`, HTTP callers (adapters) 503.
-/// Health checks are never shed: an orchestrator must not restart a replica
-/// for being busy. (Metrics are on the admin listener, outside this bound.)
-pub async fn shed_beyond_in_flight(
-    axum::extract::State(hub): axum::extract::State<Arc<Hub>>,
-    request: Request,
-    next: Next,
-) -> axum::response::Response {
-    let path = request.uri().path();
-    if path.starts_with("/grpc.health.v1.Health/") {
-        return next.run(request).await;
-    }
-    let Ok(_permit) = hub.limits.in_flight.clone().try_acquire_owned() else {
-        hub.metrics.shed();
-        let grpc = request.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
-        let busy = ApiError::ResourceExhausted {
-            reason: "the hub is at its limit of requests in flight",
-            retry_after: std::time::Duration::from_secs(1),
-        };
-        return if grpc {
-            tonic::Status::from(busy).into_http::<axum::body::Body>().into_response()
-        } else {
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, [("retry-after", "1")], busy.to_string()).into_response()
-        };
-    };
-    next.run(request).await
 }

@@ -51,29 +51,35 @@ impl PushOutcome {
 /// pull organisation that looks once a day.
 const LATENCY_BUCKETS: [f64; 12] = [0.005, 0.025, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0, 21_600.0, 86_400.0];
 
+/// A meter provider whose readings land in `registry`, delivery latency in
+/// [`LATENCY_BUCKETS`].
+fn prometheus_provider(registry: &Registry) -> SdkMeterProvider {
+    let exporter = opentelemetry_prometheus::exporter()
+        .with_registry(registry.clone())
+        .without_target_info()
+        .build()
+        .expect("a fresh registry takes the exporter's collector");
+    SdkMeterProvider::builder()
+        .with_reader(exporter)
+        .with_view(|instrument: &opentelemetry_sdk::metrics::Instrument| {
+            (instrument.name() == "referral_hub_delivery_latency").then(|| {
+                opentelemetry_sdk::metrics::Stream::builder()
+                    .with_aggregation(opentelemetry_sdk::metrics::Aggregation::ExplicitBucketHistogram {
+                        boundaries: LATENCY_BUCKETS.to_vec(),
+                        record_min_max: false,
+                    })
+                    .build()
+                    .ok()
+            })?
+        })
+        .build()
+}
+
 impl Metrics {
     /// The instruments, with gauges that read `store` (audit appends, the connection pool) when scraped.
     pub fn new(store: &Store) -> Metrics {
         let registry = Registry::new();
-        let exporter = opentelemetry_prometheus::exporter()
-            .with_registry(registry.clone())
-            .without_target_info()
-            .build()
-            .expect("a fresh registry takes the exporter's collector");
-        let provider = SdkMeterProvider::builder()
-            .with_reader(exporter)
-            .with_view(|instrument: &opentelemetry_sdk::metrics::Instrument| {
-                (instrument.name() == "referral_hub_delivery_latency").then(|| {
-                    opentelemetry_sdk::metrics::Stream::builder()
-                        .with_aggregation(opentelemetry_sdk::metrics::Aggregation::ExplicitBucketHistogram {
-                            boundaries: LATENCY_BUCKETS.to_vec(),
-                            record_min_max: false,
-                        })
-                        .build()
-                        .ok()
-                })?
-            })
-            .build();
+        let provider = prometheus_provider(&registry);
         let meter = provider.meter("referral-hub");
         observe_store(&meter, store);
         Metrics {

@@ -17,7 +17,7 @@ use crate::{
     error::ApiError,
     hub::{Hub, detail},
     refusals::{ClosedWindow, RefusalKey, RefusalTally, WINDOW_MICROS},
-    scheduler::SchedulerControl,
+    scheduler_control::SchedulerControl,
 };
 
 /// Distinct (source, certificate, actor, reason) keys counted at once; more
@@ -100,10 +100,10 @@ pub(crate) fn new_tally() -> std::sync::Mutex<RefusalTally> {
     std::sync::Mutex::new(RefusalTally::new(TALLY_CAPACITY))
 }
 
-/// Writes ended windows' counts on every tick of `control`, for as long as the server runs.
+/// Writes ended windows' counts on every tick of `control`, until the hub stops.
 pub(crate) async fn flush_refusals(hub: Arc<Hub>, control: Arc<SchedulerControl>) {
     control
-        .run(|| async {
+        .run(&hub.shutdown, || async {
             if let Err(error) = hub.flush_refusals(false).await {
                 tracing::error!(%error, "refusal counts not written; retrying on the next tick");
             }

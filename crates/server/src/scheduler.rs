@@ -4,10 +4,9 @@
 //! replicas scanning each overdue event still fires once. The clock is the
 //! hub's injected one: tests move it and tick instead of sleeping.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use prost::Message as _;
-use tokio::sync::watch;
 
 use referral_hub_domain::{
     audit::{Action, Entry, Outcome, Severity, child_key_hash},
@@ -21,47 +20,27 @@ use crate::{
     consents::request_hash,
     error::ApiError,
     hub::{Hub, detail},
+    shutdown::Shutdown,
 };
 
 /// Messages flagged per scan at most; the next scan takes the rest.
 const SCAN_LIMIT: u32 = 500;
 
-/// How one replica's periodic task (the deadline scheduler, the pusher) is
-/// driven and observed.
-#[derive(Debug)]
-pub struct SchedulerControl {
-    /// Time between scans.
-    pub interval: Duration,
-    /// Bumped to ask for a scan at once (tests, after moving the clock).
-    pub tick: watch::Sender<u64>,
-    /// The latest tick whose scan has completed.
-    pub scanned: watch::Sender<u64>,
-}
+/// Where the binary and the test harness have always found it.
+pub use crate::scheduler_control::SchedulerControl;
 
 impl SchedulerControl {
-    /// Scans every `interval`.
-    pub fn every(interval: Duration) -> Arc<SchedulerControl> {
-        Arc::new(SchedulerControl { interval, tick: watch::Sender::new(0), scanned: watch::Sender::new(0) })
-    }
-
-    /// Asks for a scan now and waits until one that started after this call has completed.
-    pub async fn scan_now(&self) {
-        self.tick.send_modify(|n| *n += 1);
-        let wanted = *self.tick.borrow();
-        let mut scanned = self.scanned.subscribe();
-        let _ = scanned.wait_for(|done| *done >= wanted).await;
-    }
-}
-
-impl SchedulerControl {
-    /// Runs `pass` on every tick or interval, for as long as the server runs.
-    pub async fn run<F: Future<Output = ()>>(&self, mut pass: impl FnMut() -> F) {
+    /// Runs `pass` on every tick or interval until `shutdown` begins; a pass
+    /// under way then finishes, and no other starts.
+    pub async fn run<F: Future<Output = ()>>(&self, shutdown: &Shutdown, mut pass: impl FnMut() -> F) {
         let mut ticks = self.tick.subscribe();
         // A pass at start: work due while the server was down, and any tick
         // asked for before this task got to run, are not left for the interval.
         ticks.mark_changed();
         loop {
             tokio::select! {
+                biased;
+                () = shutdown.begun() => return,
                 _ = tokio::time::sleep(self.interval) => {}
                 changed = ticks.changed() => if changed.is_err() { return },
             }
@@ -72,10 +51,10 @@ impl SchedulerControl {
     }
 }
 
-/// Scans on every tick or interval, for as long as the server runs.
+/// Scans on every tick or interval, until the hub stops.
 pub async fn run(hub: Arc<Hub>, control: Arc<SchedulerControl>) {
     control
-        .run(|| async {
+        .run(&hub.shutdown, || async {
             match hub.flag_overdue().await {
                 Ok(0) => {}
                 Ok(flagged) => {

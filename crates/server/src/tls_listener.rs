@@ -22,7 +22,15 @@ use tokio::{
 use tokio_rustls::{TlsAcceptor, server::TlsStream};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::server::TlsConfig;
+/// PEM material for TLS.
+pub struct TlsConfig {
+    /// Server certificate chain.
+    pub cert_pem: Vec<u8>,
+    /// Server private key.
+    pub key_pem: Vec<u8>,
+    /// CA that signs client certificates; when set, clients may present one.
+    pub client_ca_pem: Option<Vec<u8>>,
+}
 
 /// The protocols offered, in the server's order of preference.
 const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
@@ -96,7 +104,7 @@ pub fn incoming(listener: TcpListener, config: Arc<ServerConfig>) -> ReceiverStr
             };
             match connection {
                 Ok((tcp, _)) => {
-                    // gRPC writes small frames and waits for the answer (see `without_nagle`).
+                    // gRPC writes small frames and waits for the answer: no batching.
                     let _ = tcp.set_nodelay(true);
                     let (acceptor, accepted) = (acceptor.clone(), accepted.clone());
                     tokio::spawn(async move {

@@ -52,6 +52,14 @@ impl Store {
         &self.shared.notifier
     }
 
+    /// Waits until the group committer has written everything queued before
+    /// this call: an empty append, queued now, is answered in queue order
+    /// (acknowledgements it holds back may still follow; each one's caller
+    /// is still waiting for it). Used at shutdown, before [`Store::close`].
+    pub async fn flush(&self) -> Result<()> {
+        self.audit(Vec::new()).await.map(drop)
+    }
+
     /// Closes every connection; used at shutdown so SQLite checkpoints cleanly.
     pub async fn close(&self) {
         self.pools.write.close().await;

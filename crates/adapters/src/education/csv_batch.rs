@@ -38,11 +38,12 @@
 
 use std::collections::BTreeMap;
 
+use referral_hub_domain::wire::SubmitMessageRequest;
 use serde_json::{Map, Value};
 
 use super::csv_text::{decode, separator};
 use super::report;
-use super::shared::fields::{DOCUMENT, Object, Problems};
+use crate::json_document::fields::{DOCUMENT, Object, Problems};
 use crate::{CodeMap, Inbound, MAX_DOCUMENT_BYTES, NativeViolation};
 
 /// How a cell becomes a JSON value.
@@ -145,18 +146,7 @@ pub(super) fn inbound(document: &[u8], codes: &CodeMap) -> Result<Vec<Inbound>, 
             problems.add(format!("row {row}"), format!("has {} cells, the header has {}", record.len(), header.len()));
             continue;
         }
-        let mut row_problems = Problems::default();
-        let value = row_value(&header, &record);
-        let root = Object::root(&value, &mut row_problems);
-        let request = root.and_then(|root| report::inbound(&root, codes, &mut row_problems));
-        for violation in row_problems.0 {
-            let element = match column_of(&violation.element) {
-                Some(column) => format!("row {row}, column {column}"),
-                None => format!("row {row}"),
-            };
-            problems.add(element, violation.description);
-        }
-        if let Some(request) = request {
+        if let Some(request) = read_row(&header, &record, row, codes, &mut problems) {
             if let Some(first) = request_rows.insert(request.request_id.clone(), row) {
                 problems.add(format!("row {row}, column request_id"), format!("the same request_id as row {first}"));
             }
@@ -167,6 +157,28 @@ pub(super) fn inbound(document: &[u8], codes: &CodeMap) -> Result<Vec<Inbound>, 
         problems.add("row 2", "no concern rows after the header");
     }
     if problems.is_empty() { Ok(inbound) } else { Err(problems.0) }
+}
+
+/// Row `row`'s concern report, its problems named by row and column.
+fn read_row(
+    header: &[Option<(&'static str, Cell)>],
+    record: &csv::StringRecord,
+    row: usize,
+    codes: &CodeMap,
+    problems: &mut Problems,
+) -> Option<SubmitMessageRequest> {
+    let mut row_problems = Problems::default();
+    let value = row_value(header, record);
+    let root = Object::root(&value, &mut row_problems);
+    let request = root.and_then(|root| report::inbound(&root, codes, &mut row_problems));
+    for violation in row_problems.0 {
+        let element = match column_of(&violation.element) {
+            Some(column) => format!("row {row}, column {column}"),
+            None => format!("row {row}"),
+        };
+        problems.add(element, violation.description);
+    }
+    request
 }
 
 /// The header's columns, each with its pointer and kind (`None` for a bad one).

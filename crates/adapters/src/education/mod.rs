@@ -24,8 +24,8 @@
 //! tables in `codes.toml` (`sex`, `concerns`, `services`, `displacement`,
 //! `risk`, `priority`, `caregiver_exclusion`). The canonical referral has no
 //! field for `school_id`, `pupil.grade` or `attendance`: they go, in that
-//! order, into a block at the start of `notes` (see the shared `notes`
-//! module) titled `School concern report`, followed by a blank line and the
+//! order, into a block at the start of `notes` (see
+//! [`crate::json_document::notes`]) titled `School concern report`, followed by a blank line and the
 //! report's own `notes`. `notes` is a PROTECTION_CONCERN field, so these
 //! values reach receivers that may see the concern narrative (not other
 //! schools). Nothing else is carried: an element not listed here is refused.
@@ -43,7 +43,7 @@
 //!
 //! `POST /education/concerns.csv`: a batch, one concern per row, header row
 //! required (see `csv_batch`). `POST /education/status`: a status update ->
-//! a follow-up (see the shared `follow_up` module).
+//! a follow-up (see [`crate::json_document::status_update`]).
 //!
 //! # Outbound
 //!
@@ -68,14 +68,13 @@
 //! # Errors
 //!
 //! A JSON problem document (RFC 9457) naming JSON pointers, or for the CSV
-//! path `row N, column C` cells with `row` and `column` members (shared
-//! `problem` module).
+//! path `row N, column C` cells with `row` and `column` members
+//! ([`crate::problem`]).
 
 mod csv_batch;
 mod csv_text;
 mod outbound;
 mod report;
-pub(crate) mod shared;
 
 #[cfg(test)]
 mod tests;
@@ -83,8 +82,10 @@ mod tests;
 use referral_hub_domain::wire::Sector;
 
 use crate::codes::{CodeMap, CodeTableError};
+use crate::json_document::fields::{DOCUMENT, Object, Problems, parse};
+use crate::json_document::{element::native_pointer, envelope, status_update};
+use crate::problem::problem_document;
 use crate::{Adapter, Document, Inbound, NativeViolation, Outbound, Unmapped};
-use shared::fields::{DOCUMENT, Object, Problems, parse};
 
 /// The default code tables, replaced per deployment through [`EducationAdapter::with_codes`].
 const DEFAULT_CODES: &str = include_str!("codes.toml");
@@ -155,7 +156,7 @@ impl Adapter for EducationAdapter {
             let root = Object::root(value, &mut problems)?;
             match path {
                 CONCERNS => report::inbound(&root, &self.codes, &mut problems).map(Inbound::Submit),
-                _ => shared::follow_up::inbound(&root, &self.codes, &mut problems),
+                _ => status_update::inbound(&root, &self.codes, &mut problems),
             }
         });
         match inbound {
@@ -167,18 +168,18 @@ impl Adapter for EducationAdapter {
     fn outbound(&self, delivery: Outbound<'_>) -> Result<Document, Unmapped> {
         match delivery {
             Outbound::Message(message) => outbound::message(message, &self.codes),
-            Outbound::FollowUp(follow_up) => shared::follow_up::outbound(follow_up, &self.codes),
-            Outbound::Withheld(notice) => shared::envelope::withheld(notice),
+            Outbound::FollowUp(follow_up) => status_update::outbound(follow_up, &self.codes),
+            Outbound::Withheld(notice) => envelope::withheld(notice),
         }
     }
 
     fn errors(&self, violations: &[NativeViolation]) -> Document {
-        shared::problem::problem_document(violations)
+        problem_document(violations)
     }
 
     fn native_element(&self, path: &str, canonical_field: &str) -> String {
-        let table = if path == STATUS { shared::follow_up::ELEMENT_TABLE } else { report::ELEMENT_TABLE };
-        match shared::element::native_pointer(table, canonical_field) {
+        let table = if path == STATUS { status_update::ELEMENT_TABLE } else { report::ELEMENT_TABLE };
+        match native_pointer(table, canonical_field) {
             Some(pointer) if path == CONCERNS_CSV => csv_batch::column_of(&pointer)
                 .map(|column| format!("column {column}"))
                 .unwrap_or_else(|| canonical_field.to_owned()),

@@ -7,8 +7,8 @@
 use referral_hub_domain::wire::{Caregiver, Message, Priority, message::Payload};
 use serde_json::{Map, Value};
 
-use super::shared::envelope::{document, enum_to_native, hub_element, no_payload, put, put_codes};
-use super::shared::person::{carer_contact, put_alert_identity, put_child, write_caregiver};
+use crate::json_document::envelope::{document, enum_to_native, hub_element, no_payload, put, put_codes};
+use crate::json_document::person::{carer_contact, put_alert_identity, put_child, write_caregiver};
 use crate::{CodeMap, Document, Unmapped};
 
 /// A referral, case transfer or separated-child alert -> the school's document.

@@ -4,10 +4,10 @@
 
 use referral_hub_domain::wire::{ServiceReferral, SubmitMessageRequest, submit_message_request::Payload};
 
-use super::shared::fields::{Object, Problems};
-use super::shared::notes;
-use super::shared::person::{read_caregiver, read_child};
 use crate::CodeMap;
+use crate::json_document::fields::{Object, Problems};
+use crate::json_document::notes;
+use crate::json_document::person::{read_caregiver, read_child};
 
 /// Top-level elements of a concern report.
 const ELEMENTS: [&str; 13] = [

@@ -22,7 +22,6 @@ pub(super) fn read(observations: &[El], codes: &CodeMap, issues: &mut Issues) ->
         let Some(concept) = observation.req_object("code", issues) else { continue };
         let Some((code, code_at)) = concept.codes(&cs, issues).into_iter().next() else { continue };
         let text = |issues: &mut Issues| observation.str("valueString", issues).to_owned();
-        let part = |name: &str, issues: &mut Issues| component(observation, &cs, name, issues);
         match code {
             "separation-status" => {
                 alert.separation_status = coded(observation, "separation_status", codes, issues)
@@ -42,51 +41,67 @@ pub(super) fn read(observations: &[El], codes: &CodeMap, issues: &mut Issues) ->
             "identifying-features" => alert.identifying_features = text(issues),
             "urgent-medical-needs" => alert.urgent_medical_needs = text(issues),
             "child-wishes" => alert.child_wishes = text(issues),
-            "found" => {
-                let area = observation.extension(&extension_url("area-code"), issues);
-                alert.found_at = Some(Location {
-                    area_code: area.map(|a| a.str("valueString", issues).to_owned()).unwrap_or_default(),
-                    description: text(issues),
-                });
-                alert.found_on = effective_day(observation, issues);
-                alert.found_by = observation
-                    .array("performer", issues)
-                    .first()
-                    .map(|p| p.str("display", issues))
-                    .unwrap_or("")
-                    .into();
-            }
-            "separation" => {
-                alert.separation = Some(Separation {
-                    date: effective_day(observation, issues),
-                    place: part("place", issues),
-                    reason: part("reason", issues),
-                })
-            }
-            "current-carer" => {
-                alert.current_carer = Some(Carer {
-                    name: part("name", issues),
-                    relationship: part("relationship", issues),
-                    phone: part("phone", issues),
-                    address: part("address", issues),
-                })
-            }
-            "sibling-with-child" => alert.siblings_with_child.push(Sibling {
-                name: part("name", issues),
-                age_years: component_value(observation, &cs, "age", issues)
-                    .and_then(|c| c.uint("valueInteger", u64::from(u32::MAX), issues))
-                    .map(|n| n as u32),
-            }),
-            "family-member" => alert.family_members.push(FamilyMember {
-                name: part("name", issues),
-                relationship: part("relationship", issues),
-                last_known_location: part("last-known-location", issues),
-                phone: part("phone", issues),
-            }),
+            "found" => found(observation, &mut alert, issues),
+            "separation" => alert.separation = Some(separation(observation, &cs, issues)),
+            "current-carer" => alert.current_carer = Some(carer(observation, &cs, issues)),
+            "sibling-with-child" => alert.siblings_with_child.push(sibling(observation, &cs, issues)),
+            "family-member" => alert.family_members.push(family_member(observation, &cs, issues)),
             other => issues.add(code_at, format!("`{other}` is not an alert observation code of {cs}")),
         }
     }
     alert
+}
+
+/// The `found` Observation: where (its area-code extension and text), when
+/// and by whom the child was found.
+fn found(observation: &El, alert: &mut SeparatedChildAlert, issues: &mut Issues) {
+    let area = observation.extension(&extension_url("area-code"), issues);
+    alert.found_at = Some(Location {
+        area_code: area.map(|a| a.str("valueString", issues).to_owned()).unwrap_or_default(),
+        description: observation.str("valueString", issues).to_owned(),
+    });
+    alert.found_on = effective_day(observation, issues);
+    alert.found_by =
+        observation.array("performer", issues).first().map(|p| p.str("display", issues)).unwrap_or("").into();
+}
+
+/// The `separation` Observation: its day and its components.
+fn separation(observation: &El, cs: &str, issues: &mut Issues) -> Separation {
+    Separation {
+        date: effective_day(observation, issues),
+        place: component(observation, cs, "place", issues),
+        reason: component(observation, cs, "reason", issues),
+    }
+}
+
+/// The `current-carer` Observation's components.
+fn carer(observation: &El, cs: &str, issues: &mut Issues) -> Carer {
+    Carer {
+        name: component(observation, cs, "name", issues),
+        relationship: component(observation, cs, "relationship", issues),
+        phone: component(observation, cs, "phone", issues),
+        address: component(observation, cs, "address", issues),
+    }
+}
+
+/// A `sibling-with-child` Observation's components.
+fn sibling(observation: &El, cs: &str, issues: &mut Issues) -> Sibling {
+    Sibling {
+        name: component(observation, cs, "name", issues),
+        age_years: component_value(observation, cs, "age", issues)
+            .and_then(|c| c.uint("valueInteger", u64::from(u32::MAX), issues))
+            .map(|n| n as u32),
+    }
+}
+
+/// A `family-member` Observation's components.
+fn family_member(observation: &El, cs: &str, issues: &mut Issues) -> FamilyMember {
+    FamilyMember {
+        name: component(observation, cs, "name", issues),
+        relationship: component(observation, cs, "relationship", issues),
+        last_known_location: component(observation, cs, "last-known-location", issues),
+        phone: component(observation, cs, "phone", issues),
+    }
 }
 
 /// The day an Observation's `effectiveDateTime` names (the first day of a year or month).
@@ -120,7 +135,36 @@ pub(super) fn write(
     alert: &SeparatedChildAlert,
     codes: &CodeMap,
 ) -> Result<Vec<Value>, Unmapped> {
-    let mut observations: Vec<(&str, Value)> = vec![];
+    let cs = system("alert-observation");
+    let mut observations = coded_values(alert, codes)?;
+    for (code, text) in [
+        ("identifying-features", &alert.identifying_features),
+        ("urgent-medical-needs", &alert.urgent_medical_needs),
+        ("child-wishes", &alert.child_wishes),
+    ] {
+        if let Some(text) = non_empty(text) {
+            observations.push((code, json!({"valueString": text})));
+        }
+    }
+    if let Some(found) = &alert.found_at {
+        observations.push(("found", json!({
+            "extension": non_empty(&found.area_code).map(|a| json!([{"url": extension_url("area-code"), "valueString": a}])),
+            "effectiveDateTime": alert.found_on,
+            "performer": [{"display": alert.found_by}],
+            "valueString": found.description,
+        })));
+    }
+    observations.extend(with_components(alert, &cs));
+    Ok(observations
+        .into_iter()
+        .enumerate()
+        .map(|(n, (code, body))| observation(id, n, patient, &cs, code, body))
+        .collect())
+}
+
+/// The values of the coded Observations (separation status, risk, tracing
+/// consent), each when set.
+fn coded_values(alert: &SeparatedChildAlert, codes: &CodeMap) -> Result<Vec<(&'static str, Value)>, Unmapped> {
     let coded = |table: &str, value: Result<&'static str, ()>| -> Result<Option<Value>, Unmapped> {
         match value {
             Ok(hub) if !hub.ends_with("_UNSPECIFIED") => Ok(Some(json!({"valueCodeableConcept": {"coding": [{
@@ -148,25 +192,13 @@ pub(super) fn write(
             )?,
         ),
     ];
-    observations.extend(names.into_iter().filter_map(|(code, value)| value.map(|v| (code, v))));
-    for (code, text) in [
-        ("identifying-features", &alert.identifying_features),
-        ("urgent-medical-needs", &alert.urgent_medical_needs),
-        ("child-wishes", &alert.child_wishes),
-    ] {
-        if let Some(text) = non_empty(text) {
-            observations.push((code, json!({"valueString": text})));
-        }
-    }
-    if let Some(found) = &alert.found_at {
-        observations.push(("found", json!({
-            "extension": non_empty(&found.area_code).map(|a| json!([{"url": extension_url("area-code"), "valueString": a}])),
-            "effectiveDateTime": alert.found_on,
-            "performer": [{"display": alert.found_by}],
-            "valueString": found.description,
-        })));
-    }
-    let cs = system("alert-observation");
+    Ok(names.into_iter().filter_map(|(code, value)| value.map(|v| (code, v))).collect())
+}
+
+/// The Observations whose values are components: the separation, the
+/// current carer, each sibling with the child and each family member.
+fn with_components(alert: &SeparatedChildAlert, cs: &str) -> Vec<(&'static str, Value)> {
+    let mut observations = vec![];
     let parts = |pairs: &[(&str, &String)]| -> Value {
         pairs
             .iter()
@@ -205,21 +237,21 @@ pub(super) fn write(
         ]);
         observations.push(("family-member", json!({"component": component})));
     }
-    Ok(observations
-        .into_iter()
-        .enumerate()
-        .map(|(n, (code, mut body))| {
-            let fields = [
-                ("resourceType", json!("Observation")),
-                ("id", json!(format!("{id}-{}", n + 1))),
-                ("status", json!("final")),
-                ("code", json!({"coding": [{"system": cs, "code": code}]})),
-                ("subject", patient.clone()),
-            ];
-            if let Value::Object(map) = &mut body {
-                map.extend(fields.into_iter().map(|(k, v)| (k.to_owned(), v)));
-            }
-            body
-        })
-        .collect())
+    observations
+}
+
+/// Observation `n` (from 0) of the alert: `body` with its id, status, code
+/// and subject.
+fn observation(id: &str, n: usize, patient: &Value, cs: &str, code: &str, mut body: Value) -> Value {
+    let fields = [
+        ("resourceType", json!("Observation")),
+        ("id", json!(format!("{id}-{}", n + 1))),
+        ("status", json!("final")),
+        ("code", json!({"coding": [{"system": cs, "code": code}]})),
+        ("subject", patient.clone()),
+    ];
+    if let Value::Object(map) = &mut body {
+        map.extend(fields.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    }
+    body
 }

@@ -14,7 +14,9 @@
 
 use serde_json::{Value, json};
 
-use referral_hub_domain::wire::{Message, Priority, message::Payload};
+use referral_hub_domain::wire::{
+    CaseTransfer, Message, Priority, SeparatedChildAlert, ServiceReferral, message::Payload,
+};
 
 use super::full_url::{entry, full_url, to};
 use super::json::{instant, prune};
@@ -41,56 +43,10 @@ pub(super) fn write(message: &Message, codes: &CodeMap, names: &referral::Names)
         authored: message.created_at.as_ref().and_then(instant),
     };
     let mut child = Child { reference: message.child.clone().unwrap_or_default(), ..Child::default() };
-    let (event, priority, mut resources) = match &message.payload {
-        Some(Payload::Referral(r)) => {
-            child.details = r.child.clone().unwrap_or_default();
-            child.location = r.current_location.clone();
-            let mut resources = referral::write(&parties, r, codes, names)?;
-            if let Some(caregiver) = &r.caregiver {
-                resources.push(patient::write_caregiver(id, &parties.patient, caregiver, codes)?);
-            }
-            (
-                json!({"system": V2_0003, "code": BSER_REFERRAL_EVENT, "display": "REF/RRI - Patient referral"}),
-                r.priority,
-                resources,
-            )
-        }
-        Some(Payload::SeparatedChildAlert(a)) => {
-            child.details = a.child.clone().unwrap_or_default();
-            child.nicknames = a.nicknames.clone();
-            let request = referral_hub_domain::wire::ServiceReferral {
-                risk_level: a.risk_level,
-                requested_services: vec![TRACING_SERVICE.into()],
-                priority: Priority::Emergency as i32,
-                ..Default::default()
-            };
-            let mut resources = referral::write(&parties, &request, codes, names)?;
-            resources.extend(alert::write(id, &parties.patient, a, codes)?);
-            (json!({"system": system("message-event"), "code": ALERT_EVENT}), request.priority, resources)
-        }
-        Some(Payload::CaseTransfer(t)) => {
-            child.details = t.child.clone().unwrap_or_default();
-            child.location = t.current_location.clone();
-            // The transfer's own fields in the referral's ServiceRequest, the
-            // case summary as its untagged note. The justice block is all
-            // LEGAL, which HEALTH does not see: FHIR gets no element for it.
-            let request = referral_hub_domain::wire::ServiceReferral {
-                protection_concerns: t.protection_concerns.clone(),
-                risk_level: t.risk_level,
-                reason: t.reason.clone(),
-                safety_concerns: t.safety_concerns.clone(),
-                child_informed: t.child_informed,
-                child_views: t.child_views.clone(),
-                notes: t.case_summary.clone(),
-                attachments: t.attachments.clone(),
-                ..Default::default()
-            };
-            let mut resources = referral::write(&parties, &request, codes, names)?;
-            if let Some(caregiver) = &t.caregiver {
-                resources.push(patient::write_caregiver(id, &parties.patient, caregiver, codes)?);
-            }
-            (json!({"system": system("message-event"), "code": TRANSFER_EVENT}), request.priority, resources)
-        }
+    let Content { event, priority, mut resources } = match &message.payload {
+        Some(Payload::Referral(r)) => referral_content(&parties, r, &mut child, codes, names)?,
+        Some(Payload::SeparatedChildAlert(a)) => alert_content(&parties, a, &mut child, codes, names)?,
+        Some(Payload::CaseTransfer(t)) => transfer_content(&parties, t, &mut child, codes, names)?,
         None => return Err(Unmapped { table: "message_kind".into(), code: message.kind.to_string() }),
     };
     let priority = match Priority::try_from(priority) {
@@ -99,17 +55,7 @@ pub(super) fn write(message: &Message, codes: &CodeMap, names: &referral::Names)
     };
     resources.insert(0, task::for_message(message, priority, codes)?);
     resources.insert(1, patient::write(id, &child, codes)?);
-    let header = json!({
-        "resourceType": "MessageHeader",
-        "id": id,
-        "eventCoding": event,
-        "destination": [{"endpoint": format!("urn:referral-hub:organisation:{recipient}"),
-            "receiver": to("Organization", recipient)}],
-        "sender": to("Organization", sender),
-        "source": {"name": "referral-hub", "endpoint": "urn:referral-hub"},
-        "focus": [to("Task", id)],
-    });
-    let mut entries: Vec<Value> = std::iter::once(header).chain(resources).map(entry).collect();
+    let mut entries: Vec<Value> = std::iter::once(header(message, event)).chain(resources).map(entry).collect();
     entries.extend(organisations(&[sender, recipient]));
     Ok(prune(json!({
         "resourceType": "Bundle",
@@ -119,6 +65,102 @@ pub(super) fn write(message: &Message, codes: &CodeMap, names: &referral::Names)
         "timestamp": message.created_at.as_ref().and_then(instant),
         "entry": entries,
     })))
+}
+
+/// What a payload puts in the Bundle: the message's event, the priority of
+/// its ServiceRequest, and its resources besides the Task and the Patient.
+struct Content {
+    event: Value,
+    priority: i32,
+    resources: Vec<Value>,
+}
+
+/// A referral: BSeR's referral event, its ServiceRequest and RelatedPerson.
+fn referral_content(
+    parties: &Parties,
+    r: &ServiceReferral,
+    child: &mut Child,
+    codes: &CodeMap,
+    names: &referral::Names,
+) -> Result<Content, Unmapped> {
+    child.details = r.child.clone().unwrap_or_default();
+    child.location = r.current_location.clone();
+    let mut resources = referral::write(parties, r, codes, names)?;
+    if let Some(caregiver) = &r.caregiver {
+        resources.push(patient::write_caregiver(parties.id, &parties.patient, caregiver, codes)?);
+    }
+    let event = json!({"system": V2_0003, "code": BSER_REFERRAL_EVENT, "display": "REF/RRI - Patient referral"});
+    Ok(Content { event, priority: r.priority, resources })
+}
+
+/// An alert: the hub's alert event, a ServiceRequest for family tracing and
+/// the alert's Observations.
+fn alert_content(
+    parties: &Parties,
+    a: &SeparatedChildAlert,
+    child: &mut Child,
+    codes: &CodeMap,
+    names: &referral::Names,
+) -> Result<Content, Unmapped> {
+    child.details = a.child.clone().unwrap_or_default();
+    child.nicknames = a.nicknames.clone();
+    let request = ServiceReferral {
+        risk_level: a.risk_level,
+        requested_services: vec![TRACING_SERVICE.into()],
+        priority: Priority::Emergency as i32,
+        ..Default::default()
+    };
+    let mut resources = referral::write(parties, &request, codes, names)?;
+    resources.extend(alert::write(parties.id, &parties.patient, a, codes)?);
+    let event = json!({"system": system("message-event"), "code": ALERT_EVENT});
+    Ok(Content { event, priority: request.priority, resources })
+}
+
+/// A case transfer: the hub's transfer event, the transfer's own fields in
+/// the referral's ServiceRequest (the case summary as its untagged note), its
+/// RelatedPerson. The justice block is all LEGAL, which HEALTH does not see:
+/// FHIR gets no element for it.
+fn transfer_content(
+    parties: &Parties,
+    t: &CaseTransfer,
+    child: &mut Child,
+    codes: &CodeMap,
+    names: &referral::Names,
+) -> Result<Content, Unmapped> {
+    child.details = t.child.clone().unwrap_or_default();
+    child.location = t.current_location.clone();
+    let request = ServiceReferral {
+        protection_concerns: t.protection_concerns.clone(),
+        risk_level: t.risk_level,
+        reason: t.reason.clone(),
+        safety_concerns: t.safety_concerns.clone(),
+        child_informed: t.child_informed,
+        child_views: t.child_views.clone(),
+        notes: t.case_summary.clone(),
+        attachments: t.attachments.clone(),
+        ..Default::default()
+    };
+    let mut resources = referral::write(parties, &request, codes, names)?;
+    if let Some(caregiver) = &t.caregiver {
+        resources.push(patient::write_caregiver(parties.id, &parties.patient, caregiver, codes)?);
+    }
+    let event = json!({"system": system("message-event"), "code": TRANSFER_EVENT});
+    Ok(Content { event, priority: request.priority, resources })
+}
+
+/// The MessageHeader: the event, from the hub to the receiver, about the Task.
+fn header(message: &Message, event: Value) -> Value {
+    let (id, recipient) = (message.id.as_str(), message.recipient_org_id.as_str());
+    json!({
+        "resourceType": "MessageHeader",
+        "id": id,
+        "eventCoding": event,
+        "destination": [{"endpoint": format!("urn:referral-hub:organisation:{recipient}"),
+            "receiver": to("Organization", recipient)}],
+        "sender": to("Organization", message.sender_org_id.as_str()),
+        "source": {"name": "referral-hub", "endpoint": "urn:referral-hub"},
+        "focus": [to("Task", id)],
+    })
 }
 
 /// The entry of an Organization per hub organisation the Bundle names (once

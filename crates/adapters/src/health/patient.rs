@@ -31,20 +31,54 @@ pub(super) struct Child {
 /// Reads the child from a Patient; `as_of` is the day the document speaks of
 /// (see [`super::submit`]), from which a partial `birthDate` gives an age.
 pub(super) fn read(patient: &El, codes: &CodeMap, as_of: Option<Date>, issues: &mut Issues) -> Child {
-    let mut child = Child::default();
+    let mut child = Child { reference: identifiers(patient, issues), ..Child::default() };
+    names(patient, &mut child, issues);
+    let gender = patient.req_str("gender", issues);
+    if !gender.is_empty() {
+        child.details.sex =
+            issues.hub(codes, "gender", gender, &format!("{}.gender", patient.path)).unwrap_or("").into();
+    }
+    if let Some(age) = patient.extension(&extension_url("estimated-age"), issues)
+        && let Some(value) = age.req_object("valueAge", issues)
+    {
+        child.details.estimated_age_years = value.uint("value", u64::from(u32::MAX), issues).map(|n| n as u32);
+    }
+    birth_date(patient, as_of, &mut child, issues);
+    for language in patient.array("communication", issues) {
+        if let Some(concept) = language.req_object("language", issues)
+            && let Some((code, _)) = concept.code(BCP_47, issues)
+        {
+            child.details.languages.push(code.into());
+        }
+    }
+    circumstances(patient, &mut child.details, issues);
+    child.location = location(patient, issues);
+    child
+}
+
+/// The child's reference from `identifier`: the link key and national id by
+/// their systems, the first other one as the sender's own id (required).
+fn identifiers(patient: &El, issues: &mut Issues) -> ChildRef {
+    let mut reference = ChildRef::default();
     for identifier in patient.array("identifier", issues) {
         let (system, value) = (identifier.str("system", issues), identifier.req_str("value", issues));
         if system == naming("link-key") {
-            child.reference.link_key = value.into();
+            reference.link_key = value.into();
         } else if system == naming("national-id") {
-            child.reference.national_id = value.into();
-        } else if child.reference.local_id.is_empty() {
-            child.reference.local_id = value.into();
+            reference.national_id = value.into();
+        } else if reference.local_id.is_empty() {
+            reference.local_id = value.into();
         }
     }
-    if child.reference.local_id.is_empty() {
+    if reference.local_id.is_empty() {
         issues.add(format!("{}.identifier", patient.path), "required: the sending system's own id for the child");
     }
+    reference
+}
+
+/// `name`: nicknames (`use` = `nickname`), and the first other name as the
+/// child's given and family names.
+fn names(patient: &El, child: &mut Child, issues: &mut Issues) {
     let details = &mut child.details;
     for name in patient.array("name", issues) {
         if name.str("use", issues) == "nickname" {
@@ -57,20 +91,16 @@ pub(super) fn read(patient: &El, codes: &CodeMap, as_of: Option<Date>, issues: &
             details.family_name = name.str("family", issues).into();
         }
     }
-    let gender = patient.req_str("gender", issues);
-    if !gender.is_empty() {
-        details.sex = issues.hub(codes, "gender", gender, &format!("{}.gender", patient.path)).unwrap_or("").into();
-    }
-    if let Some(age) = patient.extension(&extension_url("estimated-age"), issues)
-        && let Some(value) = age.req_object("valueAge", issues)
-    {
-        details.estimated_age_years = value.uint("value", u64::from(u32::MAX), issues).map(|n| n as u32);
-    }
+}
+
+/// `birthDate`: a whole day is the date of birth; a year or a month gives
+/// the child's age on `as_of` instead (the canonical form keeps whole days
+/// only), unless an explicit estimated age was given, which wins.
+fn birth_date(patient: &El, as_of: Option<Date>, child: &mut Child, issues: &mut Issues) {
     child.birth_date = patient.date("birthDate", issues);
+    let details = &mut child.details;
     match child.birth_date {
         Some(born) if born.precision == Precision::Day => details.date_of_birth = day(born.first_day()),
-        // A year or a month: the canonical form keeps whole days only, so the
-        // child's age stands for it (an explicit estimated-age wins).
         Some(_) if details.estimated_age_years.is_some() => {}
         Some(born) => match as_of.map(|on| born.age_on(on)) {
             Some(Some(age)) => details.estimated_age_years = Some(age),
@@ -85,13 +115,10 @@ pub(super) fn read(patient: &El, codes: &CodeMap, as_of: Option<Date>, issues: &
         },
         None => {}
     }
-    for language in patient.array("communication", issues) {
-        if let Some(concept) = language.req_object("language", issues)
-            && let Some((code, _)) = concept.code(BCP_47, issues)
-        {
-            details.languages.push(code.into());
-        }
-    }
+}
+
+/// The disability, displacement status and nationality extensions.
+fn circumstances(patient: &El, details: &mut ChildDetails, issues: &mut Issues) {
     if let Some(disability) = patient.extension(&extension_url("disability"), issues) {
         details.disability = disability.str("valueString", issues).into();
     }
@@ -105,16 +132,16 @@ pub(super) fn read(patient: &El, codes: &CodeMap, as_of: Option<Date>, issues: &
     {
         details.nationality = country.into();
     }
-    if let Some(address) =
-        patient.array("address", issues).into_iter().find(|a| a.value.get("use") == Some(&"temp".into()))
-    {
-        let area = address.extension(&extension_url("area-code"), issues);
-        child.location = Some(Location {
-            area_code: area.map(|a| a.str("valueString", issues).to_owned()).unwrap_or_default(),
-            description: address.str("text", issues).into(),
-        });
-    }
-    child
+}
+
+/// Where the child is now: the `address` with `use` = `temp`.
+fn location(patient: &El, issues: &mut Issues) -> Option<Location> {
+    let address = patient.array("address", issues).into_iter().find(|a| a.value.get("use") == Some(&"temp".into()))?;
+    let area = address.extension(&extension_url("area-code"), issues);
+    Some(Location {
+        area_code: area.map(|a| a.str("valueString", issues).to_owned()).unwrap_or_default(),
+        description: address.str("text", issues).into(),
+    })
 }
 
 /// A Patient for the child.

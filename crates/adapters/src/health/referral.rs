@@ -35,7 +35,25 @@ pub(super) fn read(request: &El, bundle: &Bundle, vocabulary: &Vocabulary, issue
     if let Some(code) = request.req_object("code", issues) {
         referral.requested_services = vocabulary.hub_codes(&code, "service", "services", issues);
     }
-    // How soon to act: ServiceRequest.priority (R4: missing means routine).
+    (referral.priority, referral.risk_level) = priority_and_risk(request, vocabulary, issues);
+    if let Some(informed) = request.extension(&extension_url("child-informed"), issues) {
+        referral.child_informed = informed.bool("valueBoolean", issues);
+    }
+    read_notes(request, &mut referral, issues);
+    for info in request.array("supportingInfo", issues) {
+        if let Some(document) = bundle.resolve(&info, issues).filter(|d| d.value["resourceType"] == "DocumentReference")
+        {
+            referral.attachments.push(read_attachment(&document, issues));
+        }
+    }
+    referral
+}
+
+/// How soon to act and how grave: `ServiceRequest.priority` (R4: missing
+/// means routine) and the risk-level extension; a system that has no risk
+/// level says it through the priority (table `priority`: stat/asap HIGH,
+/// urgent MEDIUM, routine LOW). Both as `Priority` and `RiskLevel` values.
+fn priority_and_risk(request: &El, vocabulary: &Vocabulary, issues: &mut Issues) -> (i32, i32) {
     let at = format!("{}.priority", request.path);
     let priority = request.str("priority", issues);
     let hub = if priority.is_empty() {
@@ -43,9 +61,7 @@ pub(super) fn read(request: &El, bundle: &Bundle, vocabulary: &Vocabulary, issue
     } else {
         issues.hub(vocabulary.codes, "request_priority", priority, &at)
     };
-    referral.priority = hub.and_then(Priority::from_str_name).map_or(0, |p| p as i32);
-    // How grave: the risk-level extension; a system that has none says it
-    // through ServiceRequest.priority (table `priority`: stat/asap HIGH, urgent MEDIUM, routine LOW).
+    let priority_value = hub.and_then(Priority::from_str_name).map_or(0, |p| p as i32);
     let (risk, at) = match request.extension(&extension_url("risk-level"), issues) {
         Some(extension) => {
             let at = format!("{}.valueCode", extension.path);
@@ -57,13 +73,18 @@ pub(super) fn read(request: &El, bundle: &Bundle, vocabulary: &Vocabulary, issue
         }
         None => (priority, Some(("priority", at))),
     };
+    let mut risk_value = 0;
     if let (false, Some((table, at))) = (risk.is_empty(), at) {
         let hub = issues.hub(vocabulary.codes, table, risk, &at);
-        referral.risk_level = hub.and_then(RiskLevel::from_str_name).map_or(0, |r| r as i32);
+        risk_value = hub.and_then(RiskLevel::from_str_name).map_or(0, |r| r as i32);
     }
-    if let Some(informed) = request.extension(&extension_url("child-informed"), issues) {
-        referral.child_informed = informed.bool("valueBoolean", issues);
-    }
+    (priority_value, risk_value)
+}
+
+/// `note`: each free text by its `note-kind` extension (untagged notes are
+/// the referral's `notes`), several of a kind joined by a blank line; a
+/// `reason` note is required.
+fn read_notes(request: &El, referral: &mut ServiceReferral, issues: &mut Issues) {
     for note in request.array("note", issues) {
         let text = note.req_str("text", issues);
         let kind = note.extension(&extension_url("note-kind"), issues).map(|k| (k.str("valueCode", issues), k.path));
@@ -88,13 +109,6 @@ pub(super) fn read(request: &El, bundle: &Bundle, vocabulary: &Vocabulary, issue
             "required: a note with note-kind `reason` saying why the child is referred",
         );
     }
-    for info in request.array("supportingInfo", issues) {
-        if let Some(document) = bundle.resolve(&info, issues).filter(|d| d.value["resourceType"] == "DocumentReference")
-        {
-            referral.attachments.push(read_attachment(&document, issues));
-        }
-    }
-    referral
 }
 
 fn read_attachment(document: &El, issues: &mut Issues) -> Attachment {
@@ -134,35 +148,9 @@ pub(super) fn write(
         Ok(Priority::Unspecified) | Err(_) => None,
         Ok(priority) => Some(codes.to_native("request_priority", priority.as_str_name())?),
     };
-    let mut extension = vec![];
-    if let Ok(risk) = RiskLevel::try_from(referral.risk_level)
-        && risk != RiskLevel::Unspecified
-    {
-        let code = codes.to_native("risk_level", risk.as_str_name())?;
-        extension.push(json!({"url": extension_url("risk-level"), "valueCode": code}));
-    }
-    if referral.child_informed {
-        extension.push(json!({"url": extension_url("child-informed"), "valueBoolean": true}));
-    }
-    let concerns = referral
-        .protection_concerns
-        .iter()
-        .map(|c| {
-            let (code, display) = (codes.to_native("concerns", c)?, names.concern(c));
-            Ok(json!({"coding": [{"system": system("protection-concern"), "code": code, "display": display}], "text": display}))
-        })
-        .collect::<Result<Vec<_>, Unmapped>>()?;
-    let services = referral
-        .requested_services
-        .iter()
-        .map(|s| Ok(json!({"system": system("service"), "code": codes.to_native("services", s)?, "display": names.service(s)})))
-        .collect::<Result<Vec<_>, Unmapped>>()?;
-    let mut notes = vec![json!({"text": referral.notes})];
-    for (kind, text) in NOTE_KINDS.iter().zip([&referral.reason, &referral.safety_concerns, &referral.child_views]) {
-        if let Some(text) = non_empty(text) {
-            notes.push(json!({"extension": [{"url": extension_url("note-kind"), "valueCode": kind}], "text": text}));
-        }
-    }
+    let extension = write_extensions(referral, codes)?;
+    let concerns = write_concerns(referral, codes, names)?;
+    let services = write_services(referral, codes, names)?;
     let documents: Vec<(String, &Attachment)> =
         referral.attachments.iter().enumerate().map(|(i, a)| (format!("{}-{}", parties.id, i + 1), a)).collect();
     let placer = json!({"type": {"coding": [{"system": V2_0203, "code": "PLAC"}]},
@@ -183,18 +171,69 @@ pub(super) fn write(
         "performer": [parties.performer],
         "reasonCode": concerns,
         "supportingInfo": documents.iter().map(|(id, _)| to("DocumentReference", id)).collect::<Vec<_>>(),
-        "note": notes,
+        "note": write_notes(referral),
     })];
-    resources.extend(documents.iter().map(|(id, a)| {
-        json!({
-            "resourceType": "DocumentReference",
-            "id": id,
-            "status": "current",
-            "description": a.description,
-            "content": [{"attachment": {"contentType": a.media_type, "url": a.uri, "size": a.size_bytes}}],
-        })
-    }));
+    resources.extend(documents.iter().map(|(id, a)| document_reference(id, a)));
     Ok(resources)
+}
+
+/// The risk-level and child-informed extensions, when set.
+fn write_extensions(referral: &ServiceReferral, codes: &CodeMap) -> Result<Vec<Value>, Unmapped> {
+    let mut extension = vec![];
+    if let Ok(risk) = RiskLevel::try_from(referral.risk_level)
+        && risk != RiskLevel::Unspecified
+    {
+        let code = codes.to_native("risk_level", risk.as_str_name())?;
+        extension.push(json!({"url": extension_url("risk-level"), "valueCode": code}));
+    }
+    if referral.child_informed {
+        extension.push(json!({"url": extension_url("child-informed"), "valueBoolean": true}));
+    }
+    Ok(extension)
+}
+
+/// `reasonCode`: a CodeableConcept per protection concern, with its name.
+fn write_concerns(referral: &ServiceReferral, codes: &CodeMap, names: &Names) -> Result<Vec<Value>, Unmapped> {
+    referral
+        .protection_concerns
+        .iter()
+        .map(|c| {
+            let (code, display) = (codes.to_native("concerns", c)?, names.concern(c));
+            Ok(json!({"coding": [{"system": system("protection-concern"), "code": code, "display": display}], "text": display}))
+        })
+        .collect()
+}
+
+/// The codings of `code`: one per requested service, with its name.
+fn write_services(referral: &ServiceReferral, codes: &CodeMap, names: &Names) -> Result<Vec<Value>, Unmapped> {
+    referral
+        .requested_services
+        .iter()
+        .map(|s| Ok(json!({"system": system("service"), "code": codes.to_native("services", s)?, "display": names.service(s)})))
+        .collect()
+}
+
+/// `note`: the untagged notes first, then each other free text tagged with
+/// its `note-kind`.
+fn write_notes(referral: &ServiceReferral) -> Vec<Value> {
+    let mut notes = vec![json!({"text": referral.notes})];
+    for (kind, text) in NOTE_KINDS.iter().zip([&referral.reason, &referral.safety_concerns, &referral.child_views]) {
+        if let Some(text) = non_empty(text) {
+            notes.push(json!({"extension": [{"url": extension_url("note-kind"), "valueCode": kind}], "text": text}));
+        }
+    }
+    notes
+}
+
+/// The DocumentReference of an attachment.
+fn document_reference(id: &str, a: &Attachment) -> Value {
+    json!({
+        "resourceType": "DocumentReference",
+        "id": id,
+        "status": "current",
+        "description": a.description,
+        "content": [{"attachment": {"contentType": a.media_type, "url": a.uri, "size": a.size_bytes}}],
+    })
 }
 
 /// English display names of the hub's concern and service codes (the

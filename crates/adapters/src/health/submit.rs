@@ -17,19 +17,7 @@ use super::{
 /// The request a Bundle asks for; violations are collected in `issues`.
 pub(super) fn read(bundle: &Bundle, vocabulary: &Vocabulary, issues: &mut Issues) -> SubmitMessageRequest {
     let codes = vocabulary.codes;
-    let root = &bundle.root;
-    if root.req_str("resourceType", issues) != "Bundle" && root.get("resourceType").is_some() {
-        issues.add("Bundle.resourceType", "must be Bundle");
-    }
-    let is_alert = match root.req_str("type", issues) {
-        "transaction" => false,
-        "message" => message_event(bundle, issues) == Some(ALERT_EVENT),
-        "" => false,
-        other => {
-            issues.add("Bundle.type", format!("`{other}` is not accepted: transaction or message"));
-            false
-        }
-    };
+    let is_alert = is_alert(bundle, issues);
     let service_request = if is_alert { None } else { bundle.one("ServiceRequest", true, issues) };
     let as_of = document_day(bundle, service_request.as_ref(), issues);
     let patient = bundle.one("Patient", true, issues);
@@ -49,10 +37,46 @@ pub(super) fn read(bundle: &Bundle, vocabulary: &Vocabulary, issues: &mut Issues
     }
     request.request_id = request_id(bundle, service_request.as_ref(), issues);
     let Some(service_request) = service_request else { return request };
+    request.recipient_org_id = recipient(bundle, &service_request, issues);
+    match service_request.object("subject", issues) {
+        Some(subject) if bundle.resolve(&subject, issues).is_some_and(|s| s.value["resourceType"] == "Patient") => {}
+        _ => issues.add(format!("{}.subject", service_request.path), "required: a reference to the Patient entry"),
+    }
+    let mut payload = referral::read(&service_request, bundle, vocabulary, issues);
+    payload.child = Some(child.details);
+    payload.current_location = child.location;
+    if let Some(person) = bundle.one("RelatedPerson", false, issues) {
+        payload.caregiver = Some(patient::read_caregiver(&person, codes, issues));
+    }
+    request.payload = Some(Payload::Referral(payload));
+    request
+}
+
+/// Whether the Bundle is an alert: a message Bundle with the alert event
+/// (a transaction Bundle, or a message with another event, is a referral).
+fn is_alert(bundle: &Bundle, issues: &mut Issues) -> bool {
+    let root = &bundle.root;
+    if root.req_str("resourceType", issues) != "Bundle" && root.get("resourceType").is_some() {
+        issues.add("Bundle.resourceType", "must be Bundle");
+    }
+    match root.req_str("type", issues) {
+        "transaction" => false,
+        "message" => message_event(bundle, issues) == Some(ALERT_EVENT),
+        "" => false,
+        other => {
+            issues.add("Bundle.type", format!("`{other}` is not accepted: transaction or message"));
+            false
+        }
+    }
+}
+
+/// The recipient: the ServiceRequest's one `performer`, an Organization by
+/// its hub id.
+fn recipient(bundle: &Bundle, service_request: &El, issues: &mut Issues) -> String {
     let performers = service_request.array("performer", issues);
     match performers.as_slice() {
         [one] => match bundle.organisation(one, issues) {
-            Some(org) => request.recipient_org_id = org.into(),
+            Some(org) => return org.into(),
             None => issues.add(
                 one.path.clone(),
                 format!(
@@ -66,18 +90,7 @@ pub(super) fn read(bundle: &Bundle, vocabulary: &Vocabulary, issues: &mut Issues
             "required: exactly one Organization/<recipient org id>",
         ),
     }
-    match service_request.object("subject", issues) {
-        Some(subject) if bundle.resolve(&subject, issues).is_some_and(|s| s.value["resourceType"] == "Patient") => {}
-        _ => issues.add(format!("{}.subject", service_request.path), "required: a reference to the Patient entry"),
-    }
-    let mut payload = referral::read(&service_request, bundle, vocabulary, issues);
-    payload.child = Some(child.details);
-    payload.current_location = child.location;
-    if let Some(person) = bundle.one("RelatedPerson", false, issues) {
-        payload.caregiver = Some(patient::read_caregiver(&person, codes, issues));
-    }
-    request.payload = Some(Payload::Referral(payload));
-    request
+    String::new()
 }
 
 /// The request's idempotency key, the first of: `Bundle.identifier.value`;

@@ -153,19 +153,50 @@ pub(super) fn for_withheld(withheld: &MessageWithheld, codes: &CodeMap) -> Resul
 /// Task.status; `request_id` is the version-specific
 /// reference `Task/<id>/_history/<versionId>`, unique per update.
 pub(super) fn read(task: &El, codes: &CodeMap, issues: &mut Issues) -> PostFollowUpRequest {
-    let mut request = PostFollowUpRequest::default();
-    let (id, version) =
-        (task.req_str("id", issues), task.object("meta", issues).map(|m| m.req_str("versionId", issues)));
-    if version.is_none() {
-        issues.add(format!("{}.meta.versionId", task.path), "required: each update's version is its idempotency key");
-    }
-    request.request_id = format!("Task/{id}/_history/{}", version.unwrap_or(""));
+    let mut request = PostFollowUpRequest { request_id: version_reference(task, issues), ..Default::default() };
     if let Some(focus) = task.req_object("focus", issues) {
         match reference_id(focus.str("reference", issues), "ServiceRequest") {
             Some(message_id) => request.message_id = message_id.into(),
             None => issues.add(format!("{}.reference", focus.path), "must be ServiceRequest/<hub message id>"),
         }
     }
+    let (action, business) = read_action(task, codes, issues);
+    request.action = action;
+    request.reason = task.object("statusReason", issues).map(|r| r.str("text", issues)).unwrap_or("").into();
+    let needs_reason = [FollowUpAction::Decline as i32, FollowUpAction::Withdraw as i32].contains(&request.action);
+    if request.reason.is_empty() && needs_reason {
+        request.reason = business.map(|b| b.str("text", issues)).unwrap_or("").into();
+    }
+    let notes: Vec<&str> = task.array("note", issues).iter().map(|n| n.req_str("text", issues)).collect();
+    request.note = notes.join("\n\n");
+    read_outputs(task, &mut request, issues);
+    // A plain FHIR system completes a Task with a note: that note is the outcome.
+    if request.outcome.is_empty() && request.action == FollowUpAction::Complete as i32 {
+        request.outcome = std::mem::take(&mut request.note);
+    }
+    request.appointment_at =
+        task.object("executionPeriod", issues).and_then(|p| p.date_time("start", issues)).map(|d| d.start());
+    if let Some(share) = task.extension(&extension_url("share-with-sender"), issues) {
+        request.share_with_sender = share.bool("valueBoolean", issues);
+    }
+    request
+}
+
+/// `Task/<id>/_history/<versionId>`: the update's idempotency key.
+fn version_reference(task: &El, issues: &mut Issues) -> String {
+    let (id, version) =
+        (task.req_str("id", issues), task.object("meta", issues).map(|m| m.req_str("versionId", issues)));
+    if version.is_none() {
+        issues.add(format!("{}.meta.versionId", task.path), "required: each update's version is its idempotency key");
+    }
+    format!("Task/{id}/_history/{}", version.unwrap_or(""))
+}
+
+/// The follow-up action (a `FollowUpAction` value) from `businessStatus`
+/// (the hub's coding, else BSeR's) or else `status`, and the
+/// `businessStatus` itself, whose text is a decline's or withdrawal's reason
+/// when `statusReason` has none.
+fn read_action<'a>(task: &El<'a>, codes: &CodeMap, issues: &mut Issues) -> (i32, Option<El<'a>>) {
     let status = task.req_str("status", issues);
     let status_at = format!("{}.status", task.path);
     if !status.is_empty() && !TASK_STATUSES.contains(&status) {
@@ -191,14 +222,11 @@ pub(super) fn read(task: &El, codes: &CodeMap, issues: &mut Issues) -> PostFollo
         None if TASK_STATUSES.contains(&status) => issues.hub(codes, "task_status", status, &status_at),
         None => None,
     };
-    request.action = action.and_then(FollowUpAction::from_str_name).map_or(0, |a| a as i32);
-    request.reason = task.object("statusReason", issues).map(|r| r.str("text", issues)).unwrap_or("").into();
-    let needs_reason = [FollowUpAction::Decline as i32, FollowUpAction::Withdraw as i32].contains(&request.action);
-    if request.reason.is_empty() && needs_reason {
-        request.reason = business.map(|b| b.str("text", issues)).unwrap_or("").into();
-    }
-    let notes: Vec<&str> = task.array("note", issues).iter().map(|n| n.req_str("text", issues)).collect();
-    request.note = notes.join("\n\n");
+    (action.and_then(FollowUpAction::from_str_name).map_or(0, |a| a as i32), business)
+}
+
+/// `output`: the outcome and the next review date, by their task-output codes.
+fn read_outputs(task: &El, request: &mut PostFollowUpRequest, issues: &mut Issues) {
     for out in task.array("output", issues) {
         let code = out.object("type", issues).and_then(|t| t.codes(&system("task-output"), issues).into_iter().next());
         match code.map(|(c, _)| c) {
@@ -209,14 +237,4 @@ pub(super) fn read(task: &El, codes: &CodeMap, issues: &mut Issues) -> PostFollo
             _ => {}
         }
     }
-    // A plain FHIR system completes a Task with a note: that note is the outcome.
-    if request.outcome.is_empty() && request.action == FollowUpAction::Complete as i32 {
-        request.outcome = std::mem::take(&mut request.note);
-    }
-    request.appointment_at =
-        task.object("executionPeriod", issues).and_then(|p| p.date_time("start", issues)).map(|d| d.start());
-    if let Some(share) = task.extension(&extension_url("share-with-sender"), issues) {
-        request.share_with_sender = share.bool("valueBoolean", issues);
-    }
-    request
 }

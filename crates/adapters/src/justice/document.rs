@@ -3,24 +3,23 @@
 //! member order is the declaration order: the child-friendly handling block
 //! is first, and a court clerk reads the handling needs before anything else.
 //!
-//! Naming (module `niem`): `hs:JuvenileCase` (Human Services) for the case,
+//! Naming ([`crate::niem`]): `hs:JuvenileCase` (Human Services) for the case,
 //! `nc:` (NIEM Core) for people, places, dates and documents, `j:` (Justice)
 //! for the initiating party and the child's sex code, and the hub's `rh:`
 //! extension for the handling block and the hub's own codes, which NIEM has
 //! no element for. Dates are `nc:DateType` objects (`{"nc:DateTime": …}`).
 
 use referral_hub_domain::wire::{
-    Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, Guardian, JusticeCaseType, JusticeHandling,
-    Location, Message, Priority, RiskLevel, SafetyMeasures, SeparatedChildAlert, message::Payload,
+    Attachment, Caregiver, CaregiverExclusion, CaseTransfer, ChildDetails, ChildRef, JusticeHandling, Location,
+    Message, Priority, RiskLevel, SeparatedChildAlert, ServiceReferral, message::Payload,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::niem::{Identification, context, date, date_time};
-use crate::{
-    CodeMap, Unmapped,
-    social_welfare::native_json::{native, native_enum, rfc3339},
-};
+use crate::native_json::{native, native_enum, rfc3339};
+use crate::niem::handling::{Handling, handling};
+use crate::niem::{Identification, context, date, date_time, empty, full_name, none};
+use crate::{CodeMap, Unmapped};
 
 /// A message to a justice agency. Inside the handling block, the needs that
 /// change how the court first meets the child (role, age, interviews,
@@ -43,92 +42,8 @@ pub(super) struct CaseDocument<'a> {
     documents: Vec<DocumentElement<'a>>,
 }
 
-fn empty(s: &&str) -> bool {
-    s.is_empty()
-}
-
-fn none(items: &&[String]) -> bool {
-    items.is_empty()
-}
-
 fn no(b: &bool) -> bool {
     !*b
-}
-
-/// An `nc:PersonName` with only the full name (a guardian, a caregiver);
-/// none when the name is empty.
-fn full_name(name: &str) -> Option<Value> {
-    (!name.is_empty()).then(|| json!({ "nc:PersonFullName": name }))
-}
-
-/// The child-friendly handling block of a case transfer (the hub's `rh:`
-/// extension: NIEM has no element for it); the POLICE adapter writes the
-/// same block, so a police system forwarding a transfer to a court passes it
-/// on unchanged.
-#[derive(Serialize)]
-pub(crate) struct Handling<'a> {
-    #[serde(rename = "rh:ChildRoleCode")]
-    role: String,
-    #[serde(rename = "rh:AgeAtEventsYearsQuantity", skip_serializing_if = "Option::is_none")]
-    age_at_events: Option<u32>,
-    #[serde(rename = "rh:AgeVerifiedIndicator")]
-    age_verified: bool,
-    #[serde(rename = "rh:BelowMinimumAgeOfCriminalResponsibilityIndicator")]
-    below_minimum_age: bool,
-    #[serde(rename = "rh:DiversionRecommendedIndicator")]
-    diversion_recommended: bool,
-    #[serde(rename = "rh:DoNotReinterviewIndicator")]
-    do_not_reinterview: bool,
-    #[serde(rename = "rh:InterpreterNeededIndicator")]
-    interpreter_needed: bool,
-    #[serde(rename = "rh:InterpreterLanguageCode", skip_serializing_if = "empty")]
-    interpreter_language: &'a str,
-    #[serde(rename = "rh:SafetyMeasures", skip_serializing_if = "Option::is_none")]
-    safety_measures: Option<Measures>,
-    #[serde(rename = "rh:DisabilityAccommodationText", skip_serializing_if = "empty")]
-    disability_accommodations: &'a str,
-    #[serde(rename = "rh:SupportPersonText", skip_serializing_if = "empty")]
-    support_person: &'a str,
-    #[serde(rename = "rh:LegalRepresentativeText", skip_serializing_if = "empty")]
-    legal_representative: &'a str,
-    #[serde(rename = "rh:ParentGuardian", skip_serializing_if = "Vec::is_empty")]
-    guardians: Vec<GuardianElement<'a>>,
-    #[serde(rename = "hs:PlacementText", skip_serializing_if = "empty")]
-    custody_or_placement: &'a str,
-    #[serde(rename = "rh:RecordedInterviewQuantity")]
-    interviews_recorded: u32,
-    #[serde(rename = "rh:RecordedInterviewID", skip_serializing_if = "none")]
-    interview_references: &'a [String],
-    #[serde(rename = "rh:MedicalExaminationReportID", skip_serializing_if = "empty")]
-    medical_examination_reference: &'a str,
-    #[serde(rename = "rh:RightsInformedDate", skip_serializing_if = "empty")]
-    rights_informed_on: &'a str,
-    #[serde(rename = "rh:RightsInformedByText", skip_serializing_if = "empty")]
-    rights_informed_by: &'a str,
-    #[serde(rename = "rh:ChildViewsOnProceedingsText", skip_serializing_if = "empty")]
-    child_views: &'a str,
-}
-
-#[derive(Serialize)]
-struct Measures {
-    #[serde(rename = "rh:NoContactWithAllegedOffenderIndicator")]
-    no_contact: bool,
-    #[serde(rename = "rh:AnonymityIndicator")]
-    anonymity: bool,
-    #[serde(rename = "rh:SeparateWaitingAreaIndicator")]
-    separate_waiting_area: bool,
-}
-
-#[derive(Serialize)]
-struct GuardianElement<'a> {
-    #[serde(rename = "nc:PersonName", skip_serializing_if = "Option::is_none")]
-    name: Option<Value>,
-    #[serde(rename = "rh:PersonRelationshipText", skip_serializing_if = "empty")]
-    relationship: &'a str,
-    #[serde(rename = "rh:ConflictOfInterestIndicator")]
-    conflict: bool,
-    #[serde(rename = "rh:ConflictOfInterestText", skip_serializing_if = "empty")]
-    conflict_note: &'a str,
 }
 
 /// The case: `hs:JuvenileCase` (an `nc:CaseType`), the sender as the
@@ -277,86 +192,16 @@ struct Binary<'a> {
 /// Urgent medical needs stay out: JUSTICE's HEALTH is examination
 /// references only (consent.md), and an alert has none.
 pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result<CaseDocument<'a>, Unmapped> {
-    let kind = native_enum(codes, "message_kind", Some(message.kind().as_str_name()))?;
-    let timestamp = |at: &Option<prost_types::Timestamp>| at.as_ref().map(rfc3339).transpose();
-    let mut case = Case {
-        message_id: &message.id,
-        kind,
-        sender: json!({ "j:CaseInitiatingParty": { "nc:EntityOrganization": organization(&message.sender_org_id) } }),
-        recipient: organization(&message.recipient_org_id),
-        created_at: timestamp(&message.created_at)?.map(date_time),
-        acknowledge_by: timestamp(&message.acknowledge_by)?,
-        respond_by: timestamp(&message.respond_by)?.map(date_time),
-        services: &[],
-        priority: None,
-        risk_level: None,
-        concerns: &[],
-        reason: "",
-        case_summary: "",
-        safety_concerns: "",
-        child_informed: false,
-        child_views: "",
-        notes: None,
-    };
+    let mut case = envelope(codes, message)?;
     let parts = match &message.payload {
-        Some(Payload::Referral(r)) => {
-            case.services = &r.requested_services;
-            case.priority =
-                code(codes, "priority", r.priority, |v| Priority::try_from(v).ok().map(|p| p.as_str_name()))?;
-            case.notes = (!r.notes.is_empty()).then(|| json!({ "nc:CommentText": r.notes }));
-            Parts {
-                handling: None,
-                risk_level: r.risk_level,
-                concerns: &r.protection_concerns,
-                reason: &r.reason,
-                case_summary: "",
-                safety_concerns: &r.safety_concerns,
-                child_informed: r.child_informed,
-                child_views: &r.child_views,
-                child: r.child.as_ref(),
-                alert: None,
-                caregiver: r.caregiver.as_ref().map(|c| caregiver(codes, c)).transpose()?,
-                location: r.current_location.as_ref(),
-                attachments: &r.attachments,
-            }
-        }
-        Some(Payload::CaseTransfer(t)) => Parts {
-            handling: t.justice.as_ref(),
-            risk_level: t.risk_level,
-            concerns: &t.protection_concerns,
-            reason: &t.reason,
-            case_summary: &t.case_summary,
-            safety_concerns: &t.safety_concerns,
-            child_informed: t.child_informed,
-            child_views: &t.child_views,
-            child: t.child.as_ref(),
-            alert: None,
-            caregiver: t.caregiver.as_ref().map(|c| caregiver(codes, c)).transpose()?,
-            location: t.current_location.as_ref(),
-            attachments: &t.attachments,
-        },
-        Some(Payload::SeparatedChildAlert(a)) => Parts {
-            handling: None,
-            risk_level: a.risk_level,
-            concerns: &[],
-            reason: "",
-            case_summary: "",
-            safety_concerns: "",
-            child_informed: false,
-            child_views: &a.child_wishes,
-            child: a.child.as_ref(),
-            alert: Some(a),
-            caregiver: a.current_carer.as_ref().map(|c| CaregiverElement {
-                name: full_name(&c.name),
-                relationship: &c.relationship,
-                contact: contact(&c.phone, &c.address),
-                exclusion: None,
-            }),
-            location: a.found_at.as_ref(),
-            attachments: &[],
-        },
+        Some(Payload::Referral(r)) => Parts::referral(codes, r)?,
+        Some(Payload::CaseTransfer(t)) => Parts::transfer(codes, t)?,
+        Some(Payload::SeparatedChildAlert(a)) => Parts::alert(a),
         None => return Err(Unmapped { table: "message_kind".into(), code: message.kind().as_str_name().into() }),
     };
+    case.services = parts.services;
+    case.priority = parts.priority;
+    case.notes = parts.notes;
     case.risk_level =
         code(codes, "risk_level", parts.risk_level, |v| RiskLevel::try_from(v).ok().map(|r| r.as_str_name()))?;
     case.concerns = parts.concerns;
@@ -379,8 +224,38 @@ pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result
     })
 }
 
+/// The case's members every kind has: the message, its parties, kind and
+/// dates; the payload's members are left empty.
+fn envelope<'a>(codes: &CodeMap, message: &'a Message) -> Result<Case<'a>, Unmapped> {
+    let kind = native_enum(codes, "message_kind", Some(message.kind().as_str_name()))?;
+    let timestamp = |at: &Option<prost_types::Timestamp>| at.as_ref().map(rfc3339).transpose();
+    Ok(Case {
+        message_id: &message.id,
+        kind,
+        sender: json!({ "j:CaseInitiatingParty": { "nc:EntityOrganization": organization(&message.sender_org_id) } }),
+        recipient: organization(&message.recipient_org_id),
+        created_at: timestamp(&message.created_at)?.map(date_time),
+        acknowledge_by: timestamp(&message.acknowledge_by)?,
+        respond_by: timestamp(&message.respond_by)?.map(date_time),
+        services: &[],
+        priority: None,
+        risk_level: None,
+        concerns: &[],
+        reason: "",
+        case_summary: "",
+        safety_concerns: "",
+        child_informed: false,
+        child_views: "",
+        notes: None,
+    })
+}
+
 /// What referrals, transfers and alerts have in common.
 struct Parts<'a> {
+    /// A referral's requested services, priority and notes.
+    services: &'a [String],
+    priority: Option<String>,
+    notes: Option<Value>,
     handling: Option<&'a JusticeHandling>,
     risk_level: i32,
     concerns: &'a [String],
@@ -397,6 +272,76 @@ struct Parts<'a> {
     attachments: &'a [Attachment],
 }
 
+impl<'a> Parts<'a> {
+    fn referral(codes: &CodeMap, r: &'a ServiceReferral) -> Result<Self, Unmapped> {
+        Ok(Parts {
+            services: &r.requested_services,
+            priority: code(codes, "priority", r.priority, |v| Priority::try_from(v).ok().map(|p| p.as_str_name()))?,
+            notes: (!r.notes.is_empty()).then(|| json!({ "nc:CommentText": r.notes })),
+            handling: None,
+            risk_level: r.risk_level,
+            concerns: &r.protection_concerns,
+            reason: &r.reason,
+            case_summary: "",
+            safety_concerns: &r.safety_concerns,
+            child_informed: r.child_informed,
+            child_views: &r.child_views,
+            child: r.child.as_ref(),
+            alert: None,
+            caregiver: r.caregiver.as_ref().map(|c| caregiver(codes, c)).transpose()?,
+            location: r.current_location.as_ref(),
+            attachments: &r.attachments,
+        })
+    }
+
+    fn transfer(codes: &CodeMap, t: &'a CaseTransfer) -> Result<Self, Unmapped> {
+        Ok(Parts {
+            services: &[],
+            priority: None,
+            notes: None,
+            handling: t.justice.as_ref(),
+            risk_level: t.risk_level,
+            concerns: &t.protection_concerns,
+            reason: &t.reason,
+            case_summary: &t.case_summary,
+            safety_concerns: &t.safety_concerns,
+            child_informed: t.child_informed,
+            child_views: &t.child_views,
+            child: t.child.as_ref(),
+            alert: None,
+            caregiver: t.caregiver.as_ref().map(|c| caregiver(codes, c)).transpose()?,
+            location: t.current_location.as_ref(),
+            attachments: &t.attachments,
+        })
+    }
+
+    fn alert(a: &'a SeparatedChildAlert) -> Self {
+        Parts {
+            services: &[],
+            priority: None,
+            notes: None,
+            handling: None,
+            risk_level: a.risk_level,
+            concerns: &[],
+            reason: "",
+            case_summary: "",
+            safety_concerns: "",
+            child_informed: false,
+            child_views: &a.child_wishes,
+            child: a.child.as_ref(),
+            alert: Some(a),
+            caregiver: a.current_carer.as_ref().map(|c| CaregiverElement {
+                name: full_name(&c.name),
+                relationship: &c.relationship,
+                contact: contact(&c.phone, &c.address),
+                exclusion: None,
+            }),
+            location: a.found_at.as_ref(),
+            attachments: &[],
+        }
+    }
+}
+
 /// The native code of an enum value; none when unset (a field disclosure cut).
 fn code(
     codes: &CodeMap,
@@ -405,50 +350,6 @@ fn code(
     name: fn(i32) -> Option<&'static str>,
 ) -> Result<Option<String>, Unmapped> {
     if value == 0 { Ok(None) } else { native_enum(codes, table, name(value)).map(Some) }
-}
-
-/// The handling block through `codes`' table `case_type`.
-pub(crate) fn handling<'a>(codes: &CodeMap, h: &'a JusticeHandling) -> Result<Handling<'a>, Unmapped> {
-    let role = native_enum(codes, "case_type", JusticeCaseType::try_from(h.case_type).ok().map(|t| t.as_str_name()))?;
-    Ok(Handling {
-        role,
-        age_at_events: h.age_at_events_years,
-        age_verified: h.age_verified,
-        below_minimum_age: h.below_minimum_age_of_criminal_responsibility,
-        diversion_recommended: h.diversion_recommended,
-        do_not_reinterview: h.do_not_reinterview,
-        interpreter_needed: h.interpreter_needed,
-        interpreter_language: &h.interpreter_language,
-        safety_measures: h.safety_measures.as_ref().map(measures),
-        disability_accommodations: &h.disability_accommodations,
-        support_person: &h.support_person,
-        legal_representative: &h.legal_representative,
-        guardians: h.guardians.iter().map(guardian).collect(),
-        custody_or_placement: &h.custody_or_placement,
-        interviews_recorded: h.interviews_recorded,
-        interview_references: &h.interview_references,
-        medical_examination_reference: &h.medical_examination_reference,
-        rights_informed_on: &h.rights_informed_on,
-        rights_informed_by: &h.rights_informed_by,
-        child_views: &h.child_views,
-    })
-}
-
-fn measures(m: &SafetyMeasures) -> Measures {
-    Measures {
-        no_contact: m.no_contact_with_alleged_offender,
-        anonymity: m.anonymity,
-        separate_waiting_area: m.separate_waiting_area,
-    }
-}
-
-fn guardian(g: &Guardian) -> GuardianElement<'_> {
-    GuardianElement {
-        name: full_name(&g.name),
-        relationship: &g.relationship,
-        conflict: g.conflict_of_interest,
-        conflict_note: &g.conflict_note,
-    }
 }
 
 fn person<'a>(

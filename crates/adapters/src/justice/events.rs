@@ -18,11 +18,9 @@
 use referral_hub_domain::wire::{FollowUp, FollowUpAction, MessageWithheld, PostFollowUpRequest};
 use serde_json::{Map, Value, json};
 
-use super::niem::{context, date_time, inner, optional_object};
-use crate::{
-    CodeMap, Inbound, NativeViolation, Unmapped,
-    social_welfare::native_json::{Naming, Reader, hub_only, native_enum, parse, refusal_codes, rfc3339},
-};
+use crate::native_json::{Naming, Reader, hub_only, native_enum, parse, refusal_codes, rfc3339};
+use crate::niem::{context, date_time, inner, optional_object};
+use crate::{CodeMap, Inbound, NativeViolation, Unmapped};
 
 const EVENT: &str = "j:CourtEvent";
 const IDENTIFICATION: &str = "nc:ActivityIdentification";

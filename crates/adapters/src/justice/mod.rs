@@ -1,6 +1,6 @@
 //! JUSTICE adapter: a case-transfer document in NIEM 5.2 JSON (`hs:`
 //! Human Services, `nc:` NIEM Core, `j:` Justice, and the hub's `rh:`
-//! extension, all declared in an `@context`: see [`niem`] and
+//! extension, all declared in an `@context`: see [`crate::niem`] and
 //! [`document`]), so a court or legal-aid system reads a child-friendly
 //! case transfer with the handling block first.
 //!
@@ -15,9 +15,8 @@
 //! - Errors: an RFC 9457 problem document whose `errors` list names each
 //!   bad element by JSON pointer.
 
-pub(crate) mod document;
+mod document;
 mod events;
-pub(crate) mod niem;
 
 #[cfg(test)]
 mod tests;
@@ -25,11 +24,8 @@ mod tests;
 use referral_hub_domain::wire::Sector;
 use serde_json::{Value, json};
 
-use crate::{
-    Adapter, CodeMap, Document, Inbound, NativeViolation, Outbound, Unmapped,
-    codes::CodeTableError,
-    social_welfare::native_json::{self, Naming},
-};
+use crate::native_json::{self, Naming};
+use crate::{Adapter, CodeMap, Document, Inbound, NativeViolation, Outbound, Unmapped, codes::CodeTableError};
 
 const CODES: &str = include_str!("codes.toml");
 

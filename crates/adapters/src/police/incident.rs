@@ -1,6 +1,6 @@
 //! The `incident` element, which the canonical referral has no fields for:
 //! inbound its values become the notes block titled `Police incident
-//! notification` (shared `notes` module), keys in this order:
+//! notification` ([`crate::json_document::notes`]), keys in this order:
 //! `incident_date`, `incident_area_code`, `incident_place`,
 //! `offence_category` (the hub-side code of the `offence_categories` table),
 //! `officer_name`, `officer_badge_number`, `officer_unit`,
@@ -10,9 +10,9 @@
 use referral_hub_domain::validation::parse_date;
 use serde_json::{Map, Value};
 
-use crate::education::shared::envelope::put;
-use crate::education::shared::fields::{Object, Problems};
-use crate::education::shared::notes;
+use crate::json_document::envelope::put;
+use crate::json_document::fields::{Object, Problems};
+use crate::json_document::notes;
 use crate::{CodeMap, Unmapped};
 
 /// Title of the notes block.

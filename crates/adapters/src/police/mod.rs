@@ -2,7 +2,7 @@
 //! the mandatory report of a child at risk or a child victim (adapters.md),
 //! in NIEM 5.2 JSON (`nc:Incident`, `j:IncidentReportingOfficial`,
 //! `nc:Person`, …, the hub's `rh:` extension where NIEM has no element; the
-//! prefixes declared in an `@context`, module `justice::niem`), and receive
+//! prefixes declared in an `@context`, [`crate::niem`]), and receive
 //! referrals and mandatory reports the same way.
 //!
 //! # Inbound
@@ -42,7 +42,7 @@
 //!
 //! The NIEM document is read through one table (module `niem_shape`) into
 //! the adapter's working shape, the same elements under short names, which
-//! `report`, `incident` and the shared status module read; the table also
+//! `report`, `incident` and the status-update module ([`crate::json_document::status_update`]) read; the table also
 //! names every refusal by its NIEM pointer. Mapping: the reason is
 //! `hs:ReferralReasonText`, the child the message's child reference and
 //! details (`nc:PersonAgeMeasure` -> `estimated_age_years`),
@@ -111,7 +111,9 @@ use referral_hub_domain::wire::Sector;
 use serde_json::Value;
 
 use crate::codes::{CodeMap, CodeTableError};
-use crate::education::shared::{self, fields::DOCUMENT, fields::Object, fields::Problems, fields::parse};
+use crate::json_document::fields::{DOCUMENT, Object, Problems, parse};
+use crate::json_document::{element::native_pointer, envelope, status_update};
+use crate::problem::problem_document;
 use crate::{Adapter, Document, Inbound, NativeViolation, Outbound, Unmapped};
 
 /// The default code tables, replaced per deployment through [`PoliceAdapter::with_codes`].
@@ -186,7 +188,7 @@ impl Adapter for PoliceAdapter {
             let root = Object::root(value, &mut problems)?;
             match path {
                 INCIDENTS => report::inbound(&root, &self.codes, &mut problems).map(Inbound::Submit),
-                _ => shared::follow_up::inbound(&root, &self.codes, &mut problems),
+                _ => status_update::inbound(&root, &self.codes, &mut problems),
             }
         });
         niem_problems.0.extend(problems.0.into_iter().map(|mut v| {
@@ -202,25 +204,25 @@ impl Adapter for PoliceAdapter {
     fn outbound(&self, delivery: Outbound<'_>) -> Result<Document, Unmapped> {
         let (working, table) = match delivery {
             Outbound::Message(message) => (outbound::message(message, &self.codes)?, niem_shape::INCIDENT),
-            Outbound::FollowUp(follow_up) => (shared::follow_up::outbound(follow_up, &self.codes)?, niem_shape::STATUS),
-            Outbound::Withheld(notice) => (shared::envelope::withheld(notice)?, niem_shape::STATUS),
+            Outbound::FollowUp(follow_up) => (status_update::outbound(follow_up, &self.codes)?, niem_shape::STATUS),
+            Outbound::Withheld(notice) => (envelope::withheld(notice)?, niem_shape::STATUS),
         };
-        // The shared modules write plain JSON objects: reading them back cannot fail.
+        // The hub's JSON document modules write plain JSON objects: reading them back cannot fail.
         let working: Value = serde_json::from_slice(&working.body).unwrap_or_default();
-        Ok(shared::envelope::document(&niem_shape::to_niem(&working, table)))
+        Ok(envelope::document(&niem_shape::to_niem(&working, table)))
     }
 
     fn errors(&self, violations: &[NativeViolation]) -> Document {
-        shared::problem::problem_document(violations)
+        problem_document(violations)
     }
 
     fn native_element(&self, path: &str, canonical_field: &str) -> String {
         let (table, niem) = if path == STATUS {
-            (shared::follow_up::ELEMENT_TABLE, niem_shape::STATUS)
+            (status_update::ELEMENT_TABLE, niem_shape::STATUS)
         } else {
             (report::ELEMENT_TABLE, niem_shape::INCIDENT)
         };
-        shared::element::native_pointer(table, canonical_field)
+        native_pointer(table, canonical_field)
             .map_or_else(|| canonical_field.to_owned(), |working| niem_shape::niem_pointer(&working, niem))
     }
 }

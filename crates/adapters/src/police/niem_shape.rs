@@ -1,6 +1,6 @@
 //! The police documents in NIEM 5.2 JSON, as a table from the adapter's
-//! working shape (the element names `report`, `incident` and the shared
-//! status module read and write) to NIEM names. One table serves both ways
+//! working shape (the element names `report`, `incident` and the
+//! status-update module read and write) to NIEM names. One table serves both ways
 //! and names refusals: inbound a NIEM document is rewritten to the working
 //! shape (an element the table lacks is refused by its NIEM pointer),
 //! outbound the working shape is rewritten to NIEM, and a refusal found in
@@ -14,8 +14,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::education::shared::fields::Problems;
-use crate::justice::niem::{context, date};
+use crate::json_document::fields::Problems;
+use crate::niem::{context, date};
 
 /// The incident notification, and the message documents police receive.
 pub(super) const INCIDENT: &[(&str, &str)] = &[

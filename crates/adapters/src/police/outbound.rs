@@ -11,9 +11,9 @@ use referral_hub_domain::wire::{
 use serde_json::{Map, Value, json};
 
 use super::incident;
-use crate::education::shared::envelope::{document, enum_to_native, hub_element, no_payload, put, put_codes};
-use crate::education::shared::person::{carer_contact, put_alert_identity, put_child, write_caregiver};
-use crate::justice::document::handling;
+use crate::json_document::envelope::{document, enum_to_native, hub_element, no_payload, put, put_codes};
+use crate::json_document::person::{carer_contact, put_alert_identity, put_child, write_caregiver};
+use crate::niem::handling::handling;
 use crate::{CodeMap, Document, Unmapped};
 
 /// A message of any kind -> the police document.

@@ -6,8 +6,8 @@ use referral_hub_domain::wire::{
 
 use super::incident;
 use crate::CodeMap;
-use crate::education::shared::fields::{Object, Problems};
-use crate::education::shared::person::{read_caregiver, read_child};
+use crate::json_document::fields::{Object, Problems};
+use crate::json_document::person::{read_caregiver, read_child};
 
 /// Top-level elements of an incident notification.
 const ELEMENTS: [&str; 18] = [

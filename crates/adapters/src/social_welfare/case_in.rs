@@ -7,18 +7,19 @@
 //! services; entries without an agency are the case's own services, not
 //! referrals, and are ignored. Case-level fields (child, concerns, risk) are
 //! shared by every referral of the case, and read the same way for transfers
-//! ([`super::transfer`]). A case flagged `hub_alert` is an alert instead
-//! ([`super::tracing`]); the loop rule is at [`groups`].
+//! ([`super::case_members_in`]). A case flagged `hub_alert` is an alert
+//! instead ([`super::family_tracing`]); the loop rule is at [`groups`].
 
 use referral_hub_domain::wire::{
-    Attachment, Caregiver, CaregiverExclusion, ChildDetails, ChildRef, Location, Priority, RiskLevel, ServiceReferral,
-    SubmitMessageRequest, submit_message_request::Payload,
+    ChildRef, Priority, RiskLevel, ServiceReferral, SubmitMessageRequest, submit_message_request::Payload,
 };
 use serde_json::{Map, Value};
 
-use super::case_out::LINK_KEY_ID_TYPE;
-use super::native_json::{Naming, Reader, data, parse, read_route};
+use super::case_members_in::{child_ref, refuse_withheld_consent, shared};
+use super::family_tracing;
+use super::primero_in::{data, read_route};
 use super::primero_out::{Subform, entry_id};
+use crate::native_json::{Naming, Reader, parse};
 use crate::{CodeMap, Inbound, NativeViolation};
 
 /// The services asked of one agency.
@@ -44,7 +45,7 @@ pub(super) fn requests(codes: &CodeMap, document: &[u8]) -> Result<Vec<Inbound>,
     // A delivered alert posted back is the hub's own alert, not a new one:
     // honouring its flag would send it round the lead agencies for ever.
     if echo.is_empty() && r.boolean(case, "hub_alert", "") == Some(true) {
-        let alert = super::tracing::alert_in(&mut r, case);
+        let alert = family_tracing::alert_in(&mut r, case);
         return r.finish(vec![alert]);
     }
     refuse_withheld_consent(&mut r, case);
@@ -144,142 +145,6 @@ fn timeframe(r: &mut Reader<'_>, entry: &Map<String, Value>, at: &str) -> i32 {
     r.enum_member("service_response_timeframe", entry, "service_response_timeframe", at, false, |n| {
         Priority::from_str_name(n).map(|v| v as i32)
     })
-}
-
-/// The child reference of a case: `case_id` is the child's local id (on
-/// Primero's routes, the case id of the path when the case has none); the
-/// link key is `hub_link_key` or Primero's other-id pair as the hub writes it.
-pub(super) fn child_ref(r: &mut Reader<'_>, case: &Map<String, Value>, route_case_id: Option<&str>) -> ChildRef {
-    let mut local_id = r.string(case, "case_id", "", route_case_id.is_none());
-    if local_id.is_empty() {
-        local_id = route_case_id.unwrap_or_default().to_owned();
-    }
-    let mut link_key = r.string(case, "hub_link_key", "", false);
-    if link_key.is_empty() && r.string(case, "other_id_type", "", false) == LINK_KEY_ID_TYPE {
-        link_key = r.string(case, "other_id_no", "", false);
-    }
-    ChildRef { local_id, link_key, national_id: r.string(case, "national_id_no", "", false) }
-}
-
-/// The case-level members a referral and a transfer share, as a referral
-/// without its service fields.
-pub(super) fn shared(r: &mut Reader<'_>, case: &Map<String, Value>) -> ServiceReferral {
-    ServiceReferral {
-        protection_concerns: r.codes("protection_concerns", case, "protection_concerns", ""),
-        risk_level: risk_level(r, case),
-        child: Some(child_details(r, case)),
-        caregiver: caregiver(r, case),
-        current_location: location(r, case),
-        safety_concerns: r.string(case, "safety_concerns", "", false),
-        child_informed: r.boolean(case, "child_informed_of_referral", "").unwrap_or(false),
-        child_views: r.string(case, "child_views", "", false),
-        attachments: attachments(r, case),
-        ..ServiceReferral::default()
-    }
-}
-
-/// The required `risk_level` of a case.
-pub(super) fn risk_level(r: &mut Reader<'_>, case: &Map<String, Value>) -> i32 {
-    r.enum_member("risk_level", case, "risk_level", "", true, |n| RiskLevel::from_str_name(n).map(|v| v as i32))
-}
-
-/// The sender's own consent flags saying no stop the referral here.
-pub(super) fn refuse_withheld_consent(r: &mut Reader<'_>, case: &Map<String, Value>) {
-    if r.boolean(case, "consent_for_services", "") == Some(false) {
-        r.fail("consent_for_services", "the case records no consent to services: it cannot be referred");
-    }
-    if r.boolean(case, "disclosure_other_orgs", "") == Some(false) {
-        r.fail("disclosure_other_orgs", "the case records no consent to disclosure to other organisations");
-    }
-}
-
-/// The child's details from Primero's case members.
-pub(super) fn child_details(r: &mut Reader<'_>, case: &Map<String, Value>) -> ChildDetails {
-    let mut given_name = r.string(case, "name_first", "", false);
-    let family_name = r.string(case, "name_last", "", false);
-    let full_name = r.string(case, "name", "", false);
-    if given_name.is_empty() && family_name.is_empty() {
-        // A case with only Primero's combined name still names the child.
-        given_name = full_name;
-    }
-    let age = r.unsigned32(case, "age", "");
-    // Primero computes `age` from the date of birth; it is an estimate only when flagged so.
-    let estimated = r.boolean(case, "estimated", "") == Some(true);
-    let nationalities = r.strings(case, "nationality", "");
-    if nationalities.len() > 1 {
-        r.fail("nationality", "at most one nationality");
-    }
-    // Primero's lookup ids (lookup-country, lookup-language) where the tables
-    // know them; anything else is read as sent and judged by the hub.
-    let nationality = nationalities.into_iter().next().map(|n| r.known_code("country", n)).unwrap_or_default();
-    let languages = r.strings(case, "language", "").into_iter().map(|l| r.known_code("language", l)).collect();
-    ChildDetails {
-        given_name,
-        family_name,
-        sex: r.code_member("sex", case, "sex", "", true),
-        date_of_birth: r.string(case, "date_of_birth", "", false),
-        estimated_age_years: age.filter(|_| estimated),
-        languages,
-        disability: r.string(case, "disability_details", "", false),
-        displacement_status: r.code_member("displacement_status", case, "displacement_status", "", false),
-        nationality,
-    }
-}
-
-/// The family member flagged as the caregiver, if any.
-fn caregiver(r: &mut Reader<'_>, case: &Map<String, Value>) -> Option<Caregiver> {
-    let mut found = None;
-    for (at, entry) in r.array(case, "family_details_section", "") {
-        let Some(entry) = r.object(entry, &at) else { continue };
-        if r.boolean(entry, "relation_is_caregiver", &at) != Some(true) {
-            continue;
-        }
-        if found.is_some() {
-            r.fail(&at, "only one family member may be the caregiver");
-            continue;
-        }
-        found = Some(Caregiver {
-            relationship: r.string(entry, "relation", &at, false),
-            name: r.string(entry, "relation_name", &at, false),
-            phone: r.string(entry, "relation_telephone", &at, false),
-            address: r.string(entry, "relation_address_current", &at, false),
-            // Primero has no exclusion field: the member it flags as caregiver
-            // is not excluded unless an integration says otherwise.
-            exclusion: match r.enum_member(
-                "caregiver_exclusion",
-                entry,
-                "relation_caregiver_exclusion",
-                &at,
-                false,
-                |n| CaregiverExclusion::from_str_name(n).map(|v| v as i32),
-            ) {
-                0 => CaregiverExclusion::NotExcluded as i32,
-                given => given,
-            },
-        });
-    }
-    found
-}
-
-fn location(r: &mut Reader<'_>, case: &Map<String, Value>) -> Option<Location> {
-    (case.contains_key("location_current") || case.contains_key("address_current")).then(|| Location {
-        area_code: r.string(case, "location_current", "", false),
-        description: r.string(case, "address_current", "", false),
-    })
-}
-
-fn attachments(r: &mut Reader<'_>, case: &Map<String, Value>) -> Vec<Attachment> {
-    let mut out = Vec::new();
-    for (at, link) in r.array(case, "document_links", "") {
-        let Some(link) = r.object(link, &at) else { continue };
-        out.push(Attachment {
-            uri: r.string(link, "url", &at, false),
-            media_type: r.string(link, "content_type", &at, false),
-            size_bytes: r.unsigned(link, "file_size", &at).unwrap_or(0),
-            description: r.string(link, "description", &at, false),
-        });
-    }
-    out
 }
 
 /// How the hub's own service entries in a case posted back are known: the

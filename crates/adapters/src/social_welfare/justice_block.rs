@@ -8,8 +8,8 @@
 use referral_hub_domain::wire::{Guardian, JusticeCaseType, JusticeHandling, SafetyMeasures};
 use serde_json::{Map, Value};
 
-use super::case_out::put;
-use super::native_json::{Reader, native_enum};
+use super::primero_out::put;
+use crate::native_json::{Reader, native_enum};
 use crate::{CodeMap, Unmapped};
 
 /// The members of safety measures, in `SafetyMeasures` field order.

@@ -20,7 +20,7 @@
 //! - `/primero/v2/cases`: `{"data": <case>}`; each agency named by a
 //!   `services_section[].service_implementing_agency` gets one
 //!   `SERVICE_REFERRAL` ([`case_in`]). A case flagged `"hub_alert": true` is
-//!   instead one `SEPARATED_CHILD_ALERT` with no recipient ([`tracing`]).
+//!   instead one `SEPARATED_CHILD_ALERT` with no recipient ([`family_tracing`]).
 //! - `/primero/v2/transfers`: a case with a `transfer` transition.
 //! - `/primero/v2/referrals`: `{"data": {"id": <message id>, "status", …}}`.
 //!
@@ -63,25 +63,27 @@
 //! here, naming the flag, unless the referral says `consent_overridden`.
 
 mod case_in;
+mod case_members_in;
+mod case_members_out;
 mod case_out;
+mod family_tracing;
 mod justice_block;
-pub(crate) mod native_json;
+mod primero_in;
 mod primero_out;
-mod tracing;
 mod transfer;
 mod transition;
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;
 
 use referral_hub_domain::wire::Sector;
 use serde_json::{Value, json};
 
+use crate::native_json::{self, Naming};
 use crate::{
     Adapter, CodeMap, Document, Inbound, Method, NativeViolation, Outbound, Receipt, Route, Unmapped,
     codes::CodeTableError,
 };
-use native_json::Naming;
 
 const CODES: &str = include_str!("codes.toml");
 
@@ -304,7 +306,7 @@ impl Adapter for SocialWelfareAdapter {
                 return format!("transfer.hub_justice_handling.{}", &rest["justice.".len()..]);
             }
             "case_transfer" => transfer::ELEMENTS,
-            "separated_child_alert" => tracing::ELEMENTS,
+            "separated_child_alert" => family_tracing::ELEMENTS,
             _ if path == TRANSFERS && transfer::ELEMENTS.iter().any(|(c, _)| *c == canonical_field) => {
                 return element(transfer::ELEMENTS, canonical_field);
             }

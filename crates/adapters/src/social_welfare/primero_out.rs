@@ -54,6 +54,16 @@ pub(super) fn is_uuid(text: &str) -> bool {
         && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
 }
 
+/// `other_id_type` of the hub's link key, carried in Primero's other-id pair.
+pub(super) const LINK_KEY_ID_TYPE: &str = "referral_hub_link_key";
+
+/// Sets `key` to `value` unless it is empty (Primero leaves blank fields out).
+pub(super) fn put(case: &mut Map<String, Value>, key: &str, value: &str) {
+    if !value.is_empty() {
+        case.insert(key.into(), value.into());
+    }
+}
+
 /// The subject of the note that names every hub code with no Primero value.
 pub(super) const UNMAPPED_SUBJECT: &str = "Referral hub: values without a Primero code";
 

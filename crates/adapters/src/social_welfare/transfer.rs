@@ -33,11 +33,12 @@ use referral_hub_domain::wire::{
 };
 use serde_json::{Map, Value, json};
 
-use super::case_in::{child_ref, refuse_withheld_consent, shared};
-use super::case_out::{self, Shared, put};
+use super::case_members_in::{child_ref, refuse_withheld_consent, shared};
+use super::case_members_out::{self, Shared};
 use super::justice_block;
-use super::native_json::{Naming, Reader, data, parse, read_route, rfc3339};
-use super::primero_out::{Notes, Subform, entry_id};
+use super::primero_in::{data, read_route};
+use super::primero_out::{Notes, Subform, entry_id, put};
+use crate::native_json::{Naming, Reader, parse, rfc3339};
 use crate::{CodeMap, Inbound, NativeViolation, Unmapped};
 
 /// Writes `transfer` into `case` (which holds the envelope members).
@@ -49,7 +50,7 @@ pub(super) fn transfer_out(
     t: &CaseTransfer,
 ) -> Result<(), Unmapped> {
     if let Some(child) = &t.child {
-        case_out::child_details(codes, case, notes, child);
+        case_members_out::child_details(codes, case, notes, child);
     }
     let shared = Shared {
         protection_concerns: &t.protection_concerns,
@@ -61,7 +62,7 @@ pub(super) fn transfer_out(
         child_views: &t.child_views,
         attachments: &t.attachments,
     };
-    case_out::shared(codes, case, notes, message, &shared)?;
+    case_members_out::shared(codes, case, notes, message, &shared)?;
     notes.add("Case summary", &t.case_summary);
     if let Some(justice) = &t.justice {
         notes.add("Justice handling", &justice_block::out(codes, justice)?.to_string());

@@ -27,8 +27,9 @@ use referral_hub_domain::wire::{FollowUp, FollowUpAction, MessageWithheld, PostF
 use serde_json::{Map, Value, json};
 use time::{Date, OffsetDateTime, format_description::well_known::Iso8601};
 
-use super::native_json::{Naming, Reader, data, hub_only, parse, refusal_codes, rfc3339};
+use super::primero_in::data;
 use super::primero_out::{Notes, is_uuid};
+use crate::native_json::{Naming, Reader, hub_only, parse, refusal_codes, rfc3339};
 use crate::{CodeMap, Inbound, NativeViolation, Unmapped};
 
 /// Statuses a receiver may post more than once (a second note is not a

@@ -97,3 +97,14 @@ pub fn with_token<T>(token: &str, message: T) -> Request<T> {
     request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     request
 }
+
+/// `audit verify` of the database `database` names (`--database-url URL`),
+/// run in a directory of its own (the default data directory is relative):
+/// whether it succeeded, and what it printed.
+pub fn audit_verify(database: &[&str]) -> (bool, String) {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut verify = std::process::Command::new(BINARY);
+    let verify = verify.args(["audit", "verify"]).args(database).current_dir(scratch.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&verify.stdout).into_owned() + &String::from_utf8_lossy(&verify.stderr);
+    (verify.status.success(), text)
+}

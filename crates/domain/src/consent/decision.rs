@@ -34,19 +34,32 @@ pub fn active(records: &[ConsentRecord]) -> Vec<&ConsentRecord> {
     records.iter().filter(|r| r.kind() == ConsentRecordKind::Grant && !superseded.contains(r.id.as_str())).collect()
 }
 
-/// Decides whether the child's `records` allow a message to `receiver_org`
-/// (of `receiver_sector`) for `purpose` at `now` (µs). With `pinned`, only
-/// that record may permit; any applicable deny still refuses (a deny beats a
-/// permit).
-pub fn decide(
-    records: &[ConsentRecord],
-    pinned: Option<&str>,
-    receiver_org: &str,
-    receiver_sector: Sector,
-    purpose: Purpose,
-    now: i64,
-    policy: &ConsentPolicy,
-) -> Decision {
+/// One question the consent decision answers: may a message about a child,
+/// whose `records` these are, go to `receiver_org` (of `receiver_sector`) for
+/// `purpose` at `now`? One value, so the server's two askers (submit and every
+/// release) and the tests name each part instead of passing seven in a row.
+#[derive(Debug, Clone, Copy)]
+pub struct Question<'a> {
+    /// Every record held for the child, in force or not (superseded ones are skipped).
+    pub records: &'a [ConsentRecord],
+    /// The record the sender named; only it may permit (a deny still refuses).
+    pub pinned: Option<&'a str>,
+    /// The organisation that would receive the message.
+    pub receiver_org: &'a str,
+    /// That organisation's sector, which a record may name instead of the organisation.
+    pub receiver_sector: Sector,
+    /// What the message is for.
+    pub purpose: Purpose,
+    /// The moment of the decision, µs since the epoch.
+    pub now: i64,
+    /// Who must agree at which age.
+    pub policy: &'a ConsentPolicy,
+}
+
+/// Decides `question`. With a pinned record, only that record may permit;
+/// any applicable deny still refuses (a deny beats a permit).
+pub fn decide(question: Question<'_>) -> Decision {
+    let Question { records, pinned, receiver_org, receiver_sector, purpose, now, policy } = question;
     let active = active(records);
     let mut reasons = BTreeSet::new();
     let mut denied = false;

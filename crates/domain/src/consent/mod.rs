@@ -7,6 +7,6 @@ mod decision;
 mod disclosure;
 mod policy;
 
-pub use decision::{Decision, active, decide};
+pub use decision::{Decision, Question, active, decide};
 pub use disclosure::{ALL_CATEGORIES, Cut, cut_payload, present_categories};
 pub use policy::{AgeBand, ConsentPolicy, PolicyError};

@@ -17,7 +17,7 @@ use referral_hub_domain::{
 };
 use referral_hub_store::StoreError;
 
-use super::{MessageApi, submit::Route};
+use super::{MessageApi, route::Route};
 use crate::{
     auth::Caller,
     convert,

@@ -1,12 +1,17 @@
 //! `referralhub.v1.MessageService`: submit, read, follow up, and the inbox.
 
 mod alerts;
+mod clearance;
 mod follow_up;
 mod inbox;
+mod new_message;
+mod preview;
 mod reroute;
+mod route;
+mod submission;
 mod submit;
 
-pub(crate) use submit::Route;
+pub(crate) use route::Route;
 
 use std::{pin::Pin, sync::Arc};
 
@@ -125,7 +130,7 @@ impl MessageService for MessageApi {
         request: Request<SubmitMessageRequest>,
     ) -> Result<Response<SubmitMessageResponse>, Status> {
         let caller = self.hub.caller(&request, &[Role::Referrer]).await?;
-        Ok(Response::new(self.submit(&caller, request.into_inner(), &submit::Route::Directory).await?))
+        Ok(Response::new(self.submit(&caller, request.into_inner(), &Route::Directory).await?))
     }
 
     async fn get_message(&self, request: Request<GetMessageRequest>) -> Result<Response<GetMessageResponse>, Status> {
@@ -242,7 +247,11 @@ impl MessageService for MessageApi {
             drop(slot);
         };
         tokio::spawn(tracing::Instrument::instrument(pump, tracing::info_span!("inbox.stream")));
-        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+        // Ends cleanly when the hub stops, so the receiver resumes after its
+        // last acknowledgement on another replica; the pump then sees the
+        // stream closed and frees the slot.
+        let stream = futures::StreamExt::take_until(ReceiverStream::new(receiver), self.hub.shutdown.begun());
+        Ok(Response::new(Box::pin(stream)))
     }
 
     async fn ack_delivery(

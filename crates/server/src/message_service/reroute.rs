@@ -6,29 +6,35 @@
 use prost::Message as _;
 
 use referral_hub_domain::{
-    audit::{Action, Outcome, Severity},
-    consent::Decision,
+    audit::{Action, Entry, Outcome, Severity},
     ids::{MessageId, OrgId, RequestId},
     lifecycle::{self, Party},
     payload,
     timestamps::UnixMicros,
     validation::{self, FieldViolation},
     wire::{
-        FollowUpAction, MessageStatus, PostFollowUpRequest, RerouteMessageRequest, RerouteMessageResponse,
-        SubmitMessageRequest,
+        FollowUpAction, Organisation, OrganisationStatus, PostFollowUpRequest, RerouteMessageRequest,
+        RerouteMessageResponse, SubmitMessageRequest,
     },
 };
-use referral_hub_store::{FollowUpRecord, MessageRecord};
+use referral_hub_store::{FollowUpRecord, MessageRecord, StoreError};
 
-use super::MessageApi;
+use super::{
+    MessageApi,
+    clearance::Clearance,
+    new_message::{Basis, Carried, NewMessage},
+};
 use crate::{
     auth::Caller,
+    clock::micros,
     consents::{purpose_of, request_hash},
     error::ApiError,
     hub::detail,
 };
 
 impl MessageApi {
+    /// Moves the overdue message `request` names, in an area `caller` leads,
+    /// to a new receiver, and withdraws the old one, in one transaction.
     pub(super) async fn reroute(
         &self,
         caller: &Caller,
@@ -47,77 +53,95 @@ impl MessageApi {
             .overdue_message_led_by(&caller.org, &MessageId::new(&request.message_id))
             .await?
             .ok_or(ApiError::NotFound("overdue message in your areas"))?;
-        let receiver = match store.organisation(&OrgId::new(&request.new_recipient_org_id)).await? {
+        let receiver = self.new_receiver(&old, &request.new_recipient_org_id).await?;
+        let body = rerouted_body(&old, &receiver)?;
+        let basis = self.basis_for(&old, &body, &receiver).await?;
+        let now = self.hub.clock.now();
+        let encoded = body.encode_to_vec();
+        let new = NewMessage {
+            carried: Carried::of(&old),
+            recipient: &receiver,
+            request_id: RequestId::new(&body.request_id),
+            request_hash: request_hash(&encoded),
+            body: encoded,
+            basis,
+            rerouted_from: Some(old.id.clone()),
+            traceparent: old.traceparent.clone(),
+        }
+        .record(&self.hub.deadlines, now);
+        let withdrawal = withdrawal(caller, &old, &request.reason, &new.id, micros(now))?;
+        let audit = self.audit(caller, &old, &new);
+        let concerns = body.payload.map(payload::from_submit);
+        let concerns = concerns.as_ref().map(|p| payload::facts(p).concerns.to_vec()).unwrap_or_default();
+        let stored = store.reroute(new, concerns, &withdrawal, old.status, &old.recipient_org, audit).await?;
+        tracing::info!(old = %old.id, new = %stored.id, "overdue message re-routed");
+        Ok(RerouteMessageResponse {
+            new_message_id: String::from(stored.id),
+            new_recipient_org_id: String::from(stored.recipient_org),
+        })
+    }
+
+    /// The organisation `id` names, if it may take over `old`: active, and
+    /// neither its sender nor its current receiver.
+    async fn new_receiver(&self, old: &MessageRecord, id: &str) -> Result<Organisation, ApiError> {
+        match self.hub.store.organisation(&OrgId::new(id)).await? {
             Some(org)
-                if org.status() == referral_hub_domain::wire::OrganisationStatus::Active
+                if org.status() == OrganisationStatus::Active
                     && org.id != old.sender_org
                     && org.id != old.recipient_org =>
             {
-                org
+                Ok(org)
             }
             _ => {
                 let description = "an active organisation other than the sender and the current receiver";
-                return Err(ApiError::InvalidArgument(vec![FieldViolation {
+                Err(ApiError::InvalidArgument(vec![FieldViolation {
                     field: "new_recipient_org_id".into(),
                     description: description.into(),
-                }]));
+                }]))
             }
-        };
-        let mut body = SubmitMessageRequest::decode(old.body.as_slice())
-            .map_err(|_| ApiError::Store(referral_hub_store::StoreError::Corrupt { column: "messages.body" }))?;
-        body.recipient_org_id = receiver.id.clone();
-        body.request_id = format!("reroute:{}", old.id);
-        body.consent = None;
-        body.consent_id = String::new();
-        let consent_id = match &old.legal_basis {
-            Some(_) => None,
-            None => {
-                let child = body.child.clone().unwrap_or_default();
-                let purpose = purpose_of(old.kind);
-                match self.hub.decide(&old.sender_org, &child, None, None, &receiver, purpose).await? {
-                    Decision::Permitted { consent_id, .. } => Some(consent_id),
-                    Decision::Refused(reasons) => return Err(ApiError::ConsentRefused(reasons.into_iter().collect())),
-                }
-            }
-        };
-        let now = self.hub.clock.now();
-        let deadlines = self.hub.deadlines.deadlines(old.kind, old.risk_level, now);
-        let encoded = body.encode_to_vec();
-        let new = MessageRecord {
-            id: uuid::Uuid::now_v7().to_string().into(),
-            recipient_org: OrgId::new(&receiver.id),
-            request_id: RequestId::new(&body.request_id),
-            request_hash: request_hash(&encoded),
-            status: MessageStatus::Submitted,
-            created_at: UnixMicros::of(now),
-            updated_at: UnixMicros::of(now),
-            acknowledge_by: UnixMicros::of(deadlines.acknowledge_by),
-            respond_by: UnixMicros::of(deadlines.respond_by),
-            body: encoded,
-            consent_id,
-            hold_reason: None,
-            acknowledge_overdue_at: None,
-            respond_overdue_at: None,
-            rerouted_from: Some(old.id.clone()),
-            recipient_sector: Some(receiver.sector()),
-            ..old.clone()
-        };
-        let withdrawal = withdrawal(caller, &old, &request.reason, &new.id, UnixMicros::of(now))?;
+        }
+    }
+
+    /// What lets the new message leave: the old one's legal basis, or the
+    /// sender's consent decided again for the new receiver.
+    async fn basis_for(
+        &self,
+        old: &MessageRecord,
+        body: &SubmitMessageRequest,
+        receiver: &Organisation,
+    ) -> Result<Basis, ApiError> {
+        if let Some(code) = &old.legal_basis {
+            return Ok(Basis::Override(code.clone()));
+        }
+        let child = body.child.clone().unwrap_or_default();
+        let purpose = purpose_of(old.kind);
+        match self.hub.decide(&old.sender_org, &child, None, None, receiver, purpose).await?.into() {
+            Clearance::Cleared(basis) => Ok(basis),
+            Clearance::Refused(reasons) => Err(ApiError::ConsentRefused(reasons)),
+        }
+    }
+
+    /// The audit entries of a re-routing: the new message submitted, the old one withdrawn.
+    fn audit(&self, caller: &Caller, old: &MessageRecord, new: &MessageRecord) -> Vec<Entry> {
         let entry = |action: Action, record: &MessageRecord| {
             let detail =
                 detail(&[("rerouted_from", old.id.to_string().into()), ("rerouted_to", new.id.to_string().into())]);
             self.hub.message_entry(caller, action, Outcome::Success, Severity::Warning, record).with_detail(detail)
         };
-        let audit = vec![entry(Action::MessageSubmitted, &new), entry(Action::FollowUpPosted, &old)];
-        let concerns = body.payload.clone().map(payload::from_submit);
-        let concerns = concerns.as_ref().map(|p| payload::facts(p).concerns.to_vec()).unwrap_or_default();
-        let stored = store.reroute(new, concerns, &withdrawal, old.status, &old.recipient_org, audit).await?;
-        tracing::info!(old = %old.id, new = %stored.id, "overdue message re-routed");
-        Ok(RerouteMessageResponse {
-            new_message_id: stored.id.into(),
-            new_recipient_org_id: stored.recipient_org.into(),
-        })
+        vec![entry(Action::MessageSubmitted, new), entry(Action::FollowUpPosted, old)]
     }
+}
+
+/// The old message's request, addressed to `receiver` under a request id of
+/// the hub's, without the sender's consent pin or inline record.
+fn rerouted_body(old: &MessageRecord, receiver: &Organisation) -> Result<SubmitMessageRequest, ApiError> {
+    let mut body = SubmitMessageRequest::decode(old.body.as_slice())
+        .map_err(|_| ApiError::Store(StoreError::Corrupt { column: "messages.body" }))?;
+    body.recipient_org_id = receiver.id.clone();
+    body.request_id = format!("reroute:{}", old.id);
+    body.consent = None;
+    body.consent_id = String::new();
+    Ok(body)
 }
 
 /// The lead agency's withdrawal of the old message, with its reason.
@@ -126,7 +150,7 @@ fn withdrawal(
     old: &MessageRecord,
     reason: &str,
     new_id: &str,
-    now: UnixMicros,
+    now: i64,
 ) -> Result<FollowUpRecord, ApiError> {
     // A lead agency may withdraw an overdue message as its sender could.
     let status_after = lifecycle::apply(old.status, FollowUpAction::Withdraw, Party::Sender, Party::Sender)?;
@@ -148,7 +172,7 @@ fn withdrawal(
         request_hash: request_hash(&encoded),
         action: FollowUpAction::Withdraw,
         status_after,
-        created_at: now,
+        created_at: UnixMicros::new(now),
         body: encoded,
         hidden_from_sender: false,
     })

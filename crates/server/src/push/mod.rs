@@ -76,10 +76,12 @@ impl Pusher {
         })
     }
 
-    /// Pushes on every tick or interval of `control`, for as long as the server runs.
+    /// Pushes on every tick or interval of `control` until the hub stops;
+    /// a pass under way then ends after the entry in flight, releasing its
+    /// queues for other replicas.
     pub async fn run(self, control: Arc<SchedulerControl>) {
         control
-            .run(|| async {
+            .run(&self.hub.shutdown, || async {
                 if let Err(error) = self.push_due().await {
                     tracing::warn!(%error, "push pass failed; retrying at the next tick");
                 }
@@ -92,15 +94,15 @@ impl Pusher {
     /// (up to the push timeout an attempt) holds up only its own.
     /// Every queue is tried; the first error is returned.
     pub async fn push_due(&self) -> Result<(), ApiError> {
-        let now = UnixMicros::of(self.hub.clock.now());
-        let due = self.hub.store.due_push_queues(now).await?;
+        let due = self.hub.store.due_push_queues(UnixMicros::of(self.hub.clock.now())).await?;
         let drains = due.into_iter().map(|org| async move { self.drain(&org).await });
         let drained: Vec<Result<(), ApiError>> = stream::iter(drains).buffer_unordered(QUEUES_AT_ONCE).collect().await;
         drained.into_iter().collect()
     }
 
     /// Pushes `org`'s queue from its head until it is empty, an entry fails,
-    /// or the pass's share is used up; nothing if another replica holds it.
+    /// the pass's share is used up or the hub stops; nothing if another
+    /// replica holds it.
     async fn drain(&self, org_id: &OrgId) -> Result<(), ApiError> {
         let store = &self.hub.store;
         let claim = || {
@@ -121,6 +123,9 @@ impl Pusher {
             operator: false,
         };
         for _ in 0..ENTRIES_PER_PASS {
+            if self.hub.shutdown.has_begun() {
+                break; // The lease is released below: another replica takes the queue at once.
+            }
             let after = store.acked_position(org_id).await?;
             let Some(item) = store.inbox_after(org_id, after, 1).await?.into_iter().next() else { break };
             let span = tracing::info_span!("push.deliver", org = %org.id, position = item.position);
@@ -154,32 +159,9 @@ impl Pusher {
             }
         };
         let now = self.hub.clock.now();
-        let secrets = self.hub.store.push_secrets(&reader.org).await?;
-        let signature = secrets.as_ref().and_then(|(current, previous)| {
-            let mut keys = vec![current.as_str()];
-            keys.extend(previous.as_deref());
-            webhook::signature(&keys, &id, now.unix_timestamp(), &document.body)
-        });
-        let answer = match signature {
-            Some(signature) => {
-                let at = now.unix_timestamp();
-                webhook::send(&self.client, &self.policy, endpoint, &id, at, &signature, &document).await
-            }
-            None => Answer::Failed("no signing secret: run `referral-hub push-secret`".into()),
-        };
-        let entry = |action: Action, outcome: Outcome, severity: Severity| {
-            about(item, &id, self.hub.entry(reader, action, outcome, severity))
-        };
-        match answer {
+        match self.send(reader, endpoint, &id, &document, now).await? {
             Answer::Delivered(body) => {
-                let template = entry(Action::DeliverySucceeded, Outcome::Success, Severity::Info);
-                self.hub.store.push_succeeded(&reader.org, item.position, UnixMicros::of(now), &template).await?;
-                if item.message().is_none() {
-                    // Acknowledging audits the messages it delivers; a notice is none.
-                    self.hub.store.audit(vec![template]).await?;
-                }
-                self.hub.metrics.push(PushOutcome::Delivered);
-                self.hub.metrics.delivered(item, micros(now));
+                self.delivered(reader, item, &id, now).await?;
                 self.follow_ups_in_answer(reader, &body).await;
                 Ok(true)
             }
@@ -188,24 +170,79 @@ impl Pusher {
                 Ok(false)
             }
             Answer::Failed(reason) => {
-                let attempts = retry.attempts + 1;
-                let age = time::Duration::microseconds(
-                    retry.first_failed_at.map(|first| micros(now) - first.get()).unwrap_or(0),
-                );
-                match after_failure(attempts, age, DEFAULT_MAX_AGE, jitter()) {
-                    AfterFailure::DeadLetter => {
-                        self.give_up(reader, item, retry, &reason, false).await?;
-                        Ok(false)
-                    }
-                    AfterFailure::RetryIn(wait) => {
-                        let audit = entry(Action::DeliveryFailed, Outcome::Failed, Severity::Warning)
-                            .with_detail(detail(&[("error", reason.into()), ("attempt", attempts.into())]));
-                        let (at, next) = (UnixMicros::of(now), UnixMicros::of(now + wait));
-                        self.hub.store.push_failed(&reader.org, &self.owner, at, next, audit).await?;
-                        self.hub.metrics.push(PushOutcome::Failed);
-                        Ok(false)
-                    }
-                }
+                self.failed(reader, item, &id, retry, reason, now).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Signs `document` with the organisation's current (and previous)
+    /// secret and POSTs it to `endpoint`; without a secret, the attempt fails.
+    async fn send(
+        &self,
+        reader: &Caller,
+        endpoint: &str,
+        id: &str,
+        document: &Document,
+        now: time::OffsetDateTime,
+    ) -> Result<Answer, ApiError> {
+        let at = now.unix_timestamp();
+        let secrets = self.hub.store.push_secrets(&reader.org).await?;
+        let signature = secrets.as_ref().and_then(|(current, previous)| {
+            let mut keys = vec![current.as_str()];
+            keys.extend(previous.as_deref());
+            webhook::signature(&keys, id, at, &document.body)
+        });
+        Ok(match signature {
+            Some(signature) => webhook::send(&self.client, &self.policy, endpoint, id, at, &signature, document).await,
+            None => Answer::Failed("no signing secret: run `referral-hub push-secret`".into()),
+        })
+    }
+
+    /// Moves the queue past a delivered entry, as an acknowledgement would, audited.
+    async fn delivered(
+        &self,
+        reader: &Caller,
+        item: &InboxItem,
+        id: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<(), ApiError> {
+        let template =
+            about(item, id, self.hub.entry(reader, Action::DeliverySucceeded, Outcome::Success, Severity::Info));
+        self.hub.store.push_succeeded(&reader.org, item.position, UnixMicros::of(now), &template).await?;
+        if item.message().is_none() {
+            // Acknowledging audits the messages it delivers; a notice is none.
+            self.hub.store.audit(vec![template]).await?;
+        }
+        self.hub.metrics.push(PushOutcome::Delivered);
+        self.hub.metrics.delivered(item, micros(now));
+        Ok(())
+    }
+
+    /// After a failed attempt: a retry on the schedule (which releases the
+    /// queue until then), or a dead letter once retrying is over.
+    async fn failed(
+        &self,
+        reader: &Caller,
+        item: &InboxItem,
+        id: &str,
+        retry: PushRetry,
+        reason: String,
+        now: time::OffsetDateTime,
+    ) -> Result<(), ApiError> {
+        let attempts = retry.attempts + 1;
+        let age =
+            time::Duration::microseconds(retry.first_failed_at.map(|first| micros(now) - first.get()).unwrap_or(0));
+        match after_failure(attempts, age, DEFAULT_MAX_AGE, jitter()) {
+            AfterFailure::DeadLetter => self.give_up(reader, item, retry, &reason, false).await,
+            AfterFailure::RetryIn(wait) => {
+                let entry = self.hub.entry(reader, Action::DeliveryFailed, Outcome::Failed, Severity::Warning);
+                let audit = about(item, id, entry)
+                    .with_detail(detail(&[("error", reason.into()), ("attempt", attempts.into())]));
+                let (at, next) = (UnixMicros::of(now), UnixMicros::of(now + wait));
+                self.hub.store.push_failed(&reader.org, &self.owner, at, next, audit).await?;
+                self.hub.metrics.push(PushOutcome::Failed);
+                Ok(())
             }
         }
     }

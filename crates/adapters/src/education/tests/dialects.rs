@@ -5,7 +5,7 @@
 //! wrongly decoded name or a list split on the wrong separator shows.
 
 use super::adapter;
-use crate::education::shared::testing::fixture;
+use crate::testing::fixture;
 use crate::{Adapter, Inbound};
 
 const PATH: &str = "/education/concerns.csv";

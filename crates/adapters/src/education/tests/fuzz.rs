@@ -3,7 +3,7 @@
 //! inbound translation must never panic, whatever the bytes.
 
 use super::adapter;
-use crate::education::shared::testing::{fixture, fuzz_bytes, fuzz_mutated};
+use crate::testing::{fixture, fuzz_bytes, fuzz_mutated};
 
 const ITERATIONS: usize = 3000;
 

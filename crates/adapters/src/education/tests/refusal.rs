@@ -5,7 +5,7 @@ use referral_hub_domain::wire::{MessageKind, Sector, message::Payload};
 use serde_json::{Value, json};
 
 use super::adapter;
-use crate::education::shared::testing::{delivered, fixture_json};
+use crate::testing::{delivered, fixture_json};
 use crate::{Adapter, MAX_DOCUMENT_BYTES, NativeViolation, Outbound, Unmapped};
 
 fn elements(result: Result<Vec<crate::Inbound>, Vec<NativeViolation>>) -> Vec<String> {

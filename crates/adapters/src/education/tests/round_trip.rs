@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use referral_hub_domain::wire::{Attachment, ChildRef, Location, Sector, submit_message_request::Payload};
 
 use super::adapter;
-use crate::education::shared::testing::{cut_for, delivered, one_submit, referrals, without_hub};
+use crate::testing::{cut_for, delivered, one_submit, referrals, without_hub};
 use crate::{Adapter, Outbound};
 
 proptest! {

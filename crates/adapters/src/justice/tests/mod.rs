@@ -1,8 +1,8 @@
 //! Tests of the justice adapter: golden files, refusals, round trips, fuzzing.
 
+mod follow_ups;
 mod fuzz;
 mod golden;
-mod niem_names;
 mod refusal;
 mod roundtrip;
 

@@ -1,16 +1,13 @@
 //! Follow-up -> case event -> follow-up request is the identity (JUSTICE's
-//! inbound is follow-ups only). The generator and the expected request are
-//! the SOCIAL_WELFARE round trip's: the same exclusions hold (author,
-//! `status_after`, `created_at` set by the hub; the hub-only actions; the
-//! request id is the hub follow-up id, the event's identification).
+//! inbound is follow-ups only). The generator leaves out what the hub sets
+//! (author, `status_after`, `created_at`) and the hub-only actions; the
+//! request id is the hub follow-up id, the event's identification.
 
 use proptest::prelude::*;
 
 use super::adapter;
-use crate::{
-    Adapter, Inbound, Outbound,
-    social_welfare::tests::follow_ups::{expected, follow_up},
-};
+use super::follow_ups::{expected, follow_up};
+use crate::{Adapter, Inbound, Outbound};
 
 proptest! {
     #[test]

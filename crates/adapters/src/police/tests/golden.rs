@@ -12,7 +12,7 @@ use serde_json::Value;
 use time::macros::date;
 
 use super::adapter;
-use crate::education::shared::testing::{cut_for, delivered, fixture, fixture_json, one_submit, without_hub};
+use crate::testing::{cut_for, delivered, fixture, fixture_json, one_submit, without_hub};
 use crate::{Adapter, Inbound, Outbound};
 
 fn incident() -> SubmitMessageRequest {

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::adapter;
-use crate::education::shared::testing::fixture_json;
+use crate::testing::fixture_json;
 use crate::{Adapter, MAX_DOCUMENT_BYTES, NativeViolation};
 
 fn elements(result: Result<Vec<crate::Inbound>, Vec<NativeViolation>>) -> Vec<String> {

@@ -13,8 +13,8 @@ use referral_hub_domain::wire::{ChildRef, Sector, submit_message_request::Payloa
 
 use super::super::incident::{KEYS, NOTES_TITLE};
 use super::adapter;
-use crate::education::shared::notes::compose;
-use crate::education::shared::testing::{cut_for, delivered, one_submit, referrals, without_hub};
+use crate::json_document::notes::compose;
+use crate::testing::{cut_for, delivered, one_submit, referrals, without_hub};
 use crate::{Adapter, Outbound};
 
 const OFFENCES: [&str; 3] = ["physical_assault", "trafficking", "other"];

@@ -1,6 +1,5 @@
 //! Tests of the Primero adapter: golden files, refusals, round trips, fuzzing.
 
-pub(crate) mod follow_ups;
 mod fuzz;
 mod golden;
 mod golden_kinds;

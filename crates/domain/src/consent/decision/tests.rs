@@ -57,7 +57,16 @@ fn run(records: &[ConsentRecord]) -> Decision {
 }
 
 fn run_for(records: &[ConsentRecord], sector: Sector, purpose: Purpose, now: i64) -> Decision {
-    decide(records, None, RECEIVER, sector, purpose, now, &ConsentPolicy::default())
+    let policy = ConsentPolicy::default();
+    decide(Question {
+        records,
+        pinned: None,
+        receiver_org: RECEIVER,
+        receiver_sector: sector,
+        purpose,
+        now,
+        policy: &policy,
+    })
 }
 
 fn refused(reasons: &[ConsentRefusal]) -> Decision {
@@ -212,8 +221,17 @@ fn several_permits_unite_and_a_pin_restricts() {
     let union = BTreeSet::from([DataCategory::Identity, DataCategory::Health, DataCategory::Contact]);
     assert_eq!(run(&both), Decision::Permitted { consent_id: "c2".into(), categories: union });
     let policy = ConsentPolicy::default();
-    let pinned = decide(&both, Some("c1"), RECEIVER, Sector::Health, Purpose::ServiceProvision, NOW, &policy);
+    let pinned_to = |id| Question {
+        records: &both,
+        pinned: Some(id),
+        receiver_org: RECEIVER,
+        receiver_sector: Sector::Health,
+        purpose: Purpose::ServiceProvision,
+        now: NOW,
+        policy: &policy,
+    };
+    let pinned = decide(pinned_to("c1"));
     assert_eq!(pinned, permitted("c1"));
-    let unknown = decide(&both, Some("zz"), RECEIVER, Sector::Health, Purpose::ServiceProvision, NOW, &policy);
+    let unknown = decide(pinned_to("zz"));
     assert_eq!(unknown, refused(&[ConsentRefusal::NoConsent]));
 }

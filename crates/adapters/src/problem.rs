@@ -1,4 +1,5 @@
-//! The refusal document of both JSON adapters: an RFC 9457 problem document
+//! The refusal document of the adapters that speak the hub's JSON document
+//! ([`crate::json_document`]: EDUCATION, POLICE): an RFC 9457 problem document
 //! with every bad element. An element named `row N, column C` (a cell of the
 //! EDUCATION CSV batch) also gets `row` and `column` members, so a school's
 //! tool can point at the cell; that is the per-row report of the CSV path.
@@ -12,7 +13,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::envelope::document;
+use crate::json_document::envelope::document;
 use crate::{Document, NativeViolation};
 
 /// Media type of a problem document (RFC 9457).

@@ -1,14 +1,15 @@
-//! Reading JSON documents element by element, collecting every bad element
-//! instead of stopping at the first. Shared by the SOCIAL_WELFARE and JUSTICE
-//! adapters (both speak JSON), so it lives in one place; each adapter names
-//! its elements its own way through [`Naming`].
+//! Reading a standard's JSON documents (Primero's, NIEM's) element by
+//! element, collecting every bad element instead of stopping at the first,
+//! and the small encodings their writers share (RFC 3339 times, native
+//! codes, the document itself). Used by the SOCIAL_WELFARE and JUSTICE
+//! adapters; each names its elements its own way through [`Naming`].
 
 use prost_types::Timestamp;
 use referral_hub_domain::wire::{FollowUpAction, MessageWithheld};
 use serde_json::{Map, Value};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::{CodeMap, Document, Inbound, MAX_DOCUMENT_BYTES, NativeViolation, Unmapped};
+use crate::{CodeMap, Document, MAX_DOCUMENT_BYTES, NativeViolation, Unmapped};
 
 /// How a sector writes the path of an element.
 #[derive(Debug, Clone, Copy)]
@@ -286,33 +287,6 @@ impl<'c> Reader<'c> {
         }
         parsed
     }
-}
-
-/// The `data` object of a Primero body (`{"data": …}`), or a violation.
-pub(crate) fn data<'v>(r: &mut Reader<'_>, value: &'v Value) -> Option<&'v Map<String, Value>> {
-    r.object(value, "body").and_then(|root| r.member_object(root, "data", ""))
-}
-
-/// A JSON object.
-pub(crate) type Object = Map<String, Value>;
-
-/// A body on Primero's referral and transfer routes, read by `read` from
-/// its `data` and the case in `data.record`.
-pub(crate) fn read_route(
-    codes: &CodeMap,
-    document: &[u8],
-    read: impl FnOnce(&mut Reader<'_>, &Object, &Object) -> Inbound,
-) -> Result<Vec<Inbound>, Vec<NativeViolation>> {
-    let value = parse(document, "body")?;
-    let mut r = Reader::new(Naming::Dotted, codes);
-    let Some(data) = data(&mut r, &value) else {
-        return r.finish(Vec::new());
-    };
-    let Some(record) = r.member_object(data, "record", "data") else {
-        return r.finish(Vec::new());
-    };
-    let request = read(&mut r, data, record);
-    r.finish(vec![request])
 }
 
 /// A timestamp as RFC 3339 in UTC; one outside years 0-9999 has no such form.

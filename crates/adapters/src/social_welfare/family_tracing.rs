@@ -35,10 +35,10 @@ use referral_hub_domain::wire::{
 };
 use serde_json::{Map, Value, json};
 
-use super::case_in::{child_details, child_ref, risk_level};
-use super::case_out::{self, put};
-use super::native_json::Reader;
-use super::primero_out::{Notes, Subform, entry_id};
+use super::case_members_in::{child_details, child_ref, risk_level};
+use super::case_members_out;
+use super::primero_out::{Notes, Subform, entry_id, put};
+use crate::native_json::Reader;
 use crate::{CodeMap, Inbound, Unmapped};
 
 /// The members of a current carer read, in `Carer` field order.
@@ -64,7 +64,7 @@ pub(super) fn alert_out(
         case.insert("protection_status".into(), native.into());
     }
     if let Some(child) = &alert.child {
-        case_out::child_details(codes, case, notes, child);
+        case_members_out::child_details(codes, case, notes, child);
     }
     if let Some(first) = alert.nicknames.first() {
         case.insert("name_nickname".into(), first.clone().into());
@@ -100,14 +100,14 @@ pub(super) fn alert_out(
         case.insert("family_details_section".into(), family.into());
     }
     notes.add("Urgent medical needs", &alert.urgent_medical_needs);
-    case_out::risk_level(codes, case, alert.risk_level)?;
+    case_members_out::risk_level(codes, case, alert.risk_level)?;
     notes.add("Child's wishes", &alert.child_wishes);
     let consent = TracingConsent::try_from(alert.tracing_consent).unwrap_or_default().as_str_name();
     if let Some(native) = notes.code(codes, "consent_for_tracing", "consent_for_tracing", consent) {
         case.insert("consent_for_tracing".into(), native.into());
     }
     let urgency = Some(Priority::Emergency.as_str_name());
-    let tracing = case_out::service_entry(codes, notes, message, 0, "family_tracing", urgency)?;
+    let tracing = case_members_out::service_entry(codes, notes, message, 0, "family_tracing", urgency)?;
     case.insert("services_section".into(), json!([tracing]));
     Ok(())
 }

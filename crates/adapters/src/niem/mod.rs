@@ -5,6 +5,8 @@
 //!
 //! The hub's extension names are declared, each with its definition, in
 //! tests/fixtures/niem/rh-extension.csv (published in docs/connect/justice.md).
+//! The handling block both adapters write is [`handling`]; the test that
+//! checks every name against the release is [`tests`].
 //!
 //! The prefixes are NIEM's own (`nc:` NIEM Core, `j:` Justice, `hs:` Human
 //! Services, which replaced CYFS in NIEM 4) and map to the namespace URIs of
@@ -12,10 +14,14 @@
 //! expands every name to the release's property. A test checks every name
 //! the two adapters write or read against the release's property list.
 
+pub(crate) mod handling;
+#[cfg(test)]
+mod tests;
+
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::social_welfare::native_json::Reader;
+use crate::native_json::Reader;
 
 /// Namespace URIs, as NIEM 5.2's `json-ld/context.json` has them.
 pub(crate) const NIEM_CORE: &str = "http://release.niem.gov/niem/niem-core/5.0/#";
@@ -73,4 +79,21 @@ pub(crate) fn optional_object<'v>(
         None | Some(Value::Null) => (None, at),
         Some(value) => (reader.object(value, &at), at),
     }
+}
+
+/// Whether a text member is empty: serde leaves such members out, as NIEM
+/// has no empty elements.
+pub(crate) fn empty(s: &&str) -> bool {
+    s.is_empty()
+}
+
+/// Whether a list member is empty: serde leaves such members out.
+pub(crate) fn none(items: &&[String]) -> bool {
+    items.is_empty()
+}
+
+/// An `nc:PersonName` with only the full name (a guardian, a caregiver);
+/// none when the name is empty.
+pub(crate) fn full_name(name: &str) -> Option<Value> {
+    (!name.is_empty()).then(|| json!({ "nc:PersonFullName": name }))
 }

@@ -1,11 +1,11 @@
-//! Generated follow-ups and the requests they read back as: shared by the
-//! SOCIAL_WELFARE and JUSTICE round trips, which both carry follow-ups.
+//! Generated follow-ups and the requests they read back as, for the round
+//! trip of a follow-up through a case event.
 
 use proptest::{option, prelude::*};
 use referral_hub_domain::wire::{FollowUp, FollowUpAction, PostFollowUpRequest};
 
 /// Follow-ups a party may post, with what their action requires.
-pub(crate) fn follow_up() -> impl Strategy<Value = FollowUp> {
+pub(super) fn follow_up() -> impl Strategy<Value = FollowUp> {
     let actions: Vec<FollowUpAction> = (1..=10).filter_map(|n| FollowUpAction::try_from(n).ok()).collect();
     (
         prop::sample::select(actions),
@@ -31,7 +31,7 @@ pub(crate) fn follow_up() -> impl Strategy<Value = FollowUp> {
 }
 
 /// The request a follow-up reads back as.
-pub(crate) fn expected(f: &FollowUp) -> PostFollowUpRequest {
+pub(super) fn expected(f: &FollowUp) -> PostFollowUpRequest {
     PostFollowUpRequest {
         request_id: f.id.clone(),
         message_id: f.message_id.clone(),
