@@ -1,4 +1,4 @@
-//! Leak canaries (security.md "Privacy"): messages of every kind carry
+//! Leak canaries (docs/security.md "Nothing identifying in logs, traces or metrics"): messages of every kind carry
 //! planted canary values in every free-text and identifying field; after a
 //! full run (submit, push through every sector's adapter, pull, follow-ups,
 //! refusals, overdue, statistics) no canary appears in anything the hub

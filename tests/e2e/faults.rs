@@ -1,4 +1,4 @@
-//! Database faults (operations.md "Delivery guarantees"): PostgreSQL stopped
+//! Database faults (docs/operations.md "Delivery guarantees"): PostgreSQL stopped
 //! and started again under load. Meanwhile the hub answers `UNAVAILABLE`
 //! (never a panic, never a half-written message) and it recovers by itself:
 //! every submit answered OK is stored, every refused one can be retried under

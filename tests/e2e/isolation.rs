@@ -1,4 +1,4 @@
-//! The isolation matrix (security.md "Authorisation"), generated from the
+//! The isolation matrix (docs/security.md "Authorisation"), generated from the
 //! service descriptors: every RPC the hub serves is called by an organisation
 //! that is neither sender nor receiver of a message, and by a caller of the
 //! sender's organisation lacking the RPC's roles. An RPC without an entry in

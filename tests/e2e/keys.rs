@@ -1,4 +1,4 @@
-//! Keys change without downtime (security.md "Identity"): after the hub's
+//! Keys change without downtime (docs/security.md "Identity"): after the hub's
 //! signing key is rotated, tokens of the old and the new key both work until
 //! the old one is retired; an identity provider's JWKS file is re-read when it
 //! changes. The reloads are triggered instead of waited for.

@@ -1,4 +1,4 @@
-//! Metrics (operations.md "Telemetry"): the admin listener's `GET /metrics`
+//! Metrics (docs/operations.md "Telemetry"): the admin listener's `GET /metrics`
 //! parses as Prometheus text and counts what happened, by codes only; the
 //! same listener answers the gRPC health checks orchestrators probe.
 

@@ -1,4 +1,4 @@
-//! Operator authority (security.md "Authorisation"): only the operator's
+//! Operator authority (docs/security.md "The operator"): only the operator's
 //! admins act hub-wide, an organisation's own admin keeps only its name, areas
 //! and services current, every change is audited field by field and told to
 //! the organisation it touches, and where an organisation receives its data is

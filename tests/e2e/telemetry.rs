@@ -1,4 +1,4 @@
-//! OpenTelemetry traces (operations.md "Telemetry"): spans exported over OTLP
+//! OpenTelemetry traces (docs/operations.md "Telemetry"): spans exported over OTLP
 //! to a real collector continue the caller's W3C trace, nest the store and
 //! the adapters under the request's span, a message's later delivery joins
 //! the trace of the request that submitted it, and the trace id is the one in

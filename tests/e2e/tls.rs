@@ -103,7 +103,7 @@ async fn tls_with_optional_client_certificates() {
     assert!(answered.is_none(), "a plaintext client must not be served by a TLS listener");
 }
 
-/// security.md "Identity": when an organisation registers a client
+/// docs/security.md "Identity": when an organisation registers a client
 /// certificate, its tokens count only over that certificate, and no other
 /// organisation's token counts over it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

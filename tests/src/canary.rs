@@ -1,6 +1,6 @@
 //! Canary values planted in every free-text and identifying field of a
 //! message, so a test can prove that none of them leaks into logs, spans,
-//! metrics or other organisations' answers (security.md "Privacy").
+//! metrics or other organisations' answers (docs/security.md "Nothing identifying in logs, traces or metrics").
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! Per-sector adapters (adapters.md): each agency joins the hub in its own
+//! Per-sector adapters (docs/adapters.md "Shape"): each agency joins the hub in its own
 //! format. An adapter is a pair of pure translations, no I/O:
 //!
 //! - `inbound`: a native document posted to one of the adapter's HTTP paths

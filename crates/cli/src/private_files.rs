@@ -1,6 +1,6 @@
 //! Everything the hub writes is its own: the data directory is 0700 and the
 //! database, its WAL, the keys and backups 0600, whatever the umask of the
-//! shell or service manager that started it (security.md "Privacy"). The
+//! shell or service manager that started it (docs/security.md "Files on disk"). The
 //! process mask is set first thing, so files that SQLite, the key store or a
 //! backup create are private from their first byte, not chmodded afterwards.
 

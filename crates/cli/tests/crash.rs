@@ -1,4 +1,4 @@
-//! Crash safety (operations.md "Delivery guarantees"): the real binary takes
+//! Crash safety (docs/operations.md "Delivery guarantees"): the real binary takes
 //! concurrent referrals and is `kill -9`ed at random moments, round after
 //! round, on SQLite and on PostgreSQL. After each restart: every submit that
 //! was answered OK is stored exactly as sent and delivered, none twice; a

@@ -1,4 +1,4 @@
-//! What the hub leaves on disk is its own (security.md "Privacy"): under the
+//! What the hub leaves on disk is its own (docs/security.md "Files on disk"): under the
 //! common umask 022 the real binary still makes its data directory 0700 and
 //! its database, WAL, keys and backups 0600; and the repository itself holds
 //! no private key, so nobody can forge tokens from a clone.

@@ -1,4 +1,4 @@
-//! Response deadlines by message kind and risk level (domain.md "Deadlines"),
+//! Response deadlines by message kind and risk level (docs/domain.md "Deadlines and escalation"),
 //! from configuration with Primero-style defaults.
 //!
 //! The configuration file (TOML) gives the windows by risk level for every

@@ -1,4 +1,4 @@
-//! When to retry a failed push, and when to give up (adapters.md "Shape"):
+//! When to retry a failed push, and when to give up (docs/adapters.md "Push delivery"):
 //! the schedule hosted webhook services use, with jitter so that receivers
 //! coming back from an outage are not hit by every hub at the same second,
 //! and a maximum age after which an entry becomes a dead letter.

@@ -1,5 +1,5 @@
 //! What a change to an organisation's directory entry changes, field by field,
-//! and whose change it is to make (security.md "Authorisation"). The audit
+//! and whose change it is to make (docs/security.md "The operator"). The audit
 //! entry records each changed field's before and after, the organisation is
 //! told in its inbox, and the fields that decide where children's data goes
 //! (channel, endpoint, lead areas, client certificate, sector, status) are the

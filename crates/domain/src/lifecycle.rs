@@ -1,4 +1,4 @@
-//! The message life cycle of domain.md: which follow-up may move a message
+//! The message life cycle (docs/domain.md "Life cycle"): which follow-up may move a message
 //! from which state, and whether the sender or the receiver may post it. Once
 //! the receiver accepts a case transfer it owns the case: from then on the
 //! sender may only add notes, and the receiver closes the case.

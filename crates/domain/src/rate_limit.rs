@@ -1,4 +1,4 @@
-//! Per-organisation request budgets (security.md, operations.md: overload must
+//! Per-organisation request budgets (docs/security.md "Overload", docs/operations.md "Connection and request limits": overload must
 //! be refused, not absorbed): a token bucket per organisation, refilled
 //! continuously. Pure arithmetic on clock readings, so it is tested without
 //! waiting.

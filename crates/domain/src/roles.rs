@@ -1,4 +1,4 @@
-//! Worker roles (security.md "Authorisation"), as carried in the token's `roles` claim.
+//! Worker roles (docs/security.md "Authorisation"), as carried in the token's `roles` claim.
 
 use std::fmt;
 
@@ -14,7 +14,7 @@ pub enum Role {
     /// Reads the audit log and statistics, never payloads.
     Auditor,
     /// Manages its own organisation's settings; an operator organisation's
-    /// admin manages the whole directory (security.md "Authorisation").
+    /// admin manages the whole directory (docs/security.md "The operator").
     Admin,
     /// Reads every organisation's audit metadata and statistics. Honoured only
     /// for organisations the operator granted it to (`--oversight-org`), so no

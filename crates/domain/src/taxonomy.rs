@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-/// The default lists of domain.md, with English and French names.
+/// The default lists (docs/domain.md "Taxonomies"), with English and French names.
 const DEFAULT_TAXONOMIES: &str = include_str!("taxonomies.toml");
 
 /// Every code list the hub validates against.
@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn defaults_hold_every_list_of_the_spec_with_names() {
         let t = Taxonomies::default();
-        // The spec's seeds, plus the codes of Primero's default lookups the
+        // The default seeds (docs/domain.md "Taxonomies"), plus the codes of Primero's default lookups the
         // seeds lacked (issue 27), so a stock Primero case maps without loss.
         assert_eq!(t.protection_concerns.len(), 21 + 4);
         assert_eq!(t.services.len(), 13 + 5);

@@ -1,4 +1,4 @@
-//! Bearer-token policy (security.md "Identity"): how long a token may live,
+//! Bearer-token policy (docs/security.md "Identity"): how long a token may live,
 //! and which tokens an operator has revoked. Pure functions of the token's
 //! claims, the revocations and `now` (Unix seconds), so the verifier on every
 //! replica applies them identically and the tests need no clock.

@@ -1,4 +1,4 @@
-//! Bad-input rules of security.md: every field has bounds, and a message is
+//! Bad-input rules (docs/security.md "Bad input"): every field has bounds, and a message is
 //! refused whole with *every* bad field named, not just the first.
 
 use time::{Date, macros::format_description};

@@ -1,4 +1,4 @@
-//! Fuzzing the gRPC request decoders (security.md "Bad input"): every RPC's
+//! Fuzzing the gRPC request decoders (docs/security.md "Bad input"): every RPC's
 //! request type is decoded from arbitrary bytes, and from valid requests with
 //! bytes overwritten, and whatever decodes goes through every pure check the
 //! hub runs on it (validation, hub-derived fields, consent decision, cutting

@@ -1,4 +1,4 @@
-//! The adapters' HTTP endpoints (adapters.md "Shape"): an agency POSTs a
+//! The adapters' HTTP endpoints (docs/adapters.md "Shape"): an agency POSTs a
 //! document in its sector's format; the adapter turns it into canonical
 //! requests, which go through exactly the gRPC services' path (token, role,
 //! validation, consent, audit); refusals come back in the sector's error

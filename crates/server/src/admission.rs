@@ -1,5 +1,5 @@
 //! What the hub lets a caller hold before and while it proves who it is
-//! (security.md "Nothing is spent on a caller before its token is verified"):
+//! (docs/security.md "Nothing before authentication"):
 //! token lifetimes, how fast revocations and refusal counts are applied, how
 //! long a request body may take, and the HTTP/2 limits of a connection.
 

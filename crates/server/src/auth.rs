@@ -1,4 +1,4 @@
-//! Who is calling: bearer JWT verification (security.md "Identity") and the
+//! Who is calling: bearer JWT verification (docs/security.md "Identity") and the
 //! role and organisation checks every RPC starts with.
 
 use std::{

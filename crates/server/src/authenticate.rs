@@ -1,4 +1,4 @@
-//! Nothing before authentication (security.md): the bearer token is verified
+//! Nothing before authentication (docs/security.md "Nothing before authentication"): the bearer token is verified
 //! from the headers before the request takes an in-flight slot and before any
 //! of its body is read, over gRPC and the adapters' HTTP endpoints alike. A
 //! caller without a valid token costs a signature check at most, and its

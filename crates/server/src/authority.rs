@@ -1,4 +1,4 @@
-//! Who may act hub-wide (security.md "Authorisation"). The operator's
+//! Who may act hub-wide (docs/security.md "The operator"). The operator's
 //! organisations (`--operator-org`) are the only ones whose `admin` manages
 //! the whole directory and routes unrouted alerts; `oversight` is honoured only
 //! for organisations granted it (`--oversight-org`, and the operator's own).

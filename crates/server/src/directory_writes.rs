@@ -2,7 +2,7 @@
 //! operator's console (`referral-hub organisations`) both make it: the audit
 //! entry lists every changed field with its before and after, and the
 //! organisation gets a notice in its own inbox naming the same fields
-//! (security.md "Authorisation"), in the transaction that makes the change.
+//! (docs/security.md "The operator"), in the transaction that makes the change.
 
 use referral_hub_domain::{
     audit::Entry,

@@ -1,4 +1,4 @@
-//! Operational metrics (operations.md "Telemetry"): OpenTelemetry instruments
+//! Operational metrics (docs/operations.md "Telemetry"): OpenTelemetry instruments
 //! read out in the Prometheus text format at `GET /metrics` on the admin
 //! listener. Labels are codes (kinds, sectors, outcomes, reasons), never ids
 //! or anything about a child.

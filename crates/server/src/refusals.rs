@@ -1,4 +1,4 @@
-//! Refused calls counted, not hoarded (security.md "Audit log"): one audit
+//! Refused calls counted, not hoarded (docs/security.md "Audit log"): one audit
 //! entry per (source, certificate, actor, action, reason, minute). The first
 //! refusal of a window is written in full at once, so an auditor sees who was
 //! refused and why without waiting; the others are only counted, and the count

@@ -1,6 +1,6 @@
 //! `referralhub.v1.StatsService`: counts for oversight from clear metadata,
 //! over one whole ended period, with small cells suppressed by the domain's
-//! rule against the table's marginals (security.md "Privacy").
+//! rule against the table's marginals (docs/security.md "Statistics").
 
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ use crate::{
     hub::{Hub, detail},
 };
 
-/// Counts under this are shown as `<5` (security.md "Privacy").
+/// Counts under this are shown as `<5` (docs/security.md "Statistics").
 pub const SUPPRESSION_THRESHOLD: u64 = 5;
 
 /// The StatsService implementation.

@@ -1,4 +1,4 @@
-//! Logs and traces (operations.md "Telemetry"): JSON lines in production and
+//! Logs and traces (docs/operations.md "Telemetry"): JSON lines in production and
 //! pretty lines in dev, at the configured level; OpenTelemetry spans exported
 //! over OTLP/gRPC when an endpoint is configured, off otherwise. Spans and
 //! events carry ids, codes and counts only, never child data: the leak canary

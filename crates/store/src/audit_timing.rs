@@ -1,4 +1,4 @@
-//! How long appending to the audit log takes (operations.md "Telemetry"):
+//! How long appending to the audit log takes (docs/operations.md "Telemetry"):
 //! counted where it happens, read by the hub's metrics when scraped.
 
 use std::{

@@ -1,4 +1,4 @@
-//! Online backups of the embedded database (operations.md "Deployment"):
+//! Online backups of the embedded database (docs/operations.md "Backup and restore"):
 //! SQLite writes a consistent snapshot while the hub serves. PostgreSQL is
 //! backed up with its own tools (`pg_dump`, or base backups with WAL
 //! archiving for point-in-time recovery), as `docs/operations.md` describes.

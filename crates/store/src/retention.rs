@@ -1,4 +1,4 @@
-//! Retention (security.md "Privacy"): once a message has been CLOSED or
+//! Retention (docs/security.md "Retention"): once a message has been CLOSED or
 //! WITHDRAWN for the configured time, its payload and its follow-ups' texts
 //! are erased; the routing metadata (which statistics count) and the audit
 //! log remain, and the purge itself is audited.

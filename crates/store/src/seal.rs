@@ -1,4 +1,4 @@
-//! Encryption at rest (security.md): every payload blob (message and
+//! Encryption at rest (docs/security.md "Encryption at rest"): every payload blob (message and
 //! follow-up bodies, consent records, kept alerts) is sealed with
 //! XChaCha20-Poly1305 under a key id from configuration before it is written,
 //! and opened when read. The row's id is the associated data, so a sealed

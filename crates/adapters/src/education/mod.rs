@@ -1,5 +1,5 @@
 //! EDUCATION adapter: schools join the hub with a JSON concern report, or a
-//! CSV batch when all they have is a spreadsheet (adapters.md).
+//! CSV batch when all they have is a spreadsheet (docs/connect/education.md).
 //!
 //! # Inbound
 //!

@@ -1,6 +1,6 @@
 //! The HEALTH adapter: HL7 FHIR R4 JSON (R4B-compatible), so that a
 //! hospital's or clinic's system exchanges referrals in the format it already
-//! speaks (adapters.md, HEALTH row).
+//! speaks (docs/adapters.md "The adapters", docs/connect/health.md).
 //!
 //! # Paths
 //!

@@ -190,7 +190,7 @@ struct Binary<'a> {
 /// JUSTICE's, so what remains is the child (with nicknames and identifying
 /// features), the current carer's contact, the risk and the child's wishes.
 /// Urgent medical needs stay out: JUSTICE's HEALTH is examination
-/// references only (consent.md), and an alert has none.
+/// references only (docs/consent.md "Need to know"), and an alert has none.
 pub(super) fn case_document<'a>(codes: &CodeMap, message: &'a Message) -> Result<CaseDocument<'a>, Unmapped> {
     let mut case = envelope(codes, message)?;
     let parts = match &message.payload {

@@ -1,5 +1,5 @@
 //! POLICE adapter: police units join the hub with an incident notification,
-//! the mandatory report of a child at risk or a child victim (adapters.md),
+//! the mandatory report of a child at risk or a child victim (docs/connect/police.md),
 //! in NIEM 5.2 JSON (`nc:Incident`, `j:IncidentReportingOfficial`,
 //! `nc:Person`, …, the hub's `rh:` extension where NIEM has no element; the
 //! prefixes declared in an `@context`, [`crate::niem`]), and receive

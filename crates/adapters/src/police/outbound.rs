@@ -121,7 +121,7 @@ fn write_alert(
 fn caregiver(doc: &mut Map<String, Value>, caregiver: Option<&Caregiver>, codes: &CodeMap) -> Result<(), Unmapped> {
     if let Some(caregiver) = caregiver {
         let mut caregiver = caregiver.clone();
-        // Relationship is FAMILY: not a police receiver's (consent.md need-to-know).
+        // Relationship is FAMILY: not a police receiver's (docs/consent.md "Need to know").
         caregiver.relationship.clear();
         doc.insert("caregiver".into(), Value::Object(write_caregiver(&caregiver, codes)?));
     }

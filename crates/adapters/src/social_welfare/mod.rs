@@ -1,4 +1,4 @@
-//! SOCIAL_WELFARE adapter: Primero v2 (adapters.md), so a Primero instance,
+//! SOCIAL_WELFARE adapter: Primero v2 (docs/connect/social-welfare.md), so a Primero instance,
 //! or an OpenFn job in front of one, joins the hub as is. Every fact about
 //! Primero it relies on (routes, body shapes, form fields, lookups) is kept
 //! in `tests/fixtures/primero/` with the Primero file and commit it came from.

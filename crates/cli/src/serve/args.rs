@@ -106,7 +106,7 @@ pub struct ServeArgs {
     #[arg(long, env = "REFERRAL_HUB_OVERDUE_SCAN_SECONDS", default_value_t = 60)]
     pub(super) overdue_scan_seconds: u64,
     /// Consent policy file (TOML: age bands, need-to-know table, legal bases)
-    /// replacing the defaults of consent.md.
+    /// replacing the defaults of docs/consent.md ("Who may consent", "Need to know").
     #[arg(long, env = "REFERRAL_HUB_CONSENT_POLICY")]
     pub(super) consent_policy: Option<PathBuf>,
     /// Days a closed or withdrawn message's payload is kept before it is erased
@@ -143,7 +143,7 @@ pub struct ServeArgs {
     #[arg(long, env = "REFERRAL_HUB_PAYLOAD_KEY_ID", default_value = "k1")]
     pub(super) payload_key_id: String,
     /// Deadline file (TOML: windows by risk level, per-kind replacements)
-    /// replacing the defaults of domain.md.
+    /// replacing the defaults of docs/domain.md ("Deadlines and escalation").
     #[arg(long, env = "REFERRAL_HUB_DEADLINES")]
     pub(super) deadlines: Option<PathBuf>,
     /// The jurisdiction's minimum age of criminal responsibility (years): the

@@ -1,4 +1,4 @@
-//! The consent decision of consent.md: for a message to a receiver for a
+//! The consent decision (docs/consent.md "Decision"): for a message to a receiver for a
 //! purpose, which records are in force, whether one of them allows it, and if
 //! not, every reason why not.
 

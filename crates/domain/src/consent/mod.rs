@@ -1,4 +1,4 @@
-//! Consent as pure rules (consent.md): which records are in force, whether
+//! Consent as pure rules (docs/consent.md): which records are in force, whether
 //! they allow a message to reach a receiver, and what of it that receiver may
 //! see. The server feeds in records and the receiver; nothing here reads a
 //! database or a clock.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::wire::{DataCategory, Sector};
 
-/// Who must agree for a child of an age band (consent.md "Who may consent").
+/// Who must agree for a child of an age band (docs/consent.md "Who may consent").
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgeBand {
@@ -28,7 +28,7 @@ pub struct AgeBand {
 pub struct ConsentPolicy {
     /// Age bands covering 0-17 without gaps.
     pub age_bands: Vec<AgeBand>,
-    /// Categories each receiving sector needs (consent.md need-to-know table).
+    /// Categories each receiving sector needs (docs/consent.md "Need to know").
     pub need_to_know: BTreeMap<Sector, BTreeSet<DataCategory>>,
     /// Legal bases that may replace consent, e.g. `MANDATORY_REPORT`.
     pub legal_bases: Vec<String>,
@@ -54,7 +54,7 @@ pub enum PolicyError {
     Invalid(String),
 }
 
-/// consent.md's defaults: IRC/UNICEF age guidance and the need-to-know table.
+/// The defaults of docs/consent.md ("Who may consent", "Need to know"): IRC/UNICEF age guidance and the need-to-know table.
 /// JUSTICE gets medical examination references only: they sit in the justice
 /// handling block (LEGAL), so it gets no HEALTH fields at all.
 const DEFAULT_POLICY: &str = r#"

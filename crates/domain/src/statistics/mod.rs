@@ -1,4 +1,4 @@
-//! Statistics (security.md "Privacy"): what may be counted and how, so that
+//! Statistics (docs/security.md "Statistics"): what may be counted and how, so that
 //! aggregates never identify a child nor undo a consent: whole periods
 //! (`period`), complementary small-cell suppression (`suppression`), and
 //! which dimensions describe the child.

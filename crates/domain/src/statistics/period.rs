@@ -1,4 +1,4 @@
-//! Statistics periods (security.md "Privacy"): one whole UTC day, ISO week or
+//! Statistics periods (docs/security.md "Statistics"): one whole UTC day, ISO week or
 //! calendar month per answer, aligned, and already ended. Windows of any
 //! length and position let two answers differ by one message (the attack of
 //! issue 26 compared `[t0, T)` with `[t0, T+1µs)`); whole periods of one unit

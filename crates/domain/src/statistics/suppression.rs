@@ -1,4 +1,4 @@
-//! Small-cell suppression (security.md "Privacy"), complementary and
+//! Small-cell suppression (docs/security.md "Statistics"), complementary and
 //! consistent across the queries a caller can make of one population.
 //!
 //! One population (a scope, area and period) can be asked for grouped by any

@@ -1,4 +1,4 @@
-//! Separated-child alerts (domain.md "Message kinds" 3).
+//! Separated-child alerts (docs/domain.md "3. Separated-child alert").
 
 use time::Date;
 

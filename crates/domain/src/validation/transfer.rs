@@ -1,5 +1,5 @@
 //! Case transfers and their child-friendly justice handling block
-//! (domain.md "Message kinds" 2).
+//! (docs/domain.md "2. Case transfer").
 
 use time::Date;
 
