@@ -66,7 +66,8 @@ pub(crate) async fn authenticate_first(State(gate): State<Arc<Gate>>, mut reques
     }
 }
 
-fn is_grpc(request: &Request) -> bool {
+/// Whether `request` is a gRPC call (its refusals are gRPC statuses, not documents).
+pub(crate) fn is_grpc(request: &Request) -> bool {
     request.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
 }
 

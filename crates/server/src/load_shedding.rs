@@ -32,8 +32,7 @@ pub async fn shed_beyond_in_flight(State(hub): State<Arc<Hub>>, request: Request
 
 /// `busy` as a gRPC status or, for the adapters' HTTP callers, a 503.
 fn refusal(request: &Request, busy: ApiError) -> Response {
-    let grpc = request.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
-    if grpc {
+    if crate::authenticate::is_grpc(request) {
         tonic::Status::from(busy).into_http::<axum::body::Body>().into_response()
     } else {
         (axum::http::StatusCode::SERVICE_UNAVAILABLE, [("retry-after", "1")], busy.to_string()).into_response()
