@@ -4,7 +4,9 @@
 //! `operator.rs`.)
 
 use referral_hub_domain::sample;
-use referral_hub_e2e::{Backend, HEALTH_ORG, OPERATOR_ORG, POLICE_ORG, TestHub, bad_fields, precondition, submitted};
+use referral_hub_e2e::{
+    Backend, HEALTH_ORG, OPERATOR_ORG, OVERSIGHT_ORG, TestHub, bad_fields, precondition, submitted,
+};
 use referral_hub_proto::v1::{
     DeliveryChannel, GetMessageRequest, ListAuditEntriesRequest, ListTaxonomiesRequest, Organisation,
     OrganisationStatus, RegisterOrganisationRequest, SearchOrganisationsRequest, Sector, SuspendOrganisationRequest,
@@ -87,7 +89,7 @@ async fn the_operator_registers_updates_and_suspends_organisations(backend: Back
     admin.update_organisation(UpdateOrganisationRequest { organisation: Some(shelter()) }).await.unwrap();
     submitted(&mut health, sample::submit("after", "ngo-safe-haven")).await;
 
-    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let filter = ListAuditEntriesRequest { action: "ADMIN_CHANGE".into(), ..Default::default() };
     let changes = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
     assert_eq!(changes.len(), 3, "register, suspend, reinstate");

@@ -5,7 +5,7 @@
 
 use referral_hub_domain::{sample, wire::submit_message_request::Payload};
 use referral_hub_e2e::{
-    Backend, HEALTH_ORG, OPERATOR_ORG, SOCIAL_WELFARE_ORG, TestHub, next_entry, precondition, submitted,
+    Backend, HEALTH_ORG, OPERATOR_ORG, OVERSIGHT_ORG, SOCIAL_WELFARE_ORG, TestHub, next_entry, precondition, submitted,
 };
 use referral_hub_proto::v1::{
     DeliveryChannel, ListAuditEntriesRequest, ListUnroutedAlertsRequest, MessageKind, Organisation, OrganisationStatus,
@@ -105,7 +105,7 @@ async fn an_alert_no_lead_agency_covers_is_kept_for_the_operator(backend: Backen
     let elsewhere = RouteAlertRequest { recipient_org_id: "demo-community-hlaing".into(), ..route };
     assert_eq!(precondition(&admin.route_alert(elsewhere).await.unwrap_err())[0].0, "ALERT_ALREADY_ROUTED");
 
-    let mut auditor = hub.audit(SOCIAL_WELFARE_ORG, &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let entries = auditor.list_audit_entries(ListAuditEntriesRequest::default()).await.unwrap().into_inner().entries;
     let actions: Vec<_> = entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions.iter().filter(|a| **a == "ALERT_UNROUTED").count(), 1, "{actions:?}");

@@ -8,7 +8,9 @@ use referral_hub_domain::{
     sample,
     timestamps::UnixMicros,
 };
-use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestDb, TestHub, follow_up, next_entry};
+use referral_hub_e2e::{
+    Backend, HEALTH_ORG, OVERSIGHT_ORG, SCHOOL_ORG, SOCIAL_WELFARE_ORG, TestDb, TestHub, follow_up, next_entry,
+};
 use referral_hub_proto::v1::{
     AckDeliveryRequest, FollowUpAction as A, GetMessageRequest, ListAuditEntriesRequest, StreamInboxRequest,
     VerifyAuditChainRequest,
@@ -43,7 +45,7 @@ async fn every_event_is_audited_and_the_chain_verifies(backend: Backend) {
         Code::Unauthenticated
     );
 
-    let mut auditor = hub.audit("demo-community-hlaing", &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let listed = auditor.list_audit_entries(ListAuditEntriesRequest::default()).await.unwrap().into_inner();
     let actions: Vec<_> = listed.entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
@@ -268,7 +270,7 @@ async fn the_trace_id_and_source_reach_the_audit_entry(backend: Backend) {
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     request.metadata_mut().insert("traceparent", traceparent.parse().unwrap());
     let sent = health.submit_message(request).await.unwrap().into_inner().message.unwrap();
-    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let filter = ListAuditEntriesRequest { message_id: sent.id, ..Default::default() };
     let entries = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
     assert_eq!(entries[0].trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
@@ -276,7 +278,47 @@ async fn the_trace_id_and_source_reach_the_audit_entry(backend: Backend) {
     assert_eq!(entries[0].actor_roles, "referrer");
 }
 
+/// Need-to-know for audit: an organisation's auditor reads the entries that
+/// concern its organisation (its own acts, messages it sent or received) and
+/// nothing of others'; asking for another organisation's is refused; every
+/// organisation's entries are for oversight, which only the operator grants.
+async fn an_auditor_reads_only_what_concerns_its_organisation(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
+    let to_welfare = health.submit_message(sample::submit("w", SOCIAL_WELFARE_ORG)).await.unwrap().into_inner();
+    let to_welfare = to_welfare.message.unwrap().id;
+    let to_school = health.submit_message(sample::submit("s", SCHOOL_ORG)).await.unwrap().into_inner();
+    let to_school = to_school.message.unwrap().id;
+    let mut school = hub.messages(SCHOOL_ORG, &["receiver"]).await;
+    school.get_message(GetMessageRequest { message_id: to_school.clone() }).await.unwrap();
+
+    let everything = ListAuditEntriesRequest { page_size: 1000, ..Default::default() };
+    let mut welfare_auditor = hub.audit(SOCIAL_WELFARE_ORG, &["auditor"]).await;
+    let seen = welfare_auditor.list_audit_entries(everything.clone()).await.unwrap().into_inner().entries;
+    assert!(seen.iter().any(|e| e.message_id == to_welfare), "the referral it received concerns it");
+    assert!(seen.iter().all(|e| e.message_id != to_school), "a referral between two others does not: {seen:?}");
+    assert!(
+        seen.iter().all(|e| e.actor_org == SOCIAL_WELFARE_ORG || e.message_id == to_welfare),
+        "nothing else of other organisations: {seen:?}"
+    );
+    let others = ListAuditEntriesRequest { organisation_id: SCHOOL_ORG.into(), ..everything.clone() };
+    let refused = welfare_auditor.list_audit_entries(others.clone()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+
+    // Oversight claimed by an organisation the operator did not grant it to is ignored.
+    let mut school_claims = hub.audit(SCHOOL_ORG, &["auditor", "oversight"]).await;
+    let school_seen = school_claims.list_audit_entries(everything.clone()).await.unwrap().into_inner().entries;
+    assert!(school_seen.iter().any(|e| e.message_id == to_school));
+    assert!(school_seen.iter().all(|e| e.message_id != to_welfare), "{school_seen:?}");
+
+    let mut oversight = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
+    let all = oversight.list_audit_entries(everything).await.unwrap().into_inner().entries;
+    assert!(all.iter().any(|e| e.message_id == to_welfare) && all.iter().any(|e| e.message_id == to_school));
+    assert!(!oversight.list_audit_entries(others).await.unwrap().into_inner().entries.is_empty());
+}
+
 referral_hub_e2e::on_both_backends!(
+    an_auditor_reads_only_what_concerns_its_organisation,
     the_trace_id_and_source_reach_the_audit_entry,
     every_event_is_audited_and_the_chain_verifies,
     a_failed_audit_append_fails_the_change,

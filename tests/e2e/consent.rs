@@ -10,7 +10,8 @@ use referral_hub_domain::{
     wire::{ConsentTerms, DataCategory as C, LegalBasisClaim, Sector, submit_message_request::Payload},
 };
 use referral_hub_e2e::{
-    Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, next_entry, precondition, submitted,
+    Backend, HEALTH_ORG, OVERSIGHT_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, next_entry, precondition,
+    submitted,
 };
 use referral_hub_proto::v1::{
     AckDeliveryRequest, ChildRef, ConsentRefusal, FollowUpAction as A, GetMessageRequest, ListAuditEntriesRequest,
@@ -54,7 +55,7 @@ async fn a_message_without_consent_is_refused_and_only_audited(backend: Backend)
     let sent = ListMessagesRequest { mailbox: Mailbox::Sent as i32, ..Default::default() };
     assert!(health.list_messages(sent).await.unwrap().into_inner().messages.is_empty());
     assert!(hub.db.store.inbox_after(&OrgId::new(SOCIAL_WELFARE_ORG), 0, 10).await.unwrap().is_empty());
-    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let filter = ListAuditEntriesRequest { action: "MESSAGE_REFUSED".into(), ..Default::default() };
     let refused = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
     assert_eq!(refused.len(), 2);
@@ -100,7 +101,7 @@ async fn health_and_education_receivers_see_different_fields(backend: Backend) {
     let mut inbox = school.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
     let Some(Item::Message(streamed)) = next_entry(&mut inbox).await.item else { panic!("a message") };
     assert_eq!(streamed.payload, seen_by_school.payload);
-    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let filter = ListAuditEntriesRequest {
         message_id: to_school.id.clone(),
         action: "DELIVERY_ATTEMPTED".into(),
@@ -221,7 +222,7 @@ async fn consent_is_checked_again_at_delivery(backend: Backend) {
     let mut inbox = health.stream_inbox(StreamInboxRequest::default()).await.unwrap().into_inner();
     let Some(Item::Withheld(withheld)) = next_entry(&mut inbox).await.item else { panic!("withheld") };
     assert_eq!((withheld.message_id, withheld.reasons), (sent.id.clone(), vec![ConsentRefusal::Expired as i32]));
-    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let filter = ListAuditEntriesRequest { action: "DELIVERY_REFUSED".into(), ..Default::default() };
     let refused = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
     assert_eq!((refused.len(), refused[0].message_id.as_str()), (1, sent.id.as_str()));
@@ -246,12 +247,12 @@ async fn overrides_need_a_supervisor_and_still_obey_need_to_know(backend: Backen
     let Some(Shown::Referral(referral)) = seen.message.unwrap().payload else { panic!("a referral") };
     assert_eq!(referral.reason, "", "need-to-know still applies to overrides");
 
-    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let filter = ListAuditEntriesRequest { action: "OVERRIDE_USED".into(), ..Default::default() };
     let used = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
     assert_eq!((used.len(), used[0].severity.as_str(), used[0].legal_basis.as_str()), (1, "HIGH", "MANDATORY_REPORT"));
 
-    let mut oversight = hub.consents(POLICE_ORG, &["auditor"]).await;
+    let mut oversight = hub.consents(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let listed = oversight.list_overrides(ListOverridesRequest::default()).await.unwrap().into_inner().overrides;
     assert_eq!(listed.len(), 1);
     assert_eq!((listed[0].message_id.as_str(), listed[0].sender_org_id.as_str()), (sent.id.as_str(), HEALTH_ORG));
@@ -259,6 +260,9 @@ async fn overrides_need_a_supervisor_and_still_obey_need_to_know(backend: Backen
     let mut other_supervisor = hub.consents(SOCIAL_WELFARE_ORG, &["supervisor"]).await;
     let theirs = other_supervisor.list_overrides(ListOverridesRequest::default()).await.unwrap().into_inner();
     assert!(theirs.overrides.is_empty(), "a supervisor sees its own organisation's overrides");
+    let mut other_auditor = hub.consents(POLICE_ORG, &["auditor"]).await;
+    let theirs = other_auditor.list_overrides(ListOverridesRequest::default()).await.unwrap().into_inner();
+    assert!(theirs.overrides.is_empty(), "so does an auditor without oversight");
     let mut not_allowed = hub.consents(HEALTH_ORG, &["referrer"]).await;
     assert_eq!(
         not_allowed.list_overrides(ListOverridesRequest::default()).await.unwrap_err().code(),

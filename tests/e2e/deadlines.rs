@@ -4,7 +4,7 @@
 
 use referral_hub_domain::{ids::MessageId, sample, wire::submit_message_request::Payload};
 use referral_hub_e2e::{
-    Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, next_entry, submitted,
+    Backend, HEALTH_ORG, OVERSIGHT_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, TestHub, follow_up, next_entry, submitted,
 };
 use referral_hub_proto::v1::{
     FollowUpAction as A, GetMessageRequest, ListAuditEntriesRequest, ListOverdueRequest, MessageStatus,
@@ -70,7 +70,7 @@ async fn an_unanswered_high_referral_is_escalated_once_per_deadline(backend: Bac
     let all = hub.db.store.follow_ups(&MessageId::new(&sent.id)).await.unwrap();
     assert_eq!(all.iter().map(|f| f.action).collect::<Vec<_>>(), vec![A::Overdue, A::Acknowledge, A::Overdue]);
 
-    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let filter = ListAuditEntriesRequest { action: "OVERDUE_FLAGGED".into(), ..Default::default() };
     let flagged = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
     assert_eq!(flagged.len(), 2);
@@ -150,7 +150,7 @@ async fn accepting_straight_after_delivery_acknowledges_too(backend: Backend) {
     let follow_ups = hub.db.store.follow_ups(&MessageId::new(&sent.id)).await.unwrap();
     assert_eq!(follow_ups.iter().map(|f| f.action).collect::<Vec<_>>(), vec![A::Accept], "no overdue notice");
 
-    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let filter = ListAuditEntriesRequest { action: "FOLLOW_UP_POSTED".into(), ..Default::default() };
     let posted = auditor.list_audit_entries(filter).await.unwrap().into_inner().entries;
     let detail: serde_json::Value = serde_json::from_str(&posted.last().unwrap().detail).unwrap();

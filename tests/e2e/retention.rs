@@ -5,7 +5,7 @@
 
 use referral_hub_domain::{ids::MessageId, sample};
 use referral_hub_e2e::{
-    Backend, HEALTH_ORG, POLICE_ORG, RETENTION, SOCIAL_WELFARE_ORG, TestHub, follow_up, month_statistics, submitted,
+    Backend, HEALTH_ORG, OVERSIGHT_ORG, RETENTION, SOCIAL_WELFARE_ORG, TestHub, follow_up, month_statistics, submitted,
 };
 use referral_hub_proto::v1::{FollowUpAction, GetMessageRequest, ListAuditEntriesRequest, MessageStatus};
 use referral_hub_server::clock::Clock as _;
@@ -40,7 +40,7 @@ async fn payloads_are_purged_after_the_retention_period(backend: Backend) {
     let open = health.get_message(get(&ids[1])).await.unwrap().into_inner().message.unwrap();
     assert!(!open.payload_purged && open.payload.is_some(), "an open message keeps its payload");
 
-    let mut auditor = hub.audit(POLICE_ORG, &["auditor"]).await;
+    let mut auditor = hub.audit(OVERSIGHT_ORG, &["auditor", "oversight"]).await;
     let entries = auditor.list_audit_entries(ListAuditEntriesRequest::default()).await.unwrap().into_inner().entries;
     let purges: Vec<_> = entries.iter().filter(|e| e.action == "PAYLOAD_PURGED").collect();
     assert_eq!(purges.len(), 1, "audited once, however many scans");

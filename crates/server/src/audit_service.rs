@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 
 use referral_hub_domain::{
     audit::{Action, Outcome, Severity, Stored, child_key_hash, hex},
+    ids::OrgId,
     roles::Role,
     timestamps::UnixMicros,
     validation::FieldViolation,
@@ -18,6 +19,7 @@ use referral_hub_domain::{
 use referral_hub_store::AuditFilter;
 
 use crate::{
+    auth::Caller,
     convert::timestamp,
     error::ApiError,
     hub::{Hub, detail},
@@ -36,6 +38,21 @@ impl AuditApi {
     }
 }
 
+/// Whose audit entries a caller may read: need-to-know.
+enum AuditReach {
+    /// Every organisation's: oversight, which only the operator grants (`crate::authority`).
+    Everything,
+    /// Only the entries that concern this organisation: an organisation's auditor.
+    Concerning(OrgId),
+}
+
+fn reach(caller: &Caller) -> AuditReach {
+    match caller.has(Role::Oversight) {
+        true => AuditReach::Everything,
+        false => AuditReach::Concerning(caller.org.clone()),
+    }
+}
+
 fn some(text: String) -> Option<String> {
     Some(text).filter(|t| !t.is_empty())
 }
@@ -46,8 +63,15 @@ impl AuditService for AuditApi {
         &self,
         request: Request<ListAuditEntriesRequest>,
     ) -> Result<Response<ListAuditEntriesResponse>, Status> {
-        let caller = self.hub.caller(&request, &[Role::Auditor]).await?;
+        let caller = self.hub.caller(&request, &[Role::Auditor, Role::Oversight]).await?;
         let request = request.into_inner();
+        let concerning = match reach(&caller) {
+            AuditReach::Everything => None,
+            AuditReach::Concerning(org) if request.organisation_id.is_empty() || request.organisation_id == org => {
+                Some(org)
+            }
+            AuditReach::Concerning(_) => return Err(ApiError::PermissionDenied(vec![Role::Oversight]).into()),
+        };
         let after_seq = match request.page_token.as_str() {
             "" => 0,
             token => token.parse().map_err(|_| {
@@ -65,6 +89,7 @@ impl AuditService for AuditApi {
             action: some(request.action),
             child_key_hash: some(child_key_hash(&request.child_link_key)),
             message_id: some(request.message_id),
+            concerning,
             after_seq,
             limit,
         };

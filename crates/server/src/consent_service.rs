@@ -296,10 +296,12 @@ impl ConsentService for ConsentApi {
         &self,
         request: Request<ListOverridesRequest>,
     ) -> Result<Response<ListOverridesResponse>, Status> {
-        let caller = self.hub.caller(&request, &[Role::Supervisor, Role::Auditor]).await?;
+        let caller = self.hub.caller(&request, &[Role::Supervisor, Role::Auditor, Role::Oversight]).await?;
         let request = request.into_inner();
         let limit = page_size(request.page_size, 50, 100);
-        let sender = (!caller.has(Role::Auditor)).then_some(&caller.org);
+        // Need-to-know: a supervisor or an organisation's auditor sees its
+        // own organisation's overrides; every organisation's is oversight's.
+        let sender = (!caller.has(Role::Oversight)).then_some(&caller.org);
         let before = Some(request.page_token.as_str()).filter(|t| !t.is_empty()).map(MessageId::from);
         let mut entry = self.hub.entry(&caller, Action::AuditQueried, Outcome::Success, Severity::Info);
         entry.detail = detail(&[("rpc", "ListOverrides".into())]);

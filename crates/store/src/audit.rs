@@ -122,11 +122,19 @@ pub struct AuditFilter {
     pub child_key_hash: Option<String>,
     /// Message id.
     pub message_id: Option<String>,
+    /// Only the entries that concern this organisation: its own acts, and
+    /// every entry about a message it sent or received (need-to-know for an
+    /// organisation's auditor); `None`: every organisation's.
+    pub concerning: Option<referral_hub_domain::ids::OrgId>,
     /// Only entries after this sequence number (paging).
     pub after_seq: u64,
     /// Page size.
     pub limit: u32,
 }
+
+/// The test of [`AuditFilter::concerning`]; `$` stands for its parameter.
+const CONCERNING: &str = "(actor_org = $ OR message_id IN \
+    (SELECT id FROM messages WHERE sender_org = $ OR recipient_org = $))";
 
 /// The value of one audit query filter.
 enum Filter<'a> {
@@ -222,19 +230,21 @@ impl Store {
         // with `($n = '' OR column = $n)` for every filter could not: SQLite
         // plans it before it sees the values, and searched by `seq` alone.
         let given: Vec<(&str, Filter<'_>)> = [
-            ("at >=", filter.from.map(|at| Filter::Time(at.get()))),
-            ("at <", filter.to.map(|at| Filter::Time(at.get()))),
-            ("actor_org =", Filter::text(&filter.actor_org)),
-            ("action =", Filter::text(&filter.action)),
-            ("child_key_hash =", Filter::text(&filter.child_key_hash)),
-            ("message_id =", Filter::text(&filter.message_id)),
+            ("at >= $", filter.from.map(|at| Filter::Time(at.get()))),
+            ("at < $", filter.to.map(|at| Filter::Time(at.get()))),
+            ("actor_org = $", Filter::text(&filter.actor_org)),
+            ("action = $", Filter::text(&filter.action)),
+            ("child_key_hash = $", Filter::text(&filter.child_key_hash)),
+            ("message_id = $", Filter::text(&filter.message_id)),
+            (CONCERNING, filter.concerning.as_ref().map(|org| Filter::Text(org.as_str()))),
         ]
         .into_iter()
         .filter_map(|(test, value)| Some((test, value?)))
         .collect();
         let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1");
         for (i, (test, _)) in given.iter().enumerate() {
-            sql += &format!(" AND {test} ${}", i + 2);
+            // `$` stands for the filter's parameter, wherever the test uses it.
+            sql += &format!(" AND {}", test.replace('$', &format!("${}", i + 2)));
         }
         sql += &format!(" ORDER BY seq LIMIT ${}", given.len() + 2);
         let mut query = sqlx::query(&sql).bind(i64::try_from(filter.after_seq).unwrap_or(i64::MAX));
