@@ -182,7 +182,18 @@ async fn a_checkpoint_from_before_a_rewrite_fails(backend: Backend) {
     let taken = checkpoint::take(&db.store, &key, 42).await.unwrap();
     assert_eq!(taken.seq, 6);
     db.store.audit(vec![entry(6)]).await.unwrap();
-    checkpoint::check(&db.store, &key, &taken).await.expect("the log still extends the checkpoint");
+
+    // The operator rotates the hub's key and takes another checkpoint: the
+    // first still verifies, with the published public keys alone.
+    referral_hub_server::keys::rotate_signing_key(key_dir.path()).unwrap();
+    let rotated = referral_hub_server::keys::HubKey::load_or_create(key_dir.path()).unwrap();
+    let later = checkpoint::take(&db.store, &rotated, 43).await.unwrap();
+    drop((key, rotated, key_dir)); // From here on, public keys only.
+    let keys = db.store.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2, "both keys are published");
+    assert_eq!(keys[0].valid_until, Some(43), "the first until the second's first use");
+    checkpoint::check(&db.store, &keys, &taken).await.expect("the log still extends the checkpoint");
+    checkpoint::check(&db.store, &keys, &later).await.expect("and the later one");
 
     // A forger rewrites entry 2 and recomputes every hash and the head: the chain
     // verifies on its own, but no longer extends the checkpoint.
@@ -193,12 +204,12 @@ async fn a_checkpoint_from_before_a_rewrite_fails(backend: Backend) {
     let forged = audit::chain(entries);
     write_all(&pool, &forged, Some(forged.last().unwrap())).await;
     assert!(db.store.verify_audit(1, None).await.unwrap().is_ok(), "a full rehash fools the chain alone");
-    let error = checkpoint::check(&db.store, &key, &taken).await.unwrap_err();
+    let error = checkpoint::check(&db.store, &keys, &taken).await.unwrap_err();
     assert!(error.to_string().contains("entry 6 has another hash"), "{error}");
 
     let mut tampered = taken.clone();
     tampered.seq = 5;
-    assert!(checkpoint::check(&db.store, &key, &tampered).await.unwrap_err().to_string().contains("signature"));
+    assert!(checkpoint::check(&db.store, &keys, &tampered).await.unwrap_err().to_string().contains("signature"));
 }
 
 fn entry(i: u64) -> Entry {

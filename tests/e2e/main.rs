@@ -37,4 +37,5 @@ mod store;
 mod telemetry;
 mod tls;
 mod transfer;
+mod transparency;
 mod validation;

@@ -24,7 +24,8 @@ use tonic::{
 };
 
 use referral_hub_domain::{
-    deadlines::DeadlinePolicy, push_policy::PushPolicy, timestamps::UnixMicros, validation::Rules,
+    audit::tree_head::TreeHeadSchedule, deadlines::DeadlinePolicy, push_policy::PushPolicy, timestamps::UnixMicros,
+    validation::Rules,
 };
 use referral_hub_proto::v1::{
     DeliveryChannel, FollowUpAction, InboxEntry, Message, Organisation, OrganisationStatus, PostFollowUpRequest,
@@ -41,6 +42,7 @@ use referral_hub_server::{
     keys::{HubKey, KeyBindings, SpeaksFor, TokenRequest},
     limits::Limits,
     scheduler::SchedulerControl,
+    tree_heads::TreeHeadSettings,
 };
 use referral_hub_store::Store;
 
@@ -171,6 +173,8 @@ pub struct TestHub {
     pub revocations: Arc<SchedulerControl>,
     /// Its writer of refusal counts (`scan_now` after moving the clock past a minute).
     pub refusals: Arc<SchedulerControl>,
+    /// Its tree head signer (`scan_now` after moving the clock past the interval).
+    pub tree_heads: Arc<SchedulerControl>,
     /// Whom identity provider keys speak for (`bind_key`, then `keys.scan_now`).
     key_bindings: Arc<std::sync::Mutex<KeyBindings>>,
     /// Its limits and push policy, which its replicas share.
@@ -187,11 +191,31 @@ struct Options {
     push: PushPolicy,
     /// How long a verified request's body may take; the server's default when `None`.
     body_read_timeout: Option<std::time::Duration>,
+    /// When tree heads are signed ([`TEST_TREE_HEADS`] unless a test says).
+    tree_heads: TreeHeadSchedule,
+    /// The witness directory, if a test wants one.
+    witness_dir: Option<std::path::PathBuf>,
 }
+
+/// Tree heads on a test hub: none until a test moves the clock a day on (or
+/// starts the hub with a schedule of its own) and ticks `tree_heads`.
+pub const TEST_TREE_HEADS: TreeHeadSchedule =
+    TreeHeadSchedule { entries: u64::MAX, interval: std::time::Duration::from_secs(86_400) };
 
 impl Options {
     fn new(limits: Limits, push: PushPolicy) -> Options {
-        Options { limits, push, body_read_timeout: None }
+        Options { limits, push, body_read_timeout: None, tree_heads: TEST_TREE_HEADS, witness_dir: None }
+    }
+
+    /// The tree head task of a server whose signing key is in `key_dir`.
+    fn tree_heads(&self, key_dir: &std::path::Path, control: &Arc<SchedulerControl>) -> TreeHeadSettings {
+        let key_dir = key_dir.to_owned();
+        TreeHeadSettings {
+            schedule: self.tree_heads,
+            control: control.clone(),
+            signing_key: Box::new(move || HubKey::load_or_create(&key_dir)),
+            witness_dir: self.witness_dir.clone(),
+        }
     }
 
     /// The admission settings of one server: its periodic tasks run only when asked.
@@ -267,7 +291,7 @@ async fn server(
     (scheduler, push): (&Arc<SchedulerControl>, &Arc<SchedulerControl>),
     options: &Options,
     (key_reload, identity_provider): (Option<KeyReload>, Option<IdentityProvider>),
-    admission: Admission,
+    (admission, tree_heads): (Admission, TreeHeadSettings),
 ) -> Application {
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
     let settings = Settings {
@@ -292,6 +316,7 @@ async fn server(
         statistics_period: referral_hub_domain::statistics::PeriodUnit::Month,
         admission,
         fhir_concept_map: None,
+        tree_heads,
     };
     Application::build(settings, store).await.expect("the hub starts")
 }
@@ -332,6 +357,23 @@ impl TestHub {
 
     async fn start_with(backend: Backend, tls: Option<TlsConfig>, limits: Limits) -> TestHub {
         Self::start_on(TestDb::new(backend).await, tls, limits).await
+    }
+
+    /// Starts a plaintext hub on `backend` that signs tree heads on
+    /// `schedule` (still only when `tree_heads` ticks) and writes them to
+    /// `witness_dir` if given.
+    pub async fn start_with_tree_heads(
+        backend: Backend,
+        schedule: TreeHeadSchedule,
+        witness_dir: Option<std::path::PathBuf>,
+    ) -> TestHub {
+        let options = Options { tree_heads: schedule, witness_dir, ..Options::new(unlimited(), PushPolicy::default()) };
+        Self::start_configured(TestDb::new(backend).await, None, options).await
+    }
+
+    /// The directory of its keys (its data directory), to rotate them as an operator would.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.key_dir.path()
     }
 
     /// Starts a plaintext hub on `backend` whose pusher may reach what `push`
@@ -395,9 +437,10 @@ impl TestHub {
         let (scheduler, push) =
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
         let controls = (&scheduler, &push);
+        let tree_heads = SchedulerControl::every(SCHEDULER_INTERVAL);
+        let tasks = (admission, options.tree_heads(key_dir.path(), &tree_heads));
         let application =
-            server(db.store.clone(), &key, &clock, tls, controls, &options, (Some(key_reload), provider), admission)
-                .await;
+            server(db.store.clone(), &key, &clock, tls, controls, &options, (Some(key_reload), provider), tasks).await;
         let (address, admin_address) = (application.address(), application.admin_address().expect("admin listener"));
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -418,6 +461,7 @@ impl TestHub {
             keys,
             revocations,
             refusals,
+            tree_heads,
             key_bindings,
             options,
             _server: server,
@@ -437,6 +481,7 @@ impl TestHub {
             (SchedulerControl::every(SCHEDULER_INTERVAL), SchedulerControl::every(SCHEDULER_INTERVAL));
         let (replica_scheduler, replica_push) = (scheduler.clone(), push.clone());
         let replica_admission = options.admission();
+        let replica_tree_heads = options.tree_heads(self.key_dir.path(), &SchedulerControl::every(SCHEDULER_INTERVAL));
         let revocations = replica_admission.revocation_refresh.clone();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
@@ -445,8 +490,8 @@ impl TestHub {
                 let store = Store::connect(&url).await.expect("connect replica");
                 store.seal_with(test_sealer("k1"));
                 let controls = (&replica_scheduler, &replica_push);
-                let application =
-                    server(store, &key, &clock, None, controls, &options, (None, None), replica_admission).await;
+                let tasks = (replica_admission, replica_tree_heads);
+                let application = server(store, &key, &clock, None, controls, &options, (None, None), tasks).await;
                 let _ = ready.send(application.address());
                 let stop_asked = async {
                     if stop_asked.await.is_err() {

@@ -1,5 +1,6 @@
-//! `referral-hub audit verify | checkpoint`: the operator's side of the
-//! tamper-evident log, run directly against the database.
+//! `referral-hub audit verify | checkpoint | keys`: the operator's side of
+//! the tamper-evident log, run directly against the database. Verifying
+//! needs public keys only (docs/transparency.md).
 
 use std::path::PathBuf;
 
@@ -10,8 +11,12 @@ use referral_hub_server::{
     checkpoint::{self, Checkpoint},
     clock::{Clock, SystemClock, micros},
     keys::HubKey,
+    tree_heads::{
+        against::{self, Against},
+        json, witness,
+    },
 };
-use referral_hub_store::Store;
+use referral_hub_store::{SigningKeyPeriod, Store};
 
 use crate::{CliError, DatabaseArgs, cli_entry, private_files::create_dir, read};
 
@@ -22,6 +27,9 @@ pub enum AuditCommand {
     Verify(VerifyArgs),
     /// Print a checkpoint of the chain head signed with the hub's key (JSON).
     Checkpoint(CheckpointArgs),
+    /// Print every key the hub ever signed tree heads or checkpoints with,
+    /// and when each was in use (a JWK set).
+    Keys(CheckpointArgs),
 }
 
 #[derive(Args)]
@@ -37,6 +45,18 @@ pub struct VerifyArgs {
     /// A checkpoint file the log must still extend.
     #[arg(long)]
     checkpoint: Option<PathBuf>,
+    /// A signed tree head kept outside the database (an organisation's, a
+    /// witness's) that the log's first entries must still match.
+    #[arg(long)]
+    against: Option<PathBuf>,
+    /// With --against: the witness directory whose leaf hashes name the
+    /// first entry that differs.
+    #[arg(long, requires = "against")]
+    witness_dir: Option<PathBuf>,
+    /// The published signing keys (a JWK set kept outside the database) to
+    /// check signatures with; default: the keys the database lists.
+    #[arg(long)]
+    keys: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -49,8 +69,14 @@ pub struct CheckpointArgs {
 pub async fn run(command: AuditCommand) -> Result<(), CliError> {
     match command {
         AuditCommand::Verify(args) => verify(args).await,
+        AuditCommand::Keys(args) => {
+            let store = open(&args.database).await?;
+            println!("{:#}", json::key_set(&store.signing_keys().await?));
+            Ok(())
+        }
         AuditCommand::Checkpoint(args) => {
-            let (store, key) = open(&args.database).await?;
+            let store = open(&args.database).await?;
+            let key = HubKey::load_or_create(&args.database.data_dir)?;
             let taken = checkpoint::take(&store, &key, micros(SystemClock.now())).await?;
             println!("{}", serde_json::to_string_pretty(&taken).map_err(|e| CliError::Config(e.to_string()))?);
             record(&store, serde_json::json!({"command": "audit checkpoint", "seq": taken.seq})).await;
@@ -60,12 +86,20 @@ pub async fn run(command: AuditCommand) -> Result<(), CliError> {
 }
 
 async fn verify(args: VerifyArgs) -> Result<(), CliError> {
-    let (store, key) = open(&args.database).await?;
+    let store = open(&args.database).await?;
+    let keys = match &args.keys {
+        Some(path) => json::parse_key_set(&json_file(path)?)
+            .ok_or_else(|| CliError::Config(format!("{}: not a JWK set of Ed25519 keys", path.display())))?,
+        None => store.signing_keys().await?,
+    };
     if let Some(path) = &args.checkpoint {
-        let checkpoint: Checkpoint = serde_json::from_slice(&read(path)?)
+        let checkpoint: Checkpoint = serde_json::from_value(json_file(path)?)
             .map_err(|e| CliError::Config(format!("{}: not a checkpoint: {e}", path.display())))?;
-        checkpoint::check(&store, &key, &checkpoint).await.map_err(|e| CliError::Audit(e.to_string()))?;
+        checkpoint::check(&store, &keys, &checkpoint).await.map_err(|e| CliError::Audit(e.to_string()))?;
         eprintln!("checkpoint at entry {} holds", checkpoint.seq);
+    }
+    if let Some(path) = &args.against {
+        verify_against(&store, &keys, path, args.witness_dir.as_deref()).await?;
     }
     let result = store.verify_audit(args.from, args.to).await?;
     let detail =
@@ -95,9 +129,44 @@ async fn record(store: &Store, detail: serde_json::Value) {
     }
 }
 
-async fn open(database: &DatabaseArgs) -> Result<(Store, HubKey), CliError> {
+/// Checks the log against the tree head in `path` (docs/transparency.md "Witnesses").
+async fn verify_against(
+    store: &Store,
+    keys: &[SigningKeyPeriod],
+    path: &std::path::Path,
+    witness_dir: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    let head = json::parse_tree_head(&json_file(path)?)
+        .ok_or_else(|| CliError::Config(format!("{}: not a signed tree head", path.display())))?;
+    let witnessed = witness_dir
+        .map(|dir| witness::read_leaf_hashes(dir).map_err(|e| CliError::Config(format!("{}: {e}", dir.display()))))
+        .transpose()?;
+    let size = head.size;
+    let fail = |text: String| Err(CliError::Audit(format!("against the tree head of {size} entries: {text}")));
+    match against::check(store, &head, keys, witnessed.as_deref()).await? {
+        Against::Extends => {
+            eprintln!("the log extends the tree head of {size} entries (root {})", hex(&head.root));
+            Ok(())
+        }
+        Against::BadHead(check) => fail(format!("the tree head does not hold: {}", check.reason())),
+        Against::Shorter { entries } => fail(format!("the log has only {entries} entries: entries were removed")),
+        Against::Rewritten { first_differing: Some(seq) } => fail(format!(
+            "the log was rewritten: entry {seq} is the first that differs from the witness (edited, removed or inserted)"
+        )),
+        Against::Rewritten { first_differing: None } => fail(
+            "the log was rewritten: its first entries no longer have the signed root (give --witness-dir to name the first that differs)"
+                .into(),
+        ),
+    }
+}
+
+fn json_file(path: &std::path::Path) -> Result<serde_json::Value, CliError> {
+    serde_json::from_slice(&read(path)?).map_err(|e| CliError::Config(format!("{}: not JSON: {e}", path.display())))
+}
+
+async fn open(database: &DatabaseArgs) -> Result<Store, CliError> {
     create_dir(&database.data_dir)?;
     let store = Store::connect(&database.url()).await?;
     store.migrate().await?;
-    Ok((store, HubKey::load_or_create(&database.data_dir)?))
+    Ok(store)
 }

@@ -22,6 +22,9 @@
 //!
 //! The first entry has sequence number 1 and its previous hash is 32 zero bytes.
 
+pub mod merkle;
+pub mod tree_head;
+
 use sha2::{Digest, Sha256};
 
 /// The previous hash of entry 1.
@@ -75,11 +78,13 @@ pub enum Action {
     DeliveryDeadLettered,
     /// A closed or withdrawn message's payload was erased (retention).
     PayloadPurged,
+    /// A tree head of this log was signed and handed to every organisation.
+    TreeHeadSigned,
 }
 
 impl Action {
     /// Every action, for parsing and filters.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::MessageSubmitted,
         Action::MessageRefused,
         Action::DeliveryAttempted,
@@ -101,6 +106,7 @@ impl Action {
         Action::DeliveryFailed,
         Action::DeliveryDeadLettered,
         Action::PayloadPurged,
+        Action::TreeHeadSigned,
     ];
 
     /// The stored name, e.g. `MESSAGE_SUBMITTED`.
@@ -127,6 +133,7 @@ impl Action {
             Action::DeliveryFailed => "DELIVERY_FAILED",
             Action::DeliveryDeadLettered => "DELIVERY_DEAD_LETTERED",
             Action::PayloadPurged => "PAYLOAD_PURGED",
+            Action::TreeHeadSigned => "TREE_HEAD_SIGNED",
         }
     }
 
@@ -255,6 +262,31 @@ impl Entry {
     /// With `detail`: a JSON object of codes, ids and category names, never values.
     pub fn with_detail(self, detail: String) -> Entry {
         Entry { detail, ..self }
+    }
+
+    /// The entry a `referralhub.v1.AuditEntry` shows: what a client hashes
+    /// to check an inclusion proof (docs/transparency.md).
+    pub fn from_wire(wire: &crate::wire::AuditEntry) -> Entry {
+        Entry {
+            seq: wire.seq,
+            at: wire.at.as_ref().map_or(0, crate::timestamps::micros_of),
+            action: wire.action.clone(),
+            outcome: wire.outcome.clone(),
+            severity: wire.severity.clone(),
+            actor_org: wire.actor_org.clone(),
+            actor_subject: wire.actor_subject.clone(),
+            actor_roles: wire.actor_roles.clone(),
+            actor_certificate: wire.actor_certificate.clone(),
+            source_address: wire.source_address.clone(),
+            purpose: wire.purpose.clone(),
+            message_id: wire.message_id.clone(),
+            message_kind: wire.message_kind.clone(),
+            child_key_hash: wire.child_key_hash.clone(),
+            consent_id: wire.consent_id.clone(),
+            legal_basis: wire.legal_basis.clone(),
+            detail: wire.detail.clone(),
+            trace_id: wire.trace_id.clone(),
+        }
     }
 
     /// The canonical encoding (see the module documentation).

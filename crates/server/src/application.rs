@@ -183,6 +183,7 @@ fn assemble(settings: Settings, store: Store) -> (Arc<Hub>, Schedules) {
         identity_provider: settings.identity_provider,
         revocation_refresh: admission.revocation_refresh,
         refusal_flush: admission.refusal_flush,
+        tree_heads: settings.tree_heads,
     };
     (hub, schedules)
 }

@@ -1,5 +1,8 @@
 //! `referralhub.v1.AuditService`: auditors read and verify the audit log.
-//! Reading it is itself audited; no payload is ever returned.
+//! Reading it is itself audited; no payload is ever returned. The tree
+//! heads, proofs and keys are `transparency.rs`.
+
+mod transparency;
 
 use std::sync::Arc;
 
@@ -12,7 +15,9 @@ use referral_hub_domain::{
     timestamps::UnixMicros,
     validation::FieldViolation,
     wire::{
-        AuditEntry, ListAuditEntriesRequest, ListAuditEntriesResponse, VerifyAuditChainRequest,
+        AuditEntry, GetConsistencyProofRequest, GetConsistencyProofResponse, GetInclusionProofRequest,
+        GetInclusionProofResponse, GetTreeHeadRequest, GetTreeHeadResponse, ListAuditEntriesRequest,
+        ListAuditEntriesResponse, ListSigningKeysRequest, ListSigningKeysResponse, VerifyAuditChainRequest,
         VerifyAuditChainResponse, audit_service_server::AuditService,
     },
 };
@@ -141,6 +146,34 @@ impl AuditService for AuditApi {
             }
         };
         Ok(Response::new(response))
+    }
+
+    async fn get_tree_head(
+        &self,
+        request: Request<GetTreeHeadRequest>,
+    ) -> Result<Response<GetTreeHeadResponse>, Status> {
+        Ok(Response::new(transparency::tree_head(&self.hub, request).await?))
+    }
+
+    async fn get_inclusion_proof(
+        &self,
+        request: Request<GetInclusionProofRequest>,
+    ) -> Result<Response<GetInclusionProofResponse>, Status> {
+        Ok(Response::new(transparency::inclusion(&self.hub, request).await?))
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        request: Request<GetConsistencyProofRequest>,
+    ) -> Result<Response<GetConsistencyProofResponse>, Status> {
+        Ok(Response::new(transparency::consistency(&self.hub, request).await?))
+    }
+
+    async fn list_signing_keys(
+        &self,
+        request: Request<ListSigningKeysRequest>,
+    ) -> Result<Response<ListSigningKeysResponse>, Status> {
+        Ok(Response::new(transparency::signing_keys(&self.hub, request).await?))
     }
 }
 

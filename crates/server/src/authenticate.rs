@@ -30,8 +30,9 @@ const OPEN_PREFIXES: [&str; 3] =
     ["/grpc.health.v1.Health/", "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
 
 /// Exact paths served without a token: the FHIR face's CapabilityStatement
-/// (crates/server/src/fhir_rest/capability.rs), a description of the server.
-const OPEN_PATHS: [&str; 1] = ["/fhir/r4/metadata"];
+/// (crates/server/src/fhir_rest/capability.rs), a description of the server,
+/// and the audit signing keys (public keys, docs/transparency.md).
+const OPEN_PATHS: [&str; 2] = ["/fhir/r4/metadata", crate::tree_heads::KEYS_PATH];
 
 /// What the middleware needs.
 pub(crate) struct Gate {

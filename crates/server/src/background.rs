@@ -1,5 +1,5 @@
 //! The hub's background tasks: the deadline scheduler, re-sealing, the
-//! pusher, the verification keys' reload, the identity provider's refresh,
+//! pusher, the audit tree heads, the verification keys' reload, the identity provider's refresh,
 //! the revocations' refresh, the refusal counts' flush and the admin
 //! listener. The [`crate::Application`] owns them: they start when it runs,
 //! and when the hub's shutdown begins each finishes the pass it is in and
@@ -33,6 +33,8 @@ pub(crate) struct Schedules {
     pub revocation_refresh: Arc<SchedulerControl>,
     /// The refusal counts' flush.
     pub refusal_flush: Arc<SchedulerControl>,
+    /// The audit log's tree heads.
+    pub tree_heads: crate::tree_heads::TreeHeadSettings,
 }
 
 type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -52,6 +54,7 @@ impl BackgroundTasks {
             Box::pin(crate::scheduler::run(hub.clone(), schedules.scheduler)),
             Box::pin(reseal(hub.clone())),
             Box::pin(pusher.run(schedules.push)),
+            Box::pin(crate::tree_heads::run(hub.clone(), schedules.tree_heads)),
         ];
         if let Some(reload) = schedules.key_reload {
             tasks.push(Box::pin(reload_keys(hub.clone(), reload)));

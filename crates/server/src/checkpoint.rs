@@ -5,9 +5,12 @@
 use serde::{Deserialize, Serialize};
 
 use referral_hub_domain::audit::{checkpoint_message, hex};
-use referral_hub_store::{Store, StoreError};
+use referral_hub_store::{SigningKeyPeriod, Store, StoreError};
 
-use crate::keys::HubKey;
+use crate::{
+    keys::HubKey,
+    tree_heads::signatures::{self, SignatureCheck},
+};
 
 /// A signed statement of the chain head at a moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,9 +35,9 @@ pub enum CheckpointError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The checkpoint was not signed by this hub's key, or was altered.
-    #[error("the checkpoint's signature does not verify with this hub's key")]
-    BadSignature,
+    /// The checkpoint is not a signed statement of the hub's, or was altered.
+    #[error("the checkpoint does not hold: {}", .0.reason())]
+    BadSignature(SignatureCheck),
     /// The log no longer holds the entry the checkpoint names, or holds another one.
     #[error("the audit log no longer extends the checkpoint: entry {seq} {problem}")]
     Rewritten {
@@ -45,22 +48,29 @@ pub enum CheckpointError {
     },
 }
 
-/// Signs the current chain head.
+/// Signs the current chain head, recording the key among the published
+/// signing keys so the checkpoint verifies with public keys only.
 pub async fn take(store: &Store, key: &HubKey, at: i64) -> Result<Checkpoint, StoreError> {
+    store.record_signing_key(key.kid(), key.public_key(), at).await?;
     let (seq, hash) = store.audit_head().await?;
     let signature = key.sign(&checkpoint_message(seq, &hash, at));
     Ok(Checkpoint { version: 1, seq, hash: hex(&hash), at, kid: key.kid().to_owned(), signature: hex(&signature) })
 }
 
-/// Checks that `checkpoint` was signed by `key` and that the log's entry at its
-/// sequence number still has its hash. Chain verification (separately) then
-/// shows that everything after it links back to that entry.
-pub async fn check(store: &Store, key: &HubKey, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
-    let hash = unhex(&checkpoint.hash).ok_or(CheckpointError::BadSignature)?;
-    let signature = unhex(&checkpoint.signature).ok_or(CheckpointError::BadSignature)?;
+/// Checks that `checkpoint` was signed by one of the hub's published `keys`
+/// while in use (public keys only, so a checkpoint from before a key
+/// rotation still holds) and that the log's entry at its sequence number
+/// still has its hash. Chain verification (separately) then shows that
+/// everything after it links back to that entry.
+pub async fn check(store: &Store, keys: &[SigningKeyPeriod], checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
+    let malformed = CheckpointError::BadSignature(SignatureCheck::Invalid);
+    let (Some(hash), Some(signature)) = (unhex(&checkpoint.hash), unhex(&checkpoint.signature)) else {
+        return Err(malformed);
+    };
     let message = checkpoint_message(checkpoint.seq, &hash, checkpoint.at);
-    if checkpoint.kid != key.kid() || !key.verify(&message, &signature) {
-        return Err(CheckpointError::BadSignature);
+    match signatures::check(keys, &checkpoint.kid, checkpoint.at, &message, &signature) {
+        SignatureCheck::Valid => {}
+        failed => return Err(CheckpointError::BadSignature(failed)),
     }
     let seq = checkpoint.seq;
     if seq == 0 {

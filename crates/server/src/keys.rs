@@ -163,6 +163,11 @@ impl HubKey {
             .is_ok()
     }
 
+    /// The Ed25519 public key (32 bytes), as the audit signing keys record it.
+    pub fn public_key(&self) -> &[u8] {
+        &self.public
+    }
+
     /// The key id tokens carry in their header.
     pub fn kid(&self) -> &str {
         &self.kid

@@ -47,6 +47,7 @@ mod shutdown;
 mod stats_service;
 pub mod telemetry;
 pub mod tls_listener;
+pub mod tree_heads;
 mod verified_tokens;
 
 pub use application::{Application, ServeError};

@@ -82,7 +82,8 @@ pub(crate) fn api<H: Health>(
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
     let adapter_routes = crate::adapter_http::routes(hub.clone(), api.adapters.clone())
-        .merge(crate::fhir_rest::routes(hub.clone(), api.adapters.clone(), api.tls));
+        .merge(crate::fhir_rest::routes(hub.clone(), api.adapters.clone(), api.tls))
+        .merge(crate::tree_heads::routes(hub.clone()));
     let services = with_services(hub, Routes::from(adapter_routes), api.statistics_period)
         .add_service(health)
         .add_service(reflection().build_v1()?)

@@ -70,6 +70,9 @@ pub struct Settings {
     /// A FHIR R4 ConceptMap (JSON) replacing the built-in SNOMED CT one, so
     /// a deployment maps the codes its clinics record (`--fhir-concept-map`).
     pub fhir_concept_map: Option<String>,
+    /// When the audit log's tree heads are signed, with which key, and the
+    /// witness directory they are also written to (docs/transparency.md).
+    pub tree_heads: crate::tree_heads::TreeHeadSettings,
 }
 
 /// Re-reads the keys tokens may be signed with every interval (and on

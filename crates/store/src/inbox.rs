@@ -9,7 +9,7 @@ use sqlx::{Any, Row, Transaction};
 use referral_hub_domain::{audit::Entry, ids::OrgId, timestamps::UnixMicros, wire::MessageStatus};
 
 use crate::{
-    Backend, InboxContent, InboxItem, Result, Store, StoreError,
+    Backend, HubNotice, InboxContent, InboxItem, Result, Store, StoreError,
     group_commit::{InboxAck, Job},
     multi_row::{
         Column::{Integer, Text},
@@ -112,7 +112,7 @@ impl Store {
     pub async fn inbox_after(&self, org: &OrgId, after: u64, limit: u32) -> Result<Vec<InboxItem>> {
         let sql = format!(
             "SELECT e.position AS e_position, e.follow_up_id AS e_follow_up_id, e.notice_id AS e_notice_id, \
-             dn.body AS notice_body, {MESSAGE_COLUMNS}, {FOLLOW_UP_COLUMNS} \
+             dn.body AS notice_body, dn.kind AS notice_kind, {MESSAGE_COLUMNS}, {FOLLOW_UP_COLUMNS} \
              FROM inbox_entries e LEFT JOIN messages m ON m.id = e.message_id \
              LEFT JOIN follow_ups f ON f.id = e.follow_up_id \
              LEFT JOIN directory_notices dn ON dn.id = e.notice_id \
@@ -134,9 +134,13 @@ impl Store {
         let content = match (notice_id, follow_up_id) {
             (Some(_), _) => {
                 let body: Vec<u8> = row.try_get("notice_body")?;
-                let notice = prost::Message::decode(body.as_slice())
-                    .map_err(|_| StoreError::Corrupt { column: "directory_notices.body" })?;
-                InboxContent::Notice(notice)
+                let kind: String = row.try_get("notice_kind")?;
+                let corrupt = |_| StoreError::Corrupt { column: "directory_notices.body" };
+                InboxContent::Notice(if kind == crate::audit_tree::TREE_HEAD_NOTICE {
+                    HubNotice::TreeHead(prost::Message::decode(body.as_slice()).map_err(corrupt)?)
+                } else {
+                    HubNotice::Directory(prost::Message::decode(body.as_slice()).map_err(corrupt)?)
+                })
             }
             (None, Some(_)) => {
                 InboxContent::FollowUp { message: self.message_row(row)?, follow_up: self.follow_up_row(row)? }

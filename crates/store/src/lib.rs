@@ -10,6 +10,7 @@
 mod alerts;
 mod audit;
 mod audit_timing;
+mod audit_tree;
 mod backend;
 mod backup;
 mod connect;
@@ -38,6 +39,7 @@ mod tokens;
 
 pub use audit::{AuditFilter, Verified};
 pub use audit_timing::AuditTimes;
+pub use audit_tree::SigningKeyPeriod;
 pub use backend::Backend;
 pub use consent::{CONSENT_WITHDRAWN, ChildKey};
 pub use directory::{DirectoryChange, DirectoryWrite};
@@ -48,8 +50,8 @@ pub use handle::Store;
 pub use notify::InboxNotifier;
 pub use overdue::Deadline;
 pub use records::{
-    ConsentRow, DeadLetter, FollowUpRecord, InboxContent, InboxItem, Inserted, Mailbox, MessageFilter, MessageRecord,
-    OrganisationSearch, PushRetry, UnroutedAlert,
+    ConsentRow, DeadLetter, FollowUpRecord, HubNotice, InboxContent, InboxItem, Inserted, Mailbox, MessageFilter,
+    MessageRecord, OrganisationSearch, PushRetry, UnroutedAlert,
 };
 pub use seal::{Sealer, SealerError};
 pub use statistics::{Dimension, Population, StatsQuery};

@@ -3,7 +3,7 @@
 use referral_hub_domain::{
     ids::{MessageId, OrgId, RequestId},
     timestamps::UnixMicros,
-    wire::{DirectoryNotice, FollowUpAction, MessageKind, MessageStatus, RiskLevel, Sector},
+    wire::{DirectoryNotice, FollowUpAction, MessageKind, MessageStatus, RiskLevel, Sector, SignedTreeHead},
 };
 
 /// A message's routing envelope and its encoded body.
@@ -188,8 +188,27 @@ pub enum InboxContent {
         /// The follow-up.
         follow_up: FollowUpRecord,
     },
+    /// A notice from the hub itself.
+    Notice(HubNotice),
+}
+
+/// A notice the hub puts in an organisation's inbox: not a message, no child data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HubNotice {
     /// A change to the organisation's own directory entry.
-    Notice(DirectoryNotice),
+    Directory(DirectoryNotice),
+    /// A new signed tree head of the audit log (docs/transparency.md).
+    TreeHead(SignedTreeHead),
+}
+
+impl HubNotice {
+    /// The notice's id: unique per kind and, for a tree head, its size.
+    pub fn id(&self) -> String {
+        match self {
+            HubNotice::Directory(notice) => notice.id.clone(),
+            HubNotice::TreeHead(head) => format!("tree-head-{}", head.tree_size),
+        }
+    }
 }
 
 impl InboxItem {

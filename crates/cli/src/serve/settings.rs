@@ -5,8 +5,8 @@
 use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
 
 use referral_hub_domain::{
-    consent::ConsentPolicy, deadlines::DeadlinePolicy, push_policy::PushPolicy, rate_limit::RateLimit,
-    taxonomy::Taxonomies, validation::Rules,
+    audit::tree_head::TreeHeadSchedule, consent::ConsentPolicy, deadlines::DeadlinePolicy, push_policy::PushPolicy,
+    rate_limit::RateLimit, taxonomy::Taxonomies, validation::Rules,
 };
 use referral_hub_server::{
     KeyReload, Settings, TlsConfig,
@@ -17,6 +17,7 @@ use referral_hub_server::{
     limits::Limits,
     push::webhook::PushTimeouts,
     scheduler::SchedulerControl,
+    tree_heads::TreeHeadSettings,
 };
 
 use super::ServeArgs;
@@ -71,8 +72,25 @@ pub(super) async fn settings(args: &ServeArgs) -> Result<(Settings, HubKey), Cli
         statistics_period: args.statistics_period.into(),
         admission: admission(args),
         fhir_concept_map: files.fhir_concept_map,
+        tree_heads: tree_heads(args),
     };
     Ok((settings, key))
+}
+
+/// How often the tree head task looks whether a head is due: often enough
+/// that `--tree-head-entries` is met promptly, rarely enough to cost nothing.
+const TREE_HEAD_CHECK: Duration = Duration::from_secs(5);
+
+/// The tree head schedule, signing key and witness `args` give.
+fn tree_heads(args: &ServeArgs) -> TreeHeadSettings {
+    let interval = Duration::from_secs(args.tree_head_interval_seconds);
+    let data_dir = args.database.data_dir.clone();
+    TreeHeadSettings {
+        schedule: TreeHeadSchedule { entries: args.tree_head_entries, interval },
+        control: SchedulerControl::every(interval.min(TREE_HEAD_CHECK)),
+        signing_key: Box::new(move || HubKey::load_or_create(&data_dir)),
+        witness_dir: args.witness_dir.clone(),
+    }
 }
 
 /// The longest a token may live (`--max-token-lifetime-hours`).

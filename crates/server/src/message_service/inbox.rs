@@ -11,7 +11,7 @@ use referral_hub_domain::{
     audit::Action,
     wire::{InboxEntry, StreamInboxResponse, inbox_entry},
 };
-use referral_hub_store::{InboxContent, InboxItem, MessageRecord};
+use referral_hub_store::{HubNotice, InboxContent, InboxItem, MessageRecord};
 
 use crate::{auth::Caller, clock::micros, convert, error::ApiError, hub::Hub, release::Released};
 
@@ -100,7 +100,10 @@ async fn inbox_entries(hub: &Hub, reader: &Caller, items: &[InboxItem]) -> Resul
         .map(|item| {
             let entry = match &item.content {
                 InboxContent::FollowUp { follow_up, .. } => inbox_entry::Item::FollowUp(convert::follow_up(follow_up)?),
-                InboxContent::Notice(notice) => inbox_entry::Item::DirectoryNotice(notice.clone()),
+                InboxContent::Notice(HubNotice::Directory(notice)) => {
+                    inbox_entry::Item::DirectoryNotice(notice.clone())
+                }
+                InboxContent::Notice(HubNotice::TreeHead(head)) => inbox_entry::Item::TreeHead(head.clone()),
                 InboxContent::Message(_) => match released.next().ok_or(ApiError::Aborted)? {
                     Released { withheld: Some(withheld), .. } => inbox_entry::Item::Withheld(withheld),
                     Released { message, withheld: None } => inbox_entry::Item::Message(message),

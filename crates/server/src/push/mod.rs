@@ -292,7 +292,7 @@ impl Pusher {
                     MessageParties { sender_org_id: &message.sender_org, recipient_org_id: &message.recipient_org };
                 span.in_scope(|| adapter.outbound_follow_up(&follow_up, parties)).map(|d| (follow_up.id.clone(), d))
             }
-            InboxContent::Notice(notice) => Ok((notice.id.clone(), notice::document(notice))),
+            InboxContent::Notice(notice) => Ok((notice.id(), notice::document(notice))),
             InboxContent::Message(message) => {
                 let released = self.hub.release(reader, std::slice::from_ref(message), Action::DeliveryAttempted);
                 match released.await?.into_iter().next().ok_or(ApiError::Aborted)? {
@@ -349,23 +349,23 @@ impl Pusher {
 }
 
 impl Pusher {
-    /// Gives up on a directory notice the endpoint would not take: it moves
-    /// past it (a notice is not kept as a dead letter, whose rows are about
-    /// messages), audited with the reason; the change itself is in the audit log.
+    /// Gives up on a hub notice the endpoint would not take: it moves past
+    /// it (a notice is not kept as a dead letter, whose rows are about
+    /// messages), audited with the reason; what it told is in the audit log.
     async fn pass_over_notice(&self, reader: &Caller, item: &InboxItem, reason: &str) -> Result<(), ApiError> {
         let now = UnixMicros::of(self.hub.clock.now());
         let notice = match &item.content {
-            InboxContent::Notice(notice) => notice.id.as_str(),
-            InboxContent::Message(_) | InboxContent::FollowUp { .. } => "",
+            InboxContent::Notice(notice) => notice.id(),
+            InboxContent::Message(_) | InboxContent::FollowUp { .. } => String::new(),
         };
         let audit = self
             .hub
             .entry(reader, Action::DeliveryDeadLettered, Outcome::Failed, Severity::High)
-            .with_detail(detail(&[("directory_notice", notice.into()), ("error", reason.into())]));
+            .with_detail(detail(&[("notice", notice.into()), ("error", reason.into())]));
         self.hub.store.push_succeeded(&reader.org, item.position, now, &audit).await?;
         self.hub.store.audit(vec![audit]).await?;
         self.hub.metrics.push(PushOutcome::DeadLettered);
-        tracing::error!(org = %reader.org, position = item.position, "directory notice could not be pushed");
+        tracing::error!(org = %reader.org, position = item.position, "hub notice could not be pushed");
         Ok(())
     }
 }
@@ -375,7 +375,7 @@ impl Pusher {
 fn about(item: &InboxItem, id: &str, entry: Entry) -> Entry {
     match item.message() {
         Some(message) => entry.about(&message.id, message.kind.as_str_name()),
-        None => entry.with_detail(detail(&[("directory_notice", id.into())])),
+        None => entry.with_detail(detail(&[("notice", id.into())])),
     }
 }
 
