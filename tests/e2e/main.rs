@@ -38,3 +38,4 @@ mod telemetry;
 mod tls;
 mod transfer;
 mod validation;
+mod verify_audit_tool;
