@@ -39,3 +39,4 @@ mod tls;
 mod transfer;
 mod transparency;
 mod validation;
+mod verify_audit_tool;
