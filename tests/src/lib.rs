@@ -729,6 +729,16 @@ pub fn submit_from_json(json: &str) -> SubmitMessageRequest {
     SubmitMessageRequest::decode(message.encode_to_vec().as_slice()).expect("re-encoded")
 }
 
+/// `message` (of proto type `name`, e.g. `referralhub.v1.SignedTreeHead`) in
+/// the protobuf JSON mapping, as grpcurl prints a response.
+pub fn proto_json(message: &impl prost::Message, name: &str) -> serde_json::Value {
+    let pool = prost_reflect::DescriptorPool::decode(referral_hub_proto::FILE_DESCRIPTOR_SET).expect("descriptors");
+    let descriptor = pool.get_message_by_name(name).expect("in the descriptors");
+    let dynamic =
+        prost_reflect::DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice()).expect("decodes");
+    serde_json::to_value(&dynamic).expect("serialises")
+}
+
 impl TestHub {
     /// Registers a PUSH organisation delivering to `endpoint`, with a fresh
     /// signing secret, which it returns.
