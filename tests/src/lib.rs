@@ -6,6 +6,7 @@
 //! instantiated for SQLite and PostgreSQL by [`on_both_backends!`].
 
 pub mod canary;
+pub mod forger;
 pub mod idp;
 pub mod otlp;
 pub mod private_postgres;
@@ -116,6 +117,11 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// The backend it is on.
+    pub fn backend(&self) -> Backend {
+        if self.url.starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite }
+    }
+
     /// Creates an empty database on `backend` and migrates it.
     pub async fn new(backend: Backend) -> TestDb {
         let server = match backend {
