@@ -71,6 +71,7 @@ async fn a_rewritten_log_is_caught_by_what_others_hold(backend: Backend) {
     let data_dir = tempfile::tempdir().unwrap();
     let (ok, output) = audit_verify(&hub.db.url, data_dir.path(), &[]);
     assert!(ok && output.contains("audit chain intact"), "{output}");
+    eprintln!("the chain after the rewrite: {output}");
 
     // The office's kept head and the hub's consistency proof do not hold together.
     let request = GetConsistencyProofRequest { first_size: kept.tree_size, second_size: 0 };
@@ -98,6 +99,7 @@ async fn a_rewritten_log_is_caught_by_what_others_hold(backend: Backend) {
     let with_witness = [&against[..], &["--witness-dir", witness.path().to_str().unwrap()]].concat();
     let (ok, output) = audit_verify(&hub.db.url, data_dir.path(), &with_witness);
     assert!(!ok && output.contains("entry 3 is the first that differs"), "{output}");
+    eprintln!("kept head {} entries; after the rewrite: {output}", kept.tree_size);
     // And against the latest head the witness holds, the same.
     let latest_witnessed = witness.path().join("tree-heads").join(format!("{}.json", hub_sizes(&hub).await.1));
     let against_latest =
