@@ -184,14 +184,15 @@ impl Store {
     /// Stores `head`, signed by the key `kid` with public half `public_key`
     /// (recorded the first time), audits it as `audit`, and puts it in the
     /// inbox of every active organisation, all in one transaction. Returns
-    /// the log's size after the audit entry.
-    pub async fn publish_tree_head(&self, head: &TreeHead, public_key: &[u8], mut audit: Entry) -> Result<u64> {
+    /// the log's size after the audit entry, or `None` if a head of this
+    /// size exists already (another replica signed it first).
+    pub async fn publish_tree_head(&self, head: &TreeHead, public_key: &[u8], mut audit: Entry) -> Result<Option<u64>> {
         let mut tx = self.pools.write.begin().await?;
         let mut chain = Self::lock_audit_head(&mut tx).await?;
         Self::record_signing_key_tx(&mut tx, &head.kid, public_key, head.at).await?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO audit_tree_heads (tree_size, root_hash, signed_at, key_id, signature) \
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING",
         )
         .bind(to_db(head.size))
         .bind(head.root.to_vec())
@@ -200,13 +201,16 @@ impl Store {
         .bind(head.signature.clone())
         .execute(&mut *tx)
         .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(None);
+        }
         self.append_audit(&mut tx, &mut chain, std::slice::from_mut(&mut audit)).await?;
         let orgs = self.notify_every_active_org(&mut tx, head).await?;
         tx.commit().await?;
         for org in &orgs {
             self.shared.notifier.notify(org);
         }
-        Ok(chain.seq())
+        Ok(Some(chain.seq()))
     }
 
     /// Appends `head` to every active organisation's inbox (three

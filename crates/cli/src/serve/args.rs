@@ -103,11 +103,12 @@ pub struct ServeArgs {
     #[arg(long, env = "REFERRAL_HUB_FHIR_CONCEPT_MAP")]
     pub(super) fhir_concept_map: Option<PathBuf>,
     /// Sign a tree head of the audit log after this many new entries
-    /// (docs/transparency.md); each goes to every active organisation's inbox.
-    #[arg(long, env = "REFERRAL_HUB_TREE_HEAD_ENTRIES", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    /// (docs/transparency.md); each goes to every active organisation's
+    /// inbox, one entry per organisation, hence hours rather than seconds.
+    #[arg(long, env = "REFERRAL_HUB_TREE_HEAD_ENTRIES", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub(super) tree_head_entries: u64,
     /// Or after this many seconds, if the log grew at all.
-    #[arg(long, env = "REFERRAL_HUB_TREE_HEAD_INTERVAL_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "REFERRAL_HUB_TREE_HEAD_INTERVAL_SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub(super) tree_head_interval_seconds: u64,
     /// A directory outside the database (other storage) that receives every
     /// tree head and leaf hash: the witness `audit verify --against` compares with.

@@ -136,6 +136,9 @@ async fn sign_if_due(
             ("root_hash", hex(&head.root).into()),
             ("key_id", head.kid.clone().into()),
         ]));
-    let settled = hub.store.publish_tree_head(&head, key.public_key(), audit).await.map_err(ApiError::from)?;
-    Ok(Some((head, settled)))
+    match hub.store.publish_tree_head(&head, key.public_key(), audit).await.map_err(ApiError::from)? {
+        Some(settled) => Ok(Some((head, settled))),
+        // Another replica signed this size first; its head is the one handed out.
+        None => Ok(None),
+    }
 }
