@@ -102,3 +102,11 @@ fn unsafe_or_wrong_settings_are_refused_with_the_reason() {
     let (ok, text) = run(&["migrate", "--data-dir", dir]);
     assert!(ok && text.contains("migrations applied"), "{text}");
 }
+
+#[test]
+fn serving_with_migrations_check_refuses_an_unmigrated_sqlite_file_naming_the_owner_role() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let (ok, text) = run(&["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", dir, "--migrations", "check"]);
+    assert!(!ok && text.contains("run `referral-hub migrate` with this binary as the owner role"), "{text}");
+}
