@@ -31,6 +31,7 @@ mod push_endpoints;
 mod readme;
 mod retention;
 mod revocation;
+mod roles;
 mod scale_out;
 mod statistics;
 mod store;

@@ -520,6 +520,9 @@ async fn migrations_are_idempotent_and_data_survives_a_reconnect(backend: Backen
     db.store.close().await;
     let again = Store::connect(&db.url).await.unwrap();
     again.migrate().await.unwrap();
+    // What `serve --migrations check` reads: every migration, as embedded.
+    assert_eq!(again.migration_gaps().await.unwrap(), Default::default());
+    again.require_migrated().await.expect("a migrated database is accepted");
     assert!(again.message(&m.id).await.is_err(), "a sealed payload does not open without the key");
     again.seal_with(referral_hub_e2e::test_sealer("k1"));
     assert_eq!(again.message(&m.id).await.unwrap(), Some(m));

@@ -9,6 +9,7 @@ pub mod canary;
 pub mod forger;
 pub mod idp;
 pub mod otlp;
+pub mod postgres_roles;
 pub mod private_postgres;
 pub mod prometheus;
 pub mod receiver;
@@ -145,6 +146,20 @@ impl TestDb {
         store.migrate().await.expect("migrate");
         store.seal_with(test_sealer("k1"));
         TestDb { store, url, _dir: dir }
+    }
+
+    /// The database at `url`, as a hub serving with `--migrations check`
+    /// opens it: not migrated here, and refused unless it already has every
+    /// migration (`url` may name a role that cannot change the schema).
+    pub async fn checked(url: &str) -> Result<TestDb, referral_hub_store::StoreError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::connect(url).await?;
+        if let Err(error) = store.require_migrated().await {
+            store.close().await;
+            return Err(error);
+        }
+        store.seal_with(test_sealer("k1"));
+        Ok(TestDb { store, url: url.to_owned(), _dir: dir })
     }
 }
 

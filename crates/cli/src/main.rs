@@ -247,11 +247,29 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// The store at `database`, migrated, its data directory created.
+/// The store at `database`, migrated, its data directory created. A
+/// database that already has every migration is not touched, so the
+/// operator's commands also run as a role that may not change the schema
+/// (docs/operations.md "PostgreSQL roles").
 pub async fn open_store(database: &DatabaseArgs) -> Result<Store, CliError> {
     create_dir(&database.data_dir)?;
     let store = Store::connect(&database.url()).await?;
-    store.migrate().await?;
+    if !store.migration_gaps().await?.is_empty() {
+        store.migrate().await?;
+    }
+    Ok(store)
+}
+
+/// The store at `database`, which must already have every migration of this
+/// binary (it applies none: the role may not change the schema), its data
+/// directory created.
+pub async fn open_migrated_store(database: &DatabaseArgs) -> Result<Store, CliError> {
+    create_dir(&database.data_dir)?;
+    let store = Store::connect(&database.url()).await?;
+    if let Err(error) = store.require_migrated().await {
+        store.close().await;
+        return Err(error.into());
+    }
     Ok(store)
 }
 

@@ -1,6 +1,8 @@
 //! The real binary: `serve --dev` comes up with tokens that work, keeps its
 //! data and keys across a restart (even after `kill -9`), `token issue` signs
-//! with the same key, and bad flags are refused with a clear reason.
+//! with the same key, and bad flags are refused with a clear reason. With
+//! `--migrations check` it serves as a PostgreSQL role that may not change
+//! the schema, once the owner has migrated (docs/operations.md "PostgreSQL roles").
 
 use std::time::Duration;
 
@@ -101,4 +103,40 @@ fn unsafe_or_wrong_settings_are_refused_with_the_reason() {
     assert!(!ok && text.contains("25 is not in 0..=18"), "{text}");
     let (ok, text) = run(&["migrate", "--data-dir", dir]);
     assert!(ok && text.contains("migrations applied"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serving_as_the_serving_role_checks_migrations_and_waits_for_the_owner_to_apply_them() {
+    let roles = referral_hub_e2e::postgres_roles::RoleDatabase::create().await;
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let (serving, owner) = (roles.serving_url(), roles.owner_url());
+    let serve = ["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", dir, "--migrations", "check"];
+    let (ok, text) = run(&[&serve[..], &["--database-url", &serving]].concat());
+    assert!(!ok && text.contains("migrations 0001-"), "{text}");
+    assert!(text.contains("are not applied; run `referral-hub migrate` with this binary as the owner role"), "{text}");
+    let (ok, text) = run(&["migrate", "--data-dir", dir, "--database-url", &serving]);
+    assert!(!ok && text.contains("permission denied for schema public"), "the serving role cannot migrate: {text}");
+    let (ok, text) = run(&["migrate", "--data-dir", dir, "--database-url", &owner]);
+    assert!(ok && text.contains("migrations applied"), "{text}");
+    roles.grant();
+
+    let hub = start_dev(data.path(), &["--migrations", "check", "--database-url", &serving]).await;
+    let mut messages = MessageServiceClient::new(channel(&hub.address).await);
+    let request = sample::submit("as-the-serving-role", "demo-social-welfare-yangon");
+    let sent = messages.submit_message(with_token(&hub.health_token, request)).await.unwrap().into_inner();
+    let id = sent.message.unwrap().id;
+    let got = messages.get_message(with_token(&hub.welfare_token, GetMessageRequest { message_id: id.clone() })).await;
+    assert_eq!(got.expect("the receiver reads it back").into_inner().message.unwrap().id, id);
+    // The operator's commands run as the serving role too, on a migrated database.
+    let (ok, text) = run(&["organisations", "list", "--data-dir", dir, "--database-url", &serving]);
+    assert!(ok && text.contains("demo-social-welfare-yangon"), "{text}");
+}
+
+#[test]
+fn serving_with_migrations_check_refuses_an_unmigrated_sqlite_file_naming_the_owner_role() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let (ok, text) = run(&["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", dir, "--migrations", "check"]);
+    assert!(!ok && text.contains("run `referral-hub migrate` with this binary as the owner role"), "{text}");
 }

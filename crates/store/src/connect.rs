@@ -1,9 +1,9 @@
-//! Opening a store: its pools, its PostgreSQL listener and its queues; and
-//! running the embedded migrations.
+//! Opening a store: its pools, its PostgreSQL listener and its queues
+//! (migrating it is `migrations.rs`).
 
 use std::sync::Arc;
 
-use sqlx::{any::install_default_drivers, migrate::Migrator, postgres::PgListener};
+use sqlx::{any::install_default_drivers, postgres::PgListener};
 
 use crate::{
     Backend, InboxNotifier, Result, Store, consent_reads, group_commit,
@@ -12,12 +12,10 @@ use crate::{
     pools::Pools,
 };
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
-
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://…`); creates a SQLite
-    /// file if it does not exist. Does not migrate: call [`Store::migrate`].
+    /// file if it does not exist. Does not migrate: call [`Store::migrate`], or
+    /// [`Store::require_migrated`] as a role that may not.
     pub async fn connect(url: &str) -> Result<Store> {
         install_default_drivers();
         let backend = Backend::of_url(url)?;
@@ -30,16 +28,6 @@ impl Store {
         store.queues.consent_reads = Some(consent_reads::start(store.clone()));
         store.queues.committer = Some(group_commit::start(store.clone(), url).await?);
         Ok(store)
-    }
-
-    /// Applies the embedded migrations of this backend that are not yet applied.
-    pub async fn migrate(&self) -> Result<()> {
-        let migrator = match self.pools.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&self.pools.write).await?;
-        Ok(())
     }
 
     /// Which backend this store runs on.

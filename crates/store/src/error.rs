@@ -12,6 +12,16 @@ pub enum StoreError {
     /// Migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database's migrations are not this binary's, and this hub does not
+    /// migrate (`serve --migrations check`, a role that may not change the schema).
+    #[error("the database's schema is not this binary's: {0}; {advice}", advice = .0.advice())]
+    NotMigrated(crate::MigrationGaps),
+    /// This role may not read which migrations are applied.
+    #[error(
+        "cannot read which migrations are applied ({0}): the serving role needs SELECT on _sqlx_migrations \
+         (deploy/postgres/serving-role.sql)"
+    )]
+    MigrationsUnreadable(#[source] sqlx::Error),
     /// Rows could not be encoded as JSON for a group statement.
     #[error("could not encode rows: {0}")]
     Encode(#[from] serde_json::Error),

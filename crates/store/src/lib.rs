@@ -23,6 +23,8 @@ mod group_commit;
 mod handle;
 mod inbox;
 mod messages;
+mod migration_gaps;
+mod migrations;
 mod multi_row;
 mod notify;
 mod overdue;
@@ -47,6 +49,7 @@ pub use directory_cache::DIRECTORY_CACHE_TTL;
 pub use error::{Result, StoreError};
 pub use group_commit::GroupCommits;
 pub use handle::Store;
+pub use migration_gaps::MigrationGaps;
 pub use notify::InboxNotifier;
 pub use overdue::Deadline;
 pub use records::{

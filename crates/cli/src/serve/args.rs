@@ -31,6 +31,12 @@ pub struct ServeArgs {
     pub(super) admin_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub(super) database: DatabaseArgs,
+    /// `apply`: apply pending migrations at start (the database user owns the
+    /// schema). `check`: apply none, and refuse to start unless every migration
+    /// of this binary is applied: for a PostgreSQL role that may not change the
+    /// schema (docs/operations.md "PostgreSQL roles"); the owner runs `referral-hub migrate`.
+    #[arg(long, env = "REFERRAL_HUB_MIGRATIONS", value_enum, default_value = "apply")]
+    pub(super) migrations: MigrationsArg,
     #[command(flatten)]
     pub(super) token: TokenArgs,
     /// Extra Ed25519 public keys (PEM) of an external identity provider; the
@@ -196,6 +202,15 @@ impl From<LogFormatArg> for LogFormat {
             LogFormatArg::Pretty => LogFormat::Pretty,
         }
     }
+}
+
+/// `--migrations`: who brings the database's schema up to this binary's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum MigrationsArg {
+    /// `serve` applies them, as `referral-hub migrate` would.
+    Apply,
+    /// The owner already has (`referral-hub migrate`); `serve` only checks.
+    Check,
 }
 
 /// `--statistics-period`.

@@ -8,10 +8,12 @@ mod settings;
 
 pub use args::ServeArgs;
 
+use args::MigrationsArg;
+
 use referral_hub_server::{Application, keys, telemetry};
 use referral_hub_store::Store;
 
-use crate::{CliError, open_store};
+use crate::{CliError, open_migrated_store, open_store};
 
 /// Runs the hub until SIGTERM or Ctrl-C.
 pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
@@ -34,10 +36,14 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The hub's store: migrated, sealing payloads with the configured key, and
-/// in dev mode holding the demo directory.
+/// The hub's store: migrated (or checked to be, `--migrations check`),
+/// sealing payloads with the configured key, and in dev mode holding the demo
+/// directory.
 async fn store(args: &ServeArgs) -> Result<Store, CliError> {
-    let store = open_store(&args.database).await?;
+    let store = match args.migrations {
+        MigrationsArg::Apply => open_store(&args.database).await?,
+        MigrationsArg::Check => open_migrated_store(&args.database).await?,
+    };
     store.seal_with(keys::load_or_create_payload_keys(&args.database.data_dir, &args.payload_key_id)?);
     if args.dev {
         referral_hub_server::demo::seed(&store).await?;
