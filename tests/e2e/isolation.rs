@@ -18,6 +18,7 @@ use referral_hub_e2e::{Backend, HEALTH_ORG, POLICE_ORG, SOCIAL_WELFARE_ORG, Test
 use referral_hub_proto::v1::{
     self as wire, FollowUpAction, Mailbox, Organisation, RecordConsentRequest, submit_message_request::Payload,
 };
+use referral_hub_store::AuditFilter;
 use tonic::{
     Code, Status,
     codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
@@ -50,6 +51,8 @@ enum Outsider {
 struct Ids {
     message: String,
     consent: String,
+    /// An audit entry about the message (its `MESSAGE_SUBMITTED`).
+    audit_entry: u64,
 }
 
 /// One RPC's row of the matrix.
@@ -210,6 +213,30 @@ fn matrix() -> Vec<(&'static str, Rule)> {
             }),
         ),
         (
+            "referralhub.v1.AuditService.GetTreeHead",
+            rule(&["auditor", "oversight", "admin"], HubWide("every organisation receives every tree head"), |_| {
+                wire::GetTreeHeadRequest::default().encode_to_vec()
+            }),
+        ),
+        (
+            "referralhub.v1.AuditService.GetInclusionProof",
+            rule(&["auditor", "oversight", "admin"], SameAsUnknown(Code::NotFound), |ids| {
+                wire::GetInclusionProofRequest { seq: ids.audit_entry, tree_size: 0 }.encode_to_vec()
+            }),
+        ),
+        (
+            "referralhub.v1.AuditService.GetConsistencyProof",
+            rule(&["auditor", "oversight", "admin"], HubWide("a consistency proof is hashes only"), |_| {
+                wire::GetConsistencyProofRequest { first_size: 1, second_size: 0 }.encode_to_vec()
+            }),
+        ),
+        (
+            "referralhub.v1.AuditService.ListSigningKeys",
+            rule(&["auditor", "oversight", "admin"], HubWide("public keys, published anyway"), |_| {
+                wire::ListSigningKeysRequest::default().encode_to_vec()
+            }),
+        ),
+        (
             "referralhub.v1.DirectoryService.SearchOrganisations",
             rule(&ALL_ROLES, HubWide(DIRECTORY), |_| {
                 wire::SearchOrganisationsRequest { area: "MM".into(), ..Default::default() }.encode_to_vec()
@@ -297,7 +324,9 @@ impl Fixture {
         let message = submitted(&mut health, request).await.id;
         let mut welfare = hub.messages(SOCIAL_WELFARE_ORG, &["receiver"]).await;
         welfare.post_follow_up(follow_up(&message, FollowUpAction::Acknowledge, "fixture-ack")).await.unwrap();
-        Fixture { ids: Ids { message, consent }, secrets }
+        let filter = AuditFilter { message_id: Some(message.clone()), limit: 1, ..AuditFilter::default() };
+        let audit_entry = hub.db.store.query_audit(&filter).await.unwrap()[0].entry.seq;
+        Fixture { ids: Ids { message, consent, audit_entry }, secrets }
     }
 }
 
@@ -365,7 +394,11 @@ async fn call(channel: &Channel, path: &str, token: Option<&str>, request: Vec<u
 async fn every_rpc_keeps_to_its_organisation(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let fixture = Fixture::new(&hub).await;
-    let unknown = Ids { message: uuid::Uuid::now_v7().to_string(), consent: uuid::Uuid::now_v7().to_string() };
+    let unknown = Ids {
+        message: uuid::Uuid::now_v7().to_string(),
+        consent: uuid::Uuid::now_v7().to_string(),
+        audit_entry: 1 << 40,
+    };
     let pool = prost_reflect::DescriptorPool::decode(referral_hub_proto::FILE_DESCRIPTOR_SET).unwrap();
     let mut rules: std::collections::HashMap<_, _> = matrix().into_iter().collect();
     let channel = hub.channel().await;
