@@ -15,12 +15,17 @@ use referral_hub_domain::{
     ids::OrgId,
     sample,
 };
+use referral_hub_e2e::receiver::{Receiver, signature_verifies};
 use referral_hub_e2e::{Backend, HEALTH_ORG, OVERSIGHT_ORG, SCHOOL_ORG, SOCIAL_WELFARE_ORG, TestHub, next_entry};
+use referral_hub_proto::v1::Sector;
 use referral_hub_proto::v1::{
     GetConsistencyProofRequest, GetInclusionProofRequest, GetTreeHeadRequest, ListAuditEntriesRequest,
     ListSigningKeysRequest, SignedTreeHead, StreamInboxRequest, inbox_entry::Item,
 };
-use referral_hub_server::tree_heads::signatures::{self, SignatureCheck};
+use referral_hub_server::tree_heads::{
+    self,
+    signatures::{self, SignatureCheck},
+};
 use referral_hub_store::{HubNotice, InboxContent, SigningKeyPeriod};
 use sqlx::AnyPool;
 use tonic::Code;
@@ -164,6 +169,29 @@ async fn a_tree_head_from_before_a_key_rotation_still_verifies(backend: Backend)
     );
 }
 
+async fn a_push_organisation_receives_each_tree_head_signed(backend: Backend) {
+    let hub = TestHub::start_with_tree_heads_pushing(backend, EVERY_TEN).await;
+    let endpoint = Receiver::start(&[]).await;
+    let secret = hub.push_organisation("push-office", Sector::SocialWelfare, "MM/YGN", &endpoint.url).await;
+    let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
+    for i in 0..10 {
+        health.submit_message(sample::submit(&format!("push-th-{i}"), SOCIAL_WELFARE_ORG)).await.unwrap();
+    }
+    hub.tree_heads.scan_now().await;
+    let head = hub.db.store.tree_head(None).await.unwrap().expect("a head");
+    hub.push.scan_now().await;
+
+    let received = endpoint.received();
+    assert_eq!(received.len(), 1, "the head, and nothing else for this office");
+    assert!(signature_verifies(&secret, &received[0]), "signed like every delivery");
+    assert_eq!(received[0].id, format!("tree-head-{}", head.size), "one webhook id per head, stable across retries");
+    let body: serde_json::Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert_eq!(body["type"], "referralhub.v1.SignedTreeHead");
+    assert_eq!(tree_heads::json::parse_tree_head(&body), Some(head), "the head, in the protobuf JSON mapping");
+    hub.push.scan_now().await;
+    assert_eq!(endpoint.received().len(), 1, "pushed once");
+}
+
 async fn published_keys(
     auditor: &mut referral_hub_proto::v1::audit_service_client::AuditServiceClient<
         tonic::service::interceptor::InterceptedService<tonic::transport::Channel, referral_hub_e2e::Bearer>,
@@ -187,5 +215,6 @@ fn hashes(path: &[Vec<u8>]) -> Vec<Hash> {
 
 referral_hub_e2e::on_both_backends!(
     tree_heads_reach_every_organisation_and_prove_what_they_commit_to,
+    a_push_organisation_receives_each_tree_head_signed,
     a_tree_head_from_before_a_key_rotation_still_verifies,
 );

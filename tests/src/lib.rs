@@ -392,6 +392,13 @@ impl TestHub {
         Self::start_configured(TestDb::new(backend).await, None, options).await
     }
 
+    /// Starts a plaintext hub on `backend` that signs tree heads on
+    /// `schedule` and may push to local endpoints ([`PushPolicy::dev`]).
+    pub async fn start_with_tree_heads_pushing(backend: Backend, schedule: TreeHeadSchedule) -> TestHub {
+        let options = Options { tree_heads: schedule, ..Options::new(unlimited(), PushPolicy::dev()) };
+        Self::start_configured(TestDb::new(backend).await, None, options).await
+    }
+
     /// The directory of its keys (its data directory), to rotate them as an operator would.
     pub fn data_dir(&self) -> &std::path::Path {
         self.key_dir.path()
