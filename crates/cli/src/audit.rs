@@ -12,7 +12,7 @@ use referral_hub_server::{
     clock::{Clock, SystemClock, micros},
     keys::HubKey,
     tree_heads::{
-        against::{self, Against},
+        against::{self, Against, StoredHeads},
         json, witness,
     },
 };
@@ -113,9 +113,29 @@ async fn verify(args: VerifyArgs) -> Result<(), CliError> {
                 verified.last_seq,
                 hex(&verified.last_hash)
             );
-            Ok(())
+            // The stored heads cover the log from its start: checked on a whole-log run.
+            if args.from <= 1 && args.to.is_none() { stored_heads(&store, &keys).await } else { Ok(()) }
         }
         Err(chain_break) => Err(CliError::Audit(format!("audit chain broken at {chain_break}"))),
+    }
+}
+
+/// Checks the hub's own stored tree heads against the entries: a rewrite
+/// whose author could recompute the chain but not sign heads shows here.
+async fn stored_heads(store: &Store, keys: &[SigningKeyPeriod]) -> Result<(), CliError> {
+    match against::check_stored_heads(store, keys).await? {
+        StoredHeads::Hold { heads } => {
+            println!("tree heads hold: {heads} signed heads match the entries");
+            Ok(())
+        }
+        StoredHeads::Broken { size, why } => Err(CliError::Audit(format!(
+            "the stored tree head of {size} entries does not hold: {}",
+            match why {
+                Against::BadHead(check) => check.reason().to_owned(),
+                Against::Shorter { entries } => format!("the log has only {entries} entries"),
+                Against::Rewritten { .. } | Against::Extends => "the entries no longer have its root".to_owned(),
+            }
+        ))),
     }
 }
 

@@ -59,7 +59,7 @@ async fn a_rewritten_log_is_caught_by_what_others_hold(backend: Backend) {
 
     // The rewrite: entries 3 and 4 gone, entry 6 edited, everything recomputed and re-signed.
     let key = HubKey::load_or_create(hub.data_dir()).unwrap();
-    forger::rewrite_audit_log(&hub.db, &key, |entries| {
+    forger::rewrite_audit_log(&hub.db, Some(&key), |entries| {
         entries.remove(3);
         entries.remove(2);
         entries[3].detail = r#"{"rewritten":true}"#.into();
@@ -70,7 +70,7 @@ async fn a_rewritten_log_is_caught_by_what_others_hold(backend: Backend) {
     assert!(hub.db.store.verify_audit(1, None).await.unwrap().is_ok(), "the chain alone is fooled");
     let data_dir = tempfile::tempdir().unwrap();
     let (ok, output) = audit_verify(&hub.db.url, data_dir.path(), &[]);
-    assert!(ok && output.contains("audit chain intact"), "{output}");
+    assert!(ok && output.contains("audit chain intact") && output.contains("tree heads hold"), "{output}");
     eprintln!("the chain after the rewrite: {output}");
 
     // The office's kept head and the hub's consistency proof do not hold together.
@@ -106,6 +106,24 @@ async fn a_rewritten_log_is_caught_by_what_others_hold(backend: Backend) {
         ["--against", latest_witnessed.to_str().unwrap(), "--witness-dir", witness.path().to_str().unwrap()];
     let (ok, output) = audit_verify(&hub.db.url, data_dir.path(), &against_latest);
     assert!(!ok && output.contains("entry 3 is the first that differs"), "{output}");
+}
+
+async fn a_rewrite_without_the_key_fails_the_hubs_own_verification(backend: Backend) {
+    let hub = TestHub::start_with_tree_heads(backend, EVERY_TEN, None).await;
+    let mut health = hub.messages(HEALTH_ORG, &["referrer"]).await;
+    for i in 0..10 {
+        health.submit_message(sample::submit(&format!("nokey-{i}"), SOCIAL_WELFARE_ORG)).await.unwrap();
+    }
+    hub.tree_heads.scan_now().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let (ok, output) = audit_verify(&hub.db.url, data_dir.path(), &[]);
+    assert!(ok && output.contains("tree heads hold: 1 signed heads"), "{output}");
+
+    // The chain recomputed, the tree rebuilt, but no key to sign heads with.
+    forger::rewrite_audit_log(&hub.db, None, |entries| entries[4].actor_org = "someone-else".into()).await;
+    assert!(hub.db.store.verify_audit(1, None).await.unwrap().is_ok(), "the chain alone is fooled");
+    let (ok, output) = audit_verify(&hub.db.url, data_dir.path(), &[]);
+    assert!(!ok && output.contains("the stored tree head of 10 entries does not hold"), "{output}");
 }
 
 /// The first tree head in `org`'s inbox.
@@ -147,4 +165,7 @@ fn audit_verify(url: &str, data_dir: &Path, args: &[&str]) -> (bool, String) {
     (output.status.success(), text)
 }
 
-referral_hub_e2e::on_both_backends!(a_rewritten_log_is_caught_by_what_others_hold);
+referral_hub_e2e::on_both_backends!(
+    a_rewritten_log_is_caught_by_what_others_hold,
+    a_rewrite_without_the_key_fails_the_hubs_own_verification,
+);

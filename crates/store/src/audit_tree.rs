@@ -151,34 +151,30 @@ impl Store {
         Ok(merkle::proof_hashes(ranges, &|node| found.get(&node).copied()))
     }
 
+    /// Every signed tree head, smallest first.
+    pub async fn tree_heads(&self) -> Result<Vec<TreeHead>> {
+        let rows = sqlx::query(&format!("SELECT {HEAD_COLUMNS} FROM audit_tree_heads ORDER BY tree_size"))
+            .fetch_all(&self.pools.read)
+            .await?;
+        rows.iter().map(tree_head).collect()
+    }
+
     /// The signed tree head of `size` entries, or the latest (`None`).
     pub async fn tree_head(&self, size: Option<u64>) -> Result<Option<TreeHead>> {
-        const COLUMNS: &str = "tree_size, root_hash, signed_at, key_id, signature";
         let row = match size {
             Some(size) => {
-                sqlx::query(&format!("SELECT {COLUMNS} FROM audit_tree_heads WHERE tree_size = $1"))
+                sqlx::query(&format!("SELECT {HEAD_COLUMNS} FROM audit_tree_heads WHERE tree_size = $1"))
                     .bind(to_db(size))
                     .fetch_optional(&self.pools.read)
                     .await?
             }
             None => {
-                sqlx::query(&format!("SELECT {COLUMNS} FROM audit_tree_heads ORDER BY tree_size DESC LIMIT 1"))
+                sqlx::query(&format!("SELECT {HEAD_COLUMNS} FROM audit_tree_heads ORDER BY tree_size DESC LIMIT 1"))
                     .fetch_optional(&self.pools.read)
                     .await?
             }
         };
-        row.map(|row| {
-            let size: i64 = row.try_get(0)?;
-            let root: Vec<u8> = row.try_get(1)?;
-            Ok(TreeHead {
-                size: u64::try_from(size).map_err(|_| StoreError::Corrupt { column: "audit_tree_heads.tree_size" })?,
-                root: root.try_into().map_err(|_| StoreError::Corrupt { column: "audit_tree_heads.root_hash" })?,
-                at: row.try_get(2)?,
-                kid: row.try_get(3)?,
-                signature: row.try_get(4)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(tree_head).transpose()
     }
 
     /// Stores `head`, signed by the key `kid` with public half `public_key`
@@ -301,6 +297,21 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The columns of a tree head row, as [`tree_head`] reads them.
+const HEAD_COLUMNS: &str = "tree_size, root_hash, signed_at, key_id, signature";
+
+fn tree_head(row: &sqlx::any::AnyRow) -> Result<TreeHead> {
+    let size: i64 = row.try_get(0)?;
+    let root: Vec<u8> = row.try_get(1)?;
+    Ok(TreeHead {
+        size: u64::try_from(size).map_err(|_| StoreError::Corrupt { column: "audit_tree_heads.tree_size" })?,
+        root: root.try_into().map_err(|_| StoreError::Corrupt { column: "audit_tree_heads.root_hash" })?,
+        at: row.try_get(2)?,
+        kid: row.try_get(3)?,
+        signature: row.try_get(4)?,
+    })
 }
 
 fn to_db(value: u64) -> i64 {

@@ -64,24 +64,82 @@ pub async fn check(
     Ok(Against::Rewritten { first_differing })
 }
 
+/// What the hub's own stored tree heads say of the log as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredHeads {
+    /// Every stored head is signed by a published key and has the root of
+    /// the log's first entries.
+    Hold {
+        /// How many heads were checked.
+        heads: usize,
+    },
+    /// The first (smallest) head that does not hold, and why.
+    Broken {
+        /// Its size.
+        size: u64,
+        /// What is wrong.
+        why: Against,
+    },
+}
+
+/// Checks every tree head the database stores against the entries as they
+/// are now, in one pass over the log: what catches a rewrite by someone who
+/// recomputed the chain but could not sign heads again.
+pub async fn check_stored_heads(store: &Store, keys: &[SigningKeyPeriod]) -> Result<StoredHeads, StoreError> {
+    let heads = store.tree_heads().await?;
+    for head in &heads {
+        let signature = signatures::check(keys, &head.kid, head.at, &head.message(), &head.signature);
+        if signature != SignatureCheck::Valid {
+            return Ok(StoredHeads::Broken { size: head.size, why: Against::BadHead(signature) });
+        }
+    }
+    let mut frontier = Frontier::default();
+    let mut next = heads.iter().peekable();
+    let mut first_bad = None;
+    let last = heads.last().map_or(0, |head| head.size);
+    let reached = for_each_leaf(store, last, |leaf| {
+        frontier.push(leaf);
+        while let Some(head) = next.next_if(|head| head.size == frontier.size()) {
+            if first_bad.is_none() && head.root != frontier.root() {
+                first_bad = Some(head.size);
+            }
+        }
+    })
+    .await?;
+    Ok(match (first_bad, heads.iter().find(|head| head.size > reached)) {
+        (Some(size), _) => StoredHeads::Broken { size, why: Against::Rewritten { first_differing: None } },
+        (None, Some(head)) => StoredHeads::Broken { size: head.size, why: Against::Shorter { entries: reached } },
+        (None, None) => StoredHeads::Hold { heads: heads.len() },
+    })
+}
+
 /// The leaf hashes of entries 1 to `size` as stored now (fewer if the log is
-/// shorter or has a gap: hashing stops at the first missing entry).
+/// shorter or has a gap).
 async fn current_leaves(store: &Store, size: u64) -> Result<Vec<Hash>, StoreError> {
     let mut leaves = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    while (leaves.len() as u64) < size {
-        let next = leaves.len() as u64 + 1;
-        let batch = store.audit_entries(next, size, BATCH).await?;
-        for (expected, stored) in (next..).zip(&batch) {
-            if stored.entry.seq != expected {
-                return Ok(leaves);
+    for_each_leaf(store, size, |leaf| leaves.push(leaf)).await?;
+    Ok(leaves)
+}
+
+/// Hands `each` the leaf hash of entries 1 to `size` in order, hashed from
+/// the entries themselves, stopping at the first missing one; returns how
+/// many it handed over.
+async fn for_each_leaf(store: &Store, size: u64, mut each: impl FnMut(Hash)) -> Result<u64, StoreError> {
+    let mut done = 0;
+    while done < size {
+        let batch = store.audit_entries(done + 1, size, BATCH).await?;
+        for stored in &batch {
+            if stored.entry.seq != done + 1 {
+                return Ok(done);
             }
-            leaves.push(merkle::leaf_hash(&stored.entry.canonical()));
+            each(merkle::leaf_hash(&stored.entry.canonical()));
+            done += 1;
         }
         if batch.is_empty() {
             break;
         }
     }
-    Ok(leaves)
+    Ok(done)
 }
 
 fn root(leaves: &[Hash]) -> Hash {
