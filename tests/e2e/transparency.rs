@@ -79,6 +79,9 @@ async fn tree_heads_reach_every_organisation_and_prove_what_they_commit_to(backe
     hub.tree_heads.scan_now().await;
     let second = hub.db.store.tree_head(None).await.unwrap().expect("a head");
     assert!(second.size > first.size, "{} > {}", second.size, first.size);
+    let signed =
+        hub.metrics().await.lines().find(|l| l.starts_with("referral_hub_tree_heads_signed_total")).map(str::to_owned);
+    assert!(signed.as_deref().is_some_and(|line| line.ends_with(" 2")), "{signed:?}");
 
     // The welfare office's auditor checks both with the published keys alone.
     let mut auditor = hub.audit(SOCIAL_WELFARE_ORG, &["auditor"]).await;

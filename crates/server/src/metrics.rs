@@ -22,6 +22,7 @@ pub struct Metrics {
     pushes: Counter<u64>,
     dead_letters: Counter<u64>,
     overdue: Counter<u64>,
+    tree_heads: Counter<u64>,
     shed: Counter<u64>,
     rate_limited: Counter<u64>,
 }
@@ -106,6 +107,10 @@ impl Metrics {
                     "Pushed entries given up on (see `referral-hub dead-letters`); alert on any increase.",
                 )
                 .build(),
+            tree_heads: meter
+                .u64_counter("referral_hub_tree_heads_signed")
+                .with_description("Audit tree heads this replica signed and handed to every organisation.")
+                .build(),
             overdue: meter
                 .u64_counter("referral_hub_overdue_flagged")
                 .with_description("Messages flagged overdue by this replica's scheduler.")
@@ -154,6 +159,11 @@ impl Metrics {
         if let PushOutcome::DeadLettered = outcome {
             self.dead_letters.add(1, &[]);
         }
+    }
+
+    /// Counts a signed tree head.
+    pub fn tree_head_signed(&self) {
+        self.tree_heads.add(1, &[]);
     }
 
     /// Counts messages flagged overdue.

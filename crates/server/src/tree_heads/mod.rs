@@ -95,6 +95,7 @@ pub(crate) async fn run(hub: Arc<Hub>, settings: TreeHeadSettings) {
             match sign_if_due(&hub, &settings, *last).await {
                 Ok(Some((head, settled))) => {
                     *last = LastHead { size: head.size, at: head.at, settled };
+                    hub.metrics.tree_head_signed();
                     tracing::info!(tree_size = head.size, "audit tree head signed");
                     if let Some(witness) = &witness
                         && let Err(error) = witness.record(&hub.store, &head).await
