@@ -241,27 +241,8 @@ async fn read_all(store: &Store) -> Vec<Stored> {
 /// Replaces the whole log with `log`, and the head too when given.
 async fn write_all(pool: &AnyPool, log: &[Stored], head: Option<&Stored>) {
     pool.execute("DELETE FROM audit_log").await.unwrap();
-    for s in log {
-        let e = &s.entry;
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, action, outcome, severity, actor_org, actor_subject, actor_roles, \
-             actor_certificate, source_address, purpose, message_id, message_kind, child_key_hash, consent_id, \
-             legal_basis, detail, trace_id, previous_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, '', '', '', '', '', $7, '', '', '', '', $8, '', $9, $10)",
-        )
-        .bind(e.seq as i64)
-        .bind(e.at)
-        .bind(&e.action)
-        .bind(&e.outcome)
-        .bind(&e.severity)
-        .bind(&e.actor_org)
-        .bind(&e.message_id)
-        .bind(&e.detail)
-        .bind(s.previous_hash.clone())
-        .bind(s.hash.clone())
-        .execute(pool)
-        .await
-        .unwrap();
+    for stored in log {
+        referral_hub_e2e::forger::insert_entry(pool, stored).await;
     }
     if let Some(head) = head {
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")

@@ -81,7 +81,8 @@ async fn signed_head(db: &TestDb, key: &HubKey, size: u64, at: i64) -> TreeHead 
     head
 }
 
-async fn insert_entry(pool: &AnyPool, stored: &audit::Stored) {
+/// Writes `stored` as it is into `audit_log`, every column, past any check.
+pub async fn insert_entry(pool: &AnyPool, stored: &audit::Stored) {
     let e = &stored.entry;
     sqlx::query(
         "INSERT INTO audit_log (seq, at, action, outcome, severity, actor_org, actor_subject, actor_roles, \
