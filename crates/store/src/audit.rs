@@ -324,6 +324,22 @@ impl Store {
         rows.iter().map(stored).collect()
     }
 
+    /// The stored entry `seq` if it concerns `org` ([`AuditFilter::concerning`]);
+    /// `None` if there is none or it does not.
+    pub async fn audit_entry_concerning(
+        &self,
+        seq: u64,
+        org: &referral_hub_domain::ids::OrgId,
+    ) -> Result<Option<Stored>> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq = $1 AND {}", CONCERNING.replace('$', "$2"));
+        let row = sqlx::query(&sql)
+            .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .bind(org.as_str())
+            .fetch_optional(&self.pools.read)
+            .await?;
+        row.as_ref().map(stored).transpose()
+    }
+
     /// The stored entry with sequence number `seq`.
     pub async fn audit_entry(&self, seq: u64) -> Result<Option<Stored>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq = $1"))

@@ -14,7 +14,6 @@ use referral_hub_domain::{
         GetInclusionProofResponse, GetTreeHeadRequest, GetTreeHeadResponse, ListSigningKeysResponse, SignedTreeHead,
     },
 };
-use referral_hub_store::AuditFilter;
 
 use super::{AuditReach, reach, wire_entry};
 use crate::{
@@ -46,14 +45,12 @@ pub(super) async fn inclusion(
     let caller = hub.caller(&request, &CHECKERS).await?;
     let GetInclusionProofRequest { seq, tree_size } = request.into_inner();
     audit_read(hub, &caller, "GetInclusionProof", &[("seq", seq.into()), ("tree_size", tree_size.into())]).await?;
-    let concerning = match reach(&caller) {
-        AuditReach::Everything => None,
-        AuditReach::Concerning(org) => Some(org),
+    let found = match reach(&caller) {
+        AuditReach::Everything => hub.store.audit_entry(seq).await?,
+        AuditReach::Concerning(org) => hub.store.audit_entry_concerning(seq, &org).await?,
     };
-    let filter = AuditFilter { concerning, after_seq: seq.saturating_sub(1), limit: 1, ..AuditFilter::default() };
-    let found = hub.store.query_audit(&filter).await?;
     // An entry that does not concern the caller is as absent as one that does not exist.
-    let entry = found.into_iter().find(|stored| stored.entry.seq == seq).ok_or(ApiError::NotFound("audit entry"))?;
+    let entry = found.ok_or(ApiError::NotFound("audit entry"))?;
     let head = signed(hub, tree_size).await?;
     if seq > head.size {
         return Err(not_in_tree(format!(
