@@ -37,7 +37,7 @@ const PROBE_PACE: Duration = Duration::from_millis(20);
 pub async fn baseline(options: &Options) -> Result<Phase, String> {
     let pace = match options.mode {
         Mode::Open => Some(Duration::from_secs_f64(1.0 / options.rate.max(1) as f64)),
-        Mode::Closed => None,
+        Mode::Closed | Mode::AuditProofs => None,
     };
     let path = options.data_dir.join("referral-hub-load.disk-baseline");
     let duration = options.duration();

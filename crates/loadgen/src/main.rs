@@ -8,7 +8,11 @@
 //! floor under its latency. Each phase first runs a short warm-up at the same
 //! pace that is not counted: the figures are a running hub's, not those of
 //! its first requests after a start.
+//!
+//! `--mode audit-proofs` measures the audit log's Merkle tree instead, on a
+//! database of its own and without a hub ([`audit_proofs`]).
 
+mod audit_proofs;
 mod disk;
 mod report;
 mod run;
@@ -76,6 +80,21 @@ pub struct Options {
     /// Each receiver acknowledges after this many messages (1: every message).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     ack_every: u64,
+    /// The empty database `--mode audit-proofs` fills (`sqlite://…` or
+    /// `postgres://…`); no hub is involved in that mode.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Audit entries `--mode audit-proofs` appends before building the tree.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(2..))]
+    entries: u64,
+    /// Inclusion proofs, and as many consistency proofs, `--mode audit-proofs`
+    /// asks the store for, at random positions.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    proofs: u64,
+    /// Entries `--mode audit-proofs` appends after the proofs, to time
+    /// extending the tree by them.
+    #[arg(long, default_value_t = 100_000)]
+    extend_by: u64,
 }
 
 /// How requests are paced.
@@ -85,6 +104,9 @@ pub enum Mode {
     Closed,
     /// Requests start on a fixed schedule; latency counts from the scheduled start.
     Open,
+    /// No hub and no requests: fill `--database-url` with `--entries` audit
+    /// entries through the store, build the Merkle tree, time proofs.
+    AuditProofs,
 }
 
 impl Options {
@@ -110,6 +132,9 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run_all(options: &Options) -> Result<(), String> {
+    if options.mode == Mode::AuditProofs {
+        return audit_proofs::run(options).await;
+    }
     let fleet = setup::prepare(options).await?;
     let rss_before = report::rss_kib(options.server_pid);
     let disk = if options.no_disk { run::Phase::empty() } else { disk::baseline(options).await? };

@@ -45,6 +45,7 @@ pub fn print(
     match options.mode {
         crate::Mode::Closed => println!("concurrency {}", options.concurrency),
         crate::Mode::Open => println!("target rate {}/s", options.rate),
+        crate::Mode::AuditProofs => {}
     }
     println!();
     if !options.no_disk {

@@ -211,7 +211,7 @@ where
     let measured_from = start + options.warmup();
     let window = Window { start, measured_from, deadline: measured_from + options.duration() };
     match options.mode {
-        Mode::Closed => closed_loop(call, options.concurrency.max(1), window, results_tx),
+        Mode::Closed | Mode::AuditProofs => closed_loop(call, options.concurrency.max(1), window, results_tx),
         Mode::Open => open_loop(call, options.rate.max(1), window, results_tx),
     }
     let (latency, ok, errors) = tally(results_rx).await;
