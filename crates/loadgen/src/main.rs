@@ -22,6 +22,11 @@ use std::{path::PathBuf, time::Duration};
 
 use clap::{Parser, ValueEnum};
 
+/// The hub's allocator (crates/cli/src/main.rs): `--mode audit-proofs` runs
+/// the store in this process and should measure it as the hub runs it.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Command-line options.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "referral-hub-load", about = "Load generator for referral-hub")]
