@@ -7,6 +7,7 @@ mod admission;
 mod alerts;
 mod at_rest;
 mod audit;
+mod audit_tree;
 mod canaries;
 mod connect_pages;
 mod consent;

@@ -1,6 +1,6 @@
 //! The audit log's Merkle tree in the database (docs/transparency.md): the
 //! hashes of its complete subtrees, built behind the log by the tree head
-//! task, the signed tree heads, and the public halves of the keys that
+//! task (`build`), the signed tree heads, and the public halves of the keys that
 //! signed them. The hashing and the proofs are
 //! `referral_hub_domain::audit::merkle`; this is their storage. Appends to
 //! the log itself stay in the submit transaction (`audit.rs`); the tree is
@@ -13,25 +13,15 @@ use sqlx::{Any, Row, Transaction};
 use referral_hub_domain::{
     audit::{
         Entry,
-        merkle::{self, Frontier, Hash, Node},
+        merkle::{self, Hash, Node},
         tree_head::TreeHead,
     },
     wire::{OrganisationStatus, SignedTreeHead},
 };
 
-use crate::{
-    Result, Store, StoreError,
-    multi_row::{
-        Column::{self, Bytes, Integer},
-        MAX_ROWS_PER_INSERT, PaddedRows, Value, bind_row,
-    },
-};
+use crate::{Result, Store, StoreError, multi_row::MAX_ROWS_PER_INSERT};
 
-/// The columns of a tree node row.
-const NODE_COLUMNS: &[Column] = &[Integer, Integer, Bytes];
-
-/// Entries hashed per read while the tree catches up with the log.
-const BUILD_BATCH: u32 = 4096;
+mod build;
 
 /// The `kind` of a tree head notice in `directory_notices`.
 pub(crate) const TREE_HEAD_NOTICE: &str = "TREE_HEAD";
@@ -50,60 +40,6 @@ pub struct SigningKeyPeriod {
 }
 
 impl Store {
-    /// Hashes every entry the tree does not hold yet and stores the nodes
-    /// they complete; returns the tree as it now stands (its size and root).
-    /// Safe to run on several replicas at once: a node is written once.
-    pub async fn extend_audit_tree(&self) -> Result<Frontier> {
-        let mut frontier = self.audit_frontier().await?;
-        loop {
-            let first = frontier.size() + 1;
-            let batch = self.audit_entries(first, u64::MAX, BUILD_BATCH).await?;
-            if batch.is_empty() {
-                return Ok(frontier);
-            }
-            let mut nodes = Vec::with_capacity(batch.len() * 2);
-            for stored in &batch {
-                if stored.entry.seq != frontier.size() + 1 {
-                    return Err(StoreError::Corrupt { column: "audit_log.seq" });
-                }
-                nodes.extend(frontier.push(merkle::leaf_hash(&stored.entry.canonical())));
-            }
-            self.insert_tree_nodes(&nodes).await?;
-        }
-    }
-
-    /// The tree as stored: its size and the hashes of its right edge.
-    async fn audit_frontier(&self) -> Result<Frontier> {
-        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(idx) FROM audit_tree_nodes WHERE level = 0")
-            .fetch_one(&self.pools.read)
-            .await?;
-        let size = last.map_or(0, |idx| u64::try_from(idx).unwrap_or(0) + 1);
-        let parts = merkle::perfect_parts(0, size);
-        let found = self.tree_nodes(&parts).await?;
-        let edge = parts.iter().map(|node| found.get(node).copied()).collect::<Option<Vec<_>>>();
-        edge.and_then(|edge| Frontier::resume(size, edge)).ok_or(StoreError::Corrupt { column: "audit_tree_nodes" })
-    }
-
-    async fn insert_tree_nodes(&self, nodes: &[(Node, Hash)]) -> Result<()> {
-        let mut tx = self.pools.write.begin().await?;
-        for chunk in nodes.chunks(MAX_ROWS_PER_INSERT) {
-            let rows = PaddedRows::new(self.pools.backend, 1, NODE_COLUMNS, chunk.len());
-            let sql = format!("INSERT INTO audit_tree_nodes (level, idx, hash) {} ON CONFLICT DO NOTHING", rows.select);
-            let mut query = sqlx::query(&sql);
-            for (node, hash) in chunk {
-                let values = [
-                    Value::Integer(i64::from(node.level)),
-                    Value::Integer(to_db(node.index)),
-                    Value::Bytes(hash.as_slice().into()),
-                ];
-                query = bind_row(query, values);
-            }
-            rows.pad(query).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The stored hashes of `nodes` (those that exist), in one query per
     /// [`MAX_ROWS_PER_INSERT`] nodes.
     pub async fn tree_nodes(&self, nodes: &[Node]) -> Result<HashMap<Node, Hash>> {
